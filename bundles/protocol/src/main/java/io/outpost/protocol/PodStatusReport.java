@@ -1,0 +1,61 @@
+package io.outpost.protocol;
+
+import java.util.List;
+
+/**
+ * The newest status of one pod, on {@code up/status}. Status is coalesced: only the newest report of a pod has to
+ * arrive. {@code stopped} is true once every container of a pod being deleted has stopped.
+ */
+public record PodStatusReport(
+    int v,
+    String node,
+    ObjectRef ref,
+    String phase,
+    String reason,
+    String message,
+    String podIP,
+    String hostIP,
+    String startTime,
+    List<ContainerStatusV1> containers,
+    boolean stopped) implements Message {
+
+  public record ContainerStatusV1(
+      String name,
+      String image,
+      String imageID,
+      String containerID,
+      boolean ready,
+      int restartCount,
+      ContainerStateV1 state,
+      ContainerStateV1 lastState) {}
+
+  /** {@code kind} is one of running, waiting, terminated, as in Kubernetes' ContainerState. */
+  public record ContainerStateV1(
+      String kind, String reason, String message, Integer exitCode, String startedAt, String finishedAt) {
+
+    public static ContainerStateV1 running(String startedAt) {
+      return new ContainerStateV1("running", null, null, null, startedAt, null);
+    }
+
+    public static ContainerStateV1 waiting(String reason, String message) {
+      return new ContainerStateV1("waiting", reason, message, null, null, null);
+    }
+
+    public static ContainerStateV1 terminated(
+        String reason, String message, int exitCode, String startedAt, String finishedAt) {
+      return new ContainerStateV1("terminated", reason, message, exitCode, startedAt, finishedAt);
+    }
+  }
+
+  @Override
+  public void validate() throws ProtocolException {
+    Validation.requireVersion(v);
+    Validation.require(node, "node");
+    Validation.require(ref, "ref");
+    ref.validate();
+    Validation.require(phase, "phase");
+    if (!List.of("Pending", "Running", "Succeeded", "Failed", "Unknown").contains(phase)) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "unknown phase '" + phase + "'");
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package io.outpost.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CodecTest {
+  private final Codec codec = new Codec(4096);
+
+  static Downstream samplePod(long seq) {
+    PodV1 pod = new PodV1("edge-1", "Always", 30L, null, null, List.of(new PodV1.ContainerV1(
+        "app", "localhost/busybox:test", "IfNotPresent", List.of("sleep"), List.of("3600"), null,
+        List.of(new PodV1.EnvVarV1("GREETING", "hello")))));
+    return Downstream.upsertPod(7, seq, new ObjectRef("Pod", "default", "web", "uid-1", "42"), pod);
+  }
+
+  @Test
+  void roundTripsADownstreamPod() throws Exception {
+    Downstream message = samplePod(3);
+    Downstream decoded = codec.decode(codec.encode(message), Downstream.class);
+    assertThat(decoded).isEqualTo(message);
+    assertThat(new String(codec.encode(message), StandardCharsets.UTF_8)).doesNotContain("null");
+  }
+
+  @Test
+  void rejectsOversizedPayloadBeforeParsing() {
+    byte[] big = new byte[4097];
+    assertThatThrownBy(() -> codec.decode(big, Downstream.class))
+        .isInstanceOfSatisfying(ProtocolException.class,
+            e -> assertThat(e.reason()).isEqualTo(ProtocolException.Reason.OVERSIZED));
+  }
+
+  @Test
+  void rejectsMalformedJson() {
+    assertReason("{\"v\":1, \"seq\":", ProtocolException.Reason.MALFORMED);
+    assertReason("[1,2]", ProtocolException.Reason.MALFORMED);
+    assertReason("{\"seq\":1}", ProtocolException.Reason.MALFORMED);
+    assertReason("{\"v\":1,\"epoch\":1,\"seq\":1,\"op\":\"EXPLODE\"}", ProtocolException.Reason.MALFORMED);
+    assertReason("{\"v\":1} trailing", ProtocolException.Reason.MALFORMED);
+  }
+
+  @Test
+  void rejectsUnknownVersionEvenIfShapeDiffers() {
+    assertReason("{\"v\":2,\"whatever\":[1]}", ProtocolException.Reason.UNSUPPORTED_VERSION);
+  }
+
+  @Test
+  void rejectsMissingFields() {
+    assertReason("{\"v\":1,\"epoch\":1,\"seq\":1,\"op\":\"UPSERT\"}", ProtocolException.Reason.INVALID);
+    assertReason("{\"v\":1,\"epoch\":1,\"seq\":0,\"op\":\"SYNC_END\",\"correlationId\":\"c\"}",
+        ProtocolException.Reason.INVALID);
+    assertReason("{\"v\":1,\"epoch\":1,\"seq\":1,\"op\":\"UPSERT\",\"ref\":{\"kind\":\"Pod\",\"name\":\"a\","
+        + "\"uid\":\"u\",\"resourceVersion\":\"1\"},\"pod\":{\"nodeName\":\"n\",\"containers\":[]}}",
+        ProtocolException.Reason.INVALID);
+  }
+
+  @Test
+  void rejectsDeeplyNestedInput() {
+    String nested = "{\"v\":1,\"x\":" + "[".repeat(100) + "]".repeat(100) + "}";
+    assertReason(nested, ProtocolException.Reason.MALFORMED);
+  }
+
+  @Test
+  void ignoresUnknownFieldsWithinAVersion() throws Exception {
+    String json = "{\"v\":1,\"epoch\":1,\"seq\":5,\"op\":\"SYNC_END\",\"correlationId\":\"c1\",\"future\":true}";
+    Downstream decoded = codec.decode(json.getBytes(StandardCharsets.UTF_8), Downstream.class);
+    assertThat(decoded.op()).isEqualTo(Downstream.Op.SYNC_END);
+    assertThat(decoded.seq()).isEqualTo(5);
+  }
+
+  @Test
+  void refusesToEncodeBeyondTheLimit() {
+    PodV1.EnvVarV1 huge = new PodV1.EnvVarV1("BIG", "x".repeat(5000));
+    PodV1 pod = new PodV1("n", null, null, null, null,
+        List.of(new PodV1.ContainerV1("c", "i", null, null, null, null, List.of(huge))));
+    Downstream message = Downstream.upsertPod(1, 1, new ObjectRef("Pod", "ns", "p", "u", "1"), pod);
+    assertThatThrownBy(() -> codec.encode(message)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("limit 4096");
+  }
+
+  private void assertReason(String json, ProtocolException.Reason reason) {
+    assertThatThrownBy(() -> codec.decode(json.getBytes(StandardCharsets.UTF_8), Downstream.class))
+        .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+  }
+}

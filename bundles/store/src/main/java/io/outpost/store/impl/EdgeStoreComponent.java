@@ -1,0 +1,141 @@
+package io.outpost.store.impl;
+
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.store.ApplyResult;
+import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingStatus;
+import io.outpost.store.StoreListener;
+import io.outpost.store.StoredPod;
+import io.outpost.store.SyncPosition;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Publishes the {@link EdgeStore} of this node and tells {@link StoreListener}s about committed changes. */
+@Component(service = EdgeStore.class, configurationPid = "io.outpost.node",
+    configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = StoreConfig.class)
+public final class EdgeStoreComponent implements EdgeStore {
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeStoreComponent.class);
+
+  private final XodusEdgeStore store;
+  private final ExecutorService notifier;
+
+  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+  private volatile List<StoreListener> listeners;
+
+  @Activate
+  public EdgeStoreComponent(StoreConfig config) throws Exception {
+    Path directory = resolve(config.data_dir()).resolve("store");
+    Files.createDirectories(directory);
+    ClassLoader previous = Thread.currentThread().getContextClassLoader();
+    // Xodus finds its pluggable parts through ServiceLoader on the context class loader.
+    Thread.currentThread().setContextClassLoader(XodusEdgeStore.class.getClassLoader());
+    try {
+      this.store = new XodusEdgeStore(directory, new Codec(config.max_message_bytes()));
+    } finally {
+      Thread.currentThread().setContextClassLoader(previous);
+    }
+    this.notifier = Executors.newSingleThreadExecutor(r -> new Thread(r, "outpost-store-notify"));
+    LOG.info("Edge store open at {} (position {})", directory, store.position());
+  }
+
+  static Path resolve(String dataDir) {
+    Path path = Path.of(dataDir);
+    String karafData = System.getProperty("karaf.data");
+    return path.isAbsolute() || karafData == null ? path : Path.of(karafData).resolve(path);
+  }
+
+  @Deactivate
+  void deactivate() {
+    notifier.shutdown();
+    store.close();
+    LOG.info("Edge store closed");
+  }
+
+  @Override
+  public ApplyResult apply(Downstream message) {
+    XodusEdgeStore.Applied applied = store.apply(message);
+    if (applied.changedKey() != null) {
+      notifyListeners(l -> l.podsChanged(Set.of(applied.changedKey())));
+    }
+    return applied.result();
+  }
+
+  @Override
+  public SyncPosition position() {
+    return store.position();
+  }
+
+  @Override
+  public List<StoredPod> pods() {
+    return store.pods();
+  }
+
+  @Override
+  public List<ObjectRef> held() {
+    return store.held();
+  }
+
+  @Override
+  public boolean recordStatus(PodStatusReport report) {
+    boolean changed = store.recordStatus(report);
+    if (changed) {
+      notifyListeners(StoreListener::outboxChanged);
+    }
+    return changed;
+  }
+
+  @Override
+  public List<PendingStatus> pendingStatuses(int max) {
+    return store.pendingStatuses(max);
+  }
+
+  @Override
+  public void statusDelivered(String uid, long version) {
+    store.statusDelivered(uid, version);
+  }
+
+  @Override
+  public int outboxDepth() {
+    return store.outboxDepth();
+  }
+
+  @Override
+  public void forgetStatus(String uid) {
+    store.forgetStatus(uid);
+  }
+
+  private void notifyListeners(Consumer<StoreListener> call) {
+    List<StoreListener> current = listeners;
+    if (current == null || current.isEmpty()) {
+      return;
+    }
+    notifier.execute(() -> {
+      for (StoreListener listener : current) {
+        try {
+          call.accept(listener);
+        } catch (RuntimeException e) {
+          LOG.warn("Store listener {} failed", listener.getClass().getName(), e);
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,13 @@
+package io.outpost.store.impl;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+@ObjectClassDefinition(name = "Outpost edge store", description = "Where this edge node keeps its durable state.")
+public @interface StoreConfig {
+  @AttributeDefinition(description = "Data directory; relative paths are resolved against karaf.data.")
+  String data_dir() default "outpost";
+
+  @AttributeDefinition(description = "Largest message, in bytes, the store encodes or decodes.")
+  int max_message_bytes() default 262144;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs, idempotently, everything Outpost's build, tests and quickstart need on a fresh Debian machine:
+# Debian packages (mosquitto, podman, runc, busybox-static), and the local test image localhost/busybox:test
+# built from busybox-static (no registry is reachable from the build machines).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
+
+need=()
+for pkg in mosquitto podman runc busybox-static uidmap; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+command -v mvn >/dev/null || need+=(maven)
+command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian's mosquitto package starts a system service on 1883; Outpost runs its own brokers on ephemeral ports.
+
+if ! podman image exists localhost/busybox:test 2>/dev/null; then
+  echo "setup: building localhost/busybox:test from busybox-static"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/rootfs/bin" "$work/rootfs/tmp" "$work/rootfs/etc" "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs/dev"
+  cp /bin/busybox "$work/rootfs/bin/busybox"
+  for applet in $("$work/rootfs/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$work/rootfs/bin/$applet"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" > "$work/rootfs/etc/passwd"
+  echo "root:x:0:" > "$work/rootfs/etc/group"
+  tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+  podman import --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' "$work/rootfs.tar" localhost/busybox:test >/dev/null
+fi
+echo "setup: ok (mosquitto $(mosquitto -h 2>/dev/null | head -1 | awk '{print $3}'), $(podman --version))"
