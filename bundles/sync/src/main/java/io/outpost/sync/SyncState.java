@@ -1,0 +1,20 @@
+package io.outpost.sync;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A snapshot of the sync state. {@code lastResyncAt} and {@code lastResyncObjects} describe the last completed resync
+ * (null/0 before the first); {@code rejected} counts refused downstream messages by reason.
+ */
+public record SyncState(
+    String node,
+    String broker,
+    boolean connected,
+    long epoch,
+    long seq,
+    int outboxDepth,
+    Instant lastResyncAt,
+    long lastResyncObjects,
+    Map<String, Long> rejected,
+    Map<String, Long> outcomes) {}

@@ -1,0 +1,72 @@
+package io.outpost.sync.impl;
+
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ProtocolException;
+import io.outpost.store.ApplyResult;
+import io.outpost.store.EdgeStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decodes and applies one downstream message. Bad input is rejected with a logged, counted reason and never reaches
+ * the store; every message is acknowledged once handled (after the store committed it, if it applied), because
+ * redelivering a message that cannot be applied would not help: a gap is repaired by a resync instead.
+ */
+final class DownstreamHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(DownstreamHandler.class);
+
+  /** What the caller does after acknowledging the message. */
+  enum Then { NOTHING, RESYNC }
+
+  private final String node;
+  private final Codec codec;
+  private final EdgeStore store;
+  private final ResyncTracker resyncs;
+  private final Counters rejected;
+  private final Counters outcomes;
+
+  DownstreamHandler(String node, Codec codec, EdgeStore store, ResyncTracker resyncs, Counters rejected,
+      Counters outcomes) {
+    this.node = node;
+    this.codec = codec;
+    this.store = store;
+    this.resyncs = resyncs;
+    this.rejected = rejected;
+    this.outcomes = outcomes;
+  }
+
+  Then handle(byte[] payload) {
+    Downstream message;
+    try {
+      message = codec.decode(payload, Downstream.class);
+      if (message.op() == Downstream.Op.UPSERT && !node.equals(message.pod().nodeName())) {
+        throw new ProtocolException(ProtocolException.Reason.WRONG_NODE,
+            "pod " + message.ref().key() + " is bound to '" + message.pod().nodeName() + "', not to this node");
+      }
+    } catch (ProtocolException e) {
+      rejected.increment(e.reason().label());
+      LOG.warn("Rejected downstream message ({} bytes): {}", payload.length, e.getMessage());
+      return Then.NOTHING;
+    }
+    ApplyResult result = store.apply(message);
+    outcomes.increment(result.outcome().name().toLowerCase(java.util.Locale.ROOT));
+    switch (result.outcome()) {
+      case SYNC_STARTED -> resyncs.answerStarted(message.correlationId());
+      case SYNC_ENDED -> {
+        if (resyncs.answerEnded(message.correlationId())) {
+          LOG.info("Resync complete at {}: {} object change(s)", result.position(), resyncs.lastObjects());
+        }
+      }
+      case APPLIED -> resyncs.objectApplied();
+      case GAP -> {
+        LOG.info("Sequence gap ({}), requesting a resync", result.detail());
+        return Then.RESYNC;
+      }
+      case DUPLICATE, OLD_EPOCH, STALE -> LOG.debug("Dropped {} {}: {}", message.op(), message.seq(),
+          result.detail());
+      default -> throw new IllegalStateException("unhandled outcome " + result.outcome());
+    }
+    return Then.NOTHING;
+  }
+}

@@ -1,0 +1,165 @@
+package io.outpost.sync.impl;
+
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.ResyncRequest;
+import io.outpost.protocol.Topics;
+import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingStatus;
+import io.outpost.store.SyncPosition;
+import io.outpost.sync.SyncState;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sync loop of one edge node. All state is confined to one executor thread ("outpost-sync"); MQTT callbacks only
+ * hand work to it. On every (re)connect it subscribes to its downstream topic, sends its digest (a resync request),
+ * a heartbeat, and drains the status outbox.
+ */
+final class EdgeSync implements MqttLink.Handler {
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeSync.class);
+  private static final int OUTBOX_BATCH = 64;
+
+  private final Settings settings;
+  private final EdgeStore store;
+  private final ScheduledExecutorService executor;
+  private final Codec codec;
+  private final NodeFacts facts;
+  private final ResyncTracker resyncs = new ResyncTracker(Clock.systemUTC(), Duration.ofSeconds(30));
+  private final Counters rejected = new Counters();
+  private final Counters outcomes = new Counters();
+  private final DownstreamHandler downstream;
+  private final MqttLink link;
+  private final Set<String> inFlight = new HashSet<>();
+  private ScheduledFuture<?> heartbeat;
+
+  EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion) {
+    this.settings = settings;
+    this.store = store;
+    this.executor = executor;
+    this.codec = new Codec(settings.maxMessageBytes());
+    this.facts = new NodeFacts(settings.node(), agentVersion, settings.maxPods());
+    this.downstream = new DownstreamHandler(settings.node(), codec, store, resyncs, rejected, outcomes);
+    this.link = new MqttLink(settings, executor, this);
+  }
+
+  void start() {
+    executor.execute(link::connect);
+    heartbeat = executor.scheduleWithFixedDelay(this::tick, settings.heartbeat().toMillis(),
+        settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  void close() {
+    if (heartbeat != null) {
+      heartbeat.cancel(false);
+    }
+    link.close();
+  }
+
+  @Override
+  public void connected() {
+    resyncs.abandon();
+    inFlight.clear();
+    sendResync("connect");
+    sendHeartbeat();
+    drainOutbox();
+  }
+
+  @Override
+  public void downstream(byte[] payload, Runnable ack) {
+    DownstreamHandler.Then then = downstream.handle(payload);
+    ack.run();
+    if (then == DownstreamHandler.Then.RESYNC) {
+      sendResync("gap");
+    }
+  }
+
+  void requestResync(String reason) {
+    executor.execute(() -> {
+      resyncs.abandon();
+      sendResync(reason);
+    });
+  }
+
+  void outboxChanged() {
+    executor.execute(this::drainOutbox);
+  }
+
+  SyncState state() {
+    SyncPosition position = store.position();
+    return new SyncState(settings.node(), settings.brokerUrl(), link.isConnected(), position.epoch(),
+        position.seq(), store.outboxDepth(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
+        rejected.snapshot(), outcomes.snapshot());
+  }
+
+  private void tick() {
+    sendHeartbeat();
+    drainOutbox();
+  }
+
+  private void sendResync(String reason) {
+    if (!link.isConnected()) {
+      return;
+    }
+    String correlationId = resyncs.begin();
+    if (correlationId == null) {
+      return;
+    }
+    SyncPosition position = store.position();
+    ResyncRequest request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(),
+        position.seq(), reason, store.held());
+    link.publish(Topics.up(settings.node(), Topics.Up.RESYNC), codec.encode(request), null);
+    LOG.info("Resync requested ({}), holding {} object(s) at {}", reason, request.held().size(), position);
+  }
+
+  private void sendHeartbeat() {
+    if (link.isConnected()) {
+      link.publish(Topics.up(settings.node(), Topics.Up.NODE), codec.encode(facts.report(true, "Outpost edge ready")),
+          null);
+    }
+  }
+
+  private void drainOutbox() {
+    if (!link.isConnected()) {
+      return;
+    }
+    List<PendingStatus> pending = store.pendingStatuses(OUTBOX_BATCH + inFlight.size());
+    for (PendingStatus status : pending) {
+      String id = status.uid() + "@" + status.version();
+      if (inFlight.size() >= OUTBOX_BATCH || !inFlight.add(id)) {
+        continue;
+      }
+      PodStatusReport report = status.report();
+      link.publish(Topics.up(settings.node(), Topics.Up.STATUS), codec.encode(report), new MqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          executor.execute(() -> {
+            inFlight.remove(id);
+            store.statusDelivered(status.uid(), status.version());
+            drainOutbox();
+          });
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable failure) {
+          executor.execute(() -> inFlight.remove(id));
+        }
+      });
+    }
+  }
+
+  static String describe(MqttException e) {
+    return e.getReasonCode() + " " + e.getMessage();
+  }
+}

@@ -1,0 +1,207 @@
+package io.outpost.sync.impl;
+
+import io.outpost.protocol.Topics;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MQTT 5 connection of an edge node: connects with a persistent session, subscribes to the node's downstream
+ * topic with manual acknowledgements, reconnects with capped exponential back-off and full jitter. Every callback is
+ * handed to the executor; {@link Handler} methods run on it.
+ */
+final class MqttLink implements MqttCallback {
+  private static final Logger LOG = LoggerFactory.getLogger(MqttLink.class);
+
+  interface Handler {
+    void connected();
+
+    /** A downstream payload; {@code ack} acknowledges it to the broker and must be called once handled. */
+    void downstream(byte[] payload, Runnable ack);
+  }
+
+  private final Settings settings;
+  private final ScheduledExecutorService executor;
+  private final Handler handler;
+  private final Backoff backoff;
+  private MqttAsyncClient client;
+  private volatile boolean connected;
+  private volatile boolean closed;
+
+  MqttLink(Settings settings, ScheduledExecutorService executor, Handler handler) {
+    this.settings = settings;
+    this.executor = executor;
+    this.handler = handler;
+    this.backoff = new Backoff(java.time.Duration.ofMillis(500), settings.reconnectMax());
+  }
+
+  boolean isConnected() {
+    return connected;
+  }
+
+  /** Runs on the executor. */
+  void connect() {
+    if (closed) {
+      return;
+    }
+    try {
+      if (client == null) {
+        client = new MqttAsyncClient(settings.brokerUrl(), settings.clientId(), new MemoryPersistence());
+        client.setCallback(this);
+        client.setManualAcks(true);
+      }
+      MqttConnectionOptions options = new MqttConnectionOptions();
+      options.setCleanStart(false);
+      options.setSessionExpiryInterval(settings.sessionExpirySeconds());
+      options.setAutomaticReconnect(false);
+      options.setKeepAliveInterval(30);
+      options.setConnectionTimeout(15);
+      client.connect(options, null, new MqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          executor.execute(() -> subscribe());
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable failure) {
+          executor.execute(() -> retry("connect failed: " + failure.getMessage()));
+        }
+      });
+    } catch (MqttException e) {
+      retry("connect failed: " + EdgeSync.describe(e));
+    }
+  }
+
+  private void subscribe() {
+    try {
+      client.subscribe(Topics.down(settings.node()), 1, null, new MqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          executor.execute(() -> {
+            connected = true;
+            backoff.reset();
+            LOG.info("Connected to {} as {}", settings.brokerUrl(), settings.clientId());
+            handler.connected();
+          });
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable failure) {
+          executor.execute(() -> {
+            disconnectQuietly();
+            retry("subscribe failed: " + failure.getMessage());
+          });
+        }
+      });
+    } catch (MqttException e) {
+      disconnectQuietly();
+      retry("subscribe failed: " + EdgeSync.describe(e));
+    }
+  }
+
+  private void retry(String why) {
+    connected = false;
+    if (closed) {
+      return;
+    }
+    long delay = backoff.next().toMillis();
+    if (backoff.attempts() == 1) {
+      LOG.warn("MQTT link to {} down ({}); reconnecting with back-off", settings.brokerUrl(), why);
+    } else {
+      LOG.debug("Reconnect attempt {} in {} ms ({})", backoff.attempts(), delay, why);
+    }
+    executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** Publishes QoS 1; failures are logged, the outbox keeps what was not confirmed. Runs on the executor. */
+  void publish(String topic, byte[] payload, MqttActionListener listener) {
+    try {
+      client.publish(topic, payload, 1, false, null, listener);
+    } catch (MqttException e) {
+      LOG.debug("Publish to {} failed: {}", topic, EdgeSync.describe(e));
+      if (listener != null) {
+        listener.onFailure(null, e);
+      }
+    }
+  }
+
+  @Override
+  public void messageArrived(String topic, MqttMessage message) {
+    byte[] payload = message.getPayload();
+    int id = message.getId();
+    int qos = message.getQos();
+    executor.execute(() -> handler.downstream(payload, () -> ack(id, qos)));
+  }
+
+  private void ack(int id, int qos) {
+    if (qos == 0) {
+      return;
+    }
+    try {
+      client.messageArrivedComplete(id, qos);
+    } catch (MqttException e) {
+      LOG.debug("Ack of message {} failed: {}", id, EdgeSync.describe(e));
+    }
+  }
+
+  @Override
+  public void disconnected(MqttDisconnectResponse response) {
+    executor.execute(() -> retry("disconnected: " + response.getReasonString()));
+  }
+
+  @Override
+  public void mqttErrorOccurred(MqttException exception) {
+    LOG.warn("MQTT error: {}", EdgeSync.describe(exception));
+  }
+
+  @Override
+  public void deliveryComplete(IMqttToken token) {
+    // Completion is handled per publish by its listener.
+  }
+
+  @Override
+  public void connectComplete(boolean reconnect, String serverUri) {
+    // Subscription and handler notification follow the connect token, see connect().
+  }
+
+  @Override
+  public void authPacketArrived(int reasonCode, MqttProperties properties) {
+    // No enhanced authentication is used.
+  }
+
+  private void disconnectQuietly() {
+    try {
+      if (client != null && client.isConnected()) {
+        client.disconnect().waitForCompletion(5_000);
+      }
+    } catch (MqttException e) {
+      LOG.debug("Disconnect failed: {}", EdgeSync.describe(e));
+    }
+  }
+
+  /** Idempotent. Called from the component's deactivation, not on the executor. */
+  void close() {
+    closed = true;
+    connected = false;
+    if (client == null) {
+      return;
+    }
+    disconnectQuietly();
+    try {
+      client.close(true);
+    } catch (MqttException e) {
+      LOG.debug("Close failed: {}", EdgeSync.describe(e));
+    }
+  }
+}

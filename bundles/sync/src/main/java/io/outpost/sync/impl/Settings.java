@@ -1,0 +1,30 @@
+package io.outpost.sync.impl;
+
+import io.outpost.protocol.Topics;
+import java.time.Duration;
+
+/** {@link SyncConfig}, validated once; an invalid value fails activation with a message naming the key. */
+record Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
+    long sessionExpirySeconds, int maxMessageBytes, int maxPods) {
+
+  static Settings from(SyncConfig config) {
+    String node = config.node_name() == null ? "" : config.node_name().trim();
+    if (!Topics.isValidNodeName(node)) {
+      throw new IllegalArgumentException("node.name '" + node + "' is not a valid node name (DNS-1123 subdomain)");
+    }
+    String broker = config.broker_url() == null ? "" : config.broker_url().trim();
+    if (!broker.matches("(tcp|ssl|ws|wss)://[^/\\s]+(:\\d+)?/?")) {
+      throw new IllegalArgumentException("broker.url '" + broker + "' must look like tcp://host:port or ssl://host:port");
+    }
+    if (config.heartbeat_interval_seconds() < 1) {
+      throw new IllegalArgumentException("heartbeat.interval.seconds must be >= 1");
+    }
+    if (config.reconnect_max_seconds() < 1) {
+      throw new IllegalArgumentException("reconnect.max.seconds must be >= 1");
+    }
+    String clientId = config.mqtt_client_id().isBlank() ? "outpost-edge-" + node : config.mqtt_client_id().trim();
+    return new Settings(node, broker, clientId, Duration.ofSeconds(config.heartbeat_interval_seconds()),
+        Duration.ofSeconds(config.reconnect_max_seconds()), config.session_expiry_seconds(),
+        config.max_message_bytes(), config.max_pods());
+  }
+}

@@ -1,0 +1,136 @@
+package io.outpost.sync.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.PodV1;
+import io.outpost.protocol.ResyncRequest;
+import io.outpost.protocol.Topics;
+import io.outpost.store.SyncPosition;
+import io.outpost.testing.Mosquitto;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sync loop against a real Mosquitto and a real Xodus store, with the test playing the bridge. */
+class EdgeSyncTest {
+  private static final String NODE = "edge-sync-test";
+  private static final long EPOCH = 1_700_000_000_000L;
+  private final Codec codec = new Codec();
+  @TempDir Path dir;
+  private Mosquitto broker;
+  private TestStore store;
+  private ScheduledExecutorService executor;
+  private EdgeSync sync;
+  private MqttClient bridge;
+  private final BlockingQueue<ResyncRequest> resyncs = new LinkedBlockingQueue<>();
+  private final BlockingQueue<PodStatusReport> statuses = new LinkedBlockingQueue<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    broker = Mosquitto.start(dir.resolve("broker"));
+    store = new TestStore(dir.resolve("store"));
+    bridge = new MqttClient(broker.url(), "test-bridge", new MemoryPersistence());
+    bridge.connect();
+    // MqttClient.subscribe(String, int, listener) recurses forever in Paho 1.2.5: use the array form.
+    bridge.subscribe(new MqttSubscription[] {
+        new MqttSubscription(Topics.up(NODE, Topics.Up.RESYNC), 1),
+        new MqttSubscription(Topics.up(NODE, Topics.Up.STATUS), 1)}, new IMqttMessageListener[] {
+        (t, m) -> resyncs.add(codec.decode(m.getPayload(), ResyncRequest.class)),
+        (t, m) -> statuses.add(codec.decode(m.getPayload(), PodStatusReport.class))});
+    executor = Executors.newSingleThreadScheduledExecutor();
+    Settings settings = new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
+        Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110);
+    sync = new EdgeSync(settings, store, executor, "test");
+    sync.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    sync.close();
+    executor.shutdownNow();
+    bridge.disconnect();
+    bridge.close();
+    store.close();
+    broker.close();
+  }
+
+  private void send(Downstream message) throws Exception {
+    bridge.publish(Topics.down(NODE), codec.encode(message), 1, false);
+  }
+
+  private void sendRaw(String payload) throws Exception {
+    bridge.publish(Topics.down(NODE), payload.getBytes(StandardCharsets.UTF_8), 1, false);
+  }
+
+  private static Downstream pod(long seq, String name, String node) {
+    PodV1 pod = new PodV1(node, "Always", null, null, null,
+        List.of(new PodV1.ContainerV1("app", "img", null, null, null, null, null)));
+    return Downstream.upsertPod(EPOCH, seq, new ObjectRef("Pod", "default", name, "uid-" + name, "1"), pod);
+  }
+
+  @Test
+  void resyncsOnConnectAppliesInOrderAndRejectsBadInput() throws Exception {
+    ResyncRequest first = resyncs.poll(30, TimeUnit.SECONDS);
+    assertThat(first).isNotNull();
+    assertThat(first.reason()).isEqualTo("connect");
+    assertThat(first.held()).isEmpty();
+
+    send(Downstream.marker(EPOCH, 5, Downstream.Op.SYNC_BEGIN, first.correlationId()));
+    send(pod(6, "web", NODE));
+    send(Downstream.marker(EPOCH, 7, Downstream.Op.SYNC_END, first.correlationId()));
+    await().atMost(Duration.ofSeconds(20)).until(() -> sync.state().lastResyncAt() != null);
+    assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 7));
+    assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
+    assertThat(sync.state().lastResyncObjects()).isEqualTo(1);
+
+    sendRaw("{not json");
+    sendRaw("{\"v\":2}");
+    send(pod(8, "stolen", "other-node"));
+    send(pod(7, "duplicate", NODE));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(sync.state().rejected()).containsEntry("malformed", 1L).containsEntry("unsupported_version", 1L)
+          .containsEntry("wrong_node", 1L);
+      assertThat(sync.state().outcomes()).containsEntry("duplicate", 1L);
+    });
+    assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
+
+    send(pod(10, "after-gap", NODE));
+    ResyncRequest gap = resyncs.poll(30, TimeUnit.SECONDS);
+    assertThat(gap).isNotNull();
+    assertThat(gap.reason()).isEqualTo("gap");
+    assertThat(gap.lastSeq()).isEqualTo(7);
+    assertThat(gap.held()).extracting(ObjectRef::name).containsExactly("web");
+    assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
+  }
+
+  @Test
+  void deliversTheOutboxAndEmptiesIt() throws Exception {
+    assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
+    PodStatusReport report = new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "web", "u1", "1"),
+        "Running", null, null, "10.88.0.2", null, null, List.of(), false);
+    store.recordStatus(report);
+    sync.outboxChanged();
+    PodStatusReport received = statuses.poll(30, TimeUnit.SECONDS);
+    assertThat(received).isEqualTo(report);
+    await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
+  }
+}

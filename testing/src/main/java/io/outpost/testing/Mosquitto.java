@@ -1,0 +1,101 @@
+package io.outpost.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real Mosquitto broker on an ephemeral loopback port, with its own config and persistence directory. Installed
+ * by scripts/setup.sh. {@link #restart(boolean)} can wipe persistence, as a broker that lost its disk would.
+ */
+public final class Mosquitto implements AutoCloseable {
+  private final Path dir;
+  private final int port;
+  private ManagedProcess process;
+
+  private Mosquitto(Path dir, int port) {
+    this.dir = dir;
+    this.port = port;
+  }
+
+  public static Mosquitto start(Path dir) {
+    Mosquitto broker = new Mosquitto(dir, Ports.free());
+    broker.writeConfig();
+    broker.launch();
+    return broker;
+  }
+
+  private void writeConfig() {
+    try {
+      Files.createDirectories(dir.resolve("data"));
+      Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n",
+          "# written by io.outpost.testing.Mosquitto: development only (no TLS, anonymous)",
+          "user root",
+          "listener " + port + " 127.0.0.1",
+          "allow_anonymous true",
+          "persistence true",
+          "persistence_location " + dir.resolve("data") + "/",
+          "autosave_interval 1",
+          "max_queued_messages 100000",
+          "message_size_limit 1048576",
+          "log_dest stdout",
+          "log_type error",
+          "log_type warning",
+          "log_type notice",
+          ""));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void launch() {
+    process = ManagedProcess.start("mosquitto", List.of("mosquitto", "-c", dir.resolve("mosquitto.conf").toString()),
+        Map.of(), dir, dir.resolve("mosquitto.log"));
+    await("mosquitto on port " + port).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          if (!process.isAlive()) {
+            throw new IllegalStateException("mosquitto exited: " + Files.readString(process.log()));
+          }
+          return Ports.accepts(port);
+        });
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String url() {
+    return "tcp://127.0.0.1:" + port;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public void stop() {
+    process.close();
+  }
+
+  /** Stops the broker and starts it again on the same port, optionally with its persisted sessions wiped. */
+  public void restart(boolean wipePersistence) {
+    stop();
+    if (wipePersistence) {
+      Files2.deleteTree(dir.resolve("data"));
+    }
+    writeConfig();
+    launch();
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.close();
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package io.outpost.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Podman API service ({@code podman system service}) on a private unix socket, using the project's
+ * containers.conf. Serves the Docker Engine API. Cleans up only containers carrying a label the caller names.
+ */
+public final class Podman implements AutoCloseable {
+  public static final String TEST_IMAGE = "localhost/busybox:test";
+
+  private final Path socket;
+  private final ManagedProcess service;
+
+  private Podman(Path socket, ManagedProcess service) {
+    this.socket = socket;
+    this.service = service;
+  }
+
+  public static Map<String, String> environment() {
+    return Map.of("CONTAINERS_CONF", Project.containersConf().toString());
+  }
+
+  public static Podman start(Path dir) {
+    Path socket = dir.resolve("podman.sock");
+    ManagedProcess service = ManagedProcess.start("podman-service",
+        List.of("podman", "system", "service", "--time=0", "unix://" + socket), environment(), dir,
+        dir.resolve("podman-service.log"));
+    await("podman socket " + socket).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          if (!service.isAlive()) {
+            throw new IllegalStateException("podman service exited: " + Files.readString(service.log()));
+          }
+          return Files.exists(socket);
+        });
+    return new Podman(socket, service);
+  }
+
+  public Path socket() {
+    return socket;
+  }
+
+  /** The Docker-style host URL of the socket, e.g. {@code unix:///tmp/x/podman.sock}. */
+  public String host() {
+    return "unix://" + socket;
+  }
+
+  /** Runs the podman CLI with the project configuration and returns its standard output. */
+  public static String cli(String... args) {
+    List<String> command = new ArrayList<>(List.of("podman"));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(environment());
+    try {
+      Process process = builder.start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (process.waitFor() != 0) {
+        throw new IllegalStateException(command + " failed: " + output);
+      }
+      return output;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Ids of all containers (running or not) with {@code label=value}. */
+  public static List<String> containersLabelled(String label, String value) {
+    String out = cli("ps", "-a", "-q", "--no-trunc", "--filter", "label=" + label + "=" + value);
+    return out.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /** Removes, forcibly, every container with {@code label=value}, and nothing else. */
+  public static void removeContainersLabelled(String label, String value) {
+    List<String> ids = containersLabelled(label, value);
+    if (!ids.isEmpty()) {
+      List<String> args = new ArrayList<>(List.of("rm", "-f", "-t", "0"));
+      args.addAll(ids);
+      cli(args.toArray(String[]::new));
+    }
+  }
+
+  @Override
+  public void close() {
+    service.close();
+  }
+}
