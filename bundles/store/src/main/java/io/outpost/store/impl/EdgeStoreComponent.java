@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -29,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Publishes the {@link EdgeStore} of this node and tells {@link StoreListener}s about committed changes. */
-@Component(service = EdgeStore.class, configurationPid = "io.outpost.node",
+@Component(service = EdgeStore.class, immediate = true, configurationPid = "io.outpost.node",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = StoreConfig.class)
 public final class EdgeStoreComponent implements EdgeStore {
@@ -38,8 +39,12 @@ public final class EdgeStoreComponent implements EdgeStore {
   private final XodusEdgeStore store;
   private final ExecutorService notifier;
 
+  /**
+   * Listeners are held as service objects and fetched only to notify them: the sync component both uses this store
+   * and listens to it, and getting listener services while the store activates would be a circular reference.
+   */
   @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-  private volatile List<StoreListener> listeners;
+  private volatile List<ComponentServiceObjects<StoreListener>> listeners;
 
   @Activate
   public EdgeStoreComponent(StoreConfig config) throws Exception {
@@ -124,16 +129,22 @@ public final class EdgeStoreComponent implements EdgeStore {
   }
 
   private void notifyListeners(Consumer<StoreListener> call) {
-    List<StoreListener> current = listeners;
+    List<ComponentServiceObjects<StoreListener>> current = listeners;
     if (current == null || current.isEmpty()) {
       return;
     }
     notifier.execute(() -> {
-      for (StoreListener listener : current) {
+      for (ComponentServiceObjects<StoreListener> objects : current) {
+        StoreListener listener = objects.getService();
+        if (listener == null) {
+          continue;
+        }
         try {
           call.accept(listener);
         } catch (RuntimeException e) {
           LOG.warn("Store listener {} failed", listener.getClass().getName(), e);
+        } finally {
+          objects.ungetService(listener);
         }
       }
     });

@@ -19,7 +19,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * The edge node's sync service. A configuration change (e.g. {@code config:edit io.outpost.node}) re-activates the
  * component: the old connection closes and a new one opens with the new settings, without restarting Karaf.
  */
-@Component(service = {SyncService.class, StoreListener.class}, configurationPid = "io.outpost.node",
+@Component(service = {SyncService.class, StoreListener.class}, immediate = true, configurationPid = "io.outpost.node",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SyncConfig.class)
 public final class EdgeSyncComponent implements SyncService, StoreListener {

@@ -1,0 +1,17 @@
+package io.outpost.containers.impl;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+@ObjectClassDefinition(name = "Outpost container manager",
+    description = "How this edge node runs its pods on the local container engine.")
+public @interface ContainersConfig {
+  @AttributeDefinition(description = "Name of this edge node (the Kubernetes node name); labels every container.")
+  String node_name();
+
+  @AttributeDefinition(description = "Docker Engine API address of the container engine (Podman serves it).")
+  String engine_host() default "unix:///run/podman/podman.sock";
+
+  @AttributeDefinition(description = "Seconds between two full reconciliation passes.", min = "1")
+  int resync_interval_seconds() default 10;
+}

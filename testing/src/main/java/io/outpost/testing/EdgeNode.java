@@ -1,0 +1,147 @@
+package io.outpost.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The built Outpost Karaf distribution, unpacked into a directory and run as its own process ({@code bin/karaf
+ * server}), as an operator would run it. Ends the process tree by PID on {@link #close()} or {@link #kill()}.
+ */
+public final class EdgeNode implements AutoCloseable {
+  private final Path home;
+  private ManagedProcess process;
+
+  private EdgeNode(Path home) {
+    this.home = home;
+  }
+
+  /** The distribution archive built by karaf-distribution/. */
+  public static Path distribution() {
+    Path target = Project.root().resolve("karaf-distribution/target");
+    try (Stream<Path> files = Files.list(target)) {
+      return files.filter(p -> p.getFileName().toString().matches("outpost-karaf-.*\\.tar\\.gz")).findFirst()
+          .orElseThrow(() -> new IllegalStateException("no outpost-karaf-*.tar.gz in " + target
+              + ": build the distribution first (mvn install)"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + target + ": build the distribution first", e);
+    }
+  }
+
+  /** Unpacks the distribution into {@code dir} and writes the node configuration. */
+  public static EdgeNode install(Path dir, String nodeName, String brokerUrl, String engineHost) {
+    try {
+      Files.createDirectories(dir);
+      run(List.of("tar", "-xzf", distribution().toString(), "-C", dir.toString(), "--strip-components=1"), dir);
+      EdgeNode node = new EdgeNode(dir);
+      Map<String, String> config = new LinkedHashMap<>();
+      config.put("node.name", nodeName);
+      config.put("broker.url", brokerUrl);
+      config.put("data.dir", "outpost");
+      config.put("engine.host", engineHost);
+      config.put("heartbeat.interval.seconds", "2");
+      config.put("resync.interval.seconds", "5");
+      node.writeConfig("io.outpost.node.cfg", config);
+      node.editConfig("org.apache.karaf.shell.cfg", "sshPort", Integer.toString(Ports.free()));
+      return node;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public Path home() {
+    return home;
+  }
+
+  public void writeConfig(String file, Map<String, String> values) throws IOException {
+    StringBuilder text = new StringBuilder("# written by io.outpost.testing.EdgeNode\n");
+    values.forEach((k, v) -> text.append(k).append(" = ").append(v).append('\n'));
+    Files.writeString(home.resolve("etc").resolve(file), text);
+  }
+
+  /** Replaces (or appends) one {@code key = value} line of an etc/ file. */
+  public void editConfig(String file, String key, String value) throws IOException {
+    Path path = home.resolve("etc").resolve(file);
+    List<String> lines = Files.exists(path) ? Files.readAllLines(path) : List.of();
+    StringBuilder text = new StringBuilder();
+    boolean found = false;
+    for (String line : lines) {
+      if (line.matches("\\s*" + java.util.regex.Pattern.quote(key) + "\\s*=.*")) {
+        text.append(key).append(" = ").append(value).append('\n');
+        found = true;
+      } else {
+        text.append(line).append('\n');
+      }
+    }
+    if (!found) {
+      text.append(key).append(" = ").append(value).append('\n');
+    }
+    Files.writeString(path, text);
+  }
+
+  /** Starts Karaf in the foreground of a child process (no console), output in data/log/console.log. */
+  public EdgeNode start() {
+    if (process != null && process.isAlive()) {
+      throw new IllegalStateException("edge node already running: " + process);
+    }
+    try {
+      Files.createDirectories(home.resolve("data/log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, String> env = new LinkedHashMap<>(Podman.environment());
+    process = ManagedProcess.start("karaf", List.of(home.resolve("bin/karaf").toString(), "server"), env, home,
+        home.resolve("data/log/console.log"));
+    return this;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isRunning() {
+    return process != null && process.isAlive();
+  }
+
+  /** {@code kill -9} of the Karaf process tree: no shutdown hooks, no bundle stops. */
+  public void kill() {
+    if (process != null) {
+      process.kill();
+    }
+  }
+
+  /** The Karaf log, for failure messages. */
+  public String log() {
+    Path log = home.resolve("data/log/karaf.log");
+    try {
+      return Files.exists(log) ? Files.readString(log) : "(no karaf.log yet)";
+    } catch (IOException e) {
+      return "(cannot read karaf.log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.close();
+    }
+  }
+
+  private static void run(List<String> command, Path dir) throws IOException {
+    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    try {
+      if (p.waitFor() != 0) {
+        throw new IOException(command + " failed: " + output);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted: " + command, e);
+    }
+  }
+}
