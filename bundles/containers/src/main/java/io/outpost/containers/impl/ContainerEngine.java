@@ -1,0 +1,42 @@
+package io.outpost.containers.impl;
+
+import java.io.Closeable;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The part of the Docker Engine API the manager uses. Every method but {@link #pull} is a blocking request that
+ * throws {@link EngineException} on failure; none of them waits for a container to change state.
+ */
+interface ContainerEngine extends AutoCloseable {
+
+  /** Pings the engine and returns its version; throws if it cannot be reached. */
+  String version();
+
+  /** Every container, running or not, carrying {@code io.outpost.node=<node>}, inspected. */
+  List<EngineContainer> list(String node);
+
+  Optional<EngineContainer> inspect(String id);
+
+  boolean imageExists(String image);
+
+  /**
+   * Starts pulling an image and returns at once. {@code done} is called once, on an engine thread, with null on
+   * success or the engine's error message. Closing the handle abandons the pull.
+   */
+  Closeable pull(String image, Consumer<String> done);
+
+  /** Creates a container and returns its id. */
+  String create(ContainerSpec spec);
+
+  void start(String id);
+
+  /** Sends a signal (e.g. {@code SIGTERM}) to a running container; does not wait. */
+  void kill(String id, String signal);
+
+  void remove(String id, boolean force);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,126 @@
+package io.outpost.containers.impl;
+
+import io.outpost.containers.ContainerManager;
+import io.outpost.containers.EngineStatus;
+import io.outpost.containers.PodRuntime;
+import io.outpost.store.EdgeStore;
+import io.outpost.store.StoreListener;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs this node's pods on the container engine. Owns one thread, {@code outpost-containers}: store changes, pull
+ * completions and the periodic resync all just ask it for a pass. Deactivation stops that thread and closes the
+ * engine client, and nothing else: containers keep running while the gateway restarts or is updated.
+ */
+@Component(service = {ContainerManager.class, StoreListener.class}, immediate = true,
+    configurationPid = "io.outpost.node",
+    configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = ContainersConfig.class)
+public final class ContainerManagerComponent implements ContainerManager, StoreListener {
+  private static final Logger LOG = LoggerFactory.getLogger(ContainerManagerComponent.class);
+  static final String THREAD_NAME = "outpost-containers";
+
+  private final Settings settings;
+  private final ScheduledExecutorService executor;
+  private final ContainerEngine engine;
+  private final Reconciler reconciler;
+  private final AtomicBoolean passQueued = new AtomicBoolean();
+  /** The next timed pass; only touched on the executor's thread. */
+  private ScheduledFuture<?> timer;
+
+  @Activate
+  public ContainerManagerComponent(@Reference EdgeStore store, ContainersConfig config) {
+    this.settings = Settings.from(config);
+    ClassLoader bundleLoader = ContainerManagerComponent.class.getClassLoader();
+    ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, runnable -> {
+      Thread thread = new Thread(runnable, THREAD_NAME);
+      thread.setDaemon(true);
+      // docker-java looks things up on the context class loader: make it this bundle's.
+      thread.setContextClassLoader(bundleLoader);
+      return thread;
+    });
+    pool.setRemoveOnCancelPolicy(true);
+    this.executor = pool;
+    this.engine = DockerEngine.connect(settings.engineHost());
+    this.reconciler = new Reconciler(settings, store, engine, Clock.systemUTC(), this::resync);
+    LOG.info("Container manager for node {} using engine {}", settings.nodeName(), settings.engineHost());
+    resync();
+  }
+
+  @Deactivate
+  void deactivate() {
+    executor.shutdownNow();
+    try {
+      if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("The {} thread did not stop within 30 s", THREAD_NAME);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    engine.close();
+    LOG.info("Container manager stopped; containers keep running");
+  }
+
+  @Override
+  public void podsChanged(Set<String> keys) {
+    resync();
+  }
+
+  @Override
+  public void resync() {
+    if (passQueued.compareAndSet(false, true)) {
+      try {
+        executor.execute(this::pass);
+      } catch (RejectedExecutionException e) {
+        LOG.debug("Pass not queued: the manager is stopping");
+      }
+    }
+  }
+
+  @Override
+  public List<PodRuntime> pods() {
+    return reconciler.pods();
+  }
+
+  @Override
+  public EngineStatus engine() {
+    return reconciler.engine();
+  }
+
+  private void pass() {
+    passQueued.set(false);
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    Duration next = settings.resyncInterval();
+    try {
+      next = reconciler.reconcile();
+    } catch (RuntimeException e) {
+      LOG.warn("Reconciliation pass failed", e);
+    }
+    if (!executor.isShutdown()) {
+      try {
+        timer = executor.schedule(this::pass, next.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        LOG.debug("Next pass not scheduled: the manager is stopping");
+      }
+    }
+  }
+}

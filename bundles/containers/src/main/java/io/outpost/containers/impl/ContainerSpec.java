@@ -1,0 +1,14 @@
+package io.outpost.containers.impl;
+
+import java.util.List;
+import java.util.Map;
+
+/** What the manager asks the engine to create. Null or empty lists mean "the image's default". */
+record ContainerSpec(
+    String name,
+    String image,
+    List<String> entrypoint,
+    List<String> cmd,
+    List<String> env,
+    String workingDir,
+    Map<String, String> labels) {}

@@ -1,0 +1,294 @@
+package io.outpost.containers.impl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ContainerNetwork;
+import com.github.dockerjava.api.model.NetworkSettings;
+import com.github.dockerjava.api.model.PullResponseItem;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * {@link ContainerEngine} over docker-java (zerodep transport) at Docker Engine API version 1.41, which Podman
+ * serves. Two HTTP clients: one with a response timeout for short requests, one without for streaming pulls (the
+ * manager bounds pulls itself). docker-java runs inside the bundle: the thread context class loader is set to the
+ * bundle's around client creation and every call.
+ */
+final class DockerEngine implements ContainerEngine {
+  static final String API_VERSION = "1.41";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final DockerClient client;
+  private final DockerClient pullClient;
+
+  private DockerEngine(DockerClient client, DockerClient pullClient) {
+    this.client = client;
+    this.pullClient = pullClient;
+  }
+
+  static DockerEngine connect(String host) {
+    return withBundleLoader(() -> {
+      DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+          .withDockerHost(host).withApiVersion(API_VERSION).withDockerTlsVerify(false).build();
+      return new DockerEngine(client(config, Duration.ofSeconds(30)), client(config, null));
+    });
+  }
+
+  private static DockerClient client(DockerClientConfig config, Duration responseTimeout) {
+    ZerodepDockerHttpClient.Builder http = new ZerodepDockerHttpClient.Builder()
+        .dockerHost(config.getDockerHost()).sslConfig(config.getSSLConfig())
+        .maxConnections(8).connectionTimeout(Duration.ofSeconds(5));
+    if (responseTimeout != null) {
+      http.responseTimeout(responseTimeout);
+    }
+    return DockerClientImpl.getInstance(config, http.build());
+  }
+
+  @Override
+  public String version() {
+    return call("version", () -> {
+      client.pingCmd().exec();
+      return client.versionCmd().exec().getVersion();
+    });
+  }
+
+  @Override
+  public List<EngineContainer> list(String node) {
+    List<Container> containers = call("list containers", () -> client.listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of(Naming.NODE, node)).exec());
+    List<EngineContainer> result = new ArrayList<>(containers.size());
+    for (Container container : containers) {
+      // The label filter is the engine's; check again so that nothing without this node's label is ever touched.
+      if (container.getLabels() != null && node.equals(container.getLabels().get(Naming.NODE))) {
+        inspect(container.getId()).ifPresent(result::add);
+      }
+    }
+    return result;
+  }
+
+  @Override
+  public Optional<EngineContainer> inspect(String id) {
+    try {
+      return Optional.of(map(call("inspect " + id, () -> client.inspectContainerCmd(id).exec())));
+    } catch (EngineException e) {
+      if (e.getCause() instanceof NotFoundException) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public boolean imageExists(String image) {
+    try {
+      call("inspect image " + image, () -> client.inspectImageCmd(image).exec());
+      return true;
+    } catch (EngineException e) {
+      if (e.getCause() instanceof NotFoundException) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public Closeable pull(String image, Consumer<String> done) {
+    String[] ref = ImageRef.split(image);
+    PullCallback callback = new PullCallback(done);
+    return withBundleLoader(() -> pullClient.pullImageCmd(ref[0]).withTag(ref[1]).exec(callback));
+  }
+
+  @Override
+  public String create(ContainerSpec spec) {
+    return call("create " + spec.name(), () -> {
+      CreateContainerCmd cmd = client.createContainerCmd(spec.image()).withName(spec.name())
+          .withLabels(spec.labels());
+      if (spec.entrypoint() != null && !spec.entrypoint().isEmpty()) {
+        cmd.withEntrypoint(spec.entrypoint());
+      }
+      if (spec.cmd() != null && !spec.cmd().isEmpty()) {
+        cmd.withCmd(spec.cmd());
+      }
+      if (spec.env() != null && !spec.env().isEmpty()) {
+        cmd.withEnv(spec.env());
+      }
+      if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
+        cmd.withWorkingDir(spec.workingDir());
+      }
+      return cmd.exec().getId();
+    });
+  }
+
+  @Override
+  public void start(String id) {
+    call("start " + id, () -> client.startContainerCmd(id).exec());
+  }
+
+  @Override
+  public void kill(String id, String signal) {
+    call("kill " + id, () -> client.killContainerCmd(id).withSignal(signal).exec());
+  }
+
+  @Override
+  public void remove(String id, boolean force) {
+    try {
+      call("remove " + id, () -> client.removeContainerCmd(id).withForce(force).exec());
+    } catch (EngineException e) {
+      if (!(e.getCause() instanceof NotFoundException)) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(client);
+    closeQuietly(pullClient);
+  }
+
+  private static void closeQuietly(Closeable closeable) {
+    try {
+      closeable.close();
+    } catch (IOException e) {
+      // Closing the transport of a stopping component: nothing left to do with the error.
+      org.slf4j.LoggerFactory.getLogger(DockerEngine.class).debug("closing the engine client failed", e);
+    }
+  }
+
+  static EngineContainer map(InspectContainerResponse inspect) {
+    InspectContainerResponse.ContainerState state = inspect.getState();
+    boolean running = state != null && Boolean.TRUE.equals(state.getRunning());
+    Map<String, String> labels = inspect.getConfig() == null || inspect.getConfig().getLabels() == null
+        ? Map.of() : Map.copyOf(inspect.getConfig().getLabels());
+    String name = inspect.getName() == null ? null : inspect.getName().replaceFirst("^/", "");
+    return new EngineContainer(inspect.getId(), name, labels, state == null ? null : state.getStatus(), running,
+        state == null ? null : state.getExitCode(), state != null && Boolean.TRUE.equals(state.getOOMKilled()),
+        state == null || state.getError() == null || state.getError().isBlank() ? null : state.getError(),
+        Timestamps.rfc3339(inspect.getCreated()), state == null ? null : Timestamps.rfc3339(state.getStartedAt()),
+        state == null ? null : Timestamps.rfc3339(state.getFinishedAt()), inspect.getImageId(),
+        ip(inspect.getNetworkSettings()));
+  }
+
+  private static String ip(NetworkSettings settings) {
+    if (settings == null) {
+      return null;
+    }
+    if (settings.getIpAddress() != null && !settings.getIpAddress().isBlank()) {
+      return settings.getIpAddress();
+    }
+    if (settings.getNetworks() != null) {
+      for (ContainerNetwork network : settings.getNetworks().values()) {
+        if (network.getIpAddress() != null && !network.getIpAddress().isBlank()) {
+          return network.getIpAddress();
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The engine's own message from an error response body ({@code {"message": ...}}), else the exception's. */
+  static String message(Throwable error) {
+    String text = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    int brace = text.indexOf('{');
+    if (error instanceof DockerException && brace >= 0) {
+      try {
+        JsonNode body = JSON.readTree(text.substring(brace));
+        if (body.hasNonNull("message")) {
+          return body.get("message").asText();
+        }
+      } catch (IOException | RuntimeException e) {
+        return text.trim();
+      }
+    }
+    return text.trim();
+  }
+
+  private static <T> T call(String what, Supplier<T> request) {
+    try {
+      return withBundleLoader(request);
+    } catch (RuntimeException e) {
+      throw new EngineException(what + ": " + message(e), e);
+    }
+  }
+
+  private static void call(String what, Runnable request) {
+    call(what, () -> {
+      request.run();
+      return null;
+    });
+  }
+
+  private static <T> T withBundleLoader(Supplier<T> work) {
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(DockerEngine.class.getClassLoader());
+    try {
+      return work.get();
+    } finally {
+      thread.setContextClassLoader(previous);
+    }
+  }
+
+  /** Collects the pull's error, if any, and reports once. */
+  private static final class PullCallback extends ResultCallback.Adapter<PullResponseItem> {
+    private final Consumer<String> done;
+    private final AtomicBoolean reported = new AtomicBoolean();
+    private volatile String error;
+
+    PullCallback(Consumer<String> done) {
+      this.done = done;
+    }
+
+    @Override
+    public void onNext(PullResponseItem item) {
+      if (item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null) {
+        error = item.getErrorDetail().getMessage();
+      } else if (item.getError() != null) {
+        error = item.getError();
+      }
+    }
+
+    @Override
+    public void onError(Throwable throwable) {
+      report(message(throwable));
+      super.onError(throwable);
+    }
+
+    @Override
+    public void onComplete() {
+      report(error);
+      super.onComplete();
+    }
+
+    @Override
+    public void close() throws IOException {
+      report("pull abandoned");
+      super.close();
+    }
+
+    private void report(String outcome) {
+      if (reported.compareAndSet(false, true)) {
+        done.accept(outcome);
+      }
+    }
+  }
+}

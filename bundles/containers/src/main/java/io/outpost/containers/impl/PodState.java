@@ -1,0 +1,61 @@
+package io.outpost.containers.impl;
+
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.PodStatusReport.ContainerStateV1;
+import java.io.Closeable;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * What the manager remembers about one pod between passes. Only the reconciler's thread touches it, except
+ * {@link Pull#finish}, which an engine thread calls (its fields are volatile).
+ */
+final class PodState {
+  final Backoff backoff = new Backoff(() -> ThreadLocalRandom.current().nextDouble());
+  final Map<String, Memory> containers = new HashMap<>();
+  /** When the pod's containers get killed if they ignore the stop signal; null while the pod is not stopping. */
+  Instant killDeadline;
+  PodStatusReport lastRecorded;
+
+  Memory container(String name) {
+    return containers.computeIfAbsent(name, n -> new Memory());
+  }
+
+  /** What the manager remembers about one container of the pod. */
+  static final class Memory {
+    /** Restarts done by this manager incarnation (the engine does not count restarts it was asked to do). */
+    int restartCount;
+    ContainerStateV1 lastState;
+    /** Why there is no running container, when the manager knows better than the engine; else null. */
+    ContainerStateV1 waiting;
+    /** The last terminated state seen, kept to report a deleted pod's containers after their removal. */
+    ContainerStateV1 terminated;
+    Pull pull;
+    /** An image pull of this container succeeded and no container was created from it yet. */
+    boolean pulled;
+    /** The stop signal (SIGTERM) was sent; SIGKILL was sent. */
+    boolean signalled;
+    boolean killed;
+  }
+
+  /** An image pull in flight or finished but not yet seen by the reconciler. */
+  static final class Pull {
+    final String image;
+    final Instant started;
+    volatile Closeable handle;
+    volatile boolean done;
+    volatile String error;
+
+    Pull(String image, Instant started) {
+      this.image = image;
+      this.started = started;
+    }
+
+    void finish(String outcome) {
+      error = outcome;
+      done = true;
+    }
+  }
+}

@@ -1,0 +1,296 @@
+package io.outpost.containers.impl;
+
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodStatusReport.ContainerStateV1;
+import io.outpost.protocol.PodV1;
+import io.outpost.protocol.PodV1.ContainerV1;
+import io.outpost.protocol.PodV1.EnvVarV1;
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One reconcile step per container of a pod: at most one engine action that changes anything (pull, create+start,
+ * restart, signal, remove), and never a wait for a container to change state. Failures become waiting states and
+ * back off; the next pass looks again.
+ */
+final class PodWorker {
+  private static final Logger LOG = LoggerFactory.getLogger(PodWorker.class);
+  static final Duration PULL_TIMEOUT = Duration.ofMinutes(15);
+  /** A container that ran this long without exiting clears its pod's back-off. */
+  static final Duration STABLE_RUN = Duration.ofMinutes(10);
+
+  private final ContainerEngine engine;
+  private final String node;
+  private final Runnable wake;
+
+  PodWorker(ContainerEngine engine, String node, Runnable wake) {
+    this.engine = engine;
+    this.node = node;
+    this.wake = wake;
+  }
+
+  /** Brings a pod that should run one step closer to running. */
+  List<ContainerView> run(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state, Instant now) {
+    List<ContainerView> views = new ArrayList<>();
+    for (ContainerV1 spec : pod.containers()) {
+      PodState.Memory memory = state.container(spec.name());
+      EngineContainer container = find(existing, spec.name());
+      if (container == null) {
+        container = create(ref, spec, state, memory, now);
+      } else if (container.running()) {
+        memory.waiting = null;
+        resetIfStable(container, state, now);
+      } else if (container.neverStarted()) {
+        container = start(container, state, memory, now);
+      } else {
+        container = exited(ref, pod, spec, container, state, memory, now);
+      }
+      boolean willRestart = container == null || container.running()
+          || StatusMapper.restarts(pod.restartPolicy(), container.exitCode());
+      views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
+          memory.lastState, memory.terminated, willRestart));
+    }
+    return views;
+  }
+
+  /**
+   * One step of a graceful deletion: signal running containers (SIGTERM, SIGKILL once the grace period is over),
+   * remove exited ones. Returns the views; the pod is stopped once {@code remaining} is empty.
+   */
+  List<ContainerView> terminate(PodV1 pod, List<EngineContainer> existing, PodState state, Instant now,
+      List<EngineContainer> remaining) {
+    for (EngineContainer container : existing) {
+      PodState.Memory memory = state.container(container.label(Naming.CONTAINER));
+      cancelPull(memory);
+      memory.waiting = null;
+      if (container.running()) {
+        signal(pod, container, state, memory, now);
+        engine.inspect(container.id()).ifPresent(remaining::add);
+      } else {
+        memory.terminated = container.neverStarted() ? null : StatusMapper.terminated(container);
+        engine.remove(container.id(), true);
+        LOG.info("Removed container {} of deleted pod", container.name());
+      }
+    }
+    List<ContainerView> views = new ArrayList<>();
+    for (ContainerV1 spec : pod.containers()) {
+      PodState.Memory memory = state.container(spec.name());
+      cancelPull(memory);
+      memory.waiting = null;
+      EngineContainer container = find(remaining, spec.name());
+      ContainerStateV1 terminated = memory.terminated;
+      if (container == null && terminated == null) {
+        terminated = ContainerStateV1.terminated("ContainerStatusUnknown",
+            "The container could not be located when the pod was deleted", 137, null, null);
+      }
+      views.add(new ContainerView(spec.name(), spec.image(), container, null, memory.restartCount,
+          memory.lastState, terminated, false));
+    }
+    return views;
+  }
+
+  private void signal(PodV1 pod, EngineContainer container, PodState state, PodState.Memory memory, Instant now) {
+    long grace = Math.max(0, pod.gracePeriodSeconds());
+    if (state.killDeadline == null) {
+      state.killDeadline = now.plusSeconds(grace);
+    }
+    try {
+      if (!memory.signalled) {
+        memory.signalled = true;
+        memory.killed = grace == 0;
+        engine.kill(container.id(), grace == 0 ? "SIGKILL" : "SIGTERM");
+        LOG.info("Stopping container {} (grace period {} s)", container.name(), grace);
+      } else if (!memory.killed && !now.isBefore(state.killDeadline)) {
+        memory.killed = true;
+        engine.kill(container.id(), "SIGKILL");
+        LOG.info("Killing container {}: grace period over", container.name());
+      }
+    } catch (EngineException e) {
+      // The container may have exited meanwhile; the next pass sees it exited and removes it.
+      LOG.debug("Signal to {} failed: {}", container.name(), e.getMessage());
+    }
+  }
+
+  private EngineContainer create(ObjectRef ref, ContainerV1 spec, PodState state, PodState.Memory memory,
+      Instant now) {
+    if (!state.backoff.ready(now)) {
+      if (memory.waiting != null && "ErrImagePull".equals(memory.waiting.reason())) {
+        memory.waiting = ContainerStateV1.waiting("ImagePullBackOff",
+            "Back-off pulling image \"" + spec.image() + "\": " + memory.waiting.message());
+      }
+      return null;
+    }
+    if (!imageReady(spec, state, memory, now)) {
+      return null;
+    }
+    String id;
+    try {
+      id = engine.create(containerSpec(ref, spec));
+    } catch (EngineException e) {
+      return failed(state, memory, now, "CreateContainerError", e, null);
+    }
+    memory.pulled = false;
+    LOG.info("Created container {} for pod {}", id, ref.key());
+    try {
+      engine.start(id);
+    } catch (EngineException e) {
+      return failed(state, memory, now, "RunContainerError", e, id);
+    }
+    memory.waiting = null;
+    state.backoff.reset();
+    return engine.inspect(id).orElse(null);
+  }
+
+  /** True if the image is there to create from; otherwise starts or follows a pull and sets the waiting state. */
+  private boolean imageReady(ContainerV1 spec, PodState state, PodState.Memory memory, Instant now) {
+    PodState.Pull pull = memory.pull;
+    if (pull != null) {
+      if (!pull.done) {
+        if (now.isAfter(pull.started.plus(PULL_TIMEOUT))) {
+          cancelPull(memory);
+          memory.pull = pull;
+        }
+        return false;
+      }
+      memory.pull = null;
+      if (pull.error != null) {
+        state.backoff.failed(now);
+        memory.waiting = ContainerStateV1.waiting("ErrImagePull", pull.error);
+        LOG.warn("Pulling image {} failed: {}", pull.image, pull.error);
+        return false;
+      }
+      memory.pulled = true;
+    }
+    boolean always = "Always".equals(spec.imagePullPolicy());
+    if ((always && !memory.pulled) || !engine.imageExists(spec.image())) {
+      if ("Never".equals(spec.imagePullPolicy())) {
+        memory.waiting = ContainerStateV1.waiting("ErrImageNeverPull",
+            "Container image \"" + spec.image() + "\" is not present with pull policy of Never");
+        return false;
+      }
+      startPull(spec.image(), memory, now);
+      if (memory.waiting == null) {
+        memory.waiting = ContainerStateV1.waiting("ContainerCreating", "Pulling image \"" + spec.image() + "\"");
+      }
+      return false;
+    }
+    return true;
+  }
+
+  private void startPull(String image, PodState.Memory memory, Instant now) {
+    PodState.Pull pull = new PodState.Pull(image, now);
+    memory.pull = pull;
+    LOG.info("Pulling image {}", image);
+    try {
+      pull.handle = engine.pull(image, outcome -> {
+        pull.finish(outcome);
+        wake.run();
+      });
+    } catch (RuntimeException e) {
+      pull.finish(DockerEngine.message(e));
+    }
+  }
+
+  private static void cancelPull(PodState.Memory memory) {
+    PodState.Pull pull = memory.pull;
+    memory.pull = null;
+    if (pull != null && !pull.done) {
+      Closeable handle = pull.handle;
+      pull.finish("image pull timed out or was cancelled");
+      try {
+        if (handle != null) {
+          handle.close();
+        }
+      } catch (IOException e) {
+        LOG.debug("Cancelling the pull of {} failed", pull.image, e);
+      }
+    }
+  }
+
+  private EngineContainer start(EngineContainer container, PodState state, PodState.Memory memory, Instant now) {
+    if (!state.backoff.ready(now)) {
+      return container;
+    }
+    try {
+      engine.start(container.id());
+    } catch (EngineException e) {
+      return failed(state, memory, now, "RunContainerError", e, container.id());
+    }
+    memory.waiting = null;
+    state.backoff.reset();
+    return engine.inspect(container.id()).orElse(null);
+  }
+
+  private EngineContainer exited(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container,
+      PodState state, PodState.Memory memory, Instant now) {
+    ContainerStateV1 terminated = StatusMapper.terminated(container);
+    memory.terminated = terminated;
+    if (!StatusMapper.restarts(pod.restartPolicy(), container.exitCode())) {
+      memory.waiting = null;
+      return container;
+    }
+    memory.lastState = terminated;
+    if (!state.backoff.ready(now)) {
+      memory.waiting = ContainerStateV1.waiting("CrashLoopBackOff", "back-off "
+          + state.backoff.currentDelay().toSeconds() + "s restarting failed container=" + spec.name() + " pod="
+          + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")");
+      return container;
+    }
+    try {
+      engine.start(container.id());
+    } catch (EngineException e) {
+      return failed(state, memory, now, "RunContainerError", e, container.id());
+    }
+    memory.restartCount++;
+    memory.waiting = null;
+    state.backoff.failed(now);
+    LOG.info("Restarted container {} (exit code {}, restart {})", container.name(), container.exitCode(),
+        memory.restartCount);
+    return engine.inspect(container.id()).orElse(null);
+  }
+
+  private EngineContainer failed(PodState state, PodState.Memory memory, Instant now, String reason,
+      EngineException error, String id) {
+    state.backoff.failed(now);
+    ContainerStateV1 waiting = ContainerStateV1.waiting(reason, error.getMessage());
+    if (!waiting.equals(memory.waiting)) {
+      LOG.warn("{}: {}", reason, error.getMessage());
+    }
+    memory.waiting = waiting;
+    return id == null ? null : engine.inspect(id).orElse(null);
+  }
+
+  private static void resetIfStable(EngineContainer container, PodState state, Instant now) {
+    Instant started = Timestamps.parse(container.startedAt());
+    if (state.backoff.failures() > 0 && started != null && started.plus(STABLE_RUN).isBefore(now)) {
+      state.backoff.reset();
+    }
+  }
+
+  ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec) {
+    List<String> env = new ArrayList<>();
+    if (spec.env() != null) {
+      for (EnvVarV1 var : spec.env()) {
+        env.add(var.name() + "=" + (var.value() == null ? "" : var.value()));
+      }
+    }
+    return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
+        env, spec.workingDir(), Naming.labels(node, ref, spec.name()));
+  }
+
+  static EngineContainer find(List<EngineContainer> containers, String name) {
+    for (EngineContainer container : containers) {
+      if (Objects.equals(name, container.label(Naming.CONTAINER))) {
+        return container;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,173 @@
+package io.outpost.containers.impl;
+
+import io.outpost.containers.EngineStatus;
+import io.outpost.containers.PodRuntime;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.store.EdgeStore;
+import io.outpost.store.StoredPod;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Level-based, idempotent reconciliation of the store's pods against the engine's containers labelled with this
+ * node. Each {@link #reconcile()} is one pass: list, one step per pod, remove orphans, record statuses. Not
+ * thread-safe: call it from one thread (the manager's executor); {@link #pods()} and {@link #engine()} may be read
+ * from any thread.
+ */
+final class Reconciler {
+  private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+  static final Duration MIN_DELAY = Duration.ofMillis(500);
+  /** How often a pod whose containers are stopping is looked at. */
+  static final Duration STOPPING_POLL = Duration.ofSeconds(1);
+
+  private final Settings settings;
+  private final EdgeStore store;
+  private final ContainerEngine engine;
+  private final Clock clock;
+  private final PodWorker worker;
+  private final Map<String, PodState> states = new HashMap<>();
+  private volatile List<PodRuntime> snapshot = List.of();
+  private volatile EngineStatus engineStatus;
+
+  Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake) {
+    this.settings = settings;
+    this.store = store;
+    this.engine = engine;
+    this.clock = clock;
+    this.worker = new PodWorker(engine, settings.nodeName(), wake);
+    this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
+  }
+
+  /** One pass. Returns how long to wait before the next one (at most the resync interval). */
+  Duration reconcile() {
+    List<EngineContainer> containers;
+    try {
+      String version = engine.version();
+      containers = engine.list(settings.nodeName());
+      engineReachable(version);
+    } catch (EngineException e) {
+      engineUnreachable(e.getMessage());
+      return settings.resyncInterval();
+    }
+    Instant now = clock.instant();
+    Map<String, List<EngineContainer>> byUid = new HashMap<>();
+    for (EngineContainer container : containers) {
+      String uid = container.label(Naming.POD_UID);
+      if (uid != null) {
+        byUid.computeIfAbsent(uid, u -> new ArrayList<>()).add(container);
+      }
+    }
+    List<StoredPod> pods = store.pods();
+    Set<String> desired = new HashSet<>();
+    List<PodRuntime> runtimes = new ArrayList<>();
+    for (StoredPod stored : pods) {
+      String uid = stored.ref().uid();
+      desired.add(uid);
+      PodState state = states.computeIfAbsent(uid, u -> new PodState());
+      try {
+        reconcilePod(stored, byUid.getOrDefault(uid, List.of()), state, now);
+      } catch (RuntimeException e) {
+        // One bad pod never stops the pass; it is looked at again on the next one.
+        LOG.warn("Reconciling pod {} failed: {}", stored.ref().key(), e.getMessage(), e);
+      }
+      runtimes.add(new PodRuntime(stored.ref(), state.lastRecorded, state.backoff.failures(), state.backoff.next()));
+    }
+    removeUndesired(desired, byUid);
+    runtimes.sort(Comparator.comparing((PodRuntime p) -> String.valueOf(p.ref().namespace()))
+        .thenComparing(p -> p.ref().name()));
+    snapshot = List.copyOf(runtimes);
+    return nextDelay(pods, now);
+  }
+
+  private void reconcilePod(StoredPod stored, List<EngineContainer> containers, PodState state, Instant now) {
+    List<ContainerView> views;
+    boolean stopped = false;
+    if (stored.pod().deleting()) {
+      List<EngineContainer> remaining = new ArrayList<>();
+      views = worker.terminate(stored.pod(), containers, state, now, remaining);
+      stopped = remaining.isEmpty();
+    } else {
+      views = worker.run(stored.ref(), stored.pod(), containers, state, now);
+    }
+    PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped);
+    if (!report.equals(state.lastRecorded)) {
+      store.recordStatus(report);
+      state.lastRecorded = report;
+      LOG.debug("Pod {} is {}", stored.ref().key(), report.phase());
+    }
+  }
+
+  /** Removes the containers of pods the store no longer holds, and forgets their status. */
+  private void removeUndesired(Set<String> desired, Map<String, List<EngineContainer>> byUid) {
+    Set<String> gone = new HashSet<>(states.keySet());
+    gone.addAll(byUid.keySet());
+    gone.removeAll(desired);
+    for (String uid : gone) {
+      try {
+        for (EngineContainer container : byUid.getOrDefault(uid, List.of())) {
+          engine.remove(container.id(), true);
+          LOG.info("Removed container {} of pod uid {}, which this node no longer runs", container.name(), uid);
+        }
+        store.forgetStatus(uid);
+        states.remove(uid);
+      } catch (RuntimeException e) {
+        LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);
+      }
+    }
+  }
+
+  private Duration nextDelay(List<StoredPod> pods, Instant now) {
+    Instant next = now.plus(settings.resyncInterval());
+    for (StoredPod stored : pods) {
+      PodState state = states.get(stored.ref().uid());
+      if (state == null) {
+        continue;
+      }
+      Instant retry = state.backoff.next();
+      if (retry != null && retry.isAfter(now) && retry.isBefore(next)) {
+        next = retry;
+      }
+      if (stored.pod().deleting() && state.lastRecorded != null && !state.lastRecorded.stopped()) {
+        Instant poll = now.plus(STOPPING_POLL);
+        next = poll.isBefore(next) ? poll : next;
+      }
+    }
+    Duration delay = Duration.between(now, next);
+    return delay.compareTo(MIN_DELAY) < 0 ? MIN_DELAY : delay;
+  }
+
+  private void engineReachable(String version) {
+    EngineStatus previous = engineStatus;
+    if (!previous.reachable()) {
+      LOG.info("Container engine at {} is reachable (version {})", settings.engineHost(), version);
+      engineStatus = new EngineStatus(settings.engineHost(), true, version, clock.instant());
+    }
+  }
+
+  private void engineUnreachable(String message) {
+    EngineStatus previous = engineStatus;
+    if (previous.reachable() || previous.message() == null) {
+      LOG.warn("Container engine at {} is unreachable, retrying every {} s: {}", settings.engineHost(),
+          settings.resyncInterval().toSeconds(), message);
+      engineStatus = new EngineStatus(settings.engineHost(), false, message, clock.instant());
+    }
+  }
+
+  List<PodRuntime> pods() {
+    return snapshot;
+  }
+
+  EngineStatus engine() {
+    return engineStatus;
+  }
+}

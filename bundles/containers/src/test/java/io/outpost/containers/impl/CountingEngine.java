@@ -1,0 +1,72 @@
+package io.outpost.containers.impl;
+
+import java.io.Closeable;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/** Passes every call to a real engine and counts the ones that change something. */
+final class CountingEngine implements ContainerEngine {
+  private final ContainerEngine delegate;
+  final AtomicInteger pulls = new AtomicInteger();
+  final AtomicInteger creates = new AtomicInteger();
+  final AtomicInteger starts = new AtomicInteger();
+
+  CountingEngine(ContainerEngine delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public String version() {
+    return delegate.version();
+  }
+
+  @Override
+  public List<EngineContainer> list(String node) {
+    return delegate.list(node);
+  }
+
+  @Override
+  public Optional<EngineContainer> inspect(String id) {
+    return delegate.inspect(id);
+  }
+
+  @Override
+  public boolean imageExists(String image) {
+    return delegate.imageExists(image);
+  }
+
+  @Override
+  public Closeable pull(String image, Consumer<String> done) {
+    pulls.incrementAndGet();
+    return delegate.pull(image, done);
+  }
+
+  @Override
+  public String create(ContainerSpec spec) {
+    creates.incrementAndGet();
+    return delegate.create(spec);
+  }
+
+  @Override
+  public void start(String id) {
+    starts.incrementAndGet();
+    delegate.start(id);
+  }
+
+  @Override
+  public void kill(String id, String signal) {
+    delegate.kill(id, signal);
+  }
+
+  @Override
+  public void remove(String id, boolean force) {
+    delegate.remove(id, force);
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+}

@@ -1,0 +1,86 @@
+package io.outpost.containers.impl;
+
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.PodV1;
+import io.outpost.store.ApplyResult;
+import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingStatus;
+import io.outpost.store.StoredPod;
+import io.outpost.store.SyncPosition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** An in-memory {@link EdgeStore} holding pods and the statuses the manager records. */
+final class FakeStore implements EdgeStore {
+  private final Map<String, StoredPod> pods = new ConcurrentHashMap<>();
+  final Map<String, PodStatusReport> statuses = new ConcurrentHashMap<>();
+  final List<PodStatusReport> recorded = new CopyOnWriteArrayList<>();
+  final Set<String> forgotten = ConcurrentHashMap.newKeySet();
+
+  void put(ObjectRef ref, PodV1 pod) {
+    pods.put(ref.uid(), new StoredPod(ref, pod));
+  }
+
+  void remove(String uid) {
+    pods.remove(uid);
+  }
+
+  PodStatusReport status(String uid) {
+    return statuses.get(uid);
+  }
+
+  @Override
+  public List<StoredPod> pods() {
+    return new ArrayList<>(pods.values());
+  }
+
+  @Override
+  public boolean recordStatus(PodStatusReport report) {
+    PodStatusReport previous = statuses.put(report.ref().uid(), report);
+    if (report.equals(previous)) {
+      return false;
+    }
+    recorded.add(report);
+    return true;
+  }
+
+  @Override
+  public void forgetStatus(String uid) {
+    statuses.remove(uid);
+    forgotten.add(uid);
+  }
+
+  @Override
+  public ApplyResult apply(Downstream message) {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
+  public SyncPosition position() {
+    return SyncPosition.NONE;
+  }
+
+  @Override
+  public List<ObjectRef> held() {
+    return pods.values().stream().map(StoredPod::ref).toList();
+  }
+
+  @Override
+  public List<PendingStatus> pendingStatuses(int max) {
+    return List.of();
+  }
+
+  @Override
+  public void statusDelivered(String uid, long version) {}
+
+  @Override
+  public int outboxDepth() {
+    return 0;
+  }
+}

@@ -1,0 +1,259 @@
+package io.outpost.containers.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.PodV1;
+import io.outpost.protocol.PodV1.ContainerV1;
+import io.outpost.protocol.PodV1.EnvVarV1;
+import io.outpost.testing.Podman;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The reconciler against a real Podman service on a private socket. Touches only containers it labelled. */
+class ReconcilerPodmanTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String FOREIGN_LABEL = "io.outpost.test.foreign";
+
+  @TempDir
+  static Path dir;
+  static Podman podman;
+
+  private String node;
+  private FakeStore store;
+  private CountingEngine engine;
+  private Reconciler reconciler;
+
+  @BeforeAll
+  static void startPodman() {
+    podman = Podman.start(dir);
+  }
+
+  @AfterAll
+  static void stopPodman() {
+    podman.close();
+  }
+
+  @BeforeEach
+  void setUp() {
+    node = "test-" + UUID.randomUUID().toString().substring(0, 8);
+    store = new FakeStore();
+    reconciler = newReconciler();
+  }
+
+  @AfterEach
+  void tearDown() {
+    engine.close();
+    Podman.removeContainersLabelled(Naming.NODE, node);
+    Podman.removeContainersLabelled(FOREIGN_LABEL, node);
+  }
+
+  private Reconciler newReconciler() {
+    engine = new CountingEngine(DockerEngine.connect(podman.host()));
+    return new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10)), store, engine,
+        Clock.systemUTC(), () -> {});
+  }
+
+  private static ObjectRef ref(String name) {
+    return new ObjectRef("Pod", "default", name, UUID.randomUUID().toString(), "1");
+  }
+
+  private PodV1 pod(String image, String restartPolicy, List<String> command) {
+    return new PodV1(node, restartPolicy, 1L, null, null, List.of(new ContainerV1("app", image, "IfNotPresent",
+        command, null, null, List.of(new EnvVarV1("GREETING", "hello edge")))));
+  }
+
+  private PodStatusReport reconcileUntil(String uid, Predicate<PodStatusReport> condition) {
+    return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      reconciler.reconcile();
+      return store.status(uid);
+    }, status -> status != null && condition.test(status));
+  }
+
+  private ObjectRef runSleeper() {
+    ObjectRef ref = ref("sleeper");
+    store.put(ref, pod(Podman.TEST_IMAGE, null, List.of("sleep", "3600")));
+    reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+    return ref;
+  }
+
+  private static JsonNode inspect(String id) throws Exception {
+    return JSON.readTree(Podman.cli("inspect", id)).get(0);
+  }
+
+  @Test
+  void runsAPodWithLabelsAndEnvAndReportsItRunning() throws Exception {
+    ObjectRef ref = runSleeper();
+
+    List<String> ids = Podman.containersLabelled(Naming.POD_UID, ref.uid());
+    assertThat(ids).hasSize(1);
+    JsonNode container = inspect(ids.get(0));
+    assertThat(container.at("/State/Running").asBoolean()).isTrue();
+    JsonNode labels = container.at("/Config/Labels");
+    assertThat(labels.get("io.outpost.managed").asText()).isEqualTo("true");
+    assertThat(labels.get("io.outpost.node").asText()).isEqualTo(node);
+    assertThat(labels.get("io.outpost.pod.uid").asText()).isEqualTo(ref.uid());
+    assertThat(labels.get("io.outpost.pod.namespace").asText()).isEqualTo("default");
+    assertThat(labels.get("io.outpost.pod.name").asText()).isEqualTo("sleeper");
+    assertThat(labels.get("io.outpost.container").asText()).isEqualTo("app");
+    assertThat(container.at("/Config/Env").toString()).contains("GREETING=hello edge");
+    assertThat(container.at("/Name").asText()).isEqualTo(Naming.containerName(ref, "app"));
+
+    PodStatusReport status = store.status(ref.uid());
+    assertThat(status.node()).isEqualTo(node);
+    assertThat(status.ref()).isEqualTo(ref);
+    assertThat(status.startTime()).isNotNull();
+    assertThat(status.containers()).singleElement().satisfies(c -> {
+      assertThat(c.containerID()).isEqualTo("docker://" + ids.get(0));
+      assertThat(c.ready()).isTrue();
+      assertThat(c.state().kind()).isEqualTo("running");
+      assertThat(c.restartCount()).isZero();
+    });
+    int recorded = store.recorded.size();
+    reconciler.reconcile();
+    reconciler.reconcile();
+    assertThat(store.recorded).as("an unchanged pod records no new status").hasSize(recorded);
+    assertThat(reconciler.engine().reachable()).isTrue();
+    assertThat(reconciler.pods()).singleElement().satisfies(p -> assertThat(p.status()).isEqualTo(status));
+  }
+
+  @Test
+  void missingImageWaitsWithABoundedNumberOfPulls() {
+    ObjectRef ref = ref("missing");
+    store.put(ref, pod("localhost/does-not-exist:1", null, List.of("sleep", "3600")));
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> List.of("ErrImagePull", "ImagePullBackOff")
+        .contains(s.containers().get(0).state().reason()));
+    assertThat(status.phase()).isEqualTo("Pending");
+    assertThat(status.containers().get(0).state().message()).isNotBlank();
+
+    // Many passes within the first back-off period: no further pull, no container.
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+        .until(() -> {
+          reconciler.reconcile();
+          return true;
+        });
+    assertThat(engine.pulls.get()).isEqualTo(1);
+    assertThat(engine.creates.get()).isZero();
+    assertThat(store.status(ref.uid()).containers().get(0).state().reason()).isEqualTo("ImagePullBackOff");
+    assertThat(store.status(ref.uid()).containers().get(0).state().message()).contains("does-not-exist");
+    assertThat(reconciler.pods()).singleElement().satisfies(p -> {
+      assertThat(p.failedAttempts()).isEqualTo(1);
+      assertThat(p.nextAttempt()).isNotNull();
+    });
+    assertThat(Podman.containersLabelled(Naming.NODE, node)).isEmpty();
+  }
+
+  @Test
+  void aRestartedManagerAdoptsTheRunningContainer() throws Exception {
+    ObjectRef ref = runSleeper();
+    String id = Podman.containersLabelled(Naming.POD_UID, ref.uid()).get(0);
+    String startedAt = inspect(id).at("/State/StartedAt").asText();
+
+    engine.close();
+    reconciler = newReconciler();
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+    reconciler.reconcile();
+
+    assertThat(Podman.containersLabelled(Naming.POD_UID, ref.uid())).containsExactly(id);
+    assertThat(inspect(id).at("/State/StartedAt").asText()).isEqualTo(startedAt);
+    assertThat(engine.creates.get() + engine.starts.get()).isZero();
+    assertThat(status.containers().get(0).containerID()).isEqualTo("docker://" + id);
+  }
+
+  @Test
+  void aDeletedPodIsStoppedRemovedAndReportedStopped() {
+    ObjectRef ref = runSleeper();
+    PodV1 running = store.pods().get(0).pod();
+    store.put(ref, new PodV1(node, null, 1L, "2026-01-01T00:00:00Z", 1L, running.containers()));
+
+    PodStatusReport status = reconcileUntil(ref.uid(), PodStatusReport::stopped);
+
+    assertThat(Podman.containersLabelled(Naming.POD_UID, ref.uid())).isEmpty();
+    assertThat(status.phase()).isEqualTo("Failed");
+    assertThat(status.containers().get(0).state().kind()).isEqualTo("terminated");
+    assertThat(status.containers().get(0).state().exitCode()).isNotZero();
+  }
+
+  @Test
+  void aPodGoneFromTheStoreLosesItsContainerAndStatus() {
+    ObjectRef ref = runSleeper();
+    store.remove(ref.uid());
+
+    reconciler.reconcile();
+
+    assertThat(Podman.containersLabelled(Naming.POD_UID, ref.uid())).isEmpty();
+    assertThat(store.forgotten).contains(ref.uid());
+    assertThat(reconciler.pods()).isEmpty();
+  }
+
+  @Test
+  void anOrphanWithThisNodesLabelIsRemoved() {
+    String orphan = Podman.cli("create", "--label", Naming.NODE + "=" + node, "--label",
+        Naming.POD_UID + "=gone-" + node, Podman.TEST_IMAGE, "sleep", "3600").trim();
+
+    reconciler.reconcile();
+
+    assertThat(Podman.containersLabelled(Naming.NODE, node)).doesNotContain(orphan).isEmpty();
+    assertThat(store.forgotten).contains("gone-" + node);
+  }
+
+  @Test
+  void containersWithoutOutpostLabelsAreNeverTouched() {
+    String foreign = Podman.cli("run", "-d", "--label", FOREIGN_LABEL + "=" + node, Podman.TEST_IMAGE,
+        "sleep", "3600").trim();
+    ObjectRef ref = runSleeper();
+    store.remove(ref.uid());
+    reconciler.reconcile();
+    reconciler.reconcile();
+
+    assertThat(Podman.containersLabelled(Naming.NODE, node)).isEmpty();
+    assertThat(Podman.containersLabelled(FOREIGN_LABEL, node)).containsExactly(foreign);
+    assertThat(Podman.cli("inspect", "--format", "{{.State.Running}}", foreign).trim()).isEqualTo("true");
+  }
+
+  @Test
+  void aCrashingContainerIsRestartedWithBackOff() {
+    ObjectRef ref = ref("crasher");
+    store.put(ref, pod(Podman.TEST_IMAGE, "Always", List.of("sh", "-c", "exit 3")));
+
+    PodStatusReport status = reconcileUntil(ref.uid(),
+        s -> "CrashLoopBackOff".equals(s.containers().get(0).state().reason()));
+
+    var container = status.containers().get(0);
+    assertThat(container.restartCount()).isEqualTo(1);
+    assertThat(container.lastState().kind()).isEqualTo("terminated");
+    assertThat(container.lastState().exitCode()).isEqualTo(3);
+    assertThat(status.phase()).isEqualTo("Running");
+    int starts = engine.starts.get();
+    reconciler.reconcile();
+    reconciler.reconcile();
+    assertThat(engine.starts.get()).as("no restart while backing off").isEqualTo(starts);
+  }
+
+  @Test
+  void aContainerThatMayNotRestartEndsThePod() {
+    ObjectRef ref = ref("job");
+    store.put(ref, pod(Podman.TEST_IMAGE, "Never", List.of("sh", "-c", "exit 4")));
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> "Failed".equals(s.phase()));
+
+    assertThat(status.containers().get(0).state().exitCode()).isEqualTo(4);
+    assertThat(status.containers().get(0).restartCount()).isZero();
+    assertThat(engine.starts.get()).isEqualTo(1);
+  }
+}

@@ -1,0 +1,51 @@
+package io.outpost.containers.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class SettingsTest {
+
+  @Test
+  void failsFastNamingTheMissingKey() {
+    assertThatThrownBy(() -> Settings.from(config(null, "unix:///x.sock", 10)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("node.name");
+    assertThatThrownBy(() -> Settings.from(config("  ", "unix:///x.sock", 10)))
+        .hasMessageContaining("node.name");
+    assertThatThrownBy(() -> Settings.from(config("n", "", 10))).hasMessageContaining("engine.host");
+    assertThatThrownBy(() -> Settings.from(config("n", "unix:///x", 0)))
+        .hasMessageContaining("resync.interval.seconds");
+  }
+
+  @Test
+  void readsTheConfiguration() {
+    Settings settings = Settings.from(config(" edge-1 ", "unix:///run/podman/podman.sock", 7));
+    assertThat(settings).isEqualTo(new Settings("edge-1", "unix:///run/podman/podman.sock", Duration.ofSeconds(7)));
+  }
+
+  private static ContainersConfig config(String node, String host, int resync) {
+    return new ContainersConfig() {
+      @Override
+      public Class<ContainersConfig> annotationType() {
+        return ContainersConfig.class;
+      }
+
+      @Override
+      public String node_name() {
+        return node;
+      }
+
+      @Override
+      public String engine_host() {
+        return host;
+      }
+
+      @Override
+      public int resync_interval_seconds() {
+        return resync;
+      }
+    };
+  }
+}
