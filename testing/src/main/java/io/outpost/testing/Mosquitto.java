@@ -86,7 +86,7 @@ public final class Mosquitto implements AutoCloseable {
   public void restart(boolean wipePersistence) {
     stop();
     if (wipePersistence) {
-      Files2.deleteTree(dir.resolve("data"));
+      Trees.deleteTree(dir.resolve("data"));
     }
     writeConfig();
     launch();

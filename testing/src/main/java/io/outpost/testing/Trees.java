@@ -7,10 +7,11 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-final class Files2 {
-  private Files2() {}
+/** Recursive delete for temporary directories. */
+public final class Trees {
+  private Trees() {}
 
-  static void deleteTree(Path root) {
+  public static void deleteTree(Path root) {
     if (!Files.exists(root)) {
       return;
     }

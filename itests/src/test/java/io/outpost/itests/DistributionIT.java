@@ -1,0 +1,122 @@
+package io.outpost.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.maven;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import java.io.File;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import javax.inject.Inject;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * Boots the built distribution (the tar.gz operators unpack) and checks that every Outpost bundle is active and
+ * every Outpost component is satisfied. The broker and engine it is configured with are not running: components must
+ * still come up and report that as state, not fail.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class DistributionIT {
+  private static final List<String> OUTPOST_BUNDLES = List.of(
+      "io.outpost.protocol", "io.outpost.store", "io.outpost.sync", "io.outpost.containers");
+  private static final List<String> SERVICES = List.of(
+      "io.outpost.store.EdgeStore", "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");
+
+  @Inject
+  private BundleContext context;
+
+  @Configuration
+  public Option[] config() {
+    String repo = System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository");
+    return new Option[] {
+        karafDistributionConfiguration()
+            .frameworkUrl(maven("io.outpost", "outpost-karaf", System.getProperty("outpost.version")).type("tar.gz"))
+            .unpackDirectory(new File("target/exam"))
+            .useDeployFolder(false),
+        configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
+        logLevel(LogLevelOption.LogLevel.WARN),
+        editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository", repo),
+        editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())),
+        editConfigurationFilePut("etc/io.outpost.node.cfg", "node.name", "paxexam-node"),
+        editConfigurationFilePut("etc/io.outpost.node.cfg", "broker.url", "tcp://127.0.0.1:" + freePort()),
+        editConfigurationFilePut("etc/io.outpost.node.cfg", "engine.host",
+            "unix://" + new File("target/exam/no-engine.sock").getAbsolutePath()),
+    };
+  }
+
+  /** Runs in the test JVM, before the container starts (so it cannot use outpost-testing inside the probe). */
+  private static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  public void everyOutpostBundleIsActiveAndEveryComponentSatisfied() throws Exception {
+    for (String service : SERVICES) {
+      ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context, service, null);
+      tracker.open(true);
+      try {
+        assertNotNull(service + " was not registered", tracker.waitForService(120_000));
+      } finally {
+        tracker.close();
+      }
+    }
+    List<Bundle> outpost = Arrays.stream(context.getBundles())
+        .filter(b -> b.getSymbolicName().startsWith("io.outpost."))
+        .collect(Collectors.toList());
+    assertEquals(OUTPOST_BUNDLES.stream().sorted().collect(Collectors.toList()),
+        outpost.stream().map(Bundle::getSymbolicName).sorted().collect(Collectors.toList()));
+    for (Bundle bundle : outpost) {
+      assertEquals(bundle.getSymbolicName() + " is not active", Bundle.ACTIVE, bundle.getState());
+    }
+
+    ServiceTracker<ServiceComponentRuntime, ServiceComponentRuntime> scr =
+        new ServiceTracker<>(context, ServiceComponentRuntime.class, null);
+    scr.open();
+    try {
+      ServiceComponentRuntime runtime = scr.waitForService(60_000);
+      assertNotNull("no ServiceComponentRuntime", runtime);
+      List<ComponentDescriptionDTO> components = runtime.getComponentDescriptionDTOs(outpost.toArray(Bundle[]::new))
+          .stream().collect(Collectors.toList());
+      assertFalse("Outpost bundles declare no components", components.isEmpty());
+      for (ComponentDescriptionDTO description : components) {
+        assertTrue(description.name + " is not enabled", runtime.isComponentEnabled(description));
+        List<ComponentConfigurationDTO> configurations = List.copyOf(
+            runtime.getComponentConfigurationDTOs(description));
+        assertFalse(description.name + " has no configuration (missing io.outpost.node?)", configurations.isEmpty());
+        for (ComponentConfigurationDTO configuration : configurations) {
+          assertTrue(description.name + " is not satisfied: state " + configuration.state
+                  + ", unsatisfied " + Arrays.toString(configuration.unsatisfiedReferences),
+              configuration.state == ComponentConfigurationDTO.ACTIVE
+                  || configuration.state == ComponentConfigurationDTO.SATISFIED);
+        }
+      }
+    } finally {
+      scr.close();
+    }
+  }
+}
