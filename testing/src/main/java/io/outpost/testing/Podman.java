@@ -32,6 +32,11 @@ public final class Podman implements AutoCloseable {
   }
 
   public static Podman start(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     Path socket = dir.resolve("podman.sock");
     ManagedProcess service = ManagedProcess.start("podman-service",
         List.of("podman", "system", "service", "--time=0", "unix://" + socket), environment(), dir,

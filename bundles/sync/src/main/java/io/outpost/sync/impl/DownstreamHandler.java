@@ -49,6 +49,12 @@ final class DownstreamHandler {
       LOG.warn("Rejected downstream message ({} bytes): {}", payload.length, e.getMessage());
       return Then.NOTHING;
     }
+    if (message.op() == Downstream.Op.SYNC_BEGIN && !resyncs.isPending(message.correlationId())) {
+      // A redelivered or foreign resync answer must not move the sequence base.
+      outcomes.increment("unsolicited_sync");
+      LOG.info("Ignored SYNC_BEGIN {} for a resync this node is not waiting for", message.correlationId());
+      return Then.NOTHING;
+    }
     ApplyResult result = store.apply(message);
     outcomes.increment(result.outcome().name().toLowerCase(java.util.Locale.ROOT));
     switch (result.outcome()) {

@@ -104,6 +104,9 @@ final class EdgeSync implements MqttLink.Handler {
   }
 
   private void tick() {
+    if (resyncs.hasPending()) {
+      sendResync("retry"); // only sends if the pending request timed out unanswered
+    }
     sendHeartbeat();
     drainOutbox();
   }
@@ -119,7 +122,15 @@ final class EdgeSync implements MqttLink.Handler {
     SyncPosition position = store.position();
     ResyncRequest request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(),
         position.seq(), reason, store.held());
-    link.publish(Topics.up(settings.node(), Topics.Up.RESYNC), codec.encode(request), null);
+    byte[] payload;
+    try {
+      payload = codec.encode(request);
+    } catch (IllegalArgumentException e) {
+      resyncs.abandon();
+      LOG.error("Cannot send a resync request: {} (raise max.message.bytes)", e.getMessage());
+      return;
+    }
+    link.publish(Topics.up(settings.node(), Topics.Up.RESYNC), payload, null);
     LOG.info("Resync requested ({}), holding {} object(s) at {}", reason, request.held().size(), position);
   }
 

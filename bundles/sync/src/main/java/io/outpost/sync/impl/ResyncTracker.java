@@ -36,6 +36,14 @@ final class ResyncTracker {
     return pendingId;
   }
 
+  boolean isPending(String correlationId) {
+    return correlationId != null && correlationId.equals(pendingId);
+  }
+
+  boolean hasPending() {
+    return pendingId != null;
+  }
+
   /** Forgets a pending request, e.g. when the connection drops before the answer arrived. */
   void abandon() {
     pendingId = null;

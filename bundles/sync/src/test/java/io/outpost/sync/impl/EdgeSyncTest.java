@@ -106,12 +106,14 @@ class EdgeSyncTest {
     sendRaw("{\"v\":2}");
     send(pod(8, "stolen", "other-node"));
     send(pod(7, "duplicate", NODE));
+    send(Downstream.marker(EPOCH, 1, Downstream.Op.SYNC_BEGIN, "not-requested"));
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
       assertThat(sync.state().rejected()).containsEntry("malformed", 1L).containsEntry("unsupported_version", 1L)
           .containsEntry("wrong_node", 1L);
-      assertThat(sync.state().outcomes()).containsEntry("duplicate", 1L);
+      assertThat(sync.state().outcomes()).containsEntry("duplicate", 1L).containsEntry("unsolicited_sync", 1L);
     });
     assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
+    assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 7));
 
     send(pod(10, "after-gap", NODE));
     ResyncRequest gap = resyncs.poll(30, TimeUnit.SECONDS);

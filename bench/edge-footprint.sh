@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Measures the edge distribution: archive size, time from process start to all Outpost components active
+# (store open, MQTT connected, container engine reachable), and idle RSS after 60 s.
+# Uses a private Mosquitto and Podman API service on ephemeral ports/sockets; cleans up everything by PID.
+#   bench/edge-footprint.sh            (after mvn install)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
+ARCHIVE=$(ls "$ROOT"/karaf-distribution/target/outpost-karaf-*.tar.gz)
+WORK=$(mktemp -d /tmp/outpost-bench-XXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf "user root\nlistener %s 127.0.0.1\nallow_anonymous true\n" "$port" > "$WORK/mosquitto.conf"
+mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 & PIDS+=($!)
+podman system service --time=0 "unix://$WORK/podman.sock" > "$WORK/podman.log" 2>&1 & PIDS+=($!)
+mkdir -p "$WORK/edge" && tar -xzf "$ARCHIVE" -C "$WORK/edge" --strip-components=1
+sed -i "s|^node.name = .*|node.name = bench-edge|; s|^broker.url = .*|broker.url = tcp://127.0.0.1:$port|; s|^engine.host = .*|engine.host = unix://$WORK/podman.sock|" "$WORK/edge/etc/io.outpost.node.cfg"
+sed -i "s|^sshPort = .*|sshPort = 0|" "$WORK/edge/etc/org.apache.karaf.shell.cfg"
+log="$WORK/edge/data/log/karaf.log"
+start=$(date +%s%N)
+"$WORK/edge/bin/karaf" server > "$WORK/console.log" 2>&1 & PIDS+=($!)
+kpid=$!
+ready() { [ -f "$log" ] && grep -q "Edge store open" "$log" && grep -q "Connected to tcp" "$log" && grep -q "is reachable" "$log"; }
+until ready; do
+  kill -0 "$kpid" 2>/dev/null || { echo "karaf exited"; cat "$WORK/console.log"; exit 1; }
+  timeout 0.1 tail -f /dev/null || true   # poll the log every 100 ms
+done
+end=$(date +%s%N)
+jpid=$(pgrep -P "$kpid" java || echo "$kpid")
+timeout 60 tail -f /dev/null || true      # let it settle: idle RSS is measured after 60 s
+rss=$(ps -o rss= -p "$jpid" | tr -d ' ')
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); date: $(date -u +%F)"
+echo "archive: $(du -m "$ARCHIVE" | cut -f1) MB ($(basename "$ARCHIVE")), unpacked $(du -sm "$WORK/edge" | cut -f1) MB"
+echo "start → all components active: $(( (end - start) / 1000000 )) ms"
+echo "idle RSS after 60 s: $(( rss / 1024 )) MB (JVM options: $(grep -o 'OUTPOST_JAVA_OPTS:-[^}]*' "$WORK/edge/bin/setenv" | cut -d- -f2-))"

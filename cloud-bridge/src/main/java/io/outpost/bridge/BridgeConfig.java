@@ -1,0 +1,89 @@
+package io.outpost.bridge;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The bridge's configuration, read once from environment variables (or a properties file named by
+ * {@code OUTPOST_BRIDGE_CONFIG}; environment wins) and validated; an invalid value fails start-up naming the key.
+ * The Kubernetes connection is not configured here: fabric8 discovers it (KUBECONFIG, in-cluster service account).
+ */
+public record BridgeConfig(
+    String brokerUrl,
+    String mqttClientId,
+    int httpPort,
+    String edgeLabelKey,
+    String edgeLabelValue,
+    int maxMessageBytes,
+    int leaseDurationSeconds,
+    Duration nodeStatusRefresh) {
+
+  public static BridgeConfig fromEnvironment() throws IOException {
+    Map<String, String> values = new HashMap<>();
+    String file = System.getenv("OUTPOST_BRIDGE_CONFIG");
+    if (file != null && !file.isBlank()) {
+      Properties properties = new Properties();
+      try (Reader reader = Files.newBufferedReader(Path.of(file))) {
+        properties.load(reader);
+      }
+      properties.forEach((k, v) -> values.put(k.toString(), v.toString()));
+    }
+    values.putAll(System.getenv());
+    return from(values);
+  }
+
+  /** Builds the configuration from {@code OUTPOST_*} keys. */
+  public static BridgeConfig from(Map<String, String> env) {
+    String broker = required(env, "OUTPOST_BROKER_URL");
+    if (!broker.matches("(tcp|ssl|ws|wss)://[^/\\s]+(:\\d+)?/?")) {
+      throw new IllegalArgumentException("OUTPOST_BROKER_URL '" + broker + "' must look like tcp://host:port");
+    }
+    String label = env.getOrDefault("OUTPOST_EDGE_LABEL", "outpost.io/edge=true");
+    int eq = label.indexOf('=');
+    if (eq <= 0 || eq == label.length() - 1) {
+      throw new IllegalArgumentException("OUTPOST_EDGE_LABEL '" + label + "' must be key=value");
+    }
+    return new BridgeConfig(broker,
+        env.getOrDefault("OUTPOST_MQTT_CLIENT_ID", "outpost-bridge"),
+        integer(env, "OUTPOST_HTTP_PORT", 8080, 0, 65535),
+        label.substring(0, eq), label.substring(eq + 1),
+        integer(env, "OUTPOST_MAX_MESSAGE_BYTES", 262144, 1024, 16 * 1024 * 1024),
+        integer(env, "OUTPOST_LEASE_DURATION_SECONDS", 40, 10, 3600),
+        Duration.ofSeconds(integer(env, "OUTPOST_NODE_STATUS_REFRESH_SECONDS", 60, 1, 3600)));
+  }
+
+  /** A configuration for tests and embedding: the given broker, an ephemeral HTTP port, defaults otherwise. */
+  public static BridgeConfig forBroker(String brokerUrl) {
+    return from(Map.of("OUTPOST_BROKER_URL", brokerUrl, "OUTPOST_HTTP_PORT", "0"));
+  }
+
+  private static String required(Map<String, String> env, String key) {
+    String value = env.get(key);
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(key + " is required");
+    }
+    return value.trim();
+  }
+
+  private static int integer(Map<String, String> env, String key, int fallback, int min, int max) {
+    String value = env.get(key);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    try {
+      int parsed = Integer.parseInt(value.trim());
+      if (parsed < min || parsed > max) {
+        throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", was " + parsed);
+      }
+      return parsed;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, was '" + value + "'", e);
+    }
+  }
+}

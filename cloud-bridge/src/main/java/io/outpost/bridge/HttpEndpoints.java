@@ -1,0 +1,52 @@
+package io.outpost.bridge;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/** {@code /healthz} (alive), {@code /readyz} (informers synced and MQTT connected) and {@code /metrics}. */
+final class HttpEndpoints implements AutoCloseable {
+  private final HttpServer server;
+  private final ExecutorService executor;
+
+  /** {@code notReady} returns the reason the bridge is not ready, or empty when it is. */
+  HttpEndpoints(int port, Metrics metrics, Supplier<Optional<String>> notReady) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(port), 16);
+    executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "outpost-bridge-http"));
+    server.setExecutor(executor);
+    server.createContext("/healthz", exchange -> respond(exchange, 200, "ok\n", "text/plain"));
+    server.createContext("/readyz", exchange -> {
+      Optional<String> reason = notReady.get();
+      respond(exchange, reason.isPresent() ? 503 : 200, reason.map(r -> r + "\n").orElse("ready\n"), "text/plain");
+    });
+    server.createContext("/metrics", exchange -> respond(exchange, 200, metrics.render(),
+        "text/plain; version=0.0.4"));
+    server.start();
+  }
+
+  int port() {
+    return server.getAddress().getPort();
+  }
+
+  private static void respond(HttpExchange exchange, int status, String body, String type) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type);
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,73 @@
+package io.outpost.bridge;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+/** Prometheus counters and gauges of the bridge; thread-safe. Series are named {@code name{label="value",...}}. */
+public final class Metrics {
+  private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
+  private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
+
+  public void increment(String name, String... labels) {
+    add(name, 1, labels);
+  }
+
+  public void add(String name, long amount, String... labels) {
+    counters.computeIfAbsent(series(name, labels), k -> new LongAdder()).add(amount);
+  }
+
+  public void gauge(String name, LongSupplier value) {
+    gauges.put(name, value);
+  }
+
+  /** The current value of one series, e.g. {@code get("outpost_bridge_rejected_total", "reason", "malformed")}. */
+  public long get(String name, String... labels) {
+    String key = series(name, labels);
+    LongAdder adder = counters.get(key);
+    if (adder != null) {
+      return adder.sum();
+    }
+    LongSupplier gauge = gauges.get(key);
+    return gauge == null ? 0 : gauge.getAsLong();
+  }
+
+  /** Prometheus text exposition format 0.0.4. */
+  public String render() {
+    Map<String, Long> sorted = new TreeMap<>();
+    counters.forEach((k, v) -> sorted.put(k, v.sum()));
+    gauges.forEach((k, v) -> sorted.put(k, v.getAsLong()));
+    StringBuilder text = new StringBuilder();
+    String lastName = "";
+    for (Map.Entry<String, Long> entry : sorted.entrySet()) {
+      String name = entry.getKey().contains("{") ? entry.getKey().substring(0, entry.getKey().indexOf('{'))
+          : entry.getKey();
+      if (!name.equals(lastName)) {
+        text.append("# TYPE ").append(name).append(name.endsWith("_total") ? " counter\n" : " gauge\n");
+        lastName = name;
+      }
+      text.append(entry.getKey()).append(' ').append(entry.getValue()).append('\n');
+    }
+    return text.toString();
+  }
+
+  static String series(String name, String... labels) {
+    if (labels.length == 0) {
+      return name;
+    }
+    if (labels.length % 2 != 0) {
+      throw new IllegalArgumentException("labels come in name/value pairs");
+    }
+    StringBuilder key = new StringBuilder(name).append('{');
+    for (int i = 0; i < labels.length; i += 2) {
+      if (i > 0) {
+        key.append(',');
+      }
+      key.append(labels[i]).append("=\"").append(labels[i + 1].replace("\\", "\\\\").replace("\"", "\\\""))
+          .append('"');
+    }
+    return key.append('}').toString();
+  }
+}

@@ -1,0 +1,208 @@
+package io.outpost.bridge;
+
+import io.outpost.protocol.Topics;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bridge's MQTT 5 connection: a persistent session subscribed to every node's upstream topics, QoS 1 publishes
+ * bounded by the broker's receive maximum (Paho refuses publishes beyond its in-flight window), and reconnection
+ * with capped exponential back-off and full jitter. Upstream messages are handed to {@code onUpstream} on the
+ * upstream executor; the Paho callback thread never does the work.
+ */
+final class MqttBridgeLink implements MqttCallback, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MqttBridgeLink.class);
+  private static final int DEFAULT_WINDOW = 20;
+
+  private final BridgeConfig config;
+  private final ScheduledExecutorService scheduler;
+  private final ScheduledExecutorService upstream;
+  private final BiConsumer<String, byte[]> onUpstream;
+  private final Metrics metrics;
+  private final MqttAsyncClient client;
+  private volatile Semaphore window = new Semaphore(DEFAULT_WINDOW);
+  private volatile boolean connected;
+  private volatile boolean closed;
+  private int attempt;
+
+  MqttBridgeLink(BridgeConfig config, ScheduledExecutorService scheduler, ScheduledExecutorService upstream,
+      BiConsumer<String, byte[]> onUpstream, Metrics metrics) throws MqttException {
+    this.config = config;
+    this.scheduler = scheduler;
+    this.upstream = upstream;
+    this.onUpstream = onUpstream;
+    this.metrics = metrics;
+    this.client = new MqttAsyncClient(config.brokerUrl(), config.mqttClientId(), new MemoryPersistence());
+    client.setCallback(this);
+    metrics.gauge("outpost_bridge_mqtt_connected", () -> connected ? 1 : 0);
+  }
+
+  boolean isConnected() {
+    return connected;
+  }
+
+  void connect() {
+    if (closed) {
+      return;
+    }
+    MqttConnectionOptions options = new MqttConnectionOptions();
+    options.setCleanStart(false);
+    options.setSessionExpiryInterval(3600L);
+    options.setAutomaticReconnect(false);
+    options.setKeepAliveInterval(30);
+    options.setConnectionTimeout(15);
+    try {
+      client.connect(options, null, new MqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          Integer receiveMaximum = token.getResponseProperties() == null ? null
+              : token.getResponseProperties().getReceiveMaximum();
+          window = new Semaphore(receiveMaximum == null ? DEFAULT_WINDOW : Math.min(receiveMaximum, 1000));
+          subscribe();
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable failure) {
+          retry("connect failed: " + failure.getMessage());
+        }
+      });
+    } catch (MqttException e) {
+      retry("connect failed: " + e.getMessage());
+    }
+  }
+
+  private void subscribe() {
+    try {
+      client.subscribe(Topics.allUp(), 1, null, new MqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          attempt = 0;
+          connected = true;
+          LOG.info("Connected to {} as {}, subscribed to {}", config.brokerUrl(), config.mqttClientId(),
+              Topics.allUp());
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable failure) {
+          retry("subscribe failed: " + failure.getMessage());
+        }
+      });
+    } catch (MqttException e) {
+      retry("subscribe failed: " + e.getMessage());
+    }
+  }
+
+  private synchronized void retry(String why) {
+    connected = false;
+    if (closed) {
+      return;
+    }
+    long ceiling = Math.min(30_000L, 500L << Math.min(attempt, 16));
+    long delay = ThreadLocalRandom.current().nextLong(ceiling);
+    if (attempt == 0) {
+      LOG.warn("MQTT link to {} down ({}); reconnecting with back-off", config.brokerUrl(), why);
+    }
+    attempt++;
+    scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Publishes QoS 1, waiting for a place in the in-flight window (back-pressure on the caller, which is the router
+   * thread, never an informer or MQTT thread). Returns false if the message could not be handed to the broker; the
+   * edge then sees a sequence gap and resyncs.
+   */
+  boolean publish(String topic, byte[] payload) {
+    if (!connected) {
+      return false;
+    }
+    Semaphore permits = window;
+    try {
+      if (!permits.tryAcquire(30, TimeUnit.SECONDS)) {
+        return false;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    try {
+      client.publish(topic, payload, 1, false, null, new MqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          permits.release();
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable failure) {
+          permits.release();
+          metrics.increment("outpost_bridge_publish_failures_total");
+        }
+      });
+      return true;
+    } catch (MqttException e) {
+      permits.release();
+      metrics.increment("outpost_bridge_publish_failures_total");
+      LOG.debug("Publish to {} failed: {}", topic, e.getMessage());
+      return false;
+    }
+  }
+
+  @Override
+  public void messageArrived(String topic, MqttMessage message) {
+    byte[] payload = message.getPayload();
+    upstream.execute(() -> onUpstream.accept(topic, payload));
+  }
+
+  @Override
+  public void disconnected(MqttDisconnectResponse response) {
+    retry("disconnected: " + response.getReasonString());
+  }
+
+  @Override
+  public void mqttErrorOccurred(MqttException exception) {
+    LOG.warn("MQTT error: {}", exception.getMessage());
+  }
+
+  @Override
+  public void deliveryComplete(IMqttToken token) {
+    // Completion is tracked per publish through its listener.
+  }
+
+  @Override
+  public void connectComplete(boolean reconnect, String serverUri) {
+    // Subscription follows the connect token's success.
+  }
+
+  @Override
+  public void authPacketArrived(int reasonCode, MqttProperties properties) {
+    // No enhanced authentication.
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    connected = false;
+    try {
+      if (client.isConnected()) {
+        client.disconnect().waitForCompletion(5_000);
+      }
+      client.close(true);
+    } catch (MqttException e) {
+      LOG.debug("MQTT close: {}", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package io.outpost.bridge;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeAddress;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeCondition;
+import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
+import io.fabric8.kubernetes.api.model.NodeStatus;
+import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
+import io.fabric8.kubernetes.api.model.NodeSystemInfoBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.outpost.protocol.NodeReport;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps an edge node's Node object and Lease current from its heartbeats, as a kubelet would: registers the Node,
+ * writes its status through the status subresource when it changed (or after the refresh interval), and renews the
+ * Lease in {@code kube-node-lease} on every heartbeat — and only then, so a silent node's Lease expires and
+ * Kubernetes sees the truth.
+ */
+final class NodeWriter {
+  static final String LEASE_NAMESPACE = "kube-node-lease";
+  private static final Logger LOG = LoggerFactory.getLogger(NodeWriter.class);
+
+  private final KubernetesClient client;
+  private final BridgeConfig config;
+  private final Metrics metrics;
+  private final Function<String, Node> nodeCache;
+  private final Clock clock;
+  private final Map<String, Instant> lastStatusWrite = new ConcurrentHashMap<>();
+
+  NodeWriter(KubernetesClient client, BridgeConfig config, Metrics metrics, Function<String, Node> nodeCache,
+      Clock clock) {
+    this.client = client;
+    this.config = config;
+    this.metrics = metrics;
+    this.nodeCache = nodeCache;
+    this.clock = clock;
+  }
+
+  void heartbeat(NodeReport report) {
+    Node node = nodeCache.apply(report.node());
+    if (node == null) {
+      node = client.nodes().withName(report.node()).get();
+    }
+    if (node == null) {
+      node = register(report);
+    }
+    writeStatus(node, report);
+    renewLease(node);
+  }
+
+  private Node register(NodeReport report) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(config.edgeLabelKey(), config.edgeLabelValue());
+    labels.put("kubernetes.io/hostname", report.node());
+    if (report.info() != null) {
+      putIfPresent(labels, "kubernetes.io/os", report.info().operatingSystem());
+      putIfPresent(labels, "kubernetes.io/arch", report.info().architecture());
+    }
+    Node created = client.nodes().resource(new NodeBuilder().withNewMetadata().withName(report.node())
+        .withLabels(labels).endMetadata().build()).create();
+    metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes");
+    LOG.info("Registered edge node {}", report.node());
+    return created;
+  }
+
+  private static void putIfPresent(Map<String, String> map, String key, String value) {
+    if (value != null && !value.isBlank()) {
+      map.put(key, value);
+    }
+  }
+
+  private void writeStatus(Node node, NodeReport report) {
+    String name = node.getMetadata().getName();
+    Instant now = clock.instant();
+    NodeStatus previous = node.getStatus();
+    NodeStatus wanted = status(report, previous, now);
+    Instant last = lastStatusWrite.get(name);
+    boolean due = last == null || now.isAfter(last.plus(config.nodeStatusRefresh()));
+    if (!due && withoutHeartbeat(wanted).equals(withoutHeartbeat(previous))) {
+      return;
+    }
+    Node patch = new NodeBuilder().withNewMetadata().withName(name).endMetadata().withStatus(wanted).build();
+    client.nodes().withName(name).subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    lastStatusWrite.put(name, now);
+    metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes/status");
+  }
+
+  private static NodeStatus status(NodeReport report, NodeStatus previous, Instant now) {
+    String ready = report.ready() ? "True" : "False";
+    String since = previous == null || previous.getConditions() == null ? null : previous.getConditions().stream()
+        .filter(c -> "Ready".equals(c.getType()) && ready.equals(c.getStatus()))
+        .map(NodeCondition::getLastTransitionTime).filter(Objects::nonNull).findFirst().orElse(null);
+    String nowText = now.truncatedTo(ChronoUnit.SECONDS).toString();
+    NodeCondition condition = new NodeConditionBuilder().withType("Ready").withStatus(ready)
+        .withReason(report.ready() ? "OutpostEdgeReady" : "OutpostEdgeNotReady").withMessage(report.message())
+        .withLastHeartbeatTime(nowText).withLastTransitionTime(since != null ? since : nowText).build();
+    Map<String, Quantity> capacity = new LinkedHashMap<>();
+    if (report.capacity() != null) {
+      report.capacity().forEach((k, v) -> capacity.put(k, new Quantity(v)));
+    }
+    NodeStatusBuilder status = new NodeStatusBuilder().withConditions(condition).withCapacity(capacity)
+        .withAllocatable(capacity);
+    if (report.addresses() != null) {
+      status.withAddresses(report.addresses().stream()
+          .map(a -> new NodeAddress(a.address(), a.type())).toList());
+    }
+    NodeReport.NodeInfo info = report.info();
+    if (info != null) {
+      status.withNodeInfo(new NodeSystemInfoBuilder().withMachineID(info.machineId()).withBootID(info.bootId())
+          .withKernelVersion(info.kernelVersion()).withOsImage(info.osImage())
+          .withOperatingSystem(info.operatingSystem()).withArchitecture(info.architecture())
+          .withContainerRuntimeVersion(info.containerRuntimeVersion()).withKubeletVersion(info.agentVersion())
+          .withKubeProxyVersion("").withSystemUUID(info.machineId()).build());
+    }
+    return status.build();
+  }
+
+  private static NodeStatus withoutHeartbeat(NodeStatus status) {
+    if (status == null) {
+      return new NodeStatus();
+    }
+    List<NodeCondition> conditions = status.getConditions() == null ? List.of() : status.getConditions().stream()
+        .map(c -> new NodeConditionBuilder(c).withLastHeartbeatTime(null).build()).toList();
+    return new NodeStatusBuilder(status).withConditions(conditions).build();
+  }
+
+  private void renewLease(Node node) {
+    String name = node.getMetadata().getName();
+    ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+    Lease existing = client.leases().inNamespace(LEASE_NAMESPACE).withName(name).get();
+    if (existing == null) {
+      client.leases().inNamespace(LEASE_NAMESPACE).resource(new LeaseBuilder()
+          .withNewMetadata().withName(name).withNamespace(LEASE_NAMESPACE)
+          .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Node").withName(name)
+              .withUid(node.getMetadata().getUid()).build())
+          .endMetadata()
+          .withNewSpec().withHolderIdentity(name).withLeaseDurationSeconds(config.leaseDurationSeconds())
+          .withRenewTime(now).endSpec().build()).create();
+    } else {
+      client.leases().inNamespace(LEASE_NAMESPACE).resource(new LeaseBuilder(existing).editSpec()
+          .withHolderIdentity(name).withLeaseDurationSeconds(config.leaseDurationSeconds()).withRenewTime(now)
+          .endSpec().build()).update();
+    }
+    metrics.increment("outpost_bridge_kube_writes_total", "resource", "leases");
+  }
+}

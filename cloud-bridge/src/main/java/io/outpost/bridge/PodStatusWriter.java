@@ -1,0 +1,123 @@
+package io.outpost.bridge;
+
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodIP;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.outpost.protocol.PodStatusReport;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes edge pod status to Kubernetes the way a kubelet does: only through the status subresource, only when it
+ * changed, and it completes graceful deletions — once the edge reports a deleting pod's containers stopped, the pod
+ * is deleted with grace period 0 (a real API server never removes a gracefully deleted pod by itself).
+ */
+final class PodStatusWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(PodStatusWriter.class);
+
+  private final KubernetesClient client;
+  private final Metrics metrics;
+
+  PodStatusWriter(KubernetesClient client, Metrics metrics) {
+    this.client = client;
+    this.metrics = metrics;
+  }
+
+  void write(PodStatusReport report, Pod current) {
+    PodStatus status = toStatus(report, current.getStatus());
+    String namespace = current.getMetadata().getNamespace();
+    String name = current.getMetadata().getName();
+    if (!status.equals(current.getStatus())) {
+      Pod patch = new PodBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+          .withUid(current.getMetadata().getUid()).endMetadata().withStatus(status).build();
+      client.pods().inNamespace(namespace).withName(name).subresource("status")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+      metrics.increment("outpost_bridge_kube_writes_total", "resource", "pods/status");
+    }
+    if (report.stopped() && current.getMetadata().getDeletionTimestamp() != null) {
+      client.pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
+      metrics.increment("outpost_bridge_kube_writes_total", "resource", "pods");
+      LOG.info("Pod {}/{} stopped on {}: deletion completed", namespace, name, report.node());
+    }
+  }
+
+  static PodStatus toStatus(PodStatusReport report, PodStatus previous) {
+    List<ContainerStatus> containers = report.containers() == null ? List.of()
+        : report.containers().stream().map(PodStatusWriter::container).toList();
+    boolean allReady = !containers.isEmpty() && containers.stream().allMatch(c -> Boolean.TRUE.equals(c.getReady()));
+    List<PodCondition> conditions = new ArrayList<>();
+    conditions.add(condition("PodScheduled", true, previous));
+    conditions.add(condition("Initialized", true, previous));
+    conditions.add(condition("ContainersReady", allReady, previous));
+    conditions.add(condition("Ready", allReady, previous));
+    PodStatusBuilder status = new PodStatusBuilder()
+        .withPhase(report.phase())
+        .withReason(report.reason())
+        .withMessage(report.message())
+        .withHostIP(report.hostIP())
+        .withPodIP(report.podIP())
+        .withStartTime(report.startTime())
+        .withConditions(conditions)
+        .withContainerStatuses(containers);
+    if (report.podIP() != null) {
+      status.withPodIPs(new PodIP(report.podIP()));
+    }
+    if (previous != null) {
+      status.withQosClass(previous.getQosClass());
+    }
+    return status.build();
+  }
+
+  private static PodCondition condition(String type, boolean value, PodStatus previous) {
+    String status = value ? "True" : "False";
+    String since = previous == null || previous.getConditions() == null ? null : previous.getConditions().stream()
+        .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
+        .map(PodCondition::getLastTransitionTime).filter(Objects::nonNull).findFirst().orElse(null);
+    return new PodConditionBuilder().withType(type).withStatus(status)
+        .withLastTransitionTime(since != null ? since : Instant.now().toString()).build();
+  }
+
+  private static ContainerStatus container(PodStatusReport.ContainerStatusV1 c) {
+    return new ContainerStatusBuilder()
+        .withName(c.name())
+        .withImage(c.image())
+        .withImageID(c.imageID() == null ? "" : c.imageID())
+        .withContainerID(c.containerID())
+        .withReady(c.ready())
+        .withStarted(c.state() != null && "running".equals(c.state().kind()))
+        .withRestartCount(c.restartCount())
+        .withState(state(c.state()))
+        .withLastState(state(c.lastState()))
+        .build();
+  }
+
+  private static ContainerState state(PodStatusReport.ContainerStateV1 s) {
+    if (s == null) {
+      return new ContainerState();
+    }
+    return switch (s.kind()) {
+      case "running" -> new ContainerStateBuilder().withNewRunning().withStartedAt(s.startedAt()).endRunning()
+          .build();
+      case "terminated" -> new ContainerStateBuilder().withNewTerminated().withExitCode(s.exitCode() == null ? 0 : s.exitCode())
+          .withReason(s.reason()).withMessage(s.message()).withStartedAt(s.startedAt())
+          .withFinishedAt(s.finishedAt()).endTerminated().build();
+      default -> new ContainerStateBuilder().withNewWaiting().withReason(s.reason()).withMessage(s.message())
+          .endWaiting().build();
+    };
+  }
+}

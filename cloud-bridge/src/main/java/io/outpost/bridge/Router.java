@@ -1,0 +1,114 @@
+package io.outpost.bridge;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.ProtocolException;
+import io.outpost.protocol.ResyncRequest;
+import io.outpost.protocol.Topics;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns Kubernetes changes into per-node downstream messages. Every method runs on the single router thread, which
+ * is what makes sequence numbers per node strictly increasing in publish order. Resync answers are computed from the
+ * informer cache: a reconnecting node costs the Kubernetes API nothing.
+ */
+final class Router {
+  private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+
+  /** Read access to what the pod informer holds for one node. */
+  interface PodCache {
+    List<Pod> podsOn(String node);
+  }
+
+  private final long epoch;
+  private final Codec codec;
+  private final MqttBridgeLink link;
+  private final PodCache cache;
+  private final Metrics metrics;
+  private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
+
+  Router(long epoch, Codec codec, MqttBridgeLink link, PodCache cache, Metrics metrics) {
+    this.epoch = epoch;
+    this.codec = codec;
+    this.link = link;
+    this.cache = cache;
+    this.metrics = metrics;
+  }
+
+  /** Returns true if a message was sent. */
+  boolean podChanged(Pod pod) {
+    ObjectRef ref = PodTranslator.ref(pod);
+    return send(pod.getSpec().getNodeName(), seq -> Downstream.upsertPod(epoch, seq, ref, PodTranslator.toEdge(pod)));
+  }
+
+  void podDeleted(Pod pod) {
+    ObjectRef ref = PodTranslator.ref(pod);
+    send(pod.getSpec().getNodeName(), seq -> Downstream.delete(epoch, seq, ref));
+  }
+
+  /** Answers a digest with SYNC_BEGIN, the difference, SYNC_END. */
+  void resync(ResyncRequest request) {
+    String node = request.node();
+    Map<String, ObjectRef> held = new HashMap<>();
+    request.held().forEach(ref -> held.put(ref.key(), ref));
+    send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_BEGIN, request.correlationId()));
+    long changes = 0;
+    for (Pod pod : cache.podsOn(node)) {
+      ObjectRef desired = PodTranslator.ref(pod);
+      ObjectRef have = held.remove(desired.key());
+      if (have == null || !have.uid().equals(desired.uid())
+          || !have.resourceVersion().equals(desired.resourceVersion())) {
+        if (podChanged(pod)) {
+          changes++;
+        }
+      }
+    }
+    for (ObjectRef stale : held.values()) {
+      send(node, seq -> Downstream.delete(epoch, seq, stale));
+      changes++;
+    }
+    send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_END, request.correlationId()));
+    metrics.increment("outpost_bridge_resyncs_total");
+    metrics.add("outpost_bridge_resync_objects_total", changes);
+    LOG.info("Resync of {} ({}): {} change(s) for {} held object(s)", node, request.reason(), changes,
+        request.held().size());
+  }
+
+  /**
+   * Validates and encodes the message built for the node's next sequence number, and only then spends that number:
+   * an object the edge could not accept is never sent, so it can neither open a gap nor block the node's stream.
+   */
+  private boolean send(String node, LongFunction<Downstream> build) {
+    AtomicLong sequence = sequences.computeIfAbsent(node, n -> new AtomicLong());
+    Downstream message = build.apply(sequence.get() + 1);
+    byte[] payload;
+    String topic;
+    try {
+      topic = Topics.down(node);
+      message.validate();
+      payload = codec.encode(message);
+    } catch (ProtocolException | IllegalArgumentException e) {
+      metrics.increment("outpost_bridge_unsendable_total");
+      LOG.warn("Not sending {} {} to {}: {}", message.op(), message.ref() == null ? "" : message.ref().key(), node,
+          e.getMessage());
+      return false;
+    }
+    sequence.incrementAndGet();
+    String kind = message.ref() == null ? "marker" : message.ref().kind();
+    if (link.publish(topic, payload)) {
+      metrics.increment("outpost_bridge_messages_out_total", "kind", kind, "op", message.op().name());
+    } else {
+      metrics.increment("outpost_bridge_messages_dropped_total", "kind", kind);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,106 @@
+package io.outpost.bridge;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.NodeReport;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.ProtocolException;
+import io.outpost.protocol.ResyncRequest;
+import io.outpost.protocol.Topics;
+import java.util.Locale;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks and dispatches every upstream message. The node named by the topic is the sender's identity (a broker ACL
+ * confines each node to its own subtree); a message naming another node, a pod not bound to the sender, or bad input
+ * is rejected, logged and counted by reason, and never written to Kubernetes. Runs on the upstream executor.
+ */
+final class Upstream {
+  private static final Logger LOG = LoggerFactory.getLogger(Upstream.class);
+
+  private final Codec codec;
+  private final Metrics metrics;
+  private final BiFunction<String, String, Pod> podCache;
+  private final NodeWriter nodes;
+  private final PodStatusWriter statuses;
+  private final Consumer<ResyncRequest> resyncs;
+
+  Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, NodeWriter nodes,
+      PodStatusWriter statuses, Consumer<ResyncRequest> resyncs) {
+    this.codec = codec;
+    this.metrics = metrics;
+    this.podCache = podCache;
+    this.nodes = nodes;
+    this.statuses = statuses;
+    this.resyncs = resyncs;
+  }
+
+  void handle(String topic, byte[] payload) {
+    try {
+      Topics.UpTopic address = Topics.parseUp(topic).orElseThrow(() ->
+          new ProtocolException(ProtocolException.Reason.UNKNOWN_TOPIC, "not an upstream topic: " + topic));
+      metrics.increment("outpost_bridge_messages_in_total", "channel", address.channel().segment());
+      switch (address.channel()) {
+        case NODE -> {
+          NodeReport report = codec.decode(payload, NodeReport.class);
+          requireSender(address, report.node());
+          nodes.heartbeat(report);
+        }
+        case STATUS -> status(address, codec.decode(payload, PodStatusReport.class));
+        case RESYNC -> {
+          ResyncRequest request = codec.decode(payload, ResyncRequest.class);
+          requireSender(address, request.node());
+          resyncs.accept(request);
+        }
+        default -> throw new IllegalStateException("unhandled channel " + address.channel());
+      }
+    } catch (ProtocolException e) {
+      reject(e.reason().label(), topic, e.getMessage());
+    } catch (Rejected e) {
+      reject(e.reason, topic, e.getMessage());
+    } catch (KubernetesClientException e) {
+      metrics.increment("outpost_bridge_kube_errors_total", "code", Integer.toString(e.getCode()));
+      LOG.warn("Kubernetes refused the write for {}: {} {}", topic, e.getCode(), e.getMessage());
+    }
+  }
+
+  private void status(Topics.UpTopic address, PodStatusReport report) throws ProtocolException, Rejected {
+    requireSender(address, report.node());
+    Pod pod = podCache.apply(report.ref().namespace(), report.ref().name());
+    if (pod == null || !report.ref().uid().equals(pod.getMetadata().getUid())) {
+      throw new Rejected("unknown_pod", "no pod " + report.ref().key() + " with uid " + report.ref().uid());
+    }
+    if (!address.node().equals(pod.getSpec().getNodeName())) {
+      throw new Rejected("not_bound_to_node", "pod " + report.ref().key() + " is bound to "
+          + pod.getSpec().getNodeName() + ", not to " + address.node());
+    }
+    statuses.write(report, pod);
+  }
+
+  private static void requireSender(Topics.UpTopic address, String claimed) throws ProtocolException {
+    if (!address.node().equals(claimed)) {
+      throw new ProtocolException(ProtocolException.Reason.WRONG_NODE,
+          "message from " + address.node() + "'s topic claims to be from " + claimed);
+    }
+  }
+
+  private void reject(String reason, String topic, String message) {
+    metrics.increment("outpost_bridge_rejected_total", "reason", reason.toLowerCase(Locale.ROOT));
+    LOG.warn("Rejected upstream message on {}: {}", topic, message);
+  }
+
+  /** A well-formed message that the sender may not send. */
+  static final class Rejected extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final String reason;
+
+    Rejected(String reason, String message) {
+      super(reason + ": " + message);
+      this.reason = reason;
+    }
+  }
+}

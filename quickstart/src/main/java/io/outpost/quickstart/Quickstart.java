@@ -1,0 +1,161 @@
+package io.outpost.quickstart;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.outpost.bridge.Bridge;
+import io.outpost.bridge.BridgeConfig;
+import io.outpost.testing.EdgeNode;
+import io.outpost.testing.Mosquitto;
+import io.outpost.testing.Podman;
+import io.outpost.testing.Trees;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * One-machine demonstration of Outpost: a Kubernetes API (the cluster in KUBECONFIG, or an in-process fabric8 mock
+ * API server in CRUD mode), a Mosquitto broker, the cloud bridge, one edge node (the built Karaf distribution as its
+ * own process) on Podman, and a demo pod. Prints {@code QUICKSTART READY} once the pod runs in Podman and is
+ * Running in Kubernetes, then keeps everything up until it is stopped (SIGTERM), when it removes what it started.
+ */
+public final class Quickstart {
+  private static final String NODE = "edge-quickstart";
+  private static final String POD = "outpost-demo";
+  private static final Duration PATIENCE = Duration.ofMinutes(5);
+
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private final Path work;
+
+  private Quickstart(Path work) {
+    this.work = work;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path work = Path.of(args.length > 0 ? args[0] : ".quickstart").toAbsolutePath();
+    Quickstart quickstart = new Quickstart(work);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      quickstart.stop();
+      stopped.countDown();
+    }, "quickstart-shutdown"));
+    try {
+      quickstart.run();
+    } catch (Exception | AssertionError e) {
+      say("FAILED: " + e);
+      System.exit(1);
+    }
+    stopped.await();
+  }
+
+  private void run() throws Exception {
+    Trees.deleteTree(work.resolve("run"));
+    Path run = Files.createDirectories(work.resolve("run"));
+    KubernetesClient client = kubernetes();
+    Mosquitto broker = keep(Mosquitto.start(run.resolve("broker")));
+    say("Mosquitto broker on " + broker.url() + " (pid " + broker.pid() + ")");
+    Podman podman = keep(Podman.start(run.resolve("podman")));
+    say("Podman Docker-compatible API on " + podman.host());
+    Bridge bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
+    keep(bridge);
+    bridge.start();
+    await().atMost(PATIENCE).until(bridge::isReady);
+    say("Cloud bridge ready: http://127.0.0.1:" + bridge.httpPort() + "/metrics");
+    EdgeNode edge = keep(EdgeNode.install(run.resolve("edge"), NODE, broker.url(), podman.host()).start());
+    say("Edge node " + NODE + " started from the distribution in " + edge.home() + " (pid " + edge.pid() + ")");
+    await("node " + NODE + " Ready").atMost(PATIENCE).until(() -> ready(client.nodes().withName(NODE).get()));
+    say("Node " + NODE + " is registered and Ready in Kubernetes");
+    client.pods().inNamespace("default").withName(POD).delete();
+    await().atMost(PATIENCE).until(() -> client.pods().inNamespace("default").withName(POD).get() == null);
+    client.pods().inNamespace("default").resource(new PodBuilder()
+        .withNewMetadata().withName(POD).withNamespace("default").endMetadata()
+        .withNewSpec().withNodeName(NODE)
+        .addNewContainer().withName("web").withImage(Podman.TEST_IMAGE)
+        .withCommand("sh", "-c", "echo hello from the edge > /tmp/index.html && exec httpd -f -p 8080 -h /tmp")
+        .endContainer().endSpec().build()).create();
+    say("Created pod default/" + POD + " bound to " + NODE);
+    await("pod Running").atMost(PATIENCE).until(() -> running(client.pods().inNamespace("default").withName(POD)
+        .get()));
+    Pod pod = client.pods().inNamespace("default").withName(POD).get();
+    ContainerStatus container = pod.getStatus().getContainerStatuses().get(0);
+    List<String> ids = Podman.containersLabelled("io.outpost.pod.uid", pod.getMetadata().getUid());
+    say("");
+    say("Kubernetes:  pod default/" + POD + "  phase=" + pod.getStatus().getPhase() + "  ready="
+        + container.getReady() + "  restarts=" + container.getRestartCount() + "  podIP=" + pod.getStatus().getPodIP());
+    say("Podman:      " + Podman.cli("ps", "--filter", "label=io.outpost.pod.uid=" + pod.getMetadata().getUid(),
+        "--format", "{{.ID}}  {{.Names}}  {{.Status}}  {{.Image}}").trim());
+    if (ids.size() != 1) {
+      throw new IllegalStateException("expected one container for the pod, found " + ids);
+    }
+    say("");
+    say("QUICKSTART READY");
+  }
+
+  private KubernetesClient kubernetes() {
+    if (System.getenv("KUBECONFIG") != null) {
+      KubernetesClient client = keep(new KubernetesClientBuilder().build());
+      say("Using the Kubernetes cluster from KUBECONFIG: " + client.getMasterUrl());
+      return client;
+    }
+    KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    server.init();
+    keep(server::destroy);
+    KubernetesClient client = keep(server.createClient());
+    say("No KUBECONFIG given: started an in-process Kubernetes API for demonstration only (fabric8 mock server in"
+        + " CRUD mode, not a real cluster) at " + client.getMasterUrl());
+    return client;
+  }
+
+  private static boolean ready(Node node) {
+    return node != null && node.getStatus() != null && node.getStatus().getConditions() != null
+        && node.getStatus().getConditions().stream()
+        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  private static boolean running(Pod pod) {
+    return pod != null && pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())
+        && pod.getStatus().getContainerStatuses() != null && !pod.getStatus().getContainerStatuses().isEmpty()
+        && pod.getStatus().getContainerStatuses().get(0).getState().getRunning() != null;
+  }
+
+  private <T extends AutoCloseable> T keep(T resource) {
+    started.push(resource);
+    return resource;
+  }
+
+  private synchronized void stop() {
+    while (!started.isEmpty()) {
+      AutoCloseable resource = started.pop();
+      try {
+        if (resource instanceof EdgeNode edge) {
+          edge.close();
+          Podman.removeContainersLabelled("io.outpost.node", NODE);
+        } else {
+          resource.close();
+        }
+      } catch (Exception e) {
+        say("while stopping: " + e);
+      }
+    }
+  }
+
+  private static void say(String line) {
+    System.out.println(line);
+    System.out.flush();
+  }
+}

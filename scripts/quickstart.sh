@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Outpost quickstart on one machine: a Kubernetes API (the cluster in $KUBECONFIG if set, else an in-process
+# fabric8 mock API server in CRUD mode, for demonstration only), a Mosquitto broker, the cloud bridge, one edge node
+# (the built Karaf distribution, as its own process) on Podman, and a demo pod — ending with the pod's container
+# running in Podman and the pod Running in Kubernetes.
+#
+#   scripts/quickstart.sh         set up, build, start everything, create the demo pod, wait until it runs
+#   scripts/quickstart.sh stop    stop everything the quickstart started (by PID) and remove its containers
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK="$ROOT/.quickstart"
+PIDFILE="$WORK/quickstart.pid"
+cd "$ROOT"
+
+stop() {
+  if [ -f "$PIDFILE" ]; then
+    pid=$(cat "$PIDFILE")
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "quickstart: stopping (pid $pid)"
+      kill "$pid"
+      while kill -0 "$pid" 2>/dev/null; do wait "$pid" 2>/dev/null || tail --pid="$pid" -f /dev/null; done
+    fi
+    rm -f "$PIDFILE"
+  fi
+}
+
+if [ "${1:-}" = "stop" ]; then
+  stop
+  exit 0
+fi
+
+bash scripts/setup.sh
+export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
+stop
+echo "quickstart: building (mvn install -DskipTests)"
+mvn -B -ntp -q install -DskipTests
+mkdir -p "$WORK"
+CP="$ROOT/quickstart/target/classes:$(cat "$ROOT/quickstart/target/classpath.txt")"
+LOG="$WORK/quickstart.log"
+: > "$LOG"
+nohup java -cp "$CP" io.outpost.quickstart.Quickstart "$WORK" > "$LOG" 2>&1 &
+echo $! > "$PIDFILE"
+echo "quickstart: started (pid $(cat "$PIDFILE"), log $LOG)"
+# Follow the log until the launcher says it is ready or has failed (it exits on failure).
+if ! timeout 600 bash -c "tail -n +1 --pid=$(cat "$PIDFILE") -f '$LOG' | sed -u '/^QUICKSTART READY/q' | tee /dev/stderr | grep -q '^QUICKSTART READY'"; then
+  echo "quickstart: FAILED — see $LOG" >&2
+  stop
+  exit 1
+fi
+echo
+echo "quickstart: everything keeps running in the background. 'scripts/quickstart.sh stop' ends it."
