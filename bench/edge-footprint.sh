@@ -9,7 +9,12 @@ export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
 ARCHIVE=$(ls "$ROOT"/karaf-distribution/target/outpost-karaf-*.tar.gz)
 WORK=$(mktemp -d /tmp/outpost-bench-XXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  # bin/karaf runs java as a child: end the children of every process we started, then the processes.
+  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf "user root\nlistener %s 127.0.0.1\nallow_anonymous true\n" "$port" > "$WORK/mosquitto.conf"

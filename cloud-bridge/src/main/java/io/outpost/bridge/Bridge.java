@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +34,8 @@ public final class Bridge implements AutoCloseable {
   private final BridgeConfig config;
   private final KubernetesClient client;
   private final Metrics metrics = new Metrics();
-  private final ExecutorService router = Executors.newSingleThreadExecutor(r -> new Thread(r, "outpost-bridge-router"));
+  private final ThreadPoolExecutor router = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+      new LinkedBlockingQueue<>(), r -> new Thread(r, "outpost-bridge-router"));
   private final ScheduledExecutorService upstream =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-upstream"));
   private final ScheduledExecutorService scheduler =
@@ -61,12 +64,13 @@ public final class Bridge implements AutoCloseable {
         metrics);
     NodeWriter nodes = new NodeWriter(client, config, metrics, name -> nodeInformer.getStore().getByKey(name),
         Clock.systemUTC());
+    edgeNodes = name -> nodeInformer.getStore().getByKey(name) != null || nodes.registered(name);
+    routed = routing::knows;
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> podInformer.getStore().getByKey(ns + "/" + name),
-        nodes, new PodStatusWriter(client, metrics), request -> router.execute(() -> routing.resync(request)));
+        edgeNodes, nodes, new PodStatusWriter(client, metrics), request -> router.execute(() -> routing.resync(request)));
     podInformer.addEventHandler(new PodEvents(routing));
     metrics.gauge("outpost_bridge_edge_nodes", () -> nodeInformer.getStore().list().size());
-    metrics.gauge("outpost_bridge_router_queue", () -> ((java.util.concurrent.ThreadPoolExecutor) router).getQueue()
-        .size());
+    metrics.gauge("outpost_bridge_router_queue", () -> router.getQueue().size());
     nodeInformer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
     podInformer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
     LOG.info("Informers synced ({} edge nodes, {} pods); epoch {}", nodeInformer.getStore().list().size(),
@@ -76,14 +80,20 @@ public final class Bridge implements AutoCloseable {
   }
 
   private Upstream upstreamHandler;
+  private java.util.function.Predicate<String> edgeNodes = name -> false;
+  private java.util.function.Predicate<String> routed = name -> false;
 
   private void onUpstream(String topic, byte[] payload) {
     upstreamHandler.handle(topic, payload);
   }
 
+  /**
+   * A pod is routed if its node is an edge node, or a node the router already streams to: that covers the window in
+   * which a newly registered node is not yet in the informer cache, and a pod deleted after its Node object.
+   */
   private boolean isEdge(Pod pod) {
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    return node != null && nodeInformer.getStore().getByKey(node) != null;
+    return node != null && (edgeNodes.test(node) || routed.test(node));
   }
 
   /** Informer callbacks: filter, then hand to the router thread. Never blocks. */

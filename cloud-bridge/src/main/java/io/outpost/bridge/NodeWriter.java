@@ -13,8 +13,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.protocol.NodeReport;
 import java.time.Clock;
 import java.time.Instant;
@@ -46,6 +45,9 @@ final class NodeWriter {
   private final Function<String, Node> nodeCache;
   private final Clock clock;
   private final Map<String, Instant> lastStatusWrite = new ConcurrentHashMap<>();
+  /** What was last written per node, without heartbeat times: the server's copy may be normalised differently. */
+  private final Map<String, NodeStatus> lastWritten = new ConcurrentHashMap<>();
+  private final java.util.Set<String> registered = ConcurrentHashMap.newKeySet();
 
   NodeWriter(KubernetesClient client, BridgeConfig config, Metrics metrics, Function<String, Node> nodeCache,
       Clock clock) {
@@ -56,6 +58,15 @@ final class NodeWriter {
     this.clock = clock;
   }
 
+  /** A heartbeat for a Node that exists without the edge label: the bridge never takes over a cloud node. */
+  static final class NotAnEdgeNode extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotAnEdgeNode(String node) {
+      super("Node " + node + " exists but is not labelled as an edge node");
+    }
+  }
+
   void heartbeat(NodeReport report) {
     Node node = nodeCache.apply(report.node());
     if (node == null) {
@@ -63,9 +74,18 @@ final class NodeWriter {
     }
     if (node == null) {
       node = register(report);
+    } else if (!config.edgeLabelValue().equals(node.getMetadata().getLabels() == null ? null
+        : node.getMetadata().getLabels().get(config.edgeLabelKey()))) {
+      throw new NotAnEdgeNode(report.node());
     }
+    registered.add(report.node());
     writeStatus(node, report);
     renewLease(node);
+  }
+
+  /** True for nodes this bridge has registered or accepted heartbeats from. */
+  boolean registered(String node) {
+    return registered.contains(node);
   }
 
   private Node register(NodeReport report) {
@@ -96,12 +116,22 @@ final class NodeWriter {
     NodeStatus wanted = status(report, previous, now);
     Instant last = lastStatusWrite.get(name);
     boolean due = last == null || now.isAfter(last.plus(config.nodeStatusRefresh()));
-    if (!due && withoutHeartbeat(wanted).equals(withoutHeartbeat(previous))) {
+    NodeStatus comparable = withoutHeartbeat(wanted);
+    // The node controller may have changed Ready (to Unknown) since: the server's value counts too.
+    boolean serverAgrees = readyStatus(previous).equals(readyStatus(wanted));
+    if (!due && serverAgrees && comparable.equals(lastWritten.get(name))) {
       return;
     }
-    Node patch = new NodeBuilder().withNewMetadata().withName(name).endMetadata().withStatus(wanted).build();
-    client.nodes().withName(name).subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+    try {
+      client.nodes().resource(new NodeBuilder(node).withStatus(wanted).build()).updateStatus();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      client.nodes().withName(name).editStatus(n -> new NodeBuilder(n).withStatus(wanted).build());
+    }
     lastStatusWrite.put(name, now);
+    lastWritten.put(name, comparable);
     metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes/status");
   }
 
@@ -116,7 +146,11 @@ final class NodeWriter {
         .withLastHeartbeatTime(nowText).withLastTransitionTime(since != null ? since : nowText).build();
     Map<String, Quantity> capacity = new LinkedHashMap<>();
     if (report.capacity() != null) {
-      report.capacity().forEach((k, v) -> capacity.put(k, new Quantity(v)));
+      report.capacity().forEach((k, v) -> {
+        if (k != null && v != null) {
+          capacity.put(k, new Quantity(v));
+        }
+      });
     }
     NodeStatusBuilder status = new NodeStatusBuilder().withConditions(condition).withCapacity(capacity)
         .withAllocatable(capacity);
@@ -133,6 +167,14 @@ final class NodeWriter {
           .withKubeProxyVersion("").withSystemUUID(info.machineId()).build());
     }
     return status.build();
+  }
+
+  private static String readyStatus(NodeStatus status) {
+    if (status == null || status.getConditions() == null) {
+      return "";
+    }
+    return status.getConditions().stream().filter(c -> "Ready".equals(c.getType())).map(NodeCondition::getStatus)
+        .filter(Objects::nonNull).findFirst().orElse("");
   }
 
   private static NodeStatus withoutHeartbeat(NodeStatus status) {

@@ -12,8 +12,7 @@ import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.protocol.PodStatusReport;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,16 +42,32 @@ final class PodStatusWriter {
     String namespace = current.getMetadata().getNamespace();
     String name = current.getMetadata().getName();
     if (!status.equals(current.getStatus())) {
-      Pod patch = new PodBuilder().withNewMetadata().withName(name).withNamespace(namespace)
-          .withUid(current.getMetadata().getUid()).endMetadata().withStatus(status).build();
-      client.pods().inNamespace(namespace).withName(name).subresource("status")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+      writeStatus(current, status);
       metrics.increment("outpost_bridge_kube_writes_total", "resource", "pods/status");
     }
     if (report.stopped() && current.getMetadata().getDeletionTimestamp() != null) {
       client.pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
       metrics.increment("outpost_bridge_kube_writes_total", "resource", "pods");
       LOG.info("Pod {}/{} stopped on {}: deletion completed", namespace, name, report.node());
+    }
+  }
+
+  /**
+   * One PUT to the status subresource with the cached resourceVersion; if the cache was behind (409), a fresh read
+   * and a JSON patch of the status, only for the same pod (uid), never for a namesake created meanwhile.
+   */
+  private void writeStatus(Pod current, PodStatus status) {
+    String namespace = current.getMetadata().getNamespace();
+    String uid = current.getMetadata().getUid();
+    try {
+      client.pods().inNamespace(namespace).resource(new PodBuilder(current).withStatus(status).build())
+          .updateStatus();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      client.pods().inNamespace(namespace).withName(current.getMetadata().getName()).editStatus(p ->
+          uid.equals(p.getMetadata().getUid()) ? new PodBuilder(p).withStatus(status).build() : p);
     }
   }
 
@@ -107,7 +122,7 @@ final class PodStatusWriter {
   }
 
   private static ContainerState state(PodStatusReport.ContainerStateV1 s) {
-    if (s == null) {
+    if (s == null || s.kind() == null) {
       return new ContainerState();
     }
     return switch (s.kind()) {

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodV1;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
@@ -35,6 +36,11 @@ final class Router {
   private final PodCache cache;
   private final Metrics metrics;
   private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
+  /** Per store key: what the node was last sent. Only the router thread touches it. */
+  private final Map<String, Sent> sent = new HashMap<>();
+
+  /** The object an edge was last sent for a key: its uid, resourceVersion and content. */
+  private record Sent(String node, String uid, String resourceVersion, PodV1 pod) {}
 
   Router(long epoch, Codec codec, MqttBridgeLink link, PodCache cache, Metrics metrics) {
     this.epoch = epoch;
@@ -44,15 +50,48 @@ final class Router {
     this.metrics = metrics;
   }
 
-  /** Returns true if a message was sent. */
+  /** True once the router has sent anything to the node (it keeps a sequence for it). */
+  boolean knows(String node) {
+    return sequences.containsKey(node);
+  }
+
+  /**
+   * Sends the pod if what the edge needs of it changed. Most pod updates only change its status (often written by
+   * this bridge from the edge's own report): those cost no message. Returns true if a message was sent.
+   */
   boolean podChanged(Pod pod) {
     ObjectRef ref = PodTranslator.ref(pod);
-    return send(pod.getSpec().getNodeName(), seq -> Downstream.upsertPod(epoch, seq, ref, PodTranslator.toEdge(pod)));
+    PodV1 edgePod = PodTranslator.toEdge(pod);
+    String node = pod.getSpec().getNodeName();
+    Sent last = sent.get(ref.key());
+    if (last != null && last.node().equals(node) && last.uid().equals(ref.uid()) && last.pod().equals(edgePod)) {
+      metrics.increment("outpost_bridge_unchanged_skipped_total");
+      return false;
+    }
+    boolean delivered = send(node, seq -> Downstream.upsertPod(epoch, seq, ref, edgePod));
+    if (delivered) {
+      sent.put(ref.key(), new Sent(node, ref.uid(), ref.resourceVersion(), edgePod));
+    }
+    return delivered;
   }
 
   void podDeleted(Pod pod) {
     ObjectRef ref = PodTranslator.ref(pod);
+    sent.remove(ref.key());
     send(pod.getSpec().getNodeName(), seq -> Downstream.delete(epoch, seq, ref));
+  }
+
+  /** True if the edge holds the content of this pod: same uid, and the version it holds carries the same content. */
+  private boolean upToDate(ObjectRef have, Pod pod, ObjectRef desired) {
+    if (have == null || !have.uid().equals(desired.uid())) {
+      return false;
+    }
+    if (have.resourceVersion().equals(desired.resourceVersion())) {
+      return true;
+    }
+    Sent last = sent.get(desired.key());
+    return last != null && last.uid().equals(have.uid()) && last.resourceVersion().equals(have.resourceVersion())
+        && last.pod().equals(PodTranslator.toEdge(pod));
   }
 
   /** Answers a digest with SYNC_BEGIN, the difference, SYNC_END. */
@@ -65,14 +104,15 @@ final class Router {
     for (Pod pod : cache.podsOn(node)) {
       ObjectRef desired = PodTranslator.ref(pod);
       ObjectRef have = held.remove(desired.key());
-      if (have == null || !have.uid().equals(desired.uid())
-          || !have.resourceVersion().equals(desired.resourceVersion())) {
+      if (!upToDate(have, pod, desired)) {
+        sent.remove(desired.key()); // the edge does not hold what was last sent: send again
         if (podChanged(pod)) {
           changes++;
         }
       }
     }
     for (ObjectRef stale : held.values()) {
+      sent.remove(stale.key());
       send(node, seq -> Downstream.delete(epoch, seq, stale));
       changes++;
     }

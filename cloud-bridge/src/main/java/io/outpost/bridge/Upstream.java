@@ -11,6 +11,7 @@ import io.outpost.protocol.Topics;
 import java.util.Locale;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,15 +26,17 @@ final class Upstream {
   private final Codec codec;
   private final Metrics metrics;
   private final BiFunction<String, String, Pod> podCache;
+  private final Predicate<String> edgeNodes;
   private final NodeWriter nodes;
   private final PodStatusWriter statuses;
   private final Consumer<ResyncRequest> resyncs;
 
-  Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, NodeWriter nodes,
-      PodStatusWriter statuses, Consumer<ResyncRequest> resyncs) {
+  Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, Predicate<String> edgeNodes,
+      NodeWriter nodes, PodStatusWriter statuses, Consumer<ResyncRequest> resyncs) {
     this.codec = codec;
     this.metrics = metrics;
     this.podCache = podCache;
+    this.edgeNodes = edgeNodes;
     this.nodes = nodes;
     this.statuses = statuses;
     this.resyncs = resyncs;
@@ -50,8 +53,12 @@ final class Upstream {
           requireSender(address, report.node());
           nodes.heartbeat(report);
         }
-        case STATUS -> status(address, codec.decode(payload, PodStatusReport.class));
+        case STATUS -> {
+          requireEdge(address);
+          status(address, codec.decode(payload, PodStatusReport.class));
+        }
         case RESYNC -> {
+          requireEdge(address);
           ResyncRequest request = codec.decode(payload, ResyncRequest.class);
           requireSender(address, request.node());
           resyncs.accept(request);
@@ -62,9 +69,20 @@ final class Upstream {
       reject(e.reason().label(), topic, e.getMessage());
     } catch (Rejected e) {
       reject(e.reason, topic, e.getMessage());
+    } catch (NodeWriter.NotAnEdgeNode e) {
+      reject("not_edge_node", topic, e.getMessage());
     } catch (KubernetesClientException e) {
       metrics.increment("outpost_bridge_kube_errors_total", "code", Integer.toString(e.getCode()));
       LOG.warn("Kubernetes refused the write for {}: {} {}", topic, e.getCode(), e.getMessage());
+    } catch (RuntimeException e) {
+      // Content the decoder accepted but that cannot be applied (e.g. a null where a value is needed).
+      reject("invalid", topic, e.toString());
+    }
+  }
+
+  private void requireEdge(Topics.UpTopic address) throws Rejected {
+    if (!edgeNodes.test(address.node())) {
+      throw new Rejected("not_edge_node", address.node() + " is not a registered edge node");
     }
   }
 

@@ -71,8 +71,8 @@ final class EdgeSync implements MqttLink.Handler {
   public void connected() {
     resyncs.abandon();
     inFlight.clear();
+    sendHeartbeat(); // first: the bridge registers an unknown node before it answers the node's resync
     sendResync("connect");
-    sendHeartbeat();
     drainOutbox();
   }
 

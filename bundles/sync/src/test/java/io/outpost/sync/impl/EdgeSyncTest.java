@@ -65,12 +65,20 @@ class EdgeSyncTest {
 
   @AfterEach
   void stop() throws Exception {
-    sync.close();
-    executor.shutdownNow();
-    bridge.disconnect();
-    bridge.close();
-    store.close();
-    broker.close();
+    try (Mosquitto b = broker; TestStore s = store) {
+      if (sync != null) {
+        sync.close();
+      }
+      if (executor != null) {
+        executor.shutdownNow();
+      }
+      if (bridge != null && bridge.isConnected()) {
+        bridge.disconnect();
+      }
+      if (bridge != null) {
+        bridge.close();
+      }
+    }
   }
 
   private void send(Downstream message) throws Exception {
