@@ -1,0 +1,99 @@
+package io.outpost.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class BridgeConfigTest {
+  private static final String BROKER = "tcp://broker.example:1883";
+
+  private static Map<String, String> env(String... pairs) {
+    Map<String, String> env = new HashMap<>();
+    env.put("OUTPOST_BROKER_URL", BROKER);
+    for (int i = 0; i < pairs.length; i += 2) {
+      env.put(pairs[i], pairs[i + 1]);
+    }
+    return env;
+  }
+
+  @Test
+  void defaults() {
+    BridgeConfig config = BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER));
+    assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
+        262_144, 40, Duration.ofSeconds(60)));
+  }
+
+  @Test
+  void forBrokerUsesAnEphemeralHttpPortAndDefaultsOtherwise() {
+    BridgeConfig config = BridgeConfig.forBroker("tcp://127.0.0.1:1883");
+    assertThat(config.brokerUrl()).isEqualTo("tcp://127.0.0.1:1883");
+    assertThat(config.httpPort()).isZero();
+    assertThat(config.maxMessageBytes()).isEqualTo(262_144);
+    assertThat(config.edgeLabelKey() + "=" + config.edgeLabelValue()).isEqualTo("outpost.io/edge=true");
+  }
+
+  @Test
+  void everyKeyIsRead() {
+    BridgeConfig config = BridgeConfig.from(env(
+        "OUTPOST_BROKER_URL", " ssl://mqtt.example.com:8883 ",
+        "OUTPOST_MQTT_CLIENT_ID", "bridge-2",
+        "OUTPOST_HTTP_PORT", " 9090 ",
+        "OUTPOST_EDGE_LABEL", "example.com/site=store",
+        "OUTPOST_MAX_MESSAGE_BYTES", "1024",
+        "OUTPOST_LEASE_DURATION_SECONDS", "3600",
+        "OUTPOST_NODE_STATUS_REFRESH_SECONDS", "1"));
+    assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
+        "store", 1024, 3600, Duration.ofSeconds(1)));
+  }
+
+  @Test
+  void blankValuesFallBackToDefaults() {
+    BridgeConfig config = BridgeConfig.from(env("OUTPOST_HTTP_PORT", " ", "OUTPOST_LEASE_DURATION_SECONDS", ""));
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.leaseDurationSeconds()).isEqualTo(40);
+  }
+
+  @Test
+  void missingBrokerUrlNamesTheKey() {
+    assertThatThrownBy(() -> BridgeConfig.from(Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_BROKER_URL");
+    assertThatThrownBy(() -> BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", "  ")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_BROKER_URL");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"http://broker:1883", "broker:1883", "tcp://", "tcp://bro ker:1883"})
+  void badBrokerUrlNamesTheKey(String url) {
+    assertThatThrownBy(() -> BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", url)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_BROKER_URL");
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+      "OUTPOST_HTTP_PORT, eighty",
+      "OUTPOST_HTTP_PORT, 65536",
+      "OUTPOST_HTTP_PORT, -1",
+      "OUTPOST_MAX_MESSAGE_BYTES, 1023",
+      "OUTPOST_MAX_MESSAGE_BYTES, 1e6",
+      "OUTPOST_LEASE_DURATION_SECONDS, 9",
+      "OUTPOST_LEASE_DURATION_SECONDS, 3601",
+      "OUTPOST_NODE_STATUS_REFRESH_SECONDS, 0",
+      "OUTPOST_NODE_STATUS_REFRESH_SECONDS, 99999999999"})
+  void badIntegerNamesTheKey(String key, String value) {
+    assertThatThrownBy(() -> BridgeConfig.from(env(key, value)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(key).hasMessageContaining(value);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"outpost.io/edge", "=true", "outpost.io/edge="})
+  void badEdgeLabelNamesTheKey(String label) {
+    assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_EDGE_LABEL", label)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_EDGE_LABEL");
+  }
+}

@@ -1,0 +1,141 @@
+package io.outpost.bridge;
+
+import static io.outpost.bridge.BridgeHarness.ref;
+import static io.outpost.bridge.BridgeHarness.running;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ProtocolException;
+import io.outpost.protocol.Topics;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Regression tests for defects found in the bridge while its tests were written (all fixed): upstream messages on
+ * a non-edge node's topics, pods deleted after their Node object, and content the decoder accepts but the bridge
+ * cannot apply. The comment on each test describes the defect it guards against.
+ */
+@EnableKubernetesMockClient(crud = true)
+class BridgeHardeningTest {
+  static KubernetesClient client;
+
+  @TempDir Path dir;
+  private BridgeHarness h;
+
+  @BeforeEach
+  void start() throws Exception {
+    h = BridgeHarness.start(dir, client);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    h.close();
+  }
+
+  /**
+   * Guards against upstream messages on a non-edge node's topics being applied: without the edge-node check, anyone
+   * who can publish on outpost/v1/worker-1/up/... could rewrite the status of a cloud node's pods, take over its
+   * Node status and Lease, and have its pods' specs published on outpost/v1/worker-1/down.
+   */
+  @Test
+  void upstreamOnTheTopicsOfANonEdgeNodeIsNeitherWrittenNorAnswered() throws Exception {
+    h.createCloudNode("worker-1");
+    Pod api = h.createPod("apps", "api", "worker-1");
+    FakeEdge edge = h.registeredEdge("edge-ok");
+    Pod marker = h.createPod("apps", "marker", "edge-ok");
+    edge.awaitUpsert("marker");
+    FakeEdge tap = h.wiretap();
+    FakeEdge impostor = h.edge("worker-1");
+
+    impostor.report(running("worker-1", ref(api)));
+    impostor.heartbeat();
+    impostor.resync(List.of());
+    // Published after the impostor's messages were acknowledged: handled after them on the upstream thread.
+    edge.report(running("edge-ok", ref(marker)));
+    String done = edge.resync(List.of());
+    tap.awaitMessage("SYNC_END " + done, m -> done.equals(m.correlationId()) && m.op() == Downstream.Op.SYNC_END);
+    await().atMost(FakeEdge.TIMEOUT).until(() -> h.pod("apps", "marker").getStatus() != null);
+
+    SoftAssertions softly = new SoftAssertions();
+    softly.assertThat(h.pod("apps", "api").getStatus()).as("status of a cloud node's pod").isNull();
+    softly.assertThat(client.nodes().withName("worker-1").get().getStatus()).as("cloud Node status").isNull();
+    softly.assertThat(client.leases().inNamespace("kube-node-lease").withName("worker-1").get())
+        .as("cloud node Lease").isNull();
+    softly.assertThat(tap.received()).as("messages on outpost/v1/worker-1/down")
+        .noneMatch(r -> r.topic().equals(Topics.down("worker-1")));
+    softly.assertAll();
+  }
+
+  /**
+   * Guards against a DELETE being routed only while the pod's Node is in the edge node informer: when the Node
+   * object is removed (kubectl delete node; the pod GC then deletes its pods), the edge must still be told.
+   */
+  @Test
+  void podDeletedAfterItsNodeObjectWasRemovedIsStillDeletedOnTheEdge() throws Exception {
+    FakeEdge tap = h.wiretap();
+    FakeEdge gone = h.registeredEdge("edge-gone");
+    h.registeredEdge("edge-stay");
+    h.createPod("apps", "orphan", "edge-gone");
+    gone.awaitUpsert("orphan");
+
+    long nodes = h.metric("outpost_bridge_edge_nodes");
+    client.nodes().withName("edge-gone").delete();
+    await().atMost(FakeEdge.TIMEOUT).until(() -> h.metric("outpost_bridge_edge_nodes") == nodes - 1);
+    client.pods().inNamespace("apps").withName("orphan").withGracePeriod(0).delete();
+    // Created after the deletion: once its UPSERT arrived, the deletion event has been routed (or dropped).
+    h.createPod("apps", "later", "edge-stay");
+    tap.awaitUpsert("later");
+
+    assertThat(gone.messages()).as("messages to edge-gone").anyMatch(FakeEdge.deleteOf("orphan"));
+  }
+
+  /**
+   * Guards against content the decoder accepts but the bridge cannot apply (a container state without "kind", a null
+   * capacity value) escaping into the upstream executor unlogged and uncounted: protocol.md 5.4 requires container
+   * statuses to be treated defensively, and section 10 requires every drop to be logged and counted.
+   */
+  @Test
+  void reportsWithOddContentAreAppliedOrRejectedNeverSilentlyLost() throws Exception {
+    FakeEdge edge = h.registeredEdge("edge-odd");
+    Pod odd = h.createPod("apps", "odd", "edge-odd");
+    Pod marker = h.createPod("apps", "marker", "edge-odd");
+    edge.awaitUpsert("odd");
+    edge.awaitUpsert("marker");
+
+    edge.publishJson(Topics.Up.STATUS, "{\"v\":1,\"node\":\"edge-odd\","
+        + "\"ref\":{\"kind\":\"Pod\",\"namespace\":\"apps\",\"name\":\"odd\","
+        + "\"uid\":\"" + odd.getMetadata().getUid() + "\",\"resourceVersion\":\"1\"},"
+        + "\"phase\":\"Pending\",\"containers\":[{\"name\":\"app\",\"ready\":false,\"restartCount\":0,"
+        + "\"state\":{}}],\"stopped\":false}");
+    edge.publishJson(Topics.Up.NODE, "{\"v\":1,\"node\":\"edge-odd\",\"sentAt\":\"2024-11-23T09:41:07Z\","
+        + "\"ready\":true,\"capacity\":{\"cpu\":null,\"pods\":\"110\"}}");
+    edge.report(running("edge-odd", ref(marker)));
+    await().atMost(FakeEdge.TIMEOUT).until(() -> h.pod("apps", "marker").getStatus() != null);
+
+    boolean statusApplied = h.pod("apps", "odd").getStatus() != null;
+    boolean heartbeatApplied = h.kubeWrites("leases") == 2;
+    long rejected = rejectedTotal();
+    assertThat((statusApplied ? 1 : 0) + (heartbeatApplied ? 1 : 0) + rejected)
+        .as("odd reports applied (status %s, heartbeat %s) or rejected (%s)", statusApplied, heartbeatApplied,
+            rejected)
+        .isEqualTo(2);
+  }
+
+  private long rejectedTotal() {
+    List<String> reasons = new ArrayList<>(Stream.of(ProtocolException.Reason.values())
+        .map(ProtocolException.Reason::label).toList());
+    reasons.addAll(List.of("unknown_pod", "not_bound_to_node"));
+    return reasons.stream().mapToLong(h::rejected).sum();
+  }
+}
