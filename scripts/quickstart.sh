@@ -41,8 +41,16 @@ LOG="$WORK/quickstart.log"
 nohup java -cp "$CP" io.outpost.quickstart.Quickstart "$WORK" > "$LOG" 2>&1 &
 echo $! > "$PIDFILE"
 echo "quickstart: started (pid $(cat "$PIDFILE"), log $LOG)"
-# Follow the log until the launcher says it is ready or has failed (it exits on failure).
-if ! timeout 600 bash -c "tail -n +1 --pid=$(cat "$PIDFILE") -f '$LOG' | sed -u '/^QUICKSTART READY/q' | tee /dev/stderr | grep -q '^QUICKSTART READY'"; then
+# Follow the log until the launcher says it is ready, or fails (it exits on failure, which ends the tail).
+JPID=$(cat "$PIDFILE")
+coproc FOLLOW { exec tail -n +1 --pid="$JPID" -f "$LOG"; }
+ready=1
+while IFS= read -r -t 900 line <&"${FOLLOW[0]}"; do
+  echo "$line"
+  if [ "$line" = "QUICKSTART READY" ]; then ready=0; break; fi
+done
+kill "$FOLLOW_PID" 2>/dev/null || true
+if [ "$ready" -ne 0 ]; then
   echo "quickstart: FAILED — see $LOG" >&2
   stop
   exit 1
