@@ -46,6 +46,8 @@ public final class Quickstart {
   }
 
   public static void main(String[] args) throws Exception {
+    // The mock API server logs every request at INFO through java.util.logging: keep the demo's output readable.
+    java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
     Path work = Path.of(args.length > 0 ? args[0] : ".quickstart").toAbsolutePath();
     Quickstart quickstart = new Quickstart(work);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -100,6 +102,9 @@ public final class Quickstart {
         "--format", "{{.ID}}  {{.Names}}  {{.Status}}  {{.Image}}").trim());
     if (ids.size() != 1) {
       throw new IllegalStateException("expected one container for the pod, found " + ids);
+    }
+    if (pod.getStatus().getPodIP() != null) {
+      say("Try:         curl http://" + pod.getStatus().getPodIP() + ":8080/index.html");
     }
     say("");
     say("QUICKSTART READY");
