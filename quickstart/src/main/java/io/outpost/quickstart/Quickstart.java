@@ -37,6 +37,8 @@ public final class Quickstart {
   private static final String NODE = "edge-quickstart";
   private static final String POD = "outpost-demo";
   private static final Duration PATIENCE = Duration.ofMinutes(5);
+  /** The mock API server logs every request at INFO through JUL; held here so the level set on it sticks. */
+  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final Path work;
@@ -46,8 +48,7 @@ public final class Quickstart {
   }
 
   public static void main(String[] args) throws Exception {
-    // The mock API server logs every request at INFO through java.util.logging: keep the demo's output readable.
-    java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     Path work = Path.of(args.length > 0 ? args[0] : ".quickstart").toAbsolutePath();
     Quickstart quickstart = new Quickstart(work);
     CountDownLatch stopped = new CountDownLatch(1);
