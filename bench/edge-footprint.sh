@@ -10,9 +10,13 @@ ARCHIVE=$(ls "$ROOT"/karaf-distribution/target/outpost-karaf-*.tar.gz)
 WORK=$(mktemp -d /tmp/outpost-bench-XXXX)
 PIDS=()
 cleanup() {
-  # bin/karaf runs java as a child: end the children of every process we started, then the processes.
-  for p in "${PIDS[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  set +e
+  # bin/karaf runs java as a child: end the children of every process we started, then the processes, and wait
+  # for each to exit before removing the directory they write to.
+  local all=()
+  for p in "${PIDS[@]}"; do all+=($(pgrep -P "$p") "$p"); done
+  for p in "${all[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${all[@]}"; do tail --pid="$p" -f /dev/null 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
