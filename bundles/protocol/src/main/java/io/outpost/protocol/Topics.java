@@ -10,7 +10,9 @@ import java.util.regex.Pattern;
 public final class Topics {
   public static final String ROOT = "outpost/v1/";
   /** Kubernetes node names are DNS-1123 subdomains; this also excludes MQTT wildcards and separators. */
-  private static final Pattern NODE_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+  private static final Pattern NODE_NAME =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  private static final int MAX_NODE_NAME = 253;
 
   private Topics() {}
 
@@ -39,7 +41,7 @@ public final class Topics {
   }
 
   public static boolean isValidNodeName(String node) {
-    return node != null && NODE_NAME.matcher(node).matches();
+    return node != null && node.length() <= MAX_NODE_NAME && NODE_NAME.matcher(node).matches();
   }
 
   public static String requireNodeName(String node) {

@@ -20,6 +20,10 @@ class TopicsTest {
     assertThatThrownBy(() -> Topics.down("+")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Topics.down("#")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Topics.down("Edge")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Topics.down("a..b")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Topics.down("a.-b")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Topics.down("x".repeat(254))).isInstanceOf(IllegalArgumentException.class);
+    assertThat(Topics.isValidNodeName("edge-1.site-42.example")).isTrue();
     assertThat(Topics.parseUp("outpost/v1/a/b/up/status")).isEmpty();
     assertThat(Topics.parseUp("outpost/v1/a/up/unknown")).isEmpty();
     assertThat(Topics.parseUp("outpost/v1/a/down")).isEmpty();
