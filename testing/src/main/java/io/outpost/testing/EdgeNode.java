@@ -46,6 +46,7 @@ public final class EdgeNode implements AutoCloseable {
       config.put("engine.host", engineHost);
       config.put("heartbeat.interval.seconds", "2");
       config.put("resync.interval.seconds", "5");
+      config.put("reconnect.max.seconds", "5");
       node.writeConfig("io.outpost.node.cfg", config);
       node.editConfig("org.apache.karaf.shell.cfg", "sshPort", Integer.toString(Ports.free()));
       return node;
@@ -113,6 +114,11 @@ public final class EdgeNode implements AutoCloseable {
     if (process != null) {
       process.kill();
     }
+  }
+
+  /** How often {@code text} occurs in the Karaf log so far. */
+  public long logCount(String text) {
+    return log().lines().filter(line -> line.contains(text)).count();
   }
 
   /** The Karaf log, for failure messages. */

@@ -1,0 +1,144 @@
+package io.outpost.itests;
+
+import static io.outpost.itests.OutpostStack.NODE_LABEL;
+import static io.outpost.itests.OutpostStack.PATIENCE;
+import static io.outpost.itests.OutpostStack.containersOf;
+import static io.outpost.itests.OutpostStack.running;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.outpost.testing.Podman;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The edge keeps serving on its own (issue 4): a gateway crash does not touch running workloads, a node that
+ * restarts with no cloud reachable brings its pods back from its store, and reconnecting costs the Kubernetes API
+ * no list or watch. Each test leaves the stack as it found it: bridge, broker and edge up.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EdgeAutonomyIT {
+  private OutpostStack stack;
+
+  @BeforeAll
+  void start() throws Exception {
+    stack = new OutpostStack();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  private static String startedAt(String containerId) {
+    return Podman.cli("inspect", "--format", "{{.State.StartedAt}}", containerId).trim();
+  }
+
+  @Test
+  @Order(1)
+  void gatewayCrashLeavesContainersRunningAndTheyAreAdoptedNotRestarted() {
+    stack.createSleeper("adopted");
+    Pod before = stack.awaitRunning("adopted");
+    String container = containersOf(before).get(0);
+    String started = startedAt(container);
+    long syncsBefore = stack.edge.logCount("Resync complete");
+
+    stack.edge.kill(); // kill -9 of the whole Karaf process tree
+    assertThat(running(container)).as("workload survives the gateway crash").isTrue();
+    stack.edge.start();
+    await("edge back and resynced").atMost(PATIENCE)
+        .until(() -> stack.edge.logCount("Resync complete") > syncsBefore);
+
+    stack.createSleeper("after-crash");
+    stack.awaitRunning("after-crash");
+    Pod after = stack.awaitRunning("adopted");
+    assertThat(containersOf(after)).containsExactly(container);
+    assertThat(startedAt(container)).isEqualTo(started);
+    assertThat(after.getStatus().getContainerStatuses().get(0).getRestartCount()).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void nodeRestartingWithoutTheCloudRunsItsPodsFromItsStore() {
+    List<String> names = List.of("offline-a", "offline-b");
+    names.forEach(stack::createSleeper);
+    List<Pod> pods = names.stream().map(stack::awaitRunning).toList();
+
+    stack.bridge.close();
+    stack.broker.stop();
+    stack.edge.kill();
+    Podman.removeContainersLabelled(NODE_LABEL, stack.node); // what a host reboot leaves: no containers
+    for (Pod pod : pods) {
+      assertThat(containersOf(pod)).isEmpty();
+    }
+    stack.edge.start();
+
+    await("pods running again from the store, no cloud reachable").atMost(PATIENCE).untilAsserted(() -> {
+      for (Pod pod : pods) {
+        List<String> ids = containersOf(pod);
+        assertThat(ids).hasSize(1);
+        assertThat(running(ids.get(0))).isTrue();
+      }
+    });
+
+    stack.broker.restart(true); // the broker lost every session and queued message meanwhile
+    stack.startBridge();
+    for (Pod pod : pods) {
+      String container = containersOf(pod).get(0);
+      await(pod.getMetadata().getName() + " status from the new container").atMost(PATIENCE).untilAsserted(() ->
+          assertThat(stack.pod(pod.getMetadata().getName()).getStatus().getContainerStatuses().get(0)
+              .getContainerID()).endsWith(container));
+      stack.awaitRunning(pod.getMetadata().getName());
+    }
+  }
+
+  @Test
+  @Order(3)
+  void reconnectingNodesCostTheKubernetesApiNoListOrWatch() throws Exception {
+    stack.awaitRunning("adopted");
+    drainRequests();
+    long resyncs = stack.bridge.metrics().get("outpost_bridge_resyncs_total");
+    long objects = stack.bridge.metrics().get("outpost_bridge_resync_objects_total");
+    long syncsBefore = stack.edge.logCount("Resync complete");
+
+    stack.broker.restart(true); // every node (and the bridge) reconnects and resyncs
+    await("edge reconnected and resynced").atMost(PATIENCE).until(() ->
+        stack.edge.logCount("Resync complete") > syncsBefore
+            && stack.bridge.metrics().get("outpost_bridge_resyncs_total") > resyncs);
+
+    List<String> listsAndWatches = new ArrayList<>();
+    for (RecordedRequest request : drainRequests()) {
+      String path = request.getPath();
+      boolean collection = path.matches("/api/v1/(namespaces/[^/]+/)?(pods|nodes|configmaps|secrets)(\\?.*)?")
+          || path.contains("watch=");
+      if ("GET".equals(request.getMethod()) && collection) {
+        listsAndWatches.add(request.getMethod() + " " + path);
+      }
+    }
+    assertThat(listsAndWatches).as("requests caused by the reconnect wave").isEmpty();
+    assertThat(stack.bridge.metrics().get("outpost_bridge_resync_objects_total") - objects)
+        .as("objects sent to resync a node that missed nothing").isZero();
+  }
+
+  private List<RecordedRequest> drainRequests() throws InterruptedException {
+    List<RecordedRequest> drained = new ArrayList<>();
+    for (RecordedRequest r = stack.kubernetes.takeRequest(1, TimeUnit.MILLISECONDS); r != null;
+        r = stack.kubernetes.takeRequest(1, TimeUnit.MILLISECONDS)) {
+      drained.add(r);
+    }
+    return drained;
+  }
+}

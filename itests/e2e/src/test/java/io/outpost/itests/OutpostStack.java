@@ -1,0 +1,142 @@
+package io.outpost.itests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.outpost.bridge.Bridge;
+import io.outpost.bridge.BridgeConfig;
+import io.outpost.testing.EdgeNode;
+import io.outpost.testing.Mosquitto;
+import io.outpost.testing.Podman;
+import io.outpost.testing.Trees;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * The whole system on one machine for end-to-end tests: the fabric8 mock Kubernetes API (CRUD mode), a real
+ * Mosquitto, the bridge, the built edge distribution as its own process, and a private Podman API service. Pods are
+ * checked from the outside: containers through podman, pods through the Kubernetes API. {@link #close()} removes
+ * everything it started, including the containers labelled with its (unique) node name.
+ */
+final class OutpostStack implements AutoCloseable {
+  static final String UID_LABEL = "io.outpost.pod.uid";
+  static final String NODE_LABEL = "io.outpost.node";
+  static final Duration PATIENCE = Duration.ofMinutes(3);
+
+  final String node = "e2e-" + UUID.randomUUID().toString().substring(0, 8).toLowerCase(Locale.ROOT);
+  final Path dir;
+  final KubernetesMockServer kubernetes;
+  final KubernetesClient client;
+  final Mosquitto broker;
+  final Podman podman;
+  final EdgeNode edge;
+  Bridge bridge;
+
+  OutpostStack() throws Exception {
+    dir = Files.createTempDirectory("outpost-e2e-");
+    // One API server for the whole test class: the bridge's informers watch it while the tests change it.
+    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    kubernetes.init();
+    client = kubernetes.createClient();
+    broker = Mosquitto.start(dir.resolve("broker"));
+    podman = Podman.start(dir.resolve("podman"));
+    startBridge();
+    edge = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host()).start();
+    await("node " + node + " Ready in Kubernetes").atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(edge.isRunning()).as("edge process (log: %s)", edge.home()).isTrue();
+      Node registered = client.nodes().withName(node).get();
+      assertThat(registered).isNotNull();
+      assertThat(registered.getStatus()).isNotNull();
+      assertThat(registered.getStatus().getConditions())
+          .anySatisfy(c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Ready=True"));
+    });
+  }
+
+  void startBridge() {
+    bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
+    try {
+      bridge.start();
+    } catch (Exception e) {
+      throw new IllegalStateException("bridge did not start", e);
+    }
+    await("bridge ready").atMost(PATIENCE).until(bridge::isReady);
+  }
+
+  Pod createPod(String name, String image, List<String> command, List<String> finalizers) {
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(name).withNamespace("default").withFinalizers(finalizers).endMetadata()
+        .withNewSpec().withNodeName(node).withRestartPolicy("Always").withTerminationGracePeriodSeconds(5L)
+        .addNewContainer().withName("app").withImage(image).withCommand(command)
+        .addNewEnv().withName("GREETING").withValue("hello from " + name).endEnv()
+        .endContainer().endSpec().build();
+    return client.pods().inNamespace("default").resource(pod).create();
+  }
+
+  Pod createSleeper(String name) {
+    return createPod(name, Podman.TEST_IMAGE, List.of("sleep", "3600"), List.of());
+  }
+
+  Pod pod(String name) {
+    return client.pods().inNamespace("default").withName(name).get();
+  }
+
+  static List<String> containersOf(Pod pod) {
+    return Podman.containersLabelled(UID_LABEL, pod.getMetadata().getUid());
+  }
+
+  static boolean running(String containerId) {
+    return Podman.cli("inspect", "--format", "{{.State.Running}}", containerId).trim().equals("true");
+  }
+
+  /** Waits until the pod is Running in Kubernetes (ready container) and its one container runs in Podman. */
+  Pod awaitRunning(String name) {
+    await(name + " Running in Kubernetes and in Podman").atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(edge.isRunning()).isTrue();
+      Pod current = pod(name);
+      assertThat(current.getStatus()).isNotNull();
+      assertThat(current.getStatus().getPhase()).isEqualTo("Running");
+      assertThat(current.getStatus().getContainerStatuses()).isNotEmpty();
+      ContainerStatus status = current.getStatus().getContainerStatuses().get(0);
+      assertThat(status.getName()).isEqualTo("app");
+      assertThat(status.getState().getRunning()).isNotNull();
+      assertThat(status.getReady()).isTrue();
+      List<String> ids = containersOf(current);
+      assertThat(ids).hasSize(1);
+      assertThat(running(ids.get(0))).isTrue();
+    });
+    return pod(name);
+  }
+
+  @Override
+  public void close() throws Exception {
+    try (Mosquitto m = broker; Podman p = podman) {
+      if (edge != null) {
+        edge.close();
+      }
+      if (bridge != null) {
+        bridge.close();
+      }
+      Podman.removeContainersLabelled(NODE_LABEL, node);
+      Podman.removeContainersLabelled("io.outpost.e2e.bystander", node);
+    } finally {
+      client.close();
+      kubernetes.destroy();
+      Trees.deleteTree(dir);
+    }
+  }
+}
