@@ -10,7 +10,11 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfi
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -23,6 +27,8 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.karaf.options.LogLevelOption;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
@@ -39,7 +45,7 @@ import org.osgi.util.tracker.ServiceTracker;
 @ExamReactorStrategy(PerClass.class)
 public class DistributionIT {
   private static final List<String> OUTPOST_BUNDLES = List.of(
-      "io.outpost.protocol", "io.outpost.store", "io.outpost.sync", "io.outpost.containers");
+      "io.outpost.protocol", "io.outpost.store", "io.outpost.sync", "io.outpost.containers", "io.outpost.console");
   private static final List<String> SERVICES = List.of(
       "io.outpost.store.EdgeStore", "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");
 
@@ -75,7 +81,39 @@ public class DistributionIT {
   }
 
   @Test
-  public void everyOutpostBundleIsActiveAndEveryComponentSatisfied() throws Exception {
+  public void consoleCommandsReportTheNodesState() throws Exception {
+    awaitOutpostServices();
+    ServiceTracker<SessionFactory, SessionFactory> tracker = new ServiceTracker<>(context, SessionFactory.class, null);
+    tracker.open();
+    try {
+      SessionFactory sessions = tracker.waitForService(120_000);
+      assertNotNull("no shell SessionFactory", sessions);
+      String status = execute(sessions, "outpost:status");
+      assertTrue(status, status.contains("paxexam-node"));
+      assertTrue(status, status.contains("connected") && status.contains("false"));
+      String pods = execute(sessions, "outpost:pods");
+      assertTrue(pods, pods.contains("Namespace") && pods.contains("Phase"));
+      String resync = execute(sessions, "outpost:resync");
+      assertTrue(resync, resync.contains("Resync requested"));
+    } finally {
+      tracker.close();
+    }
+  }
+
+  private static String execute(SessionFactory sessions, String command) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    Session session = sessions.create(new ByteArrayInputStream(new byte[0]), out, out);
+    try {
+      session.execute(command);
+    } finally {
+      session.close();
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  /** Waits for the services every Outpost component registers (the commands use them). */
+  private void awaitOutpostServices() throws InterruptedException {
     for (String service : SERVICES) {
       ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context, service, null);
       tracker.open(true);
@@ -85,6 +123,11 @@ public class DistributionIT {
         tracker.close();
       }
     }
+  }
+
+  @Test
+  public void everyOutpostBundleIsActiveAndEveryComponentSatisfied() throws Exception {
+    awaitOutpostServices();
     List<Bundle> outpost = Arrays.stream(context.getBundles())
         .filter(b -> b.getSymbolicName().startsWith("io.outpost."))
         .collect(Collectors.toList());

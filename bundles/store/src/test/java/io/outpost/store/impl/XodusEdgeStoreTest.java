@@ -106,4 +106,16 @@ class XodusEdgeStoreTest {
     assertThat(store.outboxDepth()).isZero();
     assertThat(store.recordStatus(running)).isFalse();
   }
+
+  @Test
+  void aBatchAppliesLikeSingleMessagesInOneTransaction() {
+    begin(1);
+    List<XodusEdgeStore.Applied> results = store.applyAll(List.of(
+        upsert(EPOCH, 2, "a", "u1", "5"), upsert(EPOCH, 2, "b", "u2", "5"), upsert(EPOCH, 3, "c", "u3", "5"),
+        upsert(EPOCH, 5, "d", "u4", "5")));
+    assertThat(results).extracting(r -> r.result().outcome())
+        .containsExactly(Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED, Outcome.GAP);
+    assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 3));
+    assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactlyInAnyOrder("a", "c");
+  }
 }
