@@ -8,6 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.outpost.protocol.Codec;
+import io.outpost.store.StoredPod;
+import io.outpost.store.impl.XodusEdgeStore;
+import java.util.Map;
+import java.util.TreeMap;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.outpost.testing.Podman;
 import java.util.ArrayList;
@@ -131,6 +137,52 @@ class EdgeAutonomyIT {
     assertThat(listsAndWatches).as("requests caused by the reconnect wave").isEmpty();
     assertThat(stack.bridge.metrics().get("outpost_bridge_resync_objects_total") - objects)
         .as("objects sent to resync a node that missed nothing").isZero();
+  }
+
+  @Test
+  @Order(4)
+  void afterALongDisconnectWithLostQueuesTheStoreEqualsTheCloudExactly() throws Exception {
+    stack.createSleeper("ld-change");
+    stack.createSleeper("ld-gone");
+    stack.awaitRunning("ld-change");
+    Pod gone = stack.awaitRunning("ld-gone");
+
+    long syncsBefore = stack.edge.logCount("Resync complete");
+    stack.broker.stop(); // the site is cut off; everything the bridge publishes meanwhile is lost
+    await().atMost(PATIENCE).until(() -> !stack.bridge.isReady());
+    stack.createSleeper("ld-new");
+    stack.client.pods().inNamespace("default").withName("ld-change").edit(p -> new PodBuilder(p).editSpec()
+        .editFirstContainer().withArgs("changed-while-away").endContainer().endSpec().build());
+    stack.client.pods().inNamespace("default").withName("ld-gone").withGracePeriod(0).delete();
+    stack.broker.restart(true); // ... and the broker comes back having lost every session and queued message
+
+    stack.awaitRunning("ld-new");
+    await("deleted pod's container removed").atMost(PATIENCE)
+        .untilAsserted(() -> assertThat(containersOf(gone)).isEmpty());
+    Map<String, Pod> desired = new TreeMap<>();
+    stack.client.pods().inAnyNamespace().list().getItems().stream()
+        .filter(p -> stack.node.equals(p.getSpec().getNodeName()))
+        .forEach(p -> desired.put("Pod/" + p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
+    await("edge resynced after the link returned").atMost(PATIENCE)
+        .until(() -> stack.edge.logCount("Resync complete") > syncsBefore);
+
+    stack.edge.close(); // read the store the way the edge left it on disk
+    try (XodusEdgeStore store = new XodusEdgeStore(stack.edge.home().resolve("data/outpost/store"), new Codec())) {
+      Map<String, StoredPod> held = new TreeMap<>();
+      store.pods().forEach(p -> held.put(p.ref().key(), p));
+      assertThat(held.keySet()).isEqualTo(desired.keySet());
+      for (Map.Entry<String, Pod> entry : desired.entrySet()) {
+        StoredPod stored = held.get(entry.getKey());
+        assertThat(stored.ref().uid()).isEqualTo(entry.getValue().getMetadata().getUid());
+        assertThat(stored.pod().containers().get(0).args())
+            .isEqualTo(entry.getValue().getSpec().getContainers().get(0).getArgs().isEmpty() ? null
+                : entry.getValue().getSpec().getContainers().get(0).getArgs());
+      }
+      assertThat(held.get("Pod/default/ld-change").pod().containers().get(0).args())
+          .containsExactly("changed-while-away");
+    } finally {
+      stack.edge.start();
+    }
   }
 
   private List<RecordedRequest> drainRequests() throws InterruptedException {
