@@ -94,8 +94,54 @@ final class Router {
         && last.pod().equals(PodTranslator.toEdge(pod));
   }
 
-  /** Answers a digest with SYNC_BEGIN, the difference, SYNC_END. */
+  /**
+   * Answers a resync request. Compact form: if the digest equals that of what this node should hold, only
+   * SYNC_BEGIN and SYNC_END; otherwise DIGEST_MISMATCH (outside the sequence) asks for the full form. Full form:
+   * SYNC_BEGIN, the difference (UPSERT/DELETE), SYNC_END.
+   */
   void resync(ResyncRequest request) {
+    if (request.compact()) {
+      if (ResyncRequest.digestOf(expectedRefs(request.node())).equals(request.digest())) {
+        answer(request.node(), request, 0);
+        LOG.info("Resync of {} ({}): digest matches, nothing to send", request.node(), request.reason());
+      } else {
+        mismatch(request);
+      }
+      return;
+    }
+    resyncFull(request);
+  }
+
+  /** What the node should hold: per pod the version last sent to it if its content is still current. */
+  private List<ObjectRef> expectedRefs(String node) {
+    List<ObjectRef> refs = new java.util.ArrayList<>();
+    for (Pod pod : cache.podsOn(node)) {
+      ObjectRef desired = PodTranslator.ref(pod);
+      Sent last = sent.get(desired.key());
+      boolean current = last != null && last.uid().equals(desired.uid())
+          && last.pod().equals(PodTranslator.toEdge(pod));
+      refs.add(current ? new ObjectRef(desired.kind(), desired.namespace(), desired.name(), desired.uid(),
+          last.resourceVersion()) : desired);
+    }
+    return refs;
+  }
+
+  private void mismatch(ResyncRequest request) {
+    AtomicLong sequence = sequences.computeIfAbsent(request.node(), n -> new AtomicLong());
+    Downstream control = Downstream.marker(epoch, Math.max(1, sequence.get()), Downstream.Op.DIGEST_MISMATCH,
+        request.correlationId());
+    link.publish(Topics.down(request.node()), codec.encode(control));
+    metrics.increment("outpost_bridge_digest_mismatches_total");
+  }
+
+  private void answer(String node, ResyncRequest request, long changes) {
+    send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_BEGIN, request.correlationId()));
+    send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_END, request.correlationId()));
+    metrics.increment("outpost_bridge_resyncs_total");
+    metrics.add("outpost_bridge_resync_objects_total", changes);
+  }
+
+  private void resyncFull(ResyncRequest request) {
     String node = request.node();
     Map<String, ObjectRef> held = new HashMap<>();
     request.held().forEach(ref -> held.put(ref.key(), ref));

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.Topics;
 import java.nio.file.Path;
@@ -137,5 +138,24 @@ class BridgeHardeningTest {
         .map(ProtocolException.Reason::label).toList());
     reasons.addAll(List.of("unknown_pod", "not_bound_to_node"));
     return reasons.stream().mapToLong(h::rejected).sum();
+  }
+
+  /** The compact resync form: a matching digest costs two markers, a stale one a DIGEST_MISMATCH and no objects. */
+  @Test
+  void compactDigestIsAnsweredWithMarkersOrAMismatch() throws Exception {
+    FakeEdge edge = h.registeredEdge("edge-compact");
+    h.createPod("batch", "c1", "edge-compact");
+    h.createPod("batch", "c2", "edge-compact");
+    List<ObjectRef> held = List.of(edge.awaitUpsert("c1").ref(), edge.awaitUpsert("c2").ref());
+
+    String matching = edge.resyncCompact(held);
+    assertThat(edge.awaitResyncAnswer(matching)).extracting(Downstream::op)
+        .containsExactly(Downstream.Op.SYNC_BEGIN, Downstream.Op.SYNC_END);
+
+    String stale = edge.resyncCompact(held.subList(0, 1));
+    Downstream mismatch = edge.awaitMessage("DIGEST_MISMATCH", m -> m.op() == Downstream.Op.DIGEST_MISMATCH
+        && stale.equals(m.correlationId()));
+    assertThat(mismatch.seq()).isPositive();
+    assertThat(h.metric("outpost_bridge_digest_mismatches_total")).isEqualTo(1);
   }
 }

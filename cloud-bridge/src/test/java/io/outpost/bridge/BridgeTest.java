@@ -296,7 +296,7 @@ class BridgeTest {
     a.report(BridgeHarness.phase("edge-rej-b", refA, "Failed"));
     a.heartbeat(FakeEdge.nodeReport("edge-rej-b"));
     a.publish(Topics.Up.RESYNC, new Codec().encode(
-        new ResyncRequest(Codec.VERSION, "edge-rej-b", "c-1", 0, 0, "test", List.of())));
+        new ResyncRequest(Codec.VERSION, "edge-rej-b", "c-1", 0, 0, "test", List.of(), null, null)));
     a.report(BridgeHarness.phase("edge-rej-a", ref(onB), "Failed"));
     a.report(BridgeHarness.phase("edge-rej-a", new ObjectRef("Pod", "shop", "on-a", "not-the-uid", "1"), "Failed"));
     a.report(BridgeHarness.phase("edge-rej-a", new ObjectRef("Pod", "shop", "nobody", "uid-x", "1"), "Failed"));

@@ -104,7 +104,15 @@ final class FakeEdge implements AutoCloseable {
   String resync(List<ObjectRef> held) throws MqttException {
     String correlationId = UUID.randomUUID().toString();
     publish(Topics.Up.RESYNC, codec.encode(
-        new ResyncRequest(Codec.VERSION, node, correlationId, 0, 0, "test", List.copyOf(held))));
+        new ResyncRequest(Codec.VERSION, node, correlationId, 0, 0, "test", List.copyOf(held), null, null)));
+    return correlationId;
+  }
+
+  /** Sends the compact form (digest only) and returns its correlation id. */
+  String resyncCompact(List<ObjectRef> held) throws MqttException {
+    String correlationId = UUID.randomUUID().toString();
+    publish(Topics.Up.RESYNC, codec.encode(new ResyncRequest(Codec.VERSION, node, correlationId, 0, 0, "test", null,
+        ResyncRequest.digestOf(held), held.size())));
     return correlationId;
   }
 

@@ -15,7 +15,12 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
     /** Start of a resync answer: the edge accepts {@code seq} as the new base of the sequence. */
     SYNC_BEGIN,
     /** End of a resync answer: everything the bridge wants the edge to change has been sent. */
-    SYNC_END
+    SYNC_END,
+    /**
+     * Control message, outside the sequence: the compact digest of the request named by {@code correlationId} does
+     * not match; the edge sends the full form. Its {@code seq} repeats the node's last number and is not applied.
+     */
+    DIGEST_MISMATCH
   }
 
   public static final String KIND_POD = "Pod";
@@ -53,7 +58,7 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
         Validation.require(ref, "ref");
         ref.validate();
       }
-      case SYNC_BEGIN, SYNC_END -> Validation.require(correlationId, "correlationId");
+      case SYNC_BEGIN, SYNC_END, DIGEST_MISMATCH -> Validation.require(correlationId, "correlationId");
       default -> throw new IllegalStateException("unhandled op " + op);
     }
   }

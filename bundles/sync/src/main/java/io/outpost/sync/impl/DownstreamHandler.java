@@ -17,7 +17,7 @@ final class DownstreamHandler {
   private static final Logger LOG = LoggerFactory.getLogger(DownstreamHandler.class);
 
   /** What the caller does after acknowledging the message. */
-  enum Then { NOTHING, RESYNC }
+  enum Then { NOTHING, RESYNC, SEND_FULL_DIGEST }
 
   private final String node;
   private final Codec codec;
@@ -48,6 +48,12 @@ final class DownstreamHandler {
       rejected.increment(e.reason().label());
       LOG.warn("Rejected downstream message ({} bytes): {}", payload.length, e.getMessage());
       return Then.NOTHING;
+    }
+    if (message.op() == Downstream.Op.DIGEST_MISMATCH) {
+      // A control message outside the sequence: never applied to the store.
+      boolean ours = resyncs.isPending(message.correlationId());
+      outcomes.increment(ours ? "digest_mismatch" : "unsolicited_sync");
+      return ours ? Then.SEND_FULL_DIGEST : Then.NOTHING;
     }
     if (message.op() == Downstream.Op.SYNC_BEGIN && !resyncs.isPending(message.correlationId())) {
       // A redelivered or foreign resync answer must not move the sequence base.

@@ -82,6 +82,9 @@ final class EdgeSync implements MqttLink.Handler {
     ack.run();
     if (then == DownstreamHandler.Then.RESYNC) {
       sendResync("gap");
+    } else if (then == DownstreamHandler.Then.SEND_FULL_DIGEST) {
+      resyncs.abandon();
+      sendResync("digest_mismatch", true);
     }
   }
 
@@ -112,6 +115,14 @@ final class EdgeSync implements MqttLink.Handler {
   }
 
   private void sendResync(String reason) {
+    sendResync(reason, false);
+  }
+
+  /**
+   * Compact form first (a digest of ~100 bytes whatever the store holds); the full list of refs only when the
+   * bridge answers that the digest does not match.
+   */
+  private void sendResync(String reason, boolean full) {
     if (!link.isConnected()) {
       return;
     }
@@ -120,8 +131,9 @@ final class EdgeSync implements MqttLink.Handler {
       return;
     }
     SyncPosition position = store.position();
+    List<io.outpost.protocol.ObjectRef> held = store.held();
     ResyncRequest request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(),
-        position.seq(), reason, store.held());
+        position.seq(), reason, full ? held : null, ResyncRequest.digestOf(held), held.size());
     byte[] payload;
     try {
       payload = codec.encode(request);
@@ -131,7 +143,8 @@ final class EdgeSync implements MqttLink.Handler {
       return;
     }
     link.publish(Topics.up(settings.node(), Topics.Up.RESYNC), payload, null);
-    LOG.info("Resync requested ({}), holding {} object(s) at {}", reason, request.held().size(), position);
+    LOG.info("Resync requested ({}, {} form, {} bytes), holding {} object(s) at {}", reason,
+        full ? "full" : "compact", payload.length, held.size(), position);
   }
 
   private void sendHeartbeat() {

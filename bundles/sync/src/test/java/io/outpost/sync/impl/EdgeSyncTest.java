@@ -100,7 +100,9 @@ class EdgeSyncTest {
     ResyncRequest first = resyncs.poll(30, TimeUnit.SECONDS);
     assertThat(first).isNotNull();
     assertThat(first.reason()).isEqualTo("connect");
-    assertThat(first.held()).isEmpty();
+    assertThat(first.compact()).isTrue();
+    assertThat(first.count()).isZero();
+    assertThat(first.digest()).isEqualTo(ResyncRequest.digestOf(List.of()));
 
     send(Downstream.marker(EPOCH, 5, Downstream.Op.SYNC_BEGIN, first.correlationId()));
     send(pod(6, "web", NODE));
@@ -128,7 +130,17 @@ class EdgeSyncTest {
     assertThat(gap).isNotNull();
     assertThat(gap.reason()).isEqualTo("gap");
     assertThat(gap.lastSeq()).isEqualTo(7);
-    assertThat(gap.held()).extracting(ObjectRef::name).containsExactly("web");
+    assertThat(gap.compact()).isTrue();
+    assertThat(gap.digest()).isEqualTo(ResyncRequest.digestOf(store.held()));
+
+    // The bridge expects something else: it asks for the full form, which names every object held.
+    send(Downstream.marker(EPOCH, 7, Downstream.Op.DIGEST_MISMATCH, gap.correlationId()));
+    ResyncRequest full = resyncs.poll(30, TimeUnit.SECONDS);
+    assertThat(full).isNotNull();
+    assertThat(full.compact()).isFalse();
+    assertThat(full.reason()).isEqualTo("digest_mismatch");
+    assertThat(full.held()).extracting(ObjectRef::name).containsExactly("web");
+    assertThat(store.position()).as("a control message is not applied").isEqualTo(new SyncPosition(EPOCH, 7));
     assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
   }
 
