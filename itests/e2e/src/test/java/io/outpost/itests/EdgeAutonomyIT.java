@@ -15,7 +15,14 @@ import io.outpost.store.impl.XodusEdgeStore;
 import java.util.Map;
 import java.util.TreeMap;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.outpost.protocol.Topics;
+import io.outpost.testing.Mosquitto;
 import io.outpost.testing.Podman;
+import java.util.concurrent.CountDownLatch;
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -183,6 +190,38 @@ class EdgeAutonomyIT {
     } finally {
       stack.edge.start();
     }
+  }
+
+  @Test
+  @Order(5)
+  void aNewBrokerUrlAppliesLiveWithoutRestartingKarafOrPods() throws Exception {
+    Pod pod = stack.awaitRunning("adopted");
+    String container = containersOf(pod).get(0);
+    String started = startedAt(container);
+    long pid = stack.edge.pid();
+    CountDownLatch heartbeat = new CountDownLatch(1);
+    try (Mosquitto other = Mosquitto.start(stack.dir.resolve("broker-2"))) {
+      MqttClient listener = new MqttClient(other.url(), "e2e-listener", new MemoryPersistence());
+      listener.connect();
+      // MqttClient.subscribe(String, int, listener) recurses forever in Paho 1.2.5: use the array form.
+      listener.subscribe(new MqttSubscription[] {new MqttSubscription(Topics.up(stack.node, Topics.Up.NODE), 1)},
+          new IMqttMessageListener[] {(topic, message) -> heartbeat.countDown()});
+      try {
+        stack.edge.editConfig("io.outpost.node.cfg", "broker.url", other.url());
+        assertThat(heartbeat.await(PATIENCE.toSeconds(), TimeUnit.SECONDS))
+            .as("heartbeat on the new broker after the configuration change").isTrue();
+      } finally {
+        listener.disconnect();
+        listener.close();
+      }
+      long connects = stack.edge.logCount("Connected to " + stack.broker.url());
+      stack.edge.editConfig("io.outpost.node.cfg", "broker.url", stack.broker.url());
+      await("edge back on the first broker").atMost(PATIENCE)
+          .until(() -> stack.edge.logCount("Connected to " + stack.broker.url()) > connects);
+    }
+    assertThat(stack.edge.pid()).as("Karaf was not restarted").isEqualTo(pid);
+    assertThat(containersOf(stack.awaitRunning("adopted"))).containsExactly(container);
+    assertThat(startedAt(container)).as("the pod's container was not restarted").isEqualTo(started);
   }
 
   private List<RecordedRequest> drainRequests() throws InterruptedException {
