@@ -46,23 +46,47 @@ public final class ManagedProcess implements AutoCloseable {
 
   /** Like {@code kill -9}: the process and its descendants die at once, without any chance to clean up. */
   public void kill() {
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    List<ProcessHandle> descendants = process.descendants().toList();
+    descendants.forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     waitFor(Duration.ofSeconds(30));
+    awaitExit(descendants, Duration.ofSeconds(30));
   }
 
+  /** Asks the process tree to stop (SIGTERM), waits for all of it, and kills what is left after 20 s. */
   @Override
   public void close() {
-    if (!process.isAlive()) {
+    List<ProcessHandle> descendants = process.descendants().toList();
+    if (!process.isAlive() && descendants.isEmpty()) {
       return;
     }
-    List<ProcessHandle> descendants = process.descendants().toList();
     process.destroy();
     descendants.forEach(ProcessHandle::destroy);
-    if (!waitFor(Duration.ofSeconds(20))) {
-      kill();
+    boolean stopped = waitFor(Duration.ofSeconds(20)) && awaitExit(descendants, Duration.ofSeconds(20));
+    if (!stopped) {
+      descendants.forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      waitFor(Duration.ofSeconds(30));
+      awaitExit(descendants, Duration.ofSeconds(30));
     }
-    descendants.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /** Waits until every handle has exited (a JVM child holds file locks until it is gone). */
+  private boolean awaitExit(List<ProcessHandle> handles, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (ProcessHandle handle : handles) {
+      try {
+        handle.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        return false;
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("waiting for " + name + " to exit", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while stopping " + name, e);
+      }
+    }
+    return true;
   }
 
   private boolean waitFor(Duration timeout) {

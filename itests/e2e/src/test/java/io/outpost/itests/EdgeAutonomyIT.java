@@ -13,6 +13,7 @@ import io.outpost.protocol.Codec;
 import io.outpost.store.StoredPod;
 import io.outpost.store.impl.XodusEdgeStore;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.outpost.protocol.Topics;
@@ -222,6 +223,54 @@ class EdgeAutonomyIT {
     assertThat(stack.edge.pid()).as("Karaf was not restarted").isEqualTo(pid);
     assertThat(containersOf(stack.awaitRunning("adopted"))).containsExactly(container);
     assertThat(startedAt(container)).as("the pod's container was not restarted").isEqualTo(started);
+  }
+
+  @Test
+  @Order(6)
+  void killingTheEdgeAtRandomPointsOfAnUpdateStreamLosesNothingAndConverges() throws Exception {
+    Random random = new Random();
+    long seed = random.nextLong();
+    random.setSeed(seed);
+    stack.createSleeper("stream");
+    stack.awaitRunning("stream");
+    int updates = 0;
+    for (int cycle = 0; cycle < 3; cycle++) {
+      long opened = stack.edge.logCount("Edge store open");
+      // A burst of changes, and a kill -9 after a random number of them has reached the broker.
+      int burst = 5 + random.nextInt(10);
+      int killAfter = random.nextInt(burst);
+      for (int i = 0; i < burst; i++) {
+        String value = "update-" + (++updates);
+        stack.client.pods().inNamespace("default").withName("stream").edit(p -> new PodBuilder(p).editSpec()
+            .editFirstContainer().withArgs(value).endContainer().endSpec().build());
+        if (i == killAfter) {
+          stack.edge.kill();
+        }
+      }
+      stack.edge.start();
+      await("store reopened after kill -9 (seed " + seed + ")").atMost(PATIENCE)
+          .until(() -> stack.edge.logCount("Edge store open") > opened);
+    }
+    String last = "update-" + updates;
+    long syncs = stack.edge.logCount("Resync complete");
+    stack.edge.close();
+    try (XodusEdgeStore store = new XodusEdgeStore(stack.edge.home().resolve("data/outpost/store"), new Codec())) {
+      assertThat(store.pods()).isNotEmpty(); // it opens, and it holds what was acknowledged before the kills
+    } finally {
+      stack.edge.start();
+    }
+    await("edge converged to the last update (seed " + seed + ")").atMost(PATIENCE).until(() ->
+        stack.edge.logCount("Resync complete") > syncs);
+    stack.edge.close();
+    try (XodusEdgeStore store = new XodusEdgeStore(stack.edge.home().resolve("data/outpost/store"), new Codec())) {
+      StoredPod stream = store.pods().stream().filter(p -> p.ref().name().equals("stream")).findFirst()
+          .orElseThrow();
+      assertThat(stream.pod().containers().get(0).args()).as("seed %d", seed).containsExactly(last);
+      assertThat(stream.ref().uid()).isEqualTo(stack.pod("stream").getMetadata().getUid());
+    } finally {
+      stack.edge.start();
+    }
+    stack.awaitRunning("stream");
   }
 
   private List<RecordedRequest> drainRequests() throws InterruptedException {
