@@ -87,9 +87,8 @@ public final class XodusEdgeStore implements AutoCloseable {
   private Applied apply(Transaction txn, Downstream message) {
     SyncPosition at = position(txn);
     if (message.op() == Downstream.Op.SYNC_BEGIN) {
-      if (message.epoch() < at.epoch()) {
-        return new Applied(new ApplyResult(Outcome.OLD_EPOCH, at, "resync answer from an older bridge"), null);
-      }
+      // Only the answer to this node's own pending request gets here (the sync drops any other), so it starts the
+      // stream the node follows from now on, whatever its epoch: a bridge whose clock stepped back is followed too.
       return new Applied(new ApplyResult(Outcome.SYNC_STARTED, setPosition(txn, message), null), null);
     }
     if (message.epoch() < at.epoch()) {

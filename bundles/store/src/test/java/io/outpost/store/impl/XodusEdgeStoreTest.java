@@ -118,4 +118,14 @@ class XodusEdgeStoreTest {
     assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 3));
     assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactlyInAnyOrder("a", "c");
   }
+
+  @Test
+  void aResyncAnswerFromAnOlderEpochStartsTheStreamSoABridgeClockSteppingBackCannotStrandTheNode() {
+    begin(1);
+    store.apply(upsert(EPOCH, 2, "a", "u1", "5"));
+    assertThat(store.apply(Downstream.marker(EPOCH - 500, 1, Downstream.Op.SYNC_BEGIN, "c2")).result().outcome())
+        .isEqualTo(Outcome.SYNC_STARTED);
+    assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH - 500, 1));
+    assertThat(store.apply(upsert(EPOCH - 500, 2, "b", "u2", "6")).result().outcome()).isEqualTo(Outcome.APPLIED);
+  }
 }

@@ -75,8 +75,12 @@ final class DownstreamHandler {
         LOG.info("Sequence gap ({}), requesting a resync", result.detail());
         return Then.RESYNC;
       }
-      case DUPLICATE, OLD_EPOCH, STALE -> LOG.debug("Dropped {} {}: {}", message.op(), message.seq(),
-          result.detail());
+      case OLD_EPOCH -> {
+        // A queued leftover of an earlier bridge, or a bridge whose clock stepped back: a resync settles which.
+        LOG.debug("Dropped {} {}: {}; requesting a resync", message.op(), message.seq(), result.detail());
+        return Then.RESYNC;
+      }
+      case DUPLICATE, STALE -> LOG.debug("Dropped {} {}: {}", message.op(), message.seq(), result.detail());
       default -> throw new IllegalStateException("unhandled outcome " + result.outcome());
     }
     return Then.NOTHING;
