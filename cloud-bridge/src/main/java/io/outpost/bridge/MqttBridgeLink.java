@@ -112,7 +112,8 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
     if (closed) {
       return;
     }
-    long ceiling = Math.min(30_000L, 500L << Math.min(attempt, 16));
+    // The bridge is one central client: a short cap keeps the time from broker-up to answering resyncs small.
+    long ceiling = Math.min(5_000L, 500L << Math.min(attempt, 16));
     long delay = ThreadLocalRandom.current().nextLong(ceiling);
     if (attempt == 0) {
       LOG.warn("MQTT link to {} down ({}); reconnecting with back-off", config.brokerUrl(), why);

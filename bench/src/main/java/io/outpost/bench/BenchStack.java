@@ -1,0 +1,81 @@
+package io.outpost.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.outpost.bridge.Bridge;
+import io.outpost.bridge.BridgeConfig;
+import io.outpost.testing.EdgeNode;
+import io.outpost.testing.Mosquitto;
+import io.outpost.testing.Podman;
+import io.outpost.testing.Trees;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** Mock Kubernetes API + Mosquitto + Podman + bridge + one edge distribution, for benchmark harnesses. */
+final class BenchStack implements AutoCloseable {
+  static final Duration PATIENCE = Duration.ofMinutes(10);
+  private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
+
+  final String node;
+  final Path dir;
+  final KubernetesMockServer kubernetes;
+  final KubernetesClient client;
+  final Mosquitto broker;
+  final Podman podman;
+  final EdgeNode edge;
+  Bridge bridge;
+
+  BenchStack(String node) throws Exception {
+    MOCK_LOG.setLevel(Level.WARNING);
+    this.node = node;
+    dir = Files.createTempDirectory("outpost-bench-");
+    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    kubernetes.init();
+    client = kubernetes.createClient();
+    broker = Mosquitto.start(dir.resolve("broker"));
+    podman = Podman.start(dir.resolve("podman"));
+    bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
+    bridge.start();
+    edge = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host()).start();
+  }
+
+  void createPods(int pods) {
+    for (int i = 0; i < pods; i++) {
+      client.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withName("bench-" + i)
+          .withNamespace("default").endMetadata().withNewSpec().withNodeName(node).addNewContainer()
+          .withName("app").withImage(Podman.TEST_IMAGE).withCommand("sleep", "3600").endContainer().endSpec()
+          .build()).create();
+    }
+  }
+
+  void awaitRunning(int pods) {
+    await().atMost(PATIENCE).pollInterval(Duration.ofMillis(50)).until(() ->
+        Podman.cli("ps", "-q", "--filter", "label=io.outpost.node=" + node, "--filter", "status=running")
+            .lines().filter(l -> !l.isBlank()).count() == pods);
+  }
+
+  @Override
+  public void close() throws Exception {
+    try (Mosquitto m = broker; Podman p = podman; EdgeNode e = edge) {
+      if (bridge != null) {
+        bridge.close();
+      }
+    } finally {
+      Podman.removeContainersLabelled("io.outpost.node", node);
+      client.close();
+      kubernetes.destroy();
+      Trees.deleteTree(dir);
+    }
+  }
+}
