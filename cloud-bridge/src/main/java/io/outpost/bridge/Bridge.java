@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,7 +60,9 @@ public final class Bridge implements AutoCloseable {
     podInformer = client.pods().inAnyNamespace()
         .withIndexers(Map.of(NODE_INDEX, pod -> List.of(Objects.toString(pod.getSpec().getNodeName(), ""))))
         .runnableInformer(0);
-    link = new MqttBridgeLink(config, scheduler, upstream, this::onUpstream, metrics);
+    link = new MqttBridgeLink(config, scheduler, upstream, this::onUpstream, metrics, () -> codec.encode(
+        new BridgeOnline(Codec.VERSION, epoch, java.util.UUID.randomUUID().toString(), java.time.Instant.now()
+            .toString())));
     Router routing = new Router(epoch, codec, link, node -> podInformer.getIndexer().byIndex(NODE_INDEX, node),
         metrics);
     NodeWriter nodes = new NodeWriter(client, config, metrics, name -> nodeInformer.getStore().getByKey(name),

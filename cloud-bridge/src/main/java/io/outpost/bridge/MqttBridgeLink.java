@@ -35,13 +35,16 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   private final BiConsumer<String, byte[]> onUpstream;
   private final Metrics metrics;
   private final MqttAsyncClient client;
+  private final java.util.function.Supplier<byte[]> announcement;
   private volatile Semaphore window = new Semaphore(DEFAULT_WINDOW);
   private volatile boolean connected;
   private volatile boolean closed;
   private int attempt;
 
   MqttBridgeLink(BridgeConfig config, ScheduledExecutorService scheduler, ScheduledExecutorService upstream,
-      BiConsumer<String, byte[]> onUpstream, Metrics metrics) throws MqttException {
+      BiConsumer<String, byte[]> onUpstream, Metrics metrics, java.util.function.Supplier<byte[]> announcement)
+      throws MqttException {
+    this.announcement = announcement;
     this.config = config;
     this.scheduler = scheduler;
     this.upstream = upstream;
@@ -95,6 +98,7 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
           connected = true;
           LOG.info("Connected to {} as {}, subscribed to {}", config.brokerUrl(), config.mqttClientId(),
               Topics.allUp());
+          announce();
         }
 
         @Override
@@ -104,6 +108,15 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
       });
     } catch (MqttException e) {
       retry("subscribe failed: " + e.getMessage());
+    }
+  }
+
+  /** Tells every node, retained, that this bridge session is now listening: nodes resync at once. */
+  private void announce() {
+    try {
+      client.publish(Topics.BRIDGE_ONLINE, announcement.get(), 1, true);
+    } catch (MqttException e) {
+      LOG.warn("Could not announce the bridge session: {}", e.getMessage());
     }
   }
 

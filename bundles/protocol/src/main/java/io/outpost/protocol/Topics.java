@@ -9,6 +9,11 @@ import java.util.regex.Pattern;
  */
 public final class Topics {
   public static final String ROOT = "outpost/v1/";
+  /**
+   * Retained announcement of the bridge's current MQTT session; every node may read it. {@code _} cannot occur in a
+   * node name, so no node's subtree contains it.
+   */
+  public static final String BRIDGE_ONLINE = ROOT + "_bridge/online";
   /** Kubernetes node names are DNS-1123 subdomains; this also excludes MQTT wildcards and separators. */
   private static final Pattern NODE_NAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");

@@ -1,6 +1,8 @@
 package io.outpost.sync.impl;
 
+import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
@@ -43,6 +45,7 @@ final class EdgeSync implements MqttLink.Handler {
   private final MqttLink link;
   private final Set<String> inFlight = new HashSet<>();
   private ScheduledFuture<?> heartbeat;
+  private String bridgeSession;
 
   EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion) {
     this.settings = settings;
@@ -85,6 +88,32 @@ final class EdgeSync implements MqttLink.Handler {
     } else if (then == DownstreamHandler.Then.SEND_FULL_DIGEST) {
       resyncs.abandon();
       sendResync("digest_mismatch", true);
+    }
+  }
+
+  /**
+   * A bridge session the node has not seen before is listening now: whatever was sent while it was away (a resync
+   * request included) may be lost, so the node resyncs at once instead of waiting for its 30 s retry. The
+   * retained copy replayed on the node's own reconnect carries a known session and changes nothing.
+   */
+  @Override
+  public void bridgeOnline(byte[] payload, Runnable ack) {
+    BridgeOnline online;
+    try {
+      online = codec.decode(payload, BridgeOnline.class);
+    } catch (ProtocolException e) {
+      rejected.increment(e.reason().label());
+      LOG.warn("Rejected bridge announcement ({} bytes): {}", payload.length, e.getMessage());
+      ack.run();
+      return;
+    }
+    ack.run();
+    String previous = bridgeSession;
+    bridgeSession = online.sessionId();
+    if (previous != null && !previous.equals(online.sessionId())) {
+      LOG.info("Bridge session {} (epoch {}) online: resyncing", online.sessionId(), online.epoch());
+      resyncs.abandon();
+      sendResync("bridge_online");
     }
   }
 

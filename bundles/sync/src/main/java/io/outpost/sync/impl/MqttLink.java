@@ -29,6 +29,9 @@ final class MqttLink implements MqttCallback {
 
     /** A downstream payload; {@code ack} acknowledges it to the broker and must be called once handled. */
     void downstream(byte[] payload, Runnable ack);
+
+    /** The bridge's (retained) online announcement; {@code ack} as for downstream. */
+    void bridgeOnline(byte[] payload, Runnable ack);
   }
 
   private final Settings settings;
@@ -85,7 +88,8 @@ final class MqttLink implements MqttCallback {
 
   private void subscribe() {
     try {
-      client.subscribe(Topics.down(settings.node()), 1, null, new MqttActionListener() {
+      String[] topics = {Topics.down(settings.node()), Topics.BRIDGE_ONLINE};
+      client.subscribe(topics, new int[] {1, 1}, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
           executor.execute(() -> {
@@ -141,7 +145,11 @@ final class MqttLink implements MqttCallback {
     byte[] payload = message.getPayload();
     int id = message.getId();
     int qos = message.getQos();
-    executor.execute(() -> handler.downstream(payload, () -> ack(id, qos)));
+    if (Topics.BRIDGE_ONLINE.equals(topic)) {
+      executor.execute(() -> handler.bridgeOnline(payload, () -> ack(id, qos)));
+    } else {
+      executor.execute(() -> handler.downstream(payload, () -> ack(id, qos)));
+    }
   }
 
   private void ack(int id, int qos) {

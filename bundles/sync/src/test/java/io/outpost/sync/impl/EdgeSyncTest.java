@@ -3,6 +3,7 @@ package io.outpost.sync.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
@@ -154,5 +155,17 @@ class EdgeSyncTest {
     PodStatusReport received = statuses.poll(30, TimeUnit.SECONDS);
     assertThat(received).isEqualTo(report);
     await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
+  }
+
+  @Test
+  void aNewBridgeSessionMakesTheNodeResyncAtOnce() throws Exception {
+    assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull(); // the connect resync
+    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH, "session-1", "now")), 1, true);
+    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH, "session-1", "now")), 1, true);
+    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH + 1, "session-2", "now")), 1, true);
+    ResyncRequest request = resyncs.poll(30, TimeUnit.SECONDS);
+    assertThat(request).isNotNull();
+    assertThat(request.reason()).isEqualTo("bridge_online");
+    assertThat(resyncs.poll(2, TimeUnit.SECONDS)).as("a known session causes no resync").isNull();
   }
 }
