@@ -27,12 +27,9 @@ import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -40,23 +37,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * restarts with no cloud reachable brings its pods back from its store, and reconnecting costs the Kubernetes API
  * no list or watch. Each test leaves the stack as it found it: bridge, broker and edge up.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class EdgeAutonomyIT {
-  private OutpostStack stack;
-
-  @BeforeAll
-  void start() throws Exception {
-    stack = new OutpostStack();
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-  }
-
+class EdgeAutonomyIT extends StackTest {
   private static String startedAt(String containerId) {
     return Podman.cli("inspect", "--format", "{{.State.StartedAt}}", containerId).trim();
   }

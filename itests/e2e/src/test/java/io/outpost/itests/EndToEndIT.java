@@ -13,31 +13,13 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.outpost.testing.Podman;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * The walking skeleton end to end, with real parts (see {@link OutpostStack}): pods run, report, and are deleted
  * the way a kubelet's would be.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class EndToEndIT {
-  private OutpostStack stack;
-
-  @BeforeAll
-  void start() throws Exception {
-    stack = new OutpostStack();
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-  }
-
+class EndToEndIT extends StackTest {
   @Test
   void podBoundToTheEdgeNodeRunsInPodmanAndIsRunningInKubernetes() {
     Pod created = stack.createPod("web", Podman.TEST_IMAGE, List.of("sh", "-c", "echo started; exec sleep 3600"),
