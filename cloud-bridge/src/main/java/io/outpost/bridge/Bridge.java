@@ -45,6 +45,9 @@ public final class Bridge implements AutoCloseable {
   private SharedIndexInformer<Pod> podInformer;
   private MqttBridgeLink link;
   private HttpEndpoints http;
+  private Router routing;
+  private NodeWriter nodes;
+  private Upstream upstreamHandler;
   private volatile boolean closed;
 
   public Bridge(BridgeConfig config, KubernetesClient client) {
@@ -63,15 +66,13 @@ public final class Bridge implements AutoCloseable {
     link = new MqttBridgeLink(config, scheduler, upstream, this::onUpstream, metrics, () -> codec.encode(
         new BridgeOnline(Codec.VERSION, epoch, java.util.UUID.randomUUID().toString(), java.time.Instant.now()
             .toString())));
-    Router routing = new Router(epoch, codec, link, node -> podInformer.getIndexer().byIndex(NODE_INDEX, node),
-        metrics);
-    NodeWriter nodes = new NodeWriter(client, config, metrics, name -> nodeInformer.getStore().getByKey(name),
+    routing = new Router(epoch, codec, link, node -> podInformer.getIndexer().byIndex(NODE_INDEX, node), metrics);
+    nodes = new NodeWriter(client, config, metrics, name -> nodeInformer.getStore().getByKey(name),
         Clock.systemUTC());
-    edgeNodes = name -> nodeInformer.getStore().getByKey(name) != null || nodes.registered(name);
-    routed = routing::knows;
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> podInformer.getStore().getByKey(ns + "/" + name),
-        edgeNodes, nodes, new PodStatusWriter(client, metrics), request -> router.execute(() -> routing.resync(request)));
-    podInformer.addEventHandler(new PodEvents(routing));
+        this::isEdgeNode, nodes, new PodStatusWriter(client, metrics),
+        request -> router.execute(() -> routing.resync(request)));
+    podInformer.addEventHandler(new PodEvents());
     metrics.gauge("outpost_bridge_edge_nodes", () -> nodeInformer.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", () -> router.getQueue().size());
     nodeInformer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
@@ -81,10 +82,6 @@ public final class Bridge implements AutoCloseable {
     link.connect();
     LOG.info("Bridge started; health on :{}", http.port());
   }
-
-  private Upstream upstreamHandler;
-  private java.util.function.Predicate<String> edgeNodes = name -> false;
-  private java.util.function.Predicate<String> routed = name -> false;
 
   private void onUpstream(String topic, byte[] payload) {
     upstreamHandler.handle(topic, payload);
@@ -96,17 +93,16 @@ public final class Bridge implements AutoCloseable {
    */
   private boolean isEdge(Pod pod) {
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    return node != null && (edgeNodes.test(node) || routed.test(node));
+    return node != null && (isEdgeNode(node) || routing.knows(node));
+  }
+
+  /** An edge-labelled Node in the cache, or one this bridge registered and the cache has not caught up with. */
+  private boolean isEdgeNode(String name) {
+    return nodeInformer.getStore().getByKey(name) != null || nodes.registered(name);
   }
 
   /** Informer callbacks: filter, then hand to the router thread. Never blocks. */
   private final class PodEvents implements ResourceEventHandler<Pod> {
-    private final Router routing;
-
-    PodEvents(Router routing) {
-      this.routing = routing;
-    }
-
     @Override
     public void onAdd(Pod pod) {
       if (isEdge(pod)) {
