@@ -26,7 +26,9 @@ public class StatusCommand implements Action {
     table.addRow().addContent("connected", state.connected());
     table.addRow().addContent("epoch", state.epoch());
     table.addRow().addContent("last sequence", state.seq());
-    table.addRow().addContent("outbox depth", state.outboxDepth());
+    table.addRow().addContent("outbox depth", state.outboxDepth() + " status(es), " + state.eventDepth()
+        + " event(s)");
+    table.addRow().addContent("events dropped", state.eventsDropped());
     table.addRow().addContent("last resync", state.lastResyncAt() == null ? "never" : state.lastResyncAt());
     table.addRow().addContent("last resync size", state.lastResyncObjects() + " object change(s)");
     table.addRow().addContent("rejected", state.rejected().isEmpty() ? "none" : state.rejected());

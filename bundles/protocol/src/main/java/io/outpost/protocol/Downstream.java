@@ -4,8 +4,8 @@ package io.outpost.protocol;
  * A bridge-to-edge message on {@code outpost/v1/<node>/down}. Sequence numbers are assigned per node by the bridge
  * and strictly increase within one {@code epoch} (one bridge incarnation). See docs/protocol.md, "Ordering".
  */
-public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, String correlationId)
-    implements Message {
+public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
+    SecretV1 secret, NodeV1 node, String correlationId) implements Message {
 
   public enum Op {
     /** Create or replace the object named by {@code ref}; the body field for its kind is set. */
@@ -24,17 +24,33 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   }
 
   public static final String KIND_POD = "Pod";
+  public static final String KIND_CONFIG_MAP = "ConfigMap";
+  public static final String KIND_SECRET = "Secret";
+  /** The node's own Node object; cluster-scoped, so its ref has no namespace. */
+  public static final String KIND_NODE = "Node";
 
   public static Downstream upsertPod(long epoch, long seq, ObjectRef ref, PodV1 pod) {
-    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, pod, null);
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, pod, null, null, null, null);
+  }
+
+  public static Downstream upsertConfigMap(long epoch, long seq, ObjectRef ref, ConfigMapV1 configMap) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, configMap, null, null, null);
+  }
+
+  public static Downstream upsertSecret(long epoch, long seq, ObjectRef ref, SecretV1 secret) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, secret, null, null);
+  }
+
+  public static Downstream upsertNode(long epoch, long seq, ObjectRef ref, NodeV1 node) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, node, null);
   }
 
   public static Downstream delete(long epoch, long seq, ObjectRef ref) {
-    return new Downstream(Codec.VERSION, epoch, seq, Op.DELETE, ref, null, null);
+    return new Downstream(Codec.VERSION, epoch, seq, Op.DELETE, ref, null, null, null, null, null);
   }
 
   public static Downstream marker(long epoch, long seq, Op op, String correlationId) {
-    return new Downstream(Codec.VERSION, epoch, seq, op, null, null, correlationId);
+    return new Downstream(Codec.VERSION, epoch, seq, op, null, null, null, null, null, correlationId);
   }
 
   @Override
@@ -48,18 +64,56 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
       case UPSERT -> {
         Validation.require(ref, "ref");
         ref.validate();
-        if (!KIND_POD.equals(ref.kind())) {
-          throw new ProtocolException(ProtocolException.Reason.INVALID, "unsupported kind '" + ref.kind() + "'");
-        }
-        Validation.require(pod, "pod");
-        pod.validate();
+        validateBody();
       }
       case DELETE -> {
         Validation.require(ref, "ref");
         ref.validate();
+        requireKnownKind();
       }
       case SYNC_BEGIN, SYNC_END, DIGEST_MISMATCH -> Validation.require(correlationId, "correlationId");
       default -> throw new IllegalStateException("unhandled op " + op);
     }
   }
+
+  /** Exactly the body field of the ref's kind is set, and it is valid. */
+  private void validateBody() throws ProtocolException {
+    requireKnownKind();
+    int bodies = (pod == null ? 0 : 1) + (configMap == null ? 0 : 1) + (secret == null ? 0 : 1) + (node == null ? 0 : 1);
+    if (bodies != 1) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "an UPSERT carries exactly one body, found "
+          + bodies);
+    }
+    switch (ref.kind()) {
+      case KIND_POD -> {
+        Validation.require(pod, "pod");
+        Validation.require(ref.namespace(), "ref.namespace");
+        pod.validate();
+      }
+      case KIND_CONFIG_MAP -> {
+        Validation.require(configMap, "configMap");
+        Validation.require(ref.namespace(), "ref.namespace");
+        configMap.validate();
+      }
+      case KIND_SECRET -> {
+        Validation.require(secret, "secret");
+        Validation.require(ref.namespace(), "ref.namespace");
+        secret.validate();
+      }
+      case KIND_NODE -> {
+        Validation.require(node, "node");
+        node.validate();
+      }
+      default -> throw new IllegalStateException("unhandled kind " + ref.kind());
+    }
+  }
+
+  private void requireKnownKind() throws ProtocolException {
+    if (!KINDS.contains(ref.kind())) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "unsupported kind '" + ref.kind() + "'");
+    }
+  }
+
+  /** The kinds protocol v1 carries. */
+  public static final java.util.Set<String> KINDS = java.util.Set.of(KIND_POD, KIND_CONFIG_MAP, KIND_SECRET, KIND_NODE);
 }

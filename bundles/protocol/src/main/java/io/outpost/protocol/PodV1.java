@@ -45,7 +45,13 @@ public record PodV1(
       List<String> command,
       List<String> args,
       String workingDir,
-      List<EnvVarV1> env) {
+      List<EnvVarV1> env,
+      List<EnvFromV1> envFrom) {
+
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, null);
+    }
 
     void validate() throws ProtocolException {
       Validation.require(name, "container.name");
@@ -54,11 +60,66 @@ public record PodV1(
         for (EnvVarV1 var : env) {
           Validation.require(var, "container.env[]");
           Validation.require(var.name(), "container.env[].name");
+          if (var.valueFrom() != null) {
+            var.valueFrom().validate();
+          }
+        }
+      }
+      if (envFrom != null) {
+        for (EnvFromV1 source : envFrom) {
+          Validation.require(source, "container.envFrom[]");
+          if ((source.configMapRef() == null) == (source.secretRef() == null)) {
+            throw new ProtocolException(ProtocolException.Reason.INVALID,
+                "container.envFrom[] needs exactly one of configMapRef and secretRef");
+          }
+          Validation.require(source.configMapRef() == null ? source.secretRef().name()
+              : source.configMapRef().name(), "container.envFrom[].name");
         }
       }
     }
   }
 
-  /** An environment variable with a literal value. */
-  public record EnvVarV1(String name, String value) {}
+  /**
+   * An environment variable: a literal {@code value}, or {@code valueFrom} a ConfigMap key, a Secret key or a field
+   * of the pod, resolved on the edge when the container is created.
+   */
+  public record EnvVarV1(String name, String value, EnvSourceV1 valueFrom) {
+    public EnvVarV1(String name, String value) {
+      this(name, value, null);
+    }
+  }
+
+  /** Exactly one of the three is set. {@code fieldPath} as in Kubernetes' fieldRef (e.g. metadata.name). */
+  public record EnvSourceV1(KeyRefV1 configMapKeyRef, KeyRefV1 secretKeyRef, String fieldPath) {
+    void validate() throws ProtocolException {
+      int set = (configMapKeyRef == null ? 0 : 1) + (secretKeyRef == null ? 0 : 1) + (fieldPath == null ? 0 : 1);
+      if (set != 1) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID,
+            "container.env[].valueFrom needs exactly one source, found " + set);
+      }
+      for (KeyRefV1 ref : new KeyRefV1[] {configMapKeyRef, secretKeyRef}) {
+        if (ref != null) {
+          Validation.require(ref.name(), "container.env[].valueFrom.name");
+          Validation.require(ref.key(), "container.env[].valueFrom.key");
+        }
+      }
+    }
+  }
+
+  /** A key of a ConfigMap or Secret in the pod's namespace; {@code optional} as in Kubernetes. */
+  public record KeyRefV1(String name, String key, Boolean optional) {
+    public boolean isOptional() {
+      return Boolean.TRUE.equals(optional);
+    }
+  }
+
+  /** All keys of a ConfigMap or Secret as variables, each name prefixed with {@code prefix}. */
+  public record EnvFromV1(String prefix, ObjectNameV1 configMapRef, ObjectNameV1 secretRef) {}
+
+  /** A ConfigMap or Secret in the pod's namespace. */
+  public record ObjectNameV1(String name, Boolean optional) {
+    public boolean isOptional() {
+      return Boolean.TRUE.equals(optional);
+    }
+  }
 }

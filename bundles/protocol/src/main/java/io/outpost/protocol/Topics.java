@@ -23,7 +23,7 @@ public final class Topics {
 
   /** Channels an edge node publishes on. */
   public enum Up {
-    NODE("node"), STATUS("status"), RESYNC("resync");
+    NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event");
 
     private final String segment;
 

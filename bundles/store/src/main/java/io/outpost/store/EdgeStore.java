@@ -1,9 +1,14 @@
 package io.outpost.store;
 
+import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.Downstream;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.SecretV1;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The durable state of one edge node. Every method is one transaction; a method that returns has committed to disk,
@@ -22,8 +27,20 @@ public interface EdgeStore {
   /** Every pod the cloud wants on this node, including pods being deleted gracefully. */
   List<StoredPod> pods();
 
-  /** The digest of what the store holds: one reference (with resourceVersion) per object. */
+  /**
+   * The digest of what the store holds: one reference (with resourceVersion) per object, leaving out objects the
+   * cloud deleted during a resync that has not ended yet (they are removed at its SYNC_END).
+   */
   List<ObjectRef> held();
+
+  /** A ConfigMap a pod of this node references, as the cloud last sent it. */
+  Optional<ConfigMapV1> configMap(String namespace, String name);
+
+  /** A Secret a pod of this node references, as the cloud last sent it. */
+  Optional<SecretV1> secret(String namespace, String name);
+
+  /** This node's own Node object (labels, taints, cordon), as the cloud last sent it. */
+  Optional<NodeV1> node(String name);
 
   /**
    * Records the newest status of a pod for upstream delivery. Coalesced: a newer status replaces an undelivered
@@ -41,4 +58,22 @@ public interface EdgeStore {
 
   /** Forgets the recorded and pending status of a pod the node no longer holds. */
   void forgetStatus(String uid);
+
+  /**
+   * Appends an event for upstream delivery (a repeat of the newest pending one raises its count). The outbox keeps
+   * at most a configured number of undelivered events ({@code events.max}); beyond it the oldest is dropped, logged
+   * and counted ({@link #eventsDropped}). Returns how many events this call dropped.
+   */
+  int recordEvent(EventReport event);
+
+  /** Undelivered events, oldest first, at most {@code max}. */
+  List<PendingEvent> pendingEvents(int max);
+
+  /** Removes a delivered event if it has not been merged with a repeat since it was read. */
+  void eventDelivered(PendingEvent event);
+
+  int eventDepth();
+
+  /** Events dropped because the outbox was full, over the life of this store. */
+  long eventsDropped();
 }

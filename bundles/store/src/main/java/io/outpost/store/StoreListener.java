@@ -8,9 +8,9 @@ import java.util.Set;
  */
 public interface StoreListener {
 
-  /** Pods (by store key) that were created, changed or removed. */
-  default void podsChanged(Set<String> keys) {}
+  /** Objects (by store key, any kind) that were created, changed or removed. */
+  default void objectsChanged(Set<String> keys) {}
 
-  /** The upstream outbox has new entries. */
+  /** The upstream outbox (statuses or events) has new entries. */
   default void outboxChanged() {}
 }

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * A snapshot of the sync state. {@code lastResyncAt} and {@code lastResyncObjects} describe the last completed resync
- * (null/0 before the first); {@code rejected} counts refused downstream messages by reason.
+ * (null/0 before the first); {@code outboxDepth} counts undelivered statuses, {@code eventDepth} undelivered events
+ * and {@code eventsDropped} events dropped because the event outbox was full; {@code rejected} counts refused downstream messages by reason.
  */
 public record SyncState(
     String node,
@@ -14,6 +15,8 @@ public record SyncState(
     long epoch,
     long seq,
     int outboxDepth,
+    int eventDepth,
+    long eventsDropped,
     Instant lastResyncAt,
     long lastResyncObjects,
     Map<String, Long> rejected,

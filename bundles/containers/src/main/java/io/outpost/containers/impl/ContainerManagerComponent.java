@@ -9,7 +9,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -39,6 +43,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
 
   private final Settings settings;
   private final ScheduledExecutorService executor;
+  private final ExecutorService podPool;
   private final ContainerEngine engine;
   private final Reconciler reconciler;
   private final AtomicBoolean passQueued = new AtomicBoolean();
@@ -49,24 +54,32 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   public ContainerManagerComponent(@Reference EdgeStore store, ContainersConfig config) {
     this.settings = Settings.from(config);
     ClassLoader bundleLoader = ContainerManagerComponent.class.getClassLoader();
-    ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, runnable -> {
-      Thread thread = new Thread(runnable, THREAD_NAME);
+    ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, threads(THREAD_NAME, bundleLoader));
+    pool.setRemoveOnCancelPolicy(true);
+    this.executor = pool;
+    this.podPool = Executors.newFixedThreadPool(settings.podWorkers(), threads(THREAD_NAME + "-pod",
+        bundleLoader));
+    this.engine = DockerEngine.connect(settings.engineHost());
+    this.reconciler = new Reconciler(settings, store, engine, Clock.systemUTC(), this::resync, podPool);
+    LOG.info("Container manager for node {} using engine {}", settings.nodeName(), settings.engineHost());
+    resync();
+  }
+
+  private static ThreadFactory threads(String name, ClassLoader bundleLoader) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, name.equals(THREAD_NAME) ? name : name + "-" + count.incrementAndGet());
       thread.setDaemon(true);
       // docker-java looks things up on the context class loader: make it this bundle's.
       thread.setContextClassLoader(bundleLoader);
       return thread;
-    });
-    pool.setRemoveOnCancelPolicy(true);
-    this.executor = pool;
-    this.engine = DockerEngine.connect(settings.engineHost());
-    this.reconciler = new Reconciler(settings, store, engine, Clock.systemUTC(), this::resync);
-    LOG.info("Container manager for node {} using engine {}", settings.nodeName(), settings.engineHost());
-    resync();
+    };
   }
 
   @Deactivate
   void deactivate() {
     executor.shutdownNow();
+    podPool.shutdownNow();
     try {
       if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
         LOG.warn("The {} thread did not stop within 30 s", THREAD_NAME);
@@ -79,7 +92,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   }
 
   @Override
-  public void podsChanged(Set<String> keys) {
+  public void objectsChanged(Set<String> keys) {
     resync();
   }
 

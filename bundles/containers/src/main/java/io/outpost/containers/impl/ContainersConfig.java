@@ -14,4 +14,8 @@ public @interface ContainersConfig {
 
   @AttributeDefinition(description = "Seconds between two full reconciliation passes.", min = "1")
   int resync_interval_seconds() default 10;
+
+  @AttributeDefinition(description = "Pods worked on at once in a pass (container create/start run in parallel).",
+      min = "1", max = "64")
+  int pod_workers() default 4;
 }

@@ -4,7 +4,6 @@ import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport.ContainerStateV1;
 import io.outpost.protocol.PodV1;
 import io.outpost.protocol.PodV1.ContainerV1;
-import io.outpost.protocol.PodV1.EnvVarV1;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
@@ -29,11 +28,15 @@ final class PodWorker {
   private final ContainerEngine engine;
   private final String node;
   private final Runnable wake;
+  private final EnvResolver env;
+  private final EventSink events;
 
-  PodWorker(ContainerEngine engine, String node, Runnable wake) {
+  PodWorker(ContainerEngine engine, String node, Runnable wake, EnvResolver env, EventSink events) {
     this.engine = engine;
     this.node = node;
     this.wake = wake;
+    this.env = env;
+    this.events = events;
   }
 
   /** Brings a pod that should run one step closer to running. */
@@ -48,7 +51,7 @@ final class PodWorker {
         memory.waiting = null;
         resetIfStable(container, state, now);
       } else if (container.neverStarted()) {
-        container = start(container, state, memory, now);
+        container = start(ref, container, state, memory, now);
       } else {
         container = exited(ref, pod, spec, container, state, memory, now);
       }
@@ -64,14 +67,14 @@ final class PodWorker {
    * One step of a graceful deletion: signal running containers (SIGTERM, SIGKILL once the grace period is over),
    * remove exited ones. Returns the views; the pod is stopped once {@code remaining} is empty.
    */
-  List<ContainerView> terminate(PodV1 pod, List<EngineContainer> existing, PodState state, Instant now,
-      List<EngineContainer> remaining) {
+  List<ContainerView> terminate(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state,
+      Instant now, List<EngineContainer> remaining) {
     for (EngineContainer container : existing) {
       PodState.Memory memory = state.container(container.label(Naming.CONTAINER));
       cancelPull(memory);
       memory.waiting = null;
       if (container.running()) {
-        signal(pod, container, state, memory, now);
+        signal(ref, pod, container, state, memory, now);
         engine.inspect(container.id()).ifPresent(remaining::add);
       } else {
         memory.terminated = container.neverStarted() ? null : StatusMapper.terminated(container);
@@ -96,7 +99,8 @@ final class PodWorker {
     return views;
   }
 
-  private void signal(PodV1 pod, EngineContainer container, PodState state, PodState.Memory memory, Instant now) {
+  private void signal(ObjectRef ref, PodV1 pod, EngineContainer container, PodState state, PodState.Memory memory,
+      Instant now) {
     long grace = Math.max(0, pod.gracePeriodSeconds());
     if (state.killDeadline == null) {
       state.killDeadline = now.plusSeconds(grace);
@@ -105,6 +109,7 @@ final class PodWorker {
       if (!memory.signalled) {
         memory.signalled = true;
         memory.killed = grace == 0;
+        events.normal(ref, "Killing", "Stopping container " + container.label(Naming.CONTAINER));
         engine.kill(container.id(), grace == 0 ? "SIGKILL" : "SIGTERM");
         LOG.info("Stopping container {} (grace period {} s)", container.name(), grace);
       } else if (!memory.killed && !now.isBefore(state.killDeadline)) {
@@ -127,29 +132,45 @@ final class PodWorker {
       }
       return null;
     }
-    if (!imageReady(spec, state, memory, now)) {
+    List<String> variables;
+    try {
+      variables = env.resolve(ref, spec);
+    } catch (EnvResolver.ConfigError e) {
+      // Not backed off: the pod is looked at again as soon as the store receives what is missing.
+      ContainerStateV1 waiting = ContainerStateV1.waiting("CreateContainerConfigError", e.getMessage());
+      if (!waiting.equals(memory.waiting)) {
+        LOG.warn("Pod {} container {}: {}", ref.key(), spec.name(), e.getMessage());
+        events.warning(ref, "Failed", "Error: " + e.getMessage());
+      }
+      memory.waiting = waiting;
+      return null;
+    }
+    if (!imageReady(ref, spec, state, memory, now)) {
       return null;
     }
     String id;
     try {
-      id = engine.create(containerSpec(ref, spec));
+      id = engine.create(containerSpec(ref, spec, variables));
     } catch (EngineException e) {
-      return failed(state, memory, now, "CreateContainerError", e, null);
+      return failed(ref, state, memory, now, "CreateContainerError", e, null);
     }
     memory.pulled = false;
     LOG.info("Created container {} for pod {}", id, ref.key());
+    events.normal(ref, "Created", "Created container " + spec.name());
     try {
       engine.start(id);
     } catch (EngineException e) {
-      return failed(state, memory, now, "RunContainerError", e, id);
+      return failed(ref, state, memory, now, "RunContainerError", e, id);
     }
+    events.normal(ref, "Started", "Started container " + spec.name());
     memory.waiting = null;
     state.backoff.reset();
     return engine.inspect(id).orElse(null);
   }
 
   /** True if the image is there to create from; otherwise starts or follows a pull and sets the waiting state. */
-  private boolean imageReady(ContainerV1 spec, PodState state, PodState.Memory memory, Instant now) {
+  private boolean imageReady(ObjectRef ref, ContainerV1 spec, PodState state, PodState.Memory memory,
+      Instant now) {
     PodState.Pull pull = memory.pull;
     if (pull != null) {
       if (!pull.done) {
@@ -164,9 +185,11 @@ final class PodWorker {
         state.backoff.failed(now);
         memory.waiting = ContainerStateV1.waiting("ErrImagePull", pull.error);
         LOG.warn("Pulling image {} failed: {}", pull.image, pull.error);
+        events.warning(ref, "Failed", "Failed to pull image \"" + pull.image + "\": " + pull.error);
         return false;
       }
       memory.pulled = true;
+      events.normal(ref, "Pulled", "Successfully pulled image \"" + pull.image + "\"");
     }
     boolean always = "Always".equals(spec.imagePullPolicy());
     if ((always && !memory.pulled) || !engine.imageExists(spec.image())) {
@@ -175,6 +198,7 @@ final class PodWorker {
             "Container image \"" + spec.image() + "\" is not present with pull policy of Never");
         return false;
       }
+      events.normal(ref, "Pulling", "Pulling image \"" + spec.image() + "\"");
       startPull(spec.image(), memory, now);
       if (memory.waiting == null) {
         memory.waiting = ContainerStateV1.waiting("ContainerCreating", "Pulling image \"" + spec.image() + "\"");
@@ -214,15 +238,17 @@ final class PodWorker {
     }
   }
 
-  private EngineContainer start(EngineContainer container, PodState state, PodState.Memory memory, Instant now) {
+  private EngineContainer start(ObjectRef ref, EngineContainer container, PodState state, PodState.Memory memory,
+      Instant now) {
     if (!state.backoff.ready(now)) {
       return container;
     }
     try {
       engine.start(container.id());
     } catch (EngineException e) {
-      return failed(state, memory, now, "RunContainerError", e, container.id());
+      return failed(ref, state, memory, now, "RunContainerError", e, container.id());
     }
+    events.normal(ref, "Started", "Started container " + container.label(Naming.CONTAINER));
     memory.waiting = null;
     state.backoff.reset();
     return engine.inspect(container.id()).orElse(null);
@@ -238,16 +264,22 @@ final class PodWorker {
     }
     memory.lastState = terminated;
     if (!state.backoff.ready(now)) {
-      memory.waiting = ContainerStateV1.waiting("CrashLoopBackOff", "back-off "
+      ContainerStateV1 waiting = ContainerStateV1.waiting("CrashLoopBackOff", "back-off "
           + state.backoff.currentDelay().toSeconds() + "s restarting failed container=" + spec.name() + " pod="
           + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")");
+      if (memory.waiting == null || !"CrashLoopBackOff".equals(memory.waiting.reason())) {
+        events.warning(ref, "BackOff", "Back-off restarting failed container " + spec.name() + " in pod "
+            + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")");
+      }
+      memory.waiting = waiting;
       return container;
     }
     try {
       engine.start(container.id());
     } catch (EngineException e) {
-      return failed(state, memory, now, "RunContainerError", e, container.id());
+      return failed(ref, state, memory, now, "RunContainerError", e, container.id());
     }
+    events.normal(ref, "Started", "Started container " + spec.name());
     memory.restartCount++;
     memory.waiting = null;
     state.backoff.failed(now);
@@ -256,12 +288,13 @@ final class PodWorker {
     return engine.inspect(container.id()).orElse(null);
   }
 
-  private EngineContainer failed(PodState state, PodState.Memory memory, Instant now, String reason,
+  private EngineContainer failed(ObjectRef ref, PodState state, PodState.Memory memory, Instant now, String reason,
       EngineException error, String id) {
     state.backoff.failed(now);
     ContainerStateV1 waiting = ContainerStateV1.waiting(reason, error.getMessage());
     if (!waiting.equals(memory.waiting)) {
       LOG.warn("{}: {}", reason, error.getMessage());
+      events.warning(ref, "Failed", "Error: " + error.getMessage());
     }
     memory.waiting = waiting;
     return id == null ? null : engine.inspect(id).orElse(null);
@@ -274,15 +307,9 @@ final class PodWorker {
     }
   }
 
-  ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec) {
-    List<String> env = new ArrayList<>();
-    if (spec.env() != null) {
-      for (EnvVarV1 var : spec.env()) {
-        env.add(var.name() + "=" + (var.value() == null ? "" : var.value()));
-      }
-    }
+  ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables) {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
-        env, spec.workingDir(), Naming.labels(node, ref, spec.name()));
+        variables, spec.workingDir(), Naming.labels(node, ref, spec.name()));
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

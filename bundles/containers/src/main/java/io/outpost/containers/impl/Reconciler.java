@@ -15,6 +15,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,12 +41,26 @@ final class Reconciler {
   private volatile List<PodRuntime> snapshot = List.of();
   private volatile EngineStatus engineStatus;
 
+  private final ExecutorService podPool;
+
+  /** A reconciler that works on one pod at a time, on the caller's thread. */
   Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake) {
+    this(settings, store, engine, clock, wake, null);
+  }
+
+  /**
+   * {@code podPool}, if not null, works on several pods of a pass at once (each pod on one thread at a time): on a
+   * cold start the engine creates and starts containers of different pods in parallel.
+   */
+  Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake,
+      ExecutorService podPool) {
     this.settings = settings;
     this.store = store;
     this.engine = engine;
     this.clock = clock;
-    this.worker = new PodWorker(engine, settings.nodeName(), wake);
+    this.podPool = podPool;
+    this.worker = new PodWorker(engine, settings.nodeName(), wake, new EnvResolver(store, settings.nodeName()),
+        new EventSink(store, settings.nodeName(), clock));
     this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
   }
 
@@ -69,17 +85,28 @@ final class Reconciler {
     }
     List<StoredPod> pods = store.pods();
     Set<String> desired = new HashSet<>();
-    List<PodRuntime> runtimes = new ArrayList<>();
+    List<Callable<Void>> steps = new ArrayList<>();
     for (StoredPod stored : pods) {
       String uid = stored.ref().uid();
       desired.add(uid);
       PodState state = states.computeIfAbsent(uid, u -> new PodState());
-      try {
-        reconcilePod(stored, byUid.getOrDefault(uid, List.of()), state, now);
-      } catch (RuntimeException e) {
-        // One bad pod never stops the pass; it is looked at again on the next one.
-        LOG.warn("Reconciling pod {} failed: {}", stored.ref().key(), e.getMessage(), e);
-      }
+      List<EngineContainer> current = byUid.getOrDefault(uid, List.of());
+      steps.add(() -> {
+        try {
+          reconcilePod(stored, current, state, now);
+        } catch (RuntimeException e) {
+          // One bad pod never stops the pass; it is looked at again on the next one.
+          LOG.warn("Reconciling pod {} failed: {}", stored.ref().key(), e.getMessage(), e);
+        }
+        return null;
+      });
+    }
+    if (!runAll(steps)) {
+      return settings.resyncInterval();
+    }
+    List<PodRuntime> runtimes = new ArrayList<>();
+    for (StoredPod stored : pods) {
+      PodState state = states.get(stored.ref().uid());
       runtimes.add(new PodRuntime(stored.ref(), state.lastRecorded, state.backoff.failures(), state.backoff.next()));
     }
     removeUndesired(desired, byUid);
@@ -89,12 +116,33 @@ final class Reconciler {
     return nextDelay(pods, now);
   }
 
+  /** Runs the pod steps of a pass and waits for all of them; false if interrupted (the manager is stopping). */
+  private boolean runAll(List<Callable<Void>> steps) {
+    if (podPool == null || steps.size() < 2) {
+      for (Callable<Void> step : steps) {
+        try {
+          step.call();
+        } catch (Exception e) {
+          throw new IllegalStateException(e); // steps catch their own failures
+        }
+      }
+      return true;
+    }
+    try {
+      podPool.invokeAll(steps);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   private void reconcilePod(StoredPod stored, List<EngineContainer> containers, PodState state, Instant now) {
     List<ContainerView> views;
     boolean stopped = false;
     if (stored.pod().deleting()) {
       List<EngineContainer> remaining = new ArrayList<>();
-      views = worker.terminate(stored.pod(), containers, state, now, remaining);
+      views = worker.terminate(stored.ref(), stored.pod(), containers, state, now, remaining);
       stopped = remaining.isEmpty();
     } else {
       views = worker.run(stored.ref(), stored.pod(), containers, state, now);

@@ -1,22 +1,28 @@
 package io.outpost.containers.impl;
 
+import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.Downstream;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.NodeV1;
+import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
 import io.outpost.store.StoredPod;
 import io.outpost.store.SyncPosition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** An in-memory {@link EdgeStore} holding pods and the statuses the manager records. */
+/** An in-memory {@link EdgeStore} holding pods, ConfigMaps, Secrets and the statuses and events recorded. */
 final class FakeStore implements EdgeStore {
   private final Map<String, StoredPod> pods = new ConcurrentHashMap<>();
   final Map<String, PodStatusReport> statuses = new ConcurrentHashMap<>();
@@ -54,6 +60,49 @@ final class FakeStore implements EdgeStore {
   public void forgetStatus(String uid) {
     statuses.remove(uid);
     forgotten.add(uid);
+  }
+
+  final Map<String, ConfigMapV1> configMaps = new ConcurrentHashMap<>();
+  final Map<String, SecretV1> secrets = new ConcurrentHashMap<>();
+  final List<EventReport> events = new CopyOnWriteArrayList<>();
+
+  @Override
+  public Optional<ConfigMapV1> configMap(String namespace, String name) {
+    return Optional.ofNullable(configMaps.get(namespace + "/" + name));
+  }
+
+  @Override
+  public Optional<SecretV1> secret(String namespace, String name) {
+    return Optional.ofNullable(secrets.get(namespace + "/" + name));
+  }
+
+  @Override
+  public Optional<NodeV1> node(String name) {
+    return Optional.empty();
+  }
+
+  @Override
+  public int recordEvent(EventReport event) {
+    events.add(event);
+    return 0;
+  }
+
+  @Override
+  public List<PendingEvent> pendingEvents(int max) {
+    return List.of();
+  }
+
+  @Override
+  public void eventDelivered(PendingEvent event) {}
+
+  @Override
+  public int eventDepth() {
+    return events.size();
+  }
+
+  @Override
+  public long eventsDropped() {
+    return 0;
   }
 
   @Override

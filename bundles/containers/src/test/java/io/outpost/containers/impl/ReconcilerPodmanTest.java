@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.outpost.protocol.ConfigMapV1;
+import io.outpost.protocol.EventReport;
 import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
 import io.outpost.protocol.PodV1.ContainerV1;
@@ -32,6 +35,7 @@ class ReconcilerPodmanTest {
   @TempDir
   static Path dir;
   static Podman podman;
+  static java.util.concurrent.ExecutorService pool;
 
   private String node;
   private FakeStore store;
@@ -41,10 +45,12 @@ class ReconcilerPodmanTest {
   @BeforeAll
   static void startPodman() {
     podman = Podman.start(dir);
+    pool = java.util.concurrent.Executors.newFixedThreadPool(4);
   }
 
   @AfterAll
   static void stopPodman() {
+    pool.shutdownNow();
     podman.close();
   }
 
@@ -64,8 +70,9 @@ class ReconcilerPodmanTest {
 
   private Reconciler newReconciler() {
     engine = new CountingEngine(DockerEngine.connect(podman.host()));
+    // The parallel path the component uses: several pods of a pass on a pool.
     return new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10)), store, engine,
-        Clock.systemUTC(), () -> {});
+        Clock.systemUTC(), () -> {}, pool);
   }
 
   private static ObjectRef ref(String name) {
@@ -129,6 +136,51 @@ class ReconcilerPodmanTest {
     assertThat(store.recorded).as("an unchanged pod records no new status").hasSize(recorded);
     assertThat(reconciler.engine().reachable()).isTrue();
     assertThat(reconciler.pods()).singleElement().satisfies(p -> assertThat(p.status()).isEqualTo(status));
+  }
+
+  @Test
+  void environmentComesFromConfigMapsSecretsAndPodFieldsInTheStore() throws Exception {
+    ObjectRef ref = ref("configured");
+    PodV1.KeyRefV1 mode = new PodV1.KeyRefV1("settings", "mode", null);
+    PodV1.KeyRefV1 password = new PodV1.KeyRefV1("db", "password", null);
+    List<EnvVarV1> env = List.of(
+        new EnvVarV1("MODE", null, new PodV1.EnvSourceV1(mode, null, null)),
+        new EnvVarV1("DB_PASSWORD", null, new PodV1.EnvSourceV1(null, password, null)),
+        new EnvVarV1("POD_NAME", null, new PodV1.EnvSourceV1(null, null, "metadata.name")),
+        new EnvVarV1("NODE", null, new PodV1.EnvSourceV1(null, null, "spec.nodeName")),
+        new EnvVarV1("OPTIONAL", null, new PodV1.EnvSourceV1(new PodV1.KeyRefV1("absent", "k", true), null, null)),
+        new EnvVarV1("REGION", "literal-wins"));
+    List<PodV1.EnvFromV1> envFrom = List.of(new PodV1.EnvFromV1("CFG_", new PodV1.ObjectNameV1("settings", null),
+        null));
+    store.put(ref, new PodV1(node, null, 1L, null, null, List.of(new ContainerV1("app", Podman.TEST_IMAGE,
+        "IfNotPresent", List.of("sleep", "3600"), null, null, env, envFrom))));
+
+    // Nothing referenced is in the store yet: the container is not created, and the pod says why.
+    PodStatusReport waiting = reconcileUntil(ref.uid(), s -> "CreateContainerConfigError".equals(
+        s.containers().get(0).state().reason()));
+    assertThat(waiting.containers().get(0).state().message()).isEqualTo("configmap \"settings\" not found");
+    assertThat(Podman.containersLabelled(Naming.POD_UID, ref.uid())).isEmpty();
+    assertThat(store.events).anySatisfy(e -> {
+      assertThat(e.type()).isEqualTo("Warning");
+      assertThat(e.message()).contains("configmap \"settings\" not found");
+    });
+
+    store.configMaps.put("default/settings", new ConfigMapV1(java.util.Map.of("mode", "edge", "REGION", "north"),
+        null));
+    PodStatusReport secretMissing = reconcileUntil(ref.uid(), s -> s.containers().get(0).state().message() != null
+        && s.containers().get(0).state().message().contains("secret"));
+    assertThat(secretMissing.containers().get(0).state().message()).isEqualTo("secret \"db\" not found");
+
+    store.secrets.put("default/db", new SecretV1("Opaque", java.util.Map.of("password",
+        java.util.Base64.getEncoder().encodeToString("s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8)))));
+    reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+    JsonNode container = inspect(Podman.containersLabelled(Naming.POD_UID, ref.uid()).get(0));
+    List<String> vars = new java.util.ArrayList<>();
+    container.at("/Config/Env").forEach(v -> vars.add(v.asText()));
+    assertThat(vars).contains("MODE=edge", "DB_PASSWORD=s3cret", "POD_NAME=configured", "NODE=" + node,
+        "CFG_mode=edge", "CFG_REGION=north", "REGION=literal-wins");
+    assertThat(vars).noneMatch(v -> v.startsWith("OPTIONAL="));
+    assertThat(store.events).extracting(EventReport::reason).contains("Created", "Started");
   }
 
   @Test

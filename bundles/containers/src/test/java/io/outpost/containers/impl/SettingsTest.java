@@ -20,12 +20,23 @@ class SettingsTest {
   }
 
   @Test
+  void podWorkersAreBounded() {
+    assertThatThrownBy(() -> Settings.from(config("edge-1", "unix:///x", 7, 0)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pod.workers");
+    assertThat(Settings.from(config("edge-1", "unix:///x", 7, 8)).podWorkers()).isEqualTo(8);
+  }
+
+  @Test
   void readsTheConfiguration() {
     Settings settings = Settings.from(config(" edge-1 ", "unix:///run/podman/podman.sock", 7));
     assertThat(settings).isEqualTo(new Settings("edge-1", "unix:///run/podman/podman.sock", Duration.ofSeconds(7)));
   }
 
   private static ContainersConfig config(String node, String host, int resync) {
+    return config(node, host, resync, 4);
+  }
+
+  private static ContainersConfig config(String node, String host, int resync, int workers) {
     return new ContainersConfig() {
       @Override
       public Class<ContainersConfig> annotationType() {
@@ -45,6 +56,11 @@ class SettingsTest {
       @Override
       public int resync_interval_seconds() {
         return resync;
+      }
+
+      @Override
+      public int pod_workers() {
+        return workers;
       }
     };
   }

@@ -1,11 +1,16 @@
 package io.outpost.store.impl;
 
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.Downstream;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.SecretV1;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
 import io.outpost.store.StoreListener;
 import io.outpost.store.StoredPod;
@@ -13,7 +18,7 @@ import io.outpost.store.SyncPosition;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -54,7 +59,7 @@ public final class EdgeStoreComponent implements EdgeStore {
     // Xodus finds its pluggable parts through ServiceLoader on the context class loader.
     Thread.currentThread().setContextClassLoader(XodusEdgeStore.class.getClassLoader());
     try {
-      this.store = new XodusEdgeStore(directory, new Codec(config.max_message_bytes()));
+      this.store = new XodusEdgeStore(directory, new Codec(config.max_message_bytes()), config.events_max());
     } finally {
       Thread.currentThread().setContextClassLoader(previous);
     }
@@ -77,9 +82,9 @@ public final class EdgeStoreComponent implements EdgeStore {
 
   @Override
   public ApplyResult apply(Downstream message) {
-    XodusEdgeStore.Applied applied = store.apply(message);
-    if (applied.changedKey() != null) {
-      notifyListeners(l -> l.podsChanged(Set.of(applied.changedKey())));
+    XodusEdgeStore.Applied applied = store.applyTracked(message);
+    if (!applied.changedKeys().isEmpty()) {
+      notifyListeners(l -> l.objectsChanged(applied.changedKeys()));
     }
     return applied.result();
   }
@@ -97,6 +102,56 @@ public final class EdgeStoreComponent implements EdgeStore {
   @Override
   public List<ObjectRef> held() {
     return store.held();
+  }
+
+  @Override
+  public Optional<ConfigMapV1> configMap(String namespace, String name) {
+    return store.configMap(namespace, name);
+  }
+
+  @Override
+  public Optional<SecretV1> secret(String namespace, String name) {
+    return store.secret(namespace, name);
+  }
+
+  @Override
+  public Optional<NodeV1> node(String name) {
+    return store.node(name);
+  }
+
+  @Override
+  public int recordEvent(EventReport event) {
+    int dropped = store.recordEvent(event);
+    if (dropped > 0) {
+      long total = store.eventsDropped();
+      // Logged on the first drop and every 100th after it: a long outage must not flood the log.
+      if (total == dropped || total / 100 != (total - dropped) / 100) {
+        LOG.warn("Event outbox full ({} undelivered): dropped the oldest event; {} dropped in total",
+            store.eventDepth(), total);
+      }
+    }
+    notifyListeners(StoreListener::outboxChanged);
+    return dropped;
+  }
+
+  @Override
+  public List<PendingEvent> pendingEvents(int max) {
+    return store.pendingEvents(max);
+  }
+
+  @Override
+  public void eventDelivered(PendingEvent event) {
+    store.eventDelivered(event);
+  }
+
+  @Override
+  public int eventDepth() {
+    return store.eventDepth();
+  }
+
+  @Override
+  public long eventsDropped() {
+    return store.eventsDropped();
   }
 
   @Override

@@ -1,12 +1,18 @@
 package io.outpost.store.impl;
 
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.Downstream;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.NodeV1;
+import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.ApplyResult.Outcome;
+import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
 import io.outpost.store.StoredPod;
 import io.outpost.store.SyncPosition;
@@ -15,7 +21,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import jetbrains.exodus.ArrayByteIterable;
 import jetbrains.exodus.ByteIterable;
 import jetbrains.exodus.bindings.LongBinding;
@@ -30,13 +39,20 @@ import jetbrains.exodus.env.Transaction;
 
 /**
  * The edge store on one Xodus environment. Stores: {@code objects} (store key → the UPSERT message that last set it),
- * {@code meta} (sync position, status counter), {@code lastStatus} (uid → last recorded status) and {@code outbox}
- * (uid → version + undelivered status). Every write commits with an fsync, so a crash loses nothing acknowledged.
+ * {@code meta} (sync position, resync flag, counters), {@code pendingDeletes} (keys the cloud deleted during a
+ * resync that is not finished yet), {@code lastStatus} (uid → last recorded status), {@code outbox} (uid → version +
+ * undelivered status) and {@code events} (append-only, bounded: sequence → undelivered event). Every write commits
+ * with an fsync, so a crash loses nothing acknowledged.
  */
-public final class XodusEdgeStore implements AutoCloseable {
+public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private static final String EPOCH = "epoch";
   private static final String SEQ = "seq";
   private static final String STATUS_COUNTER = "statusCounter";
+  private static final String EVENT_COUNTER = "eventCounter";
+  private static final String EVENTS_DROPPED = "eventsDropped";
+  /** Non-zero between an applied SYNC_BEGIN and its SYNC_END. */
+  private static final String SYNCING = "syncing";
+  public static final int DEFAULT_MAX_EVENTS = 1000;
 
   private final Codec codec;
   private final Environment env;
@@ -44,9 +60,20 @@ public final class XodusEdgeStore implements AutoCloseable {
   private final Store meta;
   private final Store lastStatus;
   private final Store outbox;
+  private final Store pendingDeletes;
+  private final Store events;
+  private final int maxEvents;
 
   public XodusEdgeStore(Path directory, Codec codec) {
+    this(directory, codec, DEFAULT_MAX_EVENTS);
+  }
+
+  public XodusEdgeStore(Path directory, Codec codec, int maxEvents) {
+    if (maxEvents < 1) {
+      throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
+    }
     this.codec = codec;
+    this.maxEvents = maxEvents;
     EnvironmentConfig config = new EnvironmentConfig()
         .setLogDurableWrite(true)
         .setEnvCloseForcedly(true)
@@ -56,17 +83,35 @@ public final class XodusEdgeStore implements AutoCloseable {
         env.openStore("objects", StoreConfig.WITHOUT_DUPLICATES, txn),
         env.openStore("meta", StoreConfig.WITHOUT_DUPLICATES, txn),
         env.openStore("lastStatus", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("outbox", StoreConfig.WITHOUT_DUPLICATES, txn)});
+        env.openStore("outbox", StoreConfig.WITHOUT_DUPLICATES, txn),
+        env.openStore("pendingDeletes", StoreConfig.WITHOUT_DUPLICATES, txn),
+        env.openStore("events", StoreConfig.WITHOUT_DUPLICATES, txn)});
     this.objects = stores[0];
     this.meta = stores[1];
     this.lastStatus = stores[2];
     this.outbox = stores[3];
+    this.pendingDeletes = stores[4];
+    this.events = stores[5];
   }
 
-  /** A change applied by {@link #apply}; {@code changedKey} names the object that changed, or is null. */
-  public record Applied(ApplyResult result, String changedKey) {}
+  /** A change applied by {@link #apply}; {@code changedKeys} names the objects that changed (often none). */
+  public record Applied(ApplyResult result, Set<String> changedKeys) {
+    Applied(ApplyResult result) {
+      this(result, Set.of());
+    }
 
-  public Applied apply(Downstream message) {
+    Applied(ApplyResult result, String changedKey) {
+      this(result, changedKey == null ? Set.of() : Set.of(changedKey));
+    }
+  }
+
+  @Override
+  public ApplyResult apply(Downstream message) {
+    return applyTracked(message).result();
+  }
+
+  /** {@link #apply}, also naming the objects that changed. */
+  public Applied applyTracked(Downstream message) {
     return env.computeInTransaction(txn -> apply(txn, message));
   }
 
@@ -89,21 +134,21 @@ public final class XodusEdgeStore implements AutoCloseable {
     if (message.op() == Downstream.Op.SYNC_BEGIN) {
       // Only the answer to this node's own pending request gets here (the sync drops any other), so it starts the
       // stream the node follows from now on, whatever its epoch: a bridge whose clock stepped back is followed too.
-      return new Applied(new ApplyResult(Outcome.SYNC_STARTED, setPosition(txn, message), null), null);
+      writeLong(txn, SYNCING, 1);
+      return new Applied(new ApplyResult(Outcome.SYNC_STARTED, setPosition(txn, message), null));
     }
     if (message.epoch() < at.epoch()) {
-      return new Applied(new ApplyResult(Outcome.OLD_EPOCH, at, "epoch " + message.epoch() + " < " + at.epoch()),
-          null);
+      return new Applied(new ApplyResult(Outcome.OLD_EPOCH, at, "epoch " + message.epoch() + " < " + at.epoch()));
     }
     if (message.epoch() > at.epoch()) {
-      return new Applied(new ApplyResult(Outcome.GAP, at, "new bridge epoch " + message.epoch()), null);
+      return new Applied(new ApplyResult(Outcome.GAP, at, "new bridge epoch " + message.epoch()));
     }
     if (message.seq() <= at.seq()) {
-      return new Applied(new ApplyResult(Outcome.DUPLICATE, at, "seq " + message.seq() + " <= " + at.seq()), null);
+      return new Applied(new ApplyResult(Outcome.DUPLICATE, at, "seq " + message.seq() + " <= " + at.seq()));
     }
     if (message.seq() > at.seq() + 1) {
       return new Applied(new ApplyResult(Outcome.GAP, at, "expected seq " + (at.seq() + 1) + ", got "
-          + message.seq()), null);
+          + message.seq()));
     }
     return applyInOrder(txn, message);
   }
@@ -111,11 +156,20 @@ public final class XodusEdgeStore implements AutoCloseable {
   private Applied applyInOrder(Transaction txn, Downstream message) {
     switch (message.op()) {
       case SYNC_END -> {
-        return new Applied(new ApplyResult(Outcome.SYNC_ENDED, setPosition(txn, message), null), null);
+        writeLong(txn, SYNCING, 0);
+        return new Applied(new ApplyResult(Outcome.SYNC_ENDED, setPosition(txn, message), null),
+            purgePendingDeletes(txn));
       }
       case DELETE -> {
         String key = message.ref().key();
-        boolean removed = objects.delete(txn, StringBinding.stringToEntry(key));
+        ByteIterable entry = StringBinding.stringToEntry(key);
+        if (readLong(txn, SYNCING) != 0 && objects.get(txn, entry) != null) {
+          // During a resync the cloud's deletes take effect at SYNC_END: a resync cut short removes nothing.
+          pendingDeletes.put(txn, entry, LongBinding.longToEntry(message.seq()));
+          return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), "deferred to SYNC_END"));
+        }
+        pendingDeletes.delete(txn, entry);
+        boolean removed = objects.delete(txn, entry);
         return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), null), removed ? key : null);
       }
       case UPSERT -> {
@@ -127,9 +181,10 @@ public final class XodusEdgeStore implements AutoCloseable {
               && !ResourceVersions.isNewer(message.ref().resourceVersion(), held.resourceVersion())) {
             return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, message),
                 "resourceVersion " + message.ref().resourceVersion() + " is not newer than "
-                    + held.resourceVersion()), null);
+                    + held.resourceVersion()));
           }
         }
+        pendingDeletes.delete(txn, StringBinding.stringToEntry(key));
         objects.put(txn, StringBinding.stringToEntry(key), new ArrayByteIterable(codec.encode(message)));
         return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), null), key);
       }
@@ -137,6 +192,7 @@ public final class XodusEdgeStore implements AutoCloseable {
     }
   }
 
+  @Override
   public SyncPosition position() {
     return env.computeInReadonlyTransaction(this::position);
   }
@@ -151,6 +207,7 @@ public final class XodusEdgeStore implements AutoCloseable {
     return new SyncPosition(message.epoch(), message.seq());
   }
 
+  @Override
   public List<StoredPod> pods() {
     return env.computeInReadonlyTransaction(txn -> {
       List<StoredPod> pods = new ArrayList<>();
@@ -166,18 +223,144 @@ public final class XodusEdgeStore implements AutoCloseable {
     });
   }
 
+  /** What the store holds for the cloud's digest: every object except those whose delete waits for SYNC_END. */
+  @Override
   public List<ObjectRef> held() {
     return env.computeInReadonlyTransaction(txn -> {
       List<ObjectRef> refs = new ArrayList<>();
       try (Cursor cursor = objects.openCursor(txn)) {
         while (cursor.getNext()) {
-          refs.add(decodeObject(cursor.getValue()).ref());
+          if (pendingDeletes.get(txn, cursor.getKey()) == null) {
+            refs.add(decodeObject(cursor.getValue()).ref());
+          }
         }
       }
       return refs;
     });
   }
 
+  /** The message that last set the object with this store key, if the store holds it. */
+  public Optional<Downstream> object(String key) {
+    return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(objects.get(txn,
+        StringBinding.stringToEntry(key))).map(this::decodeObject));
+  }
+
+  @Override
+  public Optional<ConfigMapV1> configMap(String namespace, String name) {
+    return object(ObjectRef.key(Downstream.KIND_CONFIG_MAP, namespace, name)).map(Downstream::configMap);
+  }
+
+  @Override
+  public Optional<SecretV1> secret(String namespace, String name) {
+    return object(ObjectRef.key(Downstream.KIND_SECRET, namespace, name)).map(Downstream::secret);
+  }
+
+  @Override
+  public Optional<NodeV1> node(String name) {
+    return object(ObjectRef.key(Downstream.KIND_NODE, null, name)).map(Downstream::node);
+  }
+
+  private Set<String> purgePendingDeletes(Transaction txn) {
+    Set<String> removed = new LinkedHashSet<>();
+    try (Cursor cursor = pendingDeletes.openCursor(txn)) {
+      while (cursor.getNext()) {
+        if (objects.delete(txn, cursor.getKey())) {
+          removed.add(StringBinding.entryToString(cursor.getKey()));
+        }
+        cursor.deleteCurrent();
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Appends an event for upstream delivery. Repeats of the newest pending event (same object, type, reason and
+   * message) raise its count instead. Beyond {@code maxEvents} undelivered events the oldest is dropped and counted.
+   * Returns how many events were dropped by this call (0 or 1).
+   */
+  @Override
+  public int recordEvent(EventReport event) {
+    byte[] encoded = codec.encode(event);
+    return env.computeInTransaction(txn -> {
+      try (Cursor cursor = events.openCursor(txn)) {
+        if (cursor.getLast()) {
+          EventReport last = decode(bytes(cursor.getValue()), EventReport.class);
+          if (sameEvent(last, event)) {
+            EventReport merged = new EventReport(last.v(), last.node(), last.id(), last.ref(), last.type(),
+                last.reason(), last.message(), last.count() + event.count(), last.firstTimestamp(),
+                event.lastTimestamp());
+            events.put(txn, cursor.getKey(), new ArrayByteIterable(codec.encode(merged)));
+            return 0;
+          }
+        }
+      }
+      long sequence = readLong(txn, EVENT_COUNTER) + 1;
+      writeLong(txn, EVENT_COUNTER, sequence);
+      events.put(txn, LongBinding.longToCompressedEntry(sequence), new ArrayByteIterable(encoded));
+      int dropped = 0;
+      while (events.count(txn) > maxEvents) {
+        try (Cursor cursor = events.openCursor(txn)) {
+          if (!cursor.getNext()) {
+            break;
+          }
+          cursor.deleteCurrent();
+          dropped++;
+        }
+      }
+      if (dropped > 0) {
+        writeLong(txn, EVENTS_DROPPED, readLong(txn, EVENTS_DROPPED) + dropped);
+      }
+      return dropped;
+    });
+  }
+
+  private static boolean sameEvent(EventReport a, EventReport b) {
+    return a.ref().uid().equals(b.ref().uid()) && a.type().equals(b.type()) && a.reason().equals(b.reason())
+        && java.util.Objects.equals(a.message(), b.message());
+  }
+
+  /** Undelivered events, oldest first, at most {@code max}. */
+  @Override
+  public List<PendingEvent> pendingEvents(int max) {
+    return env.computeInReadonlyTransaction(txn -> {
+      List<PendingEvent> pending = new ArrayList<>();
+      try (Cursor cursor = events.openCursor(txn)) {
+        while (pending.size() < max && cursor.getNext()) {
+          pending.add(new PendingEvent(LongBinding.compressedEntryToLong(cursor.getKey()),
+              decode(bytes(cursor.getValue()), EventReport.class)));
+        }
+      }
+      return pending;
+    });
+  }
+
+  /**
+   * Removes a delivered event, unless it was merged with a repeat after it was read: then it stays, with its new
+   * count, and is delivered again (the bridge updates the Event it names).
+   */
+  @Override
+  public void eventDelivered(PendingEvent delivered) {
+    env.executeInTransaction(txn -> {
+      ByteIterable key = LongBinding.longToCompressedEntry(delivered.sequence());
+      ByteIterable value = events.get(txn, key);
+      if (value != null && decode(bytes(value), EventReport.class).equals(delivered.event())) {
+        events.delete(txn, key);
+      }
+    });
+  }
+
+  @Override
+  public int eventDepth() {
+    return env.computeInReadonlyTransaction(txn -> (int) events.count(txn));
+  }
+
+  /** Events dropped because the outbox was full, over the life of this store. */
+  @Override
+  public long eventsDropped() {
+    return env.computeInReadonlyTransaction(txn -> readLong(txn, EVENTS_DROPPED));
+  }
+
+  @Override
   public boolean recordStatus(PodStatusReport report) {
     byte[] encoded = codec.encode(report);
     return env.computeInTransaction(txn -> {
@@ -195,6 +378,7 @@ public final class XodusEdgeStore implements AutoCloseable {
     });
   }
 
+  @Override
   public List<PendingStatus> pendingStatuses(int max) {
     return env.computeInReadonlyTransaction(txn -> {
       List<PendingStatus> pending = new ArrayList<>();
@@ -213,6 +397,7 @@ public final class XodusEdgeStore implements AutoCloseable {
     });
   }
 
+  @Override
   public void statusDelivered(String uid, long version) {
     env.executeInTransaction(txn -> {
       ByteIterable key = StringBinding.stringToEntry(uid);
@@ -223,10 +408,12 @@ public final class XodusEdgeStore implements AutoCloseable {
     });
   }
 
+  @Override
   public int outboxDepth() {
     return env.computeInReadonlyTransaction(txn -> (int) outbox.count(txn));
   }
 
+  @Override
   public void forgetStatus(String uid) {
     env.executeInTransaction(txn -> {
       ByteIterable key = StringBinding.stringToEntry(uid);

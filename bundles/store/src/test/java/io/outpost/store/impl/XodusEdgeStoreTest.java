@@ -3,7 +3,12 @@ package io.outpost.store.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.Downstream;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.NodeV1;
+import io.outpost.protocol.SecretV1;
+import io.outpost.store.PendingEvent;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
@@ -11,6 +16,7 @@ import io.outpost.store.ApplyResult.Outcome;
 import io.outpost.store.SyncPosition;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,15 +44,15 @@ class XodusEdgeStoreTest {
   }
 
   private void begin(long seq) {
-    assertThat(store.apply(Downstream.marker(EPOCH, seq, Downstream.Op.SYNC_BEGIN, "c")).result().outcome())
+    assertThat(store.applyTracked(Downstream.marker(EPOCH, seq, Downstream.Op.SYNC_BEGIN, "c")).result().outcome())
         .isEqualTo(Outcome.SYNC_STARTED);
   }
 
   @Test
   void appliesInOrderAndSurvivesReopen() {
     begin(10);
-    assertThat(store.apply(upsert(EPOCH, 11, "a", "u1", "5")).result().outcome()).isEqualTo(Outcome.APPLIED);
-    assertThat(store.apply(upsert(EPOCH, 12, "b", "u2", "6")).result().outcome()).isEqualTo(Outcome.APPLIED);
+    assertThat(store.applyTracked(upsert(EPOCH, 11, "a", "u1", "5")).result().outcome()).isEqualTo(Outcome.APPLIED);
+    assertThat(store.applyTracked(upsert(EPOCH, 12, "b", "u2", "6")).result().outcome()).isEqualTo(Outcome.APPLIED);
     store.close();
     store = new XodusEdgeStore(dir, new Codec());
     assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 12));
@@ -56,11 +62,11 @@ class XodusEdgeStoreTest {
   @Test
   void dropsDuplicatesAndDetectsGapsWithoutChangingAnything() {
     begin(1);
-    store.apply(upsert(EPOCH, 2, "a", "u1", "5"));
-    assertThat(store.apply(upsert(EPOCH, 2, "a", "u1", "9")).result().outcome()).isEqualTo(Outcome.DUPLICATE);
-    assertThat(store.apply(upsert(EPOCH, 4, "c", "u3", "9")).result().outcome()).isEqualTo(Outcome.GAP);
-    assertThat(store.apply(upsert(EPOCH + 1, 3, "c", "u3", "9")).result().outcome()).isEqualTo(Outcome.GAP);
-    assertThat(store.apply(upsert(EPOCH - 1, 3, "c", "u3", "9")).result().outcome()).isEqualTo(Outcome.OLD_EPOCH);
+    store.applyTracked(upsert(EPOCH, 2, "a", "u1", "5"));
+    assertThat(store.applyTracked(upsert(EPOCH, 2, "a", "u1", "9")).result().outcome()).isEqualTo(Outcome.DUPLICATE);
+    assertThat(store.applyTracked(upsert(EPOCH, 4, "c", "u3", "9")).result().outcome()).isEqualTo(Outcome.GAP);
+    assertThat(store.applyTracked(upsert(EPOCH + 1, 3, "c", "u3", "9")).result().outcome()).isEqualTo(Outcome.GAP);
+    assertThat(store.applyTracked(upsert(EPOCH - 1, 3, "c", "u3", "9")).result().outcome()).isEqualTo(Outcome.OLD_EPOCH);
     assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 2));
     assertThat(store.held()).extracting(ObjectRef::resourceVersion).containsExactly("5");
   }
@@ -68,23 +74,124 @@ class XodusEdgeStoreTest {
   @Test
   void staleResourceVersionAdvancesSequenceButKeepsNewerObject() {
     begin(1);
-    store.apply(upsert(EPOCH, 2, "a", "u1", "50"));
-    assertThat(store.apply(upsert(EPOCH, 3, "a", "u1", "40")).result().outcome()).isEqualTo(Outcome.STALE);
+    store.applyTracked(upsert(EPOCH, 2, "a", "u1", "50"));
+    assertThat(store.applyTracked(upsert(EPOCH, 3, "a", "u1", "40")).result().outcome()).isEqualTo(Outcome.STALE);
     assertThat(store.position().seq()).isEqualTo(3);
     assertThat(store.held()).extracting(ObjectRef::resourceVersion).containsExactly("50");
     // A pod recreated under the same name has a new uid: its version is not comparable, it replaces the old one.
-    assertThat(store.apply(upsert(EPOCH, 4, "a", "u9", "7")).result().outcome()).isEqualTo(Outcome.APPLIED);
+    assertThat(store.applyTracked(upsert(EPOCH, 4, "a", "u9", "7")).result().outcome()).isEqualTo(Outcome.APPLIED);
     assertThat(store.held()).extracting(ObjectRef::uid).containsExactly("u9");
   }
 
+  private XodusEdgeStore.Applied end(long seq) {
+    XodusEdgeStore.Applied applied = store.applyTracked(Downstream.marker(EPOCH, seq, Downstream.Op.SYNC_END, "c"));
+    assertThat(applied.result().outcome()).isEqualTo(Outcome.SYNC_ENDED);
+    return applied;
+  }
+
+  private static Downstream delete(long seq, String name, String uid) {
+    return Downstream.delete(EPOCH, seq, new ObjectRef("Pod", "ns", name, uid, "99"));
+  }
+
   @Test
-  void deletesObjects() {
+  void deletesObjectsInTheLiveStream() {
     begin(1);
-    store.apply(upsert(EPOCH, 2, "a", "u1", "5"));
-    XodusEdgeStore.Applied applied = store.apply(Downstream.delete(EPOCH, 3, new ObjectRef("Pod", "ns", "a", "u1",
-        "6")));
-    assertThat(applied.changedKey()).isEqualTo("Pod/ns/a");
+    store.applyTracked(upsert(EPOCH, 2, "a", "u1", "5"));
+    end(3);
+    XodusEdgeStore.Applied applied = store.applyTracked(delete(4, "a", "u1"));
+    assertThat(applied.changedKeys()).containsExactly("Pod/ns/a");
     assertThat(store.pods()).isEmpty();
+  }
+
+  @Test
+  void deletesOfAResyncTakeEffectOnlyAtItsEnd() {
+    begin(1);
+    store.applyTracked(upsert(EPOCH, 2, "a", "u1", "5"));
+    store.applyTracked(upsert(EPOCH, 3, "b", "u2", "5"));
+    end(4);
+    begin(10);
+    XodusEdgeStore.Applied deferred = store.applyTracked(delete(11, "a", "u1"));
+    assertThat(deferred.result().outcome()).isEqualTo(Outcome.APPLIED);
+    assertThat(deferred.changedKeys()).isEmpty();
+    // Still running (pods), but no longer claimed in the digest (held).
+    assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactlyInAnyOrder("a", "b");
+    assertThat(store.held()).extracting(ObjectRef::name).containsExactly("b");
+    assertThat(end(12).changedKeys()).containsExactly("Pod/ns/a");
+    assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("b");
+  }
+
+  @Test
+  void aResyncCutShortRemovesNothingUntilTheNextOneEnds() {
+    begin(1);
+    store.applyTracked(upsert(EPOCH, 2, "a", "u1", "5"));
+    store.applyTracked(upsert(EPOCH, 3, "b", "u2", "5"));
+    end(4);
+    begin(10);
+    store.applyTracked(delete(11, "a", "u1"));
+    store.applyTracked(delete(12, "b", "u2"));
+    store.close(); // the link drops (or the node crashes) before SYNC_END
+    store = new XodusEdgeStore(dir, new Codec());
+    assertThat(store.pods()).hasSize(2);
+    begin(20);
+    // The cloud recreated b meanwhile: an upsert cancels its pending delete.
+    store.applyTracked(upsert(EPOCH, 21, "b", "u2", "7"));
+    assertThat(end(22).changedKeys()).containsExactly("Pod/ns/a");
+    assertThat(store.pods()).extracting(p -> p.ref().resourceVersion()).containsExactly("7");
+  }
+
+  @Test
+  void holdsConfigMapsSecretsAndItsNode() {
+    begin(1);
+    store.applyTracked(Downstream.upsertConfigMap(EPOCH, 2, new ObjectRef("ConfigMap", "ns", "cfg", "c1", "1"),
+        new ConfigMapV1(Map.of("mode", "edge"), null)));
+    store.applyTracked(Downstream.upsertSecret(EPOCH, 3, new ObjectRef("Secret", "ns", "db", "s1", "1"),
+        new SecretV1("Opaque", Map.of("pw", "c2VjcmV0"))));
+    store.applyTracked(Downstream.upsertNode(EPOCH, 4, new ObjectRef("Node", null, "edge-1", "n1", "1"),
+        new NodeV1(Map.of("site", "7"), null, true)));
+    end(5);
+    assertThat(store.configMap("ns", "cfg")).get().extracting(c -> c.text("mode")).isEqualTo("edge");
+    assertThat(store.secret("ns", "db")).get().extracting(s -> s.text("pw")).isEqualTo("secret");
+    assertThat(store.node("edge-1")).get().extracting(NodeV1::unschedulable).isEqualTo(true);
+    assertThat(store.configMap("other", "cfg")).isEmpty();
+    assertThat(store.pods()).isEmpty();
+    assertThat(store.held()).hasSize(3);
+  }
+
+  private static EventReport event(String uid, String reason, String at) {
+    return new EventReport(1, "edge-1", String.format("%016x", at.hashCode() & 0xffffffffL),
+        new ObjectRef("Pod", "ns", "a", uid, "1"), "Normal", reason, "m", 1, at, at);
+  }
+
+  @Test
+  void eventsAreBoundedDroppingTheOldestAndCountingIt() {
+    store.close();
+    store = new XodusEdgeStore(dir, new Codec(), 3);
+    assertThat(store.recordEvent(event("u1", "Pulled", "t1"))).isZero();
+    assertThat(store.recordEvent(event("u1", "Created", "t2"))).isZero();
+    assertThat(store.recordEvent(event("u1", "Started", "t3"))).isZero();
+    assertThat(store.recordEvent(event("u2", "Pulled", "t4"))).isEqualTo(1);
+    assertThat(store.eventsDropped()).isEqualTo(1);
+    assertThat(store.pendingEvents(10)).extracting(e -> e.event().reason())
+        .containsExactly("Created", "Started", "Pulled");
+    store.close();
+    store = new XodusEdgeStore(dir, new Codec(), 3);
+    assertThat(store.eventDepth()).isEqualTo(3);
+    assertThat(store.eventsDropped()).isEqualTo(1);
+  }
+
+  @Test
+  void aRepeatRaisesTheCountAndADeliveryOfTheOlderCountKeepsIt() {
+    store.recordEvent(event("u1", "BackOff", "t1"));
+    PendingEvent first = store.pendingEvents(1).get(0);
+    store.recordEvent(event("u1", "BackOff", "t2"));
+    assertThat(store.eventDepth()).isEqualTo(1);
+    store.eventDelivered(first);
+    PendingEvent merged = store.pendingEvents(1).get(0);
+    assertThat(merged.event().count()).isEqualTo(2);
+    assertThat(merged.event().lastTimestamp()).isEqualTo("t2");
+    assertThat(merged.event().id()).isEqualTo(first.event().id());
+    store.eventDelivered(merged);
+    assertThat(store.eventDepth()).isZero();
   }
 
   @Test
@@ -122,10 +229,10 @@ class XodusEdgeStoreTest {
   @Test
   void aResyncAnswerFromAnOlderEpochStartsTheStreamSoABridgeClockSteppingBackCannotStrandTheNode() {
     begin(1);
-    store.apply(upsert(EPOCH, 2, "a", "u1", "5"));
-    assertThat(store.apply(Downstream.marker(EPOCH - 500, 1, Downstream.Op.SYNC_BEGIN, "c2")).result().outcome())
+    store.applyTracked(upsert(EPOCH, 2, "a", "u1", "5"));
+    assertThat(store.applyTracked(Downstream.marker(EPOCH - 500, 1, Downstream.Op.SYNC_BEGIN, "c2")).result().outcome())
         .isEqualTo(Outcome.SYNC_STARTED);
     assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH - 500, 1));
-    assertThat(store.apply(upsert(EPOCH - 500, 2, "b", "u2", "6")).result().outcome()).isEqualTo(Outcome.APPLIED);
+    assertThat(store.applyTracked(upsert(EPOCH - 500, 2, "b", "u2", "6")).result().outcome()).isEqualTo(Outcome.APPLIED);
   }
 }

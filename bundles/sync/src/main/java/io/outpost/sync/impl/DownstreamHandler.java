@@ -36,14 +36,26 @@ final class DownstreamHandler {
     this.outcomes = outcomes;
   }
 
+  /** A pod bound to another node, or another node's Node object, is never accepted. */
+  private void requireForThisNode(Downstream message) throws ProtocolException {
+    if (message.op() != Downstream.Op.UPSERT) {
+      return;
+    }
+    if (message.pod() != null && !node.equals(message.pod().nodeName())) {
+      throw new ProtocolException(ProtocolException.Reason.WRONG_NODE,
+          "pod " + message.ref().key() + " is bound to '" + message.pod().nodeName() + "', not to this node");
+    }
+    if (message.node() != null && !node.equals(message.ref().name())) {
+      throw new ProtocolException(ProtocolException.Reason.WRONG_NODE,
+          "Node object '" + message.ref().name() + "' is not this node's");
+    }
+  }
+
   Then handle(byte[] payload) {
     Downstream message;
     try {
       message = codec.decode(payload, Downstream.class);
-      if (message.op() == Downstream.Op.UPSERT && !node.equals(message.pod().nodeName())) {
-        throw new ProtocolException(ProtocolException.Reason.WRONG_NODE,
-            "pod " + message.ref().key() + " is bound to '" + message.pod().nodeName() + "', not to this node");
-      }
+      requireForThisNode(message);
     } catch (ProtocolException e) {
       rejected.increment(e.reason().label());
       LOG.warn("Rejected downstream message ({} bytes): {}", payload.length, e.getMessage());

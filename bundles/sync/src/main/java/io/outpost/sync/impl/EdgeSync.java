@@ -7,6 +7,7 @@ import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
 import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
 import io.outpost.store.SyncPosition;
 import io.outpost.sync.SyncState;
@@ -44,6 +45,7 @@ final class EdgeSync implements MqttLink.Handler {
   private final DownstreamHandler downstream;
   private final MqttLink link;
   private final Set<String> inFlight = new HashSet<>();
+  private final Set<String> inFlightEvents = new HashSet<>();
   private ScheduledFuture<?> heartbeat;
   private String bridgeSession;
 
@@ -74,6 +76,7 @@ final class EdgeSync implements MqttLink.Handler {
   public void connected() {
     resyncs.abandon();
     inFlight.clear();
+    inFlightEvents.clear();
     sendHeartbeat(); // first: the bridge registers an unknown node before it answers the node's resync
     sendResync("connect");
     drainOutbox();
@@ -131,7 +134,7 @@ final class EdgeSync implements MqttLink.Handler {
   SyncState state() {
     SyncPosition position = store.position();
     return new SyncState(settings.node(), settings.brokerUrl(), link.isConnected(), position.epoch(),
-        position.seq(), store.outboxDepth(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
+        position.seq(), store.outboxDepth(), store.eventDepth(), store.eventsDropped(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
         rejected.snapshot(), outcomes.snapshot());
   }
 
@@ -183,10 +186,12 @@ final class EdgeSync implements MqttLink.Handler {
     }
   }
 
+  /** Sends undelivered statuses and events, at most {@code OUTBOX_BATCH} of each unacknowledged at a time. */
   private void drainOutbox() {
     if (!link.isConnected()) {
       return;
     }
+    drainEvents();
     List<PendingStatus> pending = store.pendingStatuses(OUTBOX_BATCH + inFlight.size());
     for (PendingStatus status : pending) {
       String id = status.uid() + "@" + status.version();
@@ -209,6 +214,31 @@ final class EdgeSync implements MqttLink.Handler {
           executor.execute(() -> inFlight.remove(id));
         }
       });
+    }
+  }
+
+  private void drainEvents() {
+    for (PendingEvent event : store.pendingEvents(OUTBOX_BATCH + inFlightEvents.size())) {
+      String id = event.sequence() + "#" + event.event().count();
+      if (inFlightEvents.size() >= OUTBOX_BATCH || !inFlightEvents.add(id)) {
+        continue;
+      }
+      link.publish(Topics.up(settings.node(), Topics.Up.EVENT), codec.encode(event.event()),
+          new MqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              executor.execute(() -> {
+                inFlightEvents.remove(id);
+                store.eventDelivered(event);
+                drainOutbox();
+              });
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable failure) {
+              executor.execute(() -> inFlightEvents.remove(id));
+            }
+          });
     }
   }
 

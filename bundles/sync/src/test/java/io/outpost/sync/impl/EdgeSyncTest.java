@@ -12,6 +12,7 @@ import io.outpost.protocol.PodV1;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
 import io.outpost.store.SyncPosition;
+import io.outpost.store.impl.XodusEdgeStore;
 import io.outpost.testing.Mosquitto;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ class EdgeSyncTest {
   private final Codec codec = new Codec();
   @TempDir Path dir;
   private Mosquitto broker;
-  private TestStore store;
+  private XodusEdgeStore store;
   private ScheduledExecutorService executor;
   private EdgeSync sync;
   private MqttClient bridge;
@@ -48,7 +49,7 @@ class EdgeSyncTest {
   @BeforeEach
   void start() throws Exception {
     broker = Mosquitto.start(dir.resolve("broker"));
-    store = new TestStore(dir.resolve("store"));
+    store = new XodusEdgeStore(dir.resolve("store"), new Codec());
     bridge = new MqttClient(broker.url(), "test-bridge", new MemoryPersistence());
     bridge.connect();
     // MqttClient.subscribe(String, int, listener) recurses forever in Paho 1.2.5: use the array form.
@@ -66,7 +67,7 @@ class EdgeSyncTest {
 
   @AfterEach
   void stop() throws Exception {
-    try (Mosquitto b = broker; TestStore s = store) {
+    try (Mosquitto b = broker; XodusEdgeStore s = store) {
       if (sync != null) {
         sync.close();
       }

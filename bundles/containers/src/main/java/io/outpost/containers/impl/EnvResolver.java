@@ -1,0 +1,135 @@
+package io.outpost.containers.impl;
+
+import io.outpost.protocol.ConfigMapV1;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodV1.ContainerV1;
+import io.outpost.protocol.PodV1.EnvFromV1;
+import io.outpost.protocol.PodV1.EnvVarV1;
+import io.outpost.protocol.PodV1.KeyRefV1;
+import io.outpost.protocol.SecretV1;
+import io.outpost.store.EdgeStore;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Resolves a container's environment the way the kubelet does, from what the edge store holds: {@code envFrom}
+ * first (ConfigMap and Secret keys, prefixed), then {@code env}, which overrides; {@code valueFrom} a ConfigMap key,
+ * a Secret key or a pod field. A missing non-optional source fails with the kubelet's message, reported as
+ * {@code CreateContainerConfigError}. Works offline: only the store is read.
+ */
+final class EnvResolver {
+  /** Kubernetes accepts C identifiers and more; this is its rule for env var names. */
+  private static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
+
+  private final EdgeStore store;
+  private final String node;
+
+  EnvResolver(EdgeStore store, String node) {
+    this.store = store;
+    this.node = node;
+  }
+
+  /** A container whose configuration cannot be resolved yet (a source is missing). */
+  static final class ConfigError extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    ConfigError(String message) {
+      super(message);
+    }
+  }
+
+  /** {@code NAME=value} entries, in the order Kubernetes would set them. */
+  List<String> resolve(ObjectRef pod, ContainerV1 container) throws ConfigError {
+    Map<String, String> env = new LinkedHashMap<>();
+    if (container.envFrom() != null) {
+      for (EnvFromV1 source : container.envFrom()) {
+        String prefix = source.prefix() == null ? "" : source.prefix();
+        for (Map.Entry<String, String> entry : allKeys(pod.namespace(), source).entrySet()) {
+          String name = prefix + entry.getKey();
+          if (ENV_NAME.matcher(name).matches()) { // the kubelet skips keys that are not valid names, too
+            env.put(name, entry.getValue());
+          }
+        }
+      }
+    }
+    if (container.env() != null) {
+      for (EnvVarV1 var : container.env()) {
+        String value = var.valueFrom() == null ? (var.value() == null ? "" : var.value()) : valueFrom(pod, var);
+        if (value != null) {
+          env.remove(var.name()); // a later definition moves to the end, as in the kubelet's list
+          env.put(var.name(), value);
+        }
+      }
+    }
+    return env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+  }
+
+  private Map<String, String> allKeys(String namespace, EnvFromV1 source) throws ConfigError {
+    Map<String, String> values = new TreeMap<>();
+    if (source.configMapRef() != null) {
+      Optional<ConfigMapV1> configMap = store.configMap(namespace, source.configMapRef().name());
+      if (configMap.isEmpty()) {
+        if (source.configMapRef().isOptional()) {
+          return values;
+        }
+        throw new ConfigError("configmap \"" + source.configMapRef().name() + "\" not found");
+      }
+      if (configMap.get().binaryData() != null) {
+        configMap.get().binaryData().keySet().forEach(k -> values.put(k, configMap.get().text(k)));
+      }
+      if (configMap.get().data() != null) {
+        values.putAll(configMap.get().data());
+      }
+    } else {
+      Optional<SecretV1> secret = store.secret(namespace, source.secretRef().name());
+      if (secret.isEmpty()) {
+        if (source.secretRef().isOptional()) {
+          return values;
+        }
+        throw new ConfigError("secret \"" + source.secretRef().name() + "\" not found");
+      }
+      if (secret.get().data() != null) {
+        secret.get().data().keySet().forEach(k -> values.put(k, secret.get().text(k)));
+      }
+    }
+    return values;
+  }
+
+  /** The value, null if an optional source is missing (the variable is then not set). */
+  private String valueFrom(ObjectRef pod, EnvVarV1 var) throws ConfigError {
+    KeyRefV1 configMapKey = var.valueFrom().configMapKeyRef();
+    KeyRefV1 secretKey = var.valueFrom().secretKeyRef();
+    if (configMapKey != null) {
+      Optional<ConfigMapV1> configMap = store.configMap(pod.namespace(), configMapKey.name());
+      String value = configMap.map(c -> c.text(configMapKey.key())).orElse(null);
+      if (value == null && !configMapKey.isOptional()) {
+        throw new ConfigError(configMap.isEmpty() ? "configmap \"" + configMapKey.name() + "\" not found"
+            : "couldn't find key " + configMapKey.key() + " in ConfigMap " + pod.namespace() + "/"
+                + configMapKey.name());
+      }
+      return value;
+    }
+    if (secretKey != null) {
+      Optional<SecretV1> secret = store.secret(pod.namespace(), secretKey.name());
+      String value = secret.map(s -> s.text(secretKey.key())).orElse(null);
+      if (value == null && !secretKey.isOptional()) {
+        throw new ConfigError(secret.isEmpty() ? "secret \"" + secretKey.name() + "\" not found"
+            : "couldn't find key " + secretKey.key() + " in Secret " + pod.namespace() + "/" + secretKey.name());
+      }
+      return value;
+    }
+    return switch (var.valueFrom().fieldPath()) {
+      case "metadata.name" -> pod.name();
+      case "metadata.namespace" -> pod.namespace();
+      case "metadata.uid" -> pod.uid();
+      case "spec.nodeName" -> node;
+      default -> throw new ConfigError("unsupported fieldPath \"" + var.valueFrom().fieldPath()
+          + "\" in env " + var.name() + " (supported: metadata.name, metadata.namespace, metadata.uid, "
+          + "spec.nodeName)");
+    };
+  }
+}
