@@ -1,18 +1,26 @@
 package io.outpost.bridge;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.ObjectRef;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,9 +31,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cloud bridge: one informer for Pods and one for edge Nodes over the whole cluster, a router that fans changes
- * out to per-node MQTT topics, and the upstream path that writes pod status, Node status and Leases. Informer and
- * MQTT callbacks only enqueue work onto named executors. MQTT is connected only after both informers have synced,
+ * The cloud bridge: one informer per kind over the whole cluster (Pods, edge Nodes, ConfigMaps, Secrets), a router
+ * that fans changes out to per-node MQTT topics, and the upstream path that writes pod status, Node status and Leases. Informer and
+ * MQTT callbacks only enqueue work onto named executors. MQTT is connected only after every informer has synced,
  * so a resync is never answered from an empty cache.
  */
 public final class Bridge implements AutoCloseable {
@@ -43,6 +51,10 @@ public final class Bridge implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-mqtt"));
   private SharedIndexInformer<Node> nodeInformer;
   private SharedIndexInformer<Pod> podInformer;
+  private SharedIndexInformer<ConfigMap> configMapInformer;
+  private SharedIndexInformer<Secret> secretInformer;
+  /** Nodes with a reconcile queued on the router: a burst of changes on one node costs one pass. */
+  private final Set<String> dirty = ConcurrentHashMap.newKeySet();
   private MqttBridgeLink link;
   private HttpEndpoints http;
   private Router routing;
@@ -63,22 +75,49 @@ public final class Bridge implements AutoCloseable {
     podInformer = client.pods().inAnyNamespace()
         .withIndexers(Map.of(NODE_INDEX, pod -> List.of(Objects.toString(pod.getSpec().getNodeName(), ""))))
         .runnableInformer(0);
+    configMapInformer = client.configMaps().inAnyNamespace().runnableInformer(0);
+    secretInformer = client.secrets().inAnyNamespace().runnableInformer(0);
     link = new MqttBridgeLink(config, scheduler, upstream, this::onUpstream, metrics, () -> codec.encode(
         new BridgeOnline(Codec.VERSION, epoch, java.util.UUID.randomUUID().toString(), java.time.Instant.now()
             .toString())));
-    routing = new Router(epoch, codec, link, node -> podInformer.getIndexer().byIndex(NODE_INDEX, node), metrics);
+    routing = new Router(epoch, codec, link, new Router.Caches() {
+      @Override
+      public List<Pod> podsOn(String node) {
+        return podInformer.getIndexer().byIndex(NODE_INDEX, node);
+      }
+
+      @Override
+      public ConfigMap configMap(String namespace, String name) {
+        return configMapInformer.getStore().getByKey(namespace + "/" + name);
+      }
+
+      @Override
+      public Secret secret(String namespace, String name) {
+        return secretInformer.getStore().getByKey(namespace + "/" + name);
+      }
+
+      @Override
+      public Node node(String name) {
+        return nodeInformer.getStore().getByKey(name);
+      }
+    }, metrics);
     nodes = new NodeWriter(client, config, metrics, name -> nodeInformer.getStore().getByKey(name),
         Clock.systemUTC());
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> podInformer.getStore().getByKey(ns + "/" + name),
-        this::isEdgeNode, nodes, new PodStatusWriter(client, metrics),
+        this::isEdgeNode, nodes, new PodStatusWriter(client, metrics), new EventWriter(client, metrics),
         request -> router.execute(() -> routing.resync(request)));
     podInformer.addEventHandler(new PodEvents());
+    nodeInformer.addEventHandler(new Changes<>(node -> schedule(node.getMetadata().getName())));
+    configMapInformer.addEventHandler(new Changes<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
+    secretInformer.addEventHandler(new Changes<>(s -> referenced(Downstream.KIND_SECRET, s)));
     metrics.gauge("outpost_bridge_edge_nodes", () -> nodeInformer.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", () -> router.getQueue().size());
-    nodeInformer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
-    podInformer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
-    LOG.info("Informers synced ({} edge nodes, {} pods); epoch {}", nodeInformer.getStore().list().size(),
-        podInformer.getStore().list().size(), epoch);
+    for (SharedIndexInformer<?> informer : informers()) {
+      informer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
+    }
+    LOG.info("Informers synced ({} edge nodes, {} pods, {} ConfigMaps, {} Secrets); epoch {}",
+        nodeInformer.getStore().list().size(), podInformer.getStore().list().size(),
+        configMapInformer.getStore().list().size(), secretInformer.getStore().list().size(), epoch);
     link.connect();
     LOG.info("Bridge started; health on :{}", http.port());
   }
@@ -101,12 +140,31 @@ public final class Bridge implements AutoCloseable {
     return nodeInformer.getStore().getByKey(name) != null || nodes.registered(name);
   }
 
+  private List<SharedIndexInformer<?>> informers() {
+    return List.of(nodeInformer, podInformer, configMapInformer, secretInformer);
+  }
+
+  /** Queues one reconcile of the node on the router thread, unless one is queued already. */
+  private void schedule(String node) {
+    if (dirty.add(node)) {
+      router.execute(() -> {
+        dirty.remove(node);
+        routing.reconcile(node);
+      });
+    }
+  }
+
+  private void referenced(String kind, HasMetadata object) {
+    String key = ObjectRef.key(kind, object.getMetadata().getNamespace(), object.getMetadata().getName());
+    router.execute(() -> routing.referencedObjectChanged(key));
+  }
+
   /** Informer callbacks: filter, then hand to the router thread. Never blocks. */
   private final class PodEvents implements ResourceEventHandler<Pod> {
     @Override
     public void onAdd(Pod pod) {
       if (isEdge(pod)) {
-        router.execute(() -> routing.podChanged(pod));
+        schedule(pod.getSpec().getNodeName());
       }
     }
 
@@ -114,15 +172,41 @@ public final class Bridge implements AutoCloseable {
     public void onUpdate(Pod before, Pod after) {
       if (isEdge(after) && !Objects.equals(before.getMetadata().getResourceVersion(),
           after.getMetadata().getResourceVersion())) {
-        router.execute(() -> routing.podChanged(after));
+        schedule(after.getSpec().getNodeName());
       }
     }
 
     @Override
     public void onDelete(Pod pod, boolean finalStateUnknown) {
       if (isEdge(pod)) {
-        router.execute(() -> routing.podDeleted(pod));
+        schedule(pod.getSpec().getNodeName());
       }
+    }
+  }
+
+  /** Any change of an object, resync events (same resourceVersion) excluded. */
+  private static final class Changes<T extends HasMetadata> implements ResourceEventHandler<T> {
+    private final Consumer<T> then;
+
+    Changes(Consumer<T> then) {
+      this.then = then;
+    }
+
+    @Override
+    public void onAdd(T object) {
+      then.accept(object);
+    }
+
+    @Override
+    public void onUpdate(T before, T after) {
+      if (!Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
+        then.accept(after);
+      }
+    }
+
+    @Override
+    public void onDelete(T object, boolean finalStateUnknown) {
+      then.accept(object);
     }
   }
 
@@ -130,7 +214,7 @@ public final class Bridge implements AutoCloseable {
     if (closed) {
       return Optional.of("closing");
     }
-    if (nodeInformer == null || !nodeInformer.hasSynced() || podInformer == null || !podInformer.hasSynced()) {
+    if (secretInformer == null || informers().stream().anyMatch(i -> !i.hasSynced())) {
       return Optional.of("informers not synced");
     }
     if (link == null || !link.isConnected()) {
@@ -158,11 +242,11 @@ public final class Bridge implements AutoCloseable {
       return;
     }
     closed = true;
-    if (podInformer != null) {
-      podInformer.stop();
-    }
-    if (nodeInformer != null) {
-      nodeInformer.stop();
+    for (SharedIndexInformer<?> informer : new SharedIndexInformer<?>[] {
+        podInformer, nodeInformer, configMapInformer, secretInformer}) {
+      if (informer != null) {
+        informer.stop();
+      }
     }
     if (link != null) {
       link.close();

@@ -1,7 +1,9 @@
 package io.outpost.bridge;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarSource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
@@ -30,16 +32,53 @@ final class PodTranslator {
   }
 
   private static PodV1.ContainerV1 container(Container c) {
-    List<PodV1.EnvVarV1> env = c.getEnv() == null ? List.of() : c.getEnv().stream()
-        .filter(e -> e.getValueFrom() == null)
-        .map(PodTranslator::env)
+    List<PodV1.EnvVarV1> env = c.getEnv() == null ? List.of() : c.getEnv().stream().map(PodTranslator::env)
         .toList();
+    List<PodV1.EnvFromV1> envFrom = c.getEnvFrom() == null ? List.of() : c.getEnvFrom().stream()
+        .map(PodTranslator::envFrom).toList();
     return new PodV1.ContainerV1(c.getName(), c.getImage(), c.getImagePullPolicy(), emptyToNull(c.getCommand()),
-        emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env);
+        emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env,
+        envFrom.isEmpty() ? null : envFrom);
   }
 
+  /**
+   * Literal values as they are; sources by reference, resolved on the edge from its store (so a pod restarted
+   * offline gets them too). A source the edge cannot resolve (resourceFieldRef) is passed as a field path it
+   * rejects with a clear CreateContainerConfigError rather than dropped silently.
+   */
   private static PodV1.EnvVarV1 env(EnvVar var) {
-    return new PodV1.EnvVarV1(var.getName(), var.getValue() == null ? "" : var.getValue());
+    EnvVarSource from = var.getValueFrom();
+    if (from == null) {
+      return new PodV1.EnvVarV1(var.getName(), var.getValue() == null ? "" : var.getValue());
+    }
+    PodV1.EnvSourceV1 source;
+    if (from.getConfigMapKeyRef() != null) {
+      source = new PodV1.EnvSourceV1(new PodV1.KeyRefV1(from.getConfigMapKeyRef().getName(),
+          from.getConfigMapKeyRef().getKey(), optional(from.getConfigMapKeyRef().getOptional())), null, null);
+    } else if (from.getSecretKeyRef() != null) {
+      source = new PodV1.EnvSourceV1(null, new PodV1.KeyRefV1(from.getSecretKeyRef().getName(),
+          from.getSecretKeyRef().getKey(), optional(from.getSecretKeyRef().getOptional())), null);
+    } else if (from.getFieldRef() != null) {
+      source = new PodV1.EnvSourceV1(null, null, from.getFieldRef().getFieldPath());
+    } else if (from.getResourceFieldRef() != null) {
+      source = new PodV1.EnvSourceV1(null, null, "resourceFieldRef:" + from.getResourceFieldRef().getResource());
+    } else {
+      source = new PodV1.EnvSourceV1(null, null, "unknown");
+    }
+    return new PodV1.EnvVarV1(var.getName(), null, source);
+  }
+
+  private static PodV1.EnvFromV1 envFrom(EnvFromSource from) {
+    PodV1.ObjectNameV1 configMap = from.getConfigMapRef() == null ? null
+        : new PodV1.ObjectNameV1(from.getConfigMapRef().getName(), optional(from.getConfigMapRef().getOptional()));
+    PodV1.ObjectNameV1 secret = from.getSecretRef() == null ? null
+        : new PodV1.ObjectNameV1(from.getSecretRef().getName(), optional(from.getSecretRef().getOptional()));
+    return new PodV1.EnvFromV1(from.getPrefix(), configMap, secret);
+  }
+
+  /** Only {@code true} is sent: absent and false mean the same, and the same content must compare equal. */
+  private static Boolean optional(Boolean optional) {
+    return Boolean.TRUE.equals(optional) ? Boolean.TRUE : null;
   }
 
   private static List<String> emptyToNull(List<String> list) {

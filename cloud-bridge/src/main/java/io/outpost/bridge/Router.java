@@ -1,16 +1,23 @@
 package io.outpost.bridge;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
-import io.outpost.protocol.PodV1;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
@@ -18,31 +25,51 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns Kubernetes changes into per-node downstream messages. Every method runs on the single router thread, which
- * is what makes sequence numbers per node strictly increasing in publish order. Resync answers are computed from the
- * informer cache: a reconnecting node costs the Kubernetes API nothing.
+ * Turns Kubernetes state into per-node downstream messages, level-based: for a node it computes what the node should
+ * hold (its own Node object, the ConfigMaps and Secrets its pods reference, its pods) from the informer caches and
+ * sends only the difference to what it last sent that node. Every method runs on the single router thread, which is
+ * what makes sequence numbers per node strictly increasing in publish order. Nothing here calls the Kubernetes API:
+ * a reconnecting node costs it nothing.
+ *
+ * <p>A node gets live changes only once it has resynced with this bridge incarnation: before that the bridge does
+ * not know what it holds, and the node's resync (which every edge sends on connect and on a new bridge session)
+ * answers with the difference anyway. So a bridge restart does not push every pod to every node.
  */
 final class Router {
   private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
-  /** Read access to what the pod informer holds for one node. */
-  interface PodCache {
+  /** Read access to the informer caches. */
+  interface Caches {
     List<Pod> podsOn(String node);
+
+    ConfigMap configMap(String namespace, String name);
+
+    Secret secret(String namespace, String name);
+
+    /** The edge Node object, or null. */
+    Node node(String name);
   }
 
   private final long epoch;
   private final Codec codec;
   private final MqttBridgeLink link;
-  private final PodCache cache;
+  private final Caches cache;
   private final Metrics metrics;
   private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
-  /** Per store key: what the node was last sent. Only the router thread touches it. */
-  private final Map<String, Sent> sent = new HashMap<>();
+  /** Per node, per store key: what the node was last sent and holds. Only the router thread touches it. */
+  private final Map<String, Map<String, Sent>> sent = new HashMap<>();
+  /** ConfigMap/Secret store key → nodes with a pod referencing it (whether or not it exists). Router thread only. */
+  private final Map<String, Set<String>> referencedBy = new HashMap<>();
+  /** The reverse: node → the keys its pods reference. Router thread only. */
+  private final Map<String, Set<String>> references = new HashMap<>();
 
-  /** The object an edge was last sent for a key: its uid, resourceVersion and content. */
-  private record Sent(String node, String uid, String resourceVersion, PodV1 pod) {}
+  /** What an edge holds for a key: its uid, resourceVersion and content. */
+  private record Sent(String uid, String resourceVersion, Object body) {}
 
-  Router(long epoch, Codec codec, MqttBridgeLink link, PodCache cache, Metrics metrics) {
+  /** What a node should hold for a key. */
+  private record Wanted(ObjectRef ref, Object body) {}
+
+  Router(long epoch, Codec codec, MqttBridgeLink link, Caches cache, Metrics metrics) {
     this.epoch = epoch;
     this.codec = codec;
     this.link = link;
@@ -50,48 +77,124 @@ final class Router {
     this.metrics = metrics;
   }
 
-  /** True once the router has sent anything to the node (it keeps a sequence for it). */
+  /** True once the router has sent anything to the node (it keeps a sequence for it). Thread-safe. */
   boolean knows(String node) {
     return sequences.containsKey(node);
   }
 
   /**
-   * Sends the pod if what the edge needs of it changed. Most pod updates only change its status (often written by
-   * this bridge from the edge's own report): those cost no message. Returns true if a message was sent.
+   * Brings a node that has resynced up to date: sends the objects whose content changed (dependencies before the
+   * pods that use them) and deletes what it should no longer hold (pods before what they used). Most pod updates
+   * only change status (often written by this bridge from the edge's own report): those cost no message.
    */
-  boolean podChanged(Pod pod) {
-    ObjectRef ref = PodTranslator.ref(pod);
-    PodV1 edgePod = PodTranslator.toEdge(pod);
-    String node = pod.getSpec().getNodeName();
-    Sent last = sent.get(ref.key());
-    if (last != null && last.node().equals(node) && last.uid().equals(ref.uid()) && last.pod().equals(edgePod)) {
+  void reconcile(String node) {
+    Map<String, Wanted> desired = desired(node);
+    Map<String, Sent> held = sent.get(node);
+    if (held == null) {
+      return; // not resynced with this bridge yet: its resync will answer with the difference
+    }
+    int messages = 0;
+    for (Wanted wanted : desired.values()) {
+      Sent last = held.get(wanted.ref().key());
+      if (last != null && last.uid().equals(wanted.ref().uid()) && last.body().equals(wanted.body())) {
+        continue;
+      }
+      if (sendUpsert(node, wanted)) {
+        held.put(wanted.ref().key(), new Sent(wanted.ref().uid(), wanted.ref().resourceVersion(), wanted.body()));
+        messages++;
+      }
+    }
+    List<String> gone = new ArrayList<>(held.keySet());
+    gone.removeAll(desired.keySet());
+    gone.sort(DELETE_ORDER);
+    for (String key : gone) {
+      Sent last = held.remove(key);
+      ObjectRef ref = refOf(key, last.uid(), last.resourceVersion());
+      send(node, seq -> Downstream.delete(epoch, seq, ref));
+      messages++;
+    }
+    if (messages == 0) {
       metrics.increment("outpost_bridge_unchanged_skipped_total");
-      return false;
     }
-    boolean delivered = send(node, seq -> Downstream.upsertPod(epoch, seq, ref, edgePod));
-    if (delivered) {
-      sent.put(ref.key(), new Sent(node, ref.uid(), ref.resourceVersion(), edgePod));
-    }
-    return delivered;
   }
 
-  void podDeleted(Pod pod) {
-    ObjectRef ref = PodTranslator.ref(pod);
-    sent.remove(ref.key());
-    send(pod.getSpec().getNodeName(), seq -> Downstream.delete(epoch, seq, ref));
+  /** A ConfigMap or Secret changed: reconciles every node with a pod that references it. */
+  void referencedObjectChanged(String key) {
+    Set<String> nodes = referencedBy.get(key);
+    if (nodes != null) {
+      for (String node : List.copyOf(nodes)) {
+        reconcile(node);
+      }
+    }
   }
 
-  /** True if the edge holds the content of this pod: same uid, and the version it holds carries the same content. */
-  private boolean upToDate(ObjectRef have, Pod pod, ObjectRef desired) {
-    if (have == null || !have.uid().equals(desired.uid())) {
-      return false;
+  /** Pods first, then what they used, so that no pod on the edge is ever left without its ConfigMap. */
+  private static final Comparator<String> DELETE_ORDER = Comparator.comparingInt((String key) ->
+      key.startsWith(Downstream.KIND_POD + "/") ? 0 : 1).thenComparing(Comparator.naturalOrder());
+
+  private static ObjectRef refOf(String key, String uid, String resourceVersion) {
+    String[] parts = key.split("/", 3);
+    return new ObjectRef(parts[0], parts[1].isEmpty() ? null : parts[1], parts[2], uid, resourceVersion);
+  }
+
+  /**
+   * Everything the node should hold, dependencies first: its Node object, the ConfigMaps and Secrets its pods
+   * reference (those that exist), then the pods. Also refreshes the reference index.
+   */
+  private Map<String, Wanted> desired(String node) {
+    Map<String, Wanted> objects = new LinkedHashMap<>();
+    Node self = cache.node(node);
+    if (self != null) {
+      ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_NODE, self);
+      objects.put(ref.key(), new Wanted(ref, ObjectTranslator.node(self)));
     }
-    if (have.resourceVersion().equals(desired.resourceVersion())) {
-      return true;
+    List<Pod> pods = new ArrayList<>(cache.podsOn(node));
+    pods.sort(Comparator.comparing(PodTranslator::key));
+    Set<String> keys = new java.util.TreeSet<>();
+    for (Pod pod : pods) {
+      keys.addAll(References.of(pod));
     }
-    Sent last = sent.get(desired.key());
-    return last != null && last.uid().equals(have.uid()) && last.resourceVersion().equals(have.resourceVersion())
-        && last.pod().equals(PodTranslator.toEdge(pod));
+    index(node, keys);
+    for (String key : keys) {
+      String[] parts = key.split("/", 3);
+      if (Downstream.KIND_CONFIG_MAP.equals(parts[0])) {
+        ConfigMap configMap = cache.configMap(parts[1], parts[2]);
+        if (configMap != null) {
+          objects.put(key, new Wanted(ObjectTranslator.ref(parts[0], configMap),
+              ObjectTranslator.configMap(configMap)));
+        }
+      } else {
+        Secret secret = cache.secret(parts[1], parts[2]);
+        if (secret != null) {
+          objects.put(key, new Wanted(ObjectTranslator.ref(parts[0], secret), ObjectTranslator.secret(secret)));
+        }
+      }
+    }
+    for (Pod pod : pods) {
+      ObjectRef ref = PodTranslator.ref(pod);
+      objects.put(ref.key(), new Wanted(ref, PodTranslator.toEdge(pod)));
+    }
+    return objects;
+  }
+
+  private void index(String node, Set<String> keys) {
+    Set<String> before = references.getOrDefault(node, Set.of());
+    for (String key : before) {
+      if (!keys.contains(key)) {
+        Set<String> nodes = referencedBy.get(key);
+        if (nodes != null && nodes.remove(node) && nodes.isEmpty()) {
+          referencedBy.remove(key);
+        }
+      }
+    }
+    for (String key : keys) {
+      referencedBy.computeIfAbsent(key, k -> new HashSet<>()).add(node);
+    }
+    if (keys.isEmpty()) {
+      references.remove(node);
+    } else {
+      references.put(node, Set.copyOf(keys));
+    }
   }
 
   /**
@@ -101,9 +204,16 @@ final class Router {
    */
   void resync(ResyncRequest request) {
     if (request.compact()) {
-      if (ResyncRequest.digestOf(expectedRefs(request.node())).equals(request.digest())) {
-        answer(request.node(), request, 0);
-        LOG.info("Resync of {} ({}): digest matches, nothing to send", request.node(), request.reason());
+      String node = request.node();
+      Map<String, Wanted> desired = desired(node);
+      Map<String, ObjectRef> expected = expectedRefs(node, desired);
+      if (ResyncRequest.digestOf(expected.values()).equals(request.digest())) {
+        Map<String, Sent> held = new HashMap<>();
+        desired.forEach((key, wanted) -> held.put(key, new Sent(wanted.ref().uid(),
+            expected.get(key).resourceVersion(), wanted.body())));
+        sent.put(node, held);
+        answer(node, request, 0);
+        LOG.info("Resync of {} ({}): digest matches, nothing to send", node, request.reason());
       } else {
         mismatch(request);
       }
@@ -112,17 +222,17 @@ final class Router {
     resyncFull(request);
   }
 
-  /** What the node should hold: per pod the version last sent to it if its content is still current. */
-  private List<ObjectRef> expectedRefs(String node) {
-    List<ObjectRef> refs = new java.util.ArrayList<>();
-    for (Pod pod : cache.podsOn(node)) {
-      ObjectRef desired = PodTranslator.ref(pod);
-      Sent last = sent.get(desired.key());
-      boolean current = last != null && last.uid().equals(desired.uid())
-          && last.pod().equals(PodTranslator.toEdge(pod));
-      refs.add(current ? new ObjectRef(desired.kind(), desired.namespace(), desired.name(), desired.uid(),
-          last.resourceVersion()) : desired);
-    }
+  /** What the node should hold as refs: per object the version last sent to it if its content is still current. */
+  private Map<String, ObjectRef> expectedRefs(String node, Map<String, Wanted> desired) {
+    Map<String, Sent> held = sent.getOrDefault(node, Map.of());
+    Map<String, ObjectRef> refs = new LinkedHashMap<>();
+    desired.forEach((key, wanted) -> {
+      Sent last = held.get(key);
+      ObjectRef ref = wanted.ref();
+      boolean current = last != null && last.uid().equals(ref.uid()) && last.body().equals(wanted.body());
+      refs.put(key, current ? new ObjectRef(ref.kind(), ref.namespace(), ref.name(), ref.uid(),
+          last.resourceVersion()) : ref);
+    });
     return refs;
   }
 
@@ -141,27 +251,39 @@ final class Router {
     metrics.add("outpost_bridge_resync_objects_total", changes);
   }
 
+  /**
+   * The difference between what the node says it holds and what it should: upserts of what it lacks or holds in
+   * an older content (dependencies first), deletes of what it should not hold (pods first). Afterwards the router's
+   * record of the node is exactly what the node holds once it applied the answer.
+   */
   private void resyncFull(ResyncRequest request) {
     String node = request.node();
-    Map<String, ObjectRef> held = new HashMap<>();
-    request.held().forEach(ref -> held.put(ref.key(), ref));
+    Map<String, ObjectRef> have = new HashMap<>();
+    request.held().forEach(ref -> have.put(ref.key(), ref));
+    Map<String, Wanted> desired = desired(node);
+    Map<String, ObjectRef> expected = expectedRefs(node, desired);
+    Map<String, Sent> held = new HashMap<>();
     send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_BEGIN, request.correlationId()));
     long changes = 0;
-    for (Pod pod : cache.podsOn(node)) {
-      ObjectRef desired = PodTranslator.ref(pod);
-      ObjectRef have = held.remove(desired.key());
-      if (!upToDate(have, pod, desired)) {
-        sent.remove(desired.key()); // the edge does not hold what was last sent: send again
-        if (podChanged(pod)) {
-          changes++;
-        }
+    for (Wanted wanted : desired.values()) {
+      String key = wanted.ref().key();
+      ObjectRef theirs = have.remove(key);
+      ObjectRef ours = expected.get(key);
+      if (theirs != null && theirs.uid().equals(ours.uid())
+          && theirs.resourceVersion().equals(ours.resourceVersion())) {
+        held.put(key, new Sent(ours.uid(), ours.resourceVersion(), wanted.body()));
+      } else if (sendUpsert(node, wanted)) {
+        held.put(key, new Sent(wanted.ref().uid(), wanted.ref().resourceVersion(), wanted.body()));
+        changes++;
       }
     }
-    for (ObjectRef stale : held.values()) {
-      sent.remove(stale.key());
-      send(node, seq -> Downstream.delete(epoch, seq, stale));
+    List<ObjectRef> stale = new ArrayList<>(have.values());
+    stale.sort(Comparator.comparing(ObjectRef::key, DELETE_ORDER));
+    for (ObjectRef ref : stale) {
+      send(node, seq -> Downstream.delete(epoch, seq, ref));
       changes++;
     }
+    sent.put(node, held);
     send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_END, request.correlationId()));
     metrics.increment("outpost_bridge_resyncs_total");
     metrics.add("outpost_bridge_resync_objects_total", changes);
@@ -169,9 +291,29 @@ final class Router {
         request.held().size());
   }
 
+  /** Versions that could not be sent (node|key|uid|resourceVersion): not tried, nor logged, again. */
+  private final Set<String> unsendable = new HashSet<>();
+
+  private boolean sendUpsert(String node, Wanted wanted) {
+    ObjectRef ref = wanted.ref();
+    String version = node + "|" + ref.key() + "|" + ref.uid() + "|" + ref.resourceVersion();
+    if (unsendable.contains(version)) {
+      return false;
+    }
+    boolean sent = send(node, seq -> ObjectTranslator.upsert(epoch, seq, ref, wanted.body()));
+    if (!sent) {
+      if (unsendable.size() > 10_000) {
+        unsendable.clear(); // bounded: at worst a warning is logged again
+      }
+      unsendable.add(version);
+    }
+    return sent;
+  }
+
   /**
    * Validates and encodes the message built for the node's next sequence number, and only then spends that number:
-   * an object the edge could not accept is never sent, so it can neither open a gap nor block the node's stream.
+   * an object the edge could not accept (e.g. a ConfigMap above the message size limit) is never sent, so it can
+   * neither open a gap nor block the node's stream.
    */
   private boolean send(String node, LongFunction<Downstream> build) {
     AtomicLong sequence = sequences.computeIfAbsent(node, n -> new AtomicLong());

@@ -3,7 +3,10 @@ package io.outpost.bridge;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeReport;
+import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.ResyncRequest;
@@ -29,16 +32,18 @@ final class Upstream {
   private final Predicate<String> edgeNodes;
   private final NodeWriter nodes;
   private final PodStatusWriter statuses;
+  private final EventWriter events;
   private final Consumer<ResyncRequest> resyncs;
 
   Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, Predicate<String> edgeNodes,
-      NodeWriter nodes, PodStatusWriter statuses, Consumer<ResyncRequest> resyncs) {
+      NodeWriter nodes, PodStatusWriter statuses, EventWriter events, Consumer<ResyncRequest> resyncs) {
     this.codec = codec;
     this.metrics = metrics;
     this.podCache = podCache;
     this.edgeNodes = edgeNodes;
     this.nodes = nodes;
     this.statuses = statuses;
+    this.events = events;
     this.resyncs = resyncs;
   }
 
@@ -56,6 +61,12 @@ final class Upstream {
         case STATUS -> {
           requireEdge(address);
           status(address, codec.decode(payload, PodStatusReport.class));
+        }
+        case EVENT -> {
+          requireEdge(address);
+          EventReport event = codec.decode(payload, EventReport.class);
+          requireSender(address, event.node());
+          events.write(event, boundPod(address, event.ref()));
         }
         case RESYNC -> {
           requireEdge(address);
@@ -88,15 +99,23 @@ final class Upstream {
 
   private void status(Topics.UpTopic address, PodStatusReport report) throws ProtocolException, Rejected {
     requireSender(address, report.node());
-    Pod pod = podCache.apply(report.ref().namespace(), report.ref().name());
-    if (pod == null || !report.ref().uid().equals(pod.getMetadata().getUid())) {
-      throw new Rejected("unknown_pod", "no pod " + report.ref().key() + " with uid " + report.ref().uid());
+    statuses.write(report, boundPod(address, report.ref()));
+  }
+
+  /** The pod the message is about, from the cache, if it exists with that uid and is bound to the sender. */
+  private Pod boundPod(Topics.UpTopic address, ObjectRef ref) throws Rejected {
+    if (!Downstream.KIND_POD.equals(ref.kind())) {
+      throw new Rejected("invalid", "only pods are reported on, not " + ref.kind());
+    }
+    Pod pod = podCache.apply(ref.namespace(), ref.name());
+    if (pod == null || !ref.uid().equals(pod.getMetadata().getUid())) {
+      throw new Rejected("unknown_pod", "no pod " + ref.key() + " with uid " + ref.uid());
     }
     if (!address.node().equals(pod.getSpec().getNodeName())) {
-      throw new Rejected("not_bound_to_node", "pod " + report.ref().key() + " is bound to "
+      throw new Rejected("not_bound_to_node", "pod " + ref.key() + " is bound to "
           + pod.getSpec().getNodeName() + ", not to " + address.node());
     }
-    statuses.write(report, pod);
+    return pod;
   }
 
   private static void requireSender(Topics.UpTopic address, String claimed) throws ProtocolException {

@@ -146,7 +146,9 @@ class BridgeHardeningTest {
     FakeEdge edge = h.registeredEdge("edge-compact");
     h.createPod("batch", "c1", "edge-compact");
     h.createPod("batch", "c2", "edge-compact");
-    List<ObjectRef> held = List.of(edge.awaitUpsert("c1").ref(), edge.awaitUpsert("c2").ref());
+    ObjectRef self = edge.awaitMessage("its Node object", m -> m.ref() != null && "Node".equals(m.ref().kind()))
+        .ref();
+    List<ObjectRef> held = List.of(self, edge.awaitUpsert("c1").ref(), edge.awaitUpsert("c2").ref());
 
     String matching = edge.resyncCompact(held);
     assertThat(edge.awaitResyncAnswer(matching)).extracting(Downstream::op)

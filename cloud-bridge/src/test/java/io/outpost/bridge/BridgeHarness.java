@@ -61,14 +61,27 @@ final class BridgeHarness implements AutoCloseable {
     return tap;
   }
 
-  /** A connected edge whose first heartbeat registered its Node, once the bridge's node informer holds it. */
+  /**
+   * A connected edge whose first heartbeat registered its Node, once the bridge's node informer holds it, and that
+   * has resynced as a real edge does on connect (the bridge streams live changes only to resynced nodes). Its
+   * store is empty at first, so the answer carries its Node object.
+   */
   FakeEdge registeredEdge(String node) throws Exception {
     FakeEdge edge = edge(node);
     long before = metric("outpost_bridge_edge_nodes");
     edge.heartbeat();
     await("edge node " + node + " in the bridge's informer").atMost(FakeEdge.TIMEOUT)
         .until(() -> metric("outpost_bridge_edge_nodes") == before + 1);
+    edge.awaitResyncAnswer(edge.resync(List.of()));
+    handshakes++;
     return edge;
+  }
+
+  private long handshakes;
+
+  /** Resyncs answered other than the ones {@link #registeredEdge} did. */
+  long testResyncs() {
+    return metric("outpost_bridge_resyncs_total") - handshakes;
   }
 
   long metric(String name, String... labels) {
@@ -148,6 +161,9 @@ final class BridgeHarness implements AutoCloseable {
       }
       client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
     }
+    client.configMaps().inAnyNamespace().delete();
+    client.secrets().inAnyNamespace().delete();
+    client.v1().events().inAnyNamespace().delete();
     client.nodes().list().getItems().forEach(node -> client.nodes().withName(node.getMetadata().getName()).delete());
     client.leases().inAnyNamespace().list().getItems().forEach(lease -> client.leases()
         .inNamespace(lease.getMetadata().getNamespace()).withName(lease.getMetadata().getName()).delete());

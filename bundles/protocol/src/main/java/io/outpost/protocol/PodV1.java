@@ -108,7 +108,7 @@ public record PodV1(
 
   /** A key of a ConfigMap or Secret in the pod's namespace; {@code optional} as in Kubernetes. */
   public record KeyRefV1(String name, String key, Boolean optional) {
-    public boolean isOptional() {
+    public boolean canBeMissing() {
       return Boolean.TRUE.equals(optional);
     }
   }
@@ -118,7 +118,7 @@ public record PodV1(
 
   /** A ConfigMap or Secret in the pod's namespace. */
   public record ObjectNameV1(String name, Boolean optional) {
-    public boolean isOptional() {
+    public boolean canBeMissing() {
       return Boolean.TRUE.equals(optional);
     }
   }

@@ -73,7 +73,7 @@ final class EnvResolver {
     if (source.configMapRef() != null) {
       Optional<ConfigMapV1> configMap = store.configMap(namespace, source.configMapRef().name());
       if (configMap.isEmpty()) {
-        if (source.configMapRef().isOptional()) {
+        if (source.configMapRef().canBeMissing()) {
           return values;
         }
         throw new ConfigError("configmap \"" + source.configMapRef().name() + "\" not found");
@@ -87,7 +87,7 @@ final class EnvResolver {
     } else {
       Optional<SecretV1> secret = store.secret(namespace, source.secretRef().name());
       if (secret.isEmpty()) {
-        if (source.secretRef().isOptional()) {
+        if (source.secretRef().canBeMissing()) {
           return values;
         }
         throw new ConfigError("secret \"" + source.secretRef().name() + "\" not found");
@@ -106,7 +106,7 @@ final class EnvResolver {
     if (configMapKey != null) {
       Optional<ConfigMapV1> configMap = store.configMap(pod.namespace(), configMapKey.name());
       String value = configMap.map(c -> c.text(configMapKey.key())).orElse(null);
-      if (value == null && !configMapKey.isOptional()) {
+      if (value == null && !configMapKey.canBeMissing()) {
         throw new ConfigError(configMap.isEmpty() ? "configmap \"" + configMapKey.name() + "\" not found"
             : "couldn't find key " + configMapKey.key() + " in ConfigMap " + pod.namespace() + "/"
                 + configMapKey.name());
@@ -116,7 +116,7 @@ final class EnvResolver {
     if (secretKey != null) {
       Optional<SecretV1> secret = store.secret(pod.namespace(), secretKey.name());
       String value = secret.map(s -> s.text(secretKey.key())).orElse(null);
-      if (value == null && !secretKey.isOptional()) {
+      if (value == null && !secretKey.canBeMissing()) {
         throw new ConfigError(secret.isEmpty() ? "secret \"" + secretKey.name() + "\" not found"
             : "couldn't find key " + secretKey.key() + " in Secret " + pod.namespace() + "/" + secretKey.name());
       }
