@@ -68,10 +68,16 @@ class EdgeAutonomyIT extends StackTest {
 
   @Test
   @Order(2)
-  void nodeRestartingWithoutTheCloudRunsItsPodsFromItsStore() {
+  void nodeRestartingWithoutTheCloudRunsItsPodsFromItsStoreWithTheirConfigMapsAndSecrets() {
+    stack.configMap("offline-cfg", Map.of("mode", "autonomous"));
+    stack.secret("offline-secret", Map.of("password", "kept-on-the-node"));
     List<String> names = List.of("offline-a", "offline-b");
-    names.forEach(stack::createSleeper);
+    names.forEach(name -> stack.createConfiguredSleeper(name, "offline-cfg", "offline-secret"));
     List<Pod> pods = names.stream().map(stack::awaitRunning).toList();
+    for (Pod pod : pods) {
+      assertThat(OutpostStack.envOf(containersOf(pod).get(0))).contains("MODE=autonomous",
+          "PASSWORD=kept-on-the-node");
+    }
 
     stack.bridge.close();
     stack.broker.stop();
@@ -87,6 +93,8 @@ class EdgeAutonomyIT extends StackTest {
         List<String> ids = containersOf(pod);
         assertThat(ids).hasSize(1);
         assertThat(running(ids.get(0))).isTrue();
+        assertThat(OutpostStack.envOf(ids.get(0))).as("ConfigMap and Secret values from the store")
+            .contains("MODE=autonomous", "PASSWORD=kept-on-the-node");
       }
     });
 
@@ -98,6 +106,12 @@ class EdgeAutonomyIT extends StackTest {
           assertThat(stack.pod(pod.getMetadata().getName()).getStatus().getContainerStatuses().get(0)
               .getContainerID()).endsWith(container));
       stack.awaitRunning(pod.getMetadata().getName());
+      // The events of the offline restart were kept in the outbox and reach Kubernetes after reconnect.
+      await(pod.getMetadata().getName() + " Started twice in its Events").atMost(PATIENCE).until(() ->
+          stack.client.v1().events().inNamespace("default").list().getItems().stream()
+              .filter(e -> pod.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))
+              .filter(e -> "Started".equals(e.getReason()) && stack.node.equals(e.getSource().getHost()))
+              .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum() >= 2);
     }
   }
 
@@ -132,32 +146,68 @@ class EdgeAutonomyIT extends StackTest {
   @Test
   @Order(4)
   void afterALongDisconnectWithLostQueuesTheStoreEqualsTheCloudExactly() throws Exception {
-    stack.createSleeper("ld-change");
-    stack.createSleeper("ld-gone");
+    stack.configMap("ld-cfg", Map.of("mode", "before"));
+    stack.configMap("ld-cfg-gone", Map.of("mode", "gone"));
+    stack.configMap("ld-cfg-new", Map.of("mode", "new"));
+    stack.secret("ld-secret", Map.of("password", "p1"));
+    stack.createConfiguredSleeper("ld-change", "ld-cfg", "ld-secret");
+    stack.createConfiguredSleeper("ld-gone", "ld-cfg-gone", "ld-secret");
     stack.awaitRunning("ld-change");
     Pod gone = stack.awaitRunning("ld-gone");
 
     long syncsBefore = stack.edge.logCount("Resync complete");
     stack.broker.stop(); // the site is cut off; everything the bridge publishes meanwhile is lost
     await().atMost(PATIENCE).until(() -> !stack.bridge.isReady());
-    stack.createSleeper("ld-new");
+    stack.createConfiguredSleeper("ld-new", "ld-cfg-new", "ld-secret");
     stack.client.pods().inNamespace("default").withName("ld-change").edit(p -> new PodBuilder(p).editSpec()
         .editFirstContainer().withArgs("changed-while-away").endContainer().endSpec().build());
     stack.client.pods().inNamespace("default").withName("ld-gone").withGracePeriod(0).delete();
+    stack.configMap("ld-cfg", Map.of("mode", "changed-while-away"));
+    stack.client.configMaps().inNamespace("default").withName("ld-cfg-gone").delete();
+    stack.secret("ld-secret", Map.of("password", "p2"));
     stack.broker.restart(true); // ... and the broker comes back having lost every session and queued message
 
-    stack.awaitRunning("ld-new");
+    Pod created = stack.awaitRunning("ld-new");
+    assertThat(OutpostStack.envOf(containersOf(created).get(0))).as("values the cloud set while the node was away")
+        .contains("MODE=new", "PASSWORD=p2");
     await("deleted pod's container removed").atMost(PATIENCE)
         .untilAsserted(() -> assertThat(containersOf(gone)).isEmpty());
     Map<String, Pod> desired = new TreeMap<>();
     stack.client.pods().inAnyNamespace().list().getItems().stream()
         .filter(p -> stack.node.equals(p.getSpec().getNodeName()))
         .forEach(p -> desired.put("Pod/" + p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
+    // Everything the node should hold: its pods, the ConfigMaps and Secrets they use that exist, its Node object.
+    Map<String, String> desiredUids = new TreeMap<>();
+    desired.forEach((key, pod) -> desiredUids.put(key, pod.getMetadata().getUid()));
+    for (Pod pod : desired.values()) {
+      pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getValueFrom() != null).forEach(e -> {
+        if (e.getValueFrom().getConfigMapKeyRef() != null) {
+          var cm = stack.client.configMaps().inNamespace("default")
+              .withName(e.getValueFrom().getConfigMapKeyRef().getName()).get();
+          desiredUids.put("ConfigMap/default/" + cm.getMetadata().getName(), cm.getMetadata().getUid());
+        } else {
+          var secret = stack.client.secrets().inNamespace("default")
+              .withName(e.getValueFrom().getSecretKeyRef().getName()).get();
+          desiredUids.put("Secret/default/" + secret.getMetadata().getName(), secret.getMetadata().getUid());
+        }
+      });
+    }
+    desiredUids.put("Node//" + stack.node, stack.client.nodes().withName(stack.node).get().getMetadata().getUid());
+    assertThat(desiredUids).containsKeys("ConfigMap/default/ld-cfg", "ConfigMap/default/ld-cfg-new",
+        "Secret/default/ld-secret").doesNotContainKey("ConfigMap/default/ld-cfg-gone");
     await("edge resynced after the link returned").atMost(PATIENCE)
         .until(() -> stack.edge.logCount("Resync complete") > syncsBefore);
+    await("ld-change's container runs with the ConfigMap as it was when it was created").atMost(PATIENCE)
+        .untilAsserted(() -> assertThat(stack.pod("ld-change").getStatus().getPhase()).isEqualTo("Running"));
 
     stack.edge.close(); // read the store the way the edge left it on disk
     try (XodusEdgeStore store = new XodusEdgeStore(stack.edge.home().resolve("data/outpost/store"), new Codec())) {
+      Map<String, String> heldUids = new TreeMap<>();
+      store.held().forEach(ref -> heldUids.put(ref.key(), ref.uid()));
+      assertThat(heldUids).as("every object, key by key, with its uid").isEqualTo(desiredUids);
+      assertThat(store.configMap("default", "ld-cfg").orElseThrow().data())
+          .isEqualTo(Map.of("mode", "changed-while-away"));
+      assertThat(store.secret("default", "ld-secret").orElseThrow().text("password")).isEqualTo("p2");
       Map<String, StoredPod> held = new TreeMap<>();
       store.pods().forEach(p -> held.put(p.ref().key(), p));
       assertThat(held.keySet()).isEqualTo(desired.keySet());

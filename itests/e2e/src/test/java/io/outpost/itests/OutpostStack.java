@@ -3,10 +3,14 @@ package io.outpost.itests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -18,12 +22,15 @@ import io.outpost.testing.EdgeNode;
 import io.outpost.testing.Mosquitto;
 import io.outpost.testing.Podman;
 import io.outpost.testing.Trees;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -85,6 +92,40 @@ final class OutpostStack implements AutoCloseable {
         .addNewEnv().withName("GREETING").withValue("hello from " + name).endEnv()
         .endContainer().endSpec().build();
     return client.pods().inNamespace("default").resource(pod).create();
+  }
+
+  /** A ConfigMap in namespace default, created or replaced. */
+  ConfigMap configMap(String name, Map<String, String> data) {
+    return client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata()
+        .withName(name).withNamespace("default").endMetadata().withData(data).build()).createOr(c -> c.update());
+  }
+
+  /** An Opaque Secret in namespace default, its values given as text. */
+  Secret secret(String name, Map<String, String> values) {
+    Map<String, String> data = new HashMap<>();
+    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return client.secrets().inNamespace("default").resource(new SecretBuilder().withNewMetadata().withName(name)
+        .withNamespace("default").endMetadata().withType("Opaque").withData(data).build()).createOr(c -> c.update());
+  }
+
+  /** A sleeper whose env has MODE from key {@code mode} of the ConfigMap and PASSWORD from key {@code password}. */
+  Pod createConfiguredSleeper(String name, String configMap, String secret) {
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(name).withNamespace("default").endMetadata()
+        .withNewSpec().withNodeName(node).withRestartPolicy("Always").withTerminationGracePeriodSeconds(5L)
+        .addNewContainer().withName("app").withImage(Podman.TEST_IMAGE).withCommand("sleep", "3600")
+        .addNewEnv().withName("MODE").withNewValueFrom().withNewConfigMapKeyRef().withName(configMap)
+        .withKey("mode").endConfigMapKeyRef().endValueFrom().endEnv()
+        .addNewEnv().withName("PASSWORD").withNewValueFrom().withNewSecretKeyRef().withName(secret)
+        .withKey("password").endSecretKeyRef().endValueFrom().endEnv()
+        .endContainer().endSpec().build();
+    return client.pods().inNamespace("default").resource(pod).create();
+  }
+
+  /** The environment of a container as the engine holds it. */
+  static List<String> envOf(String containerId) {
+    return List.of(Podman.cli("inspect", "--format", "{{range .Config.Env}}{{println .}}{{end}}", containerId)
+        .strip().split("\n"));
   }
 
   Pod createSleeper(String name) {
