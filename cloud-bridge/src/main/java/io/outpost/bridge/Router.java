@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.outpost.protocol.Buckets;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
@@ -215,12 +216,44 @@ final class Router {
         answer(node, request, 0);
         LOG.info("Resync of {} ({}): digest matches, nothing to send", node, request.reason());
       } else {
-        mismatch(request);
+        mismatch(request, expected);
       }
       return;
     }
-    resyncFull(request);
+    if (request.partial()) {
+      Snapshot snapshot = snapshots.remove(request.node());
+      if (snapshot == null || snapshot.count() != request.bucketCount()) {
+        // This bridge did not send the buckets the node compared with (e.g. it restarted): compare again.
+        Map<String, Wanted> desired = desired(request.node());
+        mismatch(request, expectedRefs(request.node(), desired));
+        return;
+      }
+      resyncFull(request, withUncoveredBuckets(request, snapshot));
+      return;
+    }
+    resyncFull(request, request.held());
   }
+
+  /**
+   * What a node holds, from a partial request: the refs it listed for the buckets that differed, and for every
+   * other bucket exactly what this bridge's mismatch described (the node's digest of that bucket was equal).
+   */
+  private static List<ObjectRef> withUncoveredBuckets(ResyncRequest request, Snapshot snapshot) {
+    Set<Integer> covered = new HashSet<>(request.buckets());
+    List<ObjectRef> held = new ArrayList<>(request.held());
+    for (ObjectRef ref : snapshot.refs()) {
+      if (!covered.contains(Buckets.bucketOf(ref.key(), snapshot.count()))) {
+        held.add(ref);
+      }
+    }
+    return held;
+  }
+
+  /** The refs a DIGEST_MISMATCH described, by bucket, kept until the node's partial answer. */
+  private record Snapshot(int count, List<ObjectRef> refs) {}
+
+  /** Per node, the last mismatch's snapshot. Router thread only; at most one per node. */
+  private final Map<String, Snapshot> snapshots = new HashMap<>();
 
   /** What the node should hold as refs: per object the version last sent to it if its content is still current. */
   private Map<String, ObjectRef> expectedRefs(String node, Map<String, Wanted> desired) {
@@ -236,10 +269,17 @@ final class Router {
     return refs;
   }
 
-  private void mismatch(ResyncRequest request) {
+  /**
+   * DIGEST_MISMATCH (outside the sequence) with per-bucket digests of what the node should hold, so that it sends
+   * only the refs of the buckets that differ. The refs are kept to stand in for the buckets it does not send.
+   */
+  private void mismatch(ResyncRequest request, Map<String, ObjectRef> expected) {
     AtomicLong sequence = sequences.computeIfAbsent(request.node(), n -> new AtomicLong());
-    Downstream control = Downstream.marker(epoch, Math.max(1, sequence.get()), Downstream.Op.DIGEST_MISMATCH,
-        request.correlationId());
+    int count = Buckets.countFor(expected.size());
+    List<ObjectRef> refs = List.copyOf(expected.values());
+    Downstream control = Downstream.mismatch(epoch, Math.max(1, sequence.get()), request.correlationId(),
+        Buckets.digests(refs, count));
+    snapshots.put(request.node(), new Snapshot(count, refs));
     link.publish(Topics.down(request.node()), codec.encode(control));
     metrics.increment("outpost_bridge_digest_mismatches_total");
   }
@@ -256,10 +296,11 @@ final class Router {
    * an older content (dependencies first), deletes of what it should not hold (pods first). Afterwards the router's
    * record of the node is exactly what the node holds once it applied the answer.
    */
-  private void resyncFull(ResyncRequest request) {
+  private void resyncFull(ResyncRequest request, List<ObjectRef> nodeHolds) {
     String node = request.node();
+    snapshots.remove(node);
     Map<String, ObjectRef> have = new HashMap<>();
-    request.held().forEach(ref -> have.put(ref.key(), ref));
+    nodeHolds.forEach(ref -> have.put(ref.key(), ref));
     Map<String, Wanted> desired = desired(node);
     Map<String, ObjectRef> expected = expectedRefs(node, desired);
     Map<String, Sent> held = new HashMap<>();
@@ -287,8 +328,9 @@ final class Router {
     send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_END, request.correlationId()));
     metrics.increment("outpost_bridge_resyncs_total");
     metrics.add("outpost_bridge_resync_objects_total", changes);
-    LOG.info("Resync of {} ({}): {} change(s) for {} held object(s)", node, request.reason(), changes,
-        request.held().size());
+    LOG.info("Resync of {} ({}{}): {} change(s) for {} held object(s)", node, request.reason(),
+        request.partial() ? ", " + request.buckets().size() + " of " + request.bucketCount() + " buckets listed" : "",
+        changes, nodeHolds.size());
   }
 
   /** Versions that could not be sent (node|key|uid|resourceVersion): not tried, nor logged, again. */

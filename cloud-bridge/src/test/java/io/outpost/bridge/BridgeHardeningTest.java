@@ -8,9 +8,12 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.protocol.Buckets;
+import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ProtocolException;
+import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -159,5 +162,35 @@ class BridgeHardeningTest {
         && stale.equals(m.correlationId()));
     assertThat(mismatch.seq()).isPositive();
     assertThat(h.metric("outpost_bridge_digest_mismatches_total")).isEqualTo(1);
+
+    // The node lists only the refs of the buckets whose digest differs; the bridge fills in the rest from what its
+    // mismatch described, and sends just what is missing.
+    List<ObjectRef> nodeHolds = held.subList(0, 2);
+    List<String> theirs = mismatch.buckets();
+    assertThat(theirs).hasSize(Buckets.countFor(3));
+    List<String> ours = Buckets.digests(nodeHolds, theirs.size());
+    List<Integer> differing = new ArrayList<>();
+    for (int b = 0; b < theirs.size(); b++) {
+      if (!theirs.get(b).equals(ours.get(b))) {
+        differing.add(b);
+      }
+    }
+    List<ObjectRef> listed = nodeHolds.stream()
+        .filter(r -> differing.contains(Buckets.bucketOf(r.key(), theirs.size()))).toList();
+    String partialId = "partial-1";
+    edge.publish(Topics.Up.RESYNC, new Codec().encode(new ResyncRequest(Codec.VERSION, "edge-compact", partialId, 0,
+        0, "digest_mismatch", listed, ResyncRequest.digestOf(nodeHolds), nodeHolds.size(), theirs.size(),
+        differing)));
+    List<Downstream> answer = edge.awaitResyncAnswer(partialId);
+    assertThat(answer).extracting(Downstream::op).containsExactly(Downstream.Op.SYNC_BEGIN, Downstream.Op.UPSERT,
+        Downstream.Op.SYNC_END);
+    assertThat(answer.get(1).ref()).isEqualTo(held.get(2));
+
+    // A partial request this bridge has no mismatch for (e.g. sent before it restarted) is compared again.
+    edge.publish(Topics.Up.RESYNC, new Codec().encode(new ResyncRequest(Codec.VERSION, "edge-compact", "partial-2",
+        0, 0, "digest_mismatch", listed, ResyncRequest.digestOf(nodeHolds), nodeHolds.size(), theirs.size(),
+        differing)));
+    edge.awaitMessage("second DIGEST_MISMATCH", m -> m.op() == Downstream.Op.DIGEST_MISMATCH
+        && "partial-2".equals(m.correlationId()));
   }
 }

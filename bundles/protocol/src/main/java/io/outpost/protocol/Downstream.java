@@ -1,11 +1,13 @@
 package io.outpost.protocol;
 
+import java.util.List;
+
 /**
  * A bridge-to-edge message on {@code outpost/v1/<node>/down}. Sequence numbers are assigned per node by the bridge
  * and strictly increase within one {@code epoch} (one bridge incarnation). See docs/protocol.md, "Ordering".
  */
 public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
-    SecretV1 secret, NodeV1 node, String correlationId) implements Message {
+    SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets) implements Message {
 
   public enum Op {
     /** Create or replace the object named by {@code ref}; the body field for its kind is set. */
@@ -30,27 +32,36 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   public static final String KIND_NODE = "Node";
 
   public static Downstream upsertPod(long epoch, long seq, ObjectRef ref, PodV1 pod) {
-    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, pod, null, null, null, null);
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, pod, null, null, null, null, null);
   }
 
   public static Downstream upsertConfigMap(long epoch, long seq, ObjectRef ref, ConfigMapV1 configMap) {
-    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, configMap, null, null, null);
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, configMap, null, null, null, null);
   }
 
   public static Downstream upsertSecret(long epoch, long seq, ObjectRef ref, SecretV1 secret) {
-    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, secret, null, null);
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, secret, null, null, null);
   }
 
   public static Downstream upsertNode(long epoch, long seq, ObjectRef ref, NodeV1 node) {
-    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, node, null);
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, node, null, null);
   }
 
   public static Downstream delete(long epoch, long seq, ObjectRef ref) {
-    return new Downstream(Codec.VERSION, epoch, seq, Op.DELETE, ref, null, null, null, null, null);
+    return new Downstream(Codec.VERSION, epoch, seq, Op.DELETE, ref, null, null, null, null, null, null);
+  }
+
+  /**
+   * DIGEST_MISMATCH with the bridge's bucket digests ({@link Buckets}) of what the node should hold: the node
+   * answers with the refs of the buckets that differ only.
+   */
+  public static Downstream mismatch(long epoch, long seq, String correlationId, List<String> buckets) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.DIGEST_MISMATCH, null, null, null, null, null, correlationId,
+        buckets);
   }
 
   public static Downstream marker(long epoch, long seq, Op op, String correlationId) {
-    return new Downstream(Codec.VERSION, epoch, seq, op, null, null, null, null, null, correlationId);
+    return new Downstream(Codec.VERSION, epoch, seq, op, null, null, null, null, null, correlationId, null);
   }
 
   @Override
@@ -71,7 +82,21 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
         ref.validate();
         requireKnownKind();
       }
-      case SYNC_BEGIN, SYNC_END, DIGEST_MISMATCH -> Validation.require(correlationId, "correlationId");
+      case SYNC_BEGIN, SYNC_END -> Validation.require(correlationId, "correlationId");
+      case DIGEST_MISMATCH -> {
+        Validation.require(correlationId, "correlationId");
+        if (buckets != null) {
+          if (buckets.isEmpty() || buckets.size() > Buckets.MAX) {
+            throw new ProtocolException(ProtocolException.Reason.INVALID,
+                "buckets must have 1 to " + Buckets.MAX + " entries");
+          }
+          for (String digest : buckets) {
+            if (digest == null || !digest.matches("[0-9a-f]{16}")) {
+              throw new ProtocolException(ProtocolException.Reason.INVALID, "a bucket digest is 16 hex digits");
+            }
+          }
+        }
+      }
       default -> throw new IllegalStateException("unhandled op " + op);
     }
   }

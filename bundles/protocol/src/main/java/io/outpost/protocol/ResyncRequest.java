@@ -2,7 +2,6 @@ package io.outpost.protocol;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -17,8 +16,14 @@ import java.util.List;
  */
 public record ResyncRequest(
     int v, String node, String correlationId, long epoch, long lastSeq, String reason, List<ObjectRef> held,
-    String digest, Integer count)
+    String digest, Integer count, Integer bucketCount, List<Integer> buckets)
     implements Message {
+
+  /** A request without buckets: compact ({@code held} null) or listing everything held. */
+  public ResyncRequest(int v, String node, String correlationId, long epoch, long lastSeq, String reason,
+      List<ObjectRef> held, String digest, Integer count) {
+    this(v, node, correlationId, epoch, lastSeq, reason, held, digest, count, null, null);
+  }
 
   @Override
   public void validate() throws ProtocolException {
@@ -34,6 +39,34 @@ public record ResyncRequest(
         ref.validate();
       }
     }
+    if (buckets != null || bucketCount != null) {
+      validateBuckets();
+    }
+  }
+
+  /** A partial full form: {@code held} lists exactly the refs in {@code buckets} (of {@code bucketCount}). */
+  private void validateBuckets() throws ProtocolException {
+    if (buckets == null || bucketCount == null || held == null || bucketCount < 1 || bucketCount > Buckets.MAX) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID,
+          "a partial request needs held, buckets and a bucketCount of 1 to " + Buckets.MAX);
+    }
+    java.util.Set<Integer> covered = new java.util.HashSet<>();
+    for (Integer bucket : buckets) {
+      if (bucket == null || bucket < 0 || bucket >= bucketCount || !covered.add(bucket)) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "bad or repeated bucket " + bucket);
+      }
+    }
+    for (ObjectRef ref : held) {
+      if (!covered.contains(Buckets.bucketOf(ref.key(), bucketCount))) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID,
+            "held " + ref.key() + " is not in a listed bucket");
+      }
+    }
+  }
+
+  /** True if {@code held} covers only the listed buckets; the rest equals what the bridge sent in its mismatch. */
+  public boolean partial() {
+    return buckets != null;
   }
 
   /** True for the compact form, which names no objects. */
@@ -48,12 +81,7 @@ public record ResyncRequest(
   public static String digestOf(Collection<ObjectRef> refs) {
     List<ObjectRef> sorted = new ArrayList<>(refs);
     sorted.sort(Comparator.comparing(ObjectRef::key));
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every Java runtime", e);
-    }
+    MessageDigest sha = Buckets.sha256();
     for (ObjectRef ref : sorted) {
       sha.update((ref.key() + "\n" + ref.uid() + "\n" + ref.resourceVersion() + "\n")
           .getBytes(StandardCharsets.UTF_8));

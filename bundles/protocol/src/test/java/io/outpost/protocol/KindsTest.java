@@ -47,9 +47,9 @@ class KindsTest {
   void rejectsBodiesThatDoNotMatchTheKind() {
     ObjectRef cmRef = new ObjectRef("ConfigMap", "shop", "settings", "u1", "5");
     Downstream pod = CodecTest.samplePod(1);
-    assertInvalid(new Downstream(1, 1, 1, Downstream.Op.UPSERT, cmRef, pod.pod(), null, null, null, null));
+    assertInvalid(new Downstream(1, 1, 1, Downstream.Op.UPSERT, cmRef, pod.pod(), null, null, null, null, null));
     assertInvalid(new Downstream(1, 1, 1, Downstream.Op.UPSERT, cmRef, null, new ConfigMapV1(Map.of(), null),
-        new SecretV1(null, Map.of()), null, null));
+        new SecretV1(null, Map.of()), null, null, null));
     assertInvalid(Downstream.upsertConfigMap(1, 1, new ObjectRef("ConfigMap", null, "settings", "u1", "5"),
         new ConfigMapV1(Map.of(), null)));
     assertInvalid(Downstream.delete(1, 1, new ObjectRef("Deployment", "shop", "web", "u1", "5")));

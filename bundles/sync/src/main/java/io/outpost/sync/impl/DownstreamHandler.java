@@ -25,6 +25,8 @@ final class DownstreamHandler {
   private final ResyncTracker resyncs;
   private final Counters rejected;
   private final Counters outcomes;
+  /** The bridge's bucket digests from the last DIGEST_MISMATCH for a pending request; null if it sent none. */
+  private java.util.List<String> mismatchBuckets;
 
   DownstreamHandler(String node, Codec codec, EdgeStore store, ResyncTracker resyncs, Counters rejected,
       Counters outcomes) {
@@ -51,6 +53,10 @@ final class DownstreamHandler {
     }
   }
 
+  java.util.List<String> mismatchBuckets() {
+    return mismatchBuckets;
+  }
+
   Then handle(byte[] payload) {
     Downstream message;
     try {
@@ -65,6 +71,9 @@ final class DownstreamHandler {
       // A control message outside the sequence: never applied to the store.
       boolean ours = resyncs.isPending(message.correlationId());
       outcomes.increment(ours ? "digest_mismatch" : "unsolicited_sync");
+      if (ours) {
+        mismatchBuckets = message.buckets();
+      }
       return ours ? Then.SEND_FULL_DIGEST : Then.NOTHING;
     }
     if (message.op() == Downstream.Op.SYNC_BEGIN && !resyncs.isPending(message.correlationId())) {

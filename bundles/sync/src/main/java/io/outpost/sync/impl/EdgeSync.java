@@ -1,7 +1,9 @@
 package io.outpost.sync.impl;
 
 import io.outpost.protocol.BridgeOnline;
+import io.outpost.protocol.Buckets;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.ResyncRequest;
@@ -13,6 +15,7 @@ import io.outpost.store.SyncPosition;
 import io.outpost.sync.SyncState;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -163,9 +166,27 @@ final class EdgeSync implements MqttLink.Handler {
       return;
     }
     SyncPosition position = store.position();
-    List<io.outpost.protocol.ObjectRef> held = store.held();
-    ResyncRequest request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(),
-        position.seq(), reason, full ? held : null, ResyncRequest.digestOf(held), held.size());
+    List<ObjectRef> held = store.held();
+    List<String> theirs = full ? downstream.mismatchBuckets() : null;
+    ResyncRequest request;
+    if (theirs != null) {
+      // Only the buckets whose digest differs from the bridge's: a node that missed a few changes sends a few refs.
+      List<String> ours = Buckets.digests(held, theirs.size());
+      List<Integer> differing = new ArrayList<>();
+      for (int i = 0; i < theirs.size(); i++) {
+        if (!ours.get(i).equals(theirs.get(i))) {
+          differing.add(i);
+        }
+      }
+      Set<Integer> covered = new HashSet<>(differing);
+      List<ObjectRef> inThem = held.stream().filter(r -> covered.contains(Buckets.bucketOf(r.key(), theirs.size())))
+          .toList();
+      request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(), position.seq(),
+          reason, inThem, ResyncRequest.digestOf(held), held.size(), theirs.size(), differing);
+    } else {
+      request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(), position.seq(),
+          reason, full ? held : null, ResyncRequest.digestOf(held), held.size());
+    }
     byte[] payload;
     try {
       payload = codec.encode(request);
@@ -176,7 +197,8 @@ final class EdgeSync implements MqttLink.Handler {
     }
     link.publish(Topics.up(settings.node(), Topics.Up.RESYNC), payload, null);
     LOG.info("Resync requested ({}, {} form, {} bytes), holding {} object(s) at {}", reason,
-        full ? "full" : "compact", payload.length, held.size(), position);
+        request.partial() ? "partial (" + request.buckets().size() + " of " + request.bucketCount() + " buckets)"
+            : full ? "full" : "compact", payload.length, held.size(), position);
   }
 
   private void sendHeartbeat() {
