@@ -37,6 +37,11 @@ public record ResyncRequest(
       for (ObjectRef ref : held) {
         Validation.require(ref, "held[]");
         ref.validate();
+        if (!Downstream.KINDS.contains(ref.kind())) {
+          // A digest naming objects no edge can hold is damage or forgery: rejected, never answered with DELETEs.
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "held[] names unknown kind '" + ref.kind()
+              + "'");
+        }
       }
     }
     if (buckets != null || bucketCount != null) {

@@ -66,6 +66,9 @@ class BucketsTest {
       assertThatThrownBy(bad::validate).isInstanceOfSatisfying(ProtocolException.class,
           e -> assertThat(e.reason()).isEqualTo(ProtocolException.Reason.INVALID));
     }
+    ResyncRequest unknownKind = new ResyncRequest(1, "edge-1", "c", 1, 1, "connect",
+        List.of(new ObjectRef("Deployment", "shop", "web", "u", "1")), null, null);
+    assertThatThrownBy(unknownKind::validate).isInstanceOf(ProtocolException.class).hasMessageContaining("Deployment");
     assertThatThrownBy(() -> Downstream.mismatch(1, 1, "c", List.of("xyz")).validate())
         .isInstanceOf(ProtocolException.class);
   }

@@ -48,6 +48,12 @@ public interface EdgeStore {
    */
   boolean recordStatus(PodStatusReport report);
 
+  /**
+   * The last status recorded for a pod, delivered or not: the pod's local runtime state (restart counts, last
+   * termination) as the node last knew it, so that a restarted gateway continues from it.
+   */
+  Optional<PodStatusReport> lastStatus(String uid);
+
   /** Undelivered statuses, oldest first, at most {@code max}. */
   List<PendingStatus> pendingStatuses(int max);
 

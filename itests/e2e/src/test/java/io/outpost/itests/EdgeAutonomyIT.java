@@ -154,10 +154,17 @@ class EdgeAutonomyIT extends StackTest {
     stack.createConfiguredSleeper("ld-gone", "ld-cfg-gone", "ld-secret");
     stack.awaitRunning("ld-change");
     Pod gone = stack.awaitRunning("ld-gone");
+    stack.createSleeper("ld-crash");
+    Pod crash = stack.awaitRunning("ld-crash");
 
     long syncsBefore = stack.edge.logCount("Resync complete");
     stack.broker.stop(); // the site is cut off; everything the bridge publishes meanwhile is lost
     await().atMost(PATIENCE).until(() -> !stack.bridge.isReady());
+    // The edge produces a status while cut off: a container dies and is restarted.
+    long restarts = stack.edge.logCount("Restarted container");
+    Podman.cli("kill", containersOf(crash).get(0));
+    await("restart recorded on the edge while offline").atMost(PATIENCE)
+        .until(() -> stack.edge.logCount("Restarted container") > restarts);
     stack.createConfiguredSleeper("ld-new", "ld-cfg-new", "ld-secret");
     stack.client.pods().inNamespace("default").withName("ld-change").edit(p -> new PodBuilder(p).editSpec()
         .editFirstContainer().withArgs("changed-while-away").endContainer().endSpec().build());
@@ -167,6 +174,8 @@ class EdgeAutonomyIT extends StackTest {
     stack.secret("ld-secret", Map.of("password", "p2"));
     stack.broker.restart(true); // ... and the broker comes back having lost every session and queued message
 
+    await("the status produced offline (restart count 1) is visible in Kubernetes").atMost(PATIENCE)
+        .until(() -> stack.pod("ld-crash").getStatus().getContainerStatuses().get(0).getRestartCount() == 1);
     Pod created = stack.awaitRunning("ld-new");
     assertThat(OutpostStack.envOf(containersOf(created).get(0))).as("values the cloud set while the node was away")
         .contains("MODE=new", "PASSWORD=p2");

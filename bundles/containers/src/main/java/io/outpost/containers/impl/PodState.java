@@ -25,7 +25,10 @@ final class PodState {
 
   /** What the manager remembers about one container of the pod. */
   static final class Memory {
-    /** Restarts done by this manager incarnation (the engine does not count restarts it was asked to do). */
+    /**
+     * Restarts of this container (the engine does not count restarts it was asked to do): continued from the store
+     * when the manager restarts.
+     */
     int restartCount;
     ContainerStateV1 lastState;
     /** Why there is no running container, when the manager knows better than the engine; else null. */

@@ -89,7 +89,7 @@ final class Reconciler {
     for (StoredPod stored : pods) {
       String uid = stored.ref().uid();
       desired.add(uid);
-      PodState state = states.computeIfAbsent(uid, u -> new PodState());
+      PodState state = states.computeIfAbsent(uid, this::resume);
       List<EngineContainer> current = byUid.getOrDefault(uid, List.of());
       steps.add(() -> {
         try {
@@ -114,6 +114,25 @@ final class Reconciler {
         .thenComparing(p -> p.ref().name()));
     snapshot = List.copyOf(runtimes);
     return nextDelay(pods, now);
+  }
+
+  /**
+   * The state of a pod this manager incarnation has not seen yet, continued from the last status the store
+   * recorded for it (restart counts and last terminations survive a gateway restart), else empty.
+   */
+  private PodState resume(String uid) {
+    PodState state = new PodState();
+    store.lastStatus(uid).ifPresent(last -> {
+      state.lastRecorded = last;
+      if (last.containers() != null) {
+        for (PodStatusReport.ContainerStatusV1 container : last.containers()) {
+          PodState.Memory memory = state.container(container.name());
+          memory.restartCount = container.restartCount();
+          memory.lastState = container.lastState();
+        }
+      }
+    });
+    return state;
   }
 
   /** Runs the pod steps of a pass and waits for all of them; false if interrupted (the manager is stopping). */

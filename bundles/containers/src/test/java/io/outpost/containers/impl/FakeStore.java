@@ -57,6 +57,11 @@ final class FakeStore implements EdgeStore {
   }
 
   @Override
+  public Optional<PodStatusReport> lastStatus(String uid) {
+    return Optional.ofNullable(statuses.get(uid));
+  }
+
+  @Override
   public void forgetStatus(String uid) {
     statuses.remove(uid);
     forgotten.add(uid);

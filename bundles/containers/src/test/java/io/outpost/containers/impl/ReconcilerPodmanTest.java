@@ -298,6 +298,22 @@ class ReconcilerPodmanTest {
   }
 
   @Test
+  void restartCountsContinueAfterTheManagerRestarts() {
+    ObjectRef ref = runSleeper();
+    Podman.cli("kill", Podman.containersLabelled(Naming.POD_UID, ref.uid()).get(0));
+    reconcileUntil(ref.uid(), s -> s.containers().get(0).restartCount() == 1
+        && "running".equals(s.containers().get(0).state().kind()));
+
+    engine.close();
+    reconciler = newReconciler(); // a new gateway incarnation: nothing in memory, the store remembers
+    reconciler.reconcile();
+    PodStatusReport status = store.status(ref.uid());
+    assertThat(status.containers().get(0).state().kind()).isEqualTo("running");
+    assertThat(status.containers().get(0).restartCount()).as("not reset to 0").isEqualTo(1);
+    assertThat(status.containers().get(0).lastState().kind()).isEqualTo("terminated");
+  }
+
+  @Test
   void aContainerThatMayNotRestartEndsThePod() {
     ObjectRef ref = ref("job");
     store.put(ref, pod(Podman.TEST_IMAGE, "Never", List.of("sh", "-c", "exit 4")));

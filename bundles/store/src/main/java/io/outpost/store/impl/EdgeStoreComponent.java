@@ -164,6 +164,11 @@ public final class EdgeStoreComponent implements EdgeStore {
   }
 
   @Override
+  public Optional<PodStatusReport> lastStatus(String uid) {
+    return store.lastStatus(uid);
+  }
+
+  @Override
   public List<PendingStatus> pendingStatuses(int max) {
     return store.pendingStatuses(max);
   }

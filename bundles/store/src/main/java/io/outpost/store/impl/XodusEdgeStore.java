@@ -379,6 +379,12 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   }
 
   @Override
+  public Optional<PodStatusReport> lastStatus(String uid) {
+    return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(lastStatus.get(txn,
+        StringBinding.stringToEntry(uid))).map(value -> decode(bytes(value), PodStatusReport.class)));
+  }
+
+  @Override
   public List<PendingStatus> pendingStatuses(int max) {
     return env.computeInReadonlyTransaction(txn -> {
       List<PendingStatus> pending = new ArrayList<>();
