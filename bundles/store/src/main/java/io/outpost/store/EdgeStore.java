@@ -54,6 +54,12 @@ public interface EdgeStore {
    */
   Optional<PodStatusReport> lastStatus(String uid);
 
+  /**
+   * Puts the last recorded status of every pod back into the outbox (if not there already), for a bridge that may
+   * not have received what was delivered before. Returns how many were added.
+   */
+  int requeueStatuses();
+
   /** Undelivered statuses, oldest first, at most {@code max}. */
   List<PendingStatus> pendingStatuses(int max);
 

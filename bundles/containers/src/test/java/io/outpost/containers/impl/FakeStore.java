@@ -62,6 +62,11 @@ final class FakeStore implements EdgeStore {
   }
 
   @Override
+  public int requeueStatuses() {
+    return 0;
+  }
+
+  @Override
   public void forgetStatus(String uid) {
     statuses.remove(uid);
     forgotten.add(uid);

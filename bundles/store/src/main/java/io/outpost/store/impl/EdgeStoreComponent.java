@@ -169,6 +169,11 @@ public final class EdgeStoreComponent implements EdgeStore {
   }
 
   @Override
+  public int requeueStatuses() {
+    return store.requeueStatuses();
+  }
+
+  @Override
   public List<PendingStatus> pendingStatuses(int max) {
     return store.pendingStatuses(max);
   }

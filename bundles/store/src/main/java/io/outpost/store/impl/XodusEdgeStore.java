@@ -385,6 +385,26 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   }
 
   @Override
+  public int requeueStatuses() {
+    return env.computeInTransaction(txn -> {
+      int added = 0;
+      try (Cursor cursor = lastStatus.openCursor(txn)) {
+        while (cursor.getNext()) {
+          if (outbox.get(txn, cursor.getKey()) == null) {
+            long version = readLong(txn, STATUS_COUNTER) + 1;
+            writeLong(txn, STATUS_COUNTER, version);
+            byte[] encoded = bytes(cursor.getValue());
+            outbox.put(txn, cursor.getKey(), new ArrayByteIterable(ByteBuffer.allocate(8 + encoded.length)
+                .putLong(version).put(encoded).array()));
+            added++;
+          }
+        }
+      }
+      return added;
+    });
+  }
+
+  @Override
   public List<PendingStatus> pendingStatuses(int max) {
     return env.computeInReadonlyTransaction(txn -> {
       List<PendingStatus> pending = new ArrayList<>();

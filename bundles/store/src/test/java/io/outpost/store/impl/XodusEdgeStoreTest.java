@@ -9,6 +9,7 @@ import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.SecretV1;
 import io.outpost.store.PendingEvent;
+import io.outpost.store.PendingStatus;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
@@ -212,6 +213,20 @@ class XodusEdgeStoreTest {
     });
     assertThat(store.outboxDepth()).isZero();
     assertThat(store.recordStatus(running)).isFalse();
+  }
+
+  @Test
+  void statusesDeliveredBeforeCanBeOfferedAgain() {
+    ObjectRef ref = new ObjectRef("Pod", "ns", "a", "u1", "5");
+    store.recordStatus(new PodStatusReport(1, "edge-1", ref, "Running", null, null, null, null, null, List.of(),
+        false));
+    PendingStatus first = store.pendingStatuses(1).get(0);
+    store.statusDelivered(first.uid(), first.version());
+    assertThat(store.outboxDepth()).isZero();
+    assertThat(store.requeueStatuses()).isEqualTo(1);
+    assertThat(store.requeueStatuses()).as("already pending").isZero();
+    assertThat(store.pendingStatuses(1)).singleElement()
+        .satisfies(p -> assertThat(p.report()).isEqualTo(first.report()));
   }
 
   @Test

@@ -51,6 +51,8 @@ final class EdgeSync implements MqttLink.Handler {
   private final Set<String> inFlightEvents = new HashSet<>();
   private ScheduledFuture<?> heartbeat;
   private String bridgeSession;
+  /** A bridge announcement arrived on this connection: the bridge is subscribed at this broker. */
+  private boolean bridgeListening;
 
   EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion) {
     this.settings = settings;
@@ -80,9 +82,11 @@ final class EdgeSync implements MqttLink.Handler {
     resyncs.abandon();
     inFlight.clear();
     inFlightEvents.clear();
+    bridgeListening = false;
     sendHeartbeat(); // first: the bridge registers an unknown node before it answers the node's resync
     sendResync("connect");
-    drainOutbox();
+    // The outbox waits for the bridge's announcement: a broker that lost its state has no subscription of the
+    // bridge until it announces itself, and a message published before would be acknowledged and dropped.
   }
 
   @Override
@@ -116,11 +120,19 @@ final class EdgeSync implements MqttLink.Handler {
     ack.run();
     String previous = bridgeSession;
     bridgeSession = online.sessionId();
-    if (previous != null && !previous.equals(online.sessionId())) {
-      LOG.info("Bridge session {} (epoch {}) online: resyncing", online.sessionId(), online.epoch());
-      resyncs.abandon();
-      sendResync("bridge_online");
+    bridgeListening = true;
+    if (!online.sessionId().equals(previous)) {
+      // What was delivered to an earlier session may have been lost with it (e.g. a broker that lost its state):
+      // statuses are idempotent and coalesced, so every pod's newest one is offered again.
+      int requeued = store.requeueStatuses();
+      LOG.info("Bridge session {} (epoch {}) online: {} status(es) offered again{}", online.sessionId(),
+          online.epoch(), requeued, previous == null ? "" : "; resyncing");
+      if (previous != null) {
+        resyncs.abandon();
+        sendResync("bridge_online");
+      }
     }
+    drainOutbox();
   }
 
   void requestResync(String reason) {
@@ -210,7 +222,7 @@ final class EdgeSync implements MqttLink.Handler {
 
   /** Sends undelivered statuses and events, at most {@code OUTBOX_BATCH} of each unacknowledged at a time. */
   private void drainOutbox() {
-    if (!link.isConnected()) {
+    if (!link.isConnected() || !bridgeListening) {
       return;
     }
     drainEvents();

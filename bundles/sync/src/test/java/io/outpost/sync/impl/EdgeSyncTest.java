@@ -153,8 +153,15 @@ class EdgeSyncTest {
         "Running", null, null, "10.88.0.2", null, null, List.of(), false);
     store.recordStatus(report);
     sync.outboxChanged();
+    // The outbox is drained once the bridge has announced itself on this connection (it is subscribed then).
+    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH, "session-1", "now")), 1, true);
     PodStatusReport received = statuses.poll(30, TimeUnit.SECONDS);
     assertThat(received).isEqualTo(report);
+    await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
+
+    // A new bridge session may have lost what the old one was sent: the newest status is offered again.
+    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH + 1, "session-2", "now")), 1, true);
+    assertThat(statuses.poll(30, TimeUnit.SECONDS)).isEqualTo(report);
     await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
   }
 
