@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs, idempotently, everything Outpost's build, tests and quickstart need on a fresh Debian machine:
-# Debian packages (mosquitto, podman, runc, busybox-static), and the local test image localhost/busybox:test
+# Debian packages (mosquitto, podman, runc, busybox-static, openssl), and the local test image localhost/busybox:test
 # built from busybox-static (no registry is reachable from the build machines).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
 
 need=()
-for pkg in mosquitto podman runc busybox-static uidmap; do
+for pkg in mosquitto podman runc busybox-static uidmap openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 command -v mvn >/dev/null || need+=(maven)

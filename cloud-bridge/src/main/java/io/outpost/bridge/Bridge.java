@@ -6,6 +6,10 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.outpost.protocol.BridgeOnline;
@@ -24,8 +28,6 @@ import java.util.function.Consumer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +45,7 @@ public final class Bridge implements AutoCloseable {
   private final BridgeConfig config;
   private final KubernetesClient client;
   private final Metrics metrics = new Metrics();
-  private final ThreadPoolExecutor router = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
-      new LinkedBlockingQueue<>(), r -> new Thread(r, "outpost-bridge-router"));
+  private final NodeQueues router;
   private final ScheduledExecutorService upstream =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-upstream"));
   private final ScheduledExecutorService scheduler =
@@ -62,9 +63,15 @@ public final class Bridge implements AutoCloseable {
   private Upstream upstreamHandler;
   private volatile boolean closed;
 
+  private AdmissionWebhook webhook;
+  private LeaseRenewer leases;
+  /** Pods whose tolerations the bridge has looked at (uid): each is patched at most once. */
+  private final Set<String> tolerationsChecked = ConcurrentHashMap.newKeySet();
+
   public Bridge(BridgeConfig config, KubernetesClient client) {
     this.config = config;
     this.client = client;
+    this.router = new NodeQueues(config.routerThreads(), "outpost-bridge-router");
   }
 
   public void start() throws Exception {
@@ -101,23 +108,34 @@ public final class Bridge implements AutoCloseable {
         return nodeInformer.getStore().getByKey(name);
       }
     }, metrics);
+    leases = new LeaseRenewer(client, metrics, Clock.systemUTC(), config.leaseDurationSeconds(),
+        config.leaseRenewInterval(), config.kubeWritesPerSecond());
     nodes = new NodeWriter(client, config, metrics, name -> nodeInformer.getStore().getByKey(name),
-        Clock.systemUTC());
+        Clock.systemUTC(), leases);
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> podInformer.getStore().getByKey(ns + "/" + name),
         this::isEdgeNode, nodes, new PodStatusWriter(client, metrics), new EventWriter(client, metrics),
-        request -> router.execute(() -> routing.resync(request)));
+        request -> router.execute(request.node(), () -> routing.resync(request)));
     podInformer.addEventHandler(new PodEvents());
     nodeInformer.addEventHandler(new Changes<>(node -> schedule(node.getMetadata().getName())));
     configMapInformer.addEventHandler(new Changes<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
     secretInformer.addEventHandler(new Changes<>(s -> referenced(Downstream.KIND_SECRET, s)));
     metrics.gauge("outpost_bridge_edge_nodes", () -> nodeInformer.getStore().list().size());
-    metrics.gauge("outpost_bridge_router_queue", () -> router.getQueue().size());
+    metrics.gauge("outpost_bridge_router_queue", router::depth);
+    metrics.gauge("outpost_bridge_connected_nodes", () -> nodeInformer.getStore().list().stream()
+        .filter(Bridge::ready).count());
     for (SharedIndexInformer<?> informer : informers()) {
       informer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
     }
     LOG.info("Informers synced ({} edge nodes, {} pods, {} ConfigMaps, {} Secrets); epoch {}",
         nodeInformer.getStore().list().size(), podInformer.getStore().list().size(),
         configMapInformer.getStore().list().size(), secretInformer.getStore().list().size(), epoch);
+    upstream.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
+    if (config.webhookEnabled()) {
+      webhook = new AdmissionWebhook(config.webhookPort(), config.webhookCertFile(), config.webhookKeyFile(),
+          metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue());
+    } else {
+      LOG.info("Admission webhook off (OUTPOST_WEBHOOK_CERT_FILE not set): only bound pods get tolerations");
+    }
     link.connect();
     LOG.info("Bridge started; health on :{}", http.port());
   }
@@ -140,14 +158,64 @@ public final class Bridge implements AutoCloseable {
     return nodeInformer.getStore().getByKey(name) != null || nodes.registered(name);
   }
 
+  /**
+   * The backstop for pods the webhook did not see (created before it was installed, or while it was down): a bound
+   * edge pod without the no-eviction tolerations gets them added. One that carries them with tolerationSeconds
+   * cannot be fixed (Kubernetes only lets a running pod's tolerations be added to): it is counted and logged.
+   */
+  private void checkTolerations(Pod pod) {
+    if (pod.getMetadata().getDeletionTimestamp() != null || !tolerationsChecked.add(pod.getMetadata().getUid())) {
+      return;
+    }
+    Tolerations.Fix fix = Tolerations.fix(pod, false);
+    if (fix.needsRemoval()) {
+      metrics.increment("outpost_bridge_evictable_pods_total");
+      LOG.warn("Pod {}/{} on edge node {} tolerates unreachable/not-ready only for a while (tolerationSeconds): "
+          + "Kubernetes will evict it if the site stays cut off. Install the admission webhook "
+          + "(deploy/kubernetes) and recreate the pod.", pod.getMetadata().getNamespace(),
+          pod.getMetadata().getName(), pod.getSpec().getNodeName());
+    }
+    if (fix.none()) {
+      return;
+    }
+    upstream.execute(() -> {
+      try {
+        // The whole list, guarded by the resourceVersion it was computed from: existing entries unchanged, the
+        // missing ones appended (the only change Kubernetes allows on a pod's tolerations).
+        List<Object> tolerations = new java.util.ArrayList<>(pod.getSpec().getTolerations() == null ? List.of()
+            : pod.getSpec().getTolerations());
+        tolerations.addAll(fix.additions());
+        List<Map<String, Object>> patch = List.of(
+            Tolerations.op("test", "/metadata/resourceVersion", pod.getMetadata().getResourceVersion()),
+            Tolerations.op("add", "/spec/tolerations", tolerations));
+        client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+            .patch(PatchContext.of(PatchType.JSON), new KubernetesSerialization().asJson(patch));
+        metrics.increment("outpost_bridge_kube_writes_total", "resource", "pods/tolerations");
+        metrics.increment("outpost_bridge_tolerations_added_total");
+        LOG.info("Added no-eviction tolerations to pod {}/{}", pod.getMetadata().getNamespace(),
+            pod.getMetadata().getName());
+      } catch (KubernetesClientException e) {
+        tolerationsChecked.remove(pod.getMetadata().getUid()); // looked at again on its next change
+        metrics.increment("outpost_bridge_kube_errors_total", "code", Integer.toString(e.getCode()));
+        LOG.warn("Adding tolerations to pod {}/{} failed: {} {}", pod.getMetadata().getNamespace(),
+            pod.getMetadata().getName(), e.getCode(), e.getMessage());
+      }
+    });
+  }
+
+  private static boolean ready(Node node) {
+    return node.getStatus() != null && node.getStatus().getConditions() != null && node.getStatus().getConditions()
+        .stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
   private List<SharedIndexInformer<?>> informers() {
     return List.of(nodeInformer, podInformer, configMapInformer, secretInformer);
   }
 
-  /** Queues one reconcile of the node on the router thread, unless one is queued already. */
+  /** Queues one reconcile of the node on its router thread, unless one is queued already. */
   private void schedule(String node) {
     if (dirty.add(node)) {
-      router.execute(() -> {
+      router.execute(node, () -> {
         dirty.remove(node);
         routing.reconcile(node);
       });
@@ -156,7 +224,7 @@ public final class Bridge implements AutoCloseable {
 
   private void referenced(String kind, HasMetadata object) {
     String key = ObjectRef.key(kind, object.getMetadata().getNamespace(), object.getMetadata().getName());
-    router.execute(() -> routing.referencedObjectChanged(key));
+    routing.nodesReferencing(key).forEach(this::schedule);
   }
 
   /** Informer callbacks: filter, then hand to the router thread. Never blocks. */
@@ -165,6 +233,7 @@ public final class Bridge implements AutoCloseable {
     public void onAdd(Pod pod) {
       if (isEdge(pod)) {
         schedule(pod.getSpec().getNodeName());
+        checkTolerations(pod);
       }
     }
 
@@ -173,6 +242,7 @@ public final class Bridge implements AutoCloseable {
       if (isEdge(after) && !Objects.equals(before.getMetadata().getResourceVersion(),
           after.getMetadata().getResourceVersion())) {
         schedule(after.getSpec().getNodeName());
+        checkTolerations(after);
       }
     }
 
@@ -181,6 +251,7 @@ public final class Bridge implements AutoCloseable {
       if (isEdge(pod)) {
         schedule(pod.getSpec().getNodeName());
       }
+      tolerationsChecked.remove(pod.getMetadata().getUid());
     }
   }
 
@@ -254,7 +325,11 @@ public final class Bridge implements AutoCloseable {
     if (http != null) {
       http.close();
     }
-    for (ExecutorService executor : List.of(router, upstream, scheduler)) {
+    if (webhook != null) {
+      webhook.close();
+    }
+    router.close();
+    for (ExecutorService executor : List.of(upstream, scheduler)) {
       executor.shutdownNow();
     }
     awaitQuietly(Duration.ofSeconds(10));
@@ -263,7 +338,7 @@ public final class Bridge implements AutoCloseable {
 
   private void awaitQuietly(Duration timeout) {
     try {
-      for (ExecutorService executor : List.of(router, upstream, scheduler)) {
+      for (ExecutorService executor : List.of(upstream, scheduler)) {
         executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
       }
     } catch (InterruptedException e) {

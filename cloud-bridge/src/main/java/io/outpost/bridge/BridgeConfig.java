@@ -22,7 +22,18 @@ public record BridgeConfig(
     String edgeLabelValue,
     int maxMessageBytes,
     int leaseDurationSeconds,
-    Duration nodeStatusRefresh) {
+    Duration nodeStatusRefresh,
+    Duration leaseRenewInterval,
+    int kubeWritesPerSecond,
+    int routerThreads,
+    int webhookPort,
+    Path webhookCertFile,
+    Path webhookKeyFile) {
+
+  /** True if the admission webhook is to be served (its certificate and key are configured). */
+  public boolean webhookEnabled() {
+    return webhookCertFile != null;
+  }
 
   public static BridgeConfig fromEnvironment() throws IOException {
     Map<String, String> values = new HashMap<>();
@@ -49,13 +60,28 @@ public record BridgeConfig(
     if (eq <= 0 || eq == label.length() - 1) {
       throw new IllegalArgumentException("OUTPOST_EDGE_LABEL '" + label + "' must be key=value");
     }
+    int leaseDuration = integer(env, "OUTPOST_LEASE_DURATION_SECONDS", 40, 10, 3600);
+    String cert = env.get("OUTPOST_WEBHOOK_CERT_FILE");
+    String key = env.get("OUTPOST_WEBHOOK_KEY_FILE");
+    boolean hasCert = cert != null && !cert.isBlank();
+    boolean hasKey = key != null && !key.isBlank();
+    if (hasCert != hasKey) {
+      throw new IllegalArgumentException("OUTPOST_WEBHOOK_CERT_FILE and OUTPOST_WEBHOOK_KEY_FILE go together");
+    }
     return new BridgeConfig(broker,
         env.getOrDefault("OUTPOST_MQTT_CLIENT_ID", "outpost-bridge"),
         integer(env, "OUTPOST_HTTP_PORT", 8080, 0, 65535),
         label.substring(0, eq), label.substring(eq + 1),
         integer(env, "OUTPOST_MAX_MESSAGE_BYTES", 262144, 1024, 16 * 1024 * 1024),
-        integer(env, "OUTPOST_LEASE_DURATION_SECONDS", 40, 10, 3600),
-        Duration.ofSeconds(integer(env, "OUTPOST_NODE_STATUS_REFRESH_SECONDS", 60, 1, 3600)));
+        leaseDuration,
+        Duration.ofSeconds(integer(env, "OUTPOST_NODE_STATUS_REFRESH_SECONDS", 60, 1, 3600)),
+        // As the kubelet: renew at a quarter of the duration, so three renewals may fail before the Lease expires.
+        Duration.ofSeconds(integer(env, "OUTPOST_LEASE_RENEW_SECONDS", Math.max(1, leaseDuration / 4), 1,
+            Math.max(1, leaseDuration / 2))),
+        integer(env, "OUTPOST_KUBE_WRITES_PER_SECOND", 200, 1, 100_000),
+        integer(env, "OUTPOST_ROUTER_THREADS", 2, 1, 64),
+        integer(env, "OUTPOST_WEBHOOK_PORT", 8443, 0, 65535),
+        hasCert ? Path.of(cert.trim()) : null, hasKey ? Path.of(key.trim()) : null);
   }
 
   /** A configuration for tests and embedding: the given broker, an ephemeral HTTP port, defaults otherwise. */

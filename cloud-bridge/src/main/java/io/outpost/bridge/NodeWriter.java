@@ -8,17 +8,12 @@ import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
 import io.fabric8.kubernetes.api.model.NodeStatus;
 import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
 import io.fabric8.kubernetes.api.model.NodeSystemInfoBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.protocol.NodeReport;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,12 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps an edge node's Node object and Lease current from its heartbeats, as a kubelet would: registers the Node,
- * writes its status through the status subresource when it changed (or after the refresh interval), and renews the
- * Lease in {@code kube-node-lease} on every heartbeat — and only then, so a silent node's Lease expires and
- * Kubernetes sees the truth.
+ * writes its status through the status subresource when it changed (or after the refresh interval), and hands
+ * heartbeats to the {@link LeaseRenewer}, which renews Leases paced and only for nodes that keep sending them.
  */
 final class NodeWriter {
-  static final String LEASE_NAMESPACE = "kube-node-lease";
   private static final Logger LOG = LoggerFactory.getLogger(NodeWriter.class);
 
   private final KubernetesClient client;
@@ -49,8 +42,11 @@ final class NodeWriter {
   private final Map<String, NodeStatus> lastWritten = new ConcurrentHashMap<>();
   private final java.util.Set<String> registered = ConcurrentHashMap.newKeySet();
 
+  private final LeaseRenewer leases;
+
   NodeWriter(KubernetesClient client, BridgeConfig config, Metrics metrics, Function<String, Node> nodeCache,
-      Clock clock) {
+      Clock clock, LeaseRenewer leases) {
+    this.leases = leases;
     this.client = client;
     this.config = config;
     this.metrics = metrics;
@@ -80,7 +76,10 @@ final class NodeWriter {
     }
     registered.add(report.node());
     writeStatus(node, report);
-    renewLease(node);
+    if (leases.heartbeat(report.node(), node.getMetadata().getUid())) {
+      leases.renewNow(report.node()); // first sight: Ready at once; later renewals are paced
+    }
+    metrics.increment("outpost_bridge_heartbeats_total");
   }
 
   /** True for nodes this bridge has registered or accepted heartbeats from. */
@@ -184,25 +183,5 @@ final class NodeWriter {
     List<NodeCondition> conditions = status.getConditions() == null ? List.of() : status.getConditions().stream()
         .map(c -> new NodeConditionBuilder(c).withLastHeartbeatTime(null).build()).toList();
     return new NodeStatusBuilder(status).withConditions(conditions).build();
-  }
-
-  private void renewLease(Node node) {
-    String name = node.getMetadata().getName();
-    ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-    Lease existing = client.leases().inNamespace(LEASE_NAMESPACE).withName(name).get();
-    if (existing == null) {
-      client.leases().inNamespace(LEASE_NAMESPACE).resource(new LeaseBuilder()
-          .withNewMetadata().withName(name).withNamespace(LEASE_NAMESPACE)
-          .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Node").withName(name)
-              .withUid(node.getMetadata().getUid()).build())
-          .endMetadata()
-          .withNewSpec().withHolderIdentity(name).withLeaseDurationSeconds(config.leaseDurationSeconds())
-          .withRenewTime(now).endSpec().build()).create();
-    } else {
-      client.leases().inNamespace(LEASE_NAMESPACE).resource(new LeaseBuilder(existing).editSpec()
-          .withHolderIdentity(name).withLeaseDurationSeconds(config.leaseDurationSeconds()).withRenewTime(now)
-          .endSpec().build()).update();
-    }
-    metrics.increment("outpost_bridge_kube_writes_total", "resource", "leases");
   }
 }

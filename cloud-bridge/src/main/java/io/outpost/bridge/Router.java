@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns Kubernetes state into per-node downstream messages, level-based: for a node it computes what the node should
  * hold (its own Node object, the ConfigMaps and Secrets its pods reference, its pods) from the informer caches and
- * sends only the difference to what it last sent that node. Every method runs on the single router thread, which is
- * what makes sequence numbers per node strictly increasing in publish order. Nothing here calls the Kubernetes API:
+ * sends only the difference to what it last sent that node. Every method for a node runs on that node's thread of
+ * {@link NodeQueues}, which is what makes its sequence numbers strictly increasing in publish order; what is shared
+ * between nodes (the reference index) is updated atomically. Nothing here calls the Kubernetes API:
  * a reconnecting node costs it nothing.
  *
  * <p>A node gets live changes only once it has resynced with this bridge incarnation: before that the bridge does
@@ -57,12 +58,12 @@ final class Router {
   private final Caches cache;
   private final Metrics metrics;
   private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
-  /** Per node, per store key: what the node was last sent and holds. Only the router thread touches it. */
-  private final Map<String, Map<String, Sent>> sent = new HashMap<>();
-  /** ConfigMap/Secret store key → nodes with a pod referencing it (whether or not it exists). Router thread only. */
-  private final Map<String, Set<String>> referencedBy = new HashMap<>();
-  /** The reverse: node → the keys its pods reference. Router thread only. */
-  private final Map<String, Set<String>> references = new HashMap<>();
+  /** Per node, per store key: what the node was last sent and holds. The inner map only on the node's thread. */
+  private final Map<String, Map<String, Sent>> sent = new ConcurrentHashMap<>();
+  /** ConfigMap/Secret store key → nodes with a pod referencing it (whether or not it exists). Updated atomically. */
+  private final Map<String, Set<String>> referencedBy = new ConcurrentHashMap<>();
+  /** The reverse: node → the keys its pods reference. */
+  private final Map<String, Set<String>> references = new ConcurrentHashMap<>();
 
   /** What an edge holds for a key: its uid, resourceVersion and content. */
   private record Sent(String uid, String resourceVersion, Object body) {}
@@ -119,14 +120,10 @@ final class Router {
     }
   }
 
-  /** A ConfigMap or Secret changed: reconciles every node with a pod that references it. */
-  void referencedObjectChanged(String key) {
+  /** The nodes with a pod that references a ConfigMap or Secret (any thread): they reconcile when it changes. */
+  Set<String> nodesReferencing(String key) {
     Set<String> nodes = referencedBy.get(key);
-    if (nodes != null) {
-      for (String node : List.copyOf(nodes)) {
-        reconcile(node);
-      }
-    }
+    return nodes == null ? Set.of() : Set.copyOf(nodes);
   }
 
   /** Pods first, then what they used, so that no pod on the edge is ever left without its ConfigMap. */
@@ -182,14 +179,18 @@ final class Router {
     Set<String> before = references.getOrDefault(node, Set.of());
     for (String key : before) {
       if (!keys.contains(key)) {
-        Set<String> nodes = referencedBy.get(key);
-        if (nodes != null && nodes.remove(node) && nodes.isEmpty()) {
-          referencedBy.remove(key);
-        }
+        referencedBy.computeIfPresent(key, (k, nodes) -> {
+          nodes.remove(node);
+          return nodes.isEmpty() ? null : nodes;
+        });
       }
     }
     for (String key : keys) {
-      referencedBy.computeIfAbsent(key, k -> new HashSet<>()).add(node);
+      referencedBy.compute(key, (k, nodes) -> {
+        Set<String> set = nodes == null ? ConcurrentHashMap.newKeySet() : nodes;
+        set.add(node);
+        return set;
+      });
     }
     if (keys.isEmpty()) {
       references.remove(node);
@@ -252,8 +253,8 @@ final class Router {
   /** The refs a DIGEST_MISMATCH described, by bucket, kept until the node's partial answer. */
   private record Snapshot(int count, List<ObjectRef> refs) {}
 
-  /** Per node, the last mismatch's snapshot. Router thread only; at most one per node. */
-  private final Map<String, Snapshot> snapshots = new HashMap<>();
+  /** Per node, the last mismatch's snapshot; at most one per node. */
+  private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
 
   /** What the node should hold as refs: per object the version last sent to it if its content is still current. */
   private Map<String, ObjectRef> expectedRefs(String node, Map<String, Wanted> desired) {
@@ -334,7 +335,7 @@ final class Router {
   }
 
   /** Versions that could not be sent (node|key|uid|resourceVersion): not tried, nor logged, again. */
-  private final Set<String> unsendable = new HashSet<>();
+  private final Set<String> unsendable = ConcurrentHashMap.newKeySet();
 
   private boolean sendUpsert(String node, Wanted wanted) {
     ObjectRef ref = wanted.ref();

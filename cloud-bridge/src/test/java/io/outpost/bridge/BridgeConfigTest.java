@@ -26,7 +26,7 @@ class BridgeConfigTest {
   void defaults() {
     BridgeConfig config = BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER));
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
-        262_144, 40, Duration.ofSeconds(60)));
+        262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null));
   }
 
   @Test
@@ -39,6 +39,15 @@ class BridgeConfigTest {
   }
 
   @Test
+  void webhookCertificateAndKeyGoTogetherAndLeasesRenewWithinTheirDuration() {
+    assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_BROKER_URL", BROKER, "OUTPOST_WEBHOOK_CERT_FILE", "/x")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_WEBHOOK_KEY_FILE");
+    assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_BROKER_URL", BROKER, "OUTPOST_LEASE_DURATION_SECONDS",
+        "40", "OUTPOST_LEASE_RENEW_SECONDS", "30"))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("OUTPOST_LEASE_RENEW_SECONDS");
+  }
+
+  @Test
   void everyKeyIsRead() {
     BridgeConfig config = BridgeConfig.from(env(
         "OUTPOST_BROKER_URL", " ssl://mqtt.example.com:8883 ",
@@ -47,9 +56,17 @@ class BridgeConfigTest {
         "OUTPOST_EDGE_LABEL", "example.com/site=store",
         "OUTPOST_MAX_MESSAGE_BYTES", "1024",
         "OUTPOST_LEASE_DURATION_SECONDS", "3600",
-        "OUTPOST_NODE_STATUS_REFRESH_SECONDS", "1"));
+        "OUTPOST_NODE_STATUS_REFRESH_SECONDS", "1",
+        "OUTPOST_LEASE_RENEW_SECONDS", "600",
+        "OUTPOST_KUBE_WRITES_PER_SECOND", "50",
+        "OUTPOST_ROUTER_THREADS", "4",
+        "OUTPOST_WEBHOOK_PORT", "9443",
+        "OUTPOST_WEBHOOK_CERT_FILE", "/etc/outpost/tls.crt",
+        "OUTPOST_WEBHOOK_KEY_FILE", "/etc/outpost/tls.key"));
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
-        "store", 1024, 3600, Duration.ofSeconds(1)));
+        "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
+        java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key")));
+    assertThat(config.webhookEnabled()).isTrue();
   }
 
   @Test

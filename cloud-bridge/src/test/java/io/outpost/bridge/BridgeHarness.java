@@ -16,6 +16,7 @@ import io.outpost.testing.Mosquitto;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -37,7 +38,9 @@ final class BridgeHarness implements AutoCloseable {
   /** Starts a broker and a bridge and waits until the bridge is ready (informers synced, MQTT subscribed). */
   static BridgeHarness start(Path dir, KubernetesClient client) throws Exception {
     Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
-    Bridge bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
+    // Leases renewed every second (the least allowed), so that tests see renewals without waiting long.
+    Bridge bridge = new Bridge(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", broker.url(), "OUTPOST_HTTP_PORT", "0",
+        "OUTPOST_LEASE_RENEW_SECONDS", "1")), client);
     BridgeHarness harness = new BridgeHarness(broker, bridge, client);
     try {
       bridge.start();

@@ -228,10 +228,10 @@ class BridgeTest {
     // The status write changes only the pod's status: the router does not send it back to the edge (it counts the
     // skip once its informer holds the written status), and a duplicate report is not written again. The heartbeat
     // after it marks when the upstream thread has handled it.
-    await().atMost(FakeEdge.TIMEOUT).until(() -> h.metric("outpost_bridge_unchanged_skipped_total") == 1);
+    await().atMost(FakeEdge.TIMEOUT).until(() -> h.metric("outpost_bridge_unchanged_skipped_total") >= 1);
     edge.report(running("edge-status", ref(web)));
     edge.heartbeat();
-    await().atMost(FakeEdge.TIMEOUT).until(() -> h.kubeWrites("leases") == 2);
+    await().atMost(FakeEdge.TIMEOUT).until(() -> h.metric("outpost_bridge_heartbeats_total") == 2);
     assertThat(h.kubeWrites("pods/status")).isEqualTo(1);
     assertThat(h.metric("outpost_bridge_messages_in_total", "channel", "status")).isEqualTo(2);
   }

@@ -32,6 +32,25 @@ public final class ManagedProcess implements AutoCloseable {
     }
   }
 
+  /** Runs a command to completion and returns its output (stdout and stderr); fails naming the command. */
+  public static String run(List<String> command, Map<String, String> env) {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    try {
+      Process process = builder.start();
+      String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (process.waitFor() != 0) {
+        throw new IllegalStateException(command + " failed: " + output);
+      }
+      return output;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + command, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   public long pid() {
     return process.pid();
   }

@@ -64,21 +64,7 @@ public final class Podman implements AutoCloseable {
   public static String cli(String... args) {
     List<String> command = new ArrayList<>(List.of("podman"));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().putAll(environment());
-    try {
-      Process process = builder.start();
-      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (process.waitFor() != 0) {
-        throw new IllegalStateException(command + " failed: " + output);
-      }
-      return output;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return ManagedProcess.run(command, environment());
   }
 
   /** Ids of all containers (running or not) with {@code label=value}. */

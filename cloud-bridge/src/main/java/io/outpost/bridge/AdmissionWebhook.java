@@ -1,0 +1,188 @@
+package io.outpost.bridge;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.Base64;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Predicate;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mutating admission webhook (HTTPS, {@code POST /mutate-pods}, AdmissionReview v1): pods that can only run on
+ * edge nodes get the no-eviction tolerations ({@link Tolerations}). Everything else is allowed unchanged. A body
+ * that is not an AdmissionReview is answered 400 with the reason (the API server then applies the configuration's
+ * failurePolicy); it never stops the server. The serving certificate is re-read when its files change, so
+ * cert-manager can rotate it.
+ */
+final class AdmissionWebhook implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AdmissionWebhook.class);
+  static final int MAX_BODY = 3 * 1024 * 1024;
+
+  private final HttpsServer server;
+  private final ExecutorService executor;
+  private final Metrics metrics;
+  private final Predicate<String> isEdgeNode;
+  private final String labelKey;
+  private final String labelValue;
+  private final ObjectMapper json = JsonMapper.builder()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .serializationInclusion(JsonInclude.Include.NON_NULL).build();
+  private final Path certificate;
+  private final Path key;
+  private volatile FileTime loaded;
+
+  AdmissionWebhook(int port, Path certificate, Path key, Metrics metrics, Predicate<String> isEdgeNode,
+      String labelKey, String labelValue) throws IOException, GeneralSecurityException {
+    this.metrics = metrics;
+    this.isEdgeNode = isEdgeNode;
+    this.labelKey = labelKey;
+    this.labelValue = labelValue;
+    this.certificate = certificate;
+    this.key = key;
+    server = HttpsServer.create(new InetSocketAddress(port), 64);
+    server.setHttpsConfigurator(new HttpsConfigurator(sslContext()));
+    executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "outpost-bridge-webhook"));
+    server.setExecutor(executor);
+    server.createContext("/mutate-pods", this::handle);
+    server.start();
+    LOG.info("Admission webhook on :{} (certificate {})", port(), certificate);
+  }
+
+  int port() {
+    return server.getAddress().getPort();
+  }
+
+  private SSLContext sslContext() throws IOException, GeneralSecurityException {
+    char[] password = new char[0];
+    KeyStore store = Pem.keyStore(certificate, key, password);
+    KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(store, password);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keys.getKeyManagers(), null, null);
+    loaded = newest();
+    return context;
+  }
+
+  private FileTime newest() throws IOException {
+    FileTime a = Files.getLastModifiedTime(certificate);
+    FileTime b = Files.getLastModifiedTime(key);
+    return a.compareTo(b) > 0 ? a : b;
+  }
+
+  /** Picks up a rotated certificate for the next connections; a broken pair keeps the previous one. */
+  private void reloadIfChanged() {
+    try {
+      if (!newest().equals(loaded)) {
+        server.setHttpsConfigurator(new HttpsConfigurator(sslContext()));
+        LOG.info("Admission webhook certificate reloaded from {}", certificate);
+      }
+    } catch (IOException | GeneralSecurityException e) {
+      LOG.warn("Admission webhook certificate not reloaded, keeping the previous one: {}", e.getMessage());
+    }
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    reloadIfChanged();
+    try (exchange) {
+      if (!"POST".equals(exchange.getRequestMethod())) {
+        reply(exchange, 405, error("only POST is accepted"), "method");
+        return;
+      }
+      byte[] body;
+      try (InputStream in = exchange.getRequestBody()) {
+        body = in.readNBytes(MAX_BODY + 1);
+      }
+      if (body.length > MAX_BODY) {
+        reply(exchange, 413, error("AdmissionReview larger than " + MAX_BODY + " bytes"), "oversized");
+        return;
+      }
+      ObjectNode answer;
+      try {
+        answer = review(body);
+      } catch (IllegalArgumentException | IOException e) {
+        reply(exchange, 400, error("not an AdmissionReview v1 of a Pod: " + e.getMessage()), "malformed");
+        return;
+      }
+      reply(exchange, 200, json.writeValueAsBytes(answer), answer.path("response").has("patch") ? "patched"
+          : "unchanged");
+    } catch (RuntimeException e) {
+      LOG.warn("Admission webhook failed on a request: {}", e.toString());
+      metrics.increment("outpost_bridge_webhook_requests_total", "result", "error");
+    }
+  }
+
+  /** The AdmissionReview response for a request body. */
+  ObjectNode review(byte[] body) throws IOException {
+    JsonNode review = json.readTree(body);
+    if (review == null || !review.isObject() || !"AdmissionReview".equals(review.path("kind").asText())
+        || !review.path("apiVersion").asText().startsWith("admission.k8s.io/")) {
+      throw new IllegalArgumentException("kind must be AdmissionReview (admission.k8s.io/v1)");
+    }
+    JsonNode request = review.path("request");
+    String uid = request.path("uid").asText("");
+    if (uid.isEmpty()) {
+      throw new IllegalArgumentException("request.uid is missing");
+    }
+    ObjectNode response = json.createObjectNode().put("uid", uid).put("allowed", true);
+    ObjectNode answer = json.createObjectNode().put("apiVersion", "admission.k8s.io/v1")
+        .put("kind", "AdmissionReview");
+    answer.set("response", response);
+    JsonNode object = request.path("object");
+    if (!"Pod".equals(object.path("kind").asText("Pod")) || !object.isObject()) {
+      return answer; // not a pod (a misconfigured rule): allowed unchanged
+    }
+    Pod pod = json.treeToValue(object, Pod.class);
+    if (Tolerations.targetsEdge(pod, isEdgeNode, labelKey, labelValue)) {
+      Tolerations.Fix fix = Tolerations.fix(pod, true, object.path("spec").path("tolerations").isArray());
+      if (!fix.none()) {
+        response.put("patchType", "JSONPatch");
+        response.put("patch", Base64.getEncoder().encodeToString(json.writeValueAsBytes(fix.operations())));
+      }
+    }
+    return answer;
+  }
+
+  private byte[] error(String message) {
+    return json.createObjectNode().put("error", message).toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private void reply(HttpExchange exchange, int status, byte[] body, String result) throws IOException {
+    metrics.increment("outpost_bridge_webhook_requests_total", "result", result);
+    if (status >= 400) {
+      LOG.warn("Admission webhook answered {}: {}", status, new String(body, StandardCharsets.UTF_8));
+    }
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,166 @@
+package io.outpost.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.outpost.testing.ManagedProcess;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The admission webhook over real HTTPS, with a certificate made by openssl as cert-manager would provide one. */
+class AdmissionWebhookTest {
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
+  @TempDir static Path dir;
+  static AdmissionWebhook webhook;
+  static HttpClient http;
+  static final Metrics metrics = new Metrics();
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path cert = dir.resolve("tls.crt");
+    Path key = dir.resolve("tls.key");
+    ManagedProcess.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=outpost-bridge-webhook", "-addext", "subjectAltName=IP:127.0.0.1",
+        "-keyout", key.toString(), "-out", cert.toString()), Map.of());
+    webhook = new AdmissionWebhook(0, cert, key, metrics, "edge-1"::equals, "outpost.io/edge", "true");
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    try (InputStream in = Files.newInputStream(cert)) {
+      trust.setCertificateEntry("webhook", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    factory.init(trust);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, factory.getTrustManagers(), null);
+    http = HttpClient.newBuilder().sslContext(context).build();
+  }
+
+  @AfterAll
+  static void stop() {
+    webhook.close();
+  }
+
+  private static HttpResponse<String> post(String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + webhook.port() + "/mutate-pods"))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String review(Pod pod) throws Exception {
+    return JSON.writeValueAsString(Map.of("apiVersion", "admission.k8s.io/v1", "kind", "AdmissionReview",
+        "request", Map.of("uid", "req-1", "kind", Map.of("group", "", "version", "v1", "kind", "Pod"),
+            "operation", "CREATE", "object", pod)));
+  }
+
+  /** As DefaultTolerationSeconds leaves every pod before webhooks run. */
+  private static List<Toleration> defaulted() {
+    return List.of(new Toleration("NoExecute", "node.kubernetes.io/not-ready", "Exists", 300L, null),
+        new Toleration("NoExecute", "node.kubernetes.io/unreachable", "Exists", 300L, null));
+  }
+
+  private static JsonNode patchOf(HttpResponse<String> response) throws Exception {
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode answer = JSON.readTree(response.body()).path("response");
+    assertThat(answer.path("uid").asText()).isEqualTo("req-1");
+    assertThat(answer.path("allowed").asBoolean()).isTrue();
+    if (!answer.has("patch")) {
+      return null;
+    }
+    assertThat(answer.path("patchType").asText()).isEqualTo("JSONPatch");
+    return JSON.readTree(Base64.getDecoder().decode(answer.path("patch").asText()));
+  }
+
+  @Test
+  void aPodSelectingEdgeNodesLosesItsTolerationSecondsForUnreachableAndNotReady() throws Exception {
+    Pod pod = new PodBuilder().withNewMetadata().withName("web").withNamespace("shop").endMetadata().withNewSpec()
+        .withNodeSelector(Map.of("outpost.io/edge", "true")).withTolerations(defaulted())
+        .addNewContainer().withName("app").withImage("nginx").endContainer().endSpec().build();
+    JsonNode patch = patchOf(post(review(pod)));
+    assertThat(patch).isNotNull();
+    assertThat(patch).hasSize(2).allSatisfy(op -> assertThat(op.path("op").asText()).isEqualTo("remove"));
+    assertThat(patch).extracting(op -> op.path("path").asText()).containsExactlyInAnyOrder(
+        "/spec/tolerations/0/tolerationSeconds", "/spec/tolerations/1/tolerationSeconds");
+  }
+
+  @Test
+  void aPodBoundToAnEdgeNodeWithoutTolerationsGetsBoth() throws Exception {
+    Pod pod = new PodBuilder().withNewMetadata().withName("web").endMetadata().withNewSpec().withNodeName("edge-1")
+        .addNewContainer().withName("app").withImage("nginx").endContainer().endSpec().build();
+    JsonNode patch = patchOf(post(review(pod)));
+    assertThat(patch).hasSize(1);
+    assertThat(patch.get(0).path("path").asText()).isEqualTo("/spec/tolerations");
+    assertThat(patch.get(0).path("value")).extracting(JsonNode::toString).asString()
+        .contains("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready").doesNotContain("Seconds");
+  }
+
+  @Test
+  void podsThatMayRunOnCloudNodesAreLeftAlone() throws Exception {
+    Pod cloud = new PodBuilder().withNewMetadata().withName("api").endMetadata().withNewSpec()
+        .withTolerations(defaulted()).addNewContainer().withName("app").withImage("nginx").endContainer().endSpec()
+        .build();
+    assertThat(patchOf(post(review(cloud)))).isNull();
+    Pod otherNode = new PodBuilder(cloud).editSpec().withNodeName("worker-1").endSpec().build();
+    assertThat(patchOf(post(review(otherNode)))).isNull();
+  }
+
+  @Test
+  void badInputGetsAClearErrorAndTheServerKeepsServing() throws Exception {
+    HttpResponse<String> garbage = post("{not json");
+    assertThat(garbage.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(garbage.body()).path("error").asText()).startsWith("not an AdmissionReview");
+    HttpResponse<String> wrongKind = post("{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}");
+    assertThat(wrongKind.statusCode()).isEqualTo(400);
+    HttpResponse<String> noUid = post("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+        + "\"request\":{}}");
+    assertThat(noUid.statusCode()).isEqualTo(400);
+    assertThat(noUid.body()).contains("request.uid");
+    HttpResponse<String> huge = post("{\"x\":\"" + "a".repeat(AdmissionWebhook.MAX_BODY) + "\"}");
+    assertThat(huge.statusCode()).isEqualTo(413);
+    assertThat(metrics.get("outpost_bridge_webhook_requests_total", "result", "malformed")).isGreaterThanOrEqualTo(3);
+    Pod pod = new PodBuilder().withNewMetadata().withName("web").endMetadata().withNewSpec().withNodeName("edge-1")
+        .addNewContainer().withName("app").withImage("nginx").endContainer().endSpec().build();
+    assertThat(patchOf(post(review(pod)))).isNotNull();
+    assertThat(new String(Files.readAllBytes(dir.resolve("tls.crt")), StandardCharsets.US_ASCII))
+        .startsWith("-----BEGIN CERTIFICATE-----");
+  }
+
+  @Test
+  void anExistingPodCanOnlyGainTolerations() {
+    Pod bounded = new PodBuilder().withNewMetadata().withName("web").endMetadata().withNewSpec()
+        .withNodeName("edge-1").withTolerations(defaulted()).endSpec().build();
+    Tolerations.Fix fix = Tolerations.fix(bounded, false);
+    assertThat(fix.needsRemoval()).isTrue();
+    assertThat(fix.none()).as("adding an unbounded one next to the bounded one would not help").isTrue();
+    Pod bare = new PodBuilder().withNewMetadata().withName("web").endMetadata().withNewSpec().withNodeName("edge-1")
+        .withTolerations(new Toleration("NoSchedule", "dedicated", "Equal", null, "edge")).endSpec().build();
+    Tolerations.Fix add = Tolerations.fix(bare, false);
+    assertThat(add.needsRemoval()).isFalse();
+    assertThat(add.additions()).hasSize(2);
+    assertThat(add.operations()).hasSize(2).allSatisfy(op -> {
+      assertThat(op.get("op")).isEqualTo("add");
+      assertThat(op.get("path")).isEqualTo("/spec/tolerations/-");
+    });
+  }
+}
