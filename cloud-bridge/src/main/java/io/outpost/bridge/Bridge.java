@@ -8,6 +8,9 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -23,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.concurrent.ExecutorService;
@@ -64,6 +68,9 @@ public final class Bridge implements AutoCloseable {
   private volatile boolean closed;
 
   private AdmissionWebhook webhook;
+  private CompletableFuture<?> election;
+  private volatile boolean active;
+  private volatile Runnable onLeadershipLost = () -> { };
   private LeaseRenewer leases;
   /** Pods whose tolerations the bridge has looked at (uid): each is patched at most once. */
   private final Set<String> tolerationsChecked = ConcurrentHashMap.newKeySet();
@@ -129,15 +136,66 @@ public final class Bridge implements AutoCloseable {
     LOG.info("Informers synced ({} edge nodes, {} pods, {} ConfigMaps, {} Secrets); epoch {}",
         nodeInformer.getStore().list().size(), podInformer.getStore().list().size(),
         configMapInformer.getStore().list().size(), secretInformer.getStore().list().size(), epoch);
-    upstream.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
     if (config.webhookEnabled()) {
+      // Every replica serves the webhook: it needs only the informer caches.
       webhook = new AdmissionWebhook(config.webhookPort(), config.webhookCertFile(), config.webhookKeyFile(),
           metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue());
     } else {
       LOG.info("Admission webhook off (OUTPOST_WEBHOOK_CERT_FILE not set): only bound pods get tolerations");
     }
-    link.connect();
+    if (config.leaderElection()) {
+      Duration lease = config.leaderLease();
+      election = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
+          .withName("outpost-bridge")
+          .withLock(new LeaseLock(config.leaderElectionNamespace(), "outpost-bridge", config.leaderIdentity()))
+          .withLeaseDuration(lease)
+          .withRenewDeadline(lease.multipliedBy(2).dividedBy(3))
+          .withRetryPeriod(lease.dividedBy(5))
+          .withReleaseOnCancel(true)
+          .withLeaderCallbacks(new LeaderCallbacks(this::activate, this::leadershipLost,
+              leader -> LOG.info("Bridge leader is {}", leader)))
+          .build()).build().start();
+      LOG.info("Standing by as {} for the leader Lease outpost-system/outpost-bridge", config.leaderIdentity());
+    } else {
+      activate();
+    }
     LOG.info("Bridge started; health on :{}", http.port());
+  }
+
+  /** Becomes the active bridge: connects MQTT (the edges see a new session and resync) and renews Leases. */
+  private synchronized void activate() {
+    if (closed || active) {
+      return;
+    }
+    active = true;
+    upstream.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
+    link.connect();
+    // Pods a standby saw were not looked at: the active bridge checks every bound edge pod's tolerations once.
+    podInformer.getStore().list().stream().filter(this::isEdge).forEach(this::checkTolerations);
+    LOG.info("Bridge active as {}", config.leaderIdentity());
+  }
+
+  /**
+   * Another replica leads now (or this one could not renew the Lease): this one must stop at once, and the
+   * simplest way to guarantee that is to stop everything; the process then exits and restarts as a standby.
+   */
+  private void leadershipLost() {
+    if (closed) {
+      return;
+    }
+    LOG.error("Lost the bridge leadership: stopping so that only one bridge is active");
+    close();
+    onLeadershipLost.run();
+  }
+
+  /** What to do after the leadership was lost and the bridge closed (the main program exits). */
+  public void onLeadershipLost(Runnable action) {
+    this.onLeadershipLost = action;
+  }
+
+  /** True while this bridge is the active one (always, without leader election). */
+  public boolean isActive() {
+    return active && !closed;
   }
 
   private void onUpstream(String topic, byte[] payload) {
@@ -164,7 +222,8 @@ public final class Bridge implements AutoCloseable {
    * cannot be fixed (Kubernetes only lets a running pod's tolerations be added to): it is counted and logged.
    */
   private void checkTolerations(Pod pod) {
-    if (pod.getMetadata().getDeletionTimestamp() != null || !tolerationsChecked.add(pod.getMetadata().getUid())) {
+    if (!active || pod.getMetadata().getDeletionTimestamp() != null
+        || !tolerationsChecked.add(pod.getMetadata().getUid())) {
       return;
     }
     Tolerations.Fix fix = Tolerations.fix(pod, false);
@@ -288,7 +347,7 @@ public final class Bridge implements AutoCloseable {
     if (secretInformer == null || informers().stream().anyMatch(i -> !i.hasSynced())) {
       return Optional.of("informers not synced");
     }
-    if (link == null || !link.isConnected()) {
+    if (active && (link == null || !link.isConnected())) {
       return Optional.of("MQTT not connected");
     }
     return Optional.empty();
@@ -313,6 +372,9 @@ public final class Bridge implements AutoCloseable {
       return;
     }
     closed = true;
+    if (election != null) {
+      election.cancel(true); // releases the Lease: a standby takes over within its retry period
+    }
     for (SharedIndexInformer<?> informer : new SharedIndexInformer<?>[] {
         podInformer, nodeInformer, configMapInformer, secretInformer}) {
       if (informer != null) {

@@ -28,7 +28,15 @@ public record BridgeConfig(
     int routerThreads,
     int webhookPort,
     Path webhookCertFile,
-    Path webhookKeyFile) {
+    Path webhookKeyFile,
+    String leaderElectionNamespace,
+    String leaderIdentity,
+    Duration leaderLease) {
+
+  /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
+  public boolean leaderElection() {
+    return leaderElectionNamespace != null;
+  }
 
   /** True if the admission webhook is to be served (its certificate and key are configured). */
   public boolean webhookEnabled() {
@@ -81,7 +89,20 @@ public record BridgeConfig(
         integer(env, "OUTPOST_KUBE_WRITES_PER_SECOND", 200, 1, 100_000),
         integer(env, "OUTPOST_ROUTER_THREADS", 2, 1, 64),
         integer(env, "OUTPOST_WEBHOOK_PORT", 8443, 0, 65535),
-        hasCert ? Path.of(cert.trim()) : null, hasKey ? Path.of(key.trim()) : null);
+        hasCert ? Path.of(cert.trim()) : null, hasKey ? Path.of(key.trim()) : null,
+        blankToNull(env.get("OUTPOST_LEADER_ELECTION_NAMESPACE")),
+        env.getOrDefault("OUTPOST_LEADER_IDENTITY", defaultIdentity()).trim(),
+        Duration.ofSeconds(integer(env, "OUTPOST_LEADER_LEASE_SECONDS", 15, 3, 300)));
+  }
+
+  private static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value.trim();
+  }
+
+  private static String defaultIdentity() {
+    String host = System.getenv("HOSTNAME");
+    return (host == null || host.isBlank() ? "bridge" : host) + "-" + java.util.UUID.randomUUID().toString()
+        .substring(0, 8);
   }
 
   /** A configuration for tests and embedding: the given broker, an ephemeral HTTP port, defaults otherwise. */

@@ -19,6 +19,8 @@ public final class BridgeMain {
     }
     KubernetesClient client = new KubernetesClientBuilder().build();
     Bridge bridge = new Bridge(config, client);
+    // A bridge that lost the leadership has closed itself; exit so that Kubernetes restarts it as a standby.
+    bridge.onLeadershipLost(() -> System.exit(3));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       bridge.close();

@@ -26,7 +26,11 @@ class BridgeConfigTest {
   void defaults() {
     BridgeConfig config = BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER));
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
-        262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null));
+        262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
+        config.leaderIdentity(), Duration.ofSeconds(15)));
+    assertThat(config.leaderElection()).isFalse();
+    assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
+        BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
   }
 
   @Test
@@ -62,10 +66,15 @@ class BridgeConfigTest {
         "OUTPOST_ROUTER_THREADS", "4",
         "OUTPOST_WEBHOOK_PORT", "9443",
         "OUTPOST_WEBHOOK_CERT_FILE", "/etc/outpost/tls.crt",
-        "OUTPOST_WEBHOOK_KEY_FILE", "/etc/outpost/tls.key"));
+        "OUTPOST_WEBHOOK_KEY_FILE", "/etc/outpost/tls.key",
+        "OUTPOST_LEADER_ELECTION_NAMESPACE", "outpost-system",
+        "OUTPOST_LEADER_IDENTITY", "bridge-0",
+        "OUTPOST_LEADER_LEASE_SECONDS", "20"));
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
-        java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key")));
+        java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
+        "outpost-system", "bridge-0", Duration.ofSeconds(20)));
+    assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }
 

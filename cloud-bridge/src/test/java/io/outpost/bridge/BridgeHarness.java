@@ -109,6 +109,11 @@ final class BridgeHarness implements AutoCloseable {
   }
 
   Pod createPod(String namespace, String name, String node, UnaryOperator<PodBuilder> customize) {
+    return createPod(client, namespace, name, node, customize);
+  }
+
+  static Pod createPod(KubernetesClient client, String namespace, String name, String node,
+      UnaryOperator<PodBuilder> customize) {
     PodBuilder builder = new PodBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
         .withNewSpec().withNodeName(node).withRestartPolicy("Always")
         .addNewContainer().withName("app").withImage("docker.io/library/nginx:1.27")
