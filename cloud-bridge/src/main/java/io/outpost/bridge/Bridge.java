@@ -19,6 +19,7 @@ import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -50,8 +51,10 @@ public final class Bridge implements AutoCloseable {
   private final KubernetesClient client;
   private final Metrics metrics = new Metrics();
   private final NodeQueues router;
-  private final ScheduledExecutorService upstream =
-      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-upstream"));
+  /** Upstream messages other than resyncs, and their Kubernetes writes, per node on a few threads. */
+  private final NodeQueues upstream;
+  private final ScheduledExecutorService leaseTicker =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-leases"));
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-mqtt"));
   private SharedIndexInformer<Node> nodeInformer;
@@ -79,6 +82,7 @@ public final class Bridge implements AutoCloseable {
     this.config = config;
     this.client = client;
     this.router = new NodeQueues(config.routerThreads(), "outpost-bridge-router");
+    this.upstream = new NodeQueues(4, "outpost-bridge-upstream");
   }
 
   public void start() throws Exception {
@@ -91,7 +95,7 @@ public final class Bridge implements AutoCloseable {
         .runnableInformer(0);
     configMapInformer = client.configMaps().inAnyNamespace().runnableInformer(0);
     secretInformer = client.secrets().inAnyNamespace().runnableInformer(0);
-    link = new MqttBridgeLink(config, scheduler, upstream, this::onUpstream, metrics, () -> codec.encode(
+    link = new MqttBridgeLink(config, scheduler, this::onUpstream, metrics, () -> codec.encode(
         new BridgeOnline(Codec.VERSION, epoch, java.util.UUID.randomUUID().toString(), java.time.Instant.now()
             .toString())));
     routing = new Router(epoch, codec, link, new Router.Caches() {
@@ -121,13 +125,15 @@ public final class Bridge implements AutoCloseable {
         Clock.systemUTC(), leases);
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> podInformer.getStore().getByKey(ns + "/" + name),
         this::isEdgeNode, nodes, new PodStatusWriter(client, metrics), new EventWriter(client, metrics),
-        request -> router.execute(request.node(), () -> routing.resync(request)));
+        routing::resync); // already on the node's router thread (see onUpstream)
     podInformer.addEventHandler(new PodEvents());
     nodeInformer.addEventHandler(new Changes<>(node -> schedule(node.getMetadata().getName())));
     configMapInformer.addEventHandler(new Changes<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
     secretInformer.addEventHandler(new Changes<>(s -> referenced(Downstream.KIND_SECRET, s)));
     metrics.gauge("outpost_bridge_edge_nodes", () -> nodeInformer.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", router::depth);
+    metrics.gauge("outpost_bridge_jvm_heap_used_bytes", () -> java.lang.management.ManagementFactory
+        .getMemoryMXBean().getHeapMemoryUsage().getUsed());
     metrics.gauge("outpost_bridge_connected_nodes", () -> nodeInformer.getStore().list().stream()
         .filter(Bridge::ready).count());
     for (SharedIndexInformer<?> informer : informers()) {
@@ -168,7 +174,7 @@ public final class Bridge implements AutoCloseable {
       return;
     }
     active = true;
-    upstream.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
+    leaseTicker.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
     link.connect();
     // Pods a standby saw were not looked at: the active bridge checks every bound edge pod's tolerations once.
     podInformer.getStore().list().stream().filter(this::isEdge).forEach(this::checkTolerations);
@@ -199,7 +205,15 @@ public final class Bridge implements AutoCloseable {
   }
 
   private void onUpstream(String topic, byte[] payload) {
-    upstreamHandler.handle(topic, payload);
+    // Resync requests go to the node's router thread (they are answered from caches, and must not wait behind
+    // Kubernetes writes); everything else to the node's upstream thread. Messages of one node stay in order.
+    Optional<Topics.UpTopic> address = Topics.parseUp(topic);
+    String node = address.map(Topics.UpTopic::node).orElse(topic);
+    if (address.isPresent() && address.get().channel() == Topics.Up.RESYNC) {
+      router.execute(node, () -> upstreamHandler.handle(topic, payload));
+    } else {
+      upstream.execute(node, () -> upstreamHandler.handle(topic, payload));
+    }
   }
 
   /**
@@ -237,7 +251,7 @@ public final class Bridge implements AutoCloseable {
     if (fix.none()) {
       return;
     }
-    upstream.execute(() -> {
+    upstream.execute(pod.getSpec().getNodeName(), () -> {
       try {
         // The whole list, guarded by the resourceVersion it was computed from: existing entries unchanged, the
         // missing ones appended (the only change Kubernetes allows on a pod's tolerations).
@@ -391,7 +405,8 @@ public final class Bridge implements AutoCloseable {
       webhook.close();
     }
     router.close();
-    for (ExecutorService executor : List.of(upstream, scheduler)) {
+    upstream.close();
+    for (ExecutorService executor : List.of(leaseTicker, scheduler)) {
       executor.shutdownNow();
     }
     awaitQuietly(Duration.ofSeconds(10));
@@ -400,7 +415,7 @@ public final class Bridge implements AutoCloseable {
 
   private void awaitQuietly(Duration timeout) {
     try {
-      for (ExecutorService executor : List.of(upstream, scheduler)) {
+      for (ExecutorService executor : List.of(leaseTicker, scheduler)) {
         executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
       }
     } catch (InterruptedException e) {

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * The bridge's MQTT 5 connection: a persistent session subscribed to every node's upstream topics, QoS 1 publishes
  * bounded by the broker's receive maximum (Paho refuses publishes beyond its in-flight window), and reconnection
  * with capped exponential back-off and full jitter. Upstream messages are handed to {@code onUpstream} on the
- * upstream executor; the Paho callback thread never does the work.
+ * bridge's per-node queues; the Paho callback thread never does the work.
  */
 final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MqttBridgeLink.class);
@@ -31,7 +31,6 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
 
   private final BridgeConfig config;
   private final ScheduledExecutorService scheduler;
-  private final ScheduledExecutorService upstream;
   private final BiConsumer<String, byte[]> onUpstream;
   private final Metrics metrics;
   private final MqttAsyncClient client;
@@ -41,13 +40,11 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   private volatile boolean closed;
   private int attempt;
 
-  MqttBridgeLink(BridgeConfig config, ScheduledExecutorService scheduler, ScheduledExecutorService upstream,
-      BiConsumer<String, byte[]> onUpstream, Metrics metrics, java.util.function.Supplier<byte[]> announcement)
+  MqttBridgeLink(BridgeConfig config, ScheduledExecutorService scheduler, BiConsumer<String, byte[]> onUpstream, Metrics metrics, java.util.function.Supplier<byte[]> announcement)
       throws MqttException {
     this.announcement = announcement;
     this.config = config;
     this.scheduler = scheduler;
-    this.upstream = upstream;
     this.onUpstream = onUpstream;
     this.metrics = metrics;
     this.client = new MqttAsyncClient(config.brokerUrl(), config.mqttClientId(), new MemoryPersistence());
@@ -178,7 +175,7 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   @Override
   public void messageArrived(String topic, MqttMessage message) {
     byte[] payload = message.getPayload();
-    upstream.execute(() -> onUpstream.accept(topic, payload));
+    onUpstream.accept(topic, payload); // only enqueues onto the bridge's per-node queues
   }
 
   @Override

@@ -1,0 +1,371 @@
+package io.outpost.bench;
+
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.outpost.protocol.Buckets;
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.NodeReport;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.ProtocolException;
+import io.outpost.protocol.ResyncRequest;
+import io.outpost.protocol.Topics;
+import io.outpost.testing.ManagedProcess;
+import io.outpost.testing.Mosquitto;
+import io.outpost.testing.Ports;
+import io.outpost.testing.Trees;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+
+/**
+ * The bridge at scale: {@code nodes} simulated edge nodes (all in this JVM, each with its state in memory, speaking
+ * protocol v1 over a real Mosquitto through a few shared MQTT connections) with {@code podsPerNode} pods each, the
+ * bridge as its own process (the shaded jar) against fabric8's CRUD mock API. Measures: time until every node has
+ * resynced; bridge RSS and heap per node; latency from a Kubernetes change to its arrival at the simulated edge;
+ * Kubernetes API requests caused by every node reconnecting at once; bridge CPU while idle with heartbeats flowing.
+ * Usage: {@code ScaleBench [nodes] [podsPerNode] [latencySamples]}.
+ */
+public final class ScaleBench {
+  private static final Codec CODEC = new Codec();
+  private static final int CONNECTIONS = 4;
+
+  private ScaleBench() {}
+
+  /** One simulated edge node: what it holds, its stream position, and the resync it waits for. */
+  static final class SimNode {
+    final String name;
+    final Map<String, ObjectRef> held = new HashMap<>();
+    long epoch;
+    long seq;
+    String pending;
+    volatile boolean synced;
+
+    SimNode(String name) {
+      this.name = name;
+    }
+  }
+
+  private static final Map<String, SimNode> NODES = new ConcurrentHashMap<>();
+  private static final Map<String, Long> SENT_AT = new ConcurrentHashMap<>();
+  private static final List<Long> LATENCIES = Collections.synchronizedList(new ArrayList<>());
+  private static MqttClient[] clients;
+  private static final java.util.concurrent.ExecutorService SENDER = java.util.concurrent.Executors
+      .newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "scale-sim-sender");
+        thread.setDaemon(true);
+        return thread;
+      });
+
+  public static void main(String[] args) throws Exception {
+    int nodes = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+    int podsPerNode = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+    int samples = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+    Logger.getLogger("io.fabric8.mockwebserver").setLevel(Level.WARNING);
+    Path dir = Files.createTempDirectory("outpost-scale-");
+    KubernetesMockServer kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    kubernetes.init();
+    KubernetesClient client = kubernetes.createClient();
+    try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"))) {
+      long t0 = System.nanoTime();
+      seed(client, nodes, podsPerNode);
+      System.out.printf("seeded %d edge Nodes and %d pods into the mock API in %.1f s%n", nodes, nodes * podsPerNode,
+          (System.nanoTime() - t0) / 1e9);
+      Path kubeconfig = dir.resolve("kubeconfig");
+      Files.writeString(kubeconfig, "apiVersion: v1\nkind: Config\nclusters:\n- name: mock\n  cluster:\n"
+          + "    server: " + kubernetes.url("/").replaceAll("/$", "") + "\nusers:\n- name: bench\n  user:\n"
+          + "    token: bench\ncontexts:\n- name: bench\n  context:\n    cluster: mock\n    user: bench\n"
+          + "current-context: bench\n");
+      int httpPort = Ports.free();
+      Path jar = Files.list(Path.of("cloud-bridge/target")).filter(p -> p.getFileName().toString().endsWith("-all.jar"))
+          .findFirst().orElseThrow(() -> new IllegalStateException("build cloud-bridge first (mvn install)"));
+      try (ManagedProcess bridge = ManagedProcess.start("bridge", List.of("java", "-Xmx2g",
+              "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-jar", jar.toAbsolutePath().toString()),
+          Map.of("KUBECONFIG", kubeconfig.toString(), "OUTPOST_BROKER_URL", broker.url(),
+              "OUTPOST_HTTP_PORT", Integer.toString(httpPort), "OUTPOST_ROUTER_THREADS", "2"),
+          dir, dir.resolve("bridge.log"))) {
+        String metricsUrl = "http://127.0.0.1:" + httpPort + "/metrics";
+        waitFor("bridge ready", Duration.ofMinutes(5), () -> get("http://127.0.0.1:" + httpPort + "/readyz") == 200);
+        System.out.printf("bridge up (informers synced) %.1f s after seeding%n", (System.nanoTime() - t0) / 1e9);
+
+        connect(broker.url(), nodes);
+        long start = System.nanoTime();
+        for (SimNode node : NODES.values()) {
+          heartbeat(node);
+          resync(node, null);
+        }
+        waitFor("all nodes resynced", Duration.ofMinutes(20), () -> NODES.values().stream().allMatch(n -> n.synced));
+        System.out.printf("%d nodes resynced (%d objects each) in %.1f s%n", nodes,
+            NODES.values().iterator().next().held.size(), (System.nanoTime() - start) / 1e9);
+
+        // Latency: Kubernetes change -> arrival at the simulated edge.
+        List<String> names = new ArrayList<>(NODES.keySet());
+        for (int i = 0; i < samples; i++) {
+          String node = names.get(i * 7919 % names.size());
+          String pod = node + "-pod-" + (i % podsPerNode);
+          String value = "v" + i;
+          SENT_AT.put(pod + "|" + value, System.nanoTime());
+          client.pods().inNamespace("bench").withName(pod).edit(p -> new PodBuilder(p).editSpec()
+              .editFirstContainer().withArgs(value).endContainer().endSpec().build());
+        }
+        waitFor("latency samples", Duration.ofMinutes(2), () -> LATENCIES.size() >= samples);
+        List<Long> sorted = new ArrayList<>(LATENCIES);
+        Collections.sort(sorted);
+        System.out.printf("k8s change -> edge: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d samples, sequential)%n",
+            sorted.get(sorted.size() / 2) / 1e6, sorted.get((int) Math.ceil(sorted.size() * 0.99) - 1) / 1e6,
+            sorted.get(sorted.size() - 1) / 1e6, sorted.size());
+
+        // Idle: heartbeats every 10 s from every node, nothing changing.
+        long pid = bridgePid(bridge);
+        long cpu0 = cpuTicks(pid);
+        long idleStart = System.nanoTime();
+        // Three rounds of heartbeats, 10 s apart, as real nodes send them.
+        java.util.concurrent.ScheduledExecutorService pacer = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor();
+        java.util.concurrent.CountDownLatch rounds = new java.util.concurrent.CountDownLatch(4);
+        pacer.scheduleAtFixedRate(() -> {
+          if (rounds.getCount() > 1) {
+            NODES.values().forEach(ScaleBench::heartbeat);
+          }
+          rounds.countDown();
+        }, 0, 10, TimeUnit.SECONDS);
+        rounds.await();
+        pacer.shutdownNow();
+        double idleSeconds = (System.nanoTime() - idleStart) / 1e9;
+        double cpu = (cpuTicks(pid) - cpu0) / 100.0 / idleSeconds * 100;
+        ManagedProcess.run(List.of("jcmd", Long.toString(pid), "GC.run"), Map.of());
+        long heap = metric(metricsUrl, "outpost_bridge_jvm_heap_used_bytes");
+        long rss = rssKb(pid);
+        System.out.printf("idle with heartbeats (10 s) from %d nodes: bridge CPU %.1f %% of one core; RSS %d MB "
+            + "(%.1f KB/node), heap after GC %d MB (%.1f KB/node)%n", nodes, cpu, rss / 1024, (double) rss / nodes,
+            heap >> 20, heap / 1024.0 / nodes);
+
+        // Reconnect wave: every node reconnects and resyncs at once; count API requests meanwhile.
+        int requests = kubernetes.getRequestCount();
+        for (MqttClient mqtt : clients) {
+          mqtt.disconnect();
+        }
+        for (SimNode node : NODES.values()) {
+          node.synced = false;
+        }
+        long wave = System.nanoTime();
+        connect(broker.url(), 0);
+        for (SimNode node : NODES.values()) {
+          resync(node, null);
+        }
+        waitFor("reconnect wave resynced", Duration.ofMinutes(10), () -> NODES.values().stream()
+            .allMatch(n -> n.synced));
+        System.out.printf("reconnect wave: %d nodes resynced in %.1f s; Kubernetes API requests meanwhile: %d%n",
+            nodes, (System.nanoTime() - wave) / 1e9, kubernetes.getRequestCount() - requests);
+        for (MqttClient mqtt : clients) {
+          mqtt.disconnect();
+          mqtt.close();
+        }
+        SENDER.shutdownNow();
+      }
+    } finally {
+      client.close();
+      kubernetes.destroy();
+      Trees.deleteTree(dir);
+    }
+  }
+
+  private static void seed(KubernetesClient client, int nodes, int podsPerNode) {
+    for (int n = 0; n < nodes; n++) {
+      String name = String.format("site%03d-node%02d", n / 10, n % 10);
+      NODES.put(name, new SimNode(name));
+      client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
+          .addToLabels("outpost.io/edge", "true").endMetadata().build()).create();
+      for (int p = 0; p < podsPerNode; p++) {
+        client.pods().inNamespace("bench").resource(new PodBuilder().withNewMetadata().withName(name + "-pod-" + p)
+            .withNamespace("bench").endMetadata().withNewSpec().withNodeName(name)
+            // As the admission webhook leaves edge pods: the bridge has no toleration to add.
+            .addNewToleration().withKey("node.kubernetes.io/unreachable").withOperator("Exists")
+            .withEffect("NoExecute").endToleration()
+            .addNewToleration().withKey("node.kubernetes.io/not-ready").withOperator("Exists")
+            .withEffect("NoExecute").endToleration()
+            .addNewContainer()
+            .withName("app").withImage("registry.example/shop/web:2.14.1").withArgs("v-init")
+            .addNewEnv().withName("SHOP_REGION").withValue("north").endEnv().endContainer().endSpec().build())
+            .create();
+      }
+    }
+  }
+
+  private static void connect(String broker, int unused) throws Exception {
+    clients = new MqttClient[CONNECTIONS];
+    for (int i = 0; i < CONNECTIONS; i++) {
+      MqttClient mqtt = new MqttClient(broker, "scale-sim-" + i + "-" + UUID.randomUUID(), new MemoryPersistence());
+      MqttConnectionOptions options = new MqttConnectionOptions();
+      options.setCleanStart(true);
+      options.setReceiveMaximum(65535);
+      mqtt.connect(options);
+      clients[i] = mqtt;
+    }
+    // One wildcard subscription; each node's messages arrive in order on it.
+    clients[0].subscribe(new MqttSubscription[] {new MqttSubscription(Topics.ROOT + "+/down", 1)},
+        new IMqttMessageListener[] {ScaleBench::down});
+  }
+
+  private static MqttClient clientFor(SimNode node) {
+    return clients[Math.floorMod(node.name.hashCode(), CONNECTIONS)];
+  }
+
+  private static void publish(SimNode node, Topics.Up channel, byte[] payload) {
+    try {
+      MqttMessage message = new MqttMessage(payload);
+      message.setQos(1);
+      clientFor(node).publish(Topics.up(node.name, channel), message);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void heartbeat(SimNode node) {
+    publish(node, Topics.Up.NODE, CODEC.encode(new NodeReport(Codec.VERSION, node.name, Instant.now().toString(),
+        true, "simulated", Map.of("cpu", "4", "memory", "8Gi", "pods", "110"),
+        List.of(new NodeReport.Address("InternalIP", "192.0.2.1")), null)));
+  }
+
+  /** Builds the request under the simulator's lock, publishes outside it (a publish waits for its PUBACK). */
+  private static void resync(SimNode node, List<String> buckets) {
+    publish(node, Topics.Up.RESYNC, CODEC.encode(request(node, buckets)));
+  }
+
+  private static synchronized ResyncRequest request(SimNode node, List<String> buckets) {
+    node.pending = UUID.randomUUID().toString();
+    List<ObjectRef> held = new ArrayList<>(node.held.values());
+    ResyncRequest request;
+    if (buckets == null) {
+      request = new ResyncRequest(Codec.VERSION, node.name, node.pending, node.epoch, node.seq, "connect", null,
+          ResyncRequest.digestOf(held), held.size());
+    } else {
+      List<String> ours = Buckets.digests(held, buckets.size());
+      List<Integer> differing = new ArrayList<>();
+      for (int i = 0; i < buckets.size(); i++) {
+        if (!ours.get(i).equals(buckets.get(i))) {
+          differing.add(i);
+        }
+      }
+      List<ObjectRef> listed = held.stream()
+          .filter(r -> differing.contains(Buckets.bucketOf(r.key(), buckets.size()))).toList();
+      request = new ResyncRequest(Codec.VERSION, node.name, node.pending, node.epoch, node.seq, "digest_mismatch",
+          listed, ResyncRequest.digestOf(held), held.size(), buckets.size(), differing);
+    }
+    return request;
+  }
+
+  /** The simulated edge: applies in order, as the real one does (without a store). */
+  private static void down(String topic, MqttMessage message) {
+    String name = topic.substring(Topics.ROOT.length(), topic.length() - "/down".length());
+    SimNode node = NODES.get(name);
+    if (node == null) {
+      return;
+    }
+    Downstream m;
+    try {
+      m = CODEC.decode(message.getPayload(), Downstream.class);
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("bridge sent an invalid message: " + e.getMessage());
+    }
+    synchronized (ScaleBench.class) {
+      switch (m.op()) {
+        case DIGEST_MISMATCH -> {
+          if (m.correlationId().equals(node.pending)) {
+            List<String> buckets = m.buckets();
+            SENDER.execute(() -> resync(node, buckets)); // never publish from the MQTT callback thread
+          }
+        }
+        case SYNC_BEGIN -> {
+          node.epoch = m.epoch();
+          node.seq = m.seq();
+        }
+        case SYNC_END -> {
+          node.seq = m.seq();
+          if (m.correlationId().equals(node.pending)) {
+            node.synced = true;
+          }
+        }
+        case UPSERT -> {
+          node.seq = m.seq();
+          node.held.put(m.ref().key(), m.ref());
+          if (m.pod() != null && m.pod().containers().get(0).args() != null) {
+            Long sent = SENT_AT.remove(m.ref().name() + "|" + m.pod().containers().get(0).args().get(0));
+            if (sent != null) {
+              LATENCIES.add(System.nanoTime() - sent);
+            }
+          }
+        }
+        case DELETE -> {
+          node.seq = m.seq();
+          node.held.remove(m.ref().key());
+        }
+        default -> { }
+      }
+    }
+  }
+
+  private static int get(String url) {
+    try {
+      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static long metric(String url, String name) throws Exception {
+    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return body.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> (long) Double.parseDouble(
+        l.substring(name.length() + 1).trim())).findFirst().orElse(-1);
+  }
+
+  private static long bridgePid(ManagedProcess bridge) {
+    return bridge.pid();
+  }
+
+  private static long cpuTicks(long pid) throws Exception {
+    String[] stat = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+    return Long.parseLong(stat[11]) + Long.parseLong(stat[12]); // utime + stime, in clock ticks (100/s)
+  }
+
+  private static long rssKb(long pid) throws Exception {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
+        .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1);
+  }
+
+  private static void waitFor(String what, Duration timeout, BooleanSupplier condition) {
+    org.awaitility.Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(20))
+        .until(condition::getAsBoolean);
+  }
+
+}
