@@ -253,14 +253,8 @@ public final class Bridge implements AutoCloseable {
     }
     upstream.execute(pod.getSpec().getNodeName(), () -> {
       try {
-        // The whole list, guarded by the resourceVersion it was computed from: existing entries unchanged, the
-        // missing ones appended (the only change Kubernetes allows on a pod's tolerations).
-        List<Object> tolerations = new java.util.ArrayList<>(pod.getSpec().getTolerations() == null ? List.of()
-            : pod.getSpec().getTolerations());
-        tolerations.addAll(fix.additions());
-        List<Map<String, Object>> patch = List.of(
-            Tolerations.op("test", "/metadata/resourceVersion", pod.getMetadata().getResourceVersion()),
-            Tolerations.op("add", "/spec/tolerations", tolerations));
+        // Appends to the existing list (safe against concurrent additions), or creates it if the pod has none.
+        List<Map<String, Object>> patch = fix.operations();
         client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
             .patch(PatchContext.of(PatchType.JSON), new KubernetesSerialization().asJson(patch));
         metrics.increment("outpost_bridge_kube_writes_total", "resource", "pods/tolerations");

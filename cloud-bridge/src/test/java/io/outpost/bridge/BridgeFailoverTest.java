@@ -33,7 +33,7 @@ class BridgeFailoverTest {
         Bridge second = new Bridge(config(broker.url(), "second"), client);
         FakeEdge edge = FakeEdge.connect(broker.url(), "edge-ha")) {
       first.start();
-      await().atMost(FakeEdge.TIMEOUT).until(first::isActive);
+      await().atMost(FakeEdge.TIMEOUT).until(() -> first.isActive() && first.isReady());
       second.start();
       await().atMost(FakeEdge.TIMEOUT).until(second::isReady);
       assertThat(second.isActive()).as("standby while the first leads").isFalse();
