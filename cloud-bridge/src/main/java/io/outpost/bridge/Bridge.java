@@ -125,7 +125,7 @@ public final class Bridge implements AutoCloseable {
         Clock.systemUTC(), leases);
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> podInformer.getStore().getByKey(ns + "/" + name),
         this::isEdgeNode, nodes, new PodStatusWriter(client, metrics), new EventWriter(client, metrics),
-        routing::resync); // already on the node's router thread (see onUpstream)
+        request -> router.execute(request.node(), () -> routing.resync(request)));
     podInformer.addEventHandler(new PodEvents());
     nodeInformer.addEventHandler(new Changes<>(node -> schedule(node.getMetadata().getName())));
     configMapInformer.addEventHandler(new Changes<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
@@ -205,11 +205,12 @@ public final class Bridge implements AutoCloseable {
   }
 
   private void onUpstream(String topic, byte[] payload) {
-    // Resync requests go to the node's router thread (they are answered from caches, and must not wait behind
-    // Kubernetes writes); everything else to the node's upstream thread. Messages of one node stay in order.
+    // Resync requests of a known edge node go to its router thread (they are answered from caches and must not
+    // wait behind Kubernetes writes); everything else, and the resync of a node whose first heartbeat may still be
+    // registering it, to the node's upstream thread, in the order the node sent them.
     Optional<Topics.UpTopic> address = Topics.parseUp(topic);
     String node = address.map(Topics.UpTopic::node).orElse(topic);
-    if (address.isPresent() && address.get().channel() == Topics.Up.RESYNC) {
+    if (address.isPresent() && address.get().channel() == Topics.Up.RESYNC && isEdgeNode(node)) {
       router.execute(node, () -> upstreamHandler.handle(topic, payload));
     } else {
       upstream.execute(node, () -> upstreamHandler.handle(topic, payload));

@@ -83,10 +83,10 @@ final class EdgeSync implements MqttLink.Handler {
     inFlight.clear();
     inFlightEvents.clear();
     bridgeListening = false;
-    sendHeartbeat(); // first: the bridge registers an unknown node before it answers the node's resync
-    sendResync("connect");
-    // The outbox waits for the bridge's announcement: a broker that lost its state has no subscription of the
-    // bridge until it announces itself, and a message published before would be acknowledged and dropped.
+    sendHeartbeat(); // the bridge registers an unknown node before it answers the node's resync
+    // The resync and the outbox wait for the bridge's announcement on this connection (retained: it arrives with
+    // the subscription if the bridge is there). A broker that lost its state has no subscription of the bridge
+    // until the bridge announces itself, and a message published before would be acknowledged and dropped.
   }
 
   @Override
@@ -120,17 +120,19 @@ final class EdgeSync implements MqttLink.Handler {
     ack.run();
     String previous = bridgeSession;
     bridgeSession = online.sessionId();
+    boolean firstOnThisConnection = !bridgeListening;
     bridgeListening = true;
-    if (!online.sessionId().equals(previous)) {
+    boolean newSession = !online.sessionId().equals(previous);
+    if (newSession) {
       // What was delivered to an earlier session may have been lost with it (e.g. a broker that lost its state):
       // statuses are idempotent and coalesced, so every pod's newest one is offered again.
       int requeued = store.requeueStatuses();
-      LOG.info("Bridge session {} (epoch {}) online: {} status(es) offered again{}", online.sessionId(),
-          online.epoch(), requeued, previous == null ? "" : "; resyncing");
-      if (previous != null) {
-        resyncs.abandon();
-        sendResync("bridge_online");
-      }
+      LOG.info("Bridge session {} (epoch {}) online: {} status(es) offered again", online.sessionId(),
+          online.epoch(), requeued);
+    }
+    if (firstOnThisConnection || newSession) {
+      resyncs.abandon();
+      sendResync(firstOnThisConnection ? "connect" : "bridge_online");
     }
     drainOutbox();
   }
