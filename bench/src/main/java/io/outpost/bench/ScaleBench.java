@@ -188,10 +188,11 @@ public final class ScaleBench {
 
         // Reconnect wave: every node reconnects and resyncs at once; count API requests meanwhile. First let the
         // Lease renewals the heartbeats above made due finish, so that only requests the wave causes are counted.
-        waitFor("lease renewals done", Duration.ofMinutes(2), () -> {
+        waitFor("heartbeats handled and lease renewals done", Duration.ofMinutes(10), () -> {
           try {
             return metric(metricsUrl, "outpost_bridge_leases_due") == 0
-                && metric(metricsUrl, "outpost_bridge_router_queue") == 0;
+                && metric(metricsUrl, "outpost_bridge_router_queue") == 0
+                && metric(metricsUrl, "outpost_bridge_upstream_queue") == 0;
           } catch (Exception e) {
             return false;
           }

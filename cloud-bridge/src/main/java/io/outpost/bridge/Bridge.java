@@ -132,6 +132,7 @@ public final class Bridge implements AutoCloseable {
     secretInformer.addEventHandler(new Changes<>(s -> referenced(Downstream.KIND_SECRET, s)));
     metrics.gauge("outpost_bridge_edge_nodes", () -> nodeInformer.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", router::depth);
+    metrics.gauge("outpost_bridge_upstream_queue", upstream::depth);
     metrics.gauge("outpost_bridge_jvm_heap_used_bytes", () -> java.lang.management.ManagementFactory
         .getMemoryMXBean().getHeapMemoryUsage().getUsed());
     metrics.gauge("outpost_bridge_connected_nodes", () -> nodeInformer.getStore().list().stream()

@@ -42,7 +42,7 @@ final class LeaseRenewer {
     final String node;
     volatile String nodeUid;
     volatile Instant lastHeartbeat;
-    Instant lastRenewal;
+    volatile Instant lastRenewal;
     Lease written;
 
     Entry(String node) {
@@ -125,7 +125,14 @@ final class LeaseRenewer {
     }
   }
 
+  /** One entry is renewed by one thread at a time (the paced loop, or a heartbeat's first sight). */
   private void renew(Entry entry, Instant now) {
+    synchronized (entry) {
+      renewLocked(entry, now, false);
+    }
+  }
+
+  private void renewLocked(Entry entry, Instant now, boolean retry) {
     ZonedDateTime renewTime = ZonedDateTime.ofInstant(now, ZoneOffset.UTC);
     Lease lease = entry.written;
     if (lease == null) {
@@ -143,11 +150,11 @@ final class LeaseRenewer {
       try {
         entry.written = update(lease, entry.node, renewTime);
       } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 && e.getCode() != 404) {
+        entry.written = null; // changed or removed by someone else: read it once and retry, once
+        if (retry || (e.getCode() != 409 && e.getCode() != 404)) {
           throw e;
         }
-        entry.written = null; // changed or removed by someone else: read it once and retry
-        renew(entry, now);
+        renewLocked(entry, now, true);
         return;
       }
     }
