@@ -170,10 +170,16 @@ public final class ScaleBench {
             .newSingleThreadScheduledExecutor();
         java.util.concurrent.CountDownLatch rounds = new java.util.concurrent.CountDownLatch(4);
         pacer.scheduleAtFixedRate(() -> {
-          if (rounds.getCount() > 1) {
-            NODES.values().forEach(ScaleBench::heartbeat);
+          try {
+            if (rounds.getCount() > 1) {
+              NODES.values().forEach(ScaleBench::heartbeat);
+            }
+          } catch (RuntimeException e) {
+            // A failed publish must not stop the rounds (a periodic task that throws is never run again).
+            System.err.println("heartbeat round incomplete: " + e.getMessage());
+          } finally {
+            rounds.countDown();
           }
-          rounds.countDown();
         }, 0, 10, TimeUnit.SECONDS);
         rounds.await();
         pacer.shutdownNow();
