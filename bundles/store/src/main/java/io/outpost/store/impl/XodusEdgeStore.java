@@ -8,7 +8,6 @@ import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
-import io.outpost.protocol.ProtocolException;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.ApplyResult.Outcome;
 import io.outpost.store.EdgeStore;
@@ -48,8 +47,6 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private static final String EPOCH = "epoch";
   private static final String SEQ = "seq";
   private static final String STATUS_COUNTER = "statusCounter";
-  private static final String EVENT_COUNTER = "eventCounter";
-  private static final String EVENTS_DROPPED = "eventsDropped";
   /** Non-zero between an applied SYNC_BEGIN and its SYNC_END. */
   private static final String SYNCING = "syncing";
   public static final int DEFAULT_MAX_EVENTS = 1000;
@@ -61,8 +58,8 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private final Store lastStatus;
   private final Store outbox;
   private final Store pendingDeletes;
-  private final Store events;
-  private final int maxEvents;
+  private final Records records;
+  private final EventOutbox eventOutbox;
 
   public XodusEdgeStore(Path directory, Codec codec) {
     this(directory, codec, DEFAULT_MAX_EVENTS);
@@ -73,7 +70,6 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
     }
     this.codec = codec;
-    this.maxEvents = maxEvents;
     EnvironmentConfig config = new EnvironmentConfig()
         .setLogDurableWrite(true)
         .setEnvCloseForcedly(true)
@@ -91,7 +87,8 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     this.lastStatus = stores[2];
     this.outbox = stores[3];
     this.pendingDeletes = stores[4];
-    this.events = stores[5];
+    this.records = new Records(codec, meta);
+    this.eventOutbox = new EventOutbox(stores[5], records, maxEvents);
   }
 
   /** A change applied by {@link #apply}; {@code changedKeys} names the objects that changed (often none). */
@@ -134,7 +131,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     if (message.op() == Downstream.Op.SYNC_BEGIN) {
       // Only the answer to this node's own pending request gets here (the sync drops any other), so it starts the
       // stream the node follows from now on, whatever its epoch: a bridge whose clock stepped back is followed too.
-      writeLong(txn, SYNCING, 1);
+      records.writeLong(txn, SYNCING, 1);
       return new Applied(new ApplyResult(Outcome.SYNC_STARTED, setPosition(txn, message), null));
     }
     if (message.epoch() < at.epoch()) {
@@ -156,14 +153,14 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private Applied applyInOrder(Transaction txn, Downstream message) {
     switch (message.op()) {
       case SYNC_END -> {
-        writeLong(txn, SYNCING, 0);
+        records.writeLong(txn, SYNCING, 0);
         return new Applied(new ApplyResult(Outcome.SYNC_ENDED, setPosition(txn, message), null),
             purgePendingDeletes(txn));
       }
       case DELETE -> {
         String key = message.ref().key();
         ByteIterable entry = StringBinding.stringToEntry(key);
-        if (readLong(txn, SYNCING) != 0 && objects.get(txn, entry) != null) {
+        if (records.readLong(txn, SYNCING) != 0 && objects.get(txn, entry) != null) {
           // During a resync the cloud's deletes take effect at SYNC_END: a resync cut short removes nothing.
           pendingDeletes.put(txn, entry, LongBinding.longToEntry(message.seq()));
           return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), "deferred to SYNC_END"));
@@ -176,7 +173,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
         String key = message.ref().key();
         ByteIterable stored = objects.get(txn, StringBinding.stringToEntry(key));
         if (stored != null) {
-          ObjectRef held = decodeObject(stored).ref();
+          ObjectRef held = records.decode(stored, Downstream.class).ref();
           if (held.uid().equals(message.ref().uid())
               && !ResourceVersions.isNewer(message.ref().resourceVersion(), held.resourceVersion())) {
             return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, message),
@@ -198,12 +195,12 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   }
 
   private SyncPosition position(Transaction txn) {
-    return new SyncPosition(readLong(txn, EPOCH), readLong(txn, SEQ));
+    return new SyncPosition(records.readLong(txn, EPOCH), records.readLong(txn, SEQ));
   }
 
   private SyncPosition setPosition(Transaction txn, Downstream message) {
-    writeLong(txn, EPOCH, message.epoch());
-    writeLong(txn, SEQ, message.seq());
+    records.writeLong(txn, EPOCH, message.epoch());
+    records.writeLong(txn, SEQ, message.seq());
     return new SyncPosition(message.epoch(), message.seq());
   }
 
@@ -213,7 +210,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       List<StoredPod> pods = new ArrayList<>();
       try (Cursor cursor = objects.openCursor(txn)) {
         while (cursor.getNext()) {
-          Downstream message = decodeObject(cursor.getValue());
+          Downstream message = records.decode(cursor.getValue(), Downstream.class);
           if (Downstream.KIND_POD.equals(message.ref().kind())) {
             pods.add(new StoredPod(message.ref(), message.pod()));
           }
@@ -231,7 +228,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       try (Cursor cursor = objects.openCursor(txn)) {
         while (cursor.getNext()) {
           if (pendingDeletes.get(txn, cursor.getKey()) == null) {
-            refs.add(decodeObject(cursor.getValue()).ref());
+            refs.add(records.decode(cursor.getValue(), Downstream.class).ref());
           }
         }
       }
@@ -242,7 +239,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   /** The message that last set the object with this store key, if the store holds it. */
   public Optional<Downstream> object(String key) {
     return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(objects.get(txn,
-        StringBinding.stringToEntry(key))).map(this::decodeObject));
+        StringBinding.stringToEntry(key))).map(value -> records.decode(value, Downstream.class)));
   }
 
   @Override
@@ -280,58 +277,13 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
    */
   @Override
   public int recordEvent(EventReport event) {
-    byte[] encoded = codec.encode(event);
-    return env.computeInTransaction(txn -> {
-      try (Cursor cursor = events.openCursor(txn)) {
-        if (cursor.getLast()) {
-          EventReport last = decode(bytes(cursor.getValue()), EventReport.class);
-          if (sameEvent(last, event)) {
-            EventReport merged = new EventReport(last.v(), last.node(), last.id(), last.ref(), last.type(),
-                last.reason(), last.message(), last.count() + event.count(), last.firstTimestamp(),
-                event.lastTimestamp());
-            events.put(txn, cursor.getKey(), new ArrayByteIterable(codec.encode(merged)));
-            return 0;
-          }
-        }
-      }
-      long sequence = readLong(txn, EVENT_COUNTER) + 1;
-      writeLong(txn, EVENT_COUNTER, sequence);
-      events.put(txn, LongBinding.longToCompressedEntry(sequence), new ArrayByteIterable(encoded));
-      int dropped = 0;
-      while (events.count(txn) > maxEvents) {
-        try (Cursor cursor = events.openCursor(txn)) {
-          if (!cursor.getNext()) {
-            break;
-          }
-          cursor.deleteCurrent();
-          dropped++;
-        }
-      }
-      if (dropped > 0) {
-        writeLong(txn, EVENTS_DROPPED, readLong(txn, EVENTS_DROPPED) + dropped);
-      }
-      return dropped;
-    });
-  }
-
-  private static boolean sameEvent(EventReport a, EventReport b) {
-    return a.ref().uid().equals(b.ref().uid()) && a.type().equals(b.type()) && a.reason().equals(b.reason())
-        && java.util.Objects.equals(a.message(), b.message());
+    return env.computeInTransaction(txn -> eventOutbox.record(txn, event));
   }
 
   /** Undelivered events, oldest first, at most {@code max}. */
   @Override
   public List<PendingEvent> pendingEvents(int max) {
-    return env.computeInReadonlyTransaction(txn -> {
-      List<PendingEvent> pending = new ArrayList<>();
-      try (Cursor cursor = events.openCursor(txn)) {
-        while (pending.size() < max && cursor.getNext()) {
-          pending.add(new PendingEvent(LongBinding.compressedEntryToLong(cursor.getKey()),
-              decode(bytes(cursor.getValue()), EventReport.class)));
-        }
-      }
-      return pending;
-    });
+    return env.computeInReadonlyTransaction(txn -> eventOutbox.pending(txn, max));
   }
 
   /**
@@ -340,24 +292,18 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
    */
   @Override
   public void eventDelivered(PendingEvent delivered) {
-    env.executeInTransaction(txn -> {
-      ByteIterable key = LongBinding.longToCompressedEntry(delivered.sequence());
-      ByteIterable value = events.get(txn, key);
-      if (value != null && decode(bytes(value), EventReport.class).equals(delivered.event())) {
-        events.delete(txn, key);
-      }
-    });
+    env.executeInTransaction(txn -> eventOutbox.delivered(txn, delivered));
   }
 
   @Override
   public int eventDepth() {
-    return env.computeInReadonlyTransaction(txn -> (int) events.count(txn));
+    return env.computeInReadonlyTransaction(eventOutbox::depth);
   }
 
   /** Events dropped because the outbox was full, over the life of this store. */
   @Override
   public long eventsDropped() {
-    return env.computeInReadonlyTransaction(txn -> readLong(txn, EVENTS_DROPPED));
+    return env.computeInReadonlyTransaction(eventOutbox::dropped);
   }
 
   @Override
@@ -366,11 +312,11 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     return env.computeInTransaction(txn -> {
       ByteIterable uid = StringBinding.stringToEntry(report.ref().uid());
       ByteIterable previous = lastStatus.get(txn, uid);
-      if (previous != null && Arrays.equals(bytes(previous), encoded)) {
+      if (previous != null && Arrays.equals(Records.bytes(previous), encoded)) {
         return false;
       }
-      long version = readLong(txn, STATUS_COUNTER) + 1;
-      writeLong(txn, STATUS_COUNTER, version);
+      long version = records.readLong(txn, STATUS_COUNTER) + 1;
+      records.writeLong(txn, STATUS_COUNTER, version);
       lastStatus.put(txn, uid, new ArrayByteIterable(encoded));
       outbox.put(txn, uid, new ArrayByteIterable(ByteBuffer.allocate(8 + encoded.length)
           .putLong(version).put(encoded).array()));
@@ -381,7 +327,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   @Override
   public Optional<PodStatusReport> lastStatus(String uid) {
     return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(lastStatus.get(txn,
-        StringBinding.stringToEntry(uid))).map(value -> decode(bytes(value), PodStatusReport.class)));
+        StringBinding.stringToEntry(uid))).map(value -> records.decode(value, PodStatusReport.class)));
   }
 
   @Override
@@ -391,9 +337,9 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       try (Cursor cursor = lastStatus.openCursor(txn)) {
         while (cursor.getNext()) {
           if (outbox.get(txn, cursor.getKey()) == null) {
-            long version = readLong(txn, STATUS_COUNTER) + 1;
-            writeLong(txn, STATUS_COUNTER, version);
-            byte[] encoded = bytes(cursor.getValue());
+            long version = records.readLong(txn, STATUS_COUNTER) + 1;
+            records.writeLong(txn, STATUS_COUNTER, version);
+            byte[] encoded = Records.bytes(cursor.getValue());
             outbox.put(txn, cursor.getKey(), new ArrayByteIterable(ByteBuffer.allocate(8 + encoded.length)
                 .putLong(version).put(encoded).array()));
             added++;
@@ -410,12 +356,12 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       List<PendingStatus> pending = new ArrayList<>();
       try (Cursor cursor = outbox.openCursor(txn)) {
         while (cursor.getNext()) {
-          ByteBuffer value = ByteBuffer.wrap(bytes(cursor.getValue()));
+          ByteBuffer value = ByteBuffer.wrap(Records.bytes(cursor.getValue()));
           long version = value.getLong();
           byte[] payload = new byte[value.remaining()];
           value.get(payload);
           pending.add(new PendingStatus(StringBinding.entryToString(cursor.getKey()), version,
-              decode(payload, PodStatusReport.class)));
+              records.decode(payload, PodStatusReport.class)));
         }
       }
       pending.sort(Comparator.comparingLong(PendingStatus::version));
@@ -428,7 +374,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     env.executeInTransaction(txn -> {
       ByteIterable key = StringBinding.stringToEntry(uid);
       ByteIterable value = outbox.get(txn, key);
-      if (value != null && ByteBuffer.wrap(bytes(value)).getLong() == version) {
+      if (value != null && ByteBuffer.wrap(Records.bytes(value)).getLong() == version) {
         outbox.delete(txn, key);
       }
     });
@@ -451,32 +397,5 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   @Override
   public void close() {
     env.close();
-  }
-
-  private long readLong(Transaction txn, String key) {
-    ByteIterable value = meta.get(txn, StringBinding.stringToEntry(key));
-    return value == null ? 0 : LongBinding.entryToLong(value);
-  }
-
-  private void writeLong(Transaction txn, String key, long value) {
-    meta.put(txn, StringBinding.stringToEntry(key), LongBinding.longToEntry(value));
-  }
-
-  private Downstream decodeObject(ByteIterable value) {
-    return decode(bytes(value), Downstream.class);
-  }
-
-  private <T extends io.outpost.protocol.Message> T decode(byte[] payload, Class<T> type) {
-    try {
-      return codec.decode(payload, type);
-    } catch (ProtocolException e) {
-      // Only messages this store encoded itself are ever written, so this is damage, not bad input.
-      throw new IllegalStateException("edge store holds an undecodable " + type.getSimpleName() + ": "
-          + e.getMessage(), e);
-    }
-  }
-
-  private static byte[] bytes(ByteIterable iterable) {
-    return Arrays.copyOf(iterable.getBytesUnsafe(), iterable.getLength());
   }
 }
