@@ -6,13 +6,9 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.outpost.protocol.BridgeOnline;
@@ -71,18 +67,18 @@ public final class Bridge implements AutoCloseable {
   private volatile boolean closed;
 
   private AdmissionWebhook webhook;
+  private final TolerationBackstop tolerations;
   private CompletableFuture<?> election;
   private volatile boolean active;
   private volatile Runnable onLeadershipLost = () -> { };
   private LeaseRenewer leases;
-  /** Pods whose tolerations the bridge has looked at (uid): each is patched at most once. */
-  private final Set<String> tolerationsChecked = ConcurrentHashMap.newKeySet();
 
   public Bridge(BridgeConfig config, KubernetesClient client) {
     this.config = config;
     this.client = client;
     this.router = new NodeQueues(config.routerThreads(), "outpost-bridge-router");
     this.upstream = new NodeQueues(4, "outpost-bridge-upstream");
+    this.tolerations = new TolerationBackstop(client, metrics, upstream, () -> active);
   }
 
   public void start() throws Exception {
@@ -178,7 +174,7 @@ public final class Bridge implements AutoCloseable {
     leaseTicker.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
     link.connect();
     // Pods a standby saw were not looked at: the active bridge checks every bound edge pod's tolerations once.
-    podInformer.getStore().list().stream().filter(this::isEdge).forEach(this::checkTolerations);
+    podInformer.getStore().list().stream().filter(this::isEdge).forEach(tolerations::check);
     LOG.info("Bridge active as {}", config.leaderIdentity());
   }
 
@@ -232,46 +228,6 @@ public final class Bridge implements AutoCloseable {
     return nodeInformer.getStore().getByKey(name) != null || nodes.registered(name);
   }
 
-  /**
-   * The backstop for pods the webhook did not see (created before it was installed, or while it was down): a bound
-   * edge pod without the no-eviction tolerations gets them added. One that carries them with tolerationSeconds
-   * cannot be fixed (Kubernetes only lets a running pod's tolerations be added to): it is counted and logged.
-   */
-  private void checkTolerations(Pod pod) {
-    if (!active || pod.getMetadata().getDeletionTimestamp() != null
-        || !tolerationsChecked.add(pod.getMetadata().getUid())) {
-      return;
-    }
-    Tolerations.Fix fix = Tolerations.fix(pod, false);
-    if (fix.needsRemoval()) {
-      metrics.increment("outpost_bridge_evictable_pods_total");
-      LOG.warn("Pod {}/{} on edge node {} tolerates unreachable/not-ready only for a while (tolerationSeconds): "
-          + "Kubernetes will evict it if the site stays cut off. Install the admission webhook "
-          + "(deploy/kubernetes) and recreate the pod.", pod.getMetadata().getNamespace(),
-          pod.getMetadata().getName(), pod.getSpec().getNodeName());
-    }
-    if (fix.none()) {
-      return;
-    }
-    upstream.execute(pod.getSpec().getNodeName(), () -> {
-      try {
-        // Appends to the existing list (safe against concurrent additions), or creates it if the pod has none.
-        List<Map<String, Object>> patch = fix.operations();
-        client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-            .patch(PatchContext.of(PatchType.JSON), new KubernetesSerialization().asJson(patch));
-        metrics.increment("outpost_bridge_kube_writes_total", "resource", "pods/tolerations");
-        metrics.increment("outpost_bridge_tolerations_added_total");
-        LOG.info("Added no-eviction tolerations to pod {}/{}", pod.getMetadata().getNamespace(),
-            pod.getMetadata().getName());
-      } catch (KubernetesClientException e) {
-        tolerationsChecked.remove(pod.getMetadata().getUid()); // looked at again on its next change
-        metrics.increment("outpost_bridge_kube_errors_total", "code", Integer.toString(e.getCode()));
-        LOG.warn("Adding tolerations to pod {}/{} failed: {} {}", pod.getMetadata().getNamespace(),
-            pod.getMetadata().getName(), e.getCode(), e.getMessage());
-      }
-    });
-  }
-
   private static boolean ready(Node node) {
     return node.getStatus() != null && node.getStatus().getConditions() != null && node.getStatus().getConditions()
         .stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
@@ -302,7 +258,7 @@ public final class Bridge implements AutoCloseable {
     public void onAdd(Pod pod) {
       if (isEdge(pod)) {
         schedule(pod.getSpec().getNodeName());
-        checkTolerations(pod);
+        tolerations.check(pod);
       }
     }
 
@@ -311,7 +267,7 @@ public final class Bridge implements AutoCloseable {
       if (isEdge(after) && !Objects.equals(before.getMetadata().getResourceVersion(),
           after.getMetadata().getResourceVersion())) {
         schedule(after.getSpec().getNodeName());
-        checkTolerations(after);
+        tolerations.check(after);
       }
     }
 
@@ -320,7 +276,7 @@ public final class Bridge implements AutoCloseable {
       if (isEdge(pod)) {
         schedule(pod.getSpec().getNodeName());
       }
-      tolerationsChecked.remove(pod.getMetadata().getUid());
+      tolerations.forget(pod);
     }
   }
 
