@@ -19,10 +19,6 @@ import io.outpost.testing.ManagedProcess;
 import io.outpost.testing.Mosquitto;
 import io.outpost.testing.Ports;
 import io.outpost.testing.Trees;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -107,7 +103,8 @@ public final class ScaleBench {
           + "    token: bench\ncontexts:\n- name: bench\n  context:\n    cluster: mock\n    user: bench\n"
           + "current-context: bench\n");
       int httpPort = Ports.free();
-      Path jar = Files.list(Path.of("cloud-bridge/target")).filter(p -> p.getFileName().toString().endsWith("-all.jar"))
+      Path jar = Files.list(Path.of("cloud-bridge/target"))
+          .filter(p -> p.getFileName().toString().endsWith("-all.jar"))
           .findFirst().orElseThrow(() -> new IllegalStateException("build cloud-bridge first (mvn install)"));
       try (ManagedProcess bridge = ManagedProcess.start("bridge", List.of("java", "-Xmx2g",
               "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-jar", jar.toAbsolutePath().toString()),
@@ -115,7 +112,8 @@ public final class ScaleBench {
               "OUTPOST_HTTP_PORT", Integer.toString(httpPort), "OUTPOST_ROUTER_THREADS", "2"),
           dir, dir.resolve("bridge.log"))) {
         String metricsUrl = "http://127.0.0.1:" + httpPort + "/metrics";
-        waitFor("bridge ready", Duration.ofMinutes(5), () -> get("http://127.0.0.1:" + httpPort + "/readyz") == 200);
+        waitFor("bridge ready", Duration.ofMinutes(5),
+            () -> ProcessStats.get("http://127.0.0.1:" + httpPort + "/readyz") == 200);
         System.out.printf("bridge up (informers synced) %.1f s after seeding%n", (System.nanoTime() - t0) / 1e9);
 
         connect(broker.url(), nodes);
@@ -162,8 +160,8 @@ public final class ScaleBench {
             edits.get(edits.size() / 2) / 1e6, edits.get((int) Math.ceil(edits.size() * 0.99) - 1) / 1e6);
 
         // Idle: heartbeats every 10 s from every node, nothing changing.
-        long pid = bridgePid(bridge);
-        long cpu0 = cpuTicks(pid);
+        long pid = bridge.pid();
+        long cpu0 = ProcessStats.cpuTicks(pid);
         long idleStart = System.nanoTime();
         // Three rounds of heartbeats, 10 s apart, as real nodes send them.
         java.util.concurrent.ScheduledExecutorService pacer = java.util.concurrent.Executors
@@ -184,10 +182,10 @@ public final class ScaleBench {
         rounds.await();
         pacer.shutdownNow();
         double idleSeconds = (System.nanoTime() - idleStart) / 1e9;
-        double cpu = (cpuTicks(pid) - cpu0) / 100.0 / idleSeconds * 100;
+        double cpu = (ProcessStats.cpuTicks(pid) - cpu0) / 100.0 / idleSeconds * 100;
         ManagedProcess.run(List.of("jcmd", Long.toString(pid), "GC.run"), Map.of());
-        long heap = metric(metricsUrl, "outpost_bridge_jvm_heap_used_bytes");
-        long rss = rssKb(pid);
+        long heap = ProcessStats.metric(metricsUrl, "outpost_bridge_jvm_heap_used_bytes");
+        long rss = ProcessStats.rssKb(pid);
         System.out.printf("idle with heartbeats (10 s) from %d nodes: bridge CPU %.1f %% of one core; RSS %d MB "
             + "(%.1f KB/node), heap after GC %d MB (%.1f KB/node)%n", nodes, cpu, rss / 1024, (double) rss / nodes,
             heap >> 20, heap / 1024.0 / nodes);
@@ -196,9 +194,9 @@ public final class ScaleBench {
         // Lease renewals the heartbeats above made due finish, so that only requests the wave causes are counted.
         waitFor("heartbeats handled and lease renewals done", Duration.ofMinutes(10), () -> {
           try {
-            return metric(metricsUrl, "outpost_bridge_leases_due") == 0
-                && metric(metricsUrl, "outpost_bridge_router_queue") == 0
-                && metric(metricsUrl, "outpost_bridge_upstream_queue") == 0;
+            return ProcessStats.metric(metricsUrl, "outpost_bridge_leases_due") == 0
+                && ProcessStats.metric(metricsUrl, "outpost_bridge_router_queue") == 0
+                && ProcessStats.metric(metricsUrl, "outpost_bridge_upstream_queue") == 0;
           } catch (Exception e) {
             return false;
           }
@@ -368,36 +366,6 @@ public final class ScaleBench {
         default -> { }
       }
     }
-  }
-
-  private static int get(String url) {
-    try {
-      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode();
-    } catch (Exception e) {
-      return -1;
-    }
-  }
-
-  private static long metric(String url, String name) throws Exception {
-    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return body.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> (long) Double.parseDouble(
-        l.substring(name.length() + 1).trim())).findFirst().orElse(-1);
-  }
-
-  private static long bridgePid(ManagedProcess bridge) {
-    return bridge.pid();
-  }
-
-  private static long cpuTicks(long pid) throws Exception {
-    String[] stat = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
-    return Long.parseLong(stat[11]) + Long.parseLong(stat[12]); // utime + stime, in clock ticks (100/s)
-  }
-
-  private static long rssKb(long pid) throws Exception {
-    return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
-        .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1);
   }
 
   private static void waitFor(String what, Duration timeout, BooleanSupplier condition) {
