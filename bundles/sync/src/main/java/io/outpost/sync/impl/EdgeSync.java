@@ -3,9 +3,9 @@ package io.outpost.sync.impl;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Buckets;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.Message;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ProtocolException;
-import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
 import io.outpost.store.EdgeStore;
@@ -222,60 +222,45 @@ final class EdgeSync implements MqttLink.Handler {
     }
   }
 
-  /** Sends undelivered statuses and events, at most {@code OUTBOX_BATCH} of each unacknowledged at a time. */
+  /** Sends undelivered events and statuses, at most {@code OUTBOX_BATCH} of each unacknowledged at a time. */
   private void drainOutbox() {
     if (!link.isConnected() || !bridgeListening) {
       return;
     }
-    drainEvents();
-    List<PendingStatus> pending = store.pendingStatuses(OUTBOX_BATCH + inFlight.size());
-    for (PendingStatus status : pending) {
-      String id = status.uid() + "@" + status.version();
-      if (inFlight.size() >= OUTBOX_BATCH || !inFlight.add(id)) {
-        continue;
-      }
-      PodStatusReport report = status.report();
-      link.publish(Topics.up(settings.node(), Topics.Up.STATUS), codec.encode(report), new MqttActionListener() {
-        @Override
-        public void onSuccess(IMqttToken token) {
-          executor.execute(() -> {
-            inFlight.remove(id);
-            store.statusDelivered(status.uid(), status.version());
-            drainOutbox();
-          });
-        }
-
-        @Override
-        public void onFailure(IMqttToken token, Throwable failure) {
-          executor.execute(() -> inFlight.remove(id));
-        }
-      });
+    for (PendingEvent event : store.pendingEvents(OUTBOX_BATCH + inFlightEvents.size())) {
+      publishTracked(inFlightEvents, event.sequence() + "#" + event.event().count(), Topics.Up.EVENT, event.event(),
+          () -> store.eventDelivered(event));
+    }
+    for (PendingStatus status : store.pendingStatuses(OUTBOX_BATCH + inFlight.size())) {
+      publishTracked(inFlight, status.uid() + "@" + status.version(), Topics.Up.STATUS, status.report(),
+          () -> store.statusDelivered(status.uid(), status.version()));
     }
   }
 
-  private void drainEvents() {
-    for (PendingEvent event : store.pendingEvents(OUTBOX_BATCH + inFlightEvents.size())) {
-      String id = event.sequence() + "#" + event.event().count();
-      if (inFlightEvents.size() >= OUTBOX_BATCH || !inFlightEvents.add(id)) {
-        continue;
-      }
-      link.publish(Topics.up(settings.node(), Topics.Up.EVENT), codec.encode(event.event()),
-          new MqttActionListener() {
-            @Override
-            public void onSuccess(IMqttToken token) {
-              executor.execute(() -> {
-                inFlightEvents.remove(id);
-                store.eventDelivered(event);
-                drainOutbox();
-              });
-            }
-
-            @Override
-            public void onFailure(IMqttToken token, Throwable failure) {
-              executor.execute(() -> inFlightEvents.remove(id));
-            }
-          });
+  /**
+   * Publishes one outbox entry unless it is in flight or {@code OUTBOX_BATCH} of its kind are; on the broker's
+   * PUBACK {@code delivered} removes it from the store and the next ones follow.
+   */
+  private void publishTracked(Set<String> inFlightOfKind, String id, Topics.Up channel, Message message,
+      Runnable delivered) {
+    if (inFlightOfKind.size() >= OUTBOX_BATCH || !inFlightOfKind.add(id)) {
+      return;
     }
+    link.publish(Topics.up(settings.node(), channel), codec.encode(message), new MqttActionListener() {
+      @Override
+      public void onSuccess(IMqttToken token) {
+        executor.execute(() -> {
+          inFlightOfKind.remove(id);
+          delivered.run();
+          drainOutbox();
+        });
+      }
+
+      @Override
+      public void onFailure(IMqttToken token, Throwable failure) {
+        executor.execute(() -> inFlightOfKind.remove(id));
+      }
+    });
   }
 
   static String describe(MqttException e) {
