@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Outpost quickstart on one machine: a Kubernetes API (the cluster in $KUBECONFIG if set, else an in-process
-# fabric8 mock API server in CRUD mode, for demonstration only), a Mosquitto broker, the cloud bridge, one edge node
-# (the built Karaf distribution, as its own process) on Podman, and a demo pod — ending with the pod's container
-# running in Podman and the pod Running in Kubernetes.
+# fabric8 mock API server in CRUD mode, for demonstration only), the cloud bridge with its embedded MQTT 5 broker
+# (HiveMQ CE; no Mosquitto needed), one edge node (the built Karaf distribution, as its own process) on Podman, and
+# a demo pod — ending with the pod's container running in Podman and the pod Running in Kubernetes.
 #
 #   scripts/quickstart.sh         set up, build, start everything, create the demo pod, wait until it runs
 #   scripts/quickstart.sh stop    stop everything the quickstart started (by PID) and remove its containers

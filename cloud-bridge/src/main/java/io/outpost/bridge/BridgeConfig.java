@@ -44,6 +44,11 @@ public record BridgeConfig(
   }
 
   public static BridgeConfig fromEnvironment() throws IOException {
+    return from(environment());
+  }
+
+  /** The {@code OUTPOST_*} settings: the file named by {@code OUTPOST_BRIDGE_CONFIG}, overridden by the environment. */
+  public static Map<String, String> environment() throws IOException {
     Map<String, String> values = new HashMap<>();
     String file = System.getenv("OUTPOST_BRIDGE_CONFIG");
     if (file != null && !file.isBlank()) {
@@ -54,7 +59,7 @@ public record BridgeConfig(
       properties.forEach((k, v) -> values.put(k.toString(), v.toString()));
     }
     values.putAll(System.getenv());
-    return from(values);
+    return values;
   }
 
   /** Builds the configuration from {@code OUTPOST_*} keys. */

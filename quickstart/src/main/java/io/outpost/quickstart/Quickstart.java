@@ -14,8 +14,10 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.outpost.bridge.Bridge;
 import io.outpost.bridge.BridgeConfig;
+import io.outpost.broker.EmbeddedBroker;
+import io.outpost.broker.Logging;
 import io.outpost.testing.EdgeNode;
-import io.outpost.testing.Mosquitto;
+import io.outpost.testing.Ports;
 import io.outpost.testing.Podman;
 import io.outpost.testing.Trees;
 import java.nio.file.Files;
@@ -29,7 +31,7 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * One-machine demonstration of Outpost: a Kubernetes API (the cluster in KUBECONFIG, or an in-process fabric8 mock
- * API server in CRUD mode), a Mosquitto broker, the cloud bridge, one edge node (the built Karaf distribution as its
+ * API server in CRUD mode), the cloud bridge with its embedded MQTT 5 broker (HiveMQ CE), one edge node (the built Karaf distribution as its
  * own process) on Podman, and a demo pod. Prints {@code QUICKSTART READY} once the pod runs in Podman and is
  * Running in Kubernetes, then keeps everything up until it is stopped (SIGTERM), when it removes what it started.
  */
@@ -42,12 +44,14 @@ public final class Quickstart {
 
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final Path work;
+  private KubernetesClient client;
 
-  private Quickstart(Path work) {
+  Quickstart(Path work) {
     this.work = work;
   }
 
   public static void main(String[] args) throws Exception {
+    Logging.useOutpostConfiguration();
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     Path work = Path.of(args.length > 0 ? args[0] : ".quickstart").toAbsolutePath();
     Quickstart quickstart = new Quickstart(work);
@@ -65,12 +69,14 @@ public final class Quickstart {
     stopped.await();
   }
 
-  private void run() throws Exception {
+  /** Starts everything and returns the demo pod once it runs in Podman and is Running in Kubernetes. */
+  Pod run() throws Exception {
     Trees.deleteTree(work.resolve("run"));
     Path run = Files.createDirectories(work.resolve("run"));
-    KubernetesClient client = kubernetes();
-    Mosquitto broker = keep(Mosquitto.start(run.resolve("broker")));
-    say("Mosquitto broker on " + broker.url() + " (pid " + broker.pid() + ")");
+    client = kubernetes();
+    EmbeddedBroker broker = keep(EmbeddedBroker.start(EmbeddedBroker.Settings.local(Ports.free(),
+        run.resolve("broker"))));
+    say("Embedded MQTT 5 broker (HiveMQ CE, inside the bridge's JVM) on " + broker.url());
     Podman podman = keep(Podman.start(run.resolve("podman")));
     say("Podman Docker-compatible API on " + podman.host());
     Bridge bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
@@ -109,6 +115,12 @@ public final class Quickstart {
     }
     say("");
     say("QUICKSTART READY");
+    return pod;
+  }
+
+  /** The Kubernetes API the quickstart uses (for tests). */
+  KubernetesClient client() {
+    return client;
   }
 
   private KubernetesClient kubernetes() {
@@ -144,7 +156,8 @@ public final class Quickstart {
     return resource;
   }
 
-  private synchronized void stop() {
+  /** Stops everything it started, newest first, and removes the edge node's containers. */
+  synchronized void stop() {
     while (!started.isEmpty()) {
       AutoCloseable resource = started.pop();
       try {

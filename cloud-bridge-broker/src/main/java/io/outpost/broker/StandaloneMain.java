@@ -1,0 +1,59 @@
+package io.outpost.broker;
+
+import io.outpost.bridge.BridgeConfig;
+import io.outpost.bridge.BridgeMain;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The bridge with an embedded MQTT 5 broker, for single-machine installations and the quickstart: one process, no
+ * broker to install. Configured like the plain bridge ({@code OUTPOST_*} variables) plus:
+ * <ul>
+ *   <li>{@code OUTPOST_EMBEDDED_BROKER} — {@code host:port} the broker listens on (default {@code 127.0.0.1:1883};
+ *       {@code 0.0.0.0:1883} to let edge nodes on other machines connect), or {@code off} to use
+ *       {@code OUTPOST_BROKER_URL} alone;</li>
+ *   <li>{@code OUTPOST_EMBEDDED_BROKER_DATA} — directory for the broker's sessions and retained messages (default
+ *       {@code ./outpost-broker}).</li>
+ * </ul>
+ * {@code OUTPOST_BROKER_URL} defaults to the embedded broker.
+ */
+public final class StandaloneMain {
+  private StandaloneMain() {}
+
+  public static void main(String[] args) throws Exception {
+    Logging.useOutpostConfiguration();
+    Map<String, String> settings = BridgeConfig.environment();
+    String listen = settings.getOrDefault("OUTPOST_EMBEDDED_BROKER", "127.0.0.1:1883").trim();
+    if ("off".equalsIgnoreCase(listen)) {
+      BridgeMain.run(settings, () -> { });
+      return;
+    }
+    EmbeddedBroker.Settings brokerSettings;
+    try {
+      brokerSettings = parse(listen, Path.of(settings.getOrDefault("OUTPOST_EMBEDDED_BROKER_DATA", "outpost-broker")));
+    } catch (IllegalArgumentException e) {
+      System.err.println("outpost-bridge: invalid configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    EmbeddedBroker broker = EmbeddedBroker.start(brokerSettings);
+    settings.putIfAbsent("OUTPOST_BROKER_URL", broker.url());
+    BridgeMain.run(settings, broker);
+  }
+
+  static EmbeddedBroker.Settings parse(String listen, Path dataDir) {
+    int colon = listen.lastIndexOf(':');
+    if (colon <= 0 || colon == listen.length() - 1) {
+      throw new IllegalArgumentException("OUTPOST_EMBEDDED_BROKER '" + listen + "' must be host:port or off");
+    }
+    int port;
+    try {
+      port = Integer.parseInt(listen.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("OUTPOST_EMBEDDED_BROKER '" + listen + "': port is not a number");
+    }
+    EmbeddedBroker.Settings local = EmbeddedBroker.Settings.local(port, dataDir.toAbsolutePath());
+    return new EmbeddedBroker.Settings(listen.substring(0, colon), port, local.dataDir(), local.maxPacketBytes(),
+        local.maxQueuedPerClient());
+  }
+}
