@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.outpost.protocol.Buckets;
+import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
@@ -69,7 +70,12 @@ final class Router {
   private record Sent(String uid, String resourceVersion, Object body) {}
 
   /** What a node should hold for a key. */
-  private record Wanted(ObjectRef ref, Object body) {}
+  private record Wanted(ObjectRef ref, Object body) {
+    /** The ref as sent and as digests name it: with the body's content hash (computed on demand). */
+    ObjectRef hashedRef() {
+      return ref.withHash(ContentHash.of(body));
+    }
+  }
 
   Router(long epoch, Codec codec, MqttBridgeLink link, Caches cache, Metrics metrics) {
     this.epoch = epoch;
@@ -208,7 +214,7 @@ final class Router {
     if (request.compact()) {
       String node = request.node();
       Map<String, Wanted> desired = desired(node);
-      Map<String, ObjectRef> expected = expectedRefs(node, desired);
+      Map<String, ObjectRef> expected = expectedRefs(desired);
       if (ResyncRequest.digestOf(expected.values()).equals(request.digest())) {
         Map<String, Sent> held = new HashMap<>();
         desired.forEach((key, wanted) -> held.put(key, new Sent(wanted.ref().uid(),
@@ -226,7 +232,7 @@ final class Router {
       if (snapshot == null || snapshot.count() != request.bucketCount()) {
         // This bridge did not send the buckets the node compared with (e.g. it restarted): compare again.
         Map<String, Wanted> desired = desired(request.node());
-        mismatch(request, expectedRefs(request.node(), desired));
+        mismatch(request, expectedRefs(desired));
         return;
       }
       resyncFull(request, withUncoveredBuckets(request, snapshot));
@@ -256,17 +262,13 @@ final class Router {
   /** Per node, the last mismatch's snapshot; at most one per node. */
   private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
 
-  /** What the node should hold as refs: per object the version last sent to it if its content is still current. */
-  private Map<String, ObjectRef> expectedRefs(String node, Map<String, Wanted> desired) {
-    Map<String, Sent> held = sent.getOrDefault(node, Map.of());
+  /**
+   * What the node should hold as refs, named by content hash: a node that holds the same content under an older
+   * resourceVersion (only the status moved since, or another bridge incarnation sent it) matches.
+   */
+  private static Map<String, ObjectRef> expectedRefs(Map<String, Wanted> desired) {
     Map<String, ObjectRef> refs = new LinkedHashMap<>();
-    desired.forEach((key, wanted) -> {
-      Sent last = held.get(key);
-      ObjectRef ref = wanted.ref();
-      boolean current = last != null && last.uid().equals(ref.uid()) && last.body().equals(wanted.body());
-      refs.put(key, current ? new ObjectRef(ref.kind(), ref.namespace(), ref.name(), ref.uid(),
-          last.resourceVersion()) : ref);
-    });
+    desired.forEach((key, wanted) -> refs.put(key, wanted.hashedRef()));
     return refs;
   }
 
@@ -303,7 +305,7 @@ final class Router {
     Map<String, ObjectRef> have = new HashMap<>();
     nodeHolds.forEach(ref -> have.put(ref.key(), ref));
     Map<String, Wanted> desired = desired(node);
-    Map<String, ObjectRef> expected = expectedRefs(node, desired);
+    Map<String, ObjectRef> expected = expectedRefs(desired);
     Map<String, Sent> held = new HashMap<>();
     send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_BEGIN, request.correlationId()));
     long changes = 0;
@@ -311,9 +313,8 @@ final class Router {
       String key = wanted.ref().key();
       ObjectRef theirs = have.remove(key);
       ObjectRef ours = expected.get(key);
-      if (theirs != null && theirs.uid().equals(ours.uid())
-          && theirs.resourceVersion().equals(ours.resourceVersion())) {
-        held.put(key, new Sent(ours.uid(), ours.resourceVersion(), wanted.body()));
+      if (ours.sameContent(theirs)) {
+        held.put(key, new Sent(theirs.uid(), theirs.resourceVersion(), wanted.body()));
       } else if (sendUpsert(node, wanted)) {
         held.put(key, new Sent(wanted.ref().uid(), wanted.ref().resourceVersion(), wanted.body()));
         changes++;
@@ -338,7 +339,7 @@ final class Router {
   private final Set<String> unsendable = ConcurrentHashMap.newKeySet();
 
   private boolean sendUpsert(String node, Wanted wanted) {
-    ObjectRef ref = wanted.ref();
+    ObjectRef ref = wanted.hashedRef();
     String version = node + "|" + ref.key() + "|" + ref.uid() + "|" + ref.resourceVersion();
     if (unsendable.contains(version)) {
       return false;

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodV1;
@@ -120,7 +121,7 @@ class BridgeTest {
     Downstream first = edge.awaitUpsert("web");
     assertThat(first.epoch()).isPositive();
     assertThat(first.seq()).isPositive();
-    assertThat(first.ref()).isEqualTo(ref(web));
+    assertThat(first.ref()).isEqualTo(ref(web).withHash(ContentHash.of(first.pod())));
     PodV1 pod = first.pod();
     assertThat(pod.nodeName()).isEqualTo("edge-route");
     assertThat(pod.restartPolicy()).isEqualTo("Always");

@@ -46,7 +46,7 @@ public final class Buckets {
       bucket.sort(Comparator.comparing(ObjectRef::key));
       MessageDigest sha = sha256();
       for (ObjectRef ref : bucket) {
-        sha.update((ref.key() + "\n" + ref.uid() + "\n" + ref.resourceVersion() + "\n")
+        sha.update((ref.key() + "\n" + ref.uid() + "\n" + ref.contentVersion() + "\n")
             .getBytes(StandardCharsets.UTF_8));
       }
       digests.add(HexFormat.of().formatHex(sha.digest(), 0, 8));

@@ -81,14 +81,14 @@ public record ResyncRequest(
 
   /**
    * SHA-256 (lower-case hex) over the refs sorted by store key, each contributing
-   * {@code key '\n' uid '\n' resourceVersion '\n'} in UTF-8. Both sides compute it the same way.
+   * {@code key '\n' uid '\n' contentVersion '\n'} in UTF-8 ({@link ObjectRef#contentVersion()}). Both sides compute it the same way.
    */
   public static String digestOf(Collection<ObjectRef> refs) {
     List<ObjectRef> sorted = new ArrayList<>(refs);
     sorted.sort(Comparator.comparing(ObjectRef::key));
     MessageDigest sha = Buckets.sha256();
     for (ObjectRef ref : sorted) {
-      sha.update((ref.key() + "\n" + ref.uid() + "\n" + ref.resourceVersion() + "\n")
+      sha.update((ref.key() + "\n" + ref.uid() + "\n" + ref.contentVersion() + "\n")
           .getBytes(StandardCharsets.UTF_8));
     }
     return HexFormat.of().formatHex(sha.digest());
