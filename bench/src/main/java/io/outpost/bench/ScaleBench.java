@@ -3,7 +3,6 @@ package io.outpost.bench;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -89,7 +88,7 @@ public final class ScaleBench {
     Logger.getLogger("io.fabric8.mockwebserver").setLevel(Level.WARNING);
     Path dir = Files.createTempDirectory("outpost-scale-");
     KubernetesMockServer kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+        new IndexedCrudDispatcher(), false);
     kubernetes.init();
     KubernetesClient client = kubernetes.createClient();
     try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"))) {

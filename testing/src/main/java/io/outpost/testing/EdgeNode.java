@@ -14,6 +14,8 @@ import java.util.stream.Stream;
  * server}), as an operator would run it. Ends the process tree by PID on {@link #close()} or {@link #kill()}.
  */
 public final class EdgeNode implements AutoCloseable {
+  private static final String CONSOLE_USER = "outpost-test";
+  private String consolePassword;
   private final Path home;
   private ManagedProcess process;
 
@@ -83,6 +85,40 @@ public final class EdgeNode implements AutoCloseable {
       text.append(key).append(" = ").append(value).append('\n');
     }
     Files.writeString(path, text);
+  }
+
+  /**
+   * Gives this test installation a console user with a random password (the distribution ships none) so that
+   * {@link #console} can run commands over SSH on the loopback port {@link #install} chose. Call before start.
+   */
+  public EdgeNode withConsoleUser() throws IOException {
+    consolePassword = java.util.UUID.randomUUID().toString();
+    Files.writeString(home.resolve("etc/users.properties"), String.join("\n",
+        "# written by io.outpost.testing.EdgeNode for tests",
+        CONSOLE_USER + " = " + consolePassword + ",_g_:admingroup",
+        "_g_\\:admingroup = group,admin,manager,viewer,systembundles,ssh", ""));
+    return this;
+  }
+
+  /** Runs one console command through Karaf's {@code bin/client} and returns its output; fails if it fails. */
+  public String console(String command) {
+    if (consolePassword == null) {
+      throw new IllegalStateException("install the node withConsoleUser() first");
+    }
+    String port = configValue("org.apache.karaf.shell.cfg", "sshPort");
+    return ManagedProcess.run(List.of(home.resolve("bin/client").toString(), "-a", port, "-h", "127.0.0.1",
+        "-u", CONSOLE_USER, "-p", consolePassword, "-r", "30", "-d", "1", command), Map.of());
+  }
+
+  private String configValue(String file, String key) {
+    try {
+      return Files.readAllLines(home.resolve("etc").resolve(file)).stream()
+          .filter(line -> line.matches("\\s*" + java.util.regex.Pattern.quote(key) + "\\s*=.*"))
+          .map(line -> line.substring(line.indexOf('=') + 1).trim()).findFirst()
+          .orElseThrow(() -> new IllegalStateException(key + " not set in etc/" + file));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts Karaf in the foreground of a child process (no console), output in data/log/console.log. */

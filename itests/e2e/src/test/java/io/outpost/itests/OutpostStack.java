@@ -63,7 +63,7 @@ final class OutpostStack implements AutoCloseable {
     broker = Mosquitto.start(dir.resolve("broker"));
     podman = Podman.start(dir.resolve("podman"));
     startBridge();
-    edge = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host()).start();
+    edge = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host()).withConsoleUser().start();
     await("node " + node + " Ready in Kubernetes").atMost(PATIENCE).untilAsserted(() -> {
       assertThat(edge.isRunning()).as("edge process (log: %s)", edge.home()).isTrue();
       Node registered = client.nodes().withName(node).get();

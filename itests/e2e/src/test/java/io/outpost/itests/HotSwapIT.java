@@ -1,0 +1,80 @@
+package io.outpost.itests;
+
+import static io.outpost.itests.OutpostStack.PATIENCE;
+import static io.outpost.itests.OutpostStack.containersOf;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.outpost.testing.Podman;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hot swap never touches workloads: with five pods running on the built distribution, every Outpost bundle is
+ * updated from the Karaf console (over SSH, as an operator would), one after another. No container is restarted
+ * or recreated, and the node keeps working afterwards: a killed container is restarted and reported, a new pod
+ * runs.
+ */
+class HotSwapIT extends StackTest {
+  private static final List<String> BUNDLES = List.of("io.outpost.protocol", "io.outpost.store", "io.outpost.sync",
+      "io.outpost.containers", "io.outpost.console");
+
+  @Test
+  void updatingEveryOutpostBundleFromTheConsoleRestartsNoWorkload() {
+    List<String> names = List.of("hot-1", "hot-2", "hot-3", "hot-4", "hot-5");
+    names.forEach(stack::createSleeper);
+    Map<String, String> startedBefore = new LinkedHashMap<>();
+    for (String name : names) {
+      String id = containersOf(stack.awaitRunning(name)).get(0);
+      startedBefore.put(id, startedAt(id));
+    }
+
+    long connects = stack.edge.logCount("Connected to ");
+    for (String bundle : BUNDLES) {
+      stack.edge.console("bundle:update " + bundle);
+      await(bundle + " active again").atMost(PATIENCE).untilAsserted(() ->
+          assertThat(stack.edge.console("bundle:list -s -t 0")).containsPattern(
+              "(?m)^.*\\bActive\\b.*\\b" + bundle.replace(".", "\\.") + "\\s*$"));
+    }
+    await("the node's components answer on the console again").atMost(PATIENCE).untilAsserted(() ->
+        assertThat(stack.edge.console("outpost:status")).containsPattern("connected\\W+true"));
+    assertThat(stack.edge.logCount("Connected to ")).as("the sync bundle really restarted and reconnected")
+        .isGreaterThan(connects);
+
+    // Zero restarts: the same containers, started at the same instant, never restarted by the engine.
+    for (Map.Entry<String, String> container : startedBefore.entrySet()) {
+      assertThat(OutpostStack.running(container.getKey())).as("container %s running", container.getKey()).isTrue();
+      assertThat(startedAt(container.getKey())).as("StartedAt of %s", container.getKey())
+          .isEqualTo(container.getValue());
+    }
+    for (String name : names) {
+      assertThat(containersOf(stack.pod(name))).as("containers of %s", name).singleElement()
+          .satisfies(id -> assertThat(startedBefore).containsKey(id));
+      assertThat(stack.pod(name).getStatus().getContainerStatuses().get(0).getRestartCount()).isZero();
+    }
+
+    // Status reporting resumed: a container killed now is restarted by the updated manager, and Kubernetes sees it.
+    String victim = containersOf(stack.pod("hot-1")).get(0);
+    Podman.cli("kill", victim);
+    await("restart of hot-1 reported").atMost(PATIENCE).untilAsserted(() -> {
+      ContainerStatus status = stack.pod("hot-1").getStatus().getContainerStatuses().get(0);
+      assertThat(status.getRestartCount()).isEqualTo(1);
+      assertThat(status.getState().getRunning()).isNotNull();
+    });
+    stack.createSleeper("hot-after");
+    Pod after = stack.awaitRunning("hot-after");
+    assertThat(containersOf(after)).hasSize(1);
+    for (String name : List.of("hot-2", "hot-3", "hot-4", "hot-5")) {
+      String id = containersOf(stack.pod(name)).get(0);
+      assertThat(startedAt(id)).isEqualTo(startedBefore.get(id));
+    }
+  }
+
+  private static String startedAt(String containerId) {
+    return Podman.cli("inspect", "--format", "{{.State.StartedAt}}|{{.RestartCount}}", containerId).trim();
+  }
+}
