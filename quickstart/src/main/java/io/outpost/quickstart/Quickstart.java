@@ -101,7 +101,7 @@ public final class Quickstart {
         .get()));
     Pod pod = client.pods().inNamespace("default").withName(POD).get();
     ContainerStatus container = pod.getStatus().getContainerStatuses().get(0);
-    List<String> ids = Podman.containersLabelled("io.outpost.pod.uid", pod.getMetadata().getUid());
+    List<String> ids = Podman.appContainersOf(pod.getMetadata().getUid());
     say("");
     say("Kubernetes:  pod default/" + POD + "  phase=" + pod.getStatus().getPhase() + "  ready="
         + container.getReady() + "  restarts=" + container.getRestartCount() + "  podIP=" + pod.getStatus().getPodIP());

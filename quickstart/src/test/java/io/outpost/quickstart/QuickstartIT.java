@@ -40,7 +40,7 @@ class QuickstartIT {
     assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
     assertThat(pod.getStatus().getContainerStatuses()).singleElement()
         .satisfies(c -> assertThat(c.getState().getRunning()).isNotNull());
-    assertThat(Podman.containersLabelled("io.outpost.pod.uid", uid)).singleElement()
+    assertThat(Podman.appContainersOf(uid)).singleElement()
         .satisfies(id -> assertThat(Podman.cli("inspect", "--format", "{{.State.Running}}", id).trim())
             .isEqualTo("true"));
     assertThat(quickstart.client().nodes().withName("edge-quickstart").get().getStatus().getConditions())
@@ -48,6 +48,6 @@ class QuickstartIT {
 
     quickstart.stop();
     quickstart = null;
-    assertThat(Podman.containersLabelled("io.outpost.pod.uid", uid)).isEmpty();
+    assertThat(Podman.containersLabelled("io.outpost.pod.uid", uid)).as("app and infra containers removed").isEmpty();
   }
 }

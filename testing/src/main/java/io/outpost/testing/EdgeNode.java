@@ -46,6 +46,9 @@ public final class EdgeNode implements AutoCloseable {
       config.put("broker.url", brokerUrl);
       config.put("data.dir", "outpost");
       config.put("engine.host", engineHost);
+      // Tests run offline: the pods' infra containers come from the local test image instead of the pause image.
+      config.put("infra.image", Podman.TEST_IMAGE);
+      config.put("infra.command", "sleep 2147483647");
       config.put("heartbeat.interval.seconds", "2");
       config.put("resync.interval.seconds", "5");
       config.put("reconnect.max.seconds", "5");

@@ -73,13 +73,39 @@ public final class Podman implements AutoCloseable {
     return out.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
-  /** Removes, forcibly, every container with {@code label=value}, and nothing else. */
+  /** The label value of a pod's infra container ({@code io.outpost.container}). */
+  public static final String INFRA = "POD";
+
+  /** Ids of the pod's own containers (not its infra container), running or not. */
+  public static List<String> appContainersOf(String podUid) {
+    List<String> ids = new ArrayList<>(containersLabelled("io.outpost.pod.uid", podUid));
+    ids.removeAll(infraContainersOf(podUid));
+    return ids;
+  }
+
+  /** Ids of the pod's infra container (one, or none before it is created). */
+  public static List<String> infraContainersOf(String podUid) {
+    String out = cli("ps", "-a", "-q", "--no-trunc", "--filter", "label=io.outpost.pod.uid=" + podUid,
+        "--filter", "label=io.outpost.container=" + INFRA);
+    return out.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /**
+   * Removes, forcibly, every container with {@code label=value}, and nothing else: infra containers last, after the
+   * containers that joined their network namespace.
+   */
   public static void removeContainersLabelled(String label, String value) {
-    List<String> ids = containersLabelled(label, value);
-    if (!ids.isEmpty()) {
-      List<String> args = new ArrayList<>(List.of("rm", "-f", "-t", "0"));
-      args.addAll(ids);
-      cli(args.toArray(String[]::new));
+    List<String> ids = new ArrayList<>(containersLabelled(label, value));
+    String out = cli("ps", "-a", "-q", "--no-trunc", "--filter", "label=" + label + "=" + value,
+        "--filter", "label=io.outpost.container=" + INFRA);
+    List<String> infra = out.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    ids.removeAll(infra);
+    for (List<String> batch : List.of(ids, infra)) {
+      if (!batch.isEmpty()) {
+        List<String> args = new ArrayList<>(List.of("rm", "-f", "-t", "0"));
+        args.addAll(batch);
+        cli(args.toArray(String[]::new));
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.outpost.testing.Podman;
@@ -32,6 +33,47 @@ class EndToEndIT extends StackTest {
     assertThat(labels.trim()).isEqualTo("web");
     assertThat(running.getMetadata().getUid()).isEqualTo(created.getMetadata().getUid());
     assertThat(running.getStatus().getContainerStatuses().get(0).getRestartCount()).isZero();
+  }
+
+  @Test
+  void theContainersOfAPodShareTheNetworkNamespaceOfItsInfraContainer() {
+    stack.client.pods().inNamespace("default").resource(new PodBuilder()
+        .withNewMetadata().withName("duo").withNamespace("default").endMetadata()
+        .withNewSpec().withNodeName(stack.node).withRestartPolicy("Always").withTerminationGracePeriodSeconds(2L)
+        .addNewContainer().withName("web").withImage(Podman.TEST_IMAGE).withCommand("sh", "-c",
+            "echo hello from the web container > /tmp/index.html && exec httpd -f -p 8080 -h /tmp").endContainer()
+        // The client reaches the web container on localhost: only possible inside one network namespace. Its shell
+        // retries until the server listens (the engine starts the containers one after the other).
+        .addNewContainer().withName("client").withImage(Podman.TEST_IMAGE).withCommand("sh", "-c",
+            "for i in $(seq 1 60); do wget -q -O- http://127.0.0.1:8080/index.html && exec sleep 3600; sleep 1; done;"
+                + " exit 1").endContainer()
+        .endSpec().build()).create();
+    await("both containers running").atMost(PATIENCE).untilAsserted(() -> {
+      Pod current = stack.pod("duo");
+      assertThat(current.getStatus()).isNotNull();
+      assertThat(current.getStatus().getPhase()).isEqualTo("Running");
+      assertThat(current.getStatus().getContainerStatuses()).hasSize(2)
+          .allSatisfy(c -> assertThat(c.getState().getRunning()).isNotNull());
+      assertThat(Podman.cli("logs", containerNamed(current, "client"))).contains("hello from the web container");
+    });
+    Pod pod = stack.pod("duo");
+    List<String> infra = Podman.infraContainersOf(pod.getMetadata().getUid());
+    assertThat(infra).hasSize(1);
+    String infraIp = Podman.cli("inspect", "--format", "{{.NetworkSettings.IPAddress}}", infra.get(0)).trim();
+    assertThat(pod.getStatus().getPodIP()).isNotBlank().isEqualTo(infraIp);
+    assertThat(containersOf(pod)).hasSize(2).allSatisfy(id -> assertThat(
+        Podman.cli("inspect", "--format", "{{.HostConfig.NetworkMode}}", id).trim())
+        .isEqualTo("container:" + infra.get(0)));
+
+    stack.client.pods().inNamespace("default").withName("duo").withGracePeriod(0).delete();
+    await("the pod's containers and its infra container removed").atMost(PATIENCE).untilAsserted(() ->
+        assertThat(Podman.containersLabelled(OutpostStack.UID_LABEL, pod.getMetadata().getUid())).isEmpty());
+  }
+
+  private static String containerNamed(Pod pod, String container) {
+    return containersOf(pod).stream().filter(id -> Podman.cli("inspect", "--format",
+        "{{index .Config.Labels \"io.outpost.container\"}}", id).trim().equals(container)).findFirst()
+        .orElseThrow(() -> new AssertionError("no container " + container + " in " + pod.getMetadata().getName()));
   }
 
   @Test

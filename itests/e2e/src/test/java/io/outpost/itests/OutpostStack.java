@@ -137,7 +137,7 @@ final class OutpostStack implements AutoCloseable {
   }
 
   static List<String> containersOf(Pod pod) {
-    return Podman.containersLabelled(UID_LABEL, pod.getMetadata().getUid());
+    return Podman.appContainersOf(pod.getMetadata().getUid());
   }
 
   static boolean running(String containerId) {

@@ -3,7 +3,11 @@ package io.outpost.containers.impl;
 import java.util.List;
 import java.util.Map;
 
-/** What the manager asks the engine to create. Null or empty lists mean "the image's default". */
+/**
+ * What the manager asks the engine to create. Null or empty lists mean "the image's default". {@code networkMode}
+ * {@code container:<id>} joins another container's network namespace (the pod's infra container); null is the
+ * engine's default network. {@code hostname} null is the engine's default.
+ */
 record ContainerSpec(
     String name,
     String image,
@@ -11,4 +15,6 @@ record ContainerSpec(
     List<String> cmd,
     List<String> env,
     String workingDir,
-    Map<String, String> labels) {}
+    Map<String, String> labels,
+    String networkMode,
+    String hostname) {}

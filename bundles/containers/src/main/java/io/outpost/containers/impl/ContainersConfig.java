@@ -18,4 +18,12 @@ public @interface ContainersConfig {
   @AttributeDefinition(description = "Pods worked on at once in a pass (container create/start run in parallel).",
       min = "1", max = "64")
   int pod_workers() default 4;
+
+  @AttributeDefinition(description = "Image of each pod's infra container, which holds the pod's network namespace "
+      + "(pulled like any image when missing).")
+  String infra_image() default Settings.DEFAULT_INFRA_IMAGE;
+
+  @AttributeDefinition(description = "Command of the infra container, space-separated; empty for the image's own "
+      + "(the pause image needs none).")
+  String infra_command() default "";
 }

@@ -10,6 +10,7 @@ import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
+import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.NetworkSettings;
 import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -133,6 +134,12 @@ final class DockerEngine implements ContainerEngine {
       }
       if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
         cmd.withWorkingDir(spec.workingDir());
+      }
+      if (spec.networkMode() != null) {
+        cmd.withHostConfig(HostConfig.newHostConfig().withNetworkMode(spec.networkMode()));
+      }
+      if (spec.hostname() != null) {
+        cmd.withHostName(spec.hostname());
       }
       return cmd.exec().getId();
     });

@@ -18,6 +18,8 @@ final class PodState {
   /** When the pod's containers get killed if they ignore the stop signal; null while the pod is not stopping. */
   Instant killDeadline;
   PodStatusReport lastRecorded;
+  /** The pod's IP: its infra container's, or null (no infra container yet, or a pod created without one). */
+  String podIP;
 
   Memory container(String name) {
     return containers.computeIfAbsent(name, n -> new Memory());

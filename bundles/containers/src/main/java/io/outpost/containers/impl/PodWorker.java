@@ -27,26 +27,35 @@ final class PodWorker {
 
   private final ContainerEngine engine;
   private final String node;
-  private final Runnable wake;
   private final EnvResolver env;
   private final EventSink events;
+  private final Images images;
+  private final Sandbox sandbox;
 
-  PodWorker(ContainerEngine engine, String node, Runnable wake, EnvResolver env, EventSink events) {
+  PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, EventSink events) {
     this.engine = engine;
-    this.node = node;
-    this.wake = wake;
+    this.node = settings.nodeName();
     this.env = env;
     this.events = events;
+    this.images = new Images(engine, wake, events);
+    this.sandbox = new Sandbox(engine, settings, images, events);
   }
 
   /** Brings a pod that should run one step closer to running. */
   List<ContainerView> run(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state, Instant now) {
+    Sandbox.Result sandboxed = sandbox.ensure(ref, pod, existing, state, now);
     List<ContainerView> views = new ArrayList<>();
     for (ContainerV1 spec : pod.containers()) {
       PodState.Memory memory = state.container(spec.name());
+      if (sandboxed.waiting() != null) {
+        memory.waiting = sandboxed.waiting();
+        views.add(new ContainerView(spec.name(), spec.image(), null, memory.waiting, memory.restartCount,
+            memory.lastState, null, true));
+        continue;
+      }
       EngineContainer container = find(existing, spec.name());
       if (container == null) {
-        container = create(ref, spec, state, memory, now);
+        container = create(ref, spec, state, memory, now, sandboxed.networkMode());
       } else if (container.running()) {
         memory.waiting = null;
         resetIfStable(container, state, now);
@@ -70,8 +79,11 @@ final class PodWorker {
   List<ContainerView> terminate(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state,
       Instant now, List<EngineContainer> remaining) {
     for (EngineContainer container : existing) {
+      if (Sandbox.isInfra(container)) {
+        continue; // removed once the pod's containers are gone
+      }
       PodState.Memory memory = state.container(container.label(Naming.CONTAINER));
-      cancelPull(memory);
+      Images.cancelPull(memory);
       memory.waiting = null;
       if (container.running()) {
         signal(ref, pod, container, state, memory, now);
@@ -82,10 +94,19 @@ final class PodWorker {
         LOG.info("Removed container {} of deleted pod", container.name());
       }
     }
+    if (remaining.isEmpty()) {
+      for (EngineContainer container : existing) {
+        if (Sandbox.isInfra(container)) {
+          engine.remove(container.id(), true);
+          state.podIP = null;
+          LOG.info("Removed the infra container of deleted pod {}", ref.key());
+        }
+      }
+    }
     List<ContainerView> views = new ArrayList<>();
     for (ContainerV1 spec : pod.containers()) {
       PodState.Memory memory = state.container(spec.name());
-      cancelPull(memory);
+      Images.cancelPull(memory);
       memory.waiting = null;
       EngineContainer container = find(remaining, spec.name());
       ContainerStateV1 terminated = memory.terminated;
@@ -124,7 +145,7 @@ final class PodWorker {
   }
 
   private EngineContainer create(ObjectRef ref, ContainerV1 spec, PodState state, PodState.Memory memory,
-      Instant now) {
+      Instant now, String networkMode) {
     if (!state.backoff.ready(now)) {
       if (memory.waiting != null && "ErrImagePull".equals(memory.waiting.reason())) {
         memory.waiting = ContainerStateV1.waiting("ImagePullBackOff",
@@ -145,12 +166,12 @@ final class PodWorker {
       memory.waiting = waiting;
       return null;
     }
-    if (!imageReady(ref, spec, state, memory, now)) {
+    if (!images.ready(ref, spec.image(), spec.imagePullPolicy(), state, memory, now)) {
       return null;
     }
     String id;
     try {
-      id = engine.create(containerSpec(ref, spec, variables));
+      id = engine.create(containerSpec(ref, spec, variables, networkMode));
     } catch (EngineException e) {
       return failed(ref, state, memory, now, "CreateContainerError", e, null);
     }
@@ -166,76 +187,6 @@ final class PodWorker {
     memory.waiting = null;
     state.backoff.reset();
     return engine.inspect(id).orElse(null);
-  }
-
-  /** True if the image is there to create from; otherwise starts or follows a pull and sets the waiting state. */
-  private boolean imageReady(ObjectRef ref, ContainerV1 spec, PodState state, PodState.Memory memory,
-      Instant now) {
-    PodState.Pull pull = memory.pull;
-    if (pull != null) {
-      if (!pull.done) {
-        if (now.isAfter(pull.started.plus(PULL_TIMEOUT))) {
-          cancelPull(memory);
-          memory.pull = pull;
-        }
-        return false;
-      }
-      memory.pull = null;
-      if (pull.error != null) {
-        state.backoff.failed(now);
-        memory.waiting = ContainerStateV1.waiting("ErrImagePull", pull.error);
-        LOG.warn("Pulling image {} failed: {}", pull.image, pull.error);
-        events.warning(ref, "Failed", "Failed to pull image \"" + pull.image + "\": " + pull.error);
-        return false;
-      }
-      memory.pulled = true;
-      events.normal(ref, "Pulled", "Successfully pulled image \"" + pull.image + "\"");
-    }
-    boolean always = "Always".equals(spec.imagePullPolicy());
-    if ((always && !memory.pulled) || !engine.imageExists(spec.image())) {
-      if ("Never".equals(spec.imagePullPolicy())) {
-        memory.waiting = ContainerStateV1.waiting("ErrImageNeverPull",
-            "Container image \"" + spec.image() + "\" is not present with pull policy of Never");
-        return false;
-      }
-      events.normal(ref, "Pulling", "Pulling image \"" + spec.image() + "\"");
-      startPull(spec.image(), memory, now);
-      if (memory.waiting == null) {
-        memory.waiting = ContainerStateV1.waiting("ContainerCreating", "Pulling image \"" + spec.image() + "\"");
-      }
-      return false;
-    }
-    return true;
-  }
-
-  private void startPull(String image, PodState.Memory memory, Instant now) {
-    PodState.Pull pull = new PodState.Pull(image, now);
-    memory.pull = pull;
-    LOG.info("Pulling image {}", image);
-    try {
-      pull.handle = engine.pull(image, outcome -> {
-        pull.finish(outcome);
-        wake.run();
-      });
-    } catch (RuntimeException e) {
-      pull.finish(DockerEngine.message(e));
-    }
-  }
-
-  private static void cancelPull(PodState.Memory memory) {
-    PodState.Pull pull = memory.pull;
-    memory.pull = null;
-    if (pull != null && !pull.done) {
-      Closeable handle = pull.handle;
-      pull.finish("image pull timed out or was cancelled");
-      try {
-        if (handle != null) {
-          handle.close();
-        }
-      } catch (IOException e) {
-        LOG.debug("Cancelling the pull of {} failed", pull.image, e);
-      }
-    }
   }
 
   private EngineContainer start(ObjectRef ref, EngineContainer container, PodState state, PodState.Memory memory,
@@ -307,9 +258,9 @@ final class PodWorker {
     }
   }
 
-  ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables) {
+  ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables, String networkMode) {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
-        variables, spec.workingDir(), Naming.labels(node, ref, spec.name()));
+        variables, spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

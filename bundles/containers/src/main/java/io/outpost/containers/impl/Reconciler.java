@@ -59,7 +59,7 @@ final class Reconciler {
     this.engine = engine;
     this.clock = clock;
     this.podPool = podPool;
-    this.worker = new PodWorker(engine, settings.nodeName(), wake, new EnvResolver(store, settings.nodeName()),
+    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
         new EventSink(store, settings.nodeName(), clock));
     this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
   }
@@ -166,7 +166,7 @@ final class Reconciler {
     } else {
       views = worker.run(stored.ref(), stored.pod(), containers, state, now);
     }
-    PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped);
+    PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP);
     if (!report.equals(state.lastRecorded)) {
       store.recordStatus(report);
       state.lastRecorded = report;
@@ -181,7 +181,10 @@ final class Reconciler {
     gone.removeAll(desired);
     for (String uid : gone) {
       try {
-        for (EngineContainer container : byUid.getOrDefault(uid, List.of())) {
+        List<EngineContainer> containers = new ArrayList<>(byUid.getOrDefault(uid, List.of()));
+        // The pod's containers leave its network namespace before the infra container that holds it goes.
+        containers.sort(Comparator.comparing(Sandbox::isInfra));
+        for (EngineContainer container : containers) {
           engine.remove(container.id(), true);
           LOG.info("Removed container {} of pod uid {}, which this node no longer runs", container.name(), uid);
         }

@@ -1,12 +1,22 @@
 package io.outpost.containers.impl;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 
 /** The validated configuration of the container manager. */
-record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers) {
+record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
+    List<String> infraCommand) {
+  /** The kubelet's own default sandbox image. */
+  static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
 
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
-    this(nodeName, engineHost, resyncInterval, 4);
+    this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of());
+  }
+
+  /** Settings with the given infra container image and command. */
+  Settings withInfra(String image, List<String> command) {
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command);
   }
 
   Settings {
@@ -18,11 +28,18 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
     if (podWorkers < 1 || podWorkers > 64) {
       throw new IllegalArgumentException("pod.workers must be between 1 and 64, got " + podWorkers);
     }
+    require(infraImage, "infra.image");
+    infraCommand = infraCommand == null ? List.of() : List.copyOf(infraCommand);
   }
 
   static Settings from(ContainersConfig config) {
     return new Settings(trim(config.node_name()), trim(config.engine_host()),
-        Duration.ofSeconds(config.resync_interval_seconds()), config.pod_workers());
+        Duration.ofSeconds(config.resync_interval_seconds()), config.pod_workers(), trim(config.infra_image()),
+        words(config.infra_command()));
+  }
+
+  private static List<String> words(String value) {
+    return value == null || value.isBlank() ? List.of() : Arrays.asList(value.trim().split("\\s+"));
   }
 
   private static String trim(String value) {

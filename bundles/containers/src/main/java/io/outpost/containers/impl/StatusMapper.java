@@ -17,9 +17,11 @@ final class StatusMapper {
 
   private StatusMapper() {}
 
-  static PodStatusReport pod(String node, ObjectRef ref, List<ContainerView> views, boolean stopped) {
+  /** {@code sandboxIP}: the infra container's IP, which is the pod IP; null for a pod without infra container. */
+  static PodStatusReport pod(String node, ObjectRef ref, List<ContainerView> views, boolean stopped,
+      String sandboxIP) {
     List<ContainerStatusV1> statuses = new ArrayList<>(views.size());
-    String podIP = null;
+    String podIP = sandboxIP;
     String startTime = null;
     for (ContainerView view : views) {
       ContainerStatusV1 status = container(view);

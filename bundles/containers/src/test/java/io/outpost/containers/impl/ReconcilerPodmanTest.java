@@ -71,7 +71,8 @@ class ReconcilerPodmanTest {
   private Reconciler newReconciler() {
     engine = new CountingEngine(DockerEngine.connect(podman.host()));
     // The parallel path the component uses: several pods of a pass on a pool.
-    return new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10)), store, engine,
+    return new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10))
+        .withInfra(Podman.TEST_IMAGE, List.of("sleep", "2147483647")), store, engine,
         Clock.systemUTC(), () -> {}, pool);
   }
 
@@ -106,7 +107,7 @@ class ReconcilerPodmanTest {
   void runsAPodWithLabelsAndEnvAndReportsItRunning() throws Exception {
     ObjectRef ref = runSleeper();
 
-    List<String> ids = Podman.containersLabelled(Naming.POD_UID, ref.uid());
+    List<String> ids = Podman.appContainersOf(ref.uid());
     assertThat(ids).hasSize(1);
     JsonNode container = inspect(ids.get(0));
     assertThat(container.at("/State/Running").asBoolean()).isTrue();
@@ -119,11 +120,21 @@ class ReconcilerPodmanTest {
     assertThat(labels.get("io.outpost.container").asText()).isEqualTo("app");
     assertThat(container.at("/Config/Env").toString()).contains("GREETING=hello edge");
     assertThat(container.at("/Name").asText()).isEqualTo(Naming.containerName(ref, "app"));
+    // The pod's infra container holds its network namespace; the app container joined it; its IP is the pod IP.
+    List<String> infra = Podman.infraContainersOf(ref.uid());
+    assertThat(infra).hasSize(1);
+    JsonNode sandbox = inspect(infra.get(0));
+    assertThat(sandbox.at("/State/Running").asBoolean()).isTrue();
+    assertThat(sandbox.at("/Config/Labels/io.outpost.node").asText()).isEqualTo(node);
+    assertThat(container.at("/HostConfig/NetworkMode").asText()).isEqualTo("container:" + infra.get(0));
+    String podIP = Podman.cli("inspect", "--format", "{{.NetworkSettings.IPAddress}}", infra.get(0)).trim();
 
     PodStatusReport status = store.status(ref.uid());
     assertThat(status.node()).isEqualTo(node);
     assertThat(status.ref()).isEqualTo(ref);
     assertThat(status.startTime()).isNotNull();
+    assertThat(podIP).isNotBlank();
+    assertThat(status.podIP()).isEqualTo(podIP);
     assertThat(status.containers()).singleElement().satisfies(c -> {
       assertThat(c.containerID()).isEqualTo("docker://" + ids.get(0));
       assertThat(c.ready()).isTrue();
@@ -159,7 +170,7 @@ class ReconcilerPodmanTest {
     PodStatusReport waiting = reconcileUntil(ref.uid(), s -> "CreateContainerConfigError".equals(
         s.containers().get(0).state().reason()));
     assertThat(waiting.containers().get(0).state().message()).isEqualTo("configmap \"settings\" not found");
-    assertThat(Podman.containersLabelled(Naming.POD_UID, ref.uid())).isEmpty();
+    assertThat(Podman.appContainersOf(ref.uid())).as("only the pod's infra container exists").isEmpty();
     assertThat(store.events).anySatisfy(e -> {
       assertThat(e.type()).isEqualTo("Warning");
       assertThat(e.message()).contains("configmap \"settings\" not found");
@@ -174,7 +185,7 @@ class ReconcilerPodmanTest {
     store.secrets.put("default/db", new SecretV1("Opaque", java.util.Map.of("password",
         java.util.Base64.getEncoder().encodeToString("s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8)))));
     reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
-    JsonNode container = inspect(Podman.containersLabelled(Naming.POD_UID, ref.uid()).get(0));
+    JsonNode container = inspect(Podman.appContainersOf(ref.uid()).get(0));
     List<String> vars = new java.util.ArrayList<>();
     container.at("/Config/Env").forEach(v -> vars.add(v.asText()));
     assertThat(vars).contains("MODE=edge", "DB_PASSWORD=s3cret", "POD_NAME=configured", "NODE=" + node,
@@ -200,20 +211,61 @@ class ReconcilerPodmanTest {
           return true;
         });
     assertThat(engine.pulls.get()).isEqualTo(1);
-    assertThat(engine.creates.get()).isZero();
+    assertThat(engine.creates.get()).as("the pod's infra container only").isEqualTo(1);
+    assertThat(Podman.appContainersOf(ref.uid())).isEmpty();
     assertThat(store.status(ref.uid()).containers().get(0).state().reason()).isEqualTo("ImagePullBackOff");
     assertThat(store.status(ref.uid()).containers().get(0).state().message()).contains("does-not-exist");
     assertThat(reconciler.pods()).singleElement().satisfies(p -> {
       assertThat(p.failedAttempts()).isEqualTo(1);
       assertThat(p.nextAttempt()).isNotNull();
     });
-    assertThat(Podman.containersLabelled(Naming.NODE, node)).isEmpty();
+    assertThat(Podman.appContainersOf(ref.uid())).isEmpty();
+  }
+
+  @Test
+  void whenTheInfraContainerDiesThePodIsBuiltAgainAroundANewOne() throws Exception {
+    ObjectRef ref = runSleeper();
+    String infra = Podman.infraContainersOf(ref.uid()).get(0);
+    String app = Podman.appContainersOf(ref.uid()).get(0);
+
+    Podman.cli("kill", infra);
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> "running".equals(s.containers().get(0).state().kind())
+        && s.containers().get(0).restartCount() == 1);
+    List<String> newInfra = Podman.infraContainersOf(ref.uid());
+    assertThat(newInfra).hasSize(1).doesNotContain(infra);
+    assertThat(Podman.appContainersOf(ref.uid())).hasSize(1).doesNotContain(app);
+    assertThat(inspect(Podman.appContainersOf(ref.uid()).get(0)).at("/HostConfig/NetworkMode").asText())
+        .isEqualTo("container:" + newInfra.get(0));
+    assertThat(status.podIP()).isEqualTo(
+        Podman.cli("inspect", "--format", "{{.NetworkSettings.IPAddress}}", newInfra.get(0)).trim());
+    assertThat(store.events).anySatisfy(e -> assertThat(e.reason()).isEqualTo("SandboxChanged"));
+  }
+
+  @Test
+  void aPodWhoseContainerWasCreatedBeforeInfraContainersIsLeftRunningAsItIs() throws Exception {
+    ObjectRef ref = ref("legacy");
+    List<String> run = new java.util.ArrayList<>(List.of("run", "-d", "--name", Naming.containerName(ref, "app")));
+    Naming.labels(node, ref, "app").forEach((k, v) -> run.addAll(List.of("--label", k + "=" + v)));
+    run.addAll(List.of(Podman.TEST_IMAGE, "sleep", "3600"));
+    String legacy = Podman.cli(run.toArray(String[]::new)).trim();
+    String startedAt = inspect(legacy).at("/State/StartedAt").asText();
+    store.put(ref, pod(Podman.TEST_IMAGE, "Always", List.of("sleep", "3600")));
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+    reconciler.reconcile();
+
+    assertThat(Podman.infraContainersOf(ref.uid())).as("no infra container forced on a running pod").isEmpty();
+    assertThat(Podman.appContainersOf(ref.uid())).containsExactly(legacy);
+    assertThat(inspect(legacy).at("/State/StartedAt").asText()).isEqualTo(startedAt);
+    assertThat(status.podIP()).isEqualTo(
+        Podman.cli("inspect", "--format", "{{.NetworkSettings.IPAddress}}", legacy).trim());
   }
 
   @Test
   void aRestartedManagerAdoptsTheRunningContainer() throws Exception {
     ObjectRef ref = runSleeper();
-    String id = Podman.containersLabelled(Naming.POD_UID, ref.uid()).get(0);
+    String id = Podman.appContainersOf(ref.uid()).get(0);
     String startedAt = inspect(id).at("/State/StartedAt").asText();
 
     engine.close();
@@ -221,7 +273,7 @@ class ReconcilerPodmanTest {
     PodStatusReport status = reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
     reconciler.reconcile();
 
-    assertThat(Podman.containersLabelled(Naming.POD_UID, ref.uid())).containsExactly(id);
+    assertThat(Podman.appContainersOf(ref.uid())).containsExactly(id);
     assertThat(inspect(id).at("/State/StartedAt").asText()).isEqualTo(startedAt);
     assertThat(engine.creates.get() + engine.starts.get()).isZero();
     assertThat(status.containers().get(0).containerID()).isEqualTo("docker://" + id);
@@ -300,7 +352,7 @@ class ReconcilerPodmanTest {
   @Test
   void restartCountsContinueAfterTheManagerRestarts() {
     ObjectRef ref = runSleeper();
-    Podman.cli("kill", Podman.containersLabelled(Naming.POD_UID, ref.uid()).get(0));
+    Podman.cli("kill", Podman.appContainersOf(ref.uid()).get(0));
     reconcileUntil(ref.uid(), s -> s.containers().get(0).restartCount() == 1
         && "running".equals(s.containers().get(0).state().kind()));
 
@@ -322,6 +374,6 @@ class ReconcilerPodmanTest {
 
     assertThat(status.containers().get(0).state().exitCode()).isEqualTo(4);
     assertThat(status.containers().get(0).restartCount()).isZero();
-    assertThat(engine.starts.get()).isEqualTo(1);
+    assertThat(engine.starts.get()).as("the infra container and the app container, once each").isEqualTo(2);
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SettingsTest {
@@ -29,7 +30,10 @@ class SettingsTest {
   @Test
   void readsTheConfiguration() {
     Settings settings = Settings.from(config(" edge-1 ", "unix:///run/podman/podman.sock", 7));
-    assertThat(settings).isEqualTo(new Settings("edge-1", "unix:///run/podman/podman.sock", Duration.ofSeconds(7)));
+    assertThat(settings).isEqualTo(new Settings("edge-1", "unix:///run/podman/podman.sock", Duration.ofSeconds(7))
+        .withInfra("localhost/pause:1", List.of("sleep", "infinity")));
+    assertThat(new Settings("n", "unix:///x", Duration.ofSeconds(1)).infraImage())
+        .isEqualTo(Settings.DEFAULT_INFRA_IMAGE);
   }
 
   private static ContainersConfig config(String node, String host, int resync) {
@@ -61,6 +65,16 @@ class SettingsTest {
       @Override
       public int pod_workers() {
         return workers;
+      }
+
+      @Override
+      public String infra_image() {
+        return " localhost/pause:1 ";
+      }
+
+      @Override
+      public String infra_command() {
+        return " sleep   infinity ";
       }
     };
   }

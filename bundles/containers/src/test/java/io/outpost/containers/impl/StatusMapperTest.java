@@ -28,7 +28,7 @@ class StatusMapperTest {
 
   @Test
   void runningContainerMakesARunningReadyPod() {
-    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false);
+    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false, null);
     assertThat(report.phase()).isEqualTo("Running");
     assertThat(report.podIP()).isEqualTo("10.88.0.5");
     assertThat(report.hostIP()).isNull();
@@ -43,27 +43,27 @@ class StatusMapperTest {
 
   @Test
   void equalInputsGiveEqualReports() {
-    assertThat(StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false))
-        .isEqualTo(StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false));
+    assertThat(StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false, null))
+        .isEqualTo(StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false, null));
   }
 
   @Test
   void noContainerYetIsPendingAndWaiting() {
     ContainerStateV1 pull = ContainerStateV1.waiting("ErrImagePull", "not found");
-    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(view(null, pull, true)), false);
+    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(view(null, pull, true)), false, null);
     assertThat(report.phase()).isEqualTo("Pending");
     assertThat(report.startTime()).isNull();
     assertThat(report.containers().get(0).state()).isEqualTo(pull);
     assertThat(report.containers().get(0).ready()).isFalse();
-    assertThat(StatusMapper.pod("edge", REF, List.of(view(null, null, true)), false).containers().get(0).state()
+    assertThat(StatusMapper.pod("edge", REF, List.of(view(null, null, true)), false, null).containers().get(0).state()
         .reason()).isEqualTo("ContainerCreating");
   }
 
   @Test
   void exitedContainersThatStaySoEndThePod() {
-    assertThat(StatusMapper.pod("edge", REF, List.of(view(exited(0), null, false)), false).phase())
+    assertThat(StatusMapper.pod("edge", REF, List.of(view(exited(0), null, false)), false, null).phase())
         .isEqualTo("Succeeded");
-    PodStatusReport failed = StatusMapper.pod("edge", REF, List.of(view(exited(2), null, false)), false);
+    PodStatusReport failed = StatusMapper.pod("edge", REF, List.of(view(exited(2), null, false)), false, null);
     assertThat(failed.phase()).isEqualTo("Failed");
     assertThat(failed.containers().get(0).state())
         .isEqualTo(ContainerStateV1.terminated("Error", null, 2, "2026-01-01T00:00:01Z", "2026-01-01T00:00:09Z"));
@@ -74,7 +74,7 @@ class StatusMapperTest {
     ContainerStateV1 last = ContainerStateV1.terminated("Error", null, 1, null, null);
     ContainerView crashLoop = new ContainerView("app", "img", exited(1),
         ContainerStateV1.waiting("CrashLoopBackOff", "back-off 10s"), 1, last, last, true);
-    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(crashLoop), false);
+    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(crashLoop), false, null);
     assertThat(report.phase()).isEqualTo("Running");
     assertThat(report.containers().get(0).restartCount()).isEqualTo(1);
     assertThat(report.containers().get(0).lastState()).isEqualTo(last);
@@ -85,7 +85,7 @@ class StatusMapperTest {
   void stoppedPodReportsTheLastTerminatedState() {
     ContainerStateV1 killed = ContainerStateV1.terminated("Error", null, 137, null, null);
     ContainerView gone = new ContainerView("app", "img", null, null, 0, null, killed, false);
-    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(gone), true);
+    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(gone), true, null);
     assertThat(report.stopped()).isTrue();
     assertThat(report.phase()).isEqualTo("Failed");
     assertThat(report.containers().get(0).state()).isEqualTo(killed);

@@ -1,0 +1,136 @@
+package io.outpost.containers.impl;
+
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodStatusReport.ContainerStateV1;
+import io.outpost.protocol.PodV1;
+import java.time.Instant;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A pod's infra container, as a kubelet's pod sandbox: created and started before the pod's containers, it holds
+ * the network namespace they all join ({@code container:<id>}), so they share one IP and {@code localhost}; its IP
+ * is the pod IP. If it stops, the pod's containers lose their network: like the kubelet, the manager then removes
+ * them and builds the pod again ("SandboxChanged"). Pods whose containers were created before infra containers
+ * existed (an upgrade) are left as they are — never restarted for it.
+ */
+final class Sandbox {
+  private static final Logger LOG = LoggerFactory.getLogger(Sandbox.class);
+  /** The {@code io.outpost.container} label value of infra containers; never a valid Kubernetes container name. */
+  static final String INFRA = "POD";
+
+  /** The outcome of {@link #ensure}: the running infra container; none (legacy pod); or why the pod must wait. */
+  record Result(EngineContainer infra, ContainerStateV1 waiting) {
+    String networkMode() {
+      return infra == null ? null : "container:" + infra.id();
+    }
+  }
+
+  private final ContainerEngine engine;
+  private final String node;
+  private final Settings settings;
+  private final Images images;
+  private final EventSink events;
+
+  Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events) {
+    this.engine = engine;
+    this.node = settings.nodeName();
+    this.settings = settings;
+    this.images = images;
+    this.events = events;
+  }
+
+  static boolean isInfra(EngineContainer container) {
+    return INFRA.equals(container.label(Naming.CONTAINER));
+  }
+
+  /** Makes sure the pod has a running infra container; one engine action at most. */
+  Result ensure(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state, Instant now) {
+    EngineContainer infra = PodWorker.find(existing, INFRA);
+    boolean apps = existing.stream().anyMatch(c -> !isInfra(c));
+    if (infra == null && apps) {
+      return new Result(null, null); // created before infra containers: keep it running as it is
+    }
+    if (infra != null && infra.running()) {
+      state.podIP = infra.ip();
+      return new Result(infra, null);
+    }
+    state.podIP = null;
+    if (infra != null && !infra.neverStarted()) {
+      return recreate(ref, pod, existing, infra, state);
+    }
+    if (!state.backoff.ready(now)) {
+      return waiting(state, "Back-off creating the pod sandbox");
+    }
+    PodState.Memory memory = state.container(INFRA);
+    if (infra == null) {
+      if (!images.ready(ref, settings.infraImage(), "IfNotPresent", state, memory, now)) {
+        return waiting(state, memory.waiting == null ? "Preparing the pod sandbox" : memory.waiting.message());
+      }
+      try {
+        String id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
+            settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
+            Naming.labels(node, ref, INFRA), null, hostname(ref)));
+        infra = engine.inspect(id).orElseThrow(() -> new EngineException("infra container " + id + " vanished",
+            null));
+      } catch (EngineException e) {
+        return failed(ref, state, e, now);
+      }
+    }
+    try {
+      engine.start(infra.id());
+      EngineContainer started = engine.inspect(infra.id()).orElse(infra);
+      state.podIP = started.ip();
+      memory.waiting = null;
+      LOG.info("Started the infra container of pod {} (pod IP {})", ref.key(), state.podIP);
+      return started.running() ? new Result(started, null) : waiting(state, "Pod sandbox is starting");
+    } catch (EngineException e) {
+      return failed(ref, state, e, now);
+    }
+  }
+
+  /** The infra container exited: remove the pod's containers, then it, so that the next pass builds the pod anew. */
+  private Result recreate(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, EngineContainer infra,
+      PodState state) {
+    events.normal(ref, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
+    LOG.warn("Infra container of pod {} exited (code {}): re-creating the pod's containers", ref.key(),
+        infra.exitCode());
+    try {
+      for (EngineContainer container : existing) {
+        if (!isInfra(container)) {
+          PodState.Memory memory = state.container(container.label(Naming.CONTAINER));
+          if (!container.neverStarted()) {
+            memory.lastState = StatusMapper.terminated(container);
+            memory.restartCount++;
+          }
+          engine.remove(container.id(), true);
+        }
+      }
+      engine.remove(infra.id(), true);
+    } catch (EngineException e) {
+      LOG.warn("Removing the containers of pod {} failed: {}", ref.key(), e.getMessage());
+    }
+    return waiting(state, "Pod sandbox changed, it will be killed and re-created.");
+  }
+
+  private Result failed(ObjectRef ref, PodState state, EngineException e, Instant now) {
+    state.backoff.failed(now);
+    String message = "Failed to create pod sandbox: " + e.getMessage();
+    events.warning(ref, "FailedCreatePodSandBox", message);
+    LOG.warn("Pod {}: {}", ref.key(), message);
+    return waiting(state, message);
+  }
+
+  private static Result waiting(PodState state, String message) {
+    state.podIP = null;
+    return new Result(null, ContainerStateV1.waiting("ContainerCreating", message));
+  }
+
+  /** The pod's name as hostname, as Kubernetes sets it: at most 63 characters of [a-z0-9-]. */
+  static String hostname(ObjectRef ref) {
+    String name = ref.name().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+    name = name.length() > 63 ? name.substring(0, 63) : name;
+    return name.replaceAll("^-+|-+$", "").isEmpty() ? "pod" : name.replaceAll("^-+|-+$", "");
+  }
+}
