@@ -5,10 +5,16 @@ import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarSource;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodV1;
+import io.outpost.protocol.ResourcesV1;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.List;
+import java.util.Map;
 
 /** Translates a Kubernetes Pod into the part of it an edge node needs (protocol {@link PodV1}). */
 final class PodTranslator {
@@ -38,7 +44,28 @@ final class PodTranslator {
         .map(PodTranslator::envFrom).toList();
     return new PodV1.ContainerV1(c.getName(), c.getImage(), c.getImagePullPolicy(), emptyToNull(c.getCommand()),
         emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env,
-        envFrom.isEmpty() ? null : envFrom);
+        envFrom.isEmpty() ? null : envFrom, resources(c.getResources()));
+  }
+
+  /** Requests and limits as numbers (millicores, bytes); null if the container sets none. */
+  static ResourcesV1 resources(ResourceRequirements requirements) {
+    if (requirements == null) {
+      return null;
+    }
+    Map<String, Quantity> requests = requirements.getRequests() == null ? Map.of() : requirements.getRequests();
+    Map<String, Quantity> limits = requirements.getLimits() == null ? Map.of() : requirements.getLimits();
+    ResourcesV1 resources = new ResourcesV1(millis(requests.get("cpu")), millis(limits.get("cpu")),
+        bytes(requests.get("memory")), bytes(limits.get("memory")));
+    return resources.equals(new ResourcesV1(null, null, null, null)) ? null : resources;
+  }
+
+  private static Long millis(Quantity cpu) {
+    return cpu == null ? null : cpu.getNumericalAmount().multiply(BigDecimal.valueOf(1000))
+        .setScale(0, RoundingMode.CEILING).longValueExact();
+  }
+
+  private static Long bytes(Quantity memory) {
+    return memory == null ? null : memory.getNumericalAmount().setScale(0, RoundingMode.CEILING).longValueExact();
   }
 
   /**

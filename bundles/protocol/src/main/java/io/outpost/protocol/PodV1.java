@@ -46,16 +46,25 @@ public record PodV1(
       List<String> args,
       String workingDir,
       List<EnvVarV1> env,
-      List<EnvFromV1> envFrom) {
+      List<EnvFromV1> envFrom,
+      ResourcesV1 resources) {
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, null, null);
+    }
+
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, null);
     }
 
     void validate() throws ProtocolException {
       Validation.require(name, "container.name");
       Validation.require(image, "container.image");
+      if (resources != null) {
+        resources.validate();
+      }
       if (env != null) {
         for (EnvVarV1 var : env) {
           Validation.require(var, "container.env[]");

@@ -104,4 +104,14 @@ class KindsTest {
         .isInstanceOfSatisfying(ProtocolException.class,
             e -> assertThat(e.reason()).isEqualTo(ProtocolException.Reason.INVALID));
   }
+
+  @Test
+  void negativeResourcesAreRejected() {
+    String json = """
+        {"v":1,"epoch":1,"seq":1,"op":"UPSERT","ref":{"kind":"Pod","namespace":"shop","name":"web","uid":"u",
+         "resourceVersion":"3"},"pod":{"nodeName":"edge-1","containers":[{"name":"app","image":"busybox",
+         "resources":{"memoryLimitBytes":-1}}]}}""";
+    assertThatThrownBy(() -> new Codec().decode(json.getBytes(StandardCharsets.UTF_8), Downstream.class))
+        .isInstanceOf(ProtocolException.class).hasMessageContaining("resources.memoryLimitBytes");
+  }
 }

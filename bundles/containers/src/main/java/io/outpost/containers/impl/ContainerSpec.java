@@ -1,12 +1,13 @@
 package io.outpost.containers.impl;
 
+import io.outpost.protocol.ResourcesV1;
 import java.util.List;
 import java.util.Map;
 
 /**
  * What the manager asks the engine to create. Null or empty lists mean "the image's default". {@code networkMode}
  * {@code container:<id>} joins another container's network namespace (the pod's infra container); null is the
- * engine's default network. {@code hostname} null is the engine's default.
+ * engine's default network. {@code hostname} null is the engine's default. {@code resources} null: no limits.
  */
 record ContainerSpec(
     String name,
@@ -17,4 +18,5 @@ record ContainerSpec(
     String workingDir,
     Map<String, String> labels,
     String networkMode,
-    String hostname) {}
+    String hostname,
+    ResourcesV1 resources) {}

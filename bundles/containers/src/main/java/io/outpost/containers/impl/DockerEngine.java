@@ -17,6 +17,7 @@ import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import io.outpost.protocol.ResourcesV1;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
@@ -36,6 +37,8 @@ import java.util.function.Supplier;
  */
 final class DockerEngine implements ContainerEngine {
   static final String API_VERSION = "1.41";
+  /** The CFS period the kubelet uses for CPU limits. */
+  static final long CPU_PERIOD_MICROS = 100_000;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final DockerClient client;
@@ -135,14 +138,46 @@ final class DockerEngine implements ContainerEngine {
       if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
         cmd.withWorkingDir(spec.workingDir());
       }
-      if (spec.networkMode() != null) {
-        cmd.withHostConfig(HostConfig.newHostConfig().withNetworkMode(spec.networkMode()));
+      HostConfig host = hostConfig(spec);
+      if (host != null) {
+        cmd.withHostConfig(host);
       }
       if (spec.hostname() != null) {
         cmd.withHostName(spec.hostname());
       }
       return cmd.exec().getId();
     });
+  }
+
+  /**
+   * Network mode and resources as the kubelet passes them to a Docker-compatible engine: memory limit without swap,
+   * CPU limit as a CFS quota over a 100 ms period, CPU request (else limit) as the CPU weight (shares, at least 2).
+   * Null if there is nothing to set.
+   */
+  static HostConfig hostConfig(ContainerSpec spec) {
+    HostConfig host = HostConfig.newHostConfig();
+    boolean set = false;
+    if (spec.networkMode() != null) {
+      host.withNetworkMode(spec.networkMode());
+      set = true;
+    }
+    ResourcesV1 resources = spec.resources();
+    if (resources != null) {
+      if (resources.memoryLimitBytes() != null && resources.memoryLimitBytes() > 0) {
+        host.withMemory(resources.memoryLimitBytes()).withMemorySwap(resources.memoryLimitBytes());
+        set = true;
+      }
+      if (resources.cpuLimitMillis() != null && resources.cpuLimitMillis() > 0) {
+        host.withCpuPeriod(CPU_PERIOD_MICROS).withCpuQuota(resources.cpuLimitMillis() * CPU_PERIOD_MICROS / 1000);
+        set = true;
+      }
+      Long weight = resources.cpuRequestMillis() != null ? resources.cpuRequestMillis() : resources.cpuLimitMillis();
+      if (weight != null) {
+        host.withCpuShares((int) Math.max(2, Math.min(262_144, weight * 1024 / 1000)));
+        set = true;
+      }
+    }
+    return set ? host : null;
   }
 
   @Override

@@ -71,7 +71,7 @@ final class Sandbox {
       try {
         String id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), null, hostname(ref)));
+            Naming.labels(node, ref, INFRA), null, hostname(ref), null));
         infra = engine.inspect(id).orElseThrow(() -> new EngineException("infra container " + id + " vanished",
             null));
       } catch (EngineException e) {

@@ -11,6 +11,7 @@ import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
+import io.outpost.protocol.ResourcesV1;
 import io.outpost.protocol.PodV1.ContainerV1;
 import io.outpost.protocol.PodV1.EnvVarV1;
 import io.outpost.testing.Podman;
@@ -220,6 +221,24 @@ class ReconcilerPodmanTest {
       assertThat(p.nextAttempt()).isNotNull();
     });
     assertThat(Podman.appContainersOf(ref.uid())).isEmpty();
+  }
+
+  @Test
+  void resourceLimitsReachTheEngineAsTheKubeletSetsThem() throws Exception {
+    ObjectRef ref = ref("limited");
+    store.put(ref, new PodV1(node, null, 1L, null, null, List.of(new ContainerV1("app", Podman.TEST_IMAGE,
+        "IfNotPresent", List.of("sleep", "3600"), null, null, null, null,
+        new ResourcesV1(250L, 500L, null, 64L * 1024 * 1024)))));
+
+    reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+
+    JsonNode host = inspect(Podman.appContainersOf(ref.uid()).get(0)).at("/HostConfig");
+    assertThat(host.at("/Memory").asLong()).isEqualTo(64L * 1024 * 1024);
+    assertThat(host.at("/CpuPeriod").asLong()).isEqualTo(100_000L);
+    assertThat(host.at("/CpuQuota").asLong()).as("half a CPU").isEqualTo(50_000L);
+    assertThat(host.at("/CpuShares").asLong()).isEqualTo(256L);
+    assertThat(inspect(Podman.infraContainersOf(ref.uid()).get(0)).at("/HostConfig/Memory").asLong())
+        .as("the infra container is not limited").isZero();
   }
 
   @Test
