@@ -4,6 +4,7 @@ import static io.outpost.itests.OutpostStack.PATIENCE;
 import static io.outpost.itests.OutpostStack.containersOf;
 import static io.outpost.itests.OutpostStack.running;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -64,6 +65,13 @@ class EndToEndIT extends StackTest {
     assertThat(containersOf(pod)).hasSize(2).allSatisfy(id -> assertThat(
         Podman.cli("inspect", "--format", "{{.HostConfig.NetworkMode}}", id).trim())
         .isEqualTo("container:" + infra.get(0)));
+
+    // The console reads container logs from the engine.
+    assertThat(stack.edge.console("outpost:logs default/duo client --tail 5")).contains("hello from the web container");
+    assertThatThrownBy(() -> stack.edge.console("outpost:logs default/duo"))
+        .hasMessageContaining("choose one of: [client, web]");
+    assertThatThrownBy(() -> stack.edge.console("outpost:logs default/no-such-pod"))
+        .hasMessageContaining("pod default/no-such-pod has no containers");
 
     stack.client.pods().inNamespace("default").withName("duo").withGracePeriod(0).delete();
     await("the pod's containers and its infra container removed").atMost(PATIENCE).untilAsserted(() ->

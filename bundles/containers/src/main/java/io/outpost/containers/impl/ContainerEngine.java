@@ -37,6 +37,10 @@ interface ContainerEngine extends AutoCloseable {
 
   void remove(String id, boolean force);
 
+  /** The container's log, stdout and stderr interleaved, its last {@code tail} lines (all if negative), at most
+   *  {@code maxBytes} (the newest kept). */
+  String logs(String id, int tail, int maxBytes);
+
   @Override
   void close();
 }

@@ -117,6 +117,35 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     return reconciler.engine();
   }
 
+  @Override
+  public String logs(String namespace, String pod, String container, int tailLines) {
+    String name = namespace + "/" + pod;
+    List<EngineContainer> own;
+    try {
+      own = engine.list(settings.nodeName()).stream().filter(c -> !Sandbox.isInfra(c)
+          && namespace.equals(c.label(Naming.POD_NAMESPACE)) && pod.equals(c.label(Naming.POD_NAME))).toList();
+    } catch (EngineException e) {
+      throw new IllegalStateException("cannot ask the container engine: " + e.getMessage(), e);
+    }
+    if (own.isEmpty()) {
+      throw new IllegalArgumentException("pod " + name + " has no containers on node " + settings.nodeName());
+    }
+    List<String> names = own.stream().map(c -> c.label(Naming.CONTAINER)).distinct().sorted().toList();
+    if (container == null && names.size() != 1) {
+      throw new IllegalArgumentException("a container name must be specified for pod " + name + ", choose one of: "
+          + names);
+    }
+    String wanted = container == null ? names.get(0) : container;
+    EngineContainer target = own.stream().filter(c -> wanted.equals(c.label(Naming.CONTAINER))).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("container " + wanted + " is not valid for pod " + name
+            + ", choose one of: " + names));
+    try {
+      return engine.logs(target.id(), tailLines, MAX_LOG_BYTES);
+    } catch (EngineException e) {
+      throw new IllegalStateException("cannot read the log of " + name + " " + wanted + ": " + e.getMessage(), e);
+    }
+  }
+
   private void pass() {
     passQueued.set(false);
     if (timer != null) {

@@ -39,6 +39,7 @@ final class DockerEngine implements ContainerEngine {
   static final String API_VERSION = "1.41";
   /** The CFS period the kubelet uses for CPU limits. */
   static final long CPU_PERIOD_MICROS = 100_000;
+  private static final long LOG_TIMEOUT_SECONDS = 30;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final DockerClient client;
@@ -198,6 +199,61 @@ final class DockerEngine implements ContainerEngine {
       if (!(e.getCause() instanceof NotFoundException)) {
         throw e;
       }
+    }
+  }
+
+  @Override
+  public String logs(String id, int tail, int maxBytes) {
+    LogCollector collector = new LogCollector(maxBytes);
+    call("logs " + id, () -> {
+      var cmd = client.logContainerCmd(id).withStdOut(true).withStdErr(true);
+      if (tail >= 0) {
+        cmd.withTail(tail);
+      }
+      try {
+        if (!cmd.exec(collector).awaitCompletion(LOG_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the engine did not send the log within " + LOG_TIMEOUT_SECONDS + " s");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while reading the log", e);
+      }
+      return null;
+    });
+    return collector.text();
+  }
+
+  /** Collects log frames, keeping at most the newest {@code maxBytes}. */
+  private static final class LogCollector extends ResultCallback.Adapter<com.github.dockerjava.api.model.Frame> {
+    private final int maxBytes;
+    private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    private boolean truncated;
+
+    LogCollector(int maxBytes) {
+      this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public synchronized void onNext(com.github.dockerjava.api.model.Frame frame) {
+      out.writeBytes(frame.getPayload());
+      if (out.size() > maxBytes * 2) {
+        keepNewest();
+      }
+    }
+
+    private void keepNewest() {
+      byte[] all = out.toByteArray();
+      out.reset();
+      out.write(all, all.length - maxBytes, maxBytes);
+      truncated = true;
+    }
+
+    synchronized String text() {
+      if (out.size() > maxBytes) {
+        keepNewest();
+      }
+      String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+      return truncated ? "[... older log lines left out: more than " + maxBytes + " bytes]\n" + text : text;
     }
   }
 

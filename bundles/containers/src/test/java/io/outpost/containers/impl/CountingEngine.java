@@ -66,6 +66,11 @@ final class CountingEngine implements ContainerEngine {
   }
 
   @Override
+  public String logs(String id, int tail, int maxBytes) {
+    return delegate.logs(id, tail, maxBytes);
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }
