@@ -74,10 +74,16 @@ final class PodStatusWriter {
   static PodStatus toStatus(PodStatusReport report, PodStatus previous) {
     List<ContainerStatus> containers = report.containers() == null ? List.of()
         : report.containers().stream().map(PodStatusWriter::container).toList();
+    List<ContainerStatus> init = report.initContainers() == null ? List.of()
+        : report.initContainers().stream().map(PodStatusWriter::container).toList();
     boolean allReady = !containers.isEmpty() && containers.stream().allMatch(c -> Boolean.TRUE.equals(c.getReady()));
+    // Initialized once every init container has completed (exit 0), as the kubelet reports it.
+    boolean initialized = report.initContainers() == null || report.initContainers().stream()
+        .allMatch(c -> c.state() != null && "terminated".equals(c.state().kind()) && c.state().exitCode() != null
+            && c.state().exitCode() == 0);
     List<PodCondition> conditions = new ArrayList<>();
     conditions.add(condition("PodScheduled", true, previous));
-    conditions.add(condition("Initialized", true, previous));
+    conditions.add(condition("Initialized", initialized, previous));
     conditions.add(condition("ContainersReady", allReady, previous));
     conditions.add(condition("Ready", allReady, previous));
     PodStatusBuilder status = new PodStatusBuilder()
@@ -88,7 +94,8 @@ final class PodStatusWriter {
         .withPodIP(report.podIP())
         .withStartTime(report.startTime())
         .withConditions(conditions)
-        .withContainerStatuses(containers);
+        .withContainerStatuses(containers)
+        .withInitContainerStatuses(init);
     if (report.podIP() != null) {
       status.withPodIPs(new PodIP(report.podIP()));
     }

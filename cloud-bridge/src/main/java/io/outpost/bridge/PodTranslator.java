@@ -32,9 +32,11 @@ final class PodTranslator {
   static PodV1 toEdge(Pod pod) {
     List<PodV1.ContainerV1> containers = pod.getSpec().getContainers().stream().map(PodTranslator::container)
         .toList();
+    List<PodV1.ContainerV1> init = pod.getSpec().getInitContainers() == null ? List.of()
+        : pod.getSpec().getInitContainers().stream().map(PodTranslator::container).toList();
     return new PodV1(pod.getSpec().getNodeName(), pod.getSpec().getRestartPolicy(),
         pod.getSpec().getTerminationGracePeriodSeconds(), pod.getMetadata().getDeletionTimestamp(),
-        pod.getMetadata().getDeletionGracePeriodSeconds(), containers);
+        pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init);
   }
 
   private static PodV1.ContainerV1 container(Container c) {

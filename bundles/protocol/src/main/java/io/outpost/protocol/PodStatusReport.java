@@ -17,7 +17,14 @@ public record PodStatusReport(
     String hostIP,
     String startTime,
     List<ContainerStatusV1> containers,
-    boolean stopped) implements Message {
+    boolean stopped,
+    List<ContainerStatusV1> initContainers) implements Message {
+
+  /** A report for a pod without init containers. */
+  public PodStatusReport(int v, String node, ObjectRef ref, String phase, String reason, String message,
+      String podIP, String hostIP, String startTime, List<ContainerStatusV1> containers, boolean stopped) {
+    this(v, node, ref, phase, reason, message, podIP, hostIP, startTime, containers, stopped, null);
+  }
 
   public record ContainerStatusV1(
       String name,

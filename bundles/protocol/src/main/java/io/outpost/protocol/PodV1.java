@@ -12,7 +12,20 @@ public record PodV1(
     Long terminationGracePeriodSeconds,
     String deletionTimestamp,
     Long deletionGracePeriodSeconds,
-    List<ContainerV1> containers) {
+    List<ContainerV1> containers,
+    List<ContainerV1> initContainers) {
+
+  /** A pod without init containers. */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, null);
+  }
+
+  /** The init containers, in the order they run; empty if none. */
+  public List<ContainerV1> initContainersInOrder() {
+    return initContainers == null ? List.of() : initContainers;
+  }
 
   public boolean deleting() {
     return deletionTimestamp != null;
@@ -31,9 +44,19 @@ public record PodV1(
     if (containers == null || containers.isEmpty()) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "pod has no containers");
     }
+    java.util.Set<String> names = new java.util.HashSet<>();
     for (ContainerV1 container : containers) {
       Validation.require(container, "pod.containers[]");
       container.validate();
+      names.add(container.name());
+    }
+    for (ContainerV1 container : initContainersInOrder()) {
+      Validation.require(container, "pod.initContainers[]");
+      container.validate();
+      if (!names.add(container.name())) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "container name '" + container.name()
+            + "' is used twice in the pod");
+      }
     }
   }
 

@@ -78,6 +78,31 @@ class EndToEndIT extends StackTest {
         assertThat(Podman.containersLabelled(OutpostStack.UID_LABEL, pod.getMetadata().getUid())).isEmpty());
   }
 
+  @Test
+  void initContainerStatusesAndTheInitializedConditionReachKubernetes() {
+    stack.client.pods().inNamespace("default").resource(new PodBuilder()
+        .withNewMetadata().withName("with-init").withNamespace("default").endMetadata()
+        .withNewSpec().withNodeName(stack.node).withRestartPolicy("Always").withTerminationGracePeriodSeconds(2L)
+        .addNewInitContainer().withName("setup").withImage(Podman.TEST_IMAGE).withCommand("sh", "-c", "echo ready")
+        .endInitContainer()
+        .addNewContainer().withName("app").withImage(Podman.TEST_IMAGE).withCommand("sleep", "3600").endContainer()
+        .endSpec().build()).create();
+
+    stack.awaitRunning("with-init");
+    await("init status in Kubernetes").atMost(PATIENCE).untilAsserted(() -> {
+      Pod pod = stack.pod("with-init");
+      assertThat(pod.getStatus().getInitContainerStatuses()).singleElement().satisfies(c -> {
+        assertThat(c.getName()).isEqualTo("setup");
+        assertThat(c.getState().getTerminated()).isNotNull();
+        assertThat(c.getState().getTerminated().getExitCode()).isZero();
+        assertThat(c.getState().getTerminated().getReason()).isEqualTo("Completed");
+      });
+      assertThat(pod.getStatus().getConditions())
+          .anySatisfy(c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Initialized=True"));
+    });
+    stack.client.pods().inNamespace("default").withName("with-init").withGracePeriod(0).delete();
+  }
+
   private static String containerNamed(Pod pod, String container) {
     return containersOf(pod).stream().filter(id -> Podman.cli("inspect", "--format",
         "{{index .Config.Labels \"io.outpost.container\"}}", id).trim().equals(container)).findFirst()

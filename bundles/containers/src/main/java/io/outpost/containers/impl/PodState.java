@@ -5,6 +5,7 @@ import io.outpost.protocol.PodStatusReport.ContainerStateV1;
 import java.io.Closeable;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -20,6 +21,8 @@ final class PodState {
   PodStatusReport lastRecorded;
   /** The pod's IP: its infra container's, or null (no infra container yet, or a pod created without one). */
   String podIP;
+  /** The init containers as the last pass saw them, in order. */
+  List<ContainerView> initViews = List.of();
 
   Memory container(String name) {
     return containers.computeIfAbsent(name, n -> new Memory());

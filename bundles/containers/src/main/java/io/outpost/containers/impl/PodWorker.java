@@ -31,6 +31,7 @@ final class PodWorker {
   private final EventSink events;
   private final Images images;
   private final Sandbox sandbox;
+  private final InitContainers init;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, EventSink events) {
     this.engine = engine;
@@ -39,14 +40,23 @@ final class PodWorker {
     this.events = events;
     this.images = new Images(engine, wake, events);
     this.sandbox = new Sandbox(engine, settings, images, events);
+    this.init = new InitContainers(this);
   }
 
   /** Brings a pod that should run one step closer to running. */
   List<ContainerView> run(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state, Instant now) {
     Sandbox.Result sandboxed = sandbox.ensure(ref, pod, existing, state, now);
+    boolean initialized = sandboxed.waiting() == null
+        && init.run(ref, pod, existing, state, now, sandboxed.networkMode());
     List<ContainerView> views = new ArrayList<>();
     for (ContainerV1 spec : pod.containers()) {
       PodState.Memory memory = state.container(spec.name());
+      if (sandboxed.waiting() == null && !initialized) {
+        memory.waiting = ContainerStateV1.waiting("PodInitializing", null);
+        views.add(new ContainerView(spec.name(), spec.image(), null, memory.waiting, memory.restartCount,
+            memory.lastState, null, true));
+        continue;
+      }
       if (sandboxed.waiting() != null) {
         memory.waiting = sandboxed.waiting();
         views.add(new ContainerView(spec.name(), spec.image(), null, memory.waiting, memory.restartCount,
@@ -144,7 +154,7 @@ final class PodWorker {
     }
   }
 
-  private EngineContainer create(ObjectRef ref, ContainerV1 spec, PodState state, PodState.Memory memory,
+  EngineContainer create(ObjectRef ref, ContainerV1 spec, PodState state, PodState.Memory memory,
       Instant now, String networkMode) {
     if (!state.backoff.ready(now)) {
       if (memory.waiting != null && "ErrImagePull".equals(memory.waiting.reason())) {
@@ -189,7 +199,7 @@ final class PodWorker {
     return engine.inspect(id).orElse(null);
   }
 
-  private EngineContainer start(ObjectRef ref, EngineContainer container, PodState state, PodState.Memory memory,
+  EngineContainer start(ObjectRef ref, EngineContainer container, PodState state, PodState.Memory memory,
       Instant now) {
     if (!state.backoff.ready(now)) {
       return container;
@@ -205,7 +215,7 @@ final class PodWorker {
     return engine.inspect(container.id()).orElse(null);
   }
 
-  private EngineContainer exited(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container,
+  EngineContainer exited(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container,
       PodState state, PodState.Memory memory, Instant now) {
     ContainerStateV1 terminated = StatusMapper.terminated(container);
     memory.terminated = terminated;

@@ -166,7 +166,8 @@ final class Reconciler {
     } else {
       views = worker.run(stored.ref(), stored.pod(), containers, state, now);
     }
-    PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP);
+    PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP,
+        state.initViews);
     if (!report.equals(state.lastRecorded)) {
       store.recordStatus(report);
       state.lastRecorded = report;

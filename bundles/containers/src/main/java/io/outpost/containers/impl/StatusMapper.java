@@ -20,6 +20,13 @@ final class StatusMapper {
   /** {@code sandboxIP}: the infra container's IP, which is the pod IP; null for a pod without infra container. */
   static PodStatusReport pod(String node, ObjectRef ref, List<ContainerView> views, boolean stopped,
       String sandboxIP) {
+    return pod(node, ref, views, stopped, sandboxIP, List.of());
+  }
+
+  /** As above, with the pod's init containers in order ({@code initViews}, empty if it has none). */
+  static PodStatusReport pod(String node, ObjectRef ref, List<ContainerView> views, boolean stopped,
+      String sandboxIP, List<ContainerView> initViews) {
+    List<ContainerStatusV1> init = initViews.stream().map(StatusMapper::container).toList();
     List<ContainerStatusV1> statuses = new ArrayList<>(views.size());
     String podIP = sandboxIP;
     String startTime = null;
@@ -36,9 +43,30 @@ final class StatusMapper {
         }
       }
     }
-    String phase = stopped ? finalPhase(statuses) : phase(views, statuses);
+    String phase = stopped ? finalPhase(statuses) : initPhase(initViews, init);
+    if (phase == null) {
+      phase = phase(views, statuses);
+    }
     return new PodStatusReport(1, node, ref, phase, null, null, podIP, null, startTime, List.copyOf(statuses),
-        stopped);
+        stopped, init.isEmpty() ? null : init);
+  }
+
+  /**
+   * While init containers have not all completed: Failed if one failed for good (restart policy Never), else
+   * Pending. Null once they all completed (or there are none): the app containers decide.
+   */
+  static String initPhase(List<ContainerView> initViews, List<ContainerStatusV1> init) {
+    boolean allCompleted = true;
+    for (int i = 0; i < init.size(); i++) {
+      ContainerStateV1 state = init.get(i).state();
+      boolean terminated = "terminated".equals(state.kind());
+      boolean succeeded = terminated && state.exitCode() != null && state.exitCode() == 0;
+      if (terminated && !succeeded && !initViews.get(i).willRestart()) {
+        return "Failed";
+      }
+      allCompleted &= succeeded;
+    }
+    return allCompleted ? null : "Pending";
   }
 
   static ContainerStatusV1 container(ContainerView view) {

@@ -18,7 +18,9 @@ import io.outpost.testing.Podman;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -221,6 +223,54 @@ class ReconcilerPodmanTest {
       assertThat(p.nextAttempt()).isNotNull();
     });
     assertThat(Podman.appContainersOf(ref.uid())).isEmpty();
+  }
+
+  @Test
+  void initContainersRunInOrderToCompletionBeforeTheAppContainer() throws Exception {
+    ObjectRef ref = ref("initialised");
+    store.put(ref, new PodV1(node, "Always", 1L, null, null,
+        List.of(new ContainerV1("app", Podman.TEST_IMAGE, "IfNotPresent", List.of("sleep", "3600"), null, null,
+            null)),
+        List.of(new ContainerV1("first", Podman.TEST_IMAGE, "IfNotPresent", List.of("sh", "-c", "echo one"), null,
+                null, null),
+            new ContainerV1("second", Podman.TEST_IMAGE, "IfNotPresent", List.of("sh", "-c", "echo two"), null,
+                null, null))));
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+
+    assertThat(status.initContainers()).extracting(c -> c.name() + "=" + c.state().kind() + "/"
+        + c.state().exitCode()).containsExactly("first=terminated/0", "second=terminated/0");
+    Map<String, JsonNode> byName = new java.util.HashMap<>();
+    for (String id : Podman.appContainersOf(ref.uid())) {
+      JsonNode container = inspect(id);
+      byName.put(container.at("/Config/Labels/io.outpost.container").asText(), container);
+    }
+    assertThat(byName).containsOnlyKeys("first", "second", "app");
+    Instant firstDone = Instant.parse(byName.get("first").at("/State/FinishedAt").asText());
+    Instant secondStarted = Instant.parse(byName.get("second").at("/State/StartedAt").asText());
+    Instant secondDone = Instant.parse(byName.get("second").at("/State/FinishedAt").asText());
+    Instant appStarted = Instant.parse(byName.get("app").at("/State/StartedAt").asText());
+    assertThat(secondStarted).isAfterOrEqualTo(firstDone);
+    assertThat(appStarted).isAfterOrEqualTo(secondDone);
+    assertThat(engine.starts.get()).as("infra, first, second, app: once each").isEqualTo(4);
+  }
+
+  @Test
+  void aFailedInitContainerFailsAPodThatNeverRestartsAndItsAppNeverStarts() {
+    ObjectRef ref = ref("init-fails");
+    store.put(ref, new PodV1(node, "Never", 1L, null, null,
+        List.of(new ContainerV1("app", Podman.TEST_IMAGE, "IfNotPresent", List.of("sleep", "3600"), null, null,
+            null)),
+        List.of(new ContainerV1("check", Podman.TEST_IMAGE, "IfNotPresent", List.of("sh", "-c", "exit 3"), null,
+            null, null))));
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> "Failed".equals(s.phase()));
+
+    assertThat(status.initContainers()).singleElement().satisfies(c -> assertThat(c.state().exitCode()).isEqualTo(3));
+    assertThat(status.containers()).singleElement()
+        .satisfies(c -> assertThat(c.state().reason()).isEqualTo("PodInitializing"));
+    reconciler.reconcile();
+    assertThat(Podman.appContainersOf(ref.uid())).as("only the init container was ever created").hasSize(1);
   }
 
   @Test
