@@ -42,8 +42,13 @@ final class EnvResolver {
     }
   }
 
-  /** {@code NAME=value} entries, in the order Kubernetes would set them. */
+  /** {@code NAME=value} entries, in the order Kubernetes would set them, for a pod without a known IP. */
   List<String> resolve(ObjectRef pod, ContainerV1 container) throws ConfigError {
+    return resolve(pod, container, null);
+  }
+
+  /** {@code NAME=value} entries, in the order Kubernetes would set them; {@code podIP} for status.podIP(s). */
+  List<String> resolve(ObjectRef pod, ContainerV1 container, String podIP) throws ConfigError {
     Map<String, String> env = new LinkedHashMap<>();
     if (container.envFrom() != null) {
       for (EnvFromV1 source : container.envFrom()) {
@@ -58,7 +63,8 @@ final class EnvResolver {
     }
     if (container.env() != null) {
       for (EnvVarV1 var : container.env()) {
-        String value = var.valueFrom() == null ? (var.value() == null ? "" : var.value()) : valueFrom(pod, var);
+        String value = var.valueFrom() == null ? (var.value() == null ? "" : var.value())
+            : valueFrom(pod, var, podIP);
         if (value != null) {
           env.remove(var.name()); // a later definition moves to the end, as in the kubelet's list
           env.put(var.name(), value);
@@ -100,7 +106,7 @@ final class EnvResolver {
   }
 
   /** The value, null if an optional source is missing (the variable is then not set). */
-  private String valueFrom(ObjectRef pod, EnvVarV1 var) throws ConfigError {
+  private String valueFrom(ObjectRef pod, EnvVarV1 var, String podIP) throws ConfigError {
     KeyRefV1 configMapKey = var.valueFrom().configMapKeyRef();
     KeyRefV1 secretKey = var.valueFrom().secretKeyRef();
     if (configMapKey != null) {
@@ -127,9 +133,10 @@ final class EnvResolver {
       case "metadata.namespace" -> pod.namespace();
       case "metadata.uid" -> pod.uid();
       case "spec.nodeName" -> node;
+      case "status.podIP", "status.podIPs" -> podIP == null ? "" : podIP;
       default -> throw new ConfigError("unsupported fieldPath \"" + var.valueFrom().fieldPath()
           + "\" in env " + var.name() + " (supported: metadata.name, metadata.namespace, metadata.uid, "
-          + "spec.nodeName)");
+          + "spec.nodeName, status.podIP)");
     };
   }
 }

@@ -165,7 +165,7 @@ final class PodWorker {
     }
     List<String> variables;
     try {
-      variables = env.resolve(ref, spec);
+      variables = env.resolve(ref, spec, state.podIP);
     } catch (EnvResolver.ConfigError e) {
       // Not backed off: the pod is looked at again as soon as the store receives what is missing.
       ContainerStateV1 waiting = ContainerStateV1.waiting("CreateContainerConfigError", e.getMessage());

@@ -162,6 +162,7 @@ class ReconcilerPodmanTest {
         new EnvVarV1("DB_PASSWORD", null, new PodV1.EnvSourceV1(null, password, null)),
         new EnvVarV1("POD_NAME", null, new PodV1.EnvSourceV1(null, null, "metadata.name")),
         new EnvVarV1("NODE", null, new PodV1.EnvSourceV1(null, null, "spec.nodeName")),
+        new EnvVarV1("POD_IP", null, new PodV1.EnvSourceV1(null, null, "status.podIP")),
         new EnvVarV1("OPTIONAL", null, new PodV1.EnvSourceV1(new PodV1.KeyRefV1("absent", "k", true), null, null)),
         new EnvVarV1("REGION", "literal-wins"));
     List<PodV1.EnvFromV1> envFrom = List.of(new PodV1.EnvFromV1("CFG_", new PodV1.ObjectNameV1("settings", null),
@@ -194,6 +195,10 @@ class ReconcilerPodmanTest {
     assertThat(vars).contains("MODE=edge", "DB_PASSWORD=s3cret", "POD_NAME=configured", "NODE=" + node,
         "CFG_mode=edge", "CFG_REGION=north", "REGION=literal-wins");
     assertThat(vars).noneMatch(v -> v.startsWith("OPTIONAL="));
+    String podIP = Podman.cli("inspect", "--format", "{{.NetworkSettings.IPAddress}}",
+        Podman.infraContainersOf(ref.uid()).get(0)).trim();
+    assertThat(podIP).isNotBlank();
+    assertThat(vars).as("status.podIP is the infra container's IP").contains("POD_IP=" + podIP);
     assertThat(store.events).extracting(EventReport::reason).contains("Created", "Started");
   }
 
