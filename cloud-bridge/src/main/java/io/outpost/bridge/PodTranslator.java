@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodV1;
+import io.outpost.protocol.PortV1;
 import io.outpost.protocol.ResourcesV1;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -46,7 +47,17 @@ final class PodTranslator {
         .map(PodTranslator::envFrom).toList();
     return new PodV1.ContainerV1(c.getName(), c.getImage(), c.getImagePullPolicy(), emptyToNull(c.getCommand()),
         emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env,
-        envFrom.isEmpty() ? null : envFrom, resources(c.getResources()));
+        envFrom.isEmpty() ? null : envFrom, resources(c.getResources()), hostPorts(c));
+  }
+
+  /** The ports published on the node (with a hostPort); the others mean nothing to the edge. */
+  private static List<PortV1> hostPorts(Container c) {
+    List<PortV1> ports = c.getPorts() == null ? List.of() : c.getPorts().stream()
+        .filter(p -> p.getHostPort() != null && p.getHostPort() > 0 && p.getContainerPort() != null)
+        .map(p -> new PortV1(p.getName(), p.getContainerPort(), p.getHostPort(), p.getProtocol(),
+            p.getHostIP() == null || p.getHostIP().isBlank() ? null : p.getHostIP()))
+        .toList();
+    return ports.isEmpty() ? null : ports;
   }
 
   /** Requests and limits as numbers (millicores, bytes); null if the container sets none. */

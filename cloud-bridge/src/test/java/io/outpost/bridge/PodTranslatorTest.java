@@ -31,4 +31,16 @@ class PodTranslatorTest {
     assertThat(PodTranslator.resources(new ResourceRequirementsBuilder()
         .addToLimits("nvidia.com/gpu", new Quantity("1")).build())).isNull();
   }
+
+  @Test
+  void onlyPortsPublishedOnTheNodeAreSent() {
+    io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+        .withNewSpec().withNodeName("edge-1").addNewContainer().withName("app").withImage("nginx")
+        .addNewPort().withContainerPort(80).endPort()
+        .addNewPort().withName("https").withContainerPort(443).withHostPort(8443).withProtocol("TCP").endPort()
+        .endContainer().endSpec().build();
+    assertThat(PodTranslator.toEdge(pod).containers().get(0).ports())
+        .containsExactly(new io.outpost.protocol.PortV1("https", 443, 8443, "TCP", null));
+  }
 }

@@ -70,16 +70,22 @@ public record PodV1(
       String workingDir,
       List<EnvVarV1> env,
       List<EnvFromV1> envFrom,
-      ResourcesV1 resources) {
+      ResourcesV1 resources,
+      List<PortV1> ports) {
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, null, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, null, null, null);
     }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, null, null);
+    }
+
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, null);
     }
 
     void validate() throws ProtocolException {
@@ -87,6 +93,12 @@ public record PodV1(
       Validation.require(image, "container.image");
       if (resources != null) {
         resources.validate();
+      }
+      if (ports != null) {
+        for (PortV1 port : ports) {
+          Validation.require(port, "container.ports[]");
+          port.validate();
+        }
       }
       if (env != null) {
         for (EnvVarV1 var : env) {

@@ -1,5 +1,6 @@
 package io.outpost.containers.impl;
 
+import io.outpost.protocol.PortV1;
 import io.outpost.protocol.ResourcesV1;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +8,8 @@ import java.util.Map;
 /**
  * What the manager asks the engine to create. Null or empty lists mean "the image's default". {@code networkMode}
  * {@code container:<id>} joins another container's network namespace (the pod's infra container); null is the
- * engine's default network. {@code hostname} null is the engine's default. {@code resources} null: no limits.
+ * engine's default network. {@code hostname} null is the engine's default. {@code resources} null: no limits. {@code ports}: published
+ * on the node (the infra container's), null for none.
  */
 record ContainerSpec(
     String name,
@@ -19,4 +21,5 @@ record ContainerSpec(
     Map<String, String> labels,
     String networkMode,
     String hostname,
-    ResourcesV1 resources) {}
+    ResourcesV1 resources,
+    List<PortV1> ports) {}

@@ -10,13 +10,17 @@ import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
+import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.InternetProtocol;
+import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.NetworkSettings;
 import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import io.outpost.protocol.PortV1;
 import io.outpost.protocol.ResourcesV1;
 import java.io.Closeable;
 import java.io.IOException;
@@ -140,6 +144,19 @@ final class DockerEngine implements ContainerEngine {
         cmd.withWorkingDir(spec.workingDir());
       }
       HostConfig host = hostConfig(spec);
+      if (spec.ports() != null && !spec.ports().isEmpty()) {
+        List<ExposedPort> exposed = new ArrayList<>();
+        Ports bindings = new Ports();
+        for (PortV1 port : spec.ports()) {
+          ExposedPort target = new ExposedPort(port.containerPort(),
+              InternetProtocol.parse(port.protocolOrTcp().toLowerCase(java.util.Locale.ROOT)));
+          exposed.add(target);
+          bindings.bind(target, port.hostIP() == null ? Ports.Binding.bindPort(port.hostPort())
+              : Ports.Binding.bindIpAndPort(port.hostIP(), port.hostPort()));
+        }
+        cmd.withExposedPorts(exposed);
+        host = (host == null ? HostConfig.newHostConfig() : host).withPortBindings(bindings);
+      }
       if (host != null) {
         cmd.withHostConfig(host);
       }

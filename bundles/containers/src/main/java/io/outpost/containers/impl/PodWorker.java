@@ -271,7 +271,7 @@ final class PodWorker {
   ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables, String networkMode) {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
         variables, spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources());
+        spec.resources(), null);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

@@ -3,6 +3,7 @@ package io.outpost.containers.impl;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport.ContainerStateV1;
 import io.outpost.protocol.PodV1;
+import io.outpost.protocol.PortV1;
 import java.time.Instant;
 import java.util.List;
 import org.slf4j.Logger;
@@ -71,7 +72,7 @@ final class Sandbox {
       try {
         String id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), null, hostname(ref), null));
+            Naming.labels(node, ref, INFRA), null, hostname(ref), null, hostPorts(pod)));
         infra = engine.inspect(id).orElseThrow(() -> new EngineException("infra container " + id + " vanished",
             null));
       } catch (EngineException e) {
@@ -125,6 +126,17 @@ final class Sandbox {
   private static Result waiting(PodState state, String message) {
     state.podIP = null;
     return new Result(null, ContainerStateV1.waiting("ContainerCreating", message));
+  }
+
+  /** Every port of the pod's containers that is published on the node: the infra container publishes them. */
+  static List<PortV1> hostPorts(PodV1 pod) {
+    List<PortV1> ports = new java.util.ArrayList<>();
+    for (PodV1.ContainerV1 container : pod.containers()) {
+      if (container.ports() != null) {
+        container.ports().stream().filter(p -> p.hostPort() != null).forEach(ports::add);
+      }
+    }
+    return ports.isEmpty() ? null : ports;
   }
 
   /** The pod's name as hostname, as Kubernetes sets it: at most 63 characters of [a-z0-9-]. */

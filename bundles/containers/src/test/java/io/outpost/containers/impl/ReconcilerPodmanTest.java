@@ -11,12 +11,19 @@ import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
+import io.outpost.protocol.PortV1;
 import io.outpost.protocol.ResourcesV1;
 import io.outpost.protocol.PodV1.ContainerV1;
 import io.outpost.protocol.PodV1.EnvVarV1;
 import io.outpost.testing.Podman;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -276,6 +283,46 @@ class ReconcilerPodmanTest {
         .satisfies(c -> assertThat(c.state().reason()).isEqualTo("PodInitializing"));
     reconciler.reconcile();
     assertThat(Podman.appContainersOf(ref.uid())).as("only the init container was ever created").hasSize(1);
+  }
+
+  private PodV1 webOnHostPort(int hostPort) {
+    return new PodV1(node, "Always", 1L, null, null, List.of(new ContainerV1("web", Podman.TEST_IMAGE,
+        "IfNotPresent", List.of("sh", "-c", "echo published > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"),
+        null, null, null, null, null, List.of(new PortV1("http", 8080, hostPort, "TCP", "127.0.0.1")))));
+  }
+
+  @Test
+  void aHostPortIsPublishedOnTheNodeThroughTheInfraContainer() throws Exception {
+    ObjectRef ref = ref("published");
+    int hostPort = io.outpost.testing.Ports.free();
+    store.put(ref, webOnHostPort(hostPort));
+
+    reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+
+    HttpClient http = HttpClient.newHttpClient();
+    String body = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hostPort + "/index.html")).build(),
+        HttpResponse.BodyHandlers.ofString()).body(), b -> b.contains("published"));
+    assertThat(body).contains("published");
+  }
+
+  @Test
+  void aHostPortAlreadyTakenIsAClearStatusAndEventNotAnException() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      ObjectRef ref = ref("port-taken");
+      store.put(ref, webOnHostPort(taken.getLocalPort()));
+      ObjectRef other = ref("bystander");
+      store.put(other, pod(Podman.TEST_IMAGE, "Always", List.of("sleep", "3600")));
+
+      PodStatusReport status = reconcileUntil(ref.uid(), s -> s.containers().get(0).state().message() != null
+          && s.containers().get(0).state().message().startsWith("Failed to create pod sandbox"));
+
+      assertThat(status.phase()).isEqualTo("Pending");
+      assertThat(status.containers().get(0).state().reason()).isEqualTo("ContainerCreating");
+      assertThat(status.containers().get(0).state().message()).containsIgnoringCase("address already in use");
+      assertThat(store.events).anySatisfy(e -> assertThat(e.reason()).isEqualTo("FailedCreatePodSandBox"));
+      reconcileUntil(other.uid(), s -> "Running".equals(s.phase()));
+    }
   }
 
   @Test
