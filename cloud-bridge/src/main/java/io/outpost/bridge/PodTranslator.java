@@ -37,7 +37,8 @@ final class PodTranslator {
         : pod.getSpec().getInitContainers().stream().map(PodTranslator::container).toList();
     return new PodV1(pod.getSpec().getNodeName(), pod.getSpec().getRestartPolicy(),
         pod.getSpec().getTerminationGracePeriodSeconds(), pod.getMetadata().getDeletionTimestamp(),
-        pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init);
+        pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init,
+        VolumeTranslator.volumes(pod.getSpec().getVolumes()));
   }
 
   private static PodV1.ContainerV1 container(Container c) {
@@ -47,7 +48,8 @@ final class PodTranslator {
         .map(PodTranslator::envFrom).toList();
     return new PodV1.ContainerV1(c.getName(), c.getImage(), c.getImagePullPolicy(), emptyToNull(c.getCommand()),
         emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env,
-        envFrom.isEmpty() ? null : envFrom, resources(c.getResources()), hostPorts(c));
+        envFrom.isEmpty() ? null : envFrom, resources(c.getResources()), hostPorts(c),
+        VolumeTranslator.mounts(c));
   }
 
   /** The ports published on the node (with a hostPort); the others mean nothing to the edge. */

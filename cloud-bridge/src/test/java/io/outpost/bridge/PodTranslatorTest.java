@@ -43,4 +43,35 @@ class PodTranslatorTest {
     assertThat(PodTranslator.toEdge(pod).containers().get(0).ports())
         .containsExactly(new io.outpost.protocol.PortV1("https", 443, 8443, "TCP", null));
   }
+
+  @Test
+  void volumesAndMountsTravelAndWhatTheEdgeCannotProvideIsNamed() {
+    io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+        .withNewSpec().withNodeName("edge-1")
+        .addNewVolume().withName("cfg").withNewConfigMap().withName("settings").addNewItem().withKey("a")
+        .withPath("conf/a").withMode(384).endItem().withDefaultMode(420).endConfigMap().endVolume()
+        .addNewVolume().withName("token").withNewProjected()
+        .addNewSource().withNewServiceAccountToken().withPath("token").endServiceAccountToken().endSource()
+        .addNewSource().withNewConfigMap().withName("kube-root-ca.crt").endConfigMap().endSource()
+        .endProjected().endVolume()
+        .addNewVolume().withName("db").withNewPersistentVolumeClaim().withClaimName("db").endPersistentVolumeClaim()
+        .endVolume()
+        .addNewContainer().withName("app").withImage("nginx")
+        .addNewVolumeMount().withName("cfg").withMountPath("/etc/app").withReadOnly(true).endVolumeMount()
+        .addNewVolumeMount().withName("cfg").withMountPath("/one").withSubPath("conf/a").endVolumeMount()
+        .endContainer().endSpec().build();
+
+    io.outpost.protocol.PodV1 edge = PodTranslator.toEdge(pod);
+
+    assertThat(edge.volumes()).hasSize(3);
+    assertThat(edge.volumes().get(0).configMap()).isEqualTo(new io.outpost.protocol.VolumeV1.KeyedSourceV1(
+        "settings", java.util.List.of(new io.outpost.protocol.VolumeV1.KeyToPathV1("a", "conf/a", 384)), 420, null));
+    assertThat(edge.volumes().get(1).projected().sources()).as("the token source is left out").singleElement()
+        .satisfies(p -> assertThat(p.configMap().name()).isEqualTo("kube-root-ca.crt"));
+    assertThat(edge.volumes().get(2).unsupported()).isEqualTo("persistentVolumeClaim");
+    assertThat(edge.containers().get(0).volumeMounts()).containsExactly(
+        new io.outpost.protocol.VolumeV1.VolumeMountV1("cfg", "/etc/app", null, true),
+        new io.outpost.protocol.VolumeV1.VolumeMountV1("cfg", "/one", "conf/a", null));
+  }
 }

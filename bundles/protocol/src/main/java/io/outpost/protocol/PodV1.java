@@ -13,13 +13,21 @@ public record PodV1(
     String deletionTimestamp,
     Long deletionGracePeriodSeconds,
     List<ContainerV1> containers,
-    List<ContainerV1> initContainers) {
+    List<ContainerV1> initContainers,
+    List<VolumeV1> volumes) {
+
+  /** A pod with init containers, without volumes. */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, null);
+  }
 
   /** A pod without init containers. */
   public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
       Long deletionGracePeriodSeconds, List<ContainerV1> containers) {
     this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
-        containers, null);
+        containers, null, null);
   }
 
   /** The init containers, in the order they run; empty if none. */
@@ -58,6 +66,35 @@ public record PodV1(
             + "' is used twice in the pod");
       }
     }
+    java.util.Set<String> volumeNames = new java.util.HashSet<>();
+    if (volumes != null) {
+      for (VolumeV1 volume : volumes) {
+        Validation.require(volume, "pod.volumes[]");
+        volume.validate();
+        if (!volumeNames.add(volume.name())) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "volume name '" + volume.name()
+              + "' is used twice in the pod");
+        }
+      }
+    }
+    List<ContainerV1> all = new java.util.ArrayList<>(containers);
+    all.addAll(initContainersInOrder());
+    for (ContainerV1 container : all) {
+      for (VolumeV1.VolumeMountV1 mount : container.mounts()) {
+        Validation.require(mount, "container.volumeMounts[]");
+        if (!volumeNames.contains(mount.name())) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "container " + container.name()
+              + " mounts unknown volume '" + mount.name() + "'");
+        }
+        if (mount.mountPath() == null || !mount.mountPath().startsWith("/")) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "container " + container.name()
+              + ": mountPath must be absolute, was '" + mount.mountPath() + "'");
+        }
+        if (mount.subPath() != null && !mount.subPath().isEmpty()) {
+          VolumeV1.requireRelative(mount.subPath(), "container " + container.name() + " subPath");
+        }
+      }
+    }
   }
 
   /** One container of a pod. */
@@ -71,21 +108,32 @@ public record PodV1(
       List<EnvVarV1> env,
       List<EnvFromV1> envFrom,
       ResourcesV1 resources,
-      List<PortV1> ports) {
+      List<PortV1> ports,
+      List<VolumeV1.VolumeMountV1> volumeMounts) {
+
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports, null);
+    }
+
+    /** The volume mounts; empty if none. */
+    public List<VolumeV1.VolumeMountV1> mounts() {
+      return volumeMounts == null ? List.of() : volumeMounts;
+    }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, null, null, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, null, null, null, null);
     }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, null, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, null, null, null);
     }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, null, null);
     }
 
     void validate() throws ProtocolException {

@@ -114,4 +114,27 @@ class KindsTest {
     assertThatThrownBy(() -> new Codec().decode(json.getBytes(StandardCharsets.UTF_8), Downstream.class))
         .isInstanceOf(ProtocolException.class).hasMessageContaining("resources.memoryLimitBytes");
   }
+
+  @Test
+  void volumePathsThatLeaveTheirVolumeAreRejected() {
+    String template = """
+        {"v":1,"epoch":1,"seq":1,"op":"UPSERT","ref":{"kind":"Pod","namespace":"shop","name":"web","uid":"u",
+         "resourceVersion":"3"},"pod":{"nodeName":"edge-1","containers":[{"name":"app","image":"busybox",
+         "volumeMounts":[{"name":"cfg","mountPath":"/etc/app"%s}]}],
+         "volumes":[{"name":"cfg","configMap":{"name":"settings","items":[{"key":"a","path":"%s"}]}}]}}""";
+    assertThatThrownBy(() -> decode(template.formatted("", "../../etc/passwd")))
+        .hasMessageContaining("must not contain '..'");
+    assertThatThrownBy(() -> decode(template.formatted("", "/etc/passwd")))
+        .hasMessageContaining("must be a relative path");
+    assertThatThrownBy(() -> decode(template.formatted(",\"subPath\":\"a/../../x\"", "a")))
+        .hasMessageContaining("subPath must not contain '..'");
+    assertThatThrownBy(() -> decode(template.formatted("", "a").replace("\"name\":\"cfg\",\"mountPath",
+        "\"name\":\"other\",\"mountPath"))).hasMessageContaining("mounts unknown volume 'other'");
+    org.assertj.core.api.Assertions.assertThatCode(() -> decode(template.formatted(",\"subPath\":\"a\"", "a")))
+        .doesNotThrowAnyException();
+  }
+
+  private static Downstream decode(String json) throws ProtocolException {
+    return new Codec().decode(json.getBytes(StandardCharsets.UTF_8), Downstream.class);
+  }
 }

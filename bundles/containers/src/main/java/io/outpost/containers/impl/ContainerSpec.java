@@ -22,4 +22,5 @@ record ContainerSpec(
     String networkMode,
     String hostname,
     ResourcesV1 resources,
-    List<PortV1> ports) {}
+    List<PortV1> ports,
+    List<Volumes.Mount> mounts) {}

@@ -26,4 +26,12 @@ public @interface ContainersConfig {
   @AttributeDefinition(description = "Command of the infra container, space-separated; empty for the image's own "
       + "(the pause image needs none).")
   String infra_command() default "";
+
+  @AttributeDefinition(description = "Directory for pod volumes (emptyDir, ConfigMap, Secret); empty for "
+      + "${karaf.data}/outpost/volumes.")
+  String volumes_dir() default "";
+
+  @AttributeDefinition(description = "Host paths pods may mount as hostPath volumes, comma-separated prefixes; "
+      + "empty allows none.")
+  String hostpath_allow() default "";
 }

@@ -8,6 +8,8 @@ import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.ExposedPort;
@@ -156,6 +158,14 @@ final class DockerEngine implements ContainerEngine {
         }
         cmd.withExposedPorts(exposed);
         host = (host == null ? HostConfig.newHostConfig() : host).withPortBindings(bindings);
+      }
+      if (spec.mounts() != null && !spec.mounts().isEmpty()) {
+        List<Bind> binds = new ArrayList<>();
+        for (Volumes.Mount mount : spec.mounts()) {
+          binds.add(new Bind(mount.source(), new com.github.dockerjava.api.model.Volume(mount.target()),
+              mount.readOnly() ? AccessMode.ro : AccessMode.rw));
+        }
+        host = (host == null ? HostConfig.newHostConfig() : host).withBinds(binds);
       }
       if (host != null) {
         cmd.withHostConfig(host);

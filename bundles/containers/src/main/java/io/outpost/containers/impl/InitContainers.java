@@ -43,7 +43,7 @@ final class InitContainers {
         continue;
       }
       if (container == null) {
-        container = worker.create(ref, spec, state, memory, now, networkMode);
+        container = worker.create(ref, pod, spec, state, memory, now, networkMode);
         done = false;
       } else if (container.running()) {
         done = false;
@@ -75,6 +75,6 @@ final class InitContainers {
 
   private static PodV1 withPolicy(PodV1 pod, String restartPolicy) {
     return new PodV1(pod.nodeName(), restartPolicy, pod.terminationGracePeriodSeconds(), pod.deletionTimestamp(),
-        pod.deletionGracePeriodSeconds(), pod.containers(), pod.initContainers());
+        pod.deletionGracePeriodSeconds(), pod.containers(), pod.initContainers(), pod.volumes());
   }
 }

@@ -32,8 +32,11 @@ final class PodWorker {
   private final Images images;
   private final Sandbox sandbox;
   private final InitContainers init;
+  private final Volumes volumes;
 
-  PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, EventSink events) {
+  PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, EventSink events,
+      Volumes volumes) {
+    this.volumes = volumes;
     this.engine = engine;
     this.node = settings.nodeName();
     this.env = env;
@@ -46,6 +49,9 @@ final class PodWorker {
   /** Brings a pod that should run one step closer to running. */
   List<ContainerView> run(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state, Instant now) {
     Sandbox.Result sandboxed = sandbox.ensure(ref, pod, existing, state, now);
+    if (!existing.isEmpty()) {
+      volumes.refresh(ref, pod); // ConfigMap and Secret changes reach running containers
+    }
     boolean initialized = sandboxed.waiting() == null
         && init.run(ref, pod, existing, state, now, sandboxed.networkMode());
     List<ContainerView> views = new ArrayList<>();
@@ -65,7 +71,7 @@ final class PodWorker {
       }
       EngineContainer container = find(existing, spec.name());
       if (container == null) {
-        container = create(ref, spec, state, memory, now, sandboxed.networkMode());
+        container = create(ref, pod, spec, state, memory, now, sandboxed.networkMode());
       } else if (container.running()) {
         memory.waiting = null;
         resetIfStable(container, state, now);
@@ -154,7 +160,7 @@ final class PodWorker {
     }
   }
 
-  EngineContainer create(ObjectRef ref, ContainerV1 spec, PodState state, PodState.Memory memory,
+  EngineContainer create(ObjectRef ref, PodV1 pod, ContainerV1 spec, PodState state, PodState.Memory memory,
       Instant now, String networkMode) {
     if (!state.backoff.ready(now)) {
       if (memory.waiting != null && "ErrImagePull".equals(memory.waiting.reason())) {
@@ -164,8 +170,10 @@ final class PodWorker {
       return null;
     }
     List<String> variables;
+    List<Volumes.Mount> mounts;
     try {
       variables = env.resolve(ref, spec, state.podIP);
+      mounts = volumes.mounts(ref, pod, spec);
     } catch (EnvResolver.ConfigError e) {
       // Not backed off: the pod is looked at again as soon as the store receives what is missing.
       ContainerStateV1 waiting = ContainerStateV1.waiting("CreateContainerConfigError", e.getMessage());
@@ -181,7 +189,7 @@ final class PodWorker {
     }
     String id;
     try {
-      id = engine.create(containerSpec(ref, spec, variables, networkMode));
+      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts));
     } catch (EngineException e) {
       return failed(ref, state, memory, now, "CreateContainerError", e, null);
     }
@@ -268,10 +276,11 @@ final class PodWorker {
     }
   }
 
-  ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables, String networkMode) {
+  ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables, String networkMode,
+      List<Volumes.Mount> mounts) {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
         variables, spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources(), null);
+        spec.resources(), null, mounts);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

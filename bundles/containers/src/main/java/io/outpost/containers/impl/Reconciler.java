@@ -37,6 +37,7 @@ final class Reconciler {
   private final ContainerEngine engine;
   private final Clock clock;
   private final PodWorker worker;
+  private final Volumes volumes;
   private final Map<String, PodState> states = new HashMap<>();
   private volatile List<PodRuntime> snapshot = List.of();
   private volatile EngineStatus engineStatus;
@@ -59,8 +60,9 @@ final class Reconciler {
     this.engine = engine;
     this.clock = clock;
     this.podPool = podPool;
+    this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow());
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
-        new EventSink(store, settings.nodeName(), clock));
+        new EventSink(store, settings.nodeName(), clock), volumes);
     this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
   }
 
@@ -191,6 +193,7 @@ final class Reconciler {
         }
         store.forgetStatus(uid);
         states.remove(uid);
+        volumes.remove(uid);
       } catch (RuntimeException e) {
         LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);
       }

@@ -72,7 +72,7 @@ final class Sandbox {
       try {
         String id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), null, hostname(ref), null, hostPorts(pod)));
+            Naming.labels(node, ref, INFRA), null, hostname(ref), null, hostPorts(pod), null));
         infra = engine.inspect(id).orElseThrow(() -> new EngineException("infra container " + id + " vanished",
             null));
       } catch (EngineException e) {

@@ -1,22 +1,34 @@
 package io.outpost.containers.impl;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
 /** The validated configuration of the container manager. */
 record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
-    List<String> infraCommand) {
+    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow) {
   /** The kubelet's own default sandbox image. */
   static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
 
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
-    this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of());
+    this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of());
   }
 
   /** Settings with the given infra container image and command. */
   Settings withInfra(String image, List<String> command) {
-    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command);
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command, volumesDir,
+        hostPathAllow);
+  }
+
+  /** Settings with the given volume directory and hostPath allow-list. */
+  Settings withVolumes(Path dir, List<Path> allow) {
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow);
+  }
+
+  /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf). */
+  static Path defaultVolumesDir() {
+    return Path.of(System.getProperty("karaf.data", System.getProperty("java.io.tmpdir")), "outpost", "volumes");
   }
 
   Settings {
@@ -30,12 +42,25 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
     }
     require(infraImage, "infra.image");
     infraCommand = infraCommand == null ? List.of() : List.copyOf(infraCommand);
+    if (volumesDir == null || !volumesDir.isAbsolute()) {
+      throw new IllegalArgumentException("volumes.dir must be an absolute path, got " + volumesDir);
+    }
+    hostPathAllow = hostPathAllow == null ? List.of() : List.copyOf(hostPathAllow);
+    for (Path allowed : hostPathAllow) {
+      if (!allowed.isAbsolute()) {
+        throw new IllegalArgumentException("hostpath.allow entries must be absolute paths, got " + allowed);
+      }
+    }
   }
 
   static Settings from(ContainersConfig config) {
     return new Settings(trim(config.node_name()), trim(config.engine_host()),
         Duration.ofSeconds(config.resync_interval_seconds()), config.pod_workers(), trim(config.infra_image()),
-        words(config.infra_command()));
+        words(config.infra_command()),
+        config.volumes_dir() == null || config.volumes_dir().isBlank() ? defaultVolumesDir()
+            : Path.of(config.volumes_dir().trim()),
+        words(config.hostpath_allow() == null ? null : config.hostpath_allow().replace(',', ' ')).stream()
+            .map(p -> Path.of(p).normalize()).toList());
   }
 
   private static List<String> words(String value) {

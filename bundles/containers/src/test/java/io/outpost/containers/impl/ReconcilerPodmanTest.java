@@ -82,7 +82,8 @@ class ReconcilerPodmanTest {
     engine = new CountingEngine(DockerEngine.connect(podman.host()));
     // The parallel path the component uses: several pods of a pass on a pool.
     return new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10))
-        .withInfra(Podman.TEST_IMAGE, List.of("sleep", "2147483647")), store, engine,
+        .withInfra(Podman.TEST_IMAGE, List.of("sleep", "2147483647"))
+        .withVolumes(dir.resolve("volumes"), List.of()), store, engine,
         Clock.systemUTC(), () -> {}, pool);
   }
 

@@ -76,6 +76,16 @@ class SettingsTest {
       public String infra_command() {
         return " sleep   infinity ";
       }
+
+      @Override
+      public String volumes_dir() {
+        return "";
+      }
+
+      @Override
+      public String hostpath_allow() {
+        return "";
+      }
     };
   }
 }

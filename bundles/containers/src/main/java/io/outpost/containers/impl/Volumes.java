@@ -1,0 +1,255 @@
+package io.outpost.containers.impl;
+
+import io.outpost.containers.impl.AtomicDirectory.FileContent;
+import io.outpost.protocol.ConfigMapV1;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodV1;
+import io.outpost.protocol.PodV1.ContainerV1;
+import io.outpost.protocol.SecretV1;
+import io.outpost.protocol.VolumeV1;
+import io.outpost.protocol.VolumeV1.KeyedSourceV1;
+import io.outpost.store.EdgeStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories, ConfigMap, Secret and
+ * projected volumes as atomically replaced file sets (updates reach running containers, as with the kubelet), and
+ * hostPath directories within the configured allow-list. Every path that comes from Kubernetes (items, subPath) is
+ * checked to stay inside its volume.
+ */
+final class Volumes {
+  private static final Logger LOG = LoggerFactory.getLogger(Volumes.class);
+  static final int DEFAULT_MODE = 0644;
+
+  /** One bind mount for the engine. */
+  record Mount(String source, String target, boolean readOnly) {}
+
+  private final EdgeStore store;
+  private final Path root;
+  private final List<Path> hostPathAllow;
+
+  Volumes(EdgeStore store, Path root, List<Path> hostPathAllow) {
+    this.store = store;
+    this.root = root;
+    this.hostPathAllow = hostPathAllow;
+  }
+
+  /** Prepares the pod's volumes (idempotent) and returns the container's mounts. */
+  List<Mount> mounts(ObjectRef ref, PodV1 pod, ContainerV1 container) throws EnvResolver.ConfigError {
+    if (container.mounts().isEmpty()) {
+      return List.of();
+    }
+    Map<String, Path> dirs = prepare(ref, pod);
+    List<Mount> mounts = new ArrayList<>();
+    for (VolumeV1.VolumeMountV1 mount : container.mounts()) {
+      Path dir = dirs.get(mount.name());
+      if (dir == null) {
+        throw new EnvResolver.ConfigError("volume \"" + mount.name() + "\" not found in the pod");
+      }
+      Path source = mount.subPath() == null || mount.subPath().isEmpty() ? dir : subPath(dir, mount.subPath(),
+          isEmptyDir(pod, mount.name()));
+      mounts.add(new Mount(source.toString(), mount.mountPath(), mount.readOnlyMount()));
+    }
+    return mounts;
+  }
+
+  /** Brings the ConfigMap, Secret and projected volumes of a running pod up to date; a missing source keeps the
+   *  files it had. */
+  void refresh(ObjectRef ref, PodV1 pod) {
+    if (pod.volumes() == null) {
+      return;
+    }
+    for (VolumeV1 volume : pod.volumes()) {
+      if (volume.configMap() != null || volume.secret() != null || volume.projected() != null) {
+        try {
+          if (AtomicDirectory.write(dataDir(ref, volume), files(ref.namespace(), volume))) {
+            LOG.info("Updated volume {} of pod {}", volume.name(), ref.key());
+          }
+        } catch (EnvResolver.ConfigError | IOException e) {
+          LOG.debug("Volume {} of pod {} not updated: {}", volume.name(), ref.key(), e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** Removes everything the pod had on the node (its emptyDirs and data volumes; never a hostPath). */
+  void remove(String uid) {
+    try {
+      AtomicDirectory.Trees.delete(root.resolve(uid));
+    } catch (IOException e) {
+      LOG.warn("Removing the volumes of pod uid {} failed: {}", uid, e.getMessage());
+    }
+  }
+
+  private Map<String, Path> prepare(ObjectRef ref, PodV1 pod) throws EnvResolver.ConfigError {
+    Map<String, Path> dirs = new LinkedHashMap<>();
+    if (pod.volumes() == null) {
+      return dirs;
+    }
+    for (VolumeV1 volume : pod.volumes()) {
+      try {
+        dirs.put(volume.name(), prepare(ref, volume));
+      } catch (IOException e) {
+        throw new EnvResolver.ConfigError("volume \"" + volume.name() + "\": " + e.getMessage());
+      }
+    }
+    return dirs;
+  }
+
+  private Path prepare(ObjectRef ref, VolumeV1 volume) throws EnvResolver.ConfigError, IOException {
+    String name = volume.name();
+    if (volume.unsupported() != null) {
+      throw new EnvResolver.ConfigError("volume \"" + name + "\": " + volume.unsupported()
+          + " volumes are not supported on edge nodes");
+    }
+    if (volume.emptyDir() != null) {
+      Path dir = root.resolve(ref.uid()).resolve("empty").resolve(Naming.sanitise(name));
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+      }
+      return dir;
+    }
+    if (volume.hostPath() != null) {
+      return hostPath(name, volume.hostPath());
+    }
+    Path dir = dataDir(ref, volume);
+    AtomicDirectory.write(dir, files(ref.namespace(), volume));
+    return dir;
+  }
+
+  private Path dataDir(ObjectRef ref, VolumeV1 volume) {
+    return root.resolve(ref.uid()).resolve("data").resolve(Naming.sanitise(volume.name()));
+  }
+
+  private Path hostPath(String name, VolumeV1.HostPathV1 hostPath) throws EnvResolver.ConfigError, IOException {
+    Path path = Path.of(hostPath.path()).normalize();
+    if (hostPathAllow.stream().noneMatch(path::startsWith)) {
+      throw new EnvResolver.ConfigError("volume \"" + name + "\": hostPath " + path + " is not allowed on this node"
+          + " (hostpath.allow: " + (hostPathAllow.isEmpty() ? "none" : hostPathAllow) + ")");
+    }
+    String type = hostPath.type() == null ? "" : hostPath.type();
+    switch (type) {
+      case "DirectoryOrCreate" -> Files.createDirectories(path);
+      case "Directory" -> require(Files.isDirectory(path), name, path + " is not a directory");
+      case "FileOrCreate" -> {
+        if (!Files.exists(path)) {
+          Files.createFile(path);
+        }
+      }
+      case "File" -> require(Files.isRegularFile(path), name, path + " is not a file");
+      case "" -> { }
+      default -> require(Files.exists(path), name, path + " does not exist (type " + type + ")");
+    }
+    return path;
+  }
+
+  private static void require(boolean condition, String volume, String message) throws EnvResolver.ConfigError {
+    if (!condition) {
+      throw new EnvResolver.ConfigError("volume \"" + volume + "\": hostPath " + message);
+    }
+  }
+
+  /** A subPath inside a volume; created for emptyDirs, and never outside the volume (symlinks resolved). */
+  private static Path subPath(Path dir, String subPath, boolean create) throws EnvResolver.ConfigError {
+    try {
+      Path target = dir.resolve(subPath).normalize();
+      if (create && !Files.exists(target)) {
+        Files.createDirectories(target);
+      }
+      Path real = target.toRealPath();
+      if (!real.startsWith(dir.toRealPath())) {
+        throw new EnvResolver.ConfigError("subPath " + subPath + " leaves its volume");
+      }
+      return real;
+    } catch (IOException e) {
+      throw new EnvResolver.ConfigError("subPath " + subPath + " does not exist in its volume");
+    }
+  }
+
+  private static boolean isEmptyDir(PodV1 pod, String volume) {
+    return pod.volumes().stream().anyMatch(v -> v.name().equals(volume) && v.emptyDir() != null);
+  }
+
+  private Map<String, FileContent> files(String namespace, VolumeV1 volume) throws EnvResolver.ConfigError {
+    Map<String, FileContent> files = new LinkedHashMap<>();
+    if (volume.configMap() != null) {
+      add(files, namespace, volume.configMap(), false, volume.configMap().defaultMode());
+    } else if (volume.secret() != null) {
+      add(files, namespace, volume.secret(), true, volume.secret().defaultMode());
+    } else if (volume.projected() != null && volume.projected().sources() != null) {
+      for (VolumeV1.ProjectionV1 source : volume.projected().sources()) {
+        boolean secret = source.secret() != null;
+        add(files, namespace, secret ? source.secret() : source.configMap(), secret,
+            volume.projected().defaultMode());
+      }
+    }
+    return files;
+  }
+
+  private void add(Map<String, FileContent> files, String namespace, KeyedSourceV1 source, boolean secret,
+      Integer defaultMode) throws EnvResolver.ConfigError {
+    Map<String, byte[]> keys = secret ? secretKeys(namespace, source.name()) : configMapKeys(namespace, source.name());
+    if (keys == null) {
+      if (source.canBeMissing()) {
+        return;
+      }
+      throw new EnvResolver.ConfigError((secret ? "secret" : "configmap") + " \"" + source.name() + "\" not found");
+    }
+    int mode = defaultMode == null ? DEFAULT_MODE : defaultMode;
+    if (source.items() == null) {
+      keys.forEach((key, bytes) -> files.put(key, new FileContent(bytes, mode)));
+      return;
+    }
+    for (VolumeV1.KeyToPathV1 item : source.items()) {
+      byte[] bytes = keys.get(item.key());
+      if (bytes == null) {
+        if (source.canBeMissing()) {
+          continue;
+        }
+        throw new EnvResolver.ConfigError("couldn't find key " + item.key() + " in " + (secret ? "Secret "
+            : "ConfigMap ") + namespace + "/" + source.name());
+      }
+      files.put(item.path(), new FileContent(bytes, item.mode() == null ? mode : item.mode()));
+    }
+  }
+
+  private Map<String, byte[]> configMapKeys(String namespace, String name) {
+    Optional<ConfigMapV1> configMap = store.configMap(namespace, name);
+    if (configMap.isEmpty()) {
+      return null;
+    }
+    Map<String, byte[]> keys = new LinkedHashMap<>();
+    if (configMap.get().data() != null) {
+      configMap.get().data().forEach((k, v) -> keys.put(k, v.getBytes(StandardCharsets.UTF_8)));
+    }
+    if (configMap.get().binaryData() != null) {
+      configMap.get().binaryData().forEach((k, v) -> keys.put(k, Base64.getDecoder().decode(v)));
+    }
+    return keys;
+  }
+
+  private Map<String, byte[]> secretKeys(String namespace, String name) {
+    Optional<SecretV1> secret = store.secret(namespace, name);
+    if (secret.isEmpty()) {
+      return null;
+    }
+    Map<String, byte[]> keys = new LinkedHashMap<>();
+    if (secret.get().data() != null) {
+      secret.get().data().forEach((k, v) -> keys.put(k, Base64.getDecoder().decode(v)));
+    }
+    return keys;
+  }
+}

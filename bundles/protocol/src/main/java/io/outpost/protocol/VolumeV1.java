@@ -1,0 +1,100 @@
+package io.outpost.protocol;
+
+import java.util.List;
+
+/**
+ * A pod volume the edge can provide: exactly one of {@code emptyDir}, {@code configMap}, {@code secret},
+ * {@code hostPath}, {@code projected} (ConfigMap and Secret sources), or {@code unsupported} naming a Kubernetes
+ * volume type the edge does not provide (the pod then fails with a clear CreateContainerConfigError instead of
+ * running without it).
+ */
+public record VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap, KeyedSourceV1 secret,
+    HostPathV1 hostPath, ProjectedV1 projected, String unsupported) {
+
+  /** Keys of a ConfigMap or Secret as files: all keys, or only {@code items}; modes octal as in Kubernetes. */
+  public record KeyedSourceV1(String name, List<KeyToPathV1> items, Integer defaultMode, Boolean optional) {
+    public boolean canBeMissing() {
+      return Boolean.TRUE.equals(optional);
+    }
+  }
+
+  public record KeyToPathV1(String key, String path, Integer mode) {}
+
+  public record EmptyDirV1(String medium) {}
+
+  public record HostPathV1(String path, String type) {}
+
+  public record ProjectedV1(List<ProjectionV1> sources, Integer defaultMode) {}
+
+  /** One projected source: exactly one of a ConfigMap or a Secret. */
+  public record ProjectionV1(KeyedSourceV1 configMap, KeyedSourceV1 secret) {}
+
+  /** Where a volume appears in a container; {@code subPath} a relative path inside the volume. */
+  public record VolumeMountV1(String name, String mountPath, String subPath, Boolean readOnly) {
+    public boolean readOnlyMount() {
+      return Boolean.TRUE.equals(readOnly);
+    }
+  }
+
+  void validate() throws ProtocolException {
+    Validation.require(name, "volume.name");
+    int sources = count(emptyDir, configMap, secret, hostPath, projected, unsupported);
+    if (sources != 1) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
+          + " needs exactly one source, has " + sources);
+    }
+    validate(configMap);
+    validate(secret);
+    if (hostPath != null && (hostPath.path() == null || !hostPath.path().startsWith("/"))) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
+          + ": hostPath.path must be absolute");
+    }
+    if (projected != null && projected.sources() != null) {
+      for (ProjectionV1 source : projected.sources()) {
+        Validation.require(source, "volume.projected.sources[]");
+        if ((source.configMap() == null) == (source.secret() == null)) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
+              + ": a projected source needs exactly one of configMap and secret");
+        }
+        validate(source.configMap());
+        validate(source.secret());
+      }
+    }
+  }
+
+  private void validate(KeyedSourceV1 source) throws ProtocolException {
+    if (source == null) {
+      return;
+    }
+    Validation.require(source.name(), "volume " + name + " source name");
+    if (source.items() != null) {
+      for (KeyToPathV1 item : source.items()) {
+        Validation.require(item, "volume.items[]");
+        Validation.require(item.key(), "volume.items[].key");
+        requireRelative(item.path(), "volume " + name + " item path");
+      }
+    }
+  }
+
+  /** A path inside a volume: relative, not empty, no {@code ..} segment. */
+  static void requireRelative(String path, String what) throws ProtocolException {
+    if (path == null || path.isEmpty() || path.startsWith("/") || path.contains("\0")) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, what + " must be a relative path, was '"
+          + path + "'");
+    }
+    for (String segment : path.split("/")) {
+      if ("..".equals(segment)) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, what + " must not contain '..', was '"
+            + path + "'");
+      }
+    }
+  }
+
+  private static int count(Object... sources) {
+    int n = 0;
+    for (Object source : sources) {
+      n += source == null ? 0 : 1;
+    }
+    return n;
+  }
+}
