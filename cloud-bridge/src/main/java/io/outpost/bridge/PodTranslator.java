@@ -49,7 +49,7 @@ final class PodTranslator {
     return new PodV1.ContainerV1(c.getName(), c.getImage(), c.getImagePullPolicy(), emptyToNull(c.getCommand()),
         emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env,
         envFrom.isEmpty() ? null : envFrom, resources(c.getResources()), hostPorts(c),
-        VolumeTranslator.mounts(c));
+        VolumeTranslator.mounts(c), ProbeTranslator.probes(c));
   }
 
   /** The ports published on the node (with a hostPort); the others mean nothing to the edge. */

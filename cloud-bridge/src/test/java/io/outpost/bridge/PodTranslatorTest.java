@@ -74,4 +74,27 @@ class PodTranslatorTest {
         new io.outpost.protocol.VolumeV1.VolumeMountV1("cfg", "/etc/app", null, true),
         new io.outpost.protocol.VolumeV1.VolumeMountV1("cfg", "/one", "conf/a", null));
   }
+
+  @Test
+  void probesTravelWithNamedPortsResolvedAndWhatCannotRunNamed() {
+    io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+        .withNewSpec().withNodeName("edge-1").addNewContainer().withName("app").withImage("nginx")
+        .addNewPort().withName("http").withContainerPort(8080).endPort()
+        .withNewReadinessProbe().withNewHttpGet().withPath("/healthz")
+        .withPort(new io.fabric8.kubernetes.api.model.IntOrString("http")).endHttpGet().withPeriodSeconds(5)
+        .endReadinessProbe()
+        .withNewLivenessProbe().withNewTcpSocket().withPort(new io.fabric8.kubernetes.api.model.IntOrString("nope"))
+        .endTcpSocket().endLivenessProbe()
+        .withNewStartupProbe().withNewGrpc().withPort(9000).endGrpc().endStartupProbe()
+        .endContainer().endSpec().build();
+
+    io.outpost.protocol.ProbeV1.ProbesV1 probes = PodTranslator.toEdge(pod).containers().get(0).probes();
+
+    assertThat(probes.readiness().httpGet()).isEqualTo(new io.outpost.protocol.ProbeV1.HttpGetV1("/healthz", 8080,
+        null));
+    assertThat(probes.readiness().period()).isEqualTo(5);
+    assertThat(probes.liveness().unsupported()).isEqualTo("tcpSocket port nope is not a port of the container");
+    assertThat(probes.startup().unsupported()).isEqualTo("gRPC probes are not supported on edge nodes");
+  }
 }

@@ -109,11 +109,19 @@ public record PodV1(
       List<EnvFromV1> envFrom,
       ResourcesV1 resources,
       List<PortV1> ports,
-      List<VolumeV1.VolumeMountV1> volumeMounts) {
+      List<VolumeV1.VolumeMountV1> volumeMounts,
+      ProbeV1.ProbesV1 probes) {
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports, null, null);
+    }
+
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports,
+        List<VolumeV1.VolumeMountV1> volumeMounts) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports, volumeMounts,
+          null);
     }
 
     /** The volume mounts; empty if none. */
@@ -123,17 +131,17 @@ public record PodV1(
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, null, null, null, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, null, null, null, null, null);
     }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, null, null, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, null, null, null, null);
     }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources) {
-      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, null, null);
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, null, null, null);
     }
 
     void validate() throws ProtocolException {
@@ -141,6 +149,17 @@ public record PodV1(
       Validation.require(image, "container.image");
       if (resources != null) {
         resources.validate();
+      }
+      if (probes != null) {
+        if (probes.liveness() != null) {
+          probes.liveness().validate("container " + name + " livenessProbe");
+        }
+        if (probes.readiness() != null) {
+          probes.readiness().validate("container " + name + " readinessProbe");
+        }
+        if (probes.startup() != null) {
+          probes.startup().validate("container " + name + " startupProbe");
+        }
       }
       if (ports != null) {
         for (PortV1 port : ports) {

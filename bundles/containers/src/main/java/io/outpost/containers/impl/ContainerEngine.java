@@ -41,6 +41,10 @@ interface ContainerEngine extends AutoCloseable {
    *  {@code maxBytes} (the newest kept). */
   String logs(String id, int tail, int maxBytes);
 
+  /** Runs a command in a running container and waits at most {@code timeout} for it: its exit code, or null if it
+   *  did not finish in time. */
+  Integer exec(String id, List<String> command, java.time.Duration timeout);
+
   @Override
   void close();
 }

@@ -87,6 +87,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    reconciler.close();
     engine.close();
     LOG.info("Container manager stopped; containers keep running");
   }

@@ -10,6 +10,7 @@ import io.outpost.protocol.PodStatusReport.ContainerStateV1;
  *     back-off); null otherwise
  * @param terminated the last terminated state the manager saw, used once the engine container is gone
  * @param willRestart false if the container exited and its pod's restart policy leaves it so
+ * @param notReady true while a readiness (or startup) probe keeps a running container from being ready
  */
 record ContainerView(
     String name,
@@ -19,4 +20,11 @@ record ContainerView(
     int restartCount,
     ContainerStateV1 lastState,
     ContainerStateV1 terminated,
-    boolean willRestart) {}
+    boolean willRestart,
+    boolean notReady) {
+
+  ContainerView(String name, String image, EngineContainer engine, ContainerStateV1 waiting, int restartCount,
+      ContainerStateV1 lastState, ContainerStateV1 terminated, boolean willRestart) {
+    this(name, image, engine, waiting, restartCount, lastState, terminated, willRestart, false);
+  }
+}

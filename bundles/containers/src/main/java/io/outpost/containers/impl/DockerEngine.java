@@ -250,6 +250,26 @@ final class DockerEngine implements ContainerEngine {
     return collector.text();
   }
 
+  @Override
+  public Integer exec(String id, List<String> command, Duration timeout) {
+    return call("exec in " + id, () -> {
+      String exec = client.execCreateCmd(id).withCmd(command.toArray(String[]::new)).withAttachStdout(true)
+          .withAttachStderr(true).exec().getId();
+      try {
+        boolean done = client.execStartCmd(exec).exec(new LogCollector(64 * 1024))
+            .awaitCompletion(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (!done) {
+          return null;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+      Long code = client.inspectExecCmd(exec).exec().getExitCodeLong();
+      return code == null ? null : code.intValue();
+    });
+  }
+
   /** Collects log frames, keeping at most the newest {@code maxBytes}. */
   private static final class LogCollector extends ResultCallback.Adapter<com.github.dockerjava.api.model.Frame> {
     private final int maxBytes;

@@ -33,10 +33,12 @@ final class PodWorker {
   private final Sandbox sandbox;
   private final InitContainers init;
   private final Volumes volumes;
+  private final Prober prober;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, EventSink events,
-      Volumes volumes) {
+      Volumes volumes, Prober prober) {
     this.volumes = volumes;
+    this.prober = prober;
     this.engine = engine;
     this.node = settings.nodeName();
     this.env = env;
@@ -82,8 +84,13 @@ final class PodWorker {
       }
       boolean willRestart = container == null || container.running()
           || StatusMapper.restarts(pod.restartPolicy(), container.exitCode());
+      boolean notReady = false;
+      if (container != null && container.running()) {
+        prober.watch(ref, spec, container, state.podIP);
+        notReady = !prober.ready(container.id());
+      }
       views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
-          memory.lastState, memory.terminated, willRestart));
+          memory.lastState, memory.terminated, willRestart, notReady));
     }
     return views;
   }

@@ -38,6 +38,7 @@ final class Reconciler {
   private final Clock clock;
   private final PodWorker worker;
   private final Volumes volumes;
+  private final Prober prober;
   private final Map<String, PodState> states = new HashMap<>();
   private volatile List<PodRuntime> snapshot = List.of();
   private volatile EngineStatus engineStatus;
@@ -61,8 +62,10 @@ final class Reconciler {
     this.clock = clock;
     this.podPool = podPool;
     this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow());
-    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
-        new EventSink(store, settings.nodeName(), clock), volumes);
+    EventSink events = new EventSink(store, settings.nodeName(), clock);
+    this.prober = new Prober(engine, events, wake);
+    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()), events,
+        volumes, prober);
     this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
   }
 
@@ -112,6 +115,7 @@ final class Reconciler {
       runtimes.add(new PodRuntime(stored.ref(), state.lastRecorded, state.backoff.failures(), state.backoff.next()));
     }
     removeUndesired(desired, byUid);
+    prober.endPass();
     runtimes.sort(Comparator.comparing((PodRuntime p) -> String.valueOf(p.ref().namespace()))
         .thenComparing(p -> p.ref().name()));
     snapshot = List.copyOf(runtimes);
@@ -235,6 +239,11 @@ final class Reconciler {
           settings.resyncInterval().toSeconds(), message);
       engineStatus = new EngineStatus(settings.engineHost(), false, message, clock.instant());
     }
+  }
+
+  /** Stops the probes; containers keep running. */
+  void close() {
+    prober.close();
   }
 
   List<PodRuntime> pods() {

@@ -73,7 +73,7 @@ final class StatusMapper {
     EngineContainer engine = view.engine();
     ContainerStateV1 state = state(view);
     return new ContainerStatusV1(view.name(), view.image(), engine == null ? null : engine.imageId(),
-        engine == null ? null : CONTAINER_ID_PREFIX + engine.id(), "running".equals(state.kind()),
+        engine == null ? null : CONTAINER_ID_PREFIX + engine.id(), "running".equals(state.kind()) && !view.notReady(),
         view.restartCount(), state, view.lastState());
   }
 

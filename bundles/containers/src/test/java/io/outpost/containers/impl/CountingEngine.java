@@ -66,6 +66,11 @@ final class CountingEngine implements ContainerEngine {
   }
 
   @Override
+  public Integer exec(String id, List<String> command, java.time.Duration timeout) {
+    return delegate.exec(id, command, timeout);
+  }
+
+  @Override
   public String logs(String id, int tail, int maxBytes) {
     return delegate.logs(id, tail, maxBytes);
   }

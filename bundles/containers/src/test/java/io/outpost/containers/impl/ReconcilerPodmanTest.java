@@ -73,6 +73,7 @@ class ReconcilerPodmanTest {
 
   @AfterEach
   void tearDown() {
+    reconciler.close();
     engine.close();
     Podman.removeContainersLabelled(Naming.NODE, node);
     Podman.removeContainersLabelled(FOREIGN_LABEL, node);

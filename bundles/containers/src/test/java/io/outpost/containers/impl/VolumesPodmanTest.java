@@ -31,66 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Pod volumes against Podman: what a container sees in its mounts, and how updates and bad volumes behave. */
-class VolumesPodmanTest {
-  @TempDir
-  static Path dir;
-  static Podman podman;
-
-  private String node;
-  private Path volumes;
-  private Path allowed;
-  private FakeStore store;
-  private ContainerEngine engine;
-  private Reconciler reconciler;
-
-  @BeforeAll
-  static void startPodman() {
-    podman = Podman.start(dir.resolve("podman"));
-  }
-
-  @AfterAll
-  static void stopPodman() {
-    podman.close();
-  }
-
-  @BeforeEach
-  void setUp() throws Exception {
-    node = "vol-" + UUID.randomUUID().toString().substring(0, 8);
-    volumes = dir.resolve(node).resolve("volumes");
-    allowed = Files.createDirectories(dir.resolve(node).resolve("host"));
-    store = new FakeStore();
-    engine = DockerEngine.connect(podman.host());
-    reconciler = new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10))
-        .withInfra(Podman.TEST_IMAGE, List.of("sleep", "2147483647"))
-        .withVolumes(volumes, List.of(allowed)), store, engine, Clock.systemUTC(), () -> { });
-  }
-
-  @AfterEach
-  void tearDown() {
-    engine.close();
-    Podman.removeContainersLabelled(Naming.NODE, node);
-  }
-
-  private PodStatusReport reconcileUntil(String uid, Predicate<PodStatusReport> condition) {
-    return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-      reconciler.reconcile();
-      return store.status(uid);
-    }, status -> status != null && condition.test(status));
-  }
-
-  private static ContainerV1 container(String name, List<String> command, List<VolumeMountV1> mounts) {
-    return new ContainerV1(name, Podman.TEST_IMAGE, "IfNotPresent", command, null, null, null, null, null, null,
-        mounts);
-  }
-
-  private String exec(ObjectRef ref, String container, String... command) {
-    String id = Podman.appContainersOf(ref.uid()).stream().filter(c -> container.equals(Podman.cli("inspect",
-        "--format", "{{index .Config.Labels \"io.outpost.container\"}}", c).trim())).findFirst().orElseThrow();
-    List<String> args = new java.util.ArrayList<>(List.of("exec", id));
-    args.addAll(List.of(command));
-    return Podman.cli(args.toArray(String[]::new)).trim();
-  }
-
+class VolumesPodmanTest extends PodmanFixture {
   @Test
   void configMapSecretEmptyDirAndSubPathAsTheContainersSeeThemWithUpdatesPropagated() {
     ObjectRef ref = new ObjectRef("Pod", "default", "mounted", UUID.randomUUID().toString(), "1");

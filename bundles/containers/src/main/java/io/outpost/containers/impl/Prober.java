@@ -1,0 +1,229 @@
+package io.outpost.containers.impl;
+
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodV1.ContainerV1;
+import io.outpost.protocol.ProbeV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Liveness, readiness and startup probes of running containers, as the kubelet runs them: on their own threads
+ * (never on the reconcile thread), every {@code periodSeconds} after {@code initialDelaySeconds}, each attempt bounded
+ * by {@code timeoutSeconds}; results count against {@code successThreshold}/{@code failureThreshold}. Readiness
+ * decides the container's {@code ready}; a failed liveness or startup probe kills the container, which the manager
+ * then restarts with back-off. Until a startup probe succeeds the other two do not run. Results that change what the
+ * pod reports wake the manager.
+ */
+final class Prober implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
+
+  private final ContainerEngine engine;
+  private final EventSink events;
+  private final Runnable wake;
+  private final ScheduledExecutorService scheduler;
+  private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+  /** Per container id: its probes' state. */
+  private final Map<String, Probes> probes = new ConcurrentHashMap<>();
+  /** Containers seen running in the current pass (pods are worked on in parallel). */
+  private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+  Prober(ContainerEngine engine, EventSink events, Runnable wake) {
+    this.engine = engine;
+    this.events = events;
+    this.wake = wake;
+    this.scheduler = Executors.newScheduledThreadPool(2, runnable -> {
+      Thread thread = new Thread(runnable, "outpost-probes");
+      thread.setDaemon(true);
+      thread.setContextClassLoader(Prober.class.getClassLoader());
+      return thread;
+    });
+  }
+
+  /** The probe state of one container. */
+  private final class Probes {
+    final ObjectRef pod;
+    final String container;
+    final String id;
+    final String ip;
+    final ContainerV1 spec;
+    volatile boolean started;
+    volatile boolean ready;
+    volatile boolean killed;
+    final Map<String, ScheduledFuture<?>> tasks = new ConcurrentHashMap<>();
+    final Map<String, int[]> counts = new ConcurrentHashMap<>();
+
+    Probes(ObjectRef pod, ContainerV1 spec, String id, String ip) {
+      this.pod = pod;
+      this.container = spec.name();
+      this.spec = spec;
+      this.id = id;
+      this.ip = ip;
+      this.started = spec.probes().startup() == null;
+      this.ready = spec.probes().readiness() == null;
+    }
+
+    void schedule(String kind, ProbeV1 probe) {
+      if (probe != null) {
+        tasks.put(kind, scheduler.scheduleWithFixedDelay(() -> attempt(this, kind, probe),
+            probe.initialDelay() * 1000L, probe.period() * 1000L, TimeUnit.MILLISECONDS));
+      }
+    }
+
+    /** Stops future attempts. Never interrupts one in flight: an interrupted engine call can break the engine
+     *  client's connection that other callers share. */
+    void cancel() {
+      tasks.values().forEach(task -> task.cancel(false));
+    }
+  }
+
+  /** Starts probing a running container if it has probes and is not probed yet. */
+  void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP) {
+    seen.add(container.id());
+    if (spec.probes() == null || probes.containsKey(container.id())) {
+      return;
+    }
+    Probes state = new Probes(pod, spec, container.id(), podIP != null ? podIP : container.ip());
+    probes.put(container.id(), state);
+    state.schedule("Startup", spec.probes().startup());
+    state.schedule("Liveness", spec.probes().liveness());
+    state.schedule("Readiness", spec.probes().readiness());
+  }
+
+  /** False while a probe keeps the container from being ready (readiness not yet passed, or not started). */
+  boolean ready(String containerId) {
+    Probes state = probes.get(containerId);
+    return state == null || (state.started && state.ready && !state.killed);
+  }
+
+  /** At the end of a pass: stops probing every container the pass did not see running. */
+  void endPass() {
+    for (Map.Entry<String, Probes> entry : probes.entrySet()) {
+      if (!seen.contains(entry.getKey())) {
+        entry.getValue().cancel();
+        probes.remove(entry.getKey());
+      }
+    }
+    seen.clear();
+  }
+
+  private void attempt(Probes state, String kind, ProbeV1 probe) {
+    if (state.killed || (!"Startup".equals(kind) && !state.started)) {
+      return;
+    }
+    String failure;
+    try {
+      failure = run(state, probe);
+    } catch (RuntimeException e) {
+      failure = e.getMessage();
+    }
+    int[] count = state.counts.computeIfAbsent(kind, k -> new int[2]); // [successes, failures] in a row
+    if (failure == null) {
+      count[0]++;
+      count[1] = 0;
+      if (count[0] >= probe.successes()) {
+        succeeded(state, kind);
+      }
+      return;
+    }
+    count[1]++;
+    count[0] = 0;
+    events.warning(state.pod, "Unhealthy", kind + " probe failed: " + failure);
+    if (count[1] >= probe.failures()) {
+      failed(state, kind, failure);
+    }
+  }
+
+  private void succeeded(Probes state, String kind) {
+    if ("Startup".equals(kind) && !state.started) {
+      state.started = true;
+      state.tasks.remove("Startup").cancel(false);
+      wake.run();
+    } else if ("Readiness".equals(kind) && !state.ready) {
+      state.ready = true;
+      LOG.info("Container {} of pod {} is ready", state.container, state.pod.key());
+      wake.run();
+    }
+  }
+
+  private void failed(Probes state, String kind, String failure) {
+    if ("Readiness".equals(kind)) {
+      if (state.ready) {
+        state.ready = false;
+        LOG.info("Container {} of pod {} is not ready: {}", state.container, state.pod.key(), failure);
+        wake.run();
+      }
+      return;
+    }
+    state.killed = true;
+    state.cancel();
+    events.normal(state.pod, "Killing", "Container " + state.container + " failed " + kind.toLowerCase()
+        + " probe, will be restarted");
+    LOG.warn("Container {} of pod {} failed its {} probe ({}): killing it", state.container, state.pod.key(),
+        kind.toLowerCase(), failure);
+    try {
+      engine.kill(state.id, "SIGKILL");
+    } catch (EngineException e) {
+      LOG.debug("Killing {} failed: {}", state.id, e.getMessage());
+    }
+    wake.run();
+  }
+
+  /** One attempt: null on success, else why it failed. */
+  private String run(Probes state, ProbeV1 probe) {
+    Duration timeout = Duration.ofSeconds(probe.timeout());
+    if (probe.unsupported() != null) {
+      return probe.unsupported();
+    }
+    if (probe.exec() != null) {
+      Integer code = engine.exec(state.id, probe.exec(), timeout);
+      return code == null ? "command timed out after " + probe.timeout() + "s"
+          : code == 0 ? null : "command exited with " + code;
+    }
+    if (state.ip == null) {
+      return "the pod has no IP";
+    }
+    if (probe.tcpPort() != null) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(state.ip, probe.tcpPort()), (int) timeout.toMillis());
+        return null;
+      } catch (IOException e) {
+        return "dial tcp " + state.ip + ":" + probe.tcpPort() + ": " + e.getMessage();
+      }
+    }
+    ProbeV1.HttpGetV1 get = probe.httpGet();
+    String scheme = "HTTPS".equals(get.scheme()) ? "https" : "http";
+    String path = get.path().startsWith("/") ? get.path() : "/" + get.path();
+    URI uri = URI.create(scheme + "://" + state.ip + ":" + get.port() + path);
+    try {
+      int status = http.send(HttpRequest.newBuilder(uri).timeout(timeout).header("User-Agent", "outpost-probe")
+          .GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+      return status >= 200 && status < 400 ? null : "HTTP probe failed with statuscode: " + status;
+    } catch (IOException e) {
+      return "Get \"" + uri + "\": " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    probes.clear();
+  }
+}
