@@ -17,7 +17,9 @@ import io.outpost.testing.Trees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -59,10 +61,25 @@ final class BenchStack implements AutoCloseable {
     }
   }
 
+  /** Waits until {@code pods} app containers (not counting the pods' infra containers) run in Podman. */
   void awaitRunning(int pods) {
-    await().atMost(PATIENCE).pollInterval(Duration.ofMillis(50)).until(() ->
-        Podman.cli("ps", "-q", "--filter", "label=io.outpost.node=" + node, "--filter", "status=running")
-            .lines().filter(l -> !l.isBlank()).count() == pods);
+    await().atMost(PATIENCE).pollInterval(Duration.ofMillis(50)).until(() -> running(false) - running(true) == pods);
+  }
+
+  private long running(boolean infraOnly) {
+    List<String> args = new ArrayList<>(List.of("ps", "-q", "--filter", "label=io.outpost.node=" + node,
+        "--filter", "status=running"));
+    if (infraOnly) {
+      args.addAll(List.of("--filter", "label=io.outpost.container=" + Podman.INFRA));
+    }
+    return Podman.cli(args.toArray(String[]::new)).lines().filter(l -> !l.isBlank()).count();
+  }
+
+  /** The edge's JVM (bin/karaf starts java as a child), for CPU and RSS. */
+  long edgeJavaPid() {
+    return ProcessHandle.of(edge.pid()).stream().flatMap(ProcessHandle::descendants)
+        .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false)).mapToLong(ProcessHandle::pid)
+        .findFirst().orElse(edge.pid());
   }
 
   @Override

@@ -41,6 +41,12 @@ interface ContainerEngine extends AutoCloseable {
    *  {@code maxBytes} (the newest kept). */
   String logs(String id, int tail, int maxBytes);
 
+  /**
+   * Follows the engine's container events (start, die, …) for this node's containers and calls {@code onEvent} for
+   * each; {@code onEnd} once the stream ends or fails. Closing the handle ends it.
+   */
+  Closeable events(String node, Runnable onEvent, Consumer<String> onEnd);
+
   /** Runs a command in a running container and waits at most {@code timeout} for it: its exit code, or null if it
    *  did not finish in time. */
   Integer exec(String id, List<String> command, java.time.Duration timeout);

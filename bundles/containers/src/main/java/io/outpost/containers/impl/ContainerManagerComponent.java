@@ -1,6 +1,8 @@
 package io.outpost.containers.impl;
 
 import io.outpost.containers.ContainerManager;
+import java.io.Closeable;
+import java.io.IOException;
 import io.outpost.containers.EngineStatus;
 import io.outpost.containers.PodRuntime;
 import io.outpost.store.EdgeStore;
@@ -49,6 +51,8 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   private final AtomicBoolean passQueued = new AtomicBoolean();
   /** The next timed pass; only touched on the executor's thread. */
   private ScheduledFuture<?> timer;
+  /** The engine's container event stream, while open; only (re)opened on the executor's thread. */
+  private volatile Closeable events;
 
   @Activate
   public ContainerManagerComponent(@Reference EdgeStore store, ContainersConfig config) {
@@ -86,6 +90,15 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    Closeable stream = events;
+    events = null;
+    if (stream != null) {
+      try {
+        stream.close();
+      } catch (IOException e) {
+        LOG.debug("Closing the engine event stream failed", e);
+      }
     }
     reconciler.close();
     engine.close();
@@ -147,8 +160,27 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     }
   }
 
+  /**
+   * Follows the engine's events so that a container that dies is looked at at once, not at the next periodic pass;
+   * reopened by the next pass if the stream ends (engine restarted).
+   */
+  private void followEvents() {
+    if (events != null) {
+      return;
+    }
+    try {
+      events = engine.events(settings.nodeName(), this::resync, why -> {
+        LOG.debug("Engine events ended: {}", why);
+        events = null;
+      });
+    } catch (RuntimeException e) {
+      LOG.debug("Engine events not available yet: {}", e.getMessage());
+    }
+  }
+
   private void pass() {
     passQueued.set(false);
+    followEvents();
     if (timer != null) {
       timer.cancel(false);
     }

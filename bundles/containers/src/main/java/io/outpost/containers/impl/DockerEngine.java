@@ -251,6 +251,28 @@ final class DockerEngine implements ContainerEngine {
   }
 
   @Override
+  public Closeable events(String node, Runnable onEvent, Consumer<String> onEnd) {
+    return withBundleLoader(() -> pullClient.eventsCmd().withLabelFilter(Map.of(Naming.NODE, node))
+        .withEventTypeFilter(com.github.dockerjava.api.model.EventType.CONTAINER)
+        .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
+          @Override
+          public void onNext(com.github.dockerjava.api.model.Event event) {
+            onEvent.run();
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            onEnd.accept(message(error));
+          }
+
+          @Override
+          public void onComplete() {
+            onEnd.accept("the event stream ended");
+          }
+        }));
+  }
+
+  @Override
   public Integer exec(String id, List<String> command, Duration timeout) {
     return call("exec in " + id, () -> {
       String exec = client.execCreateCmd(id).withCmd(command.toArray(String[]::new)).withAttachStdout(true)

@@ -66,6 +66,11 @@ final class CountingEngine implements ContainerEngine {
   }
 
   @Override
+  public java.io.Closeable events(String node, Runnable onEvent, java.util.function.Consumer<String> onEnd) {
+    return delegate.events(node, onEvent, onEnd);
+  }
+
+  @Override
   public Integer exec(String id, List<String> command, java.time.Duration timeout) {
     return delegate.exec(id, command, timeout);
   }
