@@ -87,19 +87,42 @@ final class DockerEngine implements ContainerEngine {
     List<Container> containers = call("list containers", () -> client.listContainersCmd().withShowAll(true)
         .withLabelFilter(Map.of(Naming.NODE, node)).exec());
     List<EngineContainer> result = new ArrayList<>(containers.size());
+    java.util.Set<String> listed = new java.util.HashSet<>();
     for (Container container : containers) {
       // The label filter is the engine's; check again so that nothing without this node's label is ever touched.
       if (container.getLabels() != null && node.equals(container.getLabels().get(Naming.NODE))) {
-        inspect(container.getId()).ifPresent(result::add);
+        listed.add(container.getId());
+        Inspected cached = inspected.get(container.getId());
+        if (cached != null && cached.state().equals(container.getState())) {
+          result.add(cached.container()); // unchanged since the last inspect: no request per container per pass
+        } else {
+          inspect(container.getId()).ifPresent(result::add);
+        }
       }
     }
+    inspected.keySet().retainAll(listed);
     return result;
   }
+
+  /** An inspect result and the engine state it was taken in. */
+  private record Inspected(String state, EngineContainer container) {}
+
+  /**
+   * The last inspect of each container, reused by {@link #list} while the engine lists the container in the same
+   * state: a pass over many pods then costs one list request, not one inspect per container. Every action the
+   * manager takes is followed by its own inspect, which refreshes the entry.
+   */
+  private final Map<String, Inspected> inspected = new java.util.concurrent.ConcurrentHashMap<>();
 
   @Override
   public Optional<EngineContainer> inspect(String id) {
     try {
-      return Optional.of(map(call("inspect " + id, () -> client.inspectContainerCmd(id).exec())));
+      InspectContainerResponse response = call("inspect " + id, () -> client.inspectContainerCmd(id).exec());
+      EngineContainer container = map(response);
+      if (response.getState() != null && response.getState().getStatus() != null) {
+        inspected.put(id, new Inspected(response.getState().getStatus(), container));
+      }
+      return Optional.of(container);
     } catch (EngineException e) {
       if (e.getCause() instanceof NotFoundException) {
         return Optional.empty();
@@ -257,6 +280,9 @@ final class DockerEngine implements ContainerEngine {
         .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
           @Override
           public void onNext(com.github.dockerjava.api.model.Event event) {
+            if (event.getId() != null) {
+              inspected.remove(event.getId()); // changed behind the manager's back (died, restarted): look again
+            }
             onEvent.run();
           }
 
