@@ -4,26 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.AccessMode;
-import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
-import com.github.dockerjava.api.model.ExposedPort;
-import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.InternetProtocol;
-import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.NetworkSettings;
 import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
-import io.outpost.protocol.PortV1;
-import io.outpost.protocol.ResourcesV1;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
@@ -43,8 +34,6 @@ import java.util.function.Supplier;
  */
 final class DockerEngine implements ContainerEngine {
   static final String API_VERSION = "1.41";
-  /** The CFS period the kubelet uses for CPU limits. */
-  static final long CPU_PERIOD_MICROS = 100_000;
   private static final long LOG_TIMEOUT_SECONDS = 30;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -153,82 +142,8 @@ final class DockerEngine implements ContainerEngine {
 
   @Override
   public String create(ContainerSpec spec) {
-    return call("create " + spec.name(), () -> {
-      CreateContainerCmd cmd = client.createContainerCmd(spec.image()).withName(spec.name())
-          .withLabels(spec.labels());
-      if (spec.entrypoint() != null && !spec.entrypoint().isEmpty()) {
-        cmd.withEntrypoint(spec.entrypoint());
-      }
-      if (spec.cmd() != null && !spec.cmd().isEmpty()) {
-        cmd.withCmd(spec.cmd());
-      }
-      if (spec.env() != null && !spec.env().isEmpty()) {
-        cmd.withEnv(spec.env());
-      }
-      if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
-        cmd.withWorkingDir(spec.workingDir());
-      }
-      HostConfig host = hostConfig(spec);
-      if (spec.ports() != null && !spec.ports().isEmpty()) {
-        List<ExposedPort> exposed = new ArrayList<>();
-        Ports bindings = new Ports();
-        for (PortV1 port : spec.ports()) {
-          ExposedPort target = new ExposedPort(port.containerPort(),
-              InternetProtocol.parse(port.protocolOrTcp().toLowerCase(java.util.Locale.ROOT)));
-          exposed.add(target);
-          bindings.bind(target, port.hostIP() == null ? Ports.Binding.bindPort(port.hostPort())
-              : Ports.Binding.bindIpAndPort(port.hostIP(), port.hostPort()));
-        }
-        cmd.withExposedPorts(exposed);
-        host = (host == null ? HostConfig.newHostConfig() : host).withPortBindings(bindings);
-      }
-      if (spec.mounts() != null && !spec.mounts().isEmpty()) {
-        List<Bind> binds = new ArrayList<>();
-        for (Volumes.Mount mount : spec.mounts()) {
-          binds.add(new Bind(mount.source(), new com.github.dockerjava.api.model.Volume(mount.target()),
-              mount.readOnly() ? AccessMode.ro : AccessMode.rw));
-        }
-        host = (host == null ? HostConfig.newHostConfig() : host).withBinds(binds);
-      }
-      if (host != null) {
-        cmd.withHostConfig(host);
-      }
-      if (spec.hostname() != null) {
-        cmd.withHostName(spec.hostname());
-      }
-      return cmd.exec().getId();
-    });
-  }
-
-  /**
-   * Network mode and resources as the kubelet passes them to a Docker-compatible engine: memory limit without swap,
-   * CPU limit as a CFS quota over a 100 ms period, CPU request (else limit) as the CPU weight (shares, at least 2).
-   * Null if there is nothing to set.
-   */
-  static HostConfig hostConfig(ContainerSpec spec) {
-    HostConfig host = HostConfig.newHostConfig();
-    boolean set = false;
-    if (spec.networkMode() != null) {
-      host.withNetworkMode(spec.networkMode());
-      set = true;
-    }
-    ResourcesV1 resources = spec.resources();
-    if (resources != null) {
-      if (resources.memoryLimitBytes() != null && resources.memoryLimitBytes() > 0) {
-        host.withMemory(resources.memoryLimitBytes()).withMemorySwap(resources.memoryLimitBytes());
-        set = true;
-      }
-      if (resources.cpuLimitMillis() != null && resources.cpuLimitMillis() > 0) {
-        host.withCpuPeriod(CPU_PERIOD_MICROS).withCpuQuota(resources.cpuLimitMillis() * CPU_PERIOD_MICROS / 1000);
-        set = true;
-      }
-      Long weight = resources.cpuRequestMillis() != null ? resources.cpuRequestMillis() : resources.cpuLimitMillis();
-      if (weight != null) {
-        host.withCpuShares((int) Math.max(2, Math.min(262_144, weight * 1024 / 1000)));
-        set = true;
-      }
-    }
-    return set ? host : null;
+    return call("create " + spec.name(), () -> CreateRequests.fill(client.createContainerCmd(spec.image())
+        .withName(spec.name()).withLabels(spec.labels()), spec).exec().getId());
   }
 
   @Override
@@ -316,40 +231,6 @@ final class DockerEngine implements ContainerEngine {
       Long code = client.inspectExecCmd(exec).exec().getExitCodeLong();
       return code == null ? null : code.intValue();
     });
-  }
-
-  /** Collects log frames, keeping at most the newest {@code maxBytes}. */
-  private static final class LogCollector extends ResultCallback.Adapter<com.github.dockerjava.api.model.Frame> {
-    private final int maxBytes;
-    private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    private boolean truncated;
-
-    LogCollector(int maxBytes) {
-      this.maxBytes = maxBytes;
-    }
-
-    @Override
-    public synchronized void onNext(com.github.dockerjava.api.model.Frame frame) {
-      out.writeBytes(frame.getPayload());
-      if (out.size() > maxBytes * 2) {
-        keepNewest();
-      }
-    }
-
-    private void keepNewest() {
-      byte[] all = out.toByteArray();
-      out.reset();
-      out.write(all, all.length - maxBytes, maxBytes);
-      truncated = true;
-    }
-
-    synchronized String text() {
-      if (out.size() > maxBytes) {
-        keepNewest();
-      }
-      String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
-      return truncated ? "[... older log lines left out: more than " + maxBytes + " bytes]\n" + text : text;
-    }
   }
 
   @Override

@@ -33,7 +33,7 @@ abstract class PodmanFixture {
   protected Path volumes;
   protected Path allowed;
   protected FakeStore store;
-  protected ContainerEngine engine;
+  protected CountingEngine engine;
   protected Reconciler reconciler;
 
   @BeforeAll
@@ -52,7 +52,7 @@ abstract class PodmanFixture {
     volumes = dir.resolve(node).resolve("volumes");
     allowed = Files.createDirectories(dir.resolve(node).resolve("host"));
     store = new FakeStore();
-    engine = DockerEngine.connect(podman.host());
+    engine = new CountingEngine(DockerEngine.connect(podman.host()));
     reconciler = new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10))
         .withInfra(Podman.TEST_IMAGE, List.of("sleep", "2147483647"))
         .withVolumes(volumes, List.of(allowed)), store, engine, Clock.systemUTC(), () -> { });
