@@ -49,7 +49,7 @@ final class Images {
       events.normal(ref, "Pulled", "Successfully pulled image \"" + pull.image + "\"");
     }
     boolean always = "Always".equals(pullPolicy);
-    if ((always && !memory.pulled) || !engine.imageExists(image)) {
+    if ((always && !memory.pulled) || !present(image)) {
       if ("Never".equals(pullPolicy)) {
         memory.waiting = ContainerStateV1.waiting("ErrImageNeverPull",
             "Container image \"" + image + "\" is not present with pull policy of Never");
@@ -63,6 +63,25 @@ final class Images {
       return false;
     }
     return true;
+  }
+
+  /** Images seen present, so that starting many pods of one image asks the engine once. */
+  private final java.util.Set<String> present = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private boolean present(String image) {
+    if (present.contains(image)) {
+      return true;
+    }
+    boolean exists = engine.imageExists(image);
+    if (exists) {
+      present.add(image);
+    }
+    return exists;
+  }
+
+  /** Forgets that {@code image} was present (a create from it failed: perhaps it was removed meanwhile). */
+  void forget(String image) {
+    present.remove(image);
   }
 
   private void startPull(String image, PodState.Memory memory, Instant now) {

@@ -198,6 +198,7 @@ final class PodWorker {
     try {
       id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts));
     } catch (EngineException e) {
+      images.forget(spec.image());
       return failed(ref, state, memory, now, "CreateContainerError", e, null);
     }
     memory.pulled = false;

@@ -65,23 +65,25 @@ final class Sandbox {
       return waiting(state, "Back-off creating the pod sandbox");
     }
     PodState.Memory memory = state.container(INFRA);
-    if (infra == null) {
+    String id = infra == null ? null : infra.id();
+    if (id == null) {
       if (!images.ready(ref, settings.infraImage(), "IfNotPresent", state, memory, now)) {
         return waiting(state, memory.waiting == null ? "Preparing the pod sandbox" : memory.waiting.message());
       }
       try {
-        String id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
+        id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
             Naming.labels(node, ref, INFRA), null, hostname(ref), null, hostPorts(pod), null));
-        infra = engine.inspect(id).orElseThrow(() -> new EngineException("infra container " + id + " vanished",
-            null));
       } catch (EngineException e) {
+        images.forget(settings.infraImage());
         return failed(ref, state, e, now);
       }
     }
     try {
-      engine.start(infra.id());
-      EngineContainer started = engine.inspect(infra.id()).orElse(infra);
+      engine.start(id);
+      String startedId = id;
+      EngineContainer started = engine.inspect(id).orElseThrow(() -> new EngineException("infra container "
+          + startedId + " vanished", null));
       state.podIP = started.ip();
       memory.waiting = null;
       LOG.info("Started the infra container of pod {} (pod IP {})", ref.key(), state.podIP);
