@@ -15,11 +15,8 @@ import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
 import io.outpost.store.StoredPod;
 import io.outpost.store.SyncPosition;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -46,7 +43,6 @@ import jetbrains.exodus.env.Transaction;
 public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private static final String EPOCH = "epoch";
   private static final String SEQ = "seq";
-  private static final String STATUS_COUNTER = "statusCounter";
   /** Non-zero between an applied SYNC_BEGIN and its SYNC_END. */
   private static final String SYNCING = "syncing";
   public static final int DEFAULT_MAX_EVENTS = 1000;
@@ -55,11 +51,10 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private final Environment env;
   private final Store objects;
   private final Store meta;
-  private final Store lastStatus;
-  private final Store outbox;
   private final Store pendingDeletes;
   private final Records records;
   private final EventOutbox eventOutbox;
+  private final StatusOutbox statusOutbox;
 
   public XodusEdgeStore(Path directory, Codec codec) {
     this(directory, codec, DEFAULT_MAX_EVENTS);
@@ -84,11 +79,10 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
         env.openStore("events", StoreConfig.WITHOUT_DUPLICATES, txn)});
     this.objects = stores[0];
     this.meta = stores[1];
-    this.lastStatus = stores[2];
-    this.outbox = stores[3];
     this.pendingDeletes = stores[4];
     this.records = new Records(codec, meta);
     this.eventOutbox = new EventOutbox(stores[5], records, maxEvents);
+    this.statusOutbox = new StatusOutbox(stores[2], stores[3], records);
   }
 
   /** A change applied by {@link #apply}; {@code changedKeys} names the objects that changed (often none). */
@@ -309,89 +303,37 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   @Override
   public boolean recordStatus(PodStatusReport report) {
     byte[] encoded = codec.encode(report);
-    return env.computeInTransaction(txn -> {
-      ByteIterable uid = StringBinding.stringToEntry(report.ref().uid());
-      ByteIterable previous = lastStatus.get(txn, uid);
-      if (previous != null && Arrays.equals(Records.bytes(previous), encoded)) {
-        return false;
-      }
-      long version = records.readLong(txn, STATUS_COUNTER) + 1;
-      records.writeLong(txn, STATUS_COUNTER, version);
-      lastStatus.put(txn, uid, new ArrayByteIterable(encoded));
-      outbox.put(txn, uid, new ArrayByteIterable(ByteBuffer.allocate(8 + encoded.length)
-          .putLong(version).put(encoded).array()));
-      return true;
-    });
+    return env.computeInTransaction(txn -> statusOutbox.record(txn, report.ref().uid(), encoded));
   }
 
   @Override
   public Optional<PodStatusReport> lastStatus(String uid) {
-    return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(lastStatus.get(txn,
-        StringBinding.stringToEntry(uid))).map(value -> records.decode(value, PodStatusReport.class)));
+    return env.computeInReadonlyTransaction(txn -> statusOutbox.last(txn, uid));
   }
 
   @Override
   public int requeueStatuses() {
-    return env.computeInTransaction(txn -> {
-      int added = 0;
-      try (Cursor cursor = lastStatus.openCursor(txn)) {
-        while (cursor.getNext()) {
-          if (outbox.get(txn, cursor.getKey()) == null) {
-            long version = records.readLong(txn, STATUS_COUNTER) + 1;
-            records.writeLong(txn, STATUS_COUNTER, version);
-            byte[] encoded = Records.bytes(cursor.getValue());
-            outbox.put(txn, cursor.getKey(), new ArrayByteIterable(ByteBuffer.allocate(8 + encoded.length)
-                .putLong(version).put(encoded).array()));
-            added++;
-          }
-        }
-      }
-      return added;
-    });
+    return env.computeInTransaction(statusOutbox::requeue);
   }
 
   @Override
   public List<PendingStatus> pendingStatuses(int max) {
-    return env.computeInReadonlyTransaction(txn -> {
-      List<PendingStatus> pending = new ArrayList<>();
-      try (Cursor cursor = outbox.openCursor(txn)) {
-        while (cursor.getNext()) {
-          ByteBuffer value = ByteBuffer.wrap(Records.bytes(cursor.getValue()));
-          long version = value.getLong();
-          byte[] payload = new byte[value.remaining()];
-          value.get(payload);
-          pending.add(new PendingStatus(StringBinding.entryToString(cursor.getKey()), version,
-              records.decode(payload, PodStatusReport.class)));
-        }
-      }
-      pending.sort(Comparator.comparingLong(PendingStatus::version));
-      return pending.size() > max ? List.copyOf(pending.subList(0, max)) : pending;
-    });
+    return env.computeInReadonlyTransaction(txn -> statusOutbox.pending(txn, max));
   }
 
   @Override
   public void statusDelivered(String uid, long version) {
-    env.executeInTransaction(txn -> {
-      ByteIterable key = StringBinding.stringToEntry(uid);
-      ByteIterable value = outbox.get(txn, key);
-      if (value != null && ByteBuffer.wrap(Records.bytes(value)).getLong() == version) {
-        outbox.delete(txn, key);
-      }
-    });
+    env.executeInTransaction(txn -> statusOutbox.delivered(txn, uid, version));
   }
 
   @Override
   public int outboxDepth() {
-    return env.computeInReadonlyTransaction(txn -> (int) outbox.count(txn));
+    return env.computeInReadonlyTransaction(statusOutbox::depth);
   }
 
   @Override
   public void forgetStatus(String uid) {
-    env.executeInTransaction(txn -> {
-      ByteIterable key = StringBinding.stringToEntry(uid);
-      lastStatus.delete(txn, key);
-      outbox.delete(txn, key);
-    });
+    env.executeInTransaction(txn -> statusOutbox.forget(txn, uid));
   }
 
   @Override
