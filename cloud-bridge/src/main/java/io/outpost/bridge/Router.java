@@ -315,7 +315,7 @@ final class Router {
       ObjectRef ours = expected.get(key);
       if (ours.sameContent(theirs)) {
         held.put(key, new Sent(theirs.uid(), theirs.resourceVersion(), wanted.body()));
-      } else if (sendUpsert(node, wanted)) {
+      } else if (sendUpsert(node, ours, wanted.body())) {
         held.put(key, new Sent(wanted.ref().uid(), wanted.ref().resourceVersion(), wanted.body()));
         changes++;
       }
@@ -339,12 +339,16 @@ final class Router {
   private final Set<String> unsendable = ConcurrentHashMap.newKeySet();
 
   private boolean sendUpsert(String node, Wanted wanted) {
-    ObjectRef ref = wanted.hashedRef();
+    return sendUpsert(node, wanted.hashedRef(), wanted.body());
+  }
+
+  /** Sends {@code body} under {@code ref} (which already carries its content hash). */
+  private boolean sendUpsert(String node, ObjectRef ref, Object body) {
     String version = node + "|" + ref.key() + "|" + ref.uid() + "|" + ref.resourceVersion();
     if (unsendable.contains(version)) {
       return false;
     }
-    boolean sent = send(node, seq -> ObjectTranslator.upsert(epoch, seq, ref, wanted.body()));
+    boolean sent = send(node, seq -> ObjectTranslator.upsert(epoch, seq, ref, body));
     if (!sent) {
       if (unsendable.size() > 10_000) {
         unsendable.clear(); // bounded: at worst a warning is logged again

@@ -69,8 +69,16 @@ public final class Podman implements AutoCloseable {
 
   /** Ids of all containers (running or not) with {@code label=value}. */
   public static List<String> containersLabelled(String label, String value) {
-    String out = cli("ps", "-a", "-q", "--no-trunc", "--filter", "label=" + label + "=" + value);
-    return out.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return ids("label=" + label + "=" + value);
+  }
+
+  /** Ids of all containers (running or not) that match every one of {@code filters} ({@code podman ps}). */
+  private static List<String> ids(String... filters) {
+    List<String> args = new ArrayList<>(List.of("ps", "-a", "-q", "--no-trunc"));
+    for (String filter : filters) {
+      args.addAll(List.of("--filter", filter));
+    }
+    return cli(args.toArray(String[]::new)).lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
   /** The label value of a pod's infra container ({@code io.outpost.container}). */
@@ -85,9 +93,7 @@ public final class Podman implements AutoCloseable {
 
   /** Ids of the pod's infra container (one, or none before it is created). */
   public static List<String> infraContainersOf(String podUid) {
-    String out = cli("ps", "-a", "-q", "--no-trunc", "--filter", "label=io.outpost.pod.uid=" + podUid,
-        "--filter", "label=io.outpost.container=" + INFRA);
-    return out.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return ids("label=io.outpost.pod.uid=" + podUid, "label=io.outpost.container=" + INFRA);
   }
 
   /**
@@ -96,9 +102,7 @@ public final class Podman implements AutoCloseable {
    */
   public static void removeContainersLabelled(String label, String value) {
     List<String> ids = new ArrayList<>(containersLabelled(label, value));
-    String out = cli("ps", "-a", "-q", "--no-trunc", "--filter", "label=" + label + "=" + value,
-        "--filter", "label=io.outpost.container=" + INFRA);
-    List<String> infra = out.lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> infra = ids("label=" + label + "=" + value, "label=io.outpost.container=" + INFRA);
     ids.removeAll(infra);
     for (List<String> batch : List.of(ids, infra)) {
       if (!batch.isEmpty()) {

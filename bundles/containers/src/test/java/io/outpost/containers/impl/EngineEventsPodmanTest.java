@@ -8,42 +8,23 @@ import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
 import io.outpost.protocol.PodV1.ContainerV1;
 import io.outpost.testing.Podman;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The manager as it runs in the gateway, with a periodic pass only every hour: a container that dies is restarted
- * at once because the manager follows the engine's events, not because a pass came round.
+ * at once because the manager follows the engine's events, not because a pass came round. (The fixture's own
+ * reconciler is not used; the fixture's node label removes the containers afterwards.)
  */
-class EngineEventsPodmanTest {
-  @TempDir
-  static Path dir;
-  static Podman podman;
-
-  @BeforeAll
-  static void startPodman() {
-    podman = Podman.start(dir.resolve("podman"));
-  }
-
-  @AfterAll
-  static void stopPodman() {
-    podman.close();
-  }
-
+class EngineEventsPodmanTest extends PodmanFixture {
   @Test
   void aContainerThatDiesIsRestartedWithoutWaitingForThePeriodicPass() {
-    String node = "events-" + UUID.randomUUID().toString().substring(0, 8);
-    FakeStore store = new FakeStore();
     ObjectRef ref = new ObjectRef("Pod", "default", "watched", UUID.randomUUID().toString(), "1");
     store.put(ref, new PodV1(node, "Always", 1L, null, null, List.of(new ContainerV1("app", Podman.TEST_IMAGE,
         "IfNotPresent", List.of("sleep", "3600"), null, null, null))));
-    ContainerManagerComponent manager = new ContainerManagerComponent(store, config(node));
+    ContainerManagerComponent manager = new ContainerManagerComponent(store, config());
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> running(store.status(ref.uid())));
       assertThat(store.status(ref.uid()).containers().get(0).restartCount()).isZero();
@@ -56,7 +37,6 @@ class EngineEventsPodmanTest {
       });
     } finally {
       manager.deactivate();
-      Podman.removeContainersLabelled(Naming.NODE, node);
     }
   }
 
@@ -64,52 +44,8 @@ class EngineEventsPodmanTest {
     return status != null && "running".equals(status.containers().get(0).state().kind());
   }
 
-  private static ContainersConfig config(String node) {
-    return new ContainersConfig() {
-      @Override
-      public Class<ContainersConfig> annotationType() {
-        return ContainersConfig.class;
-      }
-
-      @Override
-      public String node_name() {
-        return node;
-      }
-
-      @Override
-      public String engine_host() {
-        return podman.host();
-      }
-
-      @Override
-      public int resync_interval_seconds() {
-        return 3600;
-      }
-
-      @Override
-      public int pod_workers() {
-        return 2;
-      }
-
-      @Override
-      public String infra_image() {
-        return Podman.TEST_IMAGE;
-      }
-
-      @Override
-      public String infra_command() {
-        return "sleep 2147483647";
-      }
-
-      @Override
-      public String volumes_dir() {
-        return dir.resolve("volumes").toString();
-      }
-
-      @Override
-      public String hostpath_allow() {
-        return "";
-      }
-    };
+  private ContainersConfig config() {
+    return new TestConfig(node, podman.host(), 3600, 2, Podman.TEST_IMAGE, "sleep 2147483647",
+        dir.resolve("volumes-" + node).toString(), "");
   }
 }

@@ -41,51 +41,6 @@ class SettingsTest {
   }
 
   private static ContainersConfig config(String node, String host, int resync, int workers) {
-    return new ContainersConfig() {
-      @Override
-      public Class<ContainersConfig> annotationType() {
-        return ContainersConfig.class;
-      }
-
-      @Override
-      public String node_name() {
-        return node;
-      }
-
-      @Override
-      public String engine_host() {
-        return host;
-      }
-
-      @Override
-      public int resync_interval_seconds() {
-        return resync;
-      }
-
-      @Override
-      public int pod_workers() {
-        return workers;
-      }
-
-      @Override
-      public String infra_image() {
-        return " localhost/pause:1 ";
-      }
-
-      @Override
-      public String infra_command() {
-        return " sleep   infinity ";
-      }
-
-      @Override
-      public String volumes_dir() {
-        return "";
-      }
-
-      @Override
-      public String hostpath_allow() {
-        return "";
-      }
-    };
+    return new TestConfig(node, host, resync, workers, " localhost/pause:1 ", " sleep   infinity ", "", "");
   }
 }

@@ -1,0 +1,14 @@
+package io.outpost.containers.impl;
+
+import java.lang.annotation.Annotation;
+
+/** A {@link ContainersConfig} as Configuration Admin would hand it to the component, for tests. */
+@SuppressWarnings("all") // a record implementing an annotation interface, as a test stand-in for the metatype proxy
+record TestConfig(String node_name, String engine_host, int resync_interval_seconds, int pod_workers,
+    String infra_image, String infra_command, String volumes_dir, String hostpath_allow) implements ContainersConfig {
+
+  @Override
+  public Class<? extends Annotation> annotationType() {
+    return ContainersConfig.class;
+  }
+}
