@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs, idempotently, everything Outpost's build, tests and quickstart need on a fresh Debian machine:
-# Debian packages (mosquitto, podman, runc, busybox-static, openssl), and the local test image localhost/busybox:test
+# Debian packages (mosquitto, podman, runc, busybox-static, openssl; docker-registry and apache2-utils for the
+# private-registry tests), and the local test image localhost/busybox:test
 # built from busybox-static (no registry is reachable from the build machines).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
 
 need=()
-for pkg in mosquitto podman runc busybox-static uidmap openssl; do
+for pkg in mosquitto podman runc busybox-static uidmap openssl docker-registry apache2-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 command -v mvn >/dev/null || need+=(maven)
@@ -19,6 +20,12 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # Debian's mosquitto package starts a system service on 1883; Outpost runs its own brokers on ephemeral ports.
+# docker-registry's package would also start one on :5000 under systemd; the tests start their own, so a service
+# this script just installed is switched off again.
+if [[ " ${need[*]:-} " == *" docker-registry "* ]] && command -v systemctl >/dev/null \
+    && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+  $SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
 
 if ! podman image exists localhost/busybox:test 2>/dev/null; then
   echo "setup: building localhost/busybox:test from busybox-static"

@@ -38,7 +38,14 @@ final class PodTranslator {
     return new PodV1(pod.getSpec().getNodeName(), pod.getSpec().getRestartPolicy(),
         pod.getSpec().getTerminationGracePeriodSeconds(), pod.getMetadata().getDeletionTimestamp(),
         pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init,
-        VolumeTranslator.volumes(pod.getSpec().getVolumes()));
+        VolumeTranslator.volumes(pod.getSpec().getVolumes()), pullSecrets(pod));
+  }
+
+  private static List<String> pullSecrets(Pod pod) {
+    List<String> names = pod.getSpec().getImagePullSecrets() == null ? List.of()
+        : pod.getSpec().getImagePullSecrets().stream().map(s -> s.getName())
+            .filter(n -> n != null && !n.isEmpty()).distinct().toList();
+    return names.isEmpty() ? null : names;
   }
 
   private static PodV1.ContainerV1 container(Container c) {

@@ -45,6 +45,23 @@ class PodTranslatorTest {
   }
 
   @Test
+  void imagePullSecretNamesTravelWithThePodAndTheirSecretsAreRouted() {
+    io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+        .withNewSpec().withNodeName("edge-1").addNewContainer().withName("app").withImage("reg.example.com/app")
+        .endContainer().addNewImagePullSecret("regcred").addNewImagePullSecret("regcred")
+        .addNewImagePullSecret("mirror").endSpec().build();
+
+    io.outpost.protocol.PodV1 edge = PodTranslator.toEdge(pod);
+
+    assertThat(edge.imagePullSecrets()).containsExactly("regcred", "mirror");
+    assertThat(References.of(pod)).containsExactly("Secret/shop/regcred", "Secret/shop/mirror");
+    io.outpost.protocol.PodV1 none = PodTranslator.toEdge(new io.fabric8.kubernetes.api.model.PodBuilder(pod)
+        .editSpec().withImagePullSecrets().endSpec().build());
+    assertThat(none.imagePullSecrets()).isNull();
+  }
+
+  @Test
   void volumesAndMountsTravelAndWhatTheEdgeCannotProvideIsNamed() {
     io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
         .withNewMetadata().withName("web").withNamespace("shop").endMetadata()

@@ -32,6 +32,13 @@ public final class Podman implements AutoCloseable {
   }
 
   public static Podman start(Path dir) {
+    return start(dir, Map.of());
+  }
+
+  /** A service with extra environment (e.g. a private registries.conf). */
+  public static Podman start(Path dir, Map<String, String> extraEnvironment) {
+    Map<String, String> env = new java.util.HashMap<>(environment());
+    env.putAll(extraEnvironment);
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -39,7 +46,7 @@ public final class Podman implements AutoCloseable {
     }
     Path socket = dir.resolve("podman.sock");
     ManagedProcess service = ManagedProcess.start("podman-service",
-        List.of("podman", "system", "service", "--time=0", "unix://" + socket), environment(), dir,
+        List.of("podman", "system", "service", "--time=0", "unix://" + socket), env, dir,
         dir.resolve("podman-service.log"));
     await("podman socket " + socket).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> {

@@ -14,7 +14,21 @@ public record PodV1(
     Long deletionGracePeriodSeconds,
     List<ContainerV1> containers,
     List<ContainerV1> initContainers,
-    List<VolumeV1> volumes) {
+    List<VolumeV1> volumes,
+    List<String> imagePullSecrets) {
+
+  /** A pod without imagePullSecrets. */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
+      List<VolumeV1> volumes) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, null);
+  }
+
+  /** The names of the Secrets (in the pod's namespace) holding registry credentials; empty if none. */
+  public List<String> pullSecretNames() {
+    return imagePullSecrets == null ? List.of() : imagePullSecrets;
+  }
 
   /** A pod with init containers, without volumes. */
   public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
@@ -64,6 +78,13 @@ public record PodV1(
       if (!names.add(container.name())) {
         throw new ProtocolException(ProtocolException.Reason.INVALID, "container name '" + container.name()
             + "' is used twice in the pod");
+      }
+    }
+    for (String secret : pullSecretNames()) {
+      Validation.require(secret, "pod.imagePullSecrets[]");
+      if (!Topics.isValidNodeName(secret)) { // Secret names follow the same DNS-1123 subdomain rule
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "invalid Secret name '" + secret
+            + "' in pod.imagePullSecrets");
       }
     }
     java.util.Set<String> volumeNames = new java.util.HashSet<>();

@@ -58,6 +58,22 @@ class CodecTest {
   }
 
   @Test
+  void pullSecretNamesRoundTripAndMustBeObjectNames() throws Exception {
+    PodV1.ContainerV1 app = new PodV1.ContainerV1("app", "reg.example.com/app", null, null, null, null, null);
+    ObjectRef ref = new ObjectRef("Pod", "default", "web", "uid-1", "42");
+    Downstream good = Downstream.upsertPod(7, 1, ref, new PodV1("edge-1", "Always", 30L, null, null,
+        List.of(app), null, null, List.of("regcred")));
+    assertThat(codec.decode(codec.encode(good), Downstream.class).pod().imagePullSecrets())
+        .containsExactly("regcred");
+    for (String bad : List.of("../etc", "Has Upper", "a/b", "")) {
+      Downstream message = Downstream.upsertPod(7, 1, ref, new PodV1("edge-1", "Always", 30L, null, null,
+          List.of(app), null, null, List.of(bad)));
+      assertReason(new String(codec.encode(message), StandardCharsets.UTF_8),
+          ProtocolException.Reason.INVALID);
+    }
+  }
+
+  @Test
   void rejectsDeeplyNestedInput() {
     String nested = "{\"v\":1,\"x\":" + "[".repeat(100) + "]".repeat(100) + "}";
     assertReason(nested, ProtocolException.Reason.MALFORMED);

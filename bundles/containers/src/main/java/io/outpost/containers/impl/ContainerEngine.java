@@ -23,9 +23,10 @@ interface ContainerEngine extends AutoCloseable {
 
   /**
    * Starts pulling an image and returns at once. {@code done} is called once, on an engine thread, with null on
-   * success or the engine's error message. Closing the handle abandons the pull.
+   * success or the engine's error message. Closing the handle abandons the pull. {@code credentials} may be null
+   * (anonymous).
    */
-  Closeable pull(String image, Consumer<String> done);
+  Closeable pull(String image, PullSecrets.Credentials credentials, Consumer<String> done);
 
   /** Creates a container and returns its id. */
   String create(ContainerSpec spec);

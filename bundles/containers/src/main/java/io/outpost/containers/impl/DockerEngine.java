@@ -7,6 +7,7 @@ import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.NetworkSettings;
@@ -134,10 +135,18 @@ final class DockerEngine implements ContainerEngine {
   }
 
   @Override
-  public Closeable pull(String image, Consumer<String> done) {
+  public Closeable pull(String image, PullSecrets.Credentials credentials, Consumer<String> done) {
     String[] ref = ImageRef.split(image);
     PullCallback callback = new PullCallback(done);
-    return withBundleLoader(() -> pullClient.pullImageCmd(ref[0]).withTag(ref[1]).exec(callback));
+    return withBundleLoader(() -> {
+      var command = pullClient.pullImageCmd(ref[0]).withTag(ref[1]);
+      if (credentials != null) { // sent as the X-Registry-Auth header
+        command.withAuthConfig(new AuthConfig().withRegistryAddress(credentials.registry())
+            .withUsername(credentials.username()).withPassword(credentials.password())
+            .withIdentityToken(credentials.identityToken()));
+      }
+      return command.exec(callback);
+    });
   }
 
   @Override

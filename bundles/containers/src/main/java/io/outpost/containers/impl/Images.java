@@ -18,16 +18,21 @@ final class Images {
   private final ContainerEngine engine;
   private final Runnable wake;
   private final EventSink events;
+  private final PullSecrets secrets;
 
-  Images(ContainerEngine engine, Runnable wake, EventSink events) {
+  Images(ContainerEngine engine, Runnable wake, EventSink events, PullSecrets secrets) {
     this.engine = engine;
     this.wake = wake;
     this.events = events;
+    this.secrets = secrets;
   }
 
-  /** True if the image is there to create from; otherwise starts or follows a pull and sets the waiting state. */
-  boolean ready(ObjectRef ref, String image, String pullPolicy, PodState state, PodState.Memory memory,
-      Instant now) {
+  /**
+   * True if the image is there to create from; otherwise starts or follows a pull (with the credentials in the
+   * pod's {@code pullSecrets} that match the image's registry) and sets the waiting state.
+   */
+  boolean ready(ObjectRef ref, String image, String pullPolicy, java.util.List<String> pullSecrets, PodState state,
+      PodState.Memory memory, Instant now) {
     PodState.Pull pull = memory.pull;
     if (pull != null) {
       if (!pull.done) {
@@ -55,8 +60,16 @@ final class Images {
             "Container image \"" + image + "\" is not present with pull policy of Never");
         return false;
       }
+      PullSecrets.Lookup lookup = secrets.find(ref.namespace(), pullSecrets, image);
+      if (!lookup.missing().isEmpty() || !lookup.unreadable().isEmpty()) {
+        java.util.List<String> names = new java.util.ArrayList<>(lookup.missing());
+        names.addAll(lookup.unreadable());
+        // As the kubelet: say so, and still try (the image may be public).
+        events.warning(ref, "FailedToRetrieveImagePullSecret", "Unable to retrieve some image pull secrets ("
+            + String.join(", ", names) + "); attempting to pull the image may not succeed.");
+      }
       events.normal(ref, "Pulling", "Pulling image \"" + image + "\"");
-      startPull(image, memory, now);
+      startPull(image, lookup.credentials().orElse(null), memory, now);
       if (memory.waiting == null) {
         memory.waiting = ContainerStateV1.waiting("ContainerCreating", "Pulling image \"" + image + "\"");
       }
@@ -84,12 +97,13 @@ final class Images {
     present.remove(image);
   }
 
-  private void startPull(String image, PodState.Memory memory, Instant now) {
+  private void startPull(String image, PullSecrets.Credentials credentials, PodState.Memory memory, Instant now) {
     PodState.Pull pull = new PodState.Pull(image, now);
     memory.pull = pull;
-    LOG.info("Pulling image {}", image);
+    LOG.info("Pulling image {}{}", image, credentials == null ? "" : " as " + credentials.username() + " on "
+        + credentials.registry());
     try {
-      pull.handle = engine.pull(image, outcome -> {
+      pull.handle = engine.pull(image, credentials, outcome -> {
         pull.finish(outcome);
         wake.run();
       });

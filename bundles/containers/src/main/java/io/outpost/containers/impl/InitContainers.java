@@ -75,6 +75,7 @@ final class InitContainers {
 
   private static PodV1 withPolicy(PodV1 pod, String restartPolicy) {
     return new PodV1(pod.nodeName(), restartPolicy, pod.terminationGracePeriodSeconds(), pod.deletionTimestamp(),
-        pod.deletionGracePeriodSeconds(), pod.containers(), pod.initContainers(), pod.volumes());
+        pod.deletionGracePeriodSeconds(), pod.containers(), pod.initContainers(), pod.volumes(),
+        pod.imagePullSecrets());
   }
 }

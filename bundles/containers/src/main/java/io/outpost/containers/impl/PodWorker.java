@@ -35,15 +35,15 @@ final class PodWorker {
   private final Volumes volumes;
   private final Prober prober;
 
-  PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, EventSink events,
-      Volumes volumes, Prober prober) {
+  PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
+      EventSink events, Volumes volumes, Prober prober) {
     this.volumes = volumes;
     this.prober = prober;
     this.engine = engine;
     this.node = settings.nodeName();
     this.env = env;
     this.events = events;
-    this.images = new Images(engine, wake, events);
+    this.images = new Images(engine, wake, events, pullSecrets);
     this.sandbox = new Sandbox(engine, settings, images, events);
     this.init = new InitContainers(this);
   }
@@ -191,7 +191,7 @@ final class PodWorker {
       memory.waiting = waiting;
       return null;
     }
-    if (!images.ready(ref, spec.image(), spec.imagePullPolicy(), state, memory, now)) {
+    if (!images.ready(ref, spec.image(), spec.imagePullPolicy(), pod.pullSecretNames(), state, memory, now)) {
       return null;
     }
     String id;

@@ -64,8 +64,8 @@ final class Reconciler {
     this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow());
     EventSink events = new EventSink(store, settings.nodeName(), clock);
     this.prober = new Prober(engine, events, wake);
-    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()), events,
-        volumes, prober);
+    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
+        new PullSecrets(store), events, volumes, prober);
     this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
   }
 

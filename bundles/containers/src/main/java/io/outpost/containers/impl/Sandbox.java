@@ -67,7 +67,7 @@ final class Sandbox {
     PodState.Memory memory = state.container(INFRA);
     String id = infra == null ? null : infra.id();
     if (id == null) {
-      if (!images.ready(ref, settings.infraImage(), "IfNotPresent", state, memory, now)) {
+      if (!images.ready(ref, settings.infraImage(), "IfNotPresent", List.of(), state, memory, now)) {
         return waiting(state, memory.waiting == null ? "Preparing the pod sandbox" : memory.waiting.message());
       }
       try {

@@ -38,9 +38,9 @@ final class CountingEngine implements ContainerEngine {
   }
 
   @Override
-  public Closeable pull(String image, Consumer<String> done) {
+  public Closeable pull(String image, PullSecrets.Credentials credentials, Consumer<String> done) {
     pulls.incrementAndGet();
-    return delegate.pull(image, done);
+    return delegate.pull(image, credentials, done);
   }
 
   @Override
