@@ -49,7 +49,12 @@ final class BenchStack implements AutoCloseable {
     podman = Podman.start(dir.resolve("podman"));
     bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
     bridge.start();
-    edge = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host()).start();
+    EdgeNode installed = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host());
+    if ("1".equals(System.getenv("OUTPOST_BENCH_TRACE"))) { // the edge logs each applied message and pass
+      Files.writeString(dir.resolve("edge/etc/org.ops4j.pax.logging.cfg"), "\nlog4j2.logger.outpost.name = io.outpost"
+          + "\nlog4j2.logger.outpost.level = DEBUG\n", java.nio.file.StandardOpenOption.APPEND);
+    }
+    edge = installed.start();
   }
 
   void createPods(int pods) {

@@ -24,6 +24,9 @@ public final class PodStartBench {
   private static final Duration SETTLE = Duration.ofSeconds(30);
   private static final Duration CPU_WINDOW = Duration.ofSeconds(60);
 
+  /** {@code OUTPOST_BENCH_TRACE=1}: print every watch event with its time, to split the latency by hop. */
+  private static final boolean TRACE = "1".equals(System.getenv("OUTPOST_BENCH_TRACE"));
+
   private PodStartBench() {}
 
   public static void main(String[] args) throws Exception {
@@ -45,6 +48,11 @@ public final class PodStartBench {
       try (Watch watch = stack.client.pods().inNamespace("default").watch(new Watcher<>() {
         @Override
         public void eventReceived(Action action, Pod pod) {
+          if (TRACE) {
+            System.out.printf("%s %s %s %s %s%n", java.time.Instant.now(), action, pod.getMetadata().getName(),
+                pod.getStatus() == null ? null : pod.getStatus().getPhase(), pod.getStatus() == null ? null
+                : pod.getStatus().getContainerStatuses());
+          }
           if (pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())
               && pod.getStatus().getContainerStatuses() != null && pod.getStatus().getContainerStatuses().stream()
               .allMatch(c -> Boolean.TRUE.equals(c.getReady()))) {
@@ -61,6 +69,9 @@ public final class PodStartBench {
         for (int i = 0; i < pods; i++) {
           String name = "timed-" + i;
           long start = System.nanoTime();
+          if (TRACE) {
+            System.out.printf("%s create %s%n", java.time.Instant.now(), name);
+          }
           create(stack, name);
           await().atMost(BenchStack.PATIENCE).pollInterval(Duration.ofMillis(5)).until(() ->
               runningAt.containsKey(name));

@@ -17,6 +17,9 @@ interface ContainerEngine extends AutoCloseable {
   /** Every container, running or not, carrying {@code io.outpost.node=<node>}, inspected. */
   List<EngineContainer> list(String node);
 
+  /** The containers of one pod ({@code io.outpost.pod.uid=<uid>}) on this node, inspected. */
+  List<EngineContainer> list(String node, String podUid);
+
   Optional<EngineContainer> inspect(String id);
 
   boolean imageExists(String image);
@@ -44,9 +47,10 @@ interface ContainerEngine extends AutoCloseable {
 
   /**
    * Follows the engine's container events (start, die, …) for this node's containers and calls {@code onEvent} for
-   * each; {@code onEnd} once the stream ends or fails. Closing the handle ends it.
+   * each with the container's pod uid label (null if it has none); {@code onEnd} once the stream ends or fails.
+   * Closing the handle ends it.
    */
-  Closeable events(String node, Runnable onEvent, Consumer<String> onEnd);
+  Closeable events(String node, Consumer<String> onEvent, Consumer<String> onEnd);
 
   /** Runs a command in a running container and waits at most {@code timeout} for it: its exit code, or null if it
    *  did not finish in time. */

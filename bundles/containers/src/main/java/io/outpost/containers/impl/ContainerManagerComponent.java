@@ -49,13 +49,24 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   private final ContainerEngine engine;
   private final Reconciler reconciler;
   private final AtomicBoolean passQueued = new AtomicBoolean();
+  /** Pods (store keys, uids) a focused pass should look at, and whether one is queued. */
+  private final Set<String> focusKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<String> focusUids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean focusQueued = new AtomicBoolean();
   /** The next timed pass; only touched on the executor's thread. */
   private ScheduledFuture<?> timer;
+  /** Per pod uid, the focused pass planned for when its back-off ends; only touched on the executor's thread. */
+  private final java.util.Map<String, ScheduledFuture<?>> retryTimers = new java.util.HashMap<>();
   /** The engine's container event stream, while open; only (re)opened on the executor's thread. */
   private volatile Closeable events;
 
   @Activate
   public ContainerManagerComponent(@Reference EdgeStore store, ContainersConfig config) {
+    this(store, config, null);
+  }
+
+  /** With a given engine client (tests count its requests); null: connect to {@code engine.host}. */
+  ContainerManagerComponent(EdgeStore store, ContainersConfig config, ContainerEngine engine) {
     this.settings = Settings.from(config);
     ClassLoader bundleLoader = ContainerManagerComponent.class.getClassLoader();
     ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, threads(THREAD_NAME, bundleLoader));
@@ -63,8 +74,8 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     this.executor = pool;
     this.podPool = Executors.newFixedThreadPool(settings.podWorkers(), threads(THREAD_NAME + "-pod",
         bundleLoader));
-    this.engine = DockerEngine.connect(settings.engineHost());
-    this.reconciler = new Reconciler(settings, store, engine, Clock.systemUTC(), this::resync, podPool);
+    this.engine = engine != null ? engine : DockerEngine.connect(settings.engineHost());
+    this.reconciler = new Reconciler(settings, store, this.engine, Clock.systemUTC(), this::resync, podPool);
     LOG.info("Container manager for node {} using engine {}", settings.nodeName(), settings.engineHost());
     resync();
   }
@@ -105,9 +116,88 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     LOG.info("Container manager stopped; containers keep running");
   }
 
+  /**
+   * Changed pods get a focused pass (only their containers are listed); a change to anything else (a ConfigMap or
+   * Secret pods may use) gets a full one.
+   */
   @Override
   public void objectsChanged(Set<String> keys) {
-    resync();
+    boolean other = false;
+    for (String key : keys) {
+      if (key.startsWith(io.outpost.protocol.Downstream.KIND_POD + "/")) {
+        focusKeys.add(key);
+      } else {
+        other = true;
+      }
+    }
+    if (other) {
+      resync();
+    }
+    focus();
+  }
+
+  /** An engine event about a container of pod {@code uid} (null: not a pod's): look at that pod. */
+  private void engineEvent(String uid) {
+    if (uid == null) {
+      resync();
+      return;
+    }
+    focusUids.add(uid);
+    focus();
+  }
+
+  private void focus() {
+    if ((!focusKeys.isEmpty() || !focusUids.isEmpty()) && focusQueued.compareAndSet(false, true)) {
+      try {
+        executor.execute(this::focusedPass);
+      } catch (RejectedExecutionException e) {
+        LOG.debug("Focused pass not queued: the manager is stopping");
+      }
+    }
+  }
+
+  private void focusedPass() {
+    focusQueued.set(false);
+    Set<String> keys = drain(focusKeys);
+    Set<String> uids = drain(focusUids);
+    if (passQueued.get() || (keys.isEmpty() && uids.isEmpty())) {
+      return; // a full pass is queued: it looks at every pod
+    }
+    Reconciler.Focus focus;
+    try {
+      focus = reconciler.reconcile(keys, uids);
+    } catch (RuntimeException e) {
+      LOG.warn("Focused reconciliation pass failed", e);
+      focus = new Reconciler.Focus(false, java.util.Map.of());
+    }
+    if (!focus.complete()) {
+      resync();
+    }
+    focus.retries().forEach(this::lookAgain);
+  }
+
+  /** A focused pass for pod {@code uid} at {@code when} (its back-off ends), replacing one planned before. */
+  private void lookAgain(String uid, java.time.Instant when) {
+    long delay = Math.max(Reconciler.MIN_DELAY.toMillis(), Duration.between(java.time.Instant.now(), when)
+        .toMillis());
+    try {
+      ScheduledFuture<?> previous = retryTimers.put(uid, executor.schedule(() -> {
+        retryTimers.remove(uid);
+        focusUids.add(uid);
+        focus();
+      }, delay, TimeUnit.MILLISECONDS));
+      if (previous != null) {
+        previous.cancel(false);
+      }
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Retry not scheduled: the manager is stopping");
+    }
+  }
+
+  private static Set<String> drain(Set<String> pending) {
+    Set<String> taken = new java.util.HashSet<>(pending);
+    pending.removeAll(taken);
+    return taken;
   }
 
   @Override
@@ -169,7 +259,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
       return;
     }
     try {
-      events = engine.events(settings.nodeName(), this::resync, why -> {
+      events = engine.events(settings.nodeName(), this::engineEvent, why -> {
         LOG.debug("Engine events ended: {}", why);
         events = null;
       });
@@ -185,17 +275,29 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
       timer.cancel(false);
     }
     Duration next = settings.resyncInterval();
+    long started = System.nanoTime();
     try {
       next = reconciler.reconcile();
+      LOG.debug("Pass took {} ms; next in {} ms", (System.nanoTime() - started) / 1_000_000, next.toMillis());
     } catch (RuntimeException e) {
       LOG.warn("Reconciliation pass failed", e);
     }
-    if (!executor.isShutdown()) {
-      try {
-        timer = executor.schedule(this::pass, next.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException e) {
-        LOG.debug("Next pass not scheduled: the manager is stopping");
-      }
+    schedulePass(next);
+  }
+
+  /** The next full pass in {@code delay} (at least {@link Reconciler#MIN_DELAY}), replacing the one scheduled. */
+  private void schedulePass(Duration delay) {
+    if (executor.isShutdown()) {
+      return;
+    }
+    Duration wait = delay.compareTo(Reconciler.MIN_DELAY) < 0 ? Reconciler.MIN_DELAY : delay;
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    try {
+      timer = executor.schedule(this::pass, wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Next pass not scheduled: the manager is stopping");
     }
   }
 }

@@ -74,8 +74,17 @@ final class DockerEngine implements ContainerEngine {
 
   @Override
   public List<EngineContainer> list(String node) {
+    return list(node, Map.of(Naming.NODE, node), true);
+  }
+
+  @Override
+  public List<EngineContainer> list(String node, String podUid) {
+    return list(node, Map.of(Naming.NODE, node, Naming.POD_UID, podUid), false);
+  }
+
+  private List<EngineContainer> list(String node, Map<String, String> labels, boolean all) {
     List<Container> containers = call("list containers", () -> client.listContainersCmd().withShowAll(true)
-        .withLabelFilter(Map.of(Naming.NODE, node)).exec());
+        .withLabelFilter(labels).exec());
     List<EngineContainer> result = new ArrayList<>(containers.size());
     java.util.Set<String> listed = new java.util.HashSet<>();
     for (Container container : containers) {
@@ -90,7 +99,9 @@ final class DockerEngine implements ContainerEngine {
         }
       }
     }
-    inspected.keySet().retainAll(listed);
+    if (all) {
+      inspected.keySet().retainAll(listed);
+    }
     return result;
   }
 
@@ -198,7 +209,7 @@ final class DockerEngine implements ContainerEngine {
   }
 
   @Override
-  public Closeable events(String node, Runnable onEvent, Consumer<String> onEnd) {
+  public Closeable events(String node, Consumer<String> onEvent, Consumer<String> onEnd) {
     return withBundleLoader(() -> pullClient.eventsCmd().withLabelFilter(Map.of(Naming.NODE, node))
         .withEventTypeFilter(com.github.dockerjava.api.model.EventType.CONTAINER)
         .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
@@ -207,7 +218,8 @@ final class DockerEngine implements ContainerEngine {
             if (event.getId() != null) {
               inspected.remove(event.getId()); // changed behind the manager's back (died, restarted): look again
             }
-            onEvent.run();
+            Map<String, String> attributes = event.getActor() == null ? null : event.getActor().getAttributes();
+            onEvent.accept(attributes == null ? null : attributes.get(Naming.POD_UID));
           }
 
           @Override

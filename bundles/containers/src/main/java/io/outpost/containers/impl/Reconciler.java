@@ -73,9 +73,13 @@ final class Reconciler {
   Duration reconcile() {
     List<EngineContainer> containers;
     try {
-      String version = engine.version();
+      // The list is the reachability check; the version is asked once per connection only (Podman's /version
+      // runs its OCI runtime and conmon to report theirs: hundreds of milliseconds, on every pass it would cost
+      // every new pod that much).
       containers = engine.list(settings.nodeName());
-      engineReachable(version);
+      if (!engineStatus.reachable()) {
+        engineReachable(engine.version());
+      }
     } catch (EngineException e) {
       engineUnreachable(e.getMessage());
       return settings.resyncInterval();
@@ -116,10 +120,68 @@ final class Reconciler {
     }
     removeUndesired(desired, byUid);
     prober.endPass();
-    runtimes.sort(Comparator.comparing((PodRuntime p) -> String.valueOf(p.ref().namespace()))
-        .thenComparing(p -> p.ref().name()));
-    snapshot = List.copyOf(runtimes);
+    snapshot = sorted(runtimes);
     return nextDelay(pods, now);
+  }
+
+  /**
+   * What a focused pass did: whether it covered every pod asked for, and when each of them that waits (back-off,
+   * stopping) must be looked at again, by uid.
+   */
+  record Focus(boolean complete, Map<String, Instant> retries) {}
+
+  /**
+   * A pass over some pods only: those whose store key is in {@code keys} or whose uid is in {@code uids}. One list
+   * request filtered by the pod's uid each, instead of listing every container of the node, so that a new or changed
+   * pod, or an engine event about one, costs the same on a node with many pods. Not complete (the caller then runs a
+   * full pass) if the engine is not known reachable or a pod asked for is no longer in the store (removing its
+   * containers is the full pass's job).
+   */
+  Focus reconcile(Set<String> keys, Set<String> uids) {
+    if (!engineStatus.reachable()) {
+      return new Focus(false, Map.of());
+    }
+    Instant now = clock.instant();
+    List<StoredPod> selected = store.pods().stream()
+        .filter(p -> keys.contains(p.ref().key()) || uids.contains(p.ref().uid())).toList();
+    Set<String> found = new HashSet<>();
+    selected.forEach(p -> {
+      found.add(p.ref().key());
+      found.add(p.ref().uid());
+    });
+    boolean complete = found.containsAll(keys) && found.containsAll(uids);
+    List<Callable<Void>> steps = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+    for (StoredPod stored : selected) {
+      PodState state = states.computeIfAbsent(stored.ref().uid(), this::resume);
+      steps.add(() -> {
+        try {
+          reconcilePod(stored, engine.list(settings.nodeName(), stored.ref().uid()), state, now);
+        } catch (EngineException e) {
+          failed.set(true); // the full pass records the engine as unreachable
+        } catch (RuntimeException e) {
+          LOG.warn("Reconciling pod {} failed: {}", stored.ref().key(), e.getMessage(), e);
+        }
+        return null;
+      });
+    }
+    if (!runAll(steps) || failed.get()) {
+      return new Focus(false, Map.of());
+    }
+    Map<String, PodRuntime> runtimes = new java.util.LinkedHashMap<>();
+    snapshot.forEach(r -> runtimes.put(r.ref().uid(), r));
+    Map<String, Instant> retries = new HashMap<>();
+    for (StoredPod stored : selected) {
+      PodState state = states.get(stored.ref().uid());
+      runtimes.put(stored.ref().uid(), new PodRuntime(stored.ref(), state.lastRecorded, state.backoff.failures(),
+          state.backoff.next()));
+      Instant again = lookAgainAt(stored, state, now);
+      if (again != null) {
+        retries.put(stored.ref().uid(), again);
+      }
+    }
+    snapshot = sorted(runtimes.values());
+    return new Focus(complete, retries);
   }
 
   /**
@@ -204,20 +266,32 @@ final class Reconciler {
     }
   }
 
+  private static List<PodRuntime> sorted(java.util.Collection<PodRuntime> runtimes) {
+    return runtimes.stream().sorted(Comparator.comparing((PodRuntime p) -> String.valueOf(p.ref().namespace()))
+        .thenComparing(p -> p.ref().name())).toList();
+  }
+
+  /** When a pod must be looked at again without anything changing: its back-off retry, or soon while stopping. */
+  private static Instant lookAgainAt(StoredPod stored, PodState state, Instant now) {
+    Instant next = null;
+    Instant retry = state.backoff.next();
+    if (retry != null && retry.isAfter(now)) {
+      next = retry;
+    }
+    if (stored.pod().deleting() && state.lastRecorded != null && !state.lastRecorded.stopped()) {
+      Instant poll = now.plus(STOPPING_POLL);
+      next = next == null || poll.isBefore(next) ? poll : next;
+    }
+    return next;
+  }
+
   private Duration nextDelay(List<StoredPod> pods, Instant now) {
     Instant next = now.plus(settings.resyncInterval());
     for (StoredPod stored : pods) {
       PodState state = states.get(stored.ref().uid());
-      if (state == null) {
-        continue;
-      }
-      Instant retry = state.backoff.next();
-      if (retry != null && retry.isAfter(now) && retry.isBefore(next)) {
-        next = retry;
-      }
-      if (stored.pod().deleting() && state.lastRecorded != null && !state.lastRecorded.stopped()) {
-        Instant poll = now.plus(STOPPING_POLL);
-        next = poll.isBefore(next) ? poll : next;
+      Instant again = state == null ? null : lookAgainAt(stored, state, now);
+      if (again != null && again.isBefore(next)) {
+        next = again;
       }
     }
     Duration delay = Duration.between(now, next);

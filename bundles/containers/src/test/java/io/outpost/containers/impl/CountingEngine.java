@@ -12,6 +12,7 @@ final class CountingEngine implements ContainerEngine {
   final AtomicInteger pulls = new AtomicInteger();
   final AtomicInteger creates = new AtomicInteger();
   final AtomicInteger starts = new AtomicInteger();
+  final AtomicInteger fullLists = new AtomicInteger();
 
   CountingEngine(ContainerEngine delegate) {
     this.delegate = delegate;
@@ -24,7 +25,13 @@ final class CountingEngine implements ContainerEngine {
 
   @Override
   public List<EngineContainer> list(String node) {
+    fullLists.incrementAndGet();
     return delegate.list(node);
+  }
+
+  @Override
+  public List<EngineContainer> list(String node, String podUid) {
+    return delegate.list(node, podUid);
   }
 
   @Override
@@ -66,7 +73,8 @@ final class CountingEngine implements ContainerEngine {
   }
 
   @Override
-  public java.io.Closeable events(String node, Runnable onEvent, java.util.function.Consumer<String> onEnd) {
+  public java.io.Closeable events(String node, java.util.function.Consumer<String> onEvent,
+      java.util.function.Consumer<String> onEnd) {
     return delegate.events(node, onEvent, onEnd);
   }
 

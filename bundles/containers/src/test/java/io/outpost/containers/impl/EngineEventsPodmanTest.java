@@ -10,6 +10,7 @@ import io.outpost.protocol.PodV1.ContainerV1;
 import io.outpost.testing.Podman;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +39,43 @@ class EngineEventsPodmanTest extends PodmanFixture {
     } finally {
       manager.deactivate();
     }
+  }
+
+  @Test
+  void changedPodsAndEngineEventsAreHandledByFocusedPassesWithoutListingTheWholeNode() {
+    ObjectRef first = pod("first");
+    ContainerManagerComponent manager = new ContainerManagerComponent(store, config(), engine);
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> running(store.status(first.uid())));
+      int fullLists = engine.fullLists.get();
+
+      ObjectRef second = pod("second");
+      manager.objectsChanged(Set.of(second.key()));
+      await().atMost(Duration.ofSeconds(60)).until(() -> running(store.status(second.uid())));
+      Podman.cli("kill", Podman.appContainersOf(second.uid()).get(0));
+      await().atMost(Duration.ofSeconds(60)).until(() -> running(store.status(second.uid()))
+          && store.status(second.uid()).containers().get(0).restartCount() == 1);
+
+      assertThat(engine.fullLists.get()).as("no full list for a new pod or an event").isEqualTo(fullLists);
+      assertThat(manager.pods()).extracting(p -> p.ref().name()).containsExactly("first", "second");
+
+      store.remove(first.uid());
+      manager.objectsChanged(Set.of(first.key()));
+      await().atMost(Duration.ofSeconds(60)).until(() -> Podman.containersLabelled(Naming.POD_UID, first.uid())
+          .isEmpty());
+      assertThat(engine.fullLists.get()).as("a pod gone from the store is removed by a full pass")
+          .isGreaterThan(fullLists);
+      assertThat(Podman.appContainersOf(second.uid())).hasSize(1);
+    } finally {
+      manager.deactivate();
+    }
+  }
+
+  private ObjectRef pod(String name) {
+    ObjectRef ref = new ObjectRef("Pod", "default", name, UUID.randomUUID().toString(), "1");
+    store.put(ref, new PodV1(node, "Always", 1L, null, null, List.of(new ContainerV1("app", Podman.TEST_IMAGE,
+        "IfNotPresent", List.of("sleep", "3600"), null, null, null))));
+    return ref;
   }
 
   private static boolean running(PodStatusReport status) {

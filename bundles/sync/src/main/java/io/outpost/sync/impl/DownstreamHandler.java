@@ -91,7 +91,10 @@ final class DownstreamHandler {
           LOG.info("Resync complete at {}: {} object change(s)", result.position(), resyncs.lastObjects());
         }
       }
-      case APPLIED -> resyncs.objectApplied();
+      case APPLIED -> {
+        resyncs.objectApplied();
+        LOG.debug("Applied {} {} {}", message.seq(), message.op(), message.ref() == null ? "" : message.ref().key());
+      }
       case GAP -> {
         LOG.info("Sequence gap ({}), requesting a resync", result.detail());
         return Then.RESYNC;
