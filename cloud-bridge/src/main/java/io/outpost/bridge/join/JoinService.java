@@ -1,0 +1,219 @@
+package io.outpost.bridge.join;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import io.outpost.bridge.Metrics;
+import io.outpost.identity.CertificateAuthority;
+import io.outpost.identity.JoinMessages;
+import io.outpost.identity.Pki;
+import io.outpost.identity.Tls;
+import io.outpost.protocol.Topics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.security.KeyPair;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bridge's join endpoint, HTTPS with a server certificate from the bridge's CA (the CA certificate is sent with
+ * it, so that a node pinning the CA's fingerprint can trust it on first contact):
+ * <ul>
+ *   <li>{@code POST /v1/join} — a node name, a one-time token and a CSR: the token is used up and the CA signs a
+ *       client certificate for exactly that name;</li>
+ *   <li>{@code POST /v1/renew} — authenticated by the node's current client certificate: a new certificate for the
+ *       same name, unless the node was revoked.</li>
+ * </ul>
+ * Every refusal is answered with a reason, logged and counted ({@code outpost_bridge_join_rejected_total{reason}});
+ * bodies over {@link JoinMessages#MAX_REQUEST_BYTES} are refused before they are read whole.
+ */
+public final class JoinService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(JoinService.class);
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private final CertificateAuthority ca;
+  private final JoinTokens tokens;
+  private final NodeCertificates certificates;
+  private final Duration validity;
+  private final Metrics metrics;
+  private final HttpsServer server;
+  private final ExecutorService executor;
+
+  public JoinService(CertificateAuthority ca, JoinTokens tokens, NodeCertificates certificates, Duration validity,
+      Metrics metrics, String bindAddress, int port, List<String> serverNames) throws IOException {
+    this.ca = ca;
+    this.tokens = tokens;
+    this.certificates = certificates;
+    this.validity = validity;
+    this.metrics = metrics;
+    KeyPair keys = Pki.newKeyPair();
+    X509Certificate serverCertificate = ca.issueServer("outpost-bridge-join", keys.getPublic(), serverNames,
+        Duration.ofDays(90));
+    SSLContext tls = Tls.context(keys.getPrivate(), List.of(serverCertificate, ca.certificate()),
+        ca.certificate());
+    server = HttpsServer.create(new InetSocketAddress(bindAddress, port), 64);
+    server.setHttpsConfigurator(new HttpsConfigurator(tls) {
+      @Override
+      public void configure(HttpsParameters params) {
+        SSLParameters parameters = tls.getDefaultSSLParameters();
+        parameters.setWantClientAuth(true); // renewals present their certificate; joins have none yet
+        params.setSSLParameters(parameters);
+      }
+    });
+    executor = Executors.newFixedThreadPool(2, runnable -> {
+      Thread thread = new Thread(runnable, "outpost-bridge-join");
+      thread.setDaemon(true);
+      return thread;
+    });
+    server.setExecutor(executor);
+    server.createContext("/v1/join", exchange -> handle(exchange, false));
+    server.createContext("/v1/renew", exchange -> handle(exchange, true));
+    server.start();
+    LOG.info("Join endpoint on https://{}:{} (CA {})", bindAddress, port(), ca.fingerprint());
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private void handle(HttpExchange exchange, boolean renewal) throws IOException {
+    try (exchange) {
+      if (!"POST".equals(exchange.getRequestMethod())) {
+        reject(exchange, 405, "method", "only POST is served here");
+        return;
+      }
+      byte[] body = readBounded(exchange);
+      if (body == null) {
+        reject(exchange, 413, "oversized", "the request is larger than " + JoinMessages.MAX_REQUEST_BYTES
+            + " bytes");
+        return;
+      }
+      JoinMessages.Request request;
+      try {
+        request = JSON.readValue(body, JoinMessages.Request.class);
+      } catch (IOException e) {
+        reject(exchange, 400, "malformed", "the request is not a join request: " + e.getMessage());
+        return;
+      }
+      if (request.v() != JoinMessages.VERSION) {
+        reject(exchange, 400, "unsupported_version", "version " + request.v() + " is not served (only "
+            + JoinMessages.VERSION + ")");
+        return;
+      }
+      if (!Topics.isValidNodeName(request.node())) {
+        reject(exchange, 400, "invalid_node", "'" + request.node() + "' is not a valid node name (DNS-1123)");
+        return;
+      }
+      if (certificates.revoked(request.node())) {
+        reject(exchange, 403, "revoked", "node " + request.node() + " is revoked");
+        return;
+      }
+      PKCS10CertificationRequest csr;
+      try {
+        csr = Pki.csr(request.csr() == null ? "" : request.csr());
+      } catch (IllegalArgumentException e) {
+        reject(exchange, 400, "invalid_csr", e.getMessage());
+        return;
+      }
+      if (renewal) {
+        String authenticated = peer(exchange);
+        if (authenticated == null) {
+          reject(exchange, 401, "no_client_certificate", "a renewal must present the node's current certificate");
+          return;
+        }
+        if (!authenticated.equals(request.node())) {
+          reject(exchange, 403, "wrong_node", "the client certificate is for '" + authenticated + "', not '"
+              + request.node() + "'");
+          return;
+        }
+      } else {
+        try {
+          tokens.redeem(request.token(), request.node());
+        } catch (JoinTokens.Rejected e) {
+          reject(exchange, 403, e.reason(), e.getMessage());
+          return;
+        }
+      }
+      X509Certificate certificate;
+      try {
+        certificate = ca.signNode(csr, request.node(), validity);
+      } catch (IllegalArgumentException e) {
+        reject(exchange, 400, "invalid_csr", e.getMessage());
+        return;
+      }
+      certificates.record(request.node(), certificate);
+      metrics.increment("outpost_bridge_join_total", "kind", renewal ? "renew" : "join");
+      LOG.info("{} node {}: certificate {} valid until {}", renewal ? "Renewed" : "Joined", request.node(),
+          certificate.getSerialNumber().toString(16), certificate.getNotAfter().toInstant());
+      answer(exchange, 200, JoinMessages.Response.ok(Pki.pem(certificate), Pki.pem(ca.certificate())));
+    } catch (RuntimeException e) {
+      LOG.warn("Join request failed", e);
+    }
+  }
+
+  /** The common name of a verified client certificate, or null if none was presented. */
+  private static String peer(HttpExchange exchange) {
+    if (!(exchange instanceof HttpsExchange https)) {
+      return null;
+    }
+    try {
+      Certificate[] chain = https.getSSLSession().getPeerCertificates();
+      return chain.length == 0 ? null : Pki.commonName((X509Certificate) chain[0]);
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+
+  /** The body, or null if it is (or announces itself as) larger than the limit; never reads more than limit + 1. */
+  private static byte[] readBounded(HttpExchange exchange) throws IOException {
+    String length = exchange.getRequestHeaders().getFirst("Content-Length");
+    if (length != null) {
+      try {
+        if (Long.parseLong(length.trim()) > JoinMessages.MAX_REQUEST_BYTES) {
+          return null;
+        }
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+    try (InputStream in = exchange.getRequestBody()) {
+      byte[] body = in.readNBytes(JoinMessages.MAX_REQUEST_BYTES + 1);
+      return body.length > JoinMessages.MAX_REQUEST_BYTES ? null : body;
+    }
+  }
+
+  private void reject(HttpExchange exchange, int status, String reason, String message) throws IOException {
+    metrics.increment("outpost_bridge_join_rejected_total", "reason", reason);
+    LOG.warn("Refused a join request from {}: {} ({})", exchange.getRemoteAddress(), message, reason);
+    answer(exchange, status, JoinMessages.Response.error(reason, message));
+  }
+
+  private static void answer(HttpExchange exchange, int status, JoinMessages.Response response) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(response);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}
