@@ -73,9 +73,18 @@ public final class Bridge implements AutoCloseable {
   private volatile Runnable onLeadershipLost = () -> { };
   private LeaseRenewer leases;
 
+  /** TLS for the MQTT connection, or null (plain TCP). */
+  private final javax.net.ssl.SSLContext mqttTls;
+
   public Bridge(BridgeConfig config, KubernetesClient client) {
+    this(config, client, null);
+  }
+
+  /** A bridge whose MQTT connection uses {@code mqttTls} (for an {@code ssl://} broker with client certificates). */
+  public Bridge(BridgeConfig config, KubernetesClient client, javax.net.ssl.SSLContext mqttTls) {
     this.config = config;
     this.client = client;
+    this.mqttTls = mqttTls;
     this.router = new NodeQueues(config.routerThreads(), "outpost-bridge-router");
     this.upstream = new NodeQueues(4, "outpost-bridge-upstream");
     this.tolerations = new TolerationBackstop(client, metrics, upstream, () -> active);
@@ -93,7 +102,7 @@ public final class Bridge implements AutoCloseable {
     secretInformer = client.secrets().inAnyNamespace().runnableInformer(0);
     link = new MqttBridgeLink(config, scheduler, this::onUpstream, metrics, () -> codec.encode(
         new BridgeOnline(Codec.VERSION, epoch, java.util.UUID.randomUUID().toString(), java.time.Instant.now()
-            .toString())));
+            .toString())), mqttTls);
     routing = new Router(epoch, codec, link, new Router.Caches() {
       @Override
       public List<Pod> podsOn(String node) {

@@ -10,6 +10,12 @@ public final class BridgeMain {
   private BridgeMain() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0) { // an operator command: join tokens, revocation, CA (see JoinCli)
+      try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+        System.exit(io.outpost.bridge.join.JoinCli.run(java.util.List.of(args), BridgeConfig.environment(), client,
+            System.out, System.err));
+      }
+    }
     run(BridgeConfig.environment(), () -> { });
   }
 
@@ -28,10 +34,33 @@ public final class BridgeMain {
       return;
     }
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Bridge bridge = new Bridge(config, client);
+    io.outpost.bridge.join.Onboarding onboarding;
+    try {
+      onboarding = io.outpost.bridge.join.Onboarding.from(settings, client);
+      if (config.brokerUrl().startsWith("ssl://") && onboarding == null) {
+        throw new IllegalArgumentException("an ssl:// broker needs OUTPOST_CA_DIR (the bridge's client"
+            + " certificate comes from its CA)");
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("outpost-bridge: invalid configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    if (!config.brokerUrl().startsWith("ssl://")) {
+      org.slf4j.LoggerFactory.getLogger(BridgeMain.class).warn("MQTT over plain TCP ({}): for local development"
+          + " only — nodes and the bridge are not authenticated and traffic is readable", config.brokerUrl());
+    }
+    Bridge bridge = new Bridge(config, client, config.brokerUrl().startsWith("ssl://") ? onboarding.mqttTls()
+        : null);
+    if (onboarding != null) {
+      onboarding.serve(bridge.metrics());
+    }
     bridge.onLeadershipLost(() -> System.exit(3));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (onboarding != null) {
+        onboarding.close();
+      }
       bridge.close();
       client.close();
       try {

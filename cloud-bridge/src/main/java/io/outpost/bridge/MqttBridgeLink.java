@@ -40,8 +40,13 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   private volatile boolean closed;
   private int attempt;
 
-  MqttBridgeLink(BridgeConfig config, ScheduledExecutorService scheduler, BiConsumer<String, byte[]> onUpstream, Metrics metrics, java.util.function.Supplier<byte[]> announcement)
+  /** The TLS context for an {@code ssl://} broker (client certificate and trusted CA), or null. */
+  private final javax.net.ssl.SSLContext tls;
+
+  MqttBridgeLink(BridgeConfig config, ScheduledExecutorService scheduler, BiConsumer<String, byte[]> onUpstream,
+      Metrics metrics, java.util.function.Supplier<byte[]> announcement, javax.net.ssl.SSLContext tls)
       throws MqttException {
+    this.tls = tls;
     this.announcement = announcement;
     this.config = config;
     this.scheduler = scheduler;
@@ -66,6 +71,10 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
     options.setAutomaticReconnect(false);
     options.setKeepAliveInterval(30);
     options.setConnectionTimeout(15);
+    if (tls != null) {
+      options.setSocketFactory(tls.getSocketFactory());
+      options.setHttpsHostnameVerificationEnabled(true);
+    }
     try {
       client.connect(options, null, new MqttActionListener() {
         @Override

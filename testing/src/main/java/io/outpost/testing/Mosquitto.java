@@ -17,15 +17,31 @@ import java.util.Map;
 public final class Mosquitto implements AutoCloseable {
   private final Path dir;
   private final int port;
+  private final Tls tls;
   private ManagedProcess process;
 
-  private Mosquitto(Path dir, int port) {
+  /**
+   * A TLS listener requiring client certificates from {@code caCert}'s CA, the certificate's CN as user name, the
+   * given ACL file, and a CRL if {@code crl} is not null.
+   */
+  public record Tls(Path caCert, Path serverCert, Path serverKey, Path aclFile, Path crl) {}
+
+  private Mosquitto(Path dir, int port, Tls tls) {
     this.dir = dir;
     this.port = port;
+    this.tls = tls;
+  }
+
+  /** A broker with a TLS listener ({@link #url()} is {@code ssl://127.0.0.1:<port>}). */
+  public static Mosquitto startTls(Path dir, Tls tls) {
+    Mosquitto broker = new Mosquitto(dir, Ports.free(), tls);
+    broker.writeConfig();
+    broker.launch();
+    return broker;
   }
 
   public static Mosquitto start(Path dir) {
-    Mosquitto broker = new Mosquitto(dir, Ports.free());
+    Mosquitto broker = new Mosquitto(dir, Ports.free(), null);
     broker.writeConfig();
     broker.launch();
     return broker;
@@ -34,11 +50,18 @@ public final class Mosquitto implements AutoCloseable {
   private void writeConfig() {
     try {
       Files.createDirectories(dir.resolve("data"));
-      Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n",
-          "# written by io.outpost.testing.Mosquitto: development only (no TLS, anonymous)",
-          "user root",
-          "listener " + port + " 127.0.0.1",
-          "allow_anonymous true",
+      List<String> listener = tls == null
+          ? List.of("# written by io.outpost.testing.Mosquitto: development only (no TLS, anonymous)",
+              "user root", "listener " + port + " 127.0.0.1", "allow_anonymous true")
+          : new java.util.ArrayList<>(List.of("# written by io.outpost.testing.Mosquitto: TLS, client certificates",
+              "user root", "per_listener_settings false", "listener " + port + " 127.0.0.1",
+              "cafile " + tls.caCert(), "certfile " + tls.serverCert(), "keyfile " + tls.serverKey(),
+              "require_certificate true", "use_identity_as_username true", "allow_anonymous false",
+              "acl_file " + tls.aclFile()));
+      if (tls != null && tls.crl() != null) {
+        listener.add("crlfile " + tls.crl());
+      }
+      Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n", listener) + "\n" + String.join("\n",
           "persistence true",
           "persistence_location " + dir.resolve("data") + "/",
           "autosave_interval 1",
@@ -71,7 +94,7 @@ public final class Mosquitto implements AutoCloseable {
   }
 
   public String url() {
-    return "tcp://127.0.0.1:" + port;
+    return (tls == null ? "tcp" : "ssl") + "://127.0.0.1:" + port;
   }
 
   public long pid() {

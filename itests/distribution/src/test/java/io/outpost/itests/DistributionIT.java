@@ -45,7 +45,8 @@ import org.osgi.util.tracker.ServiceTracker;
 @ExamReactorStrategy(PerClass.class)
 public class DistributionIT {
   private static final List<String> OUTPOST_BUNDLES = List.of(
-      "io.outpost.protocol", "io.outpost.store", "io.outpost.sync", "io.outpost.containers", "io.outpost.console");
+      "io.outpost.protocol", "io.outpost.identity", "io.outpost.store", "io.outpost.sync", "io.outpost.containers",
+      "io.outpost.console");
   private static final List<String> SERVICES = List.of(
       "io.outpost.store.EdgeStore", "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");
 

@@ -36,7 +36,21 @@ final class Prober implements AutoCloseable {
   private final EventSink events;
   private final Runnable wake;
   private final ScheduledExecutorService scheduler;
-  private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+  /** Made on the first httpGet probe: a node without one keeps no HTTP client (selector thread, TLS classes). */
+  private volatile HttpClient http;
+
+  private HttpClient http() {
+    HttpClient client = http;
+    if (client == null) {
+      synchronized (this) {
+        if (http == null) {
+          http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+        }
+        client = http;
+      }
+    }
+    return client;
+  }
   /** Per container id: its probes' state. */
   private final Map<String, Probes> probes = new ConcurrentHashMap<>();
   /** Containers seen running in the current pass (pods are worked on in parallel). */
@@ -210,7 +224,7 @@ final class Prober implements AutoCloseable {
     String path = get.path().startsWith("/") ? get.path() : "/" + get.path();
     URI uri = URI.create(scheme + "://" + state.ip + ":" + get.port() + path);
     try {
-      int status = http.send(HttpRequest.newBuilder(uri).timeout(timeout).header("User-Agent", "outpost-probe")
+      int status = http().send(HttpRequest.newBuilder(uri).timeout(timeout).header("User-Agent", "outpost-probe")
           .GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode();
       return status >= 200 && status < 400 ? null : "HTTP probe failed with statuscode: " + status;
     } catch (IOException e) {

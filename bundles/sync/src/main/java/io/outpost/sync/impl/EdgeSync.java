@@ -61,10 +61,17 @@ final class EdgeSync implements MqttLink.Handler {
     this.codec = new Codec(settings.maxMessageBytes());
     this.facts = new NodeFacts(settings.node(), agentVersion, settings.maxPods());
     this.downstream = new DownstreamHandler(settings.node(), codec, store, resyncs, rejected, outcomes);
-    this.link = new MqttLink(settings, executor, this);
+    this.credentials = new NodeCredentials(settings, Clock.systemUTC());
+    this.link = new MqttLink(settings, executor, this, credentials);
   }
 
+  private final NodeCredentials credentials;
+
   void start() {
+    if (!settings.tls()) {
+      LOG.warn("MQTT over plain TCP ({}): for local development only — this node is not authenticated and its"
+          + " traffic is readable; use ssl:// and outpost:join in production", settings.brokerUrl());
+    }
     executor.execute(link::connect);
     heartbeat = executor.scheduleWithFixedDelay(this::tick, settings.heartbeat().toMillis(),
         settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
@@ -155,7 +162,17 @@ final class EdgeSync implements MqttLink.Handler {
         rejected.snapshot(), outcomes.snapshot());
   }
 
+  /** Joins with a one-time token (see {@link NodeCredentials}) and reconnects with the new identity. */
+  String join(String url, String token, String caFingerprint) {
+    io.outpost.identity.NodeIdentity identity = credentials.join(url, token, caFingerprint);
+    link.reconnectNow();
+    return identity.toString();
+  }
+
   private void tick() {
+    if (credentials.renewIfDue()) {
+      link.reconnectNow();
+    }
     if (resyncs.hasPending()) {
       sendResync("retry"); // only sends if the pending request timed out unanswered
     }

@@ -47,6 +47,11 @@ public final class EdgeSyncComponent implements SyncService, StoreListener {
   }
 
   @Override
+  public String join(String url, String token, String caFingerprint) {
+    return sync.join(url, token, caFingerprint);
+  }
+
+  @Override
   public void requestResync(String reason) {
     sync.requestResync(reason);
   }

@@ -42,7 +42,10 @@ final class MqttLink implements MqttCallback {
   private volatile boolean connected;
   private volatile boolean closed;
 
-  MqttLink(Settings settings, ScheduledExecutorService executor, Handler handler) {
+  private final NodeCredentials credentials;
+
+  MqttLink(Settings settings, ScheduledExecutorService executor, Handler handler, NodeCredentials credentials) {
+    this.credentials = credentials;
     this.settings = settings;
     this.executor = executor;
     this.handler = handler;
@@ -51,6 +54,16 @@ final class MqttLink implements MqttCallback {
 
   boolean isConnected() {
     return connected;
+  }
+
+  /** Drops the connection and connects again at once (new credentials after a join or a renewal). */
+  void reconnectNow() {
+    executor.execute(() -> {
+      disconnectQuietly();
+      connected = false;
+      backoff.reset();
+      connect();
+    });
   }
 
   /** Runs on the executor. */
@@ -70,6 +83,17 @@ final class MqttLink implements MqttCallback {
       options.setAutomaticReconnect(false);
       options.setKeepAliveInterval(30);
       options.setConnectionTimeout(15);
+      java.util.Optional<javax.net.ssl.SSLContext> tls;
+      try {
+        tls = credentials.tls();
+      } catch (IllegalStateException e) {
+        retry(e.getMessage());
+        return;
+      }
+      tls.ifPresent(context -> {
+        options.setSocketFactory(context.getSocketFactory());
+        options.setHttpsHostnameVerificationEnabled(true);
+      });
       client.connect(options, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
@@ -92,6 +116,16 @@ final class MqttLink implements MqttCallback {
       client.subscribe(topics, new int[] {1, 1}, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
+          int[] codes = token.getReasonCodes();
+          if (codes != null && java.util.Arrays.stream(codes).anyMatch(code -> code >= 0x80)) {
+            // MQTT 5 grants per topic: a broker ACL that refuses one answers 0x87 (not authorized).
+            executor.execute(() -> {
+              disconnectQuietly();
+              retry("subscription refused by the broker (reason codes " + java.util.Arrays.toString(codes)
+                  + "): check the broker's ACL for node " + settings.node());
+            });
+            return;
+          }
           executor.execute(() -> {
             connected = true;
             backoff.reset();

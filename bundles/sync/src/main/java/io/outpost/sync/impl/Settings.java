@@ -5,7 +5,20 @@ import java.time.Duration;
 
 /** {@link SyncConfig}, validated once; an invalid value fails activation with a message naming the key. */
 record Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
-    long sessionExpirySeconds, int maxMessageBytes, int maxPods) {
+    long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
+    String joinToken, String joinCa) {
+
+  /** Settings without an identity (plain TCP). */
+  Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
+      long sessionExpirySeconds, int maxMessageBytes, int maxPods) {
+    this(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes, maxPods, null,
+        "", "", "");
+  }
+
+  /** True if the link uses TLS with this node's certificate. */
+  boolean tls() {
+    return brokerUrl.startsWith("ssl://") || brokerUrl.startsWith("wss://");
+  }
 
   static Settings from(SyncConfig config) {
     String node = config.node_name() == null ? "" : config.node_name().trim();
@@ -23,8 +36,11 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
       throw new IllegalArgumentException("reconnect.max.seconds must be >= 1");
     }
     String clientId = config.mqtt_client_id().isBlank() ? "outpost-edge-" + node : config.mqtt_client_id().trim();
+    String identity = config.identity_dir().isBlank()
+        ? System.getProperty("karaf.data", "data") + "/outpost/identity" : config.identity_dir().trim();
     return new Settings(node, broker, clientId, Duration.ofSeconds(config.heartbeat_interval_seconds()),
         Duration.ofSeconds(config.reconnect_max_seconds()), config.session_expiry_seconds(),
-        config.max_message_bytes(), config.max_pods());
+        config.max_message_bytes(), config.max_pods(), java.nio.file.Path.of(identity), config.join_url().trim(),
+        config.join_token().trim(), config.join_ca().trim());
   }
 }

@@ -28,4 +28,18 @@ public @interface SyncConfig {
 
   @AttributeDefinition(description = "Pods this node offers to run (Node capacity 'pods').")
   int max_pods() default 110;
+
+  @AttributeDefinition(description = "Directory of this node's identity (node.pem: key, certificate, CA; mode"
+      + " 0600). Empty means <karaf.data>/outpost/identity.")
+  String identity_dir() default "";
+
+  @AttributeDefinition(description = "Unattended join: the bridge's join endpoint (https://host:8443); with"
+      + " join.token and join.ca, a node without an identity joins at start.")
+  String join_url() default "";
+
+  @AttributeDefinition(description = "Unattended join: the one-time token from 'token create'.")
+  String join_token() default "";
+
+  @AttributeDefinition(description = "Unattended join: the bridge CA's fingerprint (sha256:...).")
+  String join_ca() default "";
 }
