@@ -116,7 +116,10 @@ public final class Bridge implements AutoCloseable {
 
       @Override
       public Secret secret(String namespace, String name) {
-        return secretInformer.getStore().getByKey(namespace + "/" + name);
+        Secret secret = secretInformer.getStore().getByKey(namespace + "/" + name);
+        // Onboarding's own Secrets (join-token hashes) are never sent to a node, whatever a pod references.
+        return secret != null && secret.getMetadata().getLabels() != null
+            && secret.getMetadata().getLabels().containsKey(io.outpost.bridge.join.JoinTokens.LABEL) ? null : secret;
       }
 
       @Override

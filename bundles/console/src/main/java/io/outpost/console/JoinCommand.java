@@ -18,7 +18,7 @@ public class JoinCommand implements Action {
   @Reference
   SyncService sync;
 
-  @Argument(index = 0, name = "bridge-url", required = true, description = "the join endpoint, https://host:8443")
+  @Argument(index = 0, name = "bridge-url", required = true, description = "the join endpoint, https://host:9443")
   String url;
 
   @Argument(index = 1, name = "token", required = true, description = "the one-time token from 'token create'")

@@ -40,7 +40,7 @@ public final class JoinClient {
     }
   }
 
-  /** Joins {@code node} with a one-time token; {@code bridge} is the join endpoint, e.g. https://bridge:8443. */
+  /** Joins {@code node} with a one-time token; {@code bridge} is the join endpoint, e.g. https://bridge:9443. */
   public static NodeIdentity join(URI bridge, String node, String token, String caFingerprint)
       throws Refused, IOException, InterruptedException {
     KeyPair keys = Pki.newKeyPair();

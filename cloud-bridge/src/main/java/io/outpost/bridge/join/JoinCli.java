@@ -16,7 +16,7 @@ import java.util.Map;
  * The bridge's operator commands ({@code java -jar outpost-bridge-*-all.jar <command>}), with the same
  * {@code OUTPOST_*} settings as the bridge (at least {@code OUTPOST_CA_DIR}) and the same Kubernetes access:
  * <pre>
- * token create &lt;node&gt; [--ttl 1h] [--bridge https://host:8443]   a one-time join token for one node
+ * token create &lt;node&gt; [--ttl 1h] [--bridge https://host:9443]   a one-time join token for one node
  * token list | token revoke &lt;id&gt;
  * node revoke &lt;node&gt;                                          no renewal, no rejoin, serials into the CRL
  * ca fingerprint                                              what nodes pin (sha256:…)
@@ -48,7 +48,7 @@ public final class JoinCli {
           String node = argument(args, 2, "node name");
           Duration ttl = Duration.parse("PT" + option(args, "--ttl", "1h").toUpperCase(java.util.Locale.ROOT));
           JoinTokens.Token token = onboarding.tokens().create(node, ttl);
-          String bridge = option(args, "--bridge", "https://<bridge-address>:8443");
+          String bridge = option(args, "--bridge", "https://<bridge-address>:9443");
           out.println("token: " + token.value());
           out.println("expires: " + token.expires());
           out.println("on the node (Karaf console): outpost:join " + bridge + " " + token.value() + " "

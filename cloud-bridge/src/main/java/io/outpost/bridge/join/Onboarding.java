@@ -23,7 +23,7 @@ import javax.net.ssl.SSLContext;
  *   <li>{@code OUTPOST_CA_DIR} — the CA's directory (created on first start); without it the bridge has no CA, no
  *       join endpoint and can only use plain TCP to the broker;</li>
  *   <li>{@code OUTPOST_NAMESPACE} (default {@code outpost-system}) — where tokens and node records live;</li>
- *   <li>{@code OUTPOST_JOIN_PORT} (default 8443, 0 = off), {@code OUTPOST_JOIN_BIND} (default 0.0.0.0),
+ *   <li>{@code OUTPOST_JOIN_PORT} (default 9443, 0 = off), {@code OUTPOST_JOIN_BIND} (default 0.0.0.0),
  *       {@code OUTPOST_JOIN_NAMES} — the names and addresses nodes use to reach the endpoint (certificate SANs;
  *       default: this host's name, localhost and 127.0.0.1);</li>
  *   <li>{@code OUTPOST_NODE_CERT_DAYS} (default 30) — node certificate lifetime; nodes renew at two thirds.</li>
@@ -56,14 +56,14 @@ public final class Onboarding implements AutoCloseable {
     String namespace = settings.getOrDefault("OUTPOST_NAMESPACE", "outpost-system");
     JoinTokens tokens = new JoinTokens(client, namespace, Clock.systemUTC());
     NodeCertificates certificates = new NodeCertificates(client, namespace, Clock.systemUTC());
-    integer(settings, "OUTPOST_JOIN_PORT", 8443, 0, 65535); // fail early on a bad value
+    integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535); // fail early on a bad value
     integer(settings, "OUTPOST_NODE_CERT_DAYS", 30, 1, 825);
     return new Onboarding(ca, tokens, certificates, settings);
   }
 
   /** Starts the join endpoint (unless {@code OUTPOST_JOIN_PORT} is 0), counting into {@code metrics}. */
   public void serve(Metrics metrics) throws IOException {
-    int port = integer(settings, "OUTPOST_JOIN_PORT", 8443, 0, 65535);
+    int port = integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535);
     if (port != 0 && service == null) {
       service = new JoinService(ca, tokens, certificates, Duration.ofDays(integer(settings,
           "OUTPOST_NODE_CERT_DAYS", 30, 1, 825)), metrics, settings.getOrDefault("OUTPOST_JOIN_BIND", "0.0.0.0"),

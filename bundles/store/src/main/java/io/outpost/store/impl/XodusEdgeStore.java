@@ -53,6 +53,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private final Store meta;
   private final Store pendingDeletes;
   private final Records records;
+  private final SecretSealer sealer;
   private final EventOutbox eventOutbox;
   private final StatusOutbox statusOutbox;
 
@@ -61,6 +62,12 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   }
 
   public XodusEdgeStore(Path directory, Codec codec, int maxEvents) {
+    this(directory, codec, maxEvents, directory.resolve("secrets.key")); // Xodus only reads its *.xd files
+  }
+
+  /** A store whose Secrets are encrypted with the key in {@code secretKeyFile} (created 0600 if missing). */
+  public XodusEdgeStore(Path directory, Codec codec, int maxEvents, Path secretKeyFile) {
+    this.sealer = SecretSealer.open(secretKeyFile);
     if (maxEvents < 1) {
       throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
     }
@@ -167,7 +174,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
         String key = message.ref().key();
         ByteIterable stored = objects.get(txn, StringBinding.stringToEntry(key));
         if (stored != null) {
-          ObjectRef held = records.decode(stored, Downstream.class).ref();
+          ObjectRef held = decodeObject(key, stored).ref();
           if (held.uid().equals(message.ref().uid())
               && !ResourceVersions.isNewer(message.ref().resourceVersion(), held.resourceVersion())) {
             return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, message),
@@ -176,7 +183,11 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
           }
         }
         pendingDeletes.delete(txn, StringBinding.stringToEntry(key));
-        objects.put(txn, StringBinding.stringToEntry(key), new ArrayByteIterable(codec.encode(message)));
+        byte[] encoded = codec.encode(message);
+        if (Downstream.KIND_SECRET.equals(message.ref().kind())) {
+          encoded = sealer.seal(key, encoded);
+        }
+        objects.put(txn, StringBinding.stringToEntry(key), new ArrayByteIterable(encoded));
         return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), null), key);
       }
       default -> throw new IllegalStateException("unhandled op " + message.op());
@@ -202,12 +213,14 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   public List<StoredPod> pods() {
     return env.computeInReadonlyTransaction(txn -> {
       List<StoredPod> pods = new ArrayList<>();
+      String prefix = Downstream.KIND_POD + "/";
       try (Cursor cursor = objects.openCursor(txn)) {
-        while (cursor.getNext()) {
+        // Keys are kind/namespace/name: the pods are one range, no other object is decoded (or decrypted).
+        ByteIterable found = cursor.getSearchKeyRange(StringBinding.stringToEntry(prefix));
+        while (found != null && StringBinding.entryToString(cursor.getKey()).startsWith(prefix)) {
           Downstream message = records.decode(cursor.getValue(), Downstream.class);
-          if (Downstream.KIND_POD.equals(message.ref().kind())) {
-            pods.add(new StoredPod(message.ref(), message.pod()));
-          }
+          pods.add(new StoredPod(message.ref(), message.pod()));
+          found = cursor.getNext() ? cursor.getValue() : null;
         }
       }
       return pods;
@@ -222,7 +235,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       try (Cursor cursor = objects.openCursor(txn)) {
         while (cursor.getNext()) {
           if (pendingDeletes.get(txn, cursor.getKey()) == null) {
-            refs.add(records.decode(cursor.getValue(), Downstream.class).ref());
+            refs.add(decodeObject(StringBinding.entryToString(cursor.getKey()), cursor.getValue()).ref());
           }
         }
       }
@@ -233,7 +246,13 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   /** The message that last set the object with this store key, if the store holds it. */
   public Optional<Downstream> object(String key) {
     return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(objects.get(txn,
-        StringBinding.stringToEntry(key))).map(value -> records.decode(value, Downstream.class)));
+        StringBinding.stringToEntry(key))).map(value -> decodeObject(key, value)));
+  }
+
+  /** A stored object, decrypted if it is sealed (Secrets). */
+  private Downstream decodeObject(String key, ByteIterable value) {
+    byte[] bytes = Records.bytes(value);
+    return records.decode(SecretSealer.sealed(bytes) ? sealer.open(key, bytes) : bytes, Downstream.class);
   }
 
   @Override

@@ -33,7 +33,7 @@ public @interface SyncConfig {
       + " 0600). Empty means <karaf.data>/outpost/identity.")
   String identity_dir() default "";
 
-  @AttributeDefinition(description = "Unattended join: the bridge's join endpoint (https://host:8443); with"
+  @AttributeDefinition(description = "Unattended join: the bridge's join endpoint (https://host:9443); with"
       + " join.token and join.ca, a node without an identity joins at start.")
   String join_url() default "";
 
