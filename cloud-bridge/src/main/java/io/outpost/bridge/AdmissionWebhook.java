@@ -46,9 +46,7 @@ final class AdmissionWebhook implements AutoCloseable {
   private final Predicate<String> isEdgeNode;
   private final String labelKey;
   private final String labelValue;
-  private final ObjectMapper json = JsonMapper.builder()
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .serializationInclusion(JsonInclude.Include.NON_NULL).build();
+  private final ObjectMapper json = mapper();
   private final Path certificate;
   private final Path key;
   private volatile FileTime loaded;
@@ -133,8 +131,22 @@ final class AdmissionWebhook implements AutoCloseable {
     }
   }
 
+  static ObjectMapper mapper() {
+    return JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .serializationInclusion(JsonInclude.Include.NON_NULL).build();
+  }
+
   /** The AdmissionReview response for a request body. */
   ObjectNode review(byte[] body) throws IOException {
+    return review(json, body, isEdgeNode, labelKey, labelValue);
+  }
+
+  /**
+   * The AdmissionReview response for a request body; anything that is not an AdmissionReview of a Pod throws
+   * {@link IllegalArgumentException} or {@link IOException} (answered 400 and counted).
+   */
+  static ObjectNode review(ObjectMapper json, byte[] body, Predicate<String> isEdgeNode, String labelKey,
+      String labelValue) throws IOException {
     JsonNode review = json.readTree(body);
     if (review == null || !review.isObject() || !"AdmissionReview".equals(review.path("kind").asText())
         || !review.path("apiVersion").asText().startsWith("admission.k8s.io/")) {

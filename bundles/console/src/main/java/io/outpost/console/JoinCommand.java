@@ -33,7 +33,7 @@ public class JoinCommand implements Action {
     try {
       System.out.println("Joined: " + sync.join(url, token, ca) + "; connecting with it.");
     } catch (IllegalStateException | IllegalArgumentException e) {
-      System.err.println("Join failed: " + e.getMessage());
+      System.out.println("Join failed: " + e.getMessage()); // the console shows it; nothing was stored
     }
     return null;
   }

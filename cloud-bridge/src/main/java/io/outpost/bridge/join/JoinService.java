@@ -104,31 +104,17 @@ public final class JoinService implements AutoCloseable {
             + " bytes");
         return;
       }
-      JoinMessages.Request request;
+      Parsed parsed;
       try {
-        request = JSON.readValue(body, JoinMessages.Request.class);
-      } catch (IOException e) {
-        reject(exchange, 400, "malformed", "the request is not a join request: " + e.getMessage());
+        parsed = parse(body);
+      } catch (Refusal e) {
+        reject(exchange, e.status, e.reason, e.getMessage());
         return;
       }
-      if (request.v() != JoinMessages.VERSION) {
-        reject(exchange, 400, "unsupported_version", "version " + request.v() + " is not served (only "
-            + JoinMessages.VERSION + ")");
-        return;
-      }
-      if (!Topics.isValidNodeName(request.node())) {
-        reject(exchange, 400, "invalid_node", "'" + request.node() + "' is not a valid node name (DNS-1123)");
-        return;
-      }
+      JoinMessages.Request request = parsed.request();
+      PKCS10CertificationRequest csr = parsed.csr();
       if (certificates.revoked(request.node())) {
         reject(exchange, 403, "revoked", "node " + request.node() + " is revoked");
-        return;
-      }
-      PKCS10CertificationRequest csr;
-      try {
-        csr = Pki.csr(request.csr() == null ? "" : request.csr());
-      } catch (IllegalArgumentException e) {
-        reject(exchange, 400, "invalid_csr", e.getMessage());
         return;
       }
       if (renewal) {
@@ -164,6 +150,50 @@ public final class JoinService implements AutoCloseable {
       answer(exchange, 200, JoinMessages.Response.ok(Pki.pem(certificate), Pki.pem(ca.certificate())));
     } catch (RuntimeException e) {
       LOG.warn("Join request failed", e);
+    }
+  }
+
+  /** A request that parsed: its fields are present and well-formed, its CSR readable. */
+  record Parsed(JoinMessages.Request request, PKCS10CertificationRequest csr) {}
+
+  /** Why a request body is refused before anything is looked up: HTTP status, counted reason, message. */
+  static final class Refusal extends Exception {
+    private static final long serialVersionUID = 1L;
+    final int status;
+    final String reason;
+
+    Refusal(int status, String reason, String message) {
+      super(message);
+      this.status = status;
+      this.reason = reason;
+    }
+  }
+
+  /**
+   * Parses and checks a join or renewal body (at most {@link JoinMessages#MAX_REQUEST_BYTES}): JSON of the right
+   * version, a valid node name, a readable CSR. Every other input is a {@link Refusal} with its reason.
+   */
+  static Parsed parse(byte[] body) throws Refusal {
+    JoinMessages.Request request;
+    try {
+      request = JSON.readValue(body, JoinMessages.Request.class);
+    } catch (IOException e) {
+      throw new Refusal(400, "malformed", "the request is not a join request: " + e.getMessage());
+    }
+    if (request == null) {
+      throw new Refusal(400, "malformed", "the request is empty");
+    }
+    if (request.v() != JoinMessages.VERSION) {
+      throw new Refusal(400, "unsupported_version", "version " + request.v() + " is not served (only "
+          + JoinMessages.VERSION + ")");
+    }
+    if (!Topics.isValidNodeName(request.node())) {
+      throw new Refusal(400, "invalid_node", "'" + request.node() + "' is not a valid node name (DNS-1123)");
+    }
+    try {
+      return new Parsed(request, Pki.csr(request.csr() == null ? "" : request.csr()));
+    } catch (IllegalArgumentException e) {
+      throw new Refusal(400, "invalid_csr", e.getMessage());
     }
   }
 

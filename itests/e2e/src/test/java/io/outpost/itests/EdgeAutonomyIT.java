@@ -210,7 +210,8 @@ class EdgeAutonomyIT extends StackTest {
         .untilAsserted(() -> assertThat(stack.pod("ld-change").getStatus().getPhase()).isEqualTo("Running"));
 
     stack.edge.close(); // read the store the way the edge left it on disk
-    try (XodusEdgeStore store = new XodusEdgeStore(stack.edge.home().resolve("data/outpost/store"), new Codec())) {
+    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"), new Codec(),
+        XodusEdgeStore.DEFAULT_MAX_EVENTS)) {
       Map<String, String> heldUids = new TreeMap<>();
       store.held().forEach(ref -> heldUids.put(ref.key(), ref.uid()));
       assertThat(heldUids).as("every object, key by key, with its uid").isEqualTo(desiredUids);
@@ -295,7 +296,8 @@ class EdgeAutonomyIT extends StackTest {
     String last = "update-" + updates;
     long syncs = stack.edge.logCount("Resync complete");
     stack.edge.close();
-    try (XodusEdgeStore store = new XodusEdgeStore(stack.edge.home().resolve("data/outpost/store"), new Codec())) {
+    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"), new Codec(),
+        XodusEdgeStore.DEFAULT_MAX_EVENTS)) {
       assertThat(store.pods()).isNotEmpty(); // it opens, and it holds what was acknowledged before the kills
     } finally {
       stack.edge.start();
@@ -303,7 +305,8 @@ class EdgeAutonomyIT extends StackTest {
     await("edge converged to the last update (seed " + seed + ")").atMost(PATIENCE).until(() ->
         stack.edge.logCount("Resync complete") > syncs);
     stack.edge.close();
-    try (XodusEdgeStore store = new XodusEdgeStore(stack.edge.home().resolve("data/outpost/store"), new Codec())) {
+    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"), new Codec(),
+        XodusEdgeStore.DEFAULT_MAX_EVENTS)) {
       StoredPod stream = store.pods().stream().filter(p -> p.ref().name().equals("stream")).findFirst()
           .orElseThrow();
       assertThat(stream.pod().containers().get(0).args()).as("seed %d", seed).containsExactly(last);

@@ -59,9 +59,8 @@ public final class EdgeStoreComponent implements EdgeStore {
     // Xodus finds its pluggable parts through ServiceLoader on the context class loader.
     Thread.currentThread().setContextClassLoader(XodusEdgeStore.class.getClassLoader());
     try {
-      // The key that encrypts Secrets sits beside the node's identity, not inside the store's own directory.
-      this.store = new XodusEdgeStore(directory, new Codec(config.max_message_bytes()), config.events_max(),
-          directory.resolveSibling("identity").resolve("store.key"));
+      this.store = XodusEdgeStore.inDataDir(directory.getParent(), new Codec(config.max_message_bytes()),
+          config.events_max());
     } finally {
       Thread.currentThread().setContextClassLoader(previous);
     }

@@ -65,6 +65,15 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     this(directory, codec, maxEvents, directory.resolve("secrets.key")); // Xodus only reads its *.xd files
   }
 
+  /**
+   * The store as the gateway lays it out under its {@code data.dir}: the database in {@code store/}, the key that
+   * encrypts Secrets in {@code identity/store.key}, beside the node's identity.
+   */
+  public static XodusEdgeStore inDataDir(Path dataDir, Codec codec, int maxEvents) {
+    return new XodusEdgeStore(dataDir.resolve("store"), codec, maxEvents, dataDir.resolve("identity")
+        .resolve("store.key"));
+  }
+
   /** A store whose Secrets are encrypted with the key in {@code secretKeyFile} (created 0600 if missing). */
   public XodusEdgeStore(Path directory, Codec codec, int maxEvents, Path secretKeyFile) {
     this.sealer = SecretSealer.open(secretKeyFile);
