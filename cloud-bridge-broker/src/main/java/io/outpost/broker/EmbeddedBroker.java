@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The configuration is written by this class from {@link Settings} (the HiveMQ default file is not used): usage
  * statistics off, per-client queues sized for long disconnects, packets capped at the protocol's message limit.
- * Production deployments use an external broker (see docs/operations.md); this one has no TLS or ACLs configured.
+ * With {@link Tls} it listens with TLS and client certificates only, and {@link NodeSecurity} confines every node to
+ * its own topics; without, it is plain TCP for development (see docs/security.md).
  */
 public final class EmbeddedBroker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
@@ -46,27 +47,58 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
   }
 
+  /**
+   * A TLS listener instead of plain TCP: the broker presents {@code chain} (leaf first) with {@code key}, requires
+   * client certificates from {@code ca}, and {@link NodeSecurity} confines each node to its own topics ({@code
+   * revoked} nodes are refused).
+   */
+  public record Tls(java.security.PrivateKey key, java.util.List<java.security.cert.X509Certificate> chain,
+      java.security.cert.X509Certificate ca, java.util.function.Predicate<String> revoked) {}
+
   private final Settings settings;
   private final EmbeddedHiveMQ hivemq;
+  private final Tls tls;
+  private final NodeSecurity security;
 
-  private EmbeddedBroker(Settings settings, EmbeddedHiveMQ hivemq) {
+  private EmbeddedBroker(Settings settings, EmbeddedHiveMQ hivemq, Tls tls, NodeSecurity security) {
     this.settings = settings;
     this.hivemq = hivemq;
+    this.tls = tls;
+    this.security = security;
   }
 
-  /** Writes the configuration, starts the broker and returns once it accepts connections. */
+  /** Disconnects revoked nodes now (the broker also does so every {@link NodeSecurity#REVOCATION_CHECK}). */
+  void closeRevoked() {
+    if (security != null) {
+      security.closeRevoked();
+    }
+  }
+
+  /** Writes the configuration, starts the broker (plain TCP) and returns once it accepts connections. */
   public static EmbeddedBroker start(Settings settings) throws IOException {
+    return start(settings, null);
+  }
+
+  /** As {@link #start(Settings)}, with a TLS listener and per-node authorization if {@code tls} is not null. */
+  public static EmbeddedBroker start(Settings settings, Tls tls) throws IOException {
     Path conf = Files.createDirectories(settings.dataDir().resolve("conf"));
     Path data = Files.createDirectories(settings.dataDir().resolve("data"));
     Path extensions = Files.createDirectories(settings.dataDir().resolve("extensions"));
-    Files.writeString(conf.resolve("config.xml"), configXml(settings));
-    EmbeddedHiveMQ hivemq = EmbeddedHiveMQ.builder()
+    String listener = tls == null ? tcpListener(settings) : tlsListener(settings, tls, conf);
+    Files.writeString(conf.resolve("config.xml"), configXml(settings, listener));
+    var builder = EmbeddedHiveMQ.builder()
         .withConfigurationFolder(conf)
         .withDataFolder(data)
         .withExtensionsFolder(extensions)
-        .withoutLoggingBootstrap()
-        .build();
-    EmbeddedBroker broker = new EmbeddedBroker(settings, hivemq);
+        .withoutLoggingBootstrap();
+    NodeSecurity security = tls == null ? null : new NodeSecurity(tls.revoked());
+    if (security != null) {
+      builder.withEmbeddedExtension(com.hivemq.embedded.EmbeddedExtension.builder().withId("outpost-security")
+          .withName("Outpost node security").withVersion("1").withAuthor("Outpost").withPriority(1000)
+          .withStartPriority(1000).withExtensionMain(security).build());
+    }
+    EmbeddedHiveMQ hivemq = builder.build();
+    EmbeddedBroker broker = new EmbeddedBroker(settings, hivemq, tls, security);
     try {
       hivemq.start().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -78,32 +110,92 @@ public final class EmbeddedBroker implements AutoCloseable {
       throw new IOException("the embedded MQTT broker did not start on " + settings.bindAddress() + ":"
           + settings.port() + ": " + rootMessage(e), e);
     }
-    LOG.info("Embedded MQTT 5 broker (HiveMQ CE) listening on {}:{}, data in {}", settings.bindAddress(),
-        settings.port(), data);
+    LOG.info("Embedded MQTT 5 broker (HiveMQ CE) listening on {}://{}:{}, data in {}", tls == null ? "tcp" : "ssl",
+        settings.bindAddress(), settings.port(), data);
     return broker;
   }
 
   /** The URL the bridge and local edge nodes connect to. */
   public String url() {
     String host = "0.0.0.0".equals(settings.bindAddress()) ? "127.0.0.1" : settings.bindAddress();
-    return "tcp://" + host + ":" + settings.port();
+    return (tls == null ? "tcp" : "ssl") + "://" + host + ":" + settings.port();
   }
 
   public Settings settings() {
     return settings;
   }
 
+  static String tcpListener(Settings s) {
+    return """
+                <tcp-listener>
+                    <port>%d</port>
+                    <bind-address>%s</bind-address>
+                </tcp-listener>
+        """.formatted(s.port(), xml(s.bindAddress()));
+  }
+
+  /** A TLS listener requiring client certificates; key and trust stores written (0600) with a random password. */
+  static String tlsListener(Settings s, Tls tls, Path conf) throws IOException {
+    String password = java.util.UUID.randomUUID().toString();
+    try {
+      java.security.KeyStore keys = java.security.KeyStore.getInstance("JKS");
+      keys.load(null, null);
+      keys.setKeyEntry("broker", tls.key(), password.toCharArray(),
+          tls.chain().toArray(java.security.cert.X509Certificate[]::new));
+      java.security.KeyStore trust = java.security.KeyStore.getInstance("JKS");
+      trust.load(null, null);
+      trust.setCertificateEntry("outpost-ca", tls.ca());
+      store(keys, conf.resolve("broker.jks"), password);
+      store(trust, conf.resolve("trust.jks"), password);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("cannot write the broker's key stores", e);
+    }
+    return """
+                <tls-tcp-listener>
+                    <port>%d</port>
+                    <bind-address>%s</bind-address>
+                    <tls>
+                        <keystore>
+                            <path>%s</path>
+                            <password>%s</password>
+                            <private-key-password>%s</private-key-password>
+                        </keystore>
+                        <truststore>
+                            <path>%s</path>
+                            <password>%s</password>
+                        </truststore>
+                        <client-authentication-mode>REQUIRED</client-authentication-mode>
+                        <protocols>
+                            <protocol>TLSv1.3</protocol>
+                            <protocol>TLSv1.2</protocol>
+                        </protocols>
+                    </tls>
+                </tls-tcp-listener>
+        """.formatted(s.port(), xml(s.bindAddress()), xml(conf.resolve("broker.jks").toString()), password,
+        password, xml(conf.resolve("trust.jks").toString()), password);
+  }
+
+  private static void store(java.security.KeyStore store, Path file, String password)
+      throws IOException, java.security.GeneralSecurityException {
+    Files.deleteIfExists(file);
+    Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    try (var out = Files.newOutputStream(file)) {
+      store.store(out, password.toCharArray());
+    }
+  }
+
   static String configXml(Settings s) {
+    return configXml(s, tcpListener(s));
+  }
+
+  static String configXml(Settings s, String listener) {
     return """
         <?xml version="1.0"?>
         <!-- Written by Outpost at every start from its settings; edits here are overwritten. -->
         <hivemq>
             <listeners>
-                <tcp-listener>
-                    <port>%d</port>
-                    <bind-address>%s</bind-address>
-                </tcp-listener>
-            </listeners>
+        %s    </listeners>
             <mqtt>
                 <queued-messages>
                     <max-queue-size>%d</max-queue-size>
@@ -124,7 +216,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 <enabled>false</enabled>
             </anonymous-usage-statistics>
         </hivemq>
-        """.formatted(s.port(), xml(s.bindAddress()), s.maxQueuedPerClient(), s.maxPacketBytes());
+        """.formatted(listener, s.maxQueuedPerClient(), s.maxPacketBytes());
   }
 
   private static String xml(String value) {

@@ -36,9 +36,29 @@ public final class StandaloneMain {
       System.exit(2);
       return;
     }
-    EmbeddedBroker broker = EmbeddedBroker.start(brokerSettings);
+    EmbeddedBroker broker = EmbeddedBroker.start(brokerSettings, tls(settings));
     settings.putIfAbsent("OUTPOST_BROKER_URL", broker.url());
     BridgeMain.run(settings, broker);
+  }
+
+  /**
+   * With {@code OUTPOST_CA_DIR} set the embedded broker listens with TLS and client certificates from that CA
+   * (server certificate for {@code OUTPOST_JOIN_NAMES}), confines every node to its topics and refuses revoked
+   * nodes; without it, plain TCP for development.
+   */
+  static EmbeddedBroker.Tls tls(Map<String, String> settings) {
+    String caDir = settings.get("OUTPOST_CA_DIR");
+    if (caDir == null || caDir.isBlank()) {
+      return null;
+    }
+    io.fabric8.kubernetes.client.KubernetesClient client =
+        new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
+    io.outpost.bridge.join.Onboarding onboarding = io.outpost.bridge.join.Onboarding.from(settings, client);
+    java.security.KeyPair keys = io.outpost.identity.Pki.newKeyPair();
+    java.security.cert.X509Certificate certificate = onboarding.ca().issueServer("outpost-broker",
+        keys.getPublic(), io.outpost.bridge.join.Onboarding.names(settings), java.time.Duration.ofDays(365));
+    return new EmbeddedBroker.Tls(keys.getPrivate(), java.util.List.of(certificate, onboarding.ca().certificate()),
+        onboarding.ca().certificate(), onboarding.certificates()::revoked);
   }
 
   static EmbeddedBroker.Settings parse(String listen, Path dataDir) {

@@ -71,6 +71,8 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
     options.setAutomaticReconnect(false);
     options.setKeepAliveInterval(30);
     options.setConnectionTimeout(15);
+    // Brokers must not send the bridge a packet larger than it accepts: refused before it is buffered.
+    options.setMaximumPacketSize((long) config.maxMessageBytes() + 4096);
     if (tls != null) {
       options.setSocketFactory(tls.getSocketFactory());
       options.setHttpsHostnameVerificationEnabled(true);
@@ -183,9 +185,34 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
 
   @Override
   public void messageArrived(String topic, MqttMessage message) {
+    String sender = sender(message);
+    if (sender != null) {
+      // A broker that authenticates clients (the embedded one) stamps every publish with its sender: it must be
+      // the node the topic names. (Behind Mosquitto the ACL ensures the same; no stamp arrives.)
+      String node = io.outpost.protocol.Topics.parseUp(topic).map(io.outpost.protocol.Topics.UpTopic::node)
+          .orElse(null);
+      if (node != null && !sender.equals(node)) {
+        metrics.increment("outpost_bridge_rejected_total", "reason", "spoofed_sender");
+        LOG.warn("Rejected a message on {} sent by {}: the topic names another node (spoofed_sender)", topic,
+            sender);
+        return;
+      }
+    }
     byte[] payload = message.getPayload();
     onUpstream.accept(topic, payload); // only enqueues onto the bridge's per-node queues
   }
+
+  /** The authenticated sender the broker stamped on the message ({@code outpost-sender}), or null. */
+  static String sender(MqttMessage message) {
+    if (message.getProperties() == null || message.getProperties().getUserProperties() == null) {
+      return null;
+    }
+    return message.getProperties().getUserProperties().stream().filter(p -> SENDER.equals(p.getKey()))
+        .map(org.eclipse.paho.mqttv5.common.packet.UserProperty::getValue).reduce((a, b) -> b).orElse(null);
+  }
+
+  /** The user property an authenticating broker puts the sender's identity in. */
+  static final String SENDER = "outpost-sender";
 
   @Override
   public void disconnected(MqttDisconnectResponse response) {

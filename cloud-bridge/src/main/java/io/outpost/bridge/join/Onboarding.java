@@ -71,8 +71,8 @@ public final class Onboarding implements AutoCloseable {
     }
   }
 
-  /** The names in the join endpoint's certificate. */
-  static List<String> names(Map<String, String> settings) {
+  /** The names in the join endpoint's (and the embedded broker's) certificate. */
+  public static List<String> names(Map<String, String> settings) {
     String configured = settings.get("OUTPOST_JOIN_NAMES");
     if (configured != null && !configured.isBlank()) {
       return Arrays.stream(configured.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();

@@ -53,6 +53,8 @@ class SecureJoinIT {
   private static Bridge bridge;
   private static EdgeNode edge;
   private static String joinUrl;
+  private static final String UNATTENDED = "auto-" + UUID.randomUUID().toString().substring(0, 8);
+  private static EdgeNode unattended;
 
   @BeforeAll
   static void start() throws Exception {
@@ -93,6 +95,10 @@ class SecureJoinIT {
       if (edge != null) {
         edge.close();
       }
+      if (unattended != null) {
+        unattended.close();
+      }
+      Podman.removeContainersLabelled("io.outpost.node", UNATTENDED);
       if (bridge != null) {
         bridge.close();
       }
@@ -139,5 +145,26 @@ class SecureJoinIT {
         PosixFilePermission.OWNER_WRITE);
     assertThat(edge.console(command)).contains("Join failed").contains("used_token");
     assertThat(bridge.metrics().get("outpost_bridge_join_rejected_total", "reason", "used_token")).isEqualTo(1);
+  }
+
+  @Test
+  void anUnattendedInstallJoinsFromItsConfigurationFileAtStart() throws Exception {
+    JoinTokens.Token token = onboarding.tokens().create(UNATTENDED, Duration.ofHours(1));
+    unattended = EdgeNode.install(dir.resolve("unattended"), UNATTENDED, broker.url(), podman.host());
+    unattended.editConfig("io.outpost.node.cfg", "join.url", joinUrl);
+    unattended.editConfig("io.outpost.node.cfg", "join.token", token.value());
+    unattended.editConfig("io.outpost.node.cfg", "join.ca", onboarding.ca().fingerprint());
+    unattended.start();
+
+    await("unattended node Ready over TLS").atMost(PATIENCE).untilAsserted(() -> {
+      Node registered = client.nodes().withName(UNATTENDED).get();
+      assertThat(registered).isNotNull();
+      assertThat(registered.getStatus()).isNotNull();
+      assertThat(registered.getStatus().getConditions())
+          .anySatisfy(c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Ready=True"));
+    });
+    assertThat(onboarding.tokens().list()).filteredOn(t -> t.node().equals(UNATTENDED))
+        .singleElement().satisfies(t -> assertThat(t.usedAt()).isNotNull());
+    assertThat(Files.exists(unattended.home().resolve("data/outpost/identity/node.pem"))).isTrue();
   }
 }

@@ -43,6 +43,8 @@ final class MqttLink implements MqttCallback {
   private volatile boolean closed;
 
   private final NodeCredentials credentials;
+  /** Room for the MQTT fixed header, topic and properties around the largest payload. */
+  static final int PACKET_OVERHEAD = 4096;
 
   MqttLink(Settings settings, ScheduledExecutorService executor, Handler handler, NodeCredentials credentials) {
     this.credentials = credentials;
@@ -83,6 +85,8 @@ final class MqttLink implements MqttCallback {
       options.setAutomaticReconnect(false);
       options.setKeepAliveInterval(30);
       options.setConnectionTimeout(15);
+      // The broker must not send this node a packet larger than it accepts: refused before it is buffered.
+      options.setMaximumPacketSize((long) settings.maxMessageBytes() + PACKET_OVERHEAD);
       java.util.Optional<javax.net.ssl.SSLContext> tls;
       try {
         tls = credentials.tls();

@@ -1,0 +1,50 @@
+package io.outpost.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.outpost.protocol.Topics;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Behind a broker that stamps the authenticated sender on every publish (the embedded broker with TLS), the bridge
+ * drops and counts an upstream message whose sender is not the node its topic names.
+ */
+class SenderStampTest {
+  private static MqttMessage stamped(String sender) {
+    MqttMessage message = new MqttMessage("{}".getBytes());
+    if (sender != null) {
+      MqttProperties properties = new MqttProperties();
+      properties.setUserProperties(List.of(new UserProperty(MqttBridgeLink.SENDER, sender)));
+      message.setProperties(properties);
+    }
+    return message;
+  }
+
+  @Test
+  void aMessageFromAnotherSenderThanItsTopicNamesIsDroppedAndCounted() throws Exception {
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    Metrics metrics = new Metrics();
+    List<String> accepted = new CopyOnWriteArrayList<>();
+    try {
+      MqttBridgeLink link = new MqttBridgeLink(BridgeConfig.forBroker("tcp://127.0.0.1:1"), scheduler,
+          (topic, payload) -> accepted.add(topic), metrics, () -> new byte[0], null);
+      String topic = Topics.up("edge-a", Topics.Up.STATUS);
+
+      link.messageArrived(topic, stamped("edge-b"));
+      link.messageArrived(topic, stamped("edge-a"));
+      link.messageArrived(topic, stamped(null)); // an external broker that does not stamp: the ACL vouches
+
+      assertThat(accepted).containsExactly(topic, topic);
+      assertThat(metrics.get("outpost_bridge_rejected_total", "reason", "spoofed_sender")).isEqualTo(1);
+    } finally {
+      scheduler.shutdownNow();
+    }
+  }
+}
