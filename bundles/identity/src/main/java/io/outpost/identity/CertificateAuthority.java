@@ -54,6 +54,12 @@ import org.bouncycastle.pkcs.PKCSException;
  */
 public final class CertificateAuthority {
   public static final String KEY_FILE = "ca.key";
+  /**
+   * Names no node may have: the bridge's own client identity (which brokers give the whole topic tree) and the
+   * names of the CA's other certificates.
+   */
+  public static final java.util.Set<String> RESERVED_NAMES = java.util.Set.of("outpost-bridge", "outpost-broker",
+      "outpost-ca", "outpost-bridge-join");
   public static final String CERT_FILE = "ca.crt";
   private static final Duration CA_VALIDITY = Duration.ofDays(3650);
   /** Clock skew between the bridge and a node the certificates tolerate. */
@@ -113,6 +119,9 @@ public final class CertificateAuthority {
    * is EC P-256/P-384 or RSA of at least 2048 bits.
    */
   public X509Certificate signNode(PKCS10CertificationRequest request, String node, Duration validity) {
+    if (RESERVED_NAMES.contains(node)) {
+      throw new IllegalArgumentException("'" + node + "' is reserved and cannot be a node's name");
+    }
     PublicKey publicKey = Pki.publicKey(request);
     try {
       if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey))) {

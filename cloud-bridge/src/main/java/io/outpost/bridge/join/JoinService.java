@@ -190,6 +190,9 @@ public final class JoinService implements AutoCloseable {
     if (!Topics.isValidNodeName(request.node())) {
       throw new Refusal(400, "invalid_node", "'" + request.node() + "' is not a valid node name (DNS-1123)");
     }
+    if (CertificateAuthority.RESERVED_NAMES.contains(request.node())) {
+      throw new Refusal(400, "invalid_node", "'" + request.node() + "' is reserved and cannot be a node's name");
+    }
     try {
       return new Parsed(request, Pki.csr(request.csr() == null ? "" : request.csr()));
     } catch (IllegalArgumentException e) {

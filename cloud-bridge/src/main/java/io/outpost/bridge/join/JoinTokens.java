@@ -63,6 +63,9 @@ public final class JoinTokens {
   /** A new token that lets {@code node} join once within {@code ttl}. */
   public Token create(String node, Duration ttl) {
     Topics.requireNodeName(node);
+    if (io.outpost.identity.CertificateAuthority.RESERVED_NAMES.contains(node)) {
+      throw new IllegalArgumentException("'" + node + "' is reserved and cannot be a node's name");
+    }
     if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(Duration.ofDays(7)) > 0) {
       throw new IllegalArgumentException("a token's lifetime must be between 1 s and 7 days, was " + ttl);
     }

@@ -139,6 +139,15 @@ class JoinServiceTest {
   }
 
   @Test
+  void noNodeMayBeNamedLikeTheBridgeWhoseCertificateTheBrokersTrustWithEverything() {
+    assertThatThrownBy(() -> tokens.create("outpost-bridge", Duration.ofHours(1)))
+        .hasMessageContaining("reserved");
+    assertThatThrownBy(() -> ca.signNode(Pki.csr(Pki.newKeyPair(), "outpost-bridge"), "outpost-bridge",
+        Duration.ofDays(1))).hasMessageContaining("reserved");
+    assertRefused("outpost-bridge", "abcdefgh." + "c".repeat(32), "invalid_node");
+  }
+
+  @Test
   void aNodeThatPinsAnotherCaDoesNotTalkToThisBridge() {
     String otherCa = CertificateAuthority.loadOrCreate(dir.resolve("other")).fingerprint();
     JoinTokens.Token token = tokens.create("edge-1", Duration.ofHours(1));
