@@ -53,7 +53,8 @@ public final class EmbeddedBroker implements AutoCloseable {
    * revoked} nodes are refused).
    */
   public record Tls(java.security.PrivateKey key, java.util.List<java.security.cert.X509Certificate> chain,
-      java.security.cert.X509Certificate ca, java.util.function.Predicate<String> revoked) {}
+      java.security.cert.X509Certificate ca,
+      java.util.function.Predicate<java.security.cert.X509Certificate> revoked) {}
 
   private final Settings settings;
   private final EmbeddedHiveMQ hivemq;

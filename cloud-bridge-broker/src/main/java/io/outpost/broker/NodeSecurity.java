@@ -36,15 +36,17 @@ final class NodeSecurity implements ExtensionMain {
   static final String SENDER = "outpost-sender";
   private static final String IDENTITY = "outpost-identity";
   static final String BRIDGE = "outpost-bridge";
+  /** Nodes connect as {@code outpost-edge-<node>} (the edge's default client id). */
+  static final String NODE_CLIENT_PREFIX = "outpost-edge-";
 
   /** How often connected nodes are checked against the revocations. */
   static final java.time.Duration REVOCATION_CHECK = java.time.Duration.ofSeconds(30);
 
-  private final Predicate<String> revoked;
-  /** Client id → node identity of the nodes connected through this broker. */
-  private final java.util.Map<String, String> connected = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Predicate<X509Certificate> revoked;
+  /** Client id → certificate of the nodes connected through this broker. */
+  private final java.util.Map<String, X509Certificate> connected = new java.util.concurrent.ConcurrentHashMap<>();
 
-  NodeSecurity(Predicate<String> revoked) {
+  NodeSecurity(Predicate<X509Certificate> revoked) {
     this.revoked = revoked;
   }
 
@@ -53,18 +55,22 @@ final class NodeSecurity implements ExtensionMain {
    * authenticator refuses it) and forgets clients that are gone.
    */
   void closeRevoked() {
-    connected.forEach((clientId, identity) -> {
-      if (revoked.test(identity)) {
-        LOG.warn("Disconnecting {} ({}): the node was revoked", clientId, identity);
-        connected.remove(clientId);
-        Services.clientService().disconnectClient(clientId, false,
-            com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode.NOT_AUTHORIZED, "node revoked");
-      } else {
-        Services.clientService().isClientConnected(clientId).thenAccept(up -> {
-          if (!up) {
-            connected.remove(clientId, identity);
-          }
-        });
+    connected.forEach((clientId, certificate) -> {
+      try { // one failed check (the Kubernetes API away) must not end the periodic sweep
+        if (revoked.test(certificate)) {
+          LOG.warn("Disconnecting {} ({}): the node was revoked", clientId, Pki.commonName(certificate));
+          connected.remove(clientId);
+          Services.clientService().disconnectClient(clientId, false,
+              com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode.NOT_AUTHORIZED, "node revoked");
+        } else {
+          Services.clientService().isClientConnected(clientId).thenAccept(up -> {
+            if (!up) {
+              connected.remove(clientId, certificate);
+            }
+          });
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("Checking whether {} was revoked failed: {}", clientId, e.getMessage());
       }
     });
   }
@@ -98,8 +104,25 @@ final class NodeSecurity implements ExtensionMain {
       output.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "the certificate names no node");
       return;
     }
-    if (!bridge && revoked.test(identity)) {
-      LOG.warn("Refused MQTT client {}: node {} is revoked", input.getClientInformation().getClientId(), identity);
+    String clientId = input.getClientInformation().getClientId();
+    // The client id is bound to the certificate, so that no one can take over another client's session (and its
+    // subscriptions and queued messages): a node uses exactly outpost-edge-<node>; ids of that form are nodes' only.
+    if (bridge ? clientId.startsWith(NODE_CLIENT_PREFIX) : !clientId.equals(NODE_CLIENT_PREFIX + identity)) {
+      LOG.warn("Refused MQTT client {}: not the client id of {}", clientId, identity);
+      output.failAuthentication(ConnackReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client id " + clientId
+          + " does not belong to " + identity);
+      return;
+    }
+    boolean isRevoked;
+    try {
+      isRevoked = !bridge && revoked.test(certificate.get());
+    } catch (RuntimeException e) {
+      LOG.warn("Refused MQTT client {}: its revocation status cannot be checked: {}", clientId, e.getMessage());
+      output.failAuthentication(ConnackReasonCode.SERVER_UNAVAILABLE, "revocation status unavailable");
+      return;
+    }
+    if (isRevoked) {
+      LOG.warn("Refused MQTT client {}: node {} is revoked", clientId, identity);
       output.failAuthentication(ConnackReasonCode.BANNED, "node " + identity + " is revoked");
       return;
     }
@@ -114,7 +137,7 @@ final class NodeSecurity implements ExtensionMain {
     }
     permissions.setDefaultBehaviour(DefaultAuthorizationBehaviour.DENY);
     if (!bridge) {
-      connected.put(input.getClientInformation().getClientId(), identity);
+      connected.put(clientId, certificate.get());
     }
     output.authenticateSuccessfully();
   }

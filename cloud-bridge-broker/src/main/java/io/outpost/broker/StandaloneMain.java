@@ -55,8 +55,11 @@ public final class StandaloneMain {
         new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
     io.outpost.bridge.join.Onboarding onboarding = io.outpost.bridge.join.Onboarding.from(settings, client);
     java.security.KeyPair keys = io.outpost.identity.Pki.newKeyPair();
+    // The names nodes use, and the addresses the bridge itself connects to (it verifies the host name).
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(io.outpost.bridge.join.Onboarding.names(settings));
+    names.addAll(java.util.List.of("127.0.0.1", "localhost"));
     java.security.cert.X509Certificate certificate = onboarding.ca().issueServer("outpost-broker",
-        keys.getPublic(), io.outpost.bridge.join.Onboarding.names(settings), java.time.Duration.ofDays(365));
+        keys.getPublic(), java.util.List.copyOf(names), java.time.Duration.ofDays(3650));
     return new EmbeddedBroker.Tls(keys.getPrivate(), java.util.List.of(certificate, onboarding.ca().certificate()),
         onboarding.ca().certificate(), onboarding.certificates()::revoked);
   }

@@ -45,6 +45,8 @@ class EmbeddedBrokerTlsTest {
   private CertificateAuthority ca;
   private EmbeddedBroker broker;
   private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+  private final java.util.function.Predicate<java.security.cert.X509Certificate> isRevoked =
+      certificate -> revoked.contains(Pki.commonName(certificate));
   private final List<MqttClient> clients = new CopyOnWriteArrayList<>();
 
   @BeforeEach
@@ -54,7 +56,7 @@ class EmbeddedBrokerTlsTest {
     KeyPair keys = Pki.newKeyPair();
     EmbeddedBroker.Tls tls = new EmbeddedBroker.Tls(keys.getPrivate(), List.of(ca.issueServer("outpost-broker",
         keys.getPublic(), List.of("127.0.0.1"), Duration.ofDays(1)), ca.certificate()), ca.certificate(),
-        revoked::contains);
+        isRevoked);
     broker = EmbeddedBroker.start(EmbeddedBroker.Settings.local(Ports.free(), dir.resolve("broker")), tls);
   }
 
@@ -136,6 +138,16 @@ class EmbeddedBrokerTlsTest {
   }
 
   @Test
+  void aNodeCannotUseAnotherClientsIdToTakeOverItsSession() throws Exception {
+    assertThatThrownBy(() -> connect("outpost-bridge", identity(ca, "edge-a"))).isInstanceOf(MqttException.class);
+    assertThatThrownBy(() -> connect("outpost-edge-edge-b", identity(ca, "edge-a")))
+        .isInstanceOf(MqttException.class);
+    assertThatThrownBy(() -> connect("outpost-edge-edge-a", identity(ca, NodeSecurity.BRIDGE)))
+        .as("nor the bridge a node's").isInstanceOf(MqttException.class);
+    connect("outpost-edge-edge-a", identity(ca, "edge-a"));
+  }
+
+  @Test
   void withoutACertificateFromTheCaOrWhenRevokedThereIsNoConnection() throws Exception {
     CertificateAuthority other = CertificateAuthority.loadOrCreate(dir.resolve("other-ca"));
     assertThatThrownBy(() -> connect("foreign", identity(other, "edge-a"))).isInstanceOf(MqttException.class);
@@ -146,7 +158,7 @@ class EmbeddedBrokerTlsTest {
     revoked.add("edge-c");
     broker.closeRevoked(); // as the broker's periodic check does
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !c.isConnected());
-    assertThatThrownBy(() -> connect("outpost-edge-edge-c-2", identity(ca, "edge-c")))
+    assertThatThrownBy(() -> connect("outpost-edge-edge-c", identity(ca, "edge-c")))
         .isInstanceOf(MqttException.class);
     connect("outpost-edge-edge-d", identity(ca, "edge-d")); // others are unaffected
   }

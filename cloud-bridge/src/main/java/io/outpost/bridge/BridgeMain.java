@@ -10,6 +10,7 @@ public final class BridgeMain {
   private BridgeMain() {}
 
   public static void main(String[] args) throws Exception {
+    boundHttpExchanges();
     if (args.length > 0) { // an operator command: join tokens, revocation, CA (see JoinCli)
       try (KubernetesClient client = new KubernetesClientBuilder().build()) {
         System.exit(io.outpost.bridge.join.JoinCli.run(java.util.List.of(args), BridgeConfig.environment(), client,
@@ -20,11 +21,21 @@ public final class BridgeMain {
   }
 
   /**
+   * The JDK HTTP server (health, webhook, join endpoint) gives a slow or stalled client at most 30 s per request and
+   * response, so a few of them cannot hold every worker; set before the first server starts, unless configured.
+   */
+  static void boundHttpExchanges() {
+    System.setProperty("sun.net.httpserver.maxReqTime", System.getProperty("sun.net.httpserver.maxReqTime", "30"));
+    System.setProperty("sun.net.httpserver.maxRspTime", System.getProperty("sun.net.httpserver.maxRspTime", "30"));
+  }
+
+  /**
    * Validates {@code settings}, starts the bridge and blocks until the JVM shuts down, closing the bridge and then
    * {@code alsoClose} (for example an embedded broker started before the bridge). Exits with status 2 on an invalid
    * configuration and 3 when a leader-elected bridge loses its leadership (Kubernetes restarts it as a standby).
    */
   public static void run(Map<String, String> settings, AutoCloseable alsoClose) throws Exception {
+    boundHttpExchanges();
     BridgeConfig config;
     try {
       config = BridgeConfig.from(settings);

@@ -56,7 +56,8 @@ public final class Mosquitto implements AutoCloseable {
           : new java.util.ArrayList<>(List.of("# written by io.outpost.testing.Mosquitto: TLS, client certificates",
               "user root", "per_listener_settings false", "listener " + port + " 127.0.0.1",
               "cafile " + tls.caCert(), "certfile " + tls.serverCert(), "keyfile " + tls.serverKey(),
-              "require_certificate true", "use_identity_as_username true", "allow_anonymous false",
+              "require_certificate true", "use_identity_as_username true", "use_username_as_clientid true",
+              "allow_anonymous false",
               "acl_file " + tls.aclFile()));
       if (tls != null && tls.crl() != null) {
         listener.add("crlfile " + tls.crl());

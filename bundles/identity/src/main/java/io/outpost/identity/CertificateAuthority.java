@@ -79,6 +79,10 @@ public final class CertificateAuthority {
     Path keyFile = dir.resolve(KEY_FILE);
     Path certFile = dir.resolve(CERT_FILE);
     try {
+      if (Files.exists(keyFile) != Files.exists(certFile)) {
+        throw new IllegalStateException(dir + " holds only one of " + KEY_FILE + " and " + CERT_FILE
+            + ": restore the missing one (a new CA would lock out every node)");
+      }
       if (Files.exists(keyFile) && Files.exists(certFile)) {
         return new CertificateAuthority(Pki.privateKey(Files.readString(keyFile)),
             Pki.certificates(Files.readString(certFile)).get(0));
@@ -119,6 +123,14 @@ public final class CertificateAuthority {
    * is EC P-256/P-384 or RSA of at least 2048 bits.
    */
   public X509Certificate signNode(PKCS10CertificationRequest request, String node, Duration validity) {
+    return issue(Pki.subject(node), check(request, node), validity, KeyPurposeId.id_kp_clientAuth, null);
+  }
+
+  /**
+   * Checks a node's request without signing it: valid signature, CN exactly {@code node}, not a reserved name, a
+   * strong key. Returns its public key; throws {@link IllegalArgumentException} with the reason.
+   */
+  public PublicKey check(PKCS10CertificationRequest request, String node) {
     if (RESERVED_NAMES.contains(node)) {
       throw new IllegalArgumentException("'" + node + "' is reserved and cannot be a node's name");
     }
@@ -135,7 +147,7 @@ public final class CertificateAuthority {
       throw new IllegalArgumentException("the certificate request is for '" + cn + "', not for node '" + node + "'");
     }
     requireStrongKey(publicKey);
-    return issue(Pki.subject(node), publicKey, validity, KeyPurposeId.id_kp_clientAuth, null);
+    return publicKey;
   }
 
   /** A server certificate for {@code names} (DNS names or IP addresses), e.g. for the broker's TLS listener. */
@@ -228,18 +240,25 @@ public final class CertificateAuthority {
 
   /** Writes {@code text} to {@code file} readable by the owner only (0600), atomically. */
   public static void writeSecret(Path file, String text) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    move(tmp, file);
+    write(file, text, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
   }
 
   /** Writes {@code text} to {@code file} atomically (a crash leaves the old or the new content). */
   public static void writeAtomically(Path file, String text) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    move(tmp, file);
+    write(file, text, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
+  }
+
+  /** Through a temporary file of its own (unique name, created with its final mode), then an atomic rename. */
+  private static void write(Path file, String text,
+      java.nio.file.attribute.FileAttribute<java.util.Set<java.nio.file.attribute.PosixFilePermission>> mode)
+      throws IOException {
+    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp", mode);
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      move(tmp, file);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -25,6 +25,12 @@ import java.util.Map;
  * </pre>
  */
 public final class JoinCli {
+  /**
+   * How long a written CRL stays valid. Brokers refuse every client once their CRL's nextUpdate has passed, so it
+   * is long; a new one is written after every revocation anyway.
+   */
+  static final Duration CRL_VALIDITY = Duration.ofDays(3650);
+
   private JoinCli() {}
 
   /** Runs one command; returns the process exit code (0 ok, 1 refused, 2 usage). */
@@ -72,7 +78,7 @@ public final class JoinCli {
         default -> {
           if (args.size() >= 2 && args.get(0).equals("crl")) {
             CertificateAuthority.writeAtomically(Path.of(args.get(1)), Pki.pem(onboarding.ca().crl(
-                onboarding.certificates().revokedSerials(), Duration.ofDays(30))));
+                onboarding.certificates().revokedSerials(), CRL_VALIDITY)));
             out.println("wrote " + args.get(1));
           } else if (args.size() >= 3 && args.get(0).equals("issue-server")) {
             Path dir = Path.of(args.get(1));

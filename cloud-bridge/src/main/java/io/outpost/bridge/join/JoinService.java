@@ -63,8 +63,9 @@ public final class JoinService implements AutoCloseable {
     this.validity = validity;
     this.metrics = metrics;
     KeyPair keys = Pki.newKeyPair();
+    // Made anew at every start; long-lived so that a bridge running for years never serves an expired one.
     X509Certificate serverCertificate = ca.issueServer("outpost-bridge-join", keys.getPublic(), serverNames,
-        Duration.ofDays(90));
+        Duration.ofDays(3650));
     SSLContext tls = Tls.context(keys.getPrivate(), List.of(serverCertificate, ca.certificate()),
         ca.certificate());
     server = HttpsServer.create(new InetSocketAddress(bindAddress, port), 64);
@@ -76,7 +77,7 @@ public final class JoinService implements AutoCloseable {
         params.setSSLParameters(parameters);
       }
     });
-    executor = Executors.newFixedThreadPool(2, runnable -> {
+    executor = Executors.newFixedThreadPool(8, runnable -> {
       Thread thread = new Thread(runnable, "outpost-bridge-join");
       thread.setDaemon(true);
       return thread;
@@ -112,23 +113,33 @@ public final class JoinService implements AutoCloseable {
         return;
       }
       JoinMessages.Request request = parsed.request();
-      PKCS10CertificationRequest csr = parsed.csr();
-      if (certificates.revoked(request.node())) {
-        reject(exchange, 403, "revoked", "node " + request.node() + " is revoked");
+      try {
+        ca.check(parsed.csr(), request.node()); // before anything is spent or looked up
+      } catch (IllegalArgumentException e) {
+        reject(exchange, 400, "invalid_csr", e.getMessage());
         return;
       }
       if (renewal) {
-        String authenticated = peer(exchange);
-        if (authenticated == null) {
+        X509Certificate presented = peer(exchange);
+        if (presented == null) {
           reject(exchange, 401, "no_client_certificate", "a renewal must present the node's current certificate");
           return;
         }
-        if (!authenticated.equals(request.node())) {
-          reject(exchange, 403, "wrong_node", "the client certificate is for '" + authenticated + "', not '"
-              + request.node() + "'");
+        if (!request.node().equals(Pki.commonName(presented))) {
+          reject(exchange, 403, "wrong_node", "the client certificate is for '" + Pki.commonName(presented)
+              + "', not '" + request.node() + "'");
+          return;
+        }
+        if (!certificates.renewable(request.node(), presented)) {
+          reject(exchange, 403, "revoked", "node " + request.node() + " is revoked, or this certificate was not"
+              + " issued to it or was revoked");
           return;
         }
       } else {
+        if (certificates.revoked(request.node())) {
+          reject(exchange, 403, "revoked", "node " + request.node() + " is revoked");
+          return;
+        }
         try {
           tokens.redeem(request.token(), request.node());
         } catch (JoinTokens.Rejected e) {
@@ -136,14 +147,13 @@ public final class JoinService implements AutoCloseable {
           return;
         }
       }
-      X509Certificate certificate;
+      X509Certificate certificate = ca.signNode(parsed.csr(), request.node(), validity);
       try {
-        certificate = ca.signNode(csr, request.node(), validity);
-      } catch (IllegalArgumentException e) {
-        reject(exchange, 400, "invalid_csr", e.getMessage());
+        certificates.record(request.node(), certificate);
+      } catch (IllegalStateException e) {
+        reject(exchange, 403, "revoked", e.getMessage());
         return;
       }
-      certificates.record(request.node(), certificate);
       metrics.increment("outpost_bridge_join_total", "kind", renewal ? "renew" : "join");
       LOG.info("{} node {}: certificate {} valid until {}", renewal ? "Renewed" : "Joined", request.node(),
           certificate.getSerialNumber().toString(16), certificate.getNotAfter().toInstant());
@@ -200,14 +210,14 @@ public final class JoinService implements AutoCloseable {
     }
   }
 
-  /** The common name of a verified client certificate, or null if none was presented. */
-  private static String peer(HttpExchange exchange) {
+  /** The verified client certificate, or null if none was presented. */
+  private static X509Certificate peer(HttpExchange exchange) {
     if (!(exchange instanceof HttpsExchange https)) {
       return null;
     }
     try {
       Certificate[] chain = https.getSSLSession().getPeerCertificates();
-      return chain.length == 0 ? null : Pki.commonName((X509Certificate) chain[0]);
+      return chain.length == 0 ? null : (X509Certificate) chain[0];
     } catch (SSLPeerUnverifiedException e) {
       return null;
     }

@@ -15,11 +15,13 @@ import java.util.stream.Collectors;
 /**
  * What the CA issued to each node and which nodes are revoked, in Kubernetes: one ConfigMap per node ({@code
  * outpost-node-<node>}, label {@code outpost.io/node-identity}) with {@code serial.<hex>} entries (their expiry) and,
- * once revoked, {@code revoked-at}. A revoked node can neither renew nor join again under its name until an operator
- * deletes the ConfigMap, and every serial it was issued goes into the CRL.
+ * once revoked, {@code revoked-at}; and one ConfigMap {@code outpost-revoked-serials} with every revoked serial. A
+ * revoked node can neither renew nor join again under its name until an operator deletes its ConfigMap; its serials
+ * stay revoked even then (the CRL and the brokers refuse them), and only a serial recorded for the node can renew.
  */
 public final class NodeCertificates {
   public static final String LABEL = "outpost.io/node-identity";
+  static final String REVOKED_SERIALS = "outpost-revoked-serials";
   private static final String SERIAL = "serial.";
 
   private final KubernetesClient client;
@@ -48,49 +50,76 @@ public final class NodeCertificates {
         .map(m -> m.getMetadata().getLabels().get("outpost.io/node")).collect(Collectors.toSet());
   }
 
-  /** Every serial issued to a revoked node that has not expired yet, with the revocation time. */
+  /** Every revoked serial that has not expired yet, with its revocation time. */
   public Map<BigInteger, Instant> revokedSerials() {
     Map<BigInteger, Instant> serials = new HashMap<>();
     Instant now = clock.instant();
-    for (ConfigMap map : client.configMaps().inNamespace(namespace).withLabel(LABEL, "true").list().getItems()) {
-      Map<String, String> data = map.getData() == null ? Map.of() : map.getData();
-      String revokedAt = data.get("revoked-at");
-      if (revokedAt == null) {
-        continue;
-      }
-      data.forEach((key, expires) -> {
-        if (key.startsWith(SERIAL) && Instant.parse(expires).isAfter(now)) {
-          serials.put(new BigInteger(key.substring(SERIAL.length()), 16), Instant.parse(revokedAt));
+    ConfigMap map = client.configMaps().inNamespace(namespace).withName(REVOKED_SERIALS).get();
+    if (map != null && map.getData() != null) {
+      map.getData().forEach((serial, entry) -> {
+        String[] parts = entry.split("\\|");
+        if (parts.length == 3 && Instant.parse(parts[1]).isAfter(now)) {
+          serials.put(new BigInteger(serial, 16), Instant.parse(parts[2]));
         }
       });
     }
     return serials;
   }
 
-  /** Revokes {@code node}: no renewal, no new join under its name, its serials in the CRL. */
+  /** True if {@code certificate}'s node is revoked or the certificate itself is. */
+  public boolean revoked(X509Certificate certificate) {
+    String node = io.outpost.identity.Pki.commonName(certificate);
+    return node == null || revoked(node) || revokedSerials().containsKey(certificate.getSerialNumber());
+  }
+
+  /** True if {@code certificate} may be renewed: issued to this node by this bridge, neither revoked. */
+  public boolean renewable(String node, X509Certificate certificate) {
+    ConfigMap map = client.configMaps().inNamespace(namespace).withName(name(node)).get();
+    return map != null && map.getData() != null && !map.getData().containsKey("revoked-at")
+        && map.getData().containsKey(SERIAL + certificate.getSerialNumber().toString(16))
+        && !revokedSerials().containsKey(certificate.getSerialNumber());
+  }
+
+  /** Revokes {@code node}: no renewal, no new join under its name, its serials in the CRL for good. */
   public void revoke(String node) {
-    write(node, data -> data.putIfAbsent("revoked-at", clock.instant().toString()));
+    Instant now = clock.instant();
+    Map<String, String> issued = new HashMap<>();
+    write(name(node), node, data -> {
+      data.putIfAbsent("revoked-at", now.toString());
+      data.forEach((key, expires) -> {
+        if (key.startsWith(SERIAL)) {
+          issued.put(key.substring(SERIAL.length()), node + "|" + expires + "|" + now);
+        }
+      });
+    });
+    write(REVOKED_SERIALS, null, data -> issued.forEach(data::putIfAbsent));
   }
 
   /** Records a certificate issued to {@code node}; its expired entries are dropped on the way. */
   void record(String node, X509Certificate certificate) {
     Instant now = clock.instant();
-    write(node, data -> {
+    write(name(node), node, data -> {
+      if (data.containsKey("revoked-at")) { // revoked while this certificate was being made: not handed out
+        throw new IllegalStateException("node " + node + " was revoked");
+      }
       data.entrySet().removeIf(e -> e.getKey().startsWith(SERIAL) && !Instant.parse(e.getValue()).isAfter(now));
       data.put(SERIAL + certificate.getSerialNumber().toString(16), certificate.getNotAfter().toInstant()
           .toString());
     });
   }
 
-  private void write(String node, java.util.function.Consumer<Map<String, String>> change) {
-    var resource = client.configMaps().inNamespace(namespace).withName(name(node));
+  /** Changes one ConfigMap's data (created if missing; labelled as a node record if {@code node} is set). */
+  private void write(String mapName, String node, java.util.function.Consumer<Map<String, String>> change) {
+    var resource = client.configMaps().inNamespace(namespace).withName(mapName);
     ConfigMap existing = resource.get();
     if (existing == null) {
       Map<String, String> data = new HashMap<>();
       change.accept(data);
-      client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder().withNewMetadata()
-          .withName(name(node)).withNamespace(namespace).addToLabels(LABEL, "true")
-          .addToLabels("outpost.io/node", node).endMetadata().withData(data).build()).create();
+      var metadata = new ConfigMapBuilder().withNewMetadata().withName(mapName).withNamespace(namespace);
+      if (node != null) {
+        metadata.addToLabels(LABEL, "true").addToLabels("outpost.io/node", node);
+      }
+      client.configMaps().inNamespace(namespace).resource(metadata.endMetadata().withData(data).build()).create();
       return;
     }
     Map<String, String> data = new HashMap<>(existing.getData() == null ? Map.of() : existing.getData());

@@ -89,8 +89,9 @@ public final class Onboarding implements AutoCloseable {
   /** TLS for the bridge's own MQTT connection: a client certificate {@code CN=outpost-bridge}, trusting the CA. */
   public SSLContext mqttTls() {
     KeyPair keys = Pki.newKeyPair();
+    // Made anew at every start; long-lived so that a bridge running for years never presents an expired one.
     return Tls.context(keys.getPrivate(), List.of(ca.issueClient(BRIDGE_IDENTITY, keys.getPublic(),
-        Duration.ofDays(365)), ca.certificate()), ca.certificate());
+        Duration.ofDays(3650)), ca.certificate()), ca.certificate());
   }
 
   public CertificateAuthority ca() {

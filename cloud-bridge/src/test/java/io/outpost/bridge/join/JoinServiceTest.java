@@ -176,6 +176,29 @@ class JoinServiceTest {
     assertThat(serials).contains(first.certificate().getSerialNumber(), renewed.certificate().getSerialNumber());
     assertThat(ca.crl(certificates.revokedSerials(), Duration.ofDays(1))
         .isRevoked(renewed.certificate())).isTrue();
+
+    // Re-admitting the name (the operator deletes the node's record) does not bring its old certificates back.
+    client.configMaps().inNamespace(namespace).withName("outpost-node-edge-1").delete();
+    assertThat(certificates.revokedSerials().keySet()).contains(renewed.certificate().getSerialNumber());
+    NodeIdentity rejoined = JoinClient.join(uri, "edge-1", tokens.create("edge-1", Duration.ofHours(1)).value(),
+        ca.fingerprint());
+    assertThatThrownBy(() -> JoinClient.renew(uri, renewed)).as("an old, revoked certificate cannot renew")
+        .isInstanceOfSatisfying(JoinClient.Refused.class, e -> assertThat(e.reason()).isEqualTo("revoked"));
+    assertThat(certificates.revoked(renewed.certificate())).isTrue();
+    assertThat(certificates.revoked(rejoined.certificate())).isFalse();
+    assertThat(JoinClient.renew(uri, rejoined).node()).isEqualTo("edge-1");
+  }
+
+  @Test
+  void aTokenIsNotSpentOnARequestWhoseCsrIsRefused() throws Exception {
+    JoinTokens.Token token = tokens.create("edge-1", Duration.ofHours(1));
+    String weak = Pki.pem(Pki.csr(Pki.newKeyPair(), "edge-9"));
+    HttpClient anonymous = HttpClient.newBuilder().sslContext(Tls.pinned(ca.fingerprint(), null, null)).build();
+    anonymous.send(post("/v1/join", "{\"v\":1,\"node\":\"edge-1\",\"token\":" + quote(token.value())
+        + ",\"csr\":" + quote(weak) + "}"), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(tokens.list()).singleElement().satisfies(t -> assertThat(t.usedAt()).isNull());
+    assertThat(JoinClient.join(uri, "edge-1", token.value(), ca.fingerprint()).node()).isEqualTo("edge-1");
   }
 
   @Test

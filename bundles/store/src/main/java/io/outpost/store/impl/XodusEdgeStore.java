@@ -41,6 +41,7 @@ import jetbrains.exodus.env.Transaction;
  * with an fsync, so a crash loses nothing acknowledged.
  */
 public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(XodusEdgeStore.class);
   private static final String EPOCH = "epoch";
   private static final String SEQ = "seq";
   /** Non-zero between an applied SYNC_BEGIN and its SYNC_END. */
@@ -183,8 +184,9 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
         String key = message.ref().key();
         ByteIterable stored = objects.get(txn, StringBinding.stringToEntry(key));
         if (stored != null) {
-          ObjectRef held = decodeObject(key, stored).ref();
-          if (held.uid().equals(message.ref().uid())
+          Downstream previous = decodeObject(key, stored);
+          ObjectRef held = previous == null ? null : previous.ref();
+          if (held != null && held.uid().equals(message.ref().uid())
               && !ResourceVersions.isNewer(message.ref().resourceVersion(), held.resourceVersion())) {
             return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, message),
                 "resourceVersion " + message.ref().resourceVersion() + " is not newer than "
@@ -244,7 +246,10 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       try (Cursor cursor = objects.openCursor(txn)) {
         while (cursor.getNext()) {
           if (pendingDeletes.get(txn, cursor.getKey()) == null) {
-            refs.add(decodeObject(StringBinding.entryToString(cursor.getKey()), cursor.getValue()).ref());
+            Downstream held = decodeObject(StringBinding.entryToString(cursor.getKey()), cursor.getValue());
+            if (held != null) {
+              refs.add(held.ref());
+            }
           }
         }
       }
@@ -255,13 +260,25 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   /** The message that last set the object with this store key, if the store holds it. */
   public Optional<Downstream> object(String key) {
     return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(objects.get(txn,
-        StringBinding.stringToEntry(key))).map(value -> decodeObject(key, value)));
+        StringBinding.stringToEntry(key))).map(value -> decodeObject(key, value))); // unreadable: empty
   }
 
-  /** A stored object, decrypted if it is sealed (Secrets). */
+  /**
+   * A stored object, decrypted if it is sealed (Secrets); null for a sealed value the store key cannot open (the
+   * key file was lost or replaced): the object counts as not held, so the next resync brings it again and it is
+   * overwritten, instead of the store failing on it forever.
+   */
   private Downstream decodeObject(String key, ByteIterable value) {
     byte[] bytes = Records.bytes(value);
-    return records.decode(SecretSealer.sealed(bytes) ? sealer.open(key, bytes) : bytes, Downstream.class);
+    if (!SecretSealer.sealed(bytes)) {
+      return records.decode(bytes, Downstream.class);
+    }
+    try {
+      return records.decode(sealer.open(key, bytes), Downstream.class);
+    } catch (IllegalStateException e) {
+      LOG.warn("{}: treated as not held; the bridge sends it again at the next resync", e.getMessage());
+      return null;
+    }
   }
 
   @Override

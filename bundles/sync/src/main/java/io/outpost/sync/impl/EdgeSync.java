@@ -81,6 +81,7 @@ final class EdgeSync implements MqttLink.Handler {
     if (heartbeat != null) {
       heartbeat.cancel(false);
     }
+    renewals.shutdownNow();
     link.close();
   }
 
@@ -169,9 +170,30 @@ final class EdgeSync implements MqttLink.Handler {
     return identity.toString();
   }
 
+  /** Renewal talks to the join endpoint (up to a minute when it is away): never on the sync thread. */
+  private final java.util.concurrent.ExecutorService renewals = java.util.concurrent.Executors.newSingleThreadExecutor(
+      runnable -> {
+        Thread thread = new Thread(runnable, "outpost-sync-renewal");
+        thread.setDaemon(true);
+        return thread;
+      });
+  private final java.util.concurrent.atomic.AtomicBoolean renewing = new java.util.concurrent.atomic.AtomicBoolean();
+
   private void tick() {
-    if (credentials.renewIfDue()) {
-      link.reconnectNow();
+    if (renewing.compareAndSet(false, true)) {
+      try {
+        renewals.execute(() -> {
+          try {
+            if (credentials.renewIfDue()) {
+              link.reconnectNow();
+            }
+          } finally {
+            renewing.set(false);
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        renewing.set(false);
+      }
     }
     if (resyncs.hasPending()) {
       sendResync("retry"); // only sends if the pending request timed out unanswered

@@ -90,7 +90,7 @@ final class MqttLink implements MqttCallback {
       java.util.Optional<javax.net.ssl.SSLContext> tls;
       try {
         tls = credentials.tls();
-      } catch (IllegalStateException e) {
+      } catch (RuntimeException e) { // no identity yet, a damaged one, a join that failed: try again later
         retry(e.getMessage());
         return;
       }

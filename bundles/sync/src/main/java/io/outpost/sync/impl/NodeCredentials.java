@@ -23,8 +23,12 @@ final class NodeCredentials {
   private static final Logger LOG = LoggerFactory.getLogger(NodeCredentials.class);
   static final String BRIDGE_URL_FILE = "bridge.url";
 
+  /** After a failed renewal, the next attempt waits this long (the certificate still has a third of its life). */
+  static final java.time.Duration RENEWAL_RETRY = java.time.Duration.ofMinutes(5);
+
   private final Settings settings;
   private final Clock clock;
+  private volatile java.time.Instant nextRenewal = java.time.Instant.MIN;
 
   NodeCredentials(Settings settings, Clock clock) {
     this.settings = settings;
@@ -74,7 +78,17 @@ final class NodeCredentials {
     if (!settings.tls()) {
       return false;
     }
-    Optional<NodeIdentity> identity = NodeIdentity.load(settings.identityDir());
+    if (clock.instant().isBefore(nextRenewal)) {
+      return false;
+    }
+    Optional<NodeIdentity> identity;
+    try {
+      identity = NodeIdentity.load(settings.identityDir());
+    } catch (RuntimeException e) {
+      LOG.warn("Cannot read this node's identity for renewal: {}", e.getMessage());
+      nextRenewal = clock.instant().plus(RENEWAL_RETRY);
+      return false;
+    }
     if (identity.isEmpty() || clock.instant().isBefore(identity.get().renewAt())) {
       return false;
     }
@@ -86,8 +100,9 @@ final class NodeCredentials {
       LOG.info("Renewed the certificate of {} (valid until {})", settings.node(), renewed.expiresAt());
       return true;
     } catch (JoinClient.Refused | IOException | RuntimeException e) {
-      LOG.warn("Renewing the certificate of {} failed (expires {}): {}", settings.node(),
-          identity.get().expiresAt(), e.getMessage());
+      nextRenewal = clock.instant().plus(RENEWAL_RETRY);
+      LOG.warn("Renewing the certificate of {} failed (expires {}; next attempt in {} min): {}", settings.node(),
+          identity.get().expiresAt(), RENEWAL_RETRY.toMinutes(), e.getMessage());
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
