@@ -123,7 +123,8 @@ public record BridgeConfig(
     return value.trim();
   }
 
-  private static int integer(Map<String, String> env, String key, int fallback, int min, int max) {
+  /** {@code key} as an integer within [min, max], {@code fallback} if unset; the error names the key. */
+  public static int integer(Map<String, String> env, String key, int fallback, int min, int max) {
     String value = env.get(key);
     if (value == null || value.isBlank()) {
       return fallback;

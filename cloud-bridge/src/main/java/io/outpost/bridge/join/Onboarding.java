@@ -1,6 +1,7 @@
 package io.outpost.bridge.join;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.outpost.bridge.BridgeConfig;
 import io.outpost.bridge.Metrics;
 import io.outpost.identity.CertificateAuthority;
 import io.outpost.identity.Pki;
@@ -56,16 +57,16 @@ public final class Onboarding implements AutoCloseable {
     String namespace = settings.getOrDefault("OUTPOST_NAMESPACE", "outpost-system");
     JoinTokens tokens = new JoinTokens(client, namespace, Clock.systemUTC());
     NodeCertificates certificates = new NodeCertificates(client, namespace, Clock.systemUTC());
-    integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535); // fail early on a bad value
-    integer(settings, "OUTPOST_NODE_CERT_DAYS", 30, 1, 825);
+    BridgeConfig.integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535); // fail early on a bad value
+    BridgeConfig.integer(settings, "OUTPOST_NODE_CERT_DAYS", 30, 1, 825);
     return new Onboarding(ca, tokens, certificates, settings);
   }
 
   /** Starts the join endpoint (unless {@code OUTPOST_JOIN_PORT} is 0), counting into {@code metrics}. */
   public void serve(Metrics metrics) throws IOException {
-    int port = integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535);
+    int port = BridgeConfig.integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535);
     if (port != 0 && service == null) {
-      service = new JoinService(ca, tokens, certificates, Duration.ofDays(integer(settings,
+      service = new JoinService(ca, tokens, certificates, Duration.ofDays(BridgeConfig.integer(settings,
           "OUTPOST_NODE_CERT_DAYS", 30, 1, 825)), metrics, settings.getOrDefault("OUTPOST_JOIN_BIND", "0.0.0.0"),
           port, names(settings));
     }
@@ -109,22 +110,6 @@ public final class Onboarding implements AutoCloseable {
   /** The join endpoint's port, or 0 if it is off. */
   public int joinPort() {
     return service == null ? 0 : service.port();
-  }
-
-  static int integer(Map<String, String> settings, String key, int fallback, int min, int max) {
-    String value = settings.get(key);
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed < min || parsed > max) {
-        throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", was " + value);
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a number, was '" + value + "'");
-    }
   }
 
   @Override

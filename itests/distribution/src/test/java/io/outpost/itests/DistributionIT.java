@@ -127,6 +127,14 @@ public class DistributionIT {
   }
 
   @Test
+  public void theDataCenterProfileHasNoDeviceModuleBundleInstalled() throws Exception {
+    awaitOutpostServices();
+    List<String> device = Arrays.stream(context.getBundles()).map(Bundle::getSymbolicName)
+        .filter(name -> name.startsWith("io.outpost.devices")).collect(Collectors.toList());
+    assertTrue("device bundles present in the data-center profile: " + device, device.isEmpty());
+  }
+
+  @Test
   public void everyOutpostBundleIsActiveAndEveryComponentSatisfied() throws Exception {
     awaitOutpostServices();
     List<Bundle> outpost = Arrays.stream(context.getBundles())

@@ -39,17 +39,13 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EdgeAutonomyIT extends StackTest {
-  private static String startedAt(String containerId) {
-    return Podman.cli("inspect", "--format", "{{.State.StartedAt}}", containerId).trim();
-  }
-
   @Test
   @Order(1)
   void gatewayCrashLeavesContainersRunningAndTheyAreAdoptedNotRestarted() {
     stack.createSleeper("adopted");
     Pod before = stack.awaitRunning("adopted");
     String container = containersOf(before).get(0);
-    String started = startedAt(container);
+    String started = OutpostStack.startedAt(container);
     long syncsBefore = stack.edge.logCount("Resync complete");
 
     stack.edge.kill(); // kill -9 of the whole Karaf process tree
@@ -62,7 +58,7 @@ class EdgeAutonomyIT extends StackTest {
     stack.awaitRunning("after-crash");
     Pod after = stack.awaitRunning("adopted");
     assertThat(containersOf(after)).containsExactly(container);
-    assertThat(startedAt(container)).isEqualTo(started);
+    assertThat(OutpostStack.startedAt(container)).isEqualTo(started);
     assertThat(after.getStatus().getContainerStatuses().get(0).getRestartCount()).isZero();
   }
 
@@ -240,7 +236,7 @@ class EdgeAutonomyIT extends StackTest {
   void aNewBrokerUrlAppliesLiveWithoutRestartingKarafOrPods() throws Exception {
     Pod pod = stack.awaitRunning("adopted");
     String container = containersOf(pod).get(0);
-    String started = startedAt(container);
+    String started = OutpostStack.startedAt(container);
     long pid = stack.edge.pid();
     CountDownLatch heartbeat = new CountDownLatch(1);
     try (Mosquitto other = Mosquitto.start(stack.dir.resolve("broker-2"))) {
@@ -264,7 +260,7 @@ class EdgeAutonomyIT extends StackTest {
     }
     assertThat(stack.edge.pid()).as("Karaf was not restarted").isEqualTo(pid);
     assertThat(containersOf(stack.awaitRunning("adopted"))).containsExactly(container);
-    assertThat(startedAt(container)).as("the pod's container was not restarted").isEqualTo(started);
+    assertThat(OutpostStack.startedAt(container)).as("the pod's container was not restarted").isEqualTo(started);
   }
 
   @Test

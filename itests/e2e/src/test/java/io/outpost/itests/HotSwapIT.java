@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
  * runs.
  */
 class HotSwapIT extends StackTest {
-  private static final List<String> BUNDLES = List.of("io.outpost.protocol", "io.outpost.store", "io.outpost.sync",
-      "io.outpost.containers", "io.outpost.console");
+  private static final List<String> BUNDLES = List.of("io.outpost.protocol", "io.outpost.identity", "io.outpost.store",
+      "io.outpost.sync", "io.outpost.containers", "io.outpost.console");
 
   @Test
   void updatingEveryOutpostBundleFromTheConsoleRestartsNoWorkload() {
@@ -30,7 +30,7 @@ class HotSwapIT extends StackTest {
     Map<String, String> startedBefore = new LinkedHashMap<>();
     for (String name : names) {
       String id = containersOf(stack.awaitRunning(name)).get(0);
-      startedBefore.put(id, startedAt(id));
+      startedBefore.put(id, OutpostStack.startedAt(id));
     }
 
     long connects = stack.edge.logCount("Connected to ");
@@ -48,7 +48,7 @@ class HotSwapIT extends StackTest {
     // Zero restarts: the same containers, started at the same instant, never restarted by the engine.
     for (Map.Entry<String, String> container : startedBefore.entrySet()) {
       assertThat(OutpostStack.running(container.getKey())).as("container %s running", container.getKey()).isTrue();
-      assertThat(startedAt(container.getKey())).as("StartedAt of %s", container.getKey())
+      assertThat(OutpostStack.startedAt(container.getKey())).as("StartedAt of %s", container.getKey())
           .isEqualTo(container.getValue());
     }
     for (String name : names) {
@@ -70,11 +70,7 @@ class HotSwapIT extends StackTest {
     assertThat(containersOf(after)).hasSize(1);
     for (String name : List.of("hot-2", "hot-3", "hot-4", "hot-5")) {
       String id = containersOf(stack.pod(name)).get(0);
-      assertThat(startedAt(id)).isEqualTo(startedBefore.get(id));
+      assertThat(OutpostStack.startedAt(id)).isEqualTo(startedBefore.get(id));
     }
-  }
-
-  private static String startedAt(String containerId) {
-    return Podman.cli("inspect", "--format", "{{.State.StartedAt}}|{{.RestartCount}}", containerId).trim();
   }
 }

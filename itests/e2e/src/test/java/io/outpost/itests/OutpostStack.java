@@ -136,6 +136,11 @@ final class OutpostStack implements AutoCloseable {
     return client.pods().inNamespace("default").withName(name).get();
   }
 
+  /** When the engine started a container, and how often it restarted it: equal before and after means untouched. */
+  static String startedAt(String containerId) {
+    return Podman.cli("inspect", "--format", "{{.State.StartedAt}}|{{.RestartCount}}", containerId).trim();
+  }
+
   static List<String> containersOf(Pod pod) {
     return Podman.appContainersOf(pod.getMetadata().getUid());
   }

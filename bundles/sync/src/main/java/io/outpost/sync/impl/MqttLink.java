@@ -61,18 +61,36 @@ final class MqttLink implements MqttCallback {
   /** Drops the connection and connects again at once (new credentials after a join or a renewal). */
   void reconnectNow() {
     executor.execute(() -> {
+      cancelPending();
       disconnectQuietly();
       connected = false;
+      attempting = false;
       backoff.reset();
       connect();
     });
   }
 
-  /** Runs on the executor. */
+  /** A connect attempt is under way (connect sent, not yet subscribed or failed); executor thread only. */
+  private boolean attempting;
+  /** The scheduled retry, if any; executor thread only. */
+  private java.util.concurrent.ScheduledFuture<?> pending;
+
+  private void cancelPending() {
+    if (pending != null) {
+      pending.cancel(false);
+      pending = null;
+    }
+  }
+
+  /**
+   * Runs on the executor. One attempt at a time: a retry that comes due while an attempt is under way or the link
+   * is up does nothing (two attempts would fail each other, and a connected client would be marked down).
+   */
   void connect() {
-    if (closed) {
+    if (closed || attempting || (client != null && client.isConnected() && connected)) {
       return;
     }
+    attempting = true;
     try {
       if (client == null) {
         client = new MqttAsyncClient(settings.brokerUrl(), settings.clientId(), new MemoryPersistence());
@@ -132,6 +150,7 @@ final class MqttLink implements MqttCallback {
           }
           executor.execute(() -> {
             connected = true;
+            attempting = false;
             backoff.reset();
             LOG.info("Connected to {} as {}", settings.brokerUrl(), settings.clientId());
             handler.connected();
@@ -154,16 +173,18 @@ final class MqttLink implements MqttCallback {
 
   private void retry(String why) {
     connected = false;
+    attempting = false;
     if (closed) {
       return;
     }
+    cancelPending();
     long delay = backoff.next().toMillis();
     if (backoff.attempts() == 1) {
       LOG.warn("MQTT link to {} down ({}); reconnecting with back-off", settings.brokerUrl(), why);
     } else {
       LOG.debug("Reconnect attempt {} in {} ms ({})", backoff.attempts(), delay, why);
     }
-    executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    pending = executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
   /** Publishes QoS 1; failures are logged, the outbox keeps what was not confirmed. Runs on the executor. */
