@@ -45,7 +45,7 @@ class DeviceFeatureIT extends StackTest {
     try {
       stack.edge.console("feature:install outpost-devices");
       await("modbus driver registered").atMost(PATIENCE).ignoreExceptions().untilAsserted(() ->
-          assertThat(stack.edge.console("outpost:device-drivers")).contains("modbus"));
+          assertThat(stack.edge.console("outpost:device-drivers")).contains("modbus", "mqtt"));
       String device = "ip=127.0.0.1,port=" + port + ",slaveID=" + UNIT;
       assertThat(lastLine(stack.edge.console("outpost:device-read modbus " + device
           + " register=HoldingRegister,offset=0"))).isEqualTo("251");
