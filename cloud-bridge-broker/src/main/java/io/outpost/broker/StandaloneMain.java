@@ -15,13 +15,18 @@ import java.util.Map;
  *   <li>{@code OUTPOST_EMBEDDED_BROKER_DATA} — directory for the broker's sessions and retained messages (default
  *       {@code ./outpost-broker}).</li>
  * </ul>
- * {@code OUTPOST_BROKER_URL} defaults to the embedded broker.
+ * {@code OUTPOST_BROKER_URL} defaults to the embedded broker. With arguments it runs an operator command of the bridge
+ * ({@code token create}, {@code node revoke}, …; see {@code JoinCli}).
  */
 public final class StandaloneMain {
   private StandaloneMain() {}
 
   public static void main(String[] args) throws Exception {
     Logging.useOutpostConfiguration();
+    if (args.length > 0) { // operator commands (token create, node revoke, …) work with this jar too
+      BridgeMain.main(args);
+      return;
+    }
     Map<String, String> settings = BridgeConfig.environment();
     String listen = settings.getOrDefault("OUTPOST_EMBEDDED_BROKER", "127.0.0.1:1883").trim();
     if ("off".equalsIgnoreCase(listen)) {
@@ -36,7 +41,11 @@ public final class StandaloneMain {
       System.exit(2);
       return;
     }
-    EmbeddedBroker broker = EmbeddedBroker.start(brokerSettings, tls(settings));
+    EmbeddedBroker.Tls tls = tls(settings);
+    EmbeddedBroker broker = EmbeddedBroker.start(brokerSettings, tls);
+    if (tls != null) { // the broker stamps every publish with its authenticated sender: require it
+      settings.putIfAbsent("OUTPOST_REQUIRE_SENDER_STAMP", "true");
+    }
     settings.putIfAbsent("OUTPOST_BROKER_URL", broker.url());
     BridgeMain.run(settings, broker);
   }

@@ -31,7 +31,8 @@ public record BridgeConfig(
     Path webhookKeyFile,
     String leaderElectionNamespace,
     String leaderIdentity,
-    Duration leaderLease) {
+    Duration leaderLease,
+    boolean requireSenderStamp) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -97,7 +98,16 @@ public record BridgeConfig(
         hasCert ? Path.of(cert.trim()) : null, hasKey ? Path.of(key.trim()) : null,
         blankToNull(env.get("OUTPOST_LEADER_ELECTION_NAMESPACE")),
         env.getOrDefault("OUTPOST_LEADER_IDENTITY", defaultIdentity()).trim(),
-        Duration.ofSeconds(integer(env, "OUTPOST_LEADER_LEASE_SECONDS", 15, 3, 300)));
+        Duration.ofSeconds(integer(env, "OUTPOST_LEADER_LEASE_SECONDS", 15, 3, 300)),
+        bool(env, "OUTPOST_REQUIRE_SENDER_STAMP"));
+  }
+
+  private static boolean bool(Map<String, String> env, String key) {
+    String value = env.getOrDefault(key, "false").trim();
+    if (!value.equals("true") && !value.equals("false") && !value.isEmpty()) {
+      throw new IllegalArgumentException(key + " must be true or false, was '" + value + "'");
+    }
+    return value.equals("true");
   }
 
   private static String blankToNull(String value) {

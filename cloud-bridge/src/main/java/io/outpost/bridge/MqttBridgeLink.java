@@ -186,6 +186,13 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   @Override
   public void messageArrived(String topic, MqttMessage message) {
     String sender = sender(message);
+    if (sender == null && config.requireSenderStamp()) {
+      // Behind the embedded broker with TLS every publish is stamped: one without came from elsewhere (a Will, a
+      // retained message from a plain-TCP past) and no authenticated node vouches for it.
+      metrics.increment("outpost_bridge_rejected_total", "reason", "unstamped");
+      LOG.warn("Rejected a message on {}: no authenticated sender (unstamped)", topic);
+      return;
+    }
     if (sender != null) {
       // A broker that authenticates clients (the embedded one) stamps every publish with its sender: it must be
       // the node the topic names. (Behind Mosquitto the ACL ensures the same; no stamp arrives.)

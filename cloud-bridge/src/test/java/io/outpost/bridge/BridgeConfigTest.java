@@ -27,7 +27,7 @@ class BridgeConfigTest {
     BridgeConfig config = BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER));
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
-        config.leaderIdentity(), Duration.ofSeconds(15)));
+        config.leaderIdentity(), Duration.ofSeconds(15), false));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -69,11 +69,12 @@ class BridgeConfigTest {
         "OUTPOST_WEBHOOK_KEY_FILE", "/etc/outpost/tls.key",
         "OUTPOST_LEADER_ELECTION_NAMESPACE", "outpost-system",
         "OUTPOST_LEADER_IDENTITY", "bridge-0",
-        "OUTPOST_LEADER_LEASE_SECONDS", "20"));
+        "OUTPOST_LEADER_LEASE_SECONDS", "20",
+        "OUTPOST_REQUIRE_SENDER_STAMP", "true"));
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
         java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
-        "outpost-system", "bridge-0", Duration.ofSeconds(20)));
+        "outpost-system", "bridge-0", Duration.ofSeconds(20), true));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }

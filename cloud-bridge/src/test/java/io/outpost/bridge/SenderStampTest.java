@@ -43,6 +43,14 @@ class SenderStampTest {
 
       assertThat(accepted).containsExactly(topic, topic);
       assertThat(metrics.get("outpost_bridge_rejected_total", "reason", "spoofed_sender")).isEqualTo(1);
+
+      MqttBridgeLink strict = new MqttBridgeLink(BridgeConfig.from(java.util.Map.of("OUTPOST_BROKER_URL",
+          "ssl://127.0.0.1:1", "OUTPOST_REQUIRE_SENDER_STAMP", "true")), scheduler,
+          (t, payload) -> accepted.add(t), metrics, () -> new byte[0], null);
+      strict.messageArrived(topic, stamped(null));
+      strict.messageArrived(topic, stamped("edge-a"));
+      assertThat(accepted).hasSize(3);
+      assertThat(metrics.get("outpost_bridge_rejected_total", "reason", "unstamped")).isEqualTo(1);
     } finally {
       scheduler.shutdownNow();
     }

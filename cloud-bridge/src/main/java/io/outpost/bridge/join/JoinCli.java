@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The bridge's operator commands ({@code java -jar outpost-bridge-*-all.jar <command>}), with the same
+ * The bridge's operator commands ({@code java -jar outpost-cloud-bridge-*-all.jar <command>}), with the same
  * {@code OUTPOST_*} settings as the bridge (at least {@code OUTPOST_CA_DIR}) and the same Kubernetes access:
  * <pre>
  * token create &lt;node&gt; [--ttl 1h] [--bridge https://host:9443]   a one-time join token for one node
