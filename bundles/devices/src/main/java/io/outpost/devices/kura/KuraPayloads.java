@@ -29,10 +29,16 @@ import java.util.regex.Pattern;
  * Maven Central; this interoperates at the wire level only.
  */
 public final class KuraPayloads {
-  /** Kura's {@code KuraMetric.ValueType}, by number. */
-  private static final String[] VALUE_TYPES = {"DOUBLE", "FLOAT", "INT64", "INT32", "BOOL", "STRING", "BYTES"};
   private static final Pattern SEGMENT = Pattern.compile("[^/#+$\\s][^/#+\\s]*");
-  private static final Descriptor PAYLOAD = build();
+  /** Kura's value types with the Java type that carries each and the field that holds it, in ValueType order. */
+  private record Kind(String type, Class<?> javaType, String field) {}
+
+  private static final java.util.List<Kind> KINDS = java.util.List.of(new Kind("DOUBLE", Double.class, "double_value"),
+      new Kind("FLOAT", Float.class, "float_value"), new Kind("INT64", Long.class, "long_value"),
+      new Kind("INT32", Integer.class, "int_value"), new Kind("BOOL", Boolean.class, "bool_value"),
+      new Kind("STRING", String.class, "string_value"), new Kind("BYTES", byte[].class, "bytes_value"));
+
+  private static final Descriptor PAYLOAD = build(); // after KINDS, which it uses
   private static final Descriptor METRIC = PAYLOAD.findNestedTypeByName("KuraMetric");
   private static final EnumDescriptor VALUE_TYPE = METRIC.findEnumTypeByName("ValueType");
 
@@ -56,38 +62,13 @@ public final class KuraPayloads {
   }
 
   private static DynamicMessage metric(String name, Object value) {
-    DynamicMessage.Builder metric = DynamicMessage.newBuilder(METRIC).setField(METRIC.findFieldByName("name"), name);
-    String type;
-    String field;
-    Object wire = value;
-    if (value instanceof Double) {
-      type = "DOUBLE";
-      field = "double_value";
-    } else if (value instanceof Float) {
-      type = "FLOAT";
-      field = "float_value";
-    } else if (value instanceof Long) {
-      type = "INT64";
-      field = "long_value";
-    } else if (value instanceof Integer) {
-      type = "INT32";
-      field = "int_value";
-    } else if (value instanceof Boolean) {
-      type = "BOOL";
-      field = "bool_value";
-    } else if (value instanceof String) {
-      type = "STRING";
-      field = "string_value";
-    } else if (value instanceof byte[] bytes) {
-      type = "BYTES";
-      field = "bytes_value";
-      wire = ByteString.copyFrom(bytes);
-    } else {
-      throw new IllegalArgumentException("metric " + name + ": a Kura metric cannot hold a "
-          + (value == null ? "null" : value.getClass().getSimpleName()));
-    }
-    return metric.setField(METRIC.findFieldByName("type"), VALUE_TYPE.findValueByName(type))
-        .setField(METRIC.findFieldByName(field), wire).build();
+    Kind kind = KINDS.stream().filter(k -> k.javaType().isInstance(value)).findFirst().orElseThrow(() ->
+        new IllegalArgumentException("metric " + name + ": a Kura metric cannot hold a "
+            + (value == null ? "null" : value.getClass().getSimpleName())));
+    return DynamicMessage.newBuilder(METRIC).setField(METRIC.findFieldByName("name"), name)
+        .setField(METRIC.findFieldByName("type"), VALUE_TYPE.findValueByName(kind.type()))
+        .setField(METRIC.findFieldByName(kind.field()), value instanceof byte[] bytes ? ByteString.copyFrom(bytes)
+            : value).build();
   }
 
   /** Decodes a KuraPayload; throws {@link IllegalArgumentException} if the bytes are not one. */
@@ -105,15 +86,7 @@ public final class KuraPayloads {
       DynamicMessage metric = (DynamicMessage) payload.getRepeatedField(metricField, i);
       String type = ((com.google.protobuf.Descriptors.EnumValueDescriptor) metric.getField(
           METRIC.findFieldByName("type"))).getName();
-      String field = switch (type) {
-        case "DOUBLE" -> "double_value";
-        case "FLOAT" -> "float_value";
-        case "INT64" -> "long_value";
-        case "INT32" -> "int_value";
-        case "BOOL" -> "bool_value";
-        case "STRING" -> "string_value";
-        default -> "bytes_value";
-      };
+      String field = KINDS.stream().filter(k -> k.type().equals(type)).findFirst().orElseThrow().field();
       Object value = metric.getField(METRIC.findFieldByName(field));
       metrics.put((String) metric.getField(METRIC.findFieldByName("name")),
           value instanceof ByteString b ? b.toByteArray() : value);
@@ -136,8 +109,8 @@ public final class KuraPayloads {
   /** kurapayload.proto, as a descriptor. */
   private static Descriptor build() {
     EnumDescriptorProto.Builder valueType = EnumDescriptorProto.newBuilder().setName("ValueType");
-    for (int i = 0; i < VALUE_TYPES.length; i++) {
-      valueType.addValue(EnumValueDescriptorProto.newBuilder().setName(VALUE_TYPES[i]).setNumber(i));
+    for (int i = 0; i < KINDS.size(); i++) { // Kura's KuraMetric.ValueType numbers
+      valueType.addValue(EnumValueDescriptorProto.newBuilder().setName(KINDS.get(i).type()).setNumber(i));
     }
     DescriptorProto metric = DescriptorProto.newBuilder().setName("KuraMetric").addEnumType(valueType)
         .addField(field("name", 1, Type.TYPE_STRING, Label.LABEL_REQUIRED, null))
