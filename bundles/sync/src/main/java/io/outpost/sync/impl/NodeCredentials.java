@@ -28,6 +28,7 @@ final class NodeCredentials {
 
   private final Settings settings;
   private final Clock clock;
+  /** Before this instant the identity is not even read: its renewal is not due, or the last attempt failed. */
   private volatile java.time.Instant nextRenewal = java.time.Instant.MIN;
 
   NodeCredentials(Settings settings, Clock clock) {
@@ -89,7 +90,12 @@ final class NodeCredentials {
       nextRenewal = clock.instant().plus(RENEWAL_RETRY);
       return false;
     }
-    if (identity.isEmpty() || clock.instant().isBefore(identity.get().renewAt())) {
+    if (identity.isEmpty()) {
+      return false;
+    }
+    if (clock.instant().isBefore(identity.get().renewAt())) {
+      // Not due: the file is not read again until it is (a join writes a later renewAt, never an earlier one).
+      nextRenewal = identity.get().renewAt();
       return false;
     }
     Path urlFile = settings.identityDir().resolve(BRIDGE_URL_FILE);
