@@ -1,16 +1,14 @@
 package io.outpost.bridge;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
@@ -34,14 +32,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cloud bridge: one informer per kind over the whole cluster (Pods, edge Nodes, ConfigMaps, Secrets), a router
+ * The cloud bridge: one informer per kind over the whole cluster ({@link Informers}), a router
  * that fans changes out to per-node MQTT topics, and the upstream path that writes pod status, Node status and Leases. Informer and
  * MQTT callbacks only enqueue work onto named executors. MQTT is connected only after every informer has synced,
  * so a resync is never answered from an empty cache.
  */
 public final class Bridge implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
-  private static final String NODE_INDEX = "spec.nodeName";
 
   private final BridgeConfig config;
   private final KubernetesClient client;
@@ -53,15 +50,14 @@ public final class Bridge implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-leases"));
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-mqtt"));
-  private SharedIndexInformer<Node> nodeInformer;
-  private SharedIndexInformer<Pod> podInformer;
-  private SharedIndexInformer<ConfigMap> configMapInformer;
-  private SharedIndexInformer<Secret> secretInformer;
+  private Informers informers;
   /** Nodes with a reconcile queued on the router: a burst of changes on one node costs one pass. */
   private final Set<String> dirty = ConcurrentHashMap.newKeySet();
   private MqttBridgeLink link;
   private HttpEndpoints http;
   private Router routing;
+  private NodeContents contents;
+  private DeviceStatusWriter deviceStatuses;
   private NodeWriter nodes;
   private Upstream upstreamHandler;
   private volatile boolean closed;
@@ -94,63 +90,38 @@ public final class Bridge implements AutoCloseable {
     long epoch = System.currentTimeMillis();
     Codec codec = new Codec(config.maxMessageBytes());
     http = new HttpEndpoints(config.httpPort(), metrics, this::notReady);
-    nodeInformer = client.nodes().withLabel(config.edgeLabelKey(), config.edgeLabelValue()).runnableInformer(0);
-    podInformer = client.pods().inAnyNamespace()
-        .withIndexers(Map.of(NODE_INDEX, pod -> List.of(Objects.toString(pod.getSpec().getNodeName(), ""))))
-        .runnableInformer(0);
-    configMapInformer = client.configMaps().inAnyNamespace().runnableInformer(0);
-    secretInformer = client.secrets().inAnyNamespace().runnableInformer(0);
+    informers = new Informers(client, config);
+    deviceStatuses = new DeviceStatusWriter(client, metrics, informers::device);
     link = new MqttBridgeLink(config, scheduler, this::onUpstream, metrics, () -> codec.encode(
         new BridgeOnline(Codec.VERSION, epoch, java.util.UUID.randomUUID().toString(), java.time.Instant.now()
             .toString())), mqttTls);
-    routing = new Router(epoch, codec, link, new Router.Caches() {
-      @Override
-      public List<Pod> podsOn(String node) {
-        return podInformer.getIndexer().byIndex(NODE_INDEX, node);
-      }
-
-      @Override
-      public ConfigMap configMap(String namespace, String name) {
-        return configMapInformer.getStore().getByKey(namespace + "/" + name);
-      }
-
-      @Override
-      public Secret secret(String namespace, String name) {
-        Secret secret = secretInformer.getStore().getByKey(namespace + "/" + name);
-        // Onboarding's own Secrets (join-token hashes) are never sent to a node, whatever a pod references.
-        return secret != null && secret.getMetadata().getLabels() != null
-            && secret.getMetadata().getLabels().containsKey(io.outpost.bridge.join.JoinTokens.LABEL) ? null : secret;
-      }
-
-      @Override
-      public Node node(String name) {
-        return nodeInformer.getStore().getByKey(name);
-      }
-    }, metrics);
+    contents = new NodeContents(informers);
+    routing = new Router(epoch, codec, link, contents, metrics);
     leases = new LeaseRenewer(client, metrics, Clock.systemUTC(), config.leaseDurationSeconds(),
         config.leaseRenewInterval(), config.kubeWritesPerSecond());
-    nodes = new NodeWriter(client, config, metrics, name -> nodeInformer.getStore().getByKey(name),
+    nodes = new NodeWriter(client, config, metrics, name -> informers.nodes.getStore().getByKey(name),
         Clock.systemUTC(), leases);
-    upstreamHandler = new Upstream(codec, metrics, (ns, name) -> podInformer.getStore().getByKey(ns + "/" + name),
+    upstreamHandler = new Upstream(codec, metrics, (ns, name) -> informers.pods.getStore().getByKey(ns + "/" + name),
         this::isEdgeNode, nodes, new PodStatusWriter(client, metrics), new EventWriter(client, metrics),
-        request -> router.execute(request.node(), () -> routing.resync(request)));
-    podInformer.addEventHandler(new PodEvents());
-    nodeInformer.addEventHandler(new Changes<>(node -> schedule(node.getMetadata().getName())));
-    configMapInformer.addEventHandler(new Changes<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
-    secretInformer.addEventHandler(new Changes<>(s -> referenced(Downstream.KIND_SECRET, s)));
-    metrics.gauge("outpost_bridge_edge_nodes", () -> nodeInformer.getStore().list().size());
+        request -> router.execute(request.node(), () -> routing.resync(request)), informers::device,
+        report -> deviceStatuses.offer(report, upstream));
+    informers.pods.addEventHandler(new PodEvents());
+    informers.nodes.addEventHandler(new Changes<>(node -> schedule(node.getMetadata().getName())));
+    informers.configMaps.addEventHandler(new Changes<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
+    informers.secrets.addEventHandler(new Changes<>(s -> referenced(Downstream.KIND_SECRET, s)));
+    if (informers.devices != null) {
+      informers.devices.addEventHandler(new DeviceEvents());
+      informers.deviceModels.addEventHandler(new Changes<>(m -> referenced(Downstream.KIND_DEVICE_MODEL, m)));
+    }
+    metrics.gauge("outpost_bridge_edge_nodes", () -> informers.nodes.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", router::depth);
     metrics.gauge("outpost_bridge_upstream_queue", upstream::depth);
     metrics.gauge("outpost_bridge_jvm_heap_used_bytes", () -> java.lang.management.ManagementFactory
         .getMemoryMXBean().getHeapMemoryUsage().getUsed());
-    metrics.gauge("outpost_bridge_connected_nodes", () -> nodeInformer.getStore().list().stream()
+    metrics.gauge("outpost_bridge_connected_nodes", () -> informers.nodes.getStore().list().stream()
         .filter(Bridge::ready).count());
-    for (SharedIndexInformer<?> informer : informers()) {
-      informer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
-    }
-    LOG.info("Informers synced ({} edge nodes, {} pods, {} ConfigMaps, {} Secrets); epoch {}",
-        nodeInformer.getStore().list().size(), podInformer.getStore().list().size(),
-        configMapInformer.getStore().list().size(), secretInformer.getStore().list().size(), epoch);
+    informers.start();
+    LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
     if (config.webhookEnabled()) {
       // Every replica serves the webhook: it needs only the informer caches.
       webhook = new AdmissionWebhook(config.webhookPort(), config.webhookCertFile(), config.webhookKeyFile(),
@@ -186,7 +157,7 @@ public final class Bridge implements AutoCloseable {
     leaseTicker.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
     link.connect();
     // Pods a standby saw were not looked at: the active bridge checks every bound edge pod's tolerations once.
-    podInformer.getStore().list().stream().filter(this::isEdge).forEach(tolerations::check);
+    informers.pods.getStore().list().stream().filter(this::isEdge).forEach(tolerations::check);
     LOG.info("Bridge active as {}", config.leaderIdentity());
   }
 
@@ -237,16 +208,12 @@ public final class Bridge implements AutoCloseable {
 
   /** An edge-labelled Node in the cache, or one this bridge registered and the cache has not caught up with. */
   private boolean isEdgeNode(String name) {
-    return nodeInformer.getStore().getByKey(name) != null || nodes.registered(name);
+    return informers.nodes.getStore().getByKey(name) != null || nodes.registered(name);
   }
 
   private static boolean ready(Node node) {
     return node.getStatus() != null && node.getStatus().getConditions() != null && node.getStatus().getConditions()
         .stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-  }
-
-  private List<SharedIndexInformer<?>> informers() {
-    return List.of(nodeInformer, podInformer, configMapInformer, secretInformer);
   }
 
   /** Queues one reconcile of the node on its router thread, unless one is queued already. */
@@ -261,7 +228,7 @@ public final class Bridge implements AutoCloseable {
 
   private void referenced(String kind, HasMetadata object) {
     String key = ObjectRef.key(kind, object.getMetadata().getNamespace(), object.getMetadata().getName());
-    routing.nodesReferencing(key).forEach(this::schedule);
+    contents.nodesReferencing(key).forEach(this::schedule);
   }
 
   /** Informer callbacks: filter, then hand to the router thread. Never blocks. */
@@ -289,6 +256,36 @@ public final class Bridge implements AutoCloseable {
         schedule(pod.getSpec().getNodeName());
       }
       tolerations.forget(pod);
+    }
+  }
+
+  /**
+   * Device changes reach the node it is bound to, and the node it was bound to before (which must drop it). Never
+   * blocks.
+   */
+  private final class DeviceEvents implements ResourceEventHandler<GenericKubernetesResource> {
+    @Override
+    public void onAdd(GenericKubernetesResource device) {
+      scheduleIfEdge(DeviceTranslator.nodeName(device));
+    }
+
+    @Override
+    public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
+      if (!Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
+        scheduleIfEdge(DeviceTranslator.nodeName(before));
+        scheduleIfEdge(DeviceTranslator.nodeName(after));
+      }
+    }
+
+    @Override
+    public void onDelete(GenericKubernetesResource device, boolean finalStateUnknown) {
+      scheduleIfEdge(DeviceTranslator.nodeName(device));
+    }
+
+    private void scheduleIfEdge(String node) {
+      if (!node.isEmpty() && (isEdgeNode(node) || routing.knows(node))) {
+        schedule(node);
+      }
     }
   }
 
@@ -322,7 +319,7 @@ public final class Bridge implements AutoCloseable {
     if (closed) {
       return Optional.of("closing");
     }
-    if (secretInformer == null || informers().stream().anyMatch(i -> !i.hasSynced())) {
+    if (informers == null || !informers.synced()) {
       return Optional.of("informers not synced");
     }
     if (active && (link == null || !link.isConnected())) {
@@ -353,11 +350,8 @@ public final class Bridge implements AutoCloseable {
     if (election != null) {
       election.cancel(true); // releases the Lease: a standby takes over within its retry period
     }
-    for (SharedIndexInformer<?> informer : new SharedIndexInformer<?>[] {
-        podInformer, nodeInformer, configMapInformer, secretInformer}) {
-      if (informer != null) {
-        informer.stop();
-      }
+    if (informers != null) {
+      informers.stop();
     }
     if (link != null) {
       link.close();

@@ -32,7 +32,8 @@ public record BridgeConfig(
     String leaderElectionNamespace,
     String leaderIdentity,
     Duration leaderLease,
-    boolean requireSenderStamp) {
+    boolean requireSenderStamp,
+    boolean devices) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -99,15 +100,16 @@ public record BridgeConfig(
         blankToNull(env.get("OUTPOST_LEADER_ELECTION_NAMESPACE")),
         env.getOrDefault("OUTPOST_LEADER_IDENTITY", defaultIdentity()).trim(),
         Duration.ofSeconds(integer(env, "OUTPOST_LEADER_LEASE_SECONDS", 15, 3, 300)),
-        bool(env, "OUTPOST_REQUIRE_SENDER_STAMP"));
+        bool(env, "OUTPOST_REQUIRE_SENDER_STAMP", "false"),
+        bool(env, "OUTPOST_DEVICES", "true"));
   }
 
-  private static boolean bool(Map<String, String> env, String key) {
-    String value = env.getOrDefault(key, "false").trim();
+  private static boolean bool(Map<String, String> env, String key, String fallback) {
+    String value = env.getOrDefault(key, fallback).trim();
     if (!value.equals("true") && !value.equals("false") && !value.isEmpty()) {
       throw new IllegalArgumentException(key + " must be true or false, was '" + value + "'");
     }
-    return value.equals("true");
+    return value.isEmpty() ? fallback.equals("true") : value.equals("true");
   }
 
   private static String blankToNull(String value) {

@@ -15,7 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Translates ConfigMaps, Secrets and Nodes into what an edge node holds of them. */
+/** Translates ConfigMaps, Secrets and Nodes into what an edge node holds of them (Devices: {@link DeviceTranslator}). */
 final class ObjectTranslator {
   private ObjectTranslator() {}
 
@@ -62,6 +62,10 @@ final class ObjectTranslator {
       return Downstream.upsertSecret(epoch, seq, ref, secret);
     } else if (body instanceof NodeV1 node) {
       return Downstream.upsertNode(epoch, seq, ref, node);
+    } else if (body instanceof io.outpost.protocol.DeviceV1 device) {
+      return Downstream.upsertDevice(epoch, seq, ref, device);
+    } else if (body instanceof io.outpost.protocol.DeviceModelV1 model) {
+      return Downstream.upsertDeviceModel(epoch, seq, ref, model);
     }
     throw new IllegalArgumentException("no downstream body for " + body.getClass());
   }

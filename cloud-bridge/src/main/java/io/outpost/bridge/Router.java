@@ -1,11 +1,6 @@
 package io.outpost.bridge;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.outpost.protocol.Buckets;
-import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
@@ -28,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns Kubernetes state into per-node downstream messages, level-based: for a node it computes what the node should
- * hold (its own Node object, the ConfigMaps and Secrets its pods reference, its pods) from the informer caches and
+ * hold ({@link NodeContents}: its Node object, pods, Devices and what they use) from the informer caches and
  * sends only the difference to what it last sent that node. Every method for a node runs on that node's thread of
  * {@link NodeQueues}, which is what makes its sequence numbers strictly increasing in publish order; what is shared
  * between nodes (the reference index) is updated atomically. Nothing here calls the Kubernetes API:
@@ -41,47 +36,23 @@ import org.slf4j.LoggerFactory;
 final class Router {
   private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
-  /** Read access to the informer caches. */
-  interface Caches {
-    List<Pod> podsOn(String node);
-
-    ConfigMap configMap(String namespace, String name);
-
-    Secret secret(String namespace, String name);
-
-    /** The edge Node object, or null. */
-    Node node(String name);
-  }
-
   private final long epoch;
   private final Codec codec;
   private final MqttBridgeLink link;
-  private final Caches cache;
+  private final NodeContents contents;
   private final Metrics metrics;
   private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
   /** Per node, per store key: what the node was last sent and holds. The inner map only on the node's thread. */
   private final Map<String, Map<String, Sent>> sent = new ConcurrentHashMap<>();
-  /** ConfigMap/Secret store key → nodes with a pod referencing it (whether or not it exists). Updated atomically. */
-  private final Map<String, Set<String>> referencedBy = new ConcurrentHashMap<>();
-  /** The reverse: node → the keys its pods reference. */
-  private final Map<String, Set<String>> references = new ConcurrentHashMap<>();
 
   /** What an edge holds for a key: its uid, resourceVersion and content. */
   private record Sent(String uid, String resourceVersion, Object body) {}
 
-  /** What a node should hold for a key. */
-  private record Wanted(ObjectRef ref, Object body) {
-    /** The ref as sent and as digests name it: with the body's content hash (computed on demand). */
-    ObjectRef hashedRef() {
-      return ref.withHash(ContentHash.of(body));
-    }
-  }
-
-  Router(long epoch, Codec codec, MqttBridgeLink link, Caches cache, Metrics metrics) {
+  Router(long epoch, Codec codec, MqttBridgeLink link, NodeContents contents, Metrics metrics) {
     this.epoch = epoch;
     this.codec = codec;
     this.link = link;
-    this.cache = cache;
+    this.contents = contents;
     this.metrics = metrics;
   }
 
@@ -96,13 +67,13 @@ final class Router {
    * only change status (often written by this bridge from the edge's own report): those cost no message.
    */
   void reconcile(String node) {
-    Map<String, Wanted> desired = desired(node);
+    Map<String, NodeContents.Wanted> desired = contents.desired(node);
     Map<String, Sent> held = sent.get(node);
     if (held == null) {
       return; // not resynced with this bridge yet: its resync will answer with the difference
     }
     int messages = 0;
-    for (Wanted wanted : desired.values()) {
+    for (NodeContents.Wanted wanted : desired.values()) {
       Sent last = held.get(wanted.ref().key());
       if (last != null && last.uid().equals(wanted.ref().uid()) && last.body().equals(wanted.body())) {
         continue;
@@ -126,83 +97,17 @@ final class Router {
     }
   }
 
-  /** The nodes with a pod that references a ConfigMap or Secret (any thread): they reconcile when it changes. */
-  Set<String> nodesReferencing(String key) {
-    Set<String> nodes = referencedBy.get(key);
-    return nodes == null ? Set.of() : Set.copyOf(nodes);
-  }
-
-  /** Pods first, then what they used, so that no pod on the edge is ever left without its ConfigMap. */
+  /**
+   * Pods and Devices first, then what they used, so that no pod on the edge is ever left without its ConfigMap, nor
+   * a Device without its model.
+   */
   private static final Comparator<String> DELETE_ORDER = Comparator.comparingInt((String key) ->
-      key.startsWith(Downstream.KIND_POD + "/") ? 0 : 1).thenComparing(Comparator.naturalOrder());
+      key.startsWith(Downstream.KIND_POD + "/") || key.startsWith(Downstream.KIND_DEVICE + "/") ? 0 : 1)
+      .thenComparing(Comparator.naturalOrder());
 
   private static ObjectRef refOf(String key, String uid, String resourceVersion) {
     String[] parts = key.split("/", 3);
     return new ObjectRef(parts[0], parts[1].isEmpty() ? null : parts[1], parts[2], uid, resourceVersion);
-  }
-
-  /**
-   * Everything the node should hold, dependencies first: its Node object, the ConfigMaps and Secrets its pods
-   * reference (those that exist), then the pods. Also refreshes the reference index.
-   */
-  private Map<String, Wanted> desired(String node) {
-    Map<String, Wanted> objects = new LinkedHashMap<>();
-    Node self = cache.node(node);
-    if (self != null) {
-      ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_NODE, self);
-      objects.put(ref.key(), new Wanted(ref, ObjectTranslator.node(self)));
-    }
-    List<Pod> pods = new ArrayList<>(cache.podsOn(node));
-    pods.sort(Comparator.comparing(PodTranslator::key));
-    Set<String> keys = new java.util.TreeSet<>();
-    for (Pod pod : pods) {
-      keys.addAll(References.of(pod));
-    }
-    index(node, keys);
-    for (String key : keys) {
-      String[] parts = key.split("/", 3);
-      if (Downstream.KIND_CONFIG_MAP.equals(parts[0])) {
-        ConfigMap configMap = cache.configMap(parts[1], parts[2]);
-        if (configMap != null) {
-          objects.put(key, new Wanted(ObjectTranslator.ref(parts[0], configMap),
-              ObjectTranslator.configMap(configMap)));
-        }
-      } else {
-        Secret secret = cache.secret(parts[1], parts[2]);
-        if (secret != null) {
-          objects.put(key, new Wanted(ObjectTranslator.ref(parts[0], secret), ObjectTranslator.secret(secret)));
-        }
-      }
-    }
-    for (Pod pod : pods) {
-      ObjectRef ref = PodTranslator.ref(pod);
-      objects.put(ref.key(), new Wanted(ref, PodTranslator.toEdge(pod)));
-    }
-    return objects;
-  }
-
-  private void index(String node, Set<String> keys) {
-    Set<String> before = references.getOrDefault(node, Set.of());
-    for (String key : before) {
-      if (!keys.contains(key)) {
-        referencedBy.computeIfPresent(key, (k, nodes) -> {
-          nodes.remove(node);
-          return nodes.isEmpty() ? null : nodes;
-        });
-      }
-    }
-    for (String key : keys) {
-      referencedBy.compute(key, (k, nodes) -> {
-        Set<String> set = nodes == null ? ConcurrentHashMap.newKeySet() : nodes;
-        set.add(node);
-        return set;
-      });
-    }
-    if (keys.isEmpty()) {
-      references.remove(node);
-    } else {
-      references.put(node, Set.copyOf(keys));
-    }
   }
 
   /**
@@ -213,7 +118,7 @@ final class Router {
   void resync(ResyncRequest request) {
     if (request.compact()) {
       String node = request.node();
-      Map<String, Wanted> desired = desired(node);
+      Map<String, NodeContents.Wanted> desired = contents.desired(node);
       Map<String, ObjectRef> expected = expectedRefs(desired);
       if (ResyncRequest.digestOf(expected.values()).equals(request.digest())) {
         Map<String, Sent> held = new HashMap<>();
@@ -231,7 +136,7 @@ final class Router {
       Snapshot snapshot = snapshots.remove(request.node());
       if (snapshot == null || snapshot.count() != request.bucketCount()) {
         // This bridge did not send the buckets the node compared with (e.g. it restarted): compare again.
-        Map<String, Wanted> desired = desired(request.node());
+        Map<String, NodeContents.Wanted> desired = contents.desired(request.node());
         mismatch(request, expectedRefs(desired));
         return;
       }
@@ -266,7 +171,7 @@ final class Router {
    * What the node should hold as refs, named by content hash: a node that holds the same content under an older
    * resourceVersion (only the status moved since, or another bridge incarnation sent it) matches.
    */
-  private static Map<String, ObjectRef> expectedRefs(Map<String, Wanted> desired) {
+  private static Map<String, ObjectRef> expectedRefs(Map<String, NodeContents.Wanted> desired) {
     Map<String, ObjectRef> refs = new LinkedHashMap<>();
     desired.forEach((key, wanted) -> refs.put(key, wanted.hashedRef()));
     return refs;
@@ -304,12 +209,12 @@ final class Router {
     snapshots.remove(node);
     Map<String, ObjectRef> have = new HashMap<>();
     nodeHolds.forEach(ref -> have.put(ref.key(), ref));
-    Map<String, Wanted> desired = desired(node);
+    Map<String, NodeContents.Wanted> desired = contents.desired(node);
     Map<String, ObjectRef> expected = expectedRefs(desired);
     Map<String, Sent> held = new HashMap<>();
     send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_BEGIN, request.correlationId()));
     long changes = 0;
-    for (Wanted wanted : desired.values()) {
+    for (NodeContents.Wanted wanted : desired.values()) {
       String key = wanted.ref().key();
       ObjectRef theirs = have.remove(key);
       ObjectRef ours = expected.get(key);
@@ -338,7 +243,7 @@ final class Router {
   /** Versions that could not be sent (node|key|uid|resourceVersion): not tried, nor logged, again. */
   private final Set<String> unsendable = ConcurrentHashMap.newKeySet();
 
-  private boolean sendUpsert(String node, Wanted wanted) {
+  private boolean sendUpsert(String node, NodeContents.Wanted wanted) {
     return sendUpsert(node, wanted.hashedRef(), wanted.body());
   }
 

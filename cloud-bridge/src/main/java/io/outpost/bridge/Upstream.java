@@ -1,8 +1,10 @@
 package io.outpost.bridge;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeReport;
@@ -34,9 +36,12 @@ final class Upstream {
   private final PodStatusWriter statuses;
   private final EventWriter events;
   private final Consumer<ResyncRequest> resyncs;
+  private final BiFunction<String, String, GenericKubernetesResource> deviceCache;
+  private final Consumer<DeviceStatusReport> deviceStatuses;
 
   Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, Predicate<String> edgeNodes,
-      NodeWriter nodes, PodStatusWriter statuses, EventWriter events, Consumer<ResyncRequest> resyncs) {
+      NodeWriter nodes, PodStatusWriter statuses, EventWriter events, Consumer<ResyncRequest> resyncs,
+      BiFunction<String, String, GenericKubernetesResource> deviceCache, Consumer<DeviceStatusReport> deviceStatuses) {
     this.codec = codec;
     this.metrics = metrics;
     this.podCache = podCache;
@@ -45,6 +50,8 @@ final class Upstream {
     this.statuses = statuses;
     this.events = events;
     this.resyncs = resyncs;
+    this.deviceCache = deviceCache;
+    this.deviceStatuses = deviceStatuses;
   }
 
   void handle(String topic, byte[] payload) {
@@ -73,6 +80,13 @@ final class Upstream {
           ResyncRequest request = codec.decode(payload, ResyncRequest.class);
           requireSender(address, request.node());
           resyncs.accept(request);
+        }
+        case DEVICE -> {
+          requireEdge(address);
+          DeviceStatusReport report = codec.decode(payload, DeviceStatusReport.class);
+          requireSender(address, report.node());
+          boundDevice(address, report.ref());
+          deviceStatuses.accept(report);
         }
         default -> throw new IllegalStateException("unhandled channel " + address.channel());
       }
@@ -116,6 +130,19 @@ final class Upstream {
           + pod.getSpec().getNodeName() + ", not to " + address.node());
     }
     return pod;
+  }
+
+  /** The Device a report is about must exist with that uid and be bound to the sender. */
+  private void boundDevice(Topics.UpTopic address, ObjectRef ref) throws Rejected {
+    GenericKubernetesResource device = deviceCache.apply(ref.namespace(), ref.name());
+    if (device == null || !ref.uid().equals(device.getMetadata().getUid())) {
+      throw new Rejected("unknown_device", "no Device " + ref.key() + " with uid " + ref.uid());
+    }
+    String boundTo = DeviceTranslator.nodeName(device);
+    if (!address.node().equals(boundTo)) {
+      throw new Rejected("not_bound_to_node", "Device " + ref.key() + " is bound to '" + boundTo + "', not to "
+          + address.node());
+    }
   }
 
   private static void requireSender(Topics.UpTopic address, String claimed) throws ProtocolException {

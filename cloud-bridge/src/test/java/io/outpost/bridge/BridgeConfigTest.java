@@ -27,7 +27,7 @@ class BridgeConfigTest {
     BridgeConfig config = BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER));
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
-        config.leaderIdentity(), Duration.ofSeconds(15), false));
+        config.leaderIdentity(), Duration.ofSeconds(15), false, true));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -70,11 +70,12 @@ class BridgeConfigTest {
         "OUTPOST_LEADER_ELECTION_NAMESPACE", "outpost-system",
         "OUTPOST_LEADER_IDENTITY", "bridge-0",
         "OUTPOST_LEADER_LEASE_SECONDS", "20",
-        "OUTPOST_REQUIRE_SENDER_STAMP", "true"));
+        "OUTPOST_REQUIRE_SENDER_STAMP", "true",
+        "OUTPOST_DEVICES", "false"));
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
         java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
-        "outpost-system", "bridge-0", Duration.ofSeconds(20), true));
+        "outpost-system", "bridge-0", Duration.ofSeconds(20), true, false));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }

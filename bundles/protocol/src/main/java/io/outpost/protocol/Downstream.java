@@ -7,7 +7,14 @@ import java.util.List;
  * and strictly increase within one {@code epoch} (one bridge incarnation). See docs/protocol.md, "Ordering".
  */
 public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
-    SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets) implements Message {
+    SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets, DeviceV1 device,
+    DeviceModelV1 deviceModel) implements Message {
+
+  /** A message without a device body (every kind but Device and DeviceModel). */
+  public Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
+      SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets) {
+    this(v, epoch, seq, op, ref, pod, configMap, secret, node, correlationId, buckets, null, null);
+  }
 
   public enum Op {
     /** Create or replace the object named by {@code ref}; the body field for its kind is set. */
@@ -30,6 +37,10 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   public static final String KIND_SECRET = "Secret";
   /** The node's own Node object; cluster-scoped, so its ref has no namespace. */
   public static final String KIND_NODE = "Node";
+  /** A KubeEdge {@code devices.kubeedge.io/v1beta1} Device bound to the node ({@code spec.nodeName}). */
+  public static final String KIND_DEVICE = "Device";
+  /** The DeviceModel of a Device bound to the node. */
+  public static final String KIND_DEVICE_MODEL = "DeviceModel";
 
   public static Downstream upsertPod(long epoch, long seq, ObjectRef ref, PodV1 pod) {
     return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, pod, null, null, null, null, null);
@@ -45,6 +56,16 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
 
   public static Downstream upsertNode(long epoch, long seq, ObjectRef ref, NodeV1 node) {
     return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, node, null, null);
+  }
+
+  public static Downstream upsertDevice(long epoch, long seq, ObjectRef ref, DeviceV1 device) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, device,
+        null);
+  }
+
+  public static Downstream upsertDeviceModel(long epoch, long seq, ObjectRef ref, DeviceModelV1 model) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, null,
+        model);
   }
 
   public static Downstream delete(long epoch, long seq, ObjectRef ref) {
@@ -104,7 +125,8 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   /** Exactly the body field of the ref's kind is set, and it is valid. */
   private void validateBody() throws ProtocolException {
     requireKnownKind();
-    int bodies = (pod == null ? 0 : 1) + (configMap == null ? 0 : 1) + (secret == null ? 0 : 1) + (node == null ? 0 : 1);
+    int bodies = (pod == null ? 0 : 1) + (configMap == null ? 0 : 1) + (secret == null ? 0 : 1) + (node == null ? 0 : 1)
+        + (device == null ? 0 : 1) + (deviceModel == null ? 0 : 1);
     if (bodies != 1) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "an UPSERT carries exactly one body, found "
           + bodies);
@@ -129,6 +151,16 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
         Validation.require(node, "node");
         node.validate();
       }
+      case KIND_DEVICE -> {
+        Validation.require(device, "device");
+        Validation.require(ref.namespace(), "ref.namespace");
+        device.validate();
+      }
+      case KIND_DEVICE_MODEL -> {
+        Validation.require(deviceModel, "deviceModel");
+        Validation.require(ref.namespace(), "ref.namespace");
+        deviceModel.validate();
+      }
       default -> throw new IllegalStateException("unhandled kind " + ref.kind());
     }
   }
@@ -140,5 +172,6 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   }
 
   /** The kinds protocol v1 carries. */
-  public static final java.util.Set<String> KINDS = java.util.Set.of(KIND_POD, KIND_CONFIG_MAP, KIND_SECRET, KIND_NODE);
+  public static final java.util.Set<String> KINDS = java.util.Set.of(KIND_POD, KIND_CONFIG_MAP, KIND_SECRET, KIND_NODE,
+      KIND_DEVICE, KIND_DEVICE_MODEL);
 }

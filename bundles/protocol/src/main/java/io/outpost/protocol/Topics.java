@@ -23,7 +23,7 @@ public final class Topics {
 
   /** Channels an edge node publishes on. */
   public enum Up {
-    NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event");
+    NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event"), DEVICE("device");
 
     private final String segment;
 

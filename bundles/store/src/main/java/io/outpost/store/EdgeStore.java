@@ -1,6 +1,8 @@
 package io.outpost.store;
 
 import io.outpost.protocol.ConfigMapV1;
+import io.outpost.protocol.DeviceModelV1;
+import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeV1;
@@ -42,6 +44,32 @@ public interface EdgeStore {
   /** This node's own Node object (labels, taints, cordon), as the cloud last sent it. */
   Optional<NodeV1> node(String name);
 
+  /** Every Device bound to this node, as the cloud last sent it. */
+  List<StoredDevice> devices();
+
+  /** The DeviceModel of a Device of this node, as the cloud last sent it. */
+  Optional<DeviceModelV1> deviceModel(String namespace, String name);
+
+  /**
+   * Records the newest state and twins of a device for upstream delivery, coalesced like pod status: a newer report
+   * replaces an undelivered older one, one equal to the last is ignored. Returns true if the outbox changed.
+   */
+  boolean recordDeviceStatus(DeviceStatusReport report);
+
+  /** The last status recorded for a device (its twins as last read and written), delivered or not. */
+  Optional<DeviceStatusReport> lastDeviceStatus(String uid);
+
+  /** Undelivered device statuses, oldest first, at most {@code max}. */
+  List<PendingDeviceStatus> pendingDeviceStatuses(int max);
+
+  /** Removes a device status from the outbox if it is still the version that was delivered. */
+  void deviceStatusDelivered(String uid, long version);
+
+  int deviceOutboxDepth();
+
+  /** Forgets the recorded and pending status of a device the node no longer holds. */
+  void forgetDeviceStatus(String uid);
+
   /**
    * Records the newest status of a pod for upstream delivery. Coalesced: a newer status replaces an undelivered
    * older one; a status equal to the last recorded one is ignored. Returns true if the outbox changed.
@@ -55,7 +83,7 @@ public interface EdgeStore {
   Optional<PodStatusReport> lastStatus(String uid);
 
   /**
-   * Puts the last recorded status of every pod back into the outbox (if not there already), for a bridge that may
+   * Puts the last recorded status of every pod and device back into the outbox (if not there already), for a bridge that may
    * not have received what was delivered before. Returns how many were added.
    */
   int requeueStatuses();

@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * A snapshot of the sync state. {@code lastResyncAt} and {@code lastResyncObjects} describe the last completed resync
- * (null/0 before the first); {@code outboxDepth} counts undelivered statuses, {@code eventDepth} undelivered events
+ * (null/0 before the first); {@code outboxDepth} counts undelivered pod and device statuses, {@code eventDepth} undelivered events
  * and {@code eventsDropped} events dropped because the event outbox was full; {@code rejected} counts refused downstream messages by reason.
  */
 public record SyncState(

@@ -142,4 +142,45 @@ final class FakeStore implements EdgeStore {
   public int outboxDepth() {
     return 0;
   }
+
+  // Devices are not the container manager's business: this store holds none.
+  @Override
+  public List<io.outpost.store.StoredDevice> devices() {
+    return List.of();
+  }
+
+  @Override
+  public Optional<io.outpost.protocol.DeviceModelV1> deviceModel(String namespace, String name) {
+    return Optional.empty();
+  }
+
+  @Override
+  public boolean recordDeviceStatus(io.outpost.protocol.DeviceStatusReport report) {
+    throw new UnsupportedOperationException("the container manager records no device status");
+  }
+
+  @Override
+  public Optional<io.outpost.protocol.DeviceStatusReport> lastDeviceStatus(String uid) {
+    return Optional.empty();
+  }
+
+  @Override
+  public List<io.outpost.store.PendingDeviceStatus> pendingDeviceStatuses(int max) {
+    return List.of();
+  }
+
+  @Override
+  public void deviceStatusDelivered(String uid, long version) {
+    throw new UnsupportedOperationException("the container manager delivers no device status");
+  }
+
+  @Override
+  public int deviceOutboxDepth() {
+    return 0;
+  }
+
+  @Override
+  public void forgetDeviceStatus(String uid) {
+    throw new UnsupportedOperationException("the container manager forgets no device status");
+  }
 }

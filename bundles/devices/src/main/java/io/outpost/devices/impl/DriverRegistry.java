@@ -22,16 +22,28 @@ import org.slf4j.LoggerFactory;
 public final class DriverRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(DriverRegistry.class);
   private final List<ProtocolDriver> drivers = new CopyOnWriteArrayList<>();
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
   void addDriver(ProtocolDriver driver) {
     drivers.add(driver);
     LOG.info("Device protocol driver available: {}", driver.protocol());
+    listeners.forEach(Runnable::run);
   }
 
   void removeDriver(ProtocolDriver driver) {
     drivers.remove(driver);
     LOG.info("Device protocol driver gone: {}", driver.protocol());
+    listeners.forEach(Runnable::run);
+  }
+
+  /** Runs {@code listener} (which must return at once) whenever a driver comes or goes. */
+  void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  void removeOnChange(Runnable listener) {
+    listeners.remove(listener);
   }
 
   /** The protocols served, sorted. */

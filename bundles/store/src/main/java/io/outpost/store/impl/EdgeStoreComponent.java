@@ -2,6 +2,8 @@ package io.outpost.store.impl;
 
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.ConfigMapV1;
+import io.outpost.protocol.DeviceModelV1;
+import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeV1;
@@ -10,9 +12,11 @@ import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.SecretV1;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingDeviceStatus;
 import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
 import io.outpost.store.StoreListener;
+import io.outpost.store.StoredDevice;
 import io.outpost.store.StoredPod;
 import io.outpost.store.SyncPosition;
 import java.nio.file.Files;
@@ -192,6 +196,50 @@ public final class EdgeStoreComponent implements EdgeStore {
   @Override
   public void forgetStatus(String uid) {
     store.forgetStatus(uid);
+  }
+
+  @Override
+  public List<StoredDevice> devices() {
+    return store.devices();
+  }
+
+  @Override
+  public Optional<DeviceModelV1> deviceModel(String namespace, String name) {
+    return store.deviceModel(namespace, name);
+  }
+
+  @Override
+  public boolean recordDeviceStatus(DeviceStatusReport report) {
+    boolean changed = store.recordDeviceStatus(report);
+    if (changed) {
+      notifyListeners(StoreListener::outboxChanged);
+    }
+    return changed;
+  }
+
+  @Override
+  public Optional<DeviceStatusReport> lastDeviceStatus(String uid) {
+    return store.lastDeviceStatus(uid);
+  }
+
+  @Override
+  public List<PendingDeviceStatus> pendingDeviceStatuses(int max) {
+    return store.pendingDeviceStatuses(max);
+  }
+
+  @Override
+  public void deviceStatusDelivered(String uid, long version) {
+    store.deviceStatusDelivered(uid, version);
+  }
+
+  @Override
+  public int deviceOutboxDepth() {
+    return store.deviceOutboxDepth();
+  }
+
+  @Override
+  public void forgetDeviceStatus(String uid) {
+    store.forgetDeviceStatus(uid);
   }
 
   private void notifyListeners(Consumer<StoreListener> call) {

@@ -1,7 +1,6 @@
 package io.outpost.store.impl;
 
-import io.outpost.protocol.PodStatusReport;
-import io.outpost.store.PendingStatus;
+import io.outpost.protocol.Message;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,21 +15,26 @@ import jetbrains.exodus.env.Store;
 import jetbrains.exodus.env.Transaction;
 
 /**
- * The status outbox inside the edge store's transactions: {@code lastStatus} (uid → last recorded status) and
- * {@code outbox} (uid → version + status not yet delivered); only the newest status of a pod waits, under a
- * durable, increasing version.
+ * A coalesced status outbox inside the edge store's transactions: {@code lastStatus} (uid → last recorded status)
+ * and {@code outbox} (uid → version + status not yet delivered); only the newest status of an object waits, under a
+ * durable, increasing version. One for pods, one for devices.
  */
-final class StatusOutbox {
-  private static final String STATUS_COUNTER = "statusCounter";
+final class StatusOutbox<T extends Message> {
+  /** A waiting status: its object's uid, its version and the status. */
+  record Pending<T>(String uid, long version, T report) {}
 
   private final Store lastStatus;
   private final Store outbox;
   private final Records records;
+  private final Class<T> type;
+  private final String counter;
 
-  StatusOutbox(Store lastStatus, Store outbox, Records records) {
+  StatusOutbox(Store lastStatus, Store outbox, Records records, Class<T> type, String counter) {
     this.lastStatus = lastStatus;
     this.outbox = outbox;
     this.records = records;
+    this.type = type;
+    this.counter = counter;
   }
 
   /** Records the status unless it equals the last one; true if it was recorded (and queued). */
@@ -47,15 +51,15 @@ final class StatusOutbox {
 
   /** Queues the encoded status under the next version, replacing what waited for that pod. */
   private void enqueue(Transaction txn, ByteIterable key, byte[] encoded) {
-    long version = records.readLong(txn, STATUS_COUNTER) + 1;
-    records.writeLong(txn, STATUS_COUNTER, version);
+    long version = records.readLong(txn, counter) + 1;
+    records.writeLong(txn, counter, version);
     outbox.put(txn, key, new ArrayByteIterable(ByteBuffer.allocate(8 + encoded.length)
         .putLong(version).put(encoded).array()));
   }
 
-  Optional<PodStatusReport> last(Transaction txn, String uid) {
+  Optional<T> last(Transaction txn, String uid) {
     return Optional.ofNullable(lastStatus.get(txn, StringBinding.stringToEntry(uid)))
-        .map(value -> records.decode(value, PodStatusReport.class));
+        .map(value -> records.decode(value, type));
   }
 
   /** Queues the last status of every pod whose status is not waiting already; returns how many. */
@@ -73,19 +77,19 @@ final class StatusOutbox {
   }
 
   /** Waiting statuses, oldest version first, at most {@code max}. */
-  List<PendingStatus> pending(Transaction txn, int max) {
-    List<PendingStatus> pending = new ArrayList<>();
+  List<Pending<T>> pending(Transaction txn, int max) {
+    List<Pending<T>> pending = new ArrayList<>();
     try (Cursor cursor = outbox.openCursor(txn)) {
       while (cursor.getNext()) {
         ByteBuffer value = ByteBuffer.wrap(Records.bytes(cursor.getValue()));
         long version = value.getLong();
         byte[] payload = new byte[value.remaining()];
         value.get(payload);
-        pending.add(new PendingStatus(StringBinding.entryToString(cursor.getKey()), version,
-            records.decode(payload, PodStatusReport.class)));
+        pending.add(new Pending<>(StringBinding.entryToString(cursor.getKey()), version,
+            records.decode(payload, type)));
       }
     }
-    pending.sort(Comparator.comparingLong(PendingStatus::version));
+    pending.sort(Comparator.comparingLong(Pending::version));
     return pending.size() > max ? List.copyOf(pending.subList(0, max)) : pending;
   }
 

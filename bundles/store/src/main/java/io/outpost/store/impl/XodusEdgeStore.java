@@ -2,6 +2,8 @@ package io.outpost.store.impl;
 
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.ConfigMapV1;
+import io.outpost.protocol.DeviceModelV1;
+import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeV1;
@@ -11,8 +13,10 @@ import io.outpost.protocol.PodStatusReport;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.ApplyResult.Outcome;
 import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingDeviceStatus;
 import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
+import io.outpost.store.StoredDevice;
 import io.outpost.store.StoredPod;
 import io.outpost.store.SyncPosition;
 import java.nio.file.Path;
@@ -37,26 +41,24 @@ import jetbrains.exodus.env.Transaction;
  * The edge store on one Xodus environment. Stores: {@code objects} (store key → the UPSERT message that last set it),
  * {@code meta} (sync position, resync flag, counters), {@code pendingDeletes} (keys the cloud deleted during a
  * resync that is not finished yet), {@code lastStatus} (uid → last recorded status), {@code outbox} (uid → version +
- * undelivered status) and {@code events} (append-only, bounded: sequence → undelivered event). Every write commits
+ * undelivered status), the same two for devices ({@code lastDeviceStatus}, {@code deviceOutbox}) and {@code events}
+ * (append-only, bounded: sequence → undelivered event). Every write commits
  * with an fsync, so a crash loses nothing acknowledged.
  */
 public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(XodusEdgeStore.class);
-  private static final String EPOCH = "epoch";
-  private static final String SEQ = "seq";
-  /** Non-zero between an applied SYNC_BEGIN and its SYNC_END. */
-  private static final String SYNCING = "syncing";
   public static final int DEFAULT_MAX_EVENTS = 1000;
 
   private final Codec codec;
   private final Environment env;
   private final Store objects;
-  private final Store meta;
   private final Store pendingDeletes;
+  private final Applier applier;
   private final Records records;
   private final SecretSealer sealer;
   private final EventOutbox eventOutbox;
-  private final StatusOutbox statusOutbox;
+  private final StatusOutbox<PodStatusReport> statusOutbox;
+  private final StatusOutbox<DeviceStatusReport> deviceOutbox;
 
   public XodusEdgeStore(Path directory, Codec codec) {
     this(directory, codec, DEFAULT_MAX_EVENTS);
@@ -93,13 +95,17 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
         env.openStore("lastStatus", StoreConfig.WITHOUT_DUPLICATES, txn),
         env.openStore("outbox", StoreConfig.WITHOUT_DUPLICATES, txn),
         env.openStore("pendingDeletes", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("events", StoreConfig.WITHOUT_DUPLICATES, txn)});
+        env.openStore("events", StoreConfig.WITHOUT_DUPLICATES, txn),
+        env.openStore("lastDeviceStatus", StoreConfig.WITHOUT_DUPLICATES, txn),
+        env.openStore("deviceOutbox", StoreConfig.WITHOUT_DUPLICATES, txn)});
     this.objects = stores[0];
-    this.meta = stores[1];
     this.pendingDeletes = stores[4];
-    this.records = new Records(codec, meta);
+    this.records = new Records(codec, stores[1]);
+    this.applier = new Applier(codec, objects, pendingDeletes, records, sealer);
     this.eventOutbox = new EventOutbox(stores[5], records, maxEvents);
-    this.statusOutbox = new StatusOutbox(stores[2], stores[3], records);
+    this.statusOutbox = new StatusOutbox<>(stores[2], stores[3], records, PodStatusReport.class, "statusCounter");
+    this.deviceOutbox = new StatusOutbox<>(stores[6], stores[7], records, DeviceStatusReport.class,
+        "deviceStatusCounter");
   }
 
   /** A change applied by {@link #apply}; {@code changedKeys} names the objects that changed (often none). */
@@ -120,7 +126,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
 
   /** {@link #apply}, also naming the objects that changed. */
   public Applied applyTracked(Downstream message) {
-    return env.computeInTransaction(txn -> apply(txn, message));
+    return env.computeInTransaction(txn -> applier.apply(txn, message));
   }
 
   /**
@@ -131,110 +137,41 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     return env.computeInTransaction(txn -> {
       List<Applied> results = new ArrayList<>(messages.size());
       for (Downstream message : messages) {
-        results.add(apply(txn, message));
+        results.add(applier.apply(txn, message));
       }
       return results;
     });
   }
 
-  private Applied apply(Transaction txn, Downstream message) {
-    SyncPosition at = position(txn);
-    if (message.op() == Downstream.Op.SYNC_BEGIN) {
-      // Only the answer to this node's own pending request gets here (the sync drops any other), so it starts the
-      // stream the node follows from now on, whatever its epoch: a bridge whose clock stepped back is followed too.
-      records.writeLong(txn, SYNCING, 1);
-      return new Applied(new ApplyResult(Outcome.SYNC_STARTED, setPosition(txn, message), null));
-    }
-    if (message.epoch() < at.epoch()) {
-      return new Applied(new ApplyResult(Outcome.OLD_EPOCH, at, "epoch " + message.epoch() + " < " + at.epoch()));
-    }
-    if (message.epoch() > at.epoch()) {
-      return new Applied(new ApplyResult(Outcome.GAP, at, "new bridge epoch " + message.epoch()));
-    }
-    if (message.seq() <= at.seq()) {
-      return new Applied(new ApplyResult(Outcome.DUPLICATE, at, "seq " + message.seq() + " <= " + at.seq()));
-    }
-    if (message.seq() > at.seq() + 1) {
-      return new Applied(new ApplyResult(Outcome.GAP, at, "expected seq " + (at.seq() + 1) + ", got "
-          + message.seq()));
-    }
-    return applyInOrder(txn, message);
-  }
-
-  private Applied applyInOrder(Transaction txn, Downstream message) {
-    switch (message.op()) {
-      case SYNC_END -> {
-        records.writeLong(txn, SYNCING, 0);
-        return new Applied(new ApplyResult(Outcome.SYNC_ENDED, setPosition(txn, message), null),
-            purgePendingDeletes(txn));
-      }
-      case DELETE -> {
-        String key = message.ref().key();
-        ByteIterable entry = StringBinding.stringToEntry(key);
-        if (records.readLong(txn, SYNCING) != 0 && objects.get(txn, entry) != null) {
-          // During a resync the cloud's deletes take effect at SYNC_END: a resync cut short removes nothing.
-          pendingDeletes.put(txn, entry, LongBinding.longToEntry(message.seq()));
-          return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), "deferred to SYNC_END"));
-        }
-        pendingDeletes.delete(txn, entry);
-        boolean removed = objects.delete(txn, entry);
-        return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), null), removed ? key : null);
-      }
-      case UPSERT -> {
-        String key = message.ref().key();
-        ByteIterable stored = objects.get(txn, StringBinding.stringToEntry(key));
-        if (stored != null) {
-          Downstream previous = decodeObject(key, stored);
-          ObjectRef held = previous == null ? null : previous.ref();
-          if (held != null && held.uid().equals(message.ref().uid())
-              && !ResourceVersions.isNewer(message.ref().resourceVersion(), held.resourceVersion())) {
-            return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, message),
-                "resourceVersion " + message.ref().resourceVersion() + " is not newer than "
-                    + held.resourceVersion()));
-          }
-        }
-        pendingDeletes.delete(txn, StringBinding.stringToEntry(key));
-        byte[] encoded = codec.encode(message);
-        if (Downstream.KIND_SECRET.equals(message.ref().kind())) {
-          encoded = sealer.seal(key, encoded);
-        }
-        objects.put(txn, StringBinding.stringToEntry(key), new ArrayByteIterable(encoded));
-        return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), null), key);
-      }
-      default -> throw new IllegalStateException("unhandled op " + message.op());
-    }
-  }
-
   @Override
   public SyncPosition position() {
-    return env.computeInReadonlyTransaction(this::position);
-  }
-
-  private SyncPosition position(Transaction txn) {
-    return new SyncPosition(records.readLong(txn, EPOCH), records.readLong(txn, SEQ));
-  }
-
-  private SyncPosition setPosition(Transaction txn, Downstream message) {
-    records.writeLong(txn, EPOCH, message.epoch());
-    records.writeLong(txn, SEQ, message.seq());
-    return new SyncPosition(message.epoch(), message.seq());
+    return env.computeInReadonlyTransaction(applier::position);
   }
 
   @Override
   public List<StoredPod> pods() {
+    return ofKind(Downstream.KIND_POD).stream().map(m -> new StoredPod(m.ref(), m.pod())).toList();
+  }
+
+  @Override
+  public List<StoredDevice> devices() {
+    return ofKind(Downstream.KIND_DEVICE).stream().map(m -> new StoredDevice(m.ref(), m.device())).toList();
+  }
+
+  /** The objects of one kind (never Secrets: they are sealed). */
+  private List<Downstream> ofKind(String kind) {
     return env.computeInReadonlyTransaction(txn -> {
-      List<StoredPod> pods = new ArrayList<>();
-      String prefix = Downstream.KIND_POD + "/";
+      List<Downstream> found = new ArrayList<>();
+      String prefix = kind + "/";
       try (Cursor cursor = objects.openCursor(txn)) {
-        // Keys are kind/namespace/name: the pods are one range, no other object is decoded (or decrypted).
-        ByteIterable found = cursor.getSearchKeyRange(StringBinding.stringToEntry(prefix));
-        while (found != null && StringBinding.entryToString(cursor.getKey()).startsWith(prefix)) {
-          Downstream message = records.decode(cursor.getValue(), Downstream.class);
-          pods.add(new StoredPod(message.ref(), message.pod()));
-          found = cursor.getNext() ? cursor.getValue() : null;
+        // Keys are kind/namespace/name: a kind is one range, no other object is decoded (or decrypted).
+        ByteIterable at = cursor.getSearchKeyRange(StringBinding.stringToEntry(prefix));
+        while (at != null && StringBinding.entryToString(cursor.getKey()).startsWith(prefix)) {
+          found.add(records.decode(cursor.getValue(), Downstream.class));
+          at = cursor.getNext() ? cursor.getValue() : null;
         }
       }
-      return pods;
+      return found;
     });
   }
 
@@ -246,7 +183,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
       try (Cursor cursor = objects.openCursor(txn)) {
         while (cursor.getNext()) {
           if (pendingDeletes.get(txn, cursor.getKey()) == null) {
-            Downstream held = decodeObject(StringBinding.entryToString(cursor.getKey()), cursor.getValue());
+            Downstream held = applier.decodeObject(StringBinding.entryToString(cursor.getKey()), cursor.getValue());
             if (held != null) {
               refs.add(held.ref());
             }
@@ -260,25 +197,7 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   /** The message that last set the object with this store key, if the store holds it. */
   public Optional<Downstream> object(String key) {
     return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(objects.get(txn,
-        StringBinding.stringToEntry(key))).map(value -> decodeObject(key, value))); // unreadable: empty
-  }
-
-  /**
-   * A stored object, decrypted if it is sealed (Secrets); null for a sealed value the store key cannot open (the
-   * key file was lost or replaced): the object counts as not held, so the next resync brings it again and it is
-   * overwritten, instead of the store failing on it forever.
-   */
-  private Downstream decodeObject(String key, ByteIterable value) {
-    byte[] bytes = Records.bytes(value);
-    if (!SecretSealer.sealed(bytes)) {
-      return records.decode(bytes, Downstream.class);
-    }
-    try {
-      return records.decode(sealer.open(key, bytes), Downstream.class);
-    } catch (IllegalStateException e) {
-      LOG.warn("{}: treated as not held; the bridge sends it again at the next resync", e.getMessage());
-      return null;
-    }
+        StringBinding.stringToEntry(key))).map(value -> applier.decodeObject(key, value))); // unreadable: empty
   }
 
   @Override
@@ -296,17 +215,9 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     return object(ObjectRef.key(Downstream.KIND_NODE, null, name)).map(Downstream::node);
   }
 
-  private Set<String> purgePendingDeletes(Transaction txn) {
-    Set<String> removed = new LinkedHashSet<>();
-    try (Cursor cursor = pendingDeletes.openCursor(txn)) {
-      while (cursor.getNext()) {
-        if (objects.delete(txn, cursor.getKey())) {
-          removed.add(StringBinding.entryToString(cursor.getKey()));
-        }
-        cursor.deleteCurrent();
-      }
-    }
-    return removed;
+  @Override
+  public Optional<DeviceModelV1> deviceModel(String namespace, String name) {
+    return object(ObjectRef.key(Downstream.KIND_DEVICE_MODEL, namespace, name)).map(Downstream::deviceModel);
   }
 
   /**
@@ -358,12 +269,45 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
 
   @Override
   public int requeueStatuses() {
-    return env.computeInTransaction(statusOutbox::requeue);
+    return env.computeInTransaction(txn -> statusOutbox.requeue(txn) + deviceOutbox.requeue(txn));
   }
 
   @Override
   public List<PendingStatus> pendingStatuses(int max) {
-    return env.computeInReadonlyTransaction(txn -> statusOutbox.pending(txn, max));
+    return env.computeInReadonlyTransaction(txn -> statusOutbox.pending(txn, max)).stream()
+        .map(p -> new PendingStatus(p.uid(), p.version(), p.report())).toList();
+  }
+
+  @Override
+  public boolean recordDeviceStatus(DeviceStatusReport report) {
+    byte[] encoded = codec.encode(report);
+    return env.computeInTransaction(txn -> deviceOutbox.record(txn, report.ref().uid(), encoded));
+  }
+
+  @Override
+  public Optional<DeviceStatusReport> lastDeviceStatus(String uid) {
+    return env.computeInReadonlyTransaction(txn -> deviceOutbox.last(txn, uid));
+  }
+
+  @Override
+  public List<PendingDeviceStatus> pendingDeviceStatuses(int max) {
+    return env.computeInReadonlyTransaction(txn -> deviceOutbox.pending(txn, max)).stream()
+        .map(p -> new PendingDeviceStatus(p.uid(), p.version(), p.report())).toList();
+  }
+
+  @Override
+  public void deviceStatusDelivered(String uid, long version) {
+    env.executeInTransaction(txn -> deviceOutbox.delivered(txn, uid, version));
+  }
+
+  @Override
+  public int deviceOutboxDepth() {
+    return env.computeInReadonlyTransaction(deviceOutbox::depth);
+  }
+
+  @Override
+  public void forgetDeviceStatus(String uid) {
+    env.executeInTransaction(txn -> deviceOutbox.forget(txn, uid));
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
 import io.outpost.store.EdgeStore;
+import io.outpost.store.PendingDeviceStatus;
 import io.outpost.store.PendingEvent;
 import io.outpost.store.PendingStatus;
 import io.outpost.store.SyncPosition;
@@ -49,6 +50,7 @@ final class EdgeSync implements MqttLink.Handler {
   private final MqttLink link;
   private final Set<String> inFlight = new HashSet<>();
   private final Set<String> inFlightEvents = new HashSet<>();
+  private final Set<String> inFlightDevices = new HashSet<>();
   private ScheduledFuture<?> heartbeat;
   private String bridgeSession;
   /** A bridge announcement arrived on this connection: the bridge is subscribed at this broker. */
@@ -90,6 +92,7 @@ final class EdgeSync implements MqttLink.Handler {
     resyncs.abandon();
     inFlight.clear();
     inFlightEvents.clear();
+    inFlightDevices.clear();
     bridgeListening = false;
     sendHeartbeat(); // the bridge registers an unknown node before it answers the node's resync
     // The resync and the outbox wait for the bridge's announcement on this connection (retained: it arrives with
@@ -133,7 +136,7 @@ final class EdgeSync implements MqttLink.Handler {
     boolean newSession = !online.sessionId().equals(previous);
     if (newSession) {
       // What was delivered to an earlier session may have been lost with it (e.g. a broker that lost its state):
-      // statuses are idempotent and coalesced, so every pod's newest one is offered again.
+      // statuses are idempotent and coalesced, so every pod's and device's newest one is offered again.
       int requeued = store.requeueStatuses();
       LOG.info("Bridge session {} (epoch {}) online: {} status(es) offered again", online.sessionId(),
           online.epoch(), requeued);
@@ -159,7 +162,7 @@ final class EdgeSync implements MqttLink.Handler {
   SyncState state() {
     SyncPosition position = store.position();
     return new SyncState(settings.node(), settings.brokerUrl(), link.isConnected(), position.epoch(),
-        position.seq(), store.outboxDepth(), store.eventDepth(), store.eventsDropped(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
+        position.seq(), store.outboxDepth() + store.deviceOutboxDepth(), store.eventDepth(), store.eventsDropped(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
         rejected.snapshot(), outcomes.snapshot());
   }
 
@@ -261,7 +264,10 @@ final class EdgeSync implements MqttLink.Handler {
     }
   }
 
-  /** Sends undelivered events and statuses, at most {@code OUTBOX_BATCH} of each unacknowledged at a time. */
+  /**
+   * Sends undelivered events, pod statuses and device statuses, at most {@code OUTBOX_BATCH} of each unacknowledged
+   * at a time.
+   */
   private void drainOutbox() {
     if (!link.isConnected() || !bridgeListening) {
       return;
@@ -273,6 +279,10 @@ final class EdgeSync implements MqttLink.Handler {
     for (PendingStatus status : store.pendingStatuses(OUTBOX_BATCH + inFlight.size())) {
       publishTracked(inFlight, status.uid() + "@" + status.version(), Topics.Up.STATUS, status.report(),
           () -> store.statusDelivered(status.uid(), status.version()));
+    }
+    for (PendingDeviceStatus status : store.pendingDeviceStatuses(OUTBOX_BATCH + inFlightDevices.size())) {
+      publishTracked(inFlightDevices, status.uid() + "@" + status.version(), Topics.Up.DEVICE, status.report(),
+          () -> store.deviceStatusDelivered(status.uid(), status.version()));
     }
   }
 

@@ -1,0 +1,206 @@
+package io.outpost.devices.impl;
+
+import io.outpost.devices.ProtocolDriver;
+import io.outpost.devices.TelemetrySink;
+import io.outpost.protocol.DeviceModelV1;
+import io.outpost.protocol.Downstream;
+import io.outpost.protocol.Topics;
+import io.outpost.store.EdgeStore;
+import io.outpost.store.StoreListener;
+import io.outpost.store.StoredDevice;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the twins of every Device bound to this node, from the edge store: the cloud's Devices and DeviceModels
+ * arrive there through the sync (whether or not this module is installed), reported values and written desired
+ * values are kept there in the device status outbox, which the sync delivers when the link is up. So a node cut off
+ * from the cloud keeps reading and writing its devices and reports the newest values when the link returns, and a
+ * reinstalled module continues where it stopped.
+ *
+ * <p>Threads: one scheduler ("outpost-devices") owns the set of runners and their timers; passes run on a small
+ * worker pool ("outpost-devices-io-N"); one device never uses two workers at once, and one failing device is only
+ * retried with back-off, so it never stalls the others.
+ */
+@Component(service = {StoreListener.class, DeviceTwins.class}, immediate = true,
+    configurationPid = "io.outpost.node", configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = DevicesConfig.class)
+public final class DeviceTwins implements StoreListener {
+  private static final Logger LOG = LoggerFactory.getLogger(DeviceTwins.class);
+
+  private final EdgeStore store;
+  private final DriverRegistry drivers;
+  private final String node;
+  private final Clock clock = Clock.systemUTC();
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService workers;
+  /** Device uid → its runner and next pass. Only on the scheduler thread. */
+  private final Map<String, Scheduled> running = new HashMap<>();
+  private final Runnable driversChanged = this::refreshSoon;
+
+  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+  private volatile List<TelemetrySink> sinks;
+
+  private static final class Scheduled {
+    final DeviceRunner runner;
+    ScheduledFuture<?> next;
+
+    Scheduled(DeviceRunner runner) {
+      this.runner = runner;
+    }
+  }
+
+  @Activate
+  public DeviceTwins(@Reference EdgeStore store, @Reference DriverRegistry drivers, DevicesConfig config) {
+    this.store = store;
+    this.drivers = drivers;
+    this.node = Topics.requireNodeName(config.node_name());
+    if (config.devices_workers() < 1 || config.devices_workers() > 64) {
+      throw new IllegalArgumentException("devices.workers must be between 1 and 64, was " + config.devices_workers());
+    }
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-devices"));
+    AtomicInteger count = new AtomicInteger();
+    this.workers = Executors.newFixedThreadPool(config.devices_workers(),
+        r -> new Thread(r, "outpost-devices-io-" + count.incrementAndGet()));
+    drivers.onChange(driversChanged);
+    refreshSoon();
+  }
+
+  @Deactivate
+  void deactivate() {
+    drivers.removeOnChange(driversChanged);
+    scheduler.shutdownNow();
+    workers.shutdownNow();
+    LOG.info("Device twins stopped; their state stays in the edge store");
+  }
+
+  @Override
+  public void objectsChanged(Set<String> keys) {
+    if (keys.stream().anyMatch(k -> k.startsWith(Downstream.KIND_DEVICE + "/")
+        || k.startsWith(Downstream.KIND_DEVICE_MODEL + "/"))) {
+      refreshSoon();
+    }
+  }
+
+  private void refreshSoon() {
+    try {
+      scheduler.execute(this::refresh);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Device twins stopping: refresh skipped");
+    }
+  }
+
+  /** Starts runners for new Devices, updates changed ones at once (a new desired value), stops removed ones. */
+  private void refresh() {
+    Map<String, StoredDevice> wanted = new HashMap<>();
+    store.devices().forEach(d -> wanted.put(d.ref().uid(), d));
+    running.entrySet().removeIf(entry -> {
+      if (wanted.containsKey(entry.getKey())) {
+        return false;
+      }
+      if (entry.getValue().next != null) {
+        entry.getValue().next.cancel(false);
+      }
+      store.forgetDeviceStatus(entry.getKey());
+      LOG.info("Device {} no longer on this node", entry.getValue().runner.device().ref().key());
+      return true;
+    });
+    for (StoredDevice device : wanted.values()) {
+      Scheduled scheduled = running.get(device.ref().uid());
+      if (scheduled == null) {
+        scheduled = new Scheduled(new DeviceRunner(node, clock, device, store.lastDeviceStatus(device.ref().uid())));
+        running.put(device.ref().uid(), scheduled);
+        LOG.info("Serving Device {} ({})", device.ref().key(), device.device().protocol());
+      } else {
+        scheduled.runner.update(device);
+      }
+      schedule(scheduled, Duration.ZERO);
+    }
+  }
+
+  private void schedule(Scheduled scheduled, Duration delay) {
+    if (scheduled.next != null) {
+      scheduled.next.cancel(false);
+    }
+    scheduled.next = scheduler.schedule(() -> workers.execute(() -> pass(scheduled)), delay.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** On a worker: one pass, then the next is scheduled on the scheduler thread (if the device is still served). */
+  private void pass(Scheduled scheduled) {
+    DeviceRunner.Outcome outcome;
+    try {
+      outcome = scheduled.runner.pass(context, store::recordDeviceStatus);
+    } catch (RuntimeException e) {
+      // A bug or a driver breaking its contract: this device waits and retries, the others go on.
+      LOG.warn("Device {}: pass failed", scheduled.runner.device().ref().key(), e);
+      outcome = new DeviceRunner.Outcome(DeviceRunner.CONFIG_RETRY, Map.of());
+    }
+    publish(scheduled.runner.device(), outcome.changed());
+    Duration next = outcome.next();
+    try {
+      scheduler.execute(() -> {
+        if (running.get(scheduled.runner.device().ref().uid()) == scheduled) {
+          schedule(scheduled, next);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Device twins stopping: no next pass");
+    }
+  }
+
+  private void publish(StoredDevice device, Map<String, Object> changed) {
+    List<TelemetrySink> current = sinks;
+    if (changed.isEmpty() || current == null) {
+      return;
+    }
+    Instant now = clock.instant();
+    for (TelemetrySink sink : current) {
+      try {
+        sink.changed(device.ref().namespace(), device.ref().name(), now, changed);
+      } catch (RuntimeException e) {
+        LOG.warn("Telemetry sink {} failed", sink.getClass().getName(), e);
+      }
+    }
+  }
+
+  private final DeviceRunner.Context context = new DeviceRunner.Context() {
+    @Override
+    public Optional<DeviceModelV1> model(String namespace, String name) {
+      return store.deviceModel(namespace, name);
+    }
+
+    @Override
+    public Optional<ProtocolDriver> driver(String protocol) {
+      return drivers.driver(protocol);
+    }
+
+    @Override
+    public List<String> protocols() {
+      return drivers.protocols();
+    }
+  };
+}
