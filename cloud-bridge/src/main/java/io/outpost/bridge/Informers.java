@@ -67,7 +67,7 @@ final class Informers implements NodeContents.Caches {
       } catch (ExecutionException | TimeoutException e) {
         if (informer == devices || informer == deviceModels) {
           throw new IllegalStateException("cannot list devices.kubeedge.io/v1beta1 Devices and DeviceModels: apply "
-              + "deploy/crds/ (and the RBAC in deploy/bridge.yaml), or set OUTPOST_DEVICES=false", e);
+              + "deploy/kubernetes/05-device-crds.yaml (and 10-rbac.yaml), or set OUTPOST_DEVICES=false", e);
         }
         throw e;
       }
