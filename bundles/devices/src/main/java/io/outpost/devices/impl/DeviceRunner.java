@@ -72,6 +72,7 @@ final class DeviceRunner {
   private int failures;
   private DeviceStatusReport lastRecorded;
   private Instant lastRecordedAt = Instant.MIN;
+  private boolean stopped;
 
   DeviceRunner(String node, Clock clock, StoredDevice device, Optional<DeviceStatusReport> last) {
     this.node = node;
@@ -100,11 +101,20 @@ final class DeviceRunner {
     this.device = newer;
   }
 
+  /** Ends this runner: no pass records anything after {@code then} (e.g. forgetting its status) ran. */
+  synchronized void stop(Runnable then) {
+    stopped = true;
+    then.run();
+  }
+
   /**
    * One pass; {@code record} receives the device's report when it changed and its report cycle allows (a state
    * change is always recorded at once).
    */
   synchronized Outcome pass(Context context, java.util.function.Consumer<DeviceStatusReport> record) {
+    if (stopped) {
+      return new Outcome(CONFIG_RETRY, Map.of());
+    }
     StoredDevice current = device;
     DeviceV1 spec = current.device();
     Instant now = clock.instant();
@@ -173,7 +183,10 @@ final class DeviceRunner {
         twin.readMessage = property.name() + " is not a property of DeviceModel " + spec.model();
         continue;
       }
-      if (!unreachable && property.desired() != null && !property.desired().equals(twin.observedDesired)) {
+      if (property.desired() == null || property.desired().equals(twin.observedDesired)) {
+        twin.writeReason = null; // nothing (more) to write: an earlier refusal no longer applies
+        twin.writeMessage = null;
+      } else if (!unreachable) {
         unreachable = write(driver, protocolConfig, visitor, property, type, twin);
       }
       if (!unreachable && !now.isBefore(twin.nextRead)) {

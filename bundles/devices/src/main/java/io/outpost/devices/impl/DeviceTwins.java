@@ -22,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -62,10 +63,13 @@ public final class DeviceTwins implements StoreListener {
   private final Runnable driversChanged = this::refreshSoon;
 
   @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-  private volatile List<TelemetrySink> sinks;
+  volatile List<TelemetrySink> sinks;
 
+  /** A runner, its next pass, and whether a pass runs now (then a new trigger only asks for another after it). */
   private static final class Scheduled {
     final DeviceRunner runner;
+    final AtomicBoolean busy = new AtomicBoolean();
+    final AtomicBoolean again = new AtomicBoolean();
     ScheduledFuture<?> next;
 
     Scheduled(DeviceRunner runner) {
@@ -94,6 +98,14 @@ public final class DeviceTwins implements StoreListener {
     drivers.removeOnChange(driversChanged);
     scheduler.shutdownNow();
     workers.shutdownNow();
+    try {
+      // Passes end at their driver's timeout at the latest; none may touch the store after this returns.
+      if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("A device pass did not end within 10 s of stopping");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     LOG.info("Device twins stopped; their state stays in the edge store");
   }
 
@@ -124,7 +136,9 @@ public final class DeviceTwins implements StoreListener {
       if (entry.getValue().next != null) {
         entry.getValue().next.cancel(false);
       }
-      store.forgetDeviceStatus(entry.getKey());
+      DeviceRunner runner = entry.getValue().runner;
+      // After any pass in flight (which may wait for a slow device): never on this thread.
+      workers.execute(() -> runner.stop(() -> store.forgetDeviceStatus(entry.getKey())));
       LOG.info("Device {} no longer on this node", entry.getValue().runner.device().ref().key());
       return true;
     });
@@ -145,8 +159,16 @@ public final class DeviceTwins implements StoreListener {
     if (scheduled.next != null) {
       scheduled.next.cancel(false);
     }
-    scheduled.next = scheduler.schedule(() -> workers.execute(() -> pass(scheduled)), delay.toMillis(),
-        TimeUnit.MILLISECONDS);
+    scheduled.next = scheduler.schedule(() -> begin(scheduled), delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A device that is still in a pass (e.g. waiting for a slow device) never takes a second worker. */
+  private void begin(Scheduled scheduled) {
+    if (scheduled.busy.compareAndSet(false, true)) {
+      workers.execute(() -> pass(scheduled));
+    } else {
+      scheduled.again.set(true);
+    }
   }
 
   /** On a worker: one pass, then the next is scheduled on the scheduler thread (if the device is still served). */
@@ -160,7 +182,8 @@ public final class DeviceTwins implements StoreListener {
       outcome = new DeviceRunner.Outcome(DeviceRunner.CONFIG_RETRY, Map.of());
     }
     publish(scheduled.runner.device(), outcome.changed());
-    Duration next = outcome.next();
+    scheduled.busy.set(false);
+    Duration next = scheduled.again.getAndSet(false) ? Duration.ZERO : outcome.next();
     try {
       scheduler.execute(() -> {
         if (running.get(scheduled.runner.device().ref().uid()) == scheduled) {
