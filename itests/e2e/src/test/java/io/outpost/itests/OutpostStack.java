@@ -60,6 +60,11 @@ final class OutpostStack implements AutoCloseable {
         new KubernetesCrudDispatcher(), false);
     kubernetes.init();
     client = kubernetes.createClient();
+    // The operator applies the device CRDs with the bridge (deploy/kubernetes/05-device-crds.yaml).
+    try (java.io.InputStream crds = Files.newInputStream(io.outpost.testing.Project.root().resolve(
+        "deploy/kubernetes/05-device-crds.yaml"))) {
+      client.load(crds).items().forEach(crd -> client.resource(crd).create());
+    }
     broker = Mosquitto.start(dir.resolve("broker"));
     podman = Podman.start(dir.resolve("podman"));
     startBridge();
@@ -130,6 +135,13 @@ final class OutpostStack implements AutoCloseable {
 
   Pod createSleeper(String name) {
     return createPod(name, Podman.TEST_IMAGE, List.of("sleep", "3600"), List.of());
+  }
+
+  /** Creates or replaces a namespaced object given as YAML (a KubeEdge Device or DeviceModel, say), in default. */
+  io.fabric8.kubernetes.api.model.HasMetadata apply(String yaml) {
+    io.fabric8.kubernetes.api.model.HasMetadata object = client.load(new java.io.ByteArrayInputStream(
+        yaml.getBytes(StandardCharsets.UTF_8))).items().get(0);
+    return client.resource(object).inNamespace("default").createOr(c -> c.update());
   }
 
   Pod pod(String name) {
