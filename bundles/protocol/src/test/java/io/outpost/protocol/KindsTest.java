@@ -56,6 +56,42 @@ class KindsTest {
   }
 
   @Test
+  void devicesModelsAndTheirStatusRoundTripAndBadOnesAreRejected() throws Exception {
+    ObjectRef deviceRef = new ObjectRef(Downstream.KIND_DEVICE, "plant", "boiler", "d1", "4");
+    DeviceV1 device = new DeviceV1("thermostat", "modbus", Map.of("ip", "10.0.0.7", "port", "502"), List.of(
+        new DeviceV1.PropertyV1("setpoint", "21", Map.of("register", "HoldingRegister"), 1000, 10000, true)));
+    DeviceModelV1 model = new DeviceModelV1("modbus", List.of(new DeviceModelV1.ModelPropertyV1("setpoint", "INT",
+        "ReadWrite", "5", "30", "celsius")));
+    for (Downstream message : List.of(Downstream.upsertDevice(1, 1, deviceRef, device),
+        Downstream.upsertDeviceModel(1, 2, new ObjectRef(Downstream.KIND_DEVICE_MODEL, "plant", "thermostat", "m1",
+            "3"), model))) {
+      assertThat(codec.decode(codec.encode(message), Downstream.class)).isEqualTo(message);
+    }
+    DeviceStatusReport status = new DeviceStatusReport(1, "edge-1", deviceRef, DeviceStatusReport.OFFLINE,
+        "unreachable", "connection refused", null, List.of(new DeviceStatusReport.TwinV1("setpoint", "20", null,
+            "21", null, null)));
+    assertThat(codec.decode(codec.encode(status), DeviceStatusReport.class)).isEqualTo(status);
+
+    // A Device without a namespace, a repeated property, a status about a pod or in an unknown state: refused.
+    assertInvalid(Downstream.upsertDevice(1, 1, new ObjectRef(Downstream.KIND_DEVICE, null, "boiler", "d1", "4"),
+        device));
+    assertInvalid(Downstream.upsertDevice(1, 1, deviceRef, new DeviceV1("thermostat", "modbus", null, List.of(
+        new DeviceV1.PropertyV1("a", null, null, 0, 0, false), new DeviceV1.PropertyV1("a", null, null, 0, 0,
+            false)))));
+    assertInvalid(Downstream.upsertDevice(1, 1, deviceRef, new DeviceV1("thermostat", "modbus", Map.of("bad key",
+        "x"), null)));
+    assertThatThrownBy(() -> codec.decode(codec.encode(new DeviceStatusReport(1, "edge-1", new ObjectRef("Pod", "ns",
+        "p", "u", "1"), "online", null, null, null, null)), DeviceStatusReport.class))
+        .isInstanceOf(ProtocolException.class).hasMessageContaining("Device");
+    assertThatThrownBy(() -> codec.decode(codec.encode(new DeviceStatusReport(1, "edge-1", deviceRef, "exploded",
+        null, null, null, null)), DeviceStatusReport.class)).isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("exploded");
+    // An unknown protocol or type is the node's to report, not the wire's to refuse.
+    assertThat(codec.decode(codec.encode(Downstream.upsertDevice(1, 1, deviceRef, new DeviceV1("thermostat",
+        "opcua", null, null))), Downstream.class).device().protocol()).isEqualTo("opcua");
+  }
+
+  @Test
   void rejectsBadKeysAndValues() {
     ObjectRef ref = new ObjectRef("Secret", "shop", "db", "u2", "6");
     assertInvalid(Downstream.upsertSecret(1, 1, ref, new SecretV1("Opaque", Map.of("password", "not base64!"))));

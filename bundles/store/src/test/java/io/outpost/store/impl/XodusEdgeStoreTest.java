@@ -3,6 +3,9 @@ package io.outpost.store.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.DeviceModelV1;
+import io.outpost.protocol.DeviceStatusReport;
+import io.outpost.protocol.DeviceV1;
 import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.EventReport;
@@ -213,6 +216,49 @@ class XodusEdgeStoreTest {
     });
     assertThat(store.outboxDepth()).isZero();
     assertThat(store.recordStatus(running)).isFalse();
+  }
+
+  @Test
+  void devicesTheirModelsAndTheirCoalescedStatusSurviveReopen() {
+    begin(1);
+    ObjectRef modelRef = new ObjectRef(Downstream.KIND_DEVICE_MODEL, "plant", "thermostat", "m1", "3");
+    ObjectRef deviceRef = new ObjectRef(Downstream.KIND_DEVICE, "plant", "boiler", "d1", "4");
+    DeviceModelV1 model = new DeviceModelV1("modbus", List.of(new DeviceModelV1.ModelPropertyV1("temperature",
+        "INT", "ReadOnly", null, null, "celsius")));
+    DeviceV1 device = new DeviceV1("thermostat", "modbus", Map.of("ip", "10.0.0.7"), List.of(
+        new DeviceV1.PropertyV1("temperature", null, Map.of("offset", "0"), 1000, 1000, true)));
+    store.apply(Downstream.upsertDeviceModel(EPOCH, 2, modelRef, model));
+    store.apply(Downstream.upsertDevice(EPOCH, 3, deviceRef, device));
+    DeviceStatusReport read = deviceStatus(deviceRef, "215");
+    assertThat(store.recordDeviceStatus(read)).isTrue();
+    assertThat(store.recordDeviceStatus(read)).as("equal to the last: ignored").isFalse();
+    assertThat(store.recordDeviceStatus(deviceStatus(deviceRef, "216"))).isTrue();
+    assertThat(store.deviceOutboxDepth()).as("coalesced per device").isEqualTo(1);
+    assertThat(store.outboxDepth()).as("pod statuses apart").isZero();
+
+    store.close();
+    store = new XodusEdgeStore(dir, new Codec());
+    assertThat(store.devices()).singleElement().satisfies(d -> {
+      assertThat(d.ref()).isEqualTo(deviceRef);
+      assertThat(d.device()).isEqualTo(device);
+    });
+    assertThat(store.pods()).isEmpty();
+    assertThat(store.deviceModel("plant", "thermostat")).contains(model);
+    assertThat(store.lastDeviceStatus("d1")).contains(deviceStatus(deviceRef, "216"));
+    assertThat(store.pendingDeviceStatuses(10)).singleElement().satisfies(p -> {
+      assertThat(p.report().twins().get(0).reported()).isEqualTo("216");
+      store.deviceStatusDelivered(p.uid(), p.version());
+    });
+    assertThat(store.deviceOutboxDepth()).isZero();
+    assertThat(store.requeueStatuses()).as("a new bridge session gets it again").isEqualTo(1);
+    store.forgetDeviceStatus("d1");
+    assertThat(store.deviceOutboxDepth()).isZero();
+    assertThat(store.lastDeviceStatus("d1")).isEmpty();
+  }
+
+  private static DeviceStatusReport deviceStatus(ObjectRef ref, String value) {
+    return new DeviceStatusReport(1, "edge-1", ref, DeviceStatusReport.ONLINE, null, null, "2026-12-02T10:00:00Z",
+        List.of(new DeviceStatusReport.TwinV1("temperature", value, "2026-12-02T10:00:01Z", null, null, null)));
   }
 
   @Test
