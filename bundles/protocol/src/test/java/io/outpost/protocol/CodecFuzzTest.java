@@ -12,7 +12,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class CodecFuzzTest {
   private static final Class<?>[] TYPES = {Downstream.class, ResyncRequest.class, PodStatusReport.class,
-      EventReport.class, NodeReport.class, BridgeOnline.class};
+      EventReport.class, NodeReport.class, BridgeOnline.class, DeviceStatusReport.class};
   private final Codec codec = new Codec(16 * 1024);
 
   @FuzzTest(maxDuration = "20s")
