@@ -66,7 +66,7 @@ final class DeviceStatusWriter {
     if (status.equals(current.getAdditionalProperties().get("status"))) {
       return;
     }
-    var devices = client.genericKubernetesResources(DeviceTranslator.GROUP_VERSION, DeviceTranslator.DEVICE)
+    var devices = client.genericKubernetesResources(DeviceTranslator.DEVICES)
         .inNamespace(current.getMetadata().getNamespace());
     GenericKubernetesResource updated = client.getKubernetesSerialization().clone(current);
     updated.setAdditionalProperty("status", status);

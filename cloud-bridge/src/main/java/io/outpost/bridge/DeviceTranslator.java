@@ -3,6 +3,7 @@ package io.outpost.bridge;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.outpost.protocol.DeviceModelV1;
 import io.outpost.protocol.DeviceV1;
 import io.outpost.protocol.Downstream;
@@ -24,10 +25,21 @@ final class DeviceTranslator {
   static final String GROUP_VERSION = "devices.kubeedge.io/v1beta1";
   static final String DEVICE = "Device";
   static final String DEVICE_MODEL = "DeviceModel";
+  /**
+   * The resources named in full, so that no API discovery is needed: a cluster without the CRDs answers the list
+   * with 404, which start-up reports plainly.
+   */
+  static final ResourceDefinitionContext DEVICES = context(DEVICE, "devices");
+  static final ResourceDefinitionContext DEVICE_MODELS = context(DEVICE_MODEL, "devicemodels");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long NANOS_PER_MILLI = 1_000_000L;
 
   private DeviceTranslator() {}
+
+  private static ResourceDefinitionContext context(String kind, String plural) {
+    return new ResourceDefinitionContext.Builder().withGroup("devices.kubeedge.io").withVersion("v1beta1")
+        .withKind(kind).withPlural(plural).withNamespaced(true).build();
+  }
 
   /** The node a Device is bound to ({@code spec.nodeName}), or "" for none. */
   static String nodeName(GenericKubernetesResource device) {

@@ -39,10 +39,10 @@ final class Informers implements NodeContents.Caches {
     configMaps = client.configMaps().inAnyNamespace().runnableInformer(0);
     secrets = client.secrets().inAnyNamespace().runnableInformer(0);
     if (config.devices()) {
-      devices = client.genericKubernetesResources(DeviceTranslator.GROUP_VERSION, DeviceTranslator.DEVICE)
+      devices = client.genericKubernetesResources(DeviceTranslator.DEVICES)
           .inAnyNamespace().withIndexers(Map.of(NODE_INDEX, device -> List.of(DeviceTranslator.nodeName(device))))
           .runnableInformer(0);
-      deviceModels = client.genericKubernetesResources(DeviceTranslator.GROUP_VERSION, DeviceTranslator.DEVICE_MODEL)
+      deviceModels = client.genericKubernetesResources(DeviceTranslator.DEVICE_MODELS)
           .inAnyNamespace().runnableInformer(0);
     } else {
       devices = null;

@@ -189,8 +189,8 @@ class BridgeDevicesTest {
 
   @SuppressWarnings("unchecked")
   private Map<String, Object> status(String name) {
-    GenericKubernetesResource device = client.genericKubernetesResources(DeviceTranslator.GROUP_VERSION,
-        DeviceTranslator.DEVICE).inNamespace("plant").withName(name).get();
+    GenericKubernetesResource device = client.genericKubernetesResources(DeviceTranslator.DEVICES)
+        .inNamespace("plant").withName(name).get();
     Object status = device.getAdditionalProperties().get("status");
     return status == null ? Map.of() : (Map<String, Object>) status;
   }

@@ -169,9 +169,8 @@ final class BridgeHarness implements AutoCloseable {
       }
       client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
     }
-    for (String kind : List.of(DeviceTranslator.DEVICE, DeviceTranslator.DEVICE_MODEL)) {
-      client.genericKubernetesResources(DeviceTranslator.GROUP_VERSION, kind).inAnyNamespace().delete();
-    }
+    client.genericKubernetesResources(DeviceTranslator.DEVICES).inAnyNamespace().delete();
+    client.genericKubernetesResources(DeviceTranslator.DEVICE_MODELS).inAnyNamespace().delete();
     client.configMaps().inAnyNamespace().delete();
     client.secrets().inAnyNamespace().delete();
     client.v1().events().inAnyNamespace().delete();
