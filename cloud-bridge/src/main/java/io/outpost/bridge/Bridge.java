@@ -271,7 +271,9 @@ public final class Bridge implements AutoCloseable {
 
     @Override
     public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
-      if (!Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
+      // Status writes (this bridge's own, one per report) change nothing a node holds: only spec changes count.
+      if (!Objects.equals(before.getAdditionalProperties().get("spec"), after.getAdditionalProperties().get("spec"))
+          || !Objects.equals(before.getMetadata().getUid(), after.getMetadata().getUid())) {
         scheduleIfEdge(DeviceTranslator.nodeName(before));
         scheduleIfEdge(DeviceTranslator.nodeName(after));
       }

@@ -30,6 +30,7 @@ public record DeviceStatusReport(int v, String node, ObjectRef ref, String state
       throw new ProtocolException(ProtocolException.Reason.INVALID, "a device status is about a Device, not a "
           + ref.kind());
     }
+    Validation.require(state, "state"); // before contains(): Set.of rejects null with an exception
     if (!Set.of(ONLINE, OFFLINE, UNKNOWN).contains(state)) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "unknown device state '" + state + "'");
     }

@@ -36,6 +36,7 @@ public record EventReport(
     }
     Validation.require(ref, "ref");
     ref.validate();
+    Validation.require(type, "type"); // before contains(): Set.of rejects null with an exception
     if (!Set.of(NORMAL, WARNING).contains(type)) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "type must be Normal or Warning, was " + type);
     }

@@ -27,6 +27,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.karaf.options.LogLevelOption;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.osgi.framework.Bundle;
@@ -132,6 +133,59 @@ public class DistributionIT {
     List<String> device = Arrays.stream(context.getBundles()).map(Bundle::getSymbolicName)
         .filter(name -> name.startsWith("io.outpost.devices")).collect(Collectors.toList());
     assertTrue("device bundles present in the data-center profile: " + device, device.isEmpty());
+  }
+
+  /**
+   * The IoT profile, switched on and off live: {@code feature:install outpost-devices} brings the device bundles
+   * with every component satisfied — the twin engine, the driver registry, both drivers; the Kura telemetry waits
+   * for its configuration, as documented — and {@code feature:uninstall} leaves no device bundle behind.
+   */
+  @Test
+  public void theDeviceFeatureInstallsLiveWithItsComponentsAndUninstallsCleanly() throws Exception {
+    awaitOutpostServices();
+    ServiceTracker<ServiceComponentRuntime, ServiceComponentRuntime> scr =
+        new ServiceTracker<>(context, ServiceComponentRuntime.class, null);
+    ServiceTracker<FeaturesService, FeaturesService> features =
+        new ServiceTracker<>(context, FeaturesService.class, null);
+    scr.open();
+    features.open();
+    try {
+      ServiceComponentRuntime runtime = scr.waitForService(60_000);
+      FeaturesService featuresService = features.waitForService(60_000);
+      assertNotNull("no FeaturesService", featuresService);
+      // What feature:install does, through its API (the shell's feature commands may register after this probe).
+      featuresService.installFeature("outpost-devices");
+      List<Bundle> device = Arrays.stream(context.getBundles())
+          .filter(b -> b.getSymbolicName().startsWith("io.outpost.devices")).collect(Collectors.toList());
+      assertEquals(List.of("io.outpost.devices", "io.outpost.devices.kura.telemetry", "io.outpost.devices.modbus",
+          "io.outpost.devices.mqtt"), device.stream().map(Bundle::getSymbolicName).sorted()
+          .collect(Collectors.toList()));
+      for (Bundle bundle : device) {
+        assertEquals(bundle.getSymbolicName() + " is not active", Bundle.ACTIVE, bundle.getState());
+      }
+      java.util.Map<String, Integer> states = new java.util.TreeMap<>();
+      for (ComponentDescriptionDTO description : runtime.getComponentDescriptionDTOs(device.toArray(Bundle[]::new))) {
+        List<ComponentConfigurationDTO> configurations = List.copyOf(
+            runtime.getComponentConfigurationDTOs(description));
+        states.put(description.name.substring(description.name.lastIndexOf('.') + 1),
+            configurations.isEmpty() ? -1 : configurations.get(0).state);
+      }
+      int ready = ComponentConfigurationDTO.ACTIVE;
+      for (String component : List.of("DeviceTwins", "DriverRegistry", "ModbusDriver", "MqttDriver")) {
+        assertTrue(component + " not active: " + states, states.containsKey(component)
+            && (states.get(component) == ready || states.get(component) == ComponentConfigurationDTO.SATISFIED));
+      }
+      assertEquals("Kura telemetry is off until configured: " + states, Integer.valueOf(-1),
+          states.get("KuraTelemetry"));
+
+      featuresService.uninstallFeature("outpost-devices");
+      List<String> left = Arrays.stream(context.getBundles()).map(Bundle::getSymbolicName)
+          .filter(name -> name.startsWith("io.outpost.devices")).collect(Collectors.toList());
+      assertTrue("device bundles left after uninstall: " + left, left.isEmpty());
+    } finally {
+      features.close();
+      scr.close();
+    }
   }
 
   @Test
