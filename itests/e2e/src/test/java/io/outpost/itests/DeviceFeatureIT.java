@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * The device module as a feature flag on the built distribution, with KubeEdge Devices: a data-center node has
  * none of it; {@code feature:install outpost-devices} from the console adds it live; a Device bound to the node —
  * a real Modbus TCP server in this test — has its register read and its reported twin appears in Kubernetes, a new
- * desired value changes the register, bad Devices get a status with the reason; {@code feature:uninstall} removes
+ * desired value changes the register, values read while the node is cut off reach Kubernetes when the link returns,
+ * bad Devices get a status with the reason; {@code feature:uninstall} removes
  * the module, a reinstall continues from the store, and the pods running all along are never restarted.
  */
 class DeviceFeatureIT extends StackTest {
@@ -68,6 +69,17 @@ class DeviceFeatureIT extends StackTest {
       image.getRegister(0).setValue(263);
       await("reported twin follows the device").atMost(PATIENCE).untilAsserted(() ->
           assertThat(status("boiler").get("twins").toString()).contains("value=26.3", "value=2500"));
+
+      // Cut off from the cloud, the node keeps reading its device; the newest value reaches Kubernetes when the
+      // link returns, from the device status outbox (the broker comes back having lost every queued message).
+      stack.broker.stop();
+      image.getRegister(0).setValue(299);
+      await("read on the node while cut off").atMost(PATIENCE).ignoreExceptions().untilAsserted(() ->
+          assertThat(stack.edge.console("outpost:devices")).contains("temperature=29.9"));
+      assertThat(status("boiler").get("twins").toString()).doesNotContain("29.9");
+      stack.broker.restart(true);
+      await("the value read offline in Kubernetes").atMost(PATIENCE).untilAsserted(() ->
+          assertThat(status("boiler").get("twins").toString()).contains("value=29.9"));
 
       // Bad input: each bad Device gets a status with the reason; the good one is not held up.
       stack.apply(device("alien", port, "1").replace("protocolName: modbus", "protocolName: opcua"));

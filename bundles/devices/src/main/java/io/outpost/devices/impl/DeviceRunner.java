@@ -67,7 +67,7 @@ final class DeviceRunner {
   private final Clock clock;
   private volatile StoredDevice device;
   private final Map<String, Twin> twins = new HashMap<>();
-  private String state = DeviceStatusReport.UNKNOWN;
+  private volatile String state = DeviceStatusReport.UNKNOWN;
   private String lastOnlineTime;
   private int failures;
   private DeviceStatusReport lastRecorded;
@@ -95,6 +95,11 @@ final class DeviceRunner {
 
   StoredDevice device() {
     return device;
+  }
+
+  /** True while the device is unreachable: its passes may wait for the driver's timeout. */
+  boolean offline() {
+    return DeviceStatusReport.OFFLINE.equals(state);
   }
 
   void update(StoredDevice newer) {

@@ -43,8 +43,10 @@ import org.slf4j.LoggerFactory;
  * reinstalled module continues where it stopped.
  *
  * <p>Threads: one scheduler ("outpost-devices") owns the set of runners and their timers; passes run on a small
- * worker pool ("outpost-devices-io-N"); one device never uses two workers at once, and one failing device is only
- * retried with back-off, so it never stalls the others.
+ * worker pool ("outpost-devices-io-N"), and those of unreachable devices — which may each wait for a driver timeout —
+ * on a pool of their own ("outpost-devices-retry-N"), retried with back-off; one device never uses two workers at
+ * once. So failing devices never hold up the healthy ones (only a device's first failure, before it is known to be
+ * unreachable, takes a worker of the healthy pool for one timeout).
  */
 @Component(service = {StoreListener.class, DeviceTwins.class}, immediate = true,
     configurationPid = "io.outpost.node", configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -58,6 +60,8 @@ public final class DeviceTwins implements StoreListener {
   private final Clock clock = Clock.systemUTC();
   private final ScheduledExecutorService scheduler;
   private final ExecutorService workers;
+  /** Passes of unreachable devices, which may each wait for a timeout: they never hold a healthy device's worker. */
+  private final ExecutorService retries;
   /** Device uid → its runner and next pass. Only on the scheduler thread. */
   private final Map<String, Scheduled> running = new HashMap<>();
   private final Runnable driversChanged = this::refreshSoon;
@@ -89,6 +93,9 @@ public final class DeviceTwins implements StoreListener {
     AtomicInteger count = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(config.devices_workers(),
         r -> new Thread(r, "outpost-devices-io-" + count.incrementAndGet()));
+    AtomicInteger retryCount = new AtomicInteger();
+    this.retries = Executors.newFixedThreadPool(config.devices_workers(),
+        r -> new Thread(r, "outpost-devices-retry-" + retryCount.incrementAndGet()));
     drivers.onChange(driversChanged);
     refreshSoon();
   }
@@ -98,9 +105,10 @@ public final class DeviceTwins implements StoreListener {
     drivers.removeOnChange(driversChanged);
     scheduler.shutdownNow();
     workers.shutdownNow();
+    retries.shutdownNow();
     try {
       // Passes end at their driver's timeout at the latest; none may touch the store after this returns.
-      if (!workers.awaitTermination(10, TimeUnit.SECONDS)) {
+      if (!workers.awaitTermination(10, TimeUnit.SECONDS) || !retries.awaitTermination(10, TimeUnit.SECONDS)) {
         LOG.warn("A device pass did not end within 10 s of stopping");
       }
     } catch (InterruptedException e) {
@@ -138,7 +146,7 @@ public final class DeviceTwins implements StoreListener {
       }
       DeviceRunner runner = entry.getValue().runner;
       // After any pass in flight (which may wait for a slow device): never on this thread.
-      workers.execute(() -> runner.stop(() -> store.forgetDeviceStatus(entry.getKey())));
+      retries.execute(() -> runner.stop(() -> store.forgetDeviceStatus(entry.getKey())));
       LOG.info("Device {} no longer on this node", entry.getValue().runner.device().ref().key());
       return true;
     });
@@ -165,7 +173,7 @@ public final class DeviceTwins implements StoreListener {
   /** A device that is still in a pass (e.g. waiting for a slow device) never takes a second worker. */
   private void begin(Scheduled scheduled) {
     if (scheduled.busy.compareAndSet(false, true)) {
-      workers.execute(() -> pass(scheduled));
+      (scheduled.runner.offline() ? retries : workers).execute(() -> pass(scheduled));
     } else {
       scheduled.again.set(true);
     }

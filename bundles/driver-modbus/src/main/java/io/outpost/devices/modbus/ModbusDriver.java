@@ -1,6 +1,7 @@
 package io.outpost.devices.modbus;
 
 import com.ghgande.j2mod.modbus.ModbusException;
+import com.ghgande.j2mod.modbus.ModbusIOException;
 import com.ghgande.j2mod.modbus.facade.ModbusTCPMaster;
 import com.ghgande.j2mod.modbus.procimg.InputRegister;
 import com.ghgande.j2mod.modbus.procimg.Register;
@@ -161,8 +162,15 @@ public final class ModbusDriver implements ProtocolDriver {
       throw new DriverException("unreachable", "cannot connect to " + target.host() + ":" + target.port() + ": "
           + e.getMessage(), e);
     }
+    // One attempt per call, bounded by the timeout: j2mod's own retries (5, with back-off sleeps) would hold a
+    // worker for several timeouts; the twin engine retries an unreachable device itself, with back-off.
+    master.setRetries(0);
     try {
       return operation.apply(master);
+    } catch (ModbusIOException e) {
+      // No answer within the timeout, or the connection broke: the device is not reachable (retried with back-off).
+      throw new DriverException("unreachable", "no answer from " + target.host() + ":" + target.port() + " (unit "
+          + target.unit() + ") within " + target.timeoutMillis() + " ms: " + e.getMessage(), e);
     } catch (ModbusException e) {
       throw new DriverException("device_error", "Modbus " + target.register() + " at " + target.offset()
           + " on unit " + target.unit() + ": " + e.getMessage(), e);

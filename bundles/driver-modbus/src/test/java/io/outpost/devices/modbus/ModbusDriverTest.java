@@ -85,6 +85,15 @@ class ModbusDriverTest {
         Map.of()), "unreachable");
   }
 
+  @Test
+  void aDeviceThatAcceptsButNeverAnswersIsUnreachableAfterOneTimeout() throws Exception {
+    // A powered-down device behind a switch that still completes the TCP handshake: nothing ever answers.
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      assertReason(() -> driver.read(Map.of("ip", "127.0.0.1", "port", Integer.toString(silent.getLocalPort()),
+          "timeout", "300"), Map.of("register", "HoldingRegister")), "unreachable");
+    }
+  }
+
   private interface Call {
     void run() throws DriverException;
   }
