@@ -59,7 +59,7 @@ class DeviceFeatureIT extends StackTest {
       await("reported twin in Kubernetes").atMost(PATIENCE).untilAsserted(() -> {
         Map<String, Object> status = status("boiler");
         assertThat(status).containsEntry("state", "online");
-        assertThat(status.get("twins").toString()).contains("propertyName=temperature", "value=25.1",
+        assertThat(String.valueOf(status.get("twins"))).contains("propertyName=temperature", "value=25.1",
             "observedDesired={value=1500}");
       });
       assertThat(image.getRegister(1).getValue()).isEqualTo(1500);
@@ -68,7 +68,7 @@ class DeviceFeatureIT extends StackTest {
       await("new desired value written").atMost(PATIENCE).until(() -> image.getRegister(1).getValue() == 2500);
       image.getRegister(0).setValue(263);
       await("reported twin follows the device").atMost(PATIENCE).untilAsserted(() ->
-          assertThat(status("boiler").get("twins").toString()).contains("value=26.3", "value=2500"));
+          assertThat(twins("boiler")).contains("value=26.3", "value=2500"));
 
       // Cut off from the cloud, the node keeps reading its device; the newest value reaches Kubernetes when the
       // link returns, from the device status outbox (the broker comes back having lost every queued message).
@@ -76,10 +76,10 @@ class DeviceFeatureIT extends StackTest {
       image.getRegister(0).setValue(299);
       await("read on the node while cut off").atMost(PATIENCE).ignoreExceptions().untilAsserted(() ->
           assertThat(stack.edge.console("outpost:devices")).contains("temperature=29.9"));
-      assertThat(status("boiler").get("twins").toString()).doesNotContain("29.9");
+      assertThat(twins("boiler")).doesNotContain("29.9");
       stack.broker.restart(true);
       await("the value read offline in Kubernetes").atMost(PATIENCE).untilAsserted(() ->
-          assertThat(status("boiler").get("twins").toString()).contains("value=29.9"));
+          assertThat(twins("boiler")).contains("value=29.9"));
 
       // Bad input: each bad Device gets a status with the reason; the good one is not held up.
       stack.apply(device("alien", port, "1").replace("protocolName: modbus", "protocolName: opcua"));
@@ -88,12 +88,12 @@ class DeviceFeatureIT extends StackTest {
       await("statuses of the bad devices").atMost(PATIENCE).untilAsserted(() -> {
         assertThat(status("alien")).containsEntry("reason", "unknown_protocol");
         assertThat(status("dead")).containsEntry("state", "offline").containsEntry("reason", "unreachable");
-        assertThat(status("greedy").get("twins").toString()).contains("reason=out_of_range");
+        assertThat(twins("greedy")).contains("reason=out_of_range");
       });
       assertThat(image.getRegister(1).getValue()).as("9000 is beyond the model's maximum").isEqualTo(2500);
       image.getRegister(0).setValue(270);
       await().atMost(PATIENCE).untilAsserted(() ->
-          assertThat(status("boiler").get("twins").toString()).contains("value=27"));
+          assertThat(twins("boiler")).contains("value=27"));
 
       stack.edge.console("feature:uninstall outpost-devices");
       await("device bundles gone").atMost(PATIENCE).untilAsserted(() ->
@@ -105,7 +105,7 @@ class DeviceFeatureIT extends StackTest {
       image.getRegister(0).setValue(281);
       stack.edge.console("feature:install outpost-devices");
       await("reading resumed").atMost(PATIENCE).untilAsserted(() ->
-          assertThat(status("boiler").get("twins").toString()).contains("value=28.1", "value=2400",
+          assertThat(twins("boiler")).contains("value=28.1", "value=2400",
               "observedDesired={value=2500}"));
       assertThat(image.getRegister(1).getValue()).isEqualTo(2400);
       stack.edge.console("feature:uninstall outpost-devices");
@@ -164,6 +164,14 @@ class DeviceFeatureIT extends StackTest {
                 protocolName: modbus
                 configData: {register: HoldingRegister, offset: 1, limit: 1}
         """.formatted(name, stack.node, port, UNIT, setpoint);
+  }
+
+  /**
+   * The Device's twins as text, "null" while it has none: the mock API server drops the status when the Device is
+   * replaced (a real one keeps it, as the status subresource is separate), until the node's next report.
+   */
+  private String twins(String name) {
+    return String.valueOf(status(name).get("twins"));
   }
 
   @SuppressWarnings("unchecked")
