@@ -10,6 +10,28 @@ import java.util.function.LongSupplier;
 public final class Metrics {
   private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
   private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
+  /** Per edge node, the health summary of its last heartbeat (already validated series) and when it came. */
+  private final Map<String, Map<String, Double>> edges = new ConcurrentHashMap<>();
+
+  /**
+   * Keeps the health summary a node sent with its heartbeat: shown on {@code /metrics} with a {@code node} label,
+   * with {@code outpost_edge_heartbeat_timestamp_seconds} so that a silent node's figures are seen to be old.
+   */
+  public void edge(String node, Map<String, Double> series) {
+    Map<String, Double> labelled = new TreeMap<>();
+    if (series != null) {
+      series.forEach((name, value) -> labelled.put(io.outpost.protocol.MetricSeries.withNode(name, node), value));
+    }
+    labelled.put(io.outpost.protocol.MetricSeries.withNode("outpost_edge_heartbeat_timestamp_seconds", node),
+        System.currentTimeMillis() / 1000.0);
+    edges.put(node, labelled);
+  }
+
+  /** The value of one node's series as last reported, e.g. {@code edgeValue("edge-1", "outpost_edge_connected")}. */
+  public Double edgeValue(String node, String series) {
+    Map<String, Double> values = edges.get(node);
+    return values == null ? null : values.get(io.outpost.protocol.MetricSeries.withNode(series, node));
+  }
 
   public void increment(String name, String... labels) {
     add(name, 1, labels);
@@ -49,6 +71,19 @@ public final class Metrics {
         lastName = name;
       }
       text.append(entry.getKey()).append(' ').append(entry.getValue()).append('\n');
+    }
+    Map<String, Double> edgeSeries = new TreeMap<>();
+    edges.values().forEach(edgeSeries::putAll);
+    lastName = "";
+    for (Map.Entry<String, Double> entry : edgeSeries.entrySet()) {
+      String name = entry.getKey().substring(0, entry.getKey().indexOf('{'));
+      if (!name.equals(lastName)) {
+        text.append("# TYPE ").append(name).append(name.endsWith("_total") ? " counter\n" : " gauge\n");
+        lastName = name;
+      }
+      double value = entry.getValue();
+      text.append(entry.getKey()).append(' ').append(value == Math.rint(value) && Math.abs(value) < 1e15
+          ? Long.toString((long) value) : Double.toString(value)).append('\n');
     }
     return text.toString();
   }

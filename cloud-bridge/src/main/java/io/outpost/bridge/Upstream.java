@@ -64,6 +64,7 @@ final class Upstream {
           NodeReport report = codec.decode(payload, NodeReport.class);
           requireSender(address, report.node());
           nodes.heartbeat(report);
+          metrics.edge(report.node(), report.metrics());
         }
         case STATUS -> {
           requireEdge(address);

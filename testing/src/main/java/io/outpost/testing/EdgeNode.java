@@ -35,6 +35,11 @@ public final class EdgeNode implements AutoCloseable {
     }
   }
 
+  /** The port of the node's Prometheus endpoint ({@code metrics.port} in its configuration). */
+  public int metricsPort() {
+    return Integer.parseInt(configValue("io.outpost.node.cfg", "metrics.port"));
+  }
+
   /** Unpacks the distribution into {@code dir} and writes the node configuration. */
   public static EdgeNode install(Path dir, String nodeName, String brokerUrl, String engineHost) {
     try {
@@ -52,6 +57,7 @@ public final class EdgeNode implements AutoCloseable {
       config.put("heartbeat.interval.seconds", "2");
       config.put("resync.interval.seconds", "5");
       config.put("reconnect.max.seconds", "5");
+      config.put("metrics.port", Integer.toString(Ports.free())); // nodes side by side: each its own port
       node.writeConfig("io.outpost.node.cfg", config);
       node.editConfig("org.apache.karaf.shell.cfg", "sshPort", Integer.toString(Ports.free()));
       return node;

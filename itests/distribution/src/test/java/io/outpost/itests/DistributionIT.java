@@ -46,8 +46,8 @@ import org.osgi.util.tracker.ServiceTracker;
 @ExamReactorStrategy(PerClass.class)
 public class DistributionIT {
   private static final List<String> OUTPOST_BUNDLES = List.of(
-      "io.outpost.protocol", "io.outpost.identity", "io.outpost.store", "io.outpost.sync", "io.outpost.containers",
-      "io.outpost.console");
+      "io.outpost.protocol", "io.outpost.metrics", "io.outpost.identity", "io.outpost.store", "io.outpost.sync",
+      "io.outpost.containers", "io.outpost.console");
   private static final List<String> SERVICES = List.of(
       "io.outpost.store.EdgeStore", "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");
 
@@ -67,6 +67,7 @@ public class DistributionIT {
         editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository", repo),
         editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())),
         editConfigurationFilePut("etc/io.outpost.node.cfg", "node.name", "paxexam-node"),
+        editConfigurationFilePut("etc/io.outpost.node.cfg", "metrics.port", Integer.toString(freePort())),
         editConfigurationFilePut("etc/io.outpost.node.cfg", "broker.url", "tcp://127.0.0.1:" + freePort()),
         editConfigurationFilePut("etc/io.outpost.node.cfg", "engine.host",
             "unix://" + new File("target/exam/no-engine.sock").getAbsolutePath()),

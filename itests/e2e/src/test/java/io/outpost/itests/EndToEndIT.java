@@ -36,6 +36,34 @@ class EndToEndIT extends StackTest {
     assertThat(running.getStatus().getContainerStatuses().get(0).getRestartCount()).isZero();
   }
 
+  /**
+   * Observability: the node serves its health as Prometheus text on its local port, and the bridge's /metrics shows
+   * the same summary with the node's name, from the heartbeats — no scrape of the site.
+   */
+  @Test
+  void theNodesHealthIsOnItsLocalEndpointAndOnTheBridgesMetrics() {
+    stack.createSleeper("observed");
+    stack.awaitRunning("observed");
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    await("the node's own endpoint").atMost(PATIENCE).ignoreExceptions().untilAsserted(() -> {
+      String local = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+          + stack.edge.metricsPort() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+      assertThat(local).contains("outpost_edge_connected 1\n", "outpost_edge_engine_up 1\n",
+          "outpost_edge_jvm_memory_used_bytes{area=\"heap\"} ", "outpost_edge_store_bytes ");
+      assertThat(local).containsPattern("outpost_edge_pods\\{phase=\"Running\"\\} [1-9]");
+    });
+    await("the summary on the bridge").atMost(PATIENCE).ignoreExceptions().untilAsserted(() -> {
+      String bridge = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+          + stack.bridge.httpPort() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+      assertThat(bridge).contains("outpost_edge_connected{node=\"" + stack.node + "\"} 1\n",
+          "outpost_edge_process_resident_memory_bytes{node=\"" + stack.node + "\"} ");
+      assertThat(bridge).containsPattern("outpost_edge_pods\\{node=\"" + stack.node
+          + "\",phase=\"Running\"\\} [1-9]");
+    });
+  }
+
   @Test
   void theContainersOfAPodShareTheNetworkNamespaceOfItsInfraContainer() {
     stack.client.pods().inNamespace("default").resource(new PodBuilder()

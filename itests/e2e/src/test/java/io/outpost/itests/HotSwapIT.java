@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * runs.
  */
 class HotSwapIT extends StackTest {
-  private static final List<String> BUNDLES = List.of("io.outpost.protocol", "io.outpost.identity", "io.outpost.store",
+  private static final List<String> BUNDLES = List.of("io.outpost.protocol", "io.outpost.metrics", "io.outpost.identity",
+      "io.outpost.store",
       "io.outpost.sync", "io.outpost.containers", "io.outpost.console");
 
   @Test

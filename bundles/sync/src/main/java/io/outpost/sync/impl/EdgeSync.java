@@ -56,7 +56,16 @@ final class EdgeSync implements MqttLink.Handler {
   /** A bridge announcement arrived on this connection: the bridge is subscribed at this broker. */
   private boolean bridgeListening;
 
+  /** The node's health summary for heartbeats (empty where nothing reports). */
+  private final java.util.function.Supplier<java.util.Map<String, Double>> health;
+
   EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion) {
+    this(settings, store, executor, agentVersion, java.util.Map::of);
+  }
+
+  EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion,
+      java.util.function.Supplier<java.util.Map<String, Double>> health) {
+    this.health = health;
     this.settings = settings;
     this.store = store;
     this.executor = executor;
@@ -259,7 +268,8 @@ final class EdgeSync implements MqttLink.Handler {
 
   private void sendHeartbeat() {
     if (link.isConnected()) {
-      link.publish(Topics.up(settings.node(), Topics.Up.NODE), codec.encode(facts.report(true, "Outpost edge ready")),
+      link.publish(Topics.up(settings.node(), Topics.Up.NODE),
+          codec.encode(facts.report(true, "Outpost edge ready", health.get())),
           null);
     }
   }

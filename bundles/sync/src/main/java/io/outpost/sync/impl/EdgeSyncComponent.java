@@ -1,9 +1,12 @@
 package io.outpost.sync.impl;
 
+import io.outpost.metrics.MetricSource;
+import io.outpost.metrics.MetricSources;
 import io.outpost.store.EdgeStore;
 import io.outpost.store.StoreListener;
 import io.outpost.sync.SyncService;
 import io.outpost.sync.SyncState;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +16,8 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
@@ -26,11 +31,16 @@ public final class EdgeSyncComponent implements SyncService, StoreListener {
   private final ScheduledExecutorService executor;
   private final EdgeSync sync;
 
+  /** Every part of the node that reports on its health: a summary goes with each heartbeat. */
+  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+  volatile List<MetricSource> sources;
+
   @Activate
   public EdgeSyncComponent(SyncConfig config, @Reference EdgeStore store, BundleContext context) {
     Settings settings = Settings.from(config);
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-sync"));
-    this.sync = new EdgeSync(settings, store, executor, context.getBundle().getVersion().toString());
+    this.sync = new EdgeSync(settings, store, executor, context.getBundle().getVersion().toString(),
+        () -> MetricSources.summary(sources));
     sync.start();
   }
 

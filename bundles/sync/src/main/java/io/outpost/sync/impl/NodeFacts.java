@@ -43,7 +43,13 @@ final class NodeFacts {
   }
 
   NodeReport report(boolean ready, String message) {
-    return new NodeReport(Codec.VERSION, node, Instant.now().toString(), ready, message, capacity, addresses, info);
+    return report(ready, message, null);
+  }
+
+  /** A heartbeat carrying the node's health summary ({@code metrics}; null or empty for none). */
+  NodeReport report(boolean ready, String message, java.util.Map<String, Double> metrics) {
+    return new NodeReport(Codec.VERSION, node, Instant.now().toString(), ready, message, capacity, addresses, info,
+        metrics == null || metrics.isEmpty() ? null : metrics);
   }
 
   private static String architecture() {

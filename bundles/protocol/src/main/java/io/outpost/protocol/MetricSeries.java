@@ -1,0 +1,49 @@
+package io.outpost.protocol;
+
+import java.util.regex.Pattern;
+
+/**
+ * Names of metric series as Prometheus writes them: {@code name} or {@code name{label="value",...}}. An edge node
+ * sends a summary of its health in its heartbeat ({@link NodeReport#metrics()}) and the bridge shows it on its own
+ * {@code /metrics} with a {@code node} label added; both ends accept only names of this strict shape, so a node
+ * cannot inject lines, other nodes' labels or anything else into the bridge's output.
+ */
+public final class MetricSeries {
+  /** Edge series names start with this. */
+  public static final String PREFIX = "outpost_edge_";
+  private static final String LABEL = "[a-z_][a-z0-9_]{0,31}=\"[-a-zA-Z0-9_.:/]{0,63}\"";
+  private static final Pattern SERIES = Pattern.compile(
+      "outpost_edge_[a-z0-9_]{1,64}(\\{(?!node=)" + LABEL + "(,(?!node=)" + LABEL + "){0,3}\\})?");
+  /** At most this many series in one heartbeat. */
+  public static final int MAX = 128;
+
+  private MetricSeries() {}
+
+  public static boolean valid(String series) {
+    return series != null && SERIES.matcher(series).matches();
+  }
+
+  /** {@code name{label="value",...}}; label values outside the allowed characters are replaced by '_'. */
+  public static String of(String name, String... labels) {
+    if (labels.length % 2 != 0) {
+      throw new IllegalArgumentException("labels come in name/value pairs");
+    }
+    if (labels.length == 0) {
+      return name;
+    }
+    StringBuilder series = new StringBuilder(name).append('{');
+    for (int i = 0; i < labels.length; i += 2) {
+      String value = labels[i + 1].replaceAll("[^-a-zA-Z0-9_.:/]", "_");
+      series.append(i == 0 ? "" : ",").append(labels[i]).append("=\"")
+          .append(value.length() > 63 ? value.substring(0, 63) : value).append('"');
+    }
+    return series.append('}').toString();
+  }
+
+  /** The series with {@code node="<node>"} as its first label (the node name is a valid label value). */
+  public static String withNode(String series, String node) {
+    int brace = series.indexOf('{');
+    return brace < 0 ? series + "{node=\"" + node + "\"}"
+        : series.substring(0, brace) + "{node=\"" + node + "\"," + series.substring(brace + 1);
+  }
+}

@@ -1,0 +1,96 @@
+package io.outpost.itests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.outpost.testing.EdgeNode;
+import io.outpost.testing.ManagedProcess;
+import io.outpost.testing.Trees;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code bin/outpost-install} from the built distribution, staged under a root directory (as a package build would;
+ * no systemd here): a fresh install lays out the program, the data directory and the systemd units; an upgrade from
+ * that layout replaces the program and Karaf's bundle cache but keeps the operator's configuration, the node's
+ * data (store, identity) and the IoT profile of a node that runs the device module.
+ */
+class OutpostInstallIT {
+  private Path dir;
+
+  @AfterEach
+  void clean() {
+    if (dir != null) {
+      Trees.deleteTree(dir);
+    }
+  }
+
+  private static String install(Path distribution, Path root, String... more) {
+    List<String> command = new java.util.ArrayList<>(List.of("sh", distribution.resolve("bin/outpost-install")
+        .toString(), "--root", root.toString()));
+    command.addAll(List.of(more));
+    return ManagedProcess.run(command, Map.of());
+  }
+
+  @Test
+  void installsAsAServiceAndUpgradesKeepingConfigurationDataAndProfile() throws Exception {
+    dir = Files.createTempDirectory("outpost-install-");
+    Path root = dir.resolve("root");
+    Path v1 = dir.resolve("v1");
+    EdgeNode.install(v1, "site-7-node-1", "ssl://mqtt.example.com:8883", "unix:///run/podman/podman.sock");
+
+    assertThat(install(v1, root)).contains("install done");
+    Path prefix = root.resolve("opt/outpost");
+    Path data = root.resolve("var/lib/outpost");
+    assertThat(prefix.resolve("bin/karaf")).isRegularFile();
+    assertThat(prefix.resolve("etc/io.outpost.node.cfg")).content().contains("node.name = site-7-node-1");
+    assertThat(Files.getPosixFilePermissions(data)).isEqualTo(PosixFilePermissions.fromString("rwxr-x---"));
+    String unit = Files.readString(root.resolve("etc/systemd/system/outpost.service"));
+    assertThat(unit).contains("User=outpost", "Environment=KARAF_DATA=/var/lib/outpost",
+        "ExecStart=/opt/outpost/bin/karaf server", "Restart=always", "WantedBy=multi-user.target",
+        "KillMode=mixed");
+    assertThat(root.resolve("etc/systemd/system/podman.socket.d/outpost.conf")).content()
+        .contains("SocketGroup=outpost", "SocketMode=0660");
+
+    // The node ran: the operator edited its configuration, it joined (identity), stored state, and the device
+    // module was installed from the console (Karaf's state in its bundle cache).
+    Files.writeString(prefix.resolve("etc/io.outpost.node.cfg"), "\nevents.max = 4242\n",
+        java.nio.file.StandardOpenOption.APPEND);
+    Files.createDirectories(data.resolve("outpost/identity"));
+    Files.writeString(data.resolve("outpost/identity/node.pem"), "node identity");
+    Files.createDirectories(data.resolve("outpost/store"));
+    Files.writeString(data.resolve("outpost/store/00000000000.xd"), "store");
+    Files.createDirectories(data.resolve("cache/bundle12/data"));
+    Files.writeString(data.resolve("cache/bundle12/data/FeaturesServiceState.json"),
+        "{\"installedFeatures\":[\"outpost-devices/0.1.0.SNAPSHOT\"]}");
+    Files.createDirectories(data.resolve("log"));
+    Files.writeString(data.resolve("log/karaf.log"), "old log");
+
+    // The next version (here: the same build, marked) is installed over it.
+    Path v2 = dir.resolve("v2");
+    EdgeNode.install(v2, "ignored-name", "tcp://127.0.0.1:1", "unix:///nowhere");
+    Files.writeString(v2.resolve("lib/NEW-VERSION"), "2");
+    Files.writeString(prefix.resolve("lib/OLD-ONLY"), "1");
+    assertThat(install(v2, root)).contains("upgrade done");
+
+    assertThat(prefix.resolve("lib/NEW-VERSION")).exists();
+    assertThat(prefix.resolve("lib/OLD-ONLY")).doesNotExist();
+    assertThat(prefix.resolve("etc/io.outpost.node.cfg")).content()
+        .contains("node.name = site-7-node-1", "events.max = 4242").doesNotContain("ignored-name");
+    assertThat(prefix.resolve("etc/org.apache.karaf.features.cfg")).content()
+        .containsPattern("featuresBoot *= *outpost-devices, ");
+    assertThat(data.resolve("outpost/identity/node.pem")).content().isEqualTo("node identity");
+    assertThat(data.resolve("outpost/store/00000000000.xd")).exists();
+    assertThat(data.resolve("log/karaf.log")).exists();
+    assertThat(data.resolve("cache")).as("Karaf's cache of the old bundles").doesNotExist();
+    assertThat(Files.list(prefix).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".upgrade"));
+
+    assertThatThrownBy(() -> install(v2, root, "--prefix", "relative/path"))
+        .hasMessageContaining("must be absolute");
+  }
+}
