@@ -41,13 +41,25 @@ public final class StandaloneMain {
       System.exit(2);
       return;
     }
-    EmbeddedBroker.Tls tls = tls(settings);
+    // One client and one onboarding (CA, node certificate records) for the broker's TLS and for the bridge.
+    io.fabric8.kubernetes.client.KubernetesClient client =
+        new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
+    io.outpost.bridge.join.Onboarding onboarding;
+    try {
+      onboarding = io.outpost.bridge.join.Onboarding.from(settings, client);
+    } catch (IllegalArgumentException e) {
+      System.err.println("outpost-bridge: invalid configuration: " + e.getMessage());
+      client.close();
+      System.exit(2);
+      return;
+    }
+    EmbeddedBroker.Tls tls = tls(settings, onboarding);
     EmbeddedBroker broker = EmbeddedBroker.start(brokerSettings, tls);
     if (tls != null) { // the broker stamps every publish with its authenticated sender: require it
       settings.putIfAbsent("OUTPOST_REQUIRE_SENDER_STAMP", "true");
     }
     settings.putIfAbsent("OUTPOST_BROKER_URL", broker.url());
-    BridgeMain.run(settings, broker);
+    BridgeMain.run(settings, client, onboarding, broker);
   }
 
   /**
@@ -55,14 +67,10 @@ public final class StandaloneMain {
    * (server certificate for {@code OUTPOST_JOIN_NAMES}), confines every node to its topics and refuses revoked
    * nodes; without it, plain TCP for development.
    */
-  static EmbeddedBroker.Tls tls(Map<String, String> settings) {
-    String caDir = settings.get("OUTPOST_CA_DIR");
-    if (caDir == null || caDir.isBlank()) {
+  static EmbeddedBroker.Tls tls(Map<String, String> settings, io.outpost.bridge.join.Onboarding onboarding) {
+    if (onboarding == null) {
       return null;
     }
-    io.fabric8.kubernetes.client.KubernetesClient client =
-        new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
-    io.outpost.bridge.join.Onboarding onboarding = io.outpost.bridge.join.Onboarding.from(settings, client);
     java.security.KeyPair keys = io.outpost.identity.Pki.newKeyPair();
     // The names nodes use, and the addresses the bridge itself connects to (it verifies the host name).
     java.util.Set<String> names = new java.util.LinkedHashSet<>(io.outpost.bridge.join.Onboarding.names(settings));

@@ -35,6 +35,16 @@ public final class BridgeMain {
    * configuration and 3 when a leader-elected bridge loses its leadership (Kubernetes restarts it as a standby).
    */
   public static void run(Map<String, String> settings, AutoCloseable alsoClose) throws Exception {
+    run(settings, null, null, alsoClose);
+  }
+
+  /**
+   * {@link #run(Map, AutoCloseable)} with a Kubernetes client and onboarding the caller already made from the same
+   * settings (an embedded broker needs them first, for its TLS); null for either means: made here. The client is
+   * closed at shutdown.
+   */
+  public static void run(Map<String, String> settings, KubernetesClient preparedClient,
+      io.outpost.bridge.join.Onboarding preparedOnboarding, AutoCloseable alsoClose) throws Exception {
     boundHttpExchanges();
     BridgeConfig config;
     try {
@@ -44,10 +54,11 @@ public final class BridgeMain {
       System.exit(2);
       return;
     }
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    KubernetesClient client = preparedClient != null ? preparedClient : new KubernetesClientBuilder().build();
     io.outpost.bridge.join.Onboarding onboarding;
     try {
-      onboarding = io.outpost.bridge.join.Onboarding.from(settings, client);
+      onboarding = preparedOnboarding != null ? preparedOnboarding
+          : io.outpost.bridge.join.Onboarding.from(settings, client);
       if (config.brokerUrl().startsWith("ssl://") && onboarding == null) {
         throw new IllegalArgumentException("an ssl:// broker needs OUTPOST_CA_DIR (the bridge's client"
             + " certificate comes from its CA)");

@@ -93,4 +93,45 @@ class OutpostInstallIT {
     assertThatThrownBy(() -> install(v2, root, "--prefix", "relative/path"))
         .hasMessageContaining("must be absolute");
   }
+
+  /**
+   * The service as systemd would run it: the unit's environment and command, from the installed program, with the
+   * data directory outside it; killed like a power cut, started again, it opens the same store.
+   */
+  @Test
+  void theServiceRunsTheNodeFromItsDataDirectoryAndComesBackAfterAKill() throws Exception {
+    dir = Files.createTempDirectory("outpost-service-");
+    Path v1 = dir.resolve("v1");
+    EdgeNode.install(v1, "site-7-node-2", "tcp://127.0.0.1:" + io.outpost.testing.Ports.free(),
+        "unix://" + dir.resolve("no-engine.sock"));
+    Path prefix = dir.resolve("opt/outpost");
+    Path data = dir.resolve("var/lib/outpost");
+    ManagedProcess.run(List.of("sh", v1.resolve("bin/outpost-install").toString(), "--prefix", prefix.toString(),
+        "--data", data.toString(), "--user", "root", "--unit-dir", dir.resolve("units").toString(), "--no-start"),
+        Map.of());
+    List<String> unit = Files.readAllLines(dir.resolve("units/outpost.service"));
+    Map<String, String> env = new java.util.LinkedHashMap<>();
+    unit.stream().filter(line -> line.startsWith("Environment=")).map(line -> line.substring(12).split("=", 2))
+        .forEach(pair -> env.put(pair[0], pair[1]));
+    List<String> command = List.of(unit.stream().filter(line -> line.startsWith("ExecStart=")).findFirst()
+        .orElseThrow().substring(10).split(" "));
+    assertThat(env).containsEntry("KARAF_DATA", data.toString());
+
+    Path log = data.resolve("log/karaf.log");
+    for (int run = 1; run <= 2; run++) {
+      Files.createDirectories(dir.resolve("console"));
+      ManagedProcess node = ManagedProcess.start("outpost-service", command, env, data,
+          dir.resolve("console/run-" + run + ".log"));
+      try {
+        int expected = run;
+        org.awaitility.Awaitility.await("store open under the data directory, run " + run)
+            .atMost(java.time.Duration.ofMinutes(2)).ignoreExceptions().until(() ->
+                Files.readAllLines(log).stream().filter(line -> line.contains("Edge store open at "
+                    + data.resolve("outpost/store"))).count() == expected);
+        assertThat(prefix.resolve("data")).as("nothing written into the program's directory").doesNotExist();
+      } finally {
+        node.kill(); // a power cut: no shutdown hooks
+      }
+    }
+  }
 }

@@ -14,16 +14,18 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 
-/** The edge store as metrics: its size on disk, the objects it holds, its undelivered device statuses. */
+/**
+ * The edge store as metrics: its size on disk. (Counting what it holds would decode every object on every scrape
+ * and heartbeat; pods are counted by the container manager from memory.)
+ */
 @Component(service = MetricSource.class, configurationPid = "io.outpost.node",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 public final class StoreMetrics implements MetricSource {
-  private final EdgeStore store;
   private final Path directory;
 
+  /** Active only while the store is (it names the store's directory). */
   @Activate
   public StoreMetrics(@Reference EdgeStore store, StoreConfig config) {
-    this.store = store;
     this.directory = EdgeStoreComponent.resolve(config.data_dir()).resolve("store");
   }
 
@@ -31,8 +33,6 @@ public final class StoreMetrics implements MetricSource {
   public Map<String, Double> metrics() {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("outpost_edge_store_bytes", (double) bytes(directory));
-    metrics.put("outpost_edge_store_objects", (double) store.held().size());
-    metrics.put("outpost_edge_store_devices", (double) store.devices().size());
     return metrics;
   }
 

@@ -6,6 +6,9 @@ import io.outpost.store.EdgeStore;
 import io.outpost.store.StoreListener;
 import io.outpost.sync.SyncService;
 import io.outpost.sync.SyncState;
+import io.outpost.protocol.MetricSeries;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,15 +27,20 @@ import org.osgi.service.metatype.annotations.Designate;
  * The edge node's sync service. A configuration change (e.g. {@code config:edit io.outpost.node}) re-activates the
  * component: the old connection closes and a new one opens with the new settings, without restarting Karaf.
  */
-@Component(service = {SyncService.class, StoreListener.class}, immediate = true, configurationPid = "io.outpost.node",
-    configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Component(service = {SyncService.class, StoreListener.class, MetricSource.class}, immediate = true,
+    configurationPid = "io.outpost.node", configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SyncConfig.class)
-public final class EdgeSyncComponent implements SyncService, StoreListener {
+public final class EdgeSyncComponent implements SyncService, StoreListener, MetricSource {
   private final ScheduledExecutorService executor;
   private final EdgeSync sync;
 
-  /** Every part of the node that reports on its health: a summary goes with each heartbeat. */
-  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+  /**
+   * Every other part of the node that reports on its health (this component's own metrics are added directly: a
+   * separate component reading this one's state and being read by it would be a circular reference): a summary
+   * goes with each heartbeat.
+   */
+  @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+      target = "(!(component.name=io.outpost.sync.impl.EdgeSyncComponent))")
   volatile List<MetricSource> sources;
 
   @Activate
@@ -40,7 +48,7 @@ public final class EdgeSyncComponent implements SyncService, StoreListener {
     Settings settings = Settings.from(config);
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-sync"));
     this.sync = new EdgeSync(settings, store, executor, context.getBundle().getVersion().toString(),
-        () -> MetricSources.summary(sources));
+        () -> MetricSources.summary(withOwn(sources)));
     sync.start();
   }
 
@@ -49,6 +57,30 @@ public final class EdgeSyncComponent implements SyncService, StoreListener {
     sync.close();
     executor.shutdownNow();
     executor.awaitTermination(10, TimeUnit.SECONDS);
+  }
+
+  private List<MetricSource> withOwn(List<MetricSource> others) {
+    List<MetricSource> all = new java.util.ArrayList<>(others == null ? List.of() : others);
+    all.add(this);
+    return all;
+  }
+
+  /** The link to the cloud as metrics: connected, sync position, outbox depths, drops, rejections, last resync. */
+  @Override
+  public Map<String, Double> metrics() {
+    SyncState state = state();
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("outpost_edge_connected", state.connected() ? 1.0 : 0.0);
+    metrics.put("outpost_edge_sync_seq", (double) state.seq());
+    metrics.put(MetricSeries.of("outpost_edge_outbox_depth", "kind", "status"), (double) state.outboxDepth());
+    metrics.put(MetricSeries.of("outpost_edge_outbox_depth", "kind", "event"), (double) state.eventDepth());
+    metrics.put("outpost_edge_events_dropped_total", (double) state.eventsDropped());
+    state.rejected().forEach((reason, count) ->
+        metrics.put(MetricSeries.of("outpost_edge_rejected_total", "reason", reason), (double) count));
+    if (state.lastResyncAt() != null) {
+      metrics.put("outpost_edge_last_resync_timestamp_seconds", state.lastResyncAt().toEpochMilli() / 1000.0);
+    }
+    return metrics;
   }
 
   @Override
