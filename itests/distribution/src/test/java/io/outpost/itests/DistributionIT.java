@@ -189,6 +189,27 @@ public class DistributionIT {
     }
   }
 
+  /** Logs stay bounded on small nodes: the logging configuration the node runs with caps size and file count. */
+  @Test
+  public void theLogsOnDiskAreBounded() throws Exception {
+    ServiceTracker<org.osgi.service.cm.ConfigurationAdmin, org.osgi.service.cm.ConfigurationAdmin> tracker =
+        new ServiceTracker<>(context, org.osgi.service.cm.ConfigurationAdmin.class, null);
+    tracker.open();
+    try {
+      org.osgi.service.cm.ConfigurationAdmin admin = tracker.waitForService(60_000);
+      assertNotNull("no ConfigurationAdmin", admin);
+      java.util.Dictionary<String, Object> logging = admin.getConfiguration("org.ops4j.pax.logging", null)
+          .getProperties();
+      assertNotNull("no logging configuration", logging);
+      assertEquals("8MB", logging.get("log4j2.appender.rolling.policies.size.size"));
+      assertEquals("4", String.valueOf(logging.get("log4j2.appender.rolling.strategy.max")));
+      assertEquals("2MB", logging.get("log4j2.appender.audit.policies.size.size"));
+      assertEquals("2", String.valueOf(logging.get("log4j2.appender.audit.strategy.max")));
+    } finally {
+      tracker.close();
+    }
+  }
+
   @Test
   public void everyOutpostBundleIsActiveAndEveryComponentSatisfied() throws Exception {
     awaitOutpostServices();
