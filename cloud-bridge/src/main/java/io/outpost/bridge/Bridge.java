@@ -32,9 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cloud bridge: one informer per kind over the whole cluster ({@link Informers}), a router
- * that fans changes out to per-node MQTT topics, and the upstream path that writes pod status, Node status and Leases. Informer and
- * MQTT callbacks only enqueue work onto named executors. MQTT is connected only after every informer has synced,
+ * The cloud bridge: one informer per kind over the whole cluster ({@link Informers}), a router that fans changes
+ * out to per-node MQTT topics, and the upstream path that writes pod status, Device status, Events, Node status and
+ * Leases. Informer and MQTT callbacks only enqueue work onto named executors. MQTT is connected only after every informer has synced,
  * so a resync is never answered from an empty cache.
  */
 public final class Bridge implements AutoCloseable {
