@@ -22,15 +22,12 @@ import java.util.Map;
  * Device's status, where the user looks.
  */
 final class DeviceTranslator {
-  static final String GROUP_VERSION = "devices.kubeedge.io/v1beta1";
-  static final String DEVICE = "Device";
-  static final String DEVICE_MODEL = "DeviceModel";
   /**
    * The resources named in full, so that no API discovery is needed: a cluster without the CRDs answers the list
    * with 404, which start-up reports plainly.
    */
-  static final ResourceDefinitionContext DEVICES = context(DEVICE, "devices");
-  static final ResourceDefinitionContext DEVICE_MODELS = context(DEVICE_MODEL, "devicemodels");
+  static final ResourceDefinitionContext DEVICES = context("Device", "devices");
+  static final ResourceDefinitionContext DEVICE_MODELS = context("DeviceModel", "devicemodels");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long NANOS_PER_MILLI = 1_000_000L;
 

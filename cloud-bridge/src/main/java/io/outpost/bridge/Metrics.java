@@ -74,17 +74,7 @@ public final class Metrics {
     }
     Map<String, Double> edgeSeries = new TreeMap<>();
     edges.values().forEach(edgeSeries::putAll);
-    lastName = "";
-    for (Map.Entry<String, Double> entry : edgeSeries.entrySet()) {
-      String name = entry.getKey().substring(0, entry.getKey().indexOf('{'));
-      if (!name.equals(lastName)) {
-        text.append("# TYPE ").append(name).append(name.endsWith("_total") ? " counter\n" : " gauge\n");
-        lastName = name;
-      }
-      double value = entry.getValue();
-      text.append(entry.getKey()).append(' ').append(value == Math.rint(value) && Math.abs(value) < 1e15
-          ? Long.toString((long) value) : Double.toString(value)).append('\n');
-    }
+    text.append(io.outpost.protocol.MetricSeries.render(edgeSeries));
     return text.toString();
   }
 

@@ -40,6 +40,28 @@ public final class MetricSeries {
     return series.append('}').toString();
   }
 
+  /**
+   * Prometheus text format 0.0.4 of {@code series} in the map's order (pass a sorted map, so that the series of one
+   * name stand together): one {@code # TYPE} line per name, {@code counter} for names ending in {@code _total},
+   * {@code gauge} otherwise; whole numbers without a fraction.
+   */
+  public static String render(java.util.Map<String, Double> series) {
+    StringBuilder text = new StringBuilder();
+    String last = "";
+    for (java.util.Map.Entry<String, Double> entry : series.entrySet()) {
+      int brace = entry.getKey().indexOf('{');
+      String name = brace < 0 ? entry.getKey() : entry.getKey().substring(0, brace);
+      if (!name.equals(last)) {
+        text.append("# TYPE ").append(name).append(name.endsWith("_total") ? " counter\n" : " gauge\n");
+        last = name;
+      }
+      double value = entry.getValue();
+      text.append(entry.getKey()).append(' ').append(value == Math.rint(value) && Math.abs(value) < 1e15
+          ? Long.toString((long) value) : Double.toString(value)).append('\n');
+    }
+    return text.toString();
+  }
+
   /** The series with {@code node="<node>"} as its first label (the node name is a valid label value). */
   public static String withNode(String series, String node) {
     int brace = series.indexOf('{');

@@ -4,12 +4,12 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.outpost.metrics.MetricSource;
 import io.outpost.metrics.MetricSources;
+import io.outpost.protocol.MetricSeries;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.osgi.service.component.annotations.Activate;
@@ -77,31 +77,12 @@ public final class MetricsServer {
         exchange.sendResponseHeaders(405, -1);
         return;
       }
-      byte[] body = render(MetricSources.collect(sources)).getBytes(StandardCharsets.UTF_8);
+      byte[] body = MetricSeries.render(MetricSources.collect(sources)).getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       exchange.sendResponseHeaders(200, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);
       }
     }
-  }
-
-  /** Prometheus text: one {@code # TYPE} line per name, counters for names ending in {@code _total}. */
-  static String render(Map<String, Double> series) {
-    StringBuilder text = new StringBuilder();
-    String last = "";
-    for (Map.Entry<String, Double> entry : series.entrySet()) {
-      int brace = entry.getKey().indexOf('{');
-      String name = brace < 0 ? entry.getKey() : entry.getKey().substring(0, brace);
-      if (!name.equals(last)) {
-        text.append("# TYPE ").append(name).append(name.endsWith("_total") ? " counter\n" : " gauge\n");
-        last = name;
-      }
-      double value = entry.getValue();
-      text.append(entry.getKey()).append(' ')
-          .append(value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value)
-              : Double.toString(value)).append('\n');
-    }
-    return text.toString();
   }
 }

@@ -42,10 +42,6 @@ final class NodeFacts {
         "outpost/" + agentVersion);
   }
 
-  NodeReport report(boolean ready, String message) {
-    return report(ready, message, null);
-  }
-
   /** A heartbeat carrying the node's health summary ({@code metrics}; null or empty for none). */
   NodeReport report(boolean ready, String message, java.util.Map<String, Double> metrics) {
     return new NodeReport(Codec.VERSION, node, Instant.now().toString(), ready, message, capacity, addresses, info,
