@@ -54,6 +54,8 @@ public final class Bridge implements AutoCloseable {
   /** Nodes with a reconcile queued on the router: a burst of changes on one node costs one pass. */
   private final Set<String> dirty = ConcurrentHashMap.newKeySet();
   private MqttBridgeLink link;
+  /** kubectl logs/exec/port-forward for edge pods, when configured. */
+  private volatile KubeletApi kubelet;
   private HttpEndpoints http;
   private Router routing;
   private NodeContents contents;
@@ -122,6 +124,14 @@ public final class Bridge implements AutoCloseable {
         .filter(Bridge::ready).count());
     informers.start();
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
+    if (config.kubelet().enabled()) {
+      kubelet = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods.getStore()::getByKey,
+          this::isEdgeNode, informers.nodes.getStore()::getByKey);
+      nodes.kubeletEndpoint(config.kubelet().address(), config.kubelet().port() == 0 ? kubelet.port()
+          : config.kubelet().port());
+    } else {
+      LOG.info("Kubelet API off (OUTPOST_KUBELET_CLIENT_CA_FILE not set): no kubectl logs/exec for edge pods");
+    }
     if (config.webhookEnabled()) {
       // Every replica serves the webhook: it needs only the informer caches.
       webhook = new AdmissionWebhook(config.webhookPort(), config.webhookCertFile(), config.webhookKeyFile(),
@@ -190,7 +200,12 @@ public final class Bridge implements AutoCloseable {
     // registering it, to the node's upstream thread, in the order the node sent them.
     Optional<Topics.UpTopic> address = Topics.parseUp(topic);
     String node = address.map(Topics.UpTopic::node).orElse(topic);
-    if (address.isPresent() && address.get().channel() == Topics.Up.RESYNC && isEdgeNode(node)) {
+    KubeletApi streams = kubelet;
+    if (address.isPresent() && address.get().channel() == Topics.Up.STREAM) {
+      if (streams != null) {
+        streams.receive(address.get(), payload); // stream frames are relayed at once, never queued behind writes
+      }
+    } else if (address.isPresent() && address.get().channel() == Topics.Up.RESYNC && isEdgeNode(node)) {
       router.execute(node, () -> upstreamHandler.handle(topic, payload));
     } else {
       upstream.execute(node, () -> upstreamHandler.handle(topic, payload));
@@ -342,6 +357,12 @@ public final class Bridge implements AutoCloseable {
     return metrics;
   }
 
+  /** The port the kubelet API for edge nodes listens on, or -1 if it is off. */
+  public int kubeletPort() {
+    KubeletApi api = kubelet;
+    return api == null ? -1 : api.port();
+  }
+
   /** Idempotent: stops informers, MQTT, HTTP and the executors. */
   @Override
   public synchronized void close() {
@@ -363,6 +384,9 @@ public final class Bridge implements AutoCloseable {
     }
     if (webhook != null) {
       webhook.close();
+    }
+    if (kubelet != null) {
+      kubelet.close();
     }
     router.close();
     upstream.close();

@@ -33,7 +33,8 @@ public record BridgeConfig(
     String leaderIdentity,
     Duration leaderLease,
     boolean requireSenderStamp,
-    boolean devices) {
+    boolean devices,
+    KubeletConfig kubelet) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -101,7 +102,8 @@ public record BridgeConfig(
         env.getOrDefault("OUTPOST_LEADER_IDENTITY", defaultIdentity()).trim(),
         Duration.ofSeconds(integer(env, "OUTPOST_LEADER_LEASE_SECONDS", 15, 3, 300)),
         bool(env, "OUTPOST_REQUIRE_SENDER_STAMP", "false"),
-        bool(env, "OUTPOST_DEVICES", "true"));
+        bool(env, "OUTPOST_DEVICES", "true"),
+        KubeletConfig.from(env));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

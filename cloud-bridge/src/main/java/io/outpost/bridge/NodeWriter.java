@@ -134,7 +134,17 @@ final class NodeWriter {
     metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes/status");
   }
 
-  private static NodeStatus status(NodeReport report, NodeStatus previous, Instant now) {
+  /** Where the API server finds the kubelet API of edge nodes (the bridge), or null if it is not served. */
+  private volatile String kubeletAddress;
+  private volatile int kubeletPort;
+
+  /** Every edge Node from now on leads the API server to the bridge for logs/exec/port-forward. */
+  void kubeletEndpoint(String address, int port) {
+    this.kubeletAddress = address;
+    this.kubeletPort = port;
+  }
+
+  private NodeStatus status(NodeReport report, NodeStatus previous, Instant now) {
     String ready = report.ready() ? "True" : "False";
     String since = previous == null || previous.getConditions() == null ? null : previous.getConditions().stream()
         .filter(c -> "Ready".equals(c.getType()) && ready.equals(c.getStatus()))
@@ -153,9 +163,22 @@ final class NodeWriter {
     }
     NodeStatusBuilder status = new NodeStatusBuilder().withConditions(condition).withCapacity(capacity)
         .withAllocatable(capacity);
+    String bridge = kubeletAddress;
+    List<NodeAddress> addresses = new java.util.ArrayList<>();
+    if (bridge != null) {
+      // The API server reaches a kubelet at the Node's first Hostname/InternalDNS/InternalIP address (its default
+      // preference): that must be the bridge. The node's own addresses stay visible as ExternalIP.
+      addresses.add(new NodeAddress(bridge, "InternalIP"));
+      status.withNewDaemonEndpoints().withNewKubeletEndpoint().withPort(kubeletPort).endKubeletEndpoint()
+          .endDaemonEndpoints();
+    }
     if (report.addresses() != null) {
-      status.withAddresses(report.addresses().stream()
-          .map(a -> new NodeAddress(a.address(), a.type())).toList());
+      report.addresses().stream().filter(a -> bridge == null || !"Hostname".equals(a.type()))
+          .map(a -> new NodeAddress(a.address(), bridge == null || !"InternalIP".equals(a.type()) ? a.type()
+              : "ExternalIP")).forEach(addresses::add);
+    }
+    if (!addresses.isEmpty() || report.addresses() != null) {
+      status.withAddresses(addresses);
     }
     NodeReport.NodeInfo info = report.info();
     if (info != null) {

@@ -27,7 +27,7 @@ class BridgeConfigTest {
     BridgeConfig config = BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER));
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
-        config.leaderIdentity(), Duration.ofSeconds(15), false, true));
+        config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -75,7 +75,7 @@ class BridgeConfigTest {
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
         java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
-        "outpost-system", "bridge-0", Duration.ofSeconds(20), true, false));
+        "outpost-system", "bridge-0", Duration.ofSeconds(20), true, false, KubeletConfig.OFF));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }

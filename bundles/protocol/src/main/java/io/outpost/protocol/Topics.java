@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 
 /**
  * Topic names of protocol v1. Every node owns one subtree, {@code outpost/v1/<node>/}, so a broker ACL can confine
- * a node to it: {@code .../down} carries bridge-to-edge messages, {@code .../up/<channel>} edge-to-bridge ones.
+ * a node to it: {@code .../down} carries bridge-to-edge messages, {@code .../stream} bridge-to-edge stream frames,
+ * {@code .../up/<channel>} edge-to-bridge ones.
  */
 public final class Topics {
   public static final String ROOT = "outpost/v1/";
@@ -23,7 +24,7 @@ public final class Topics {
 
   /** Channels an edge node publishes on. */
   public enum Up {
-    NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event"), DEVICE("device");
+    NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event"), DEVICE("device"), STREAM("stream");
 
     private final String segment;
 
@@ -58,6 +59,11 @@ public final class Topics {
 
   public static String down(String node) {
     return ROOT + requireNodeName(node) + "/down";
+  }
+
+  /** Bridge-to-edge stream frames (kubectl logs/exec/port-forward), outside the sequenced {@code down} channel. */
+  public static String stream(String node) {
+    return ROOT + requireNodeName(node) + "/stream";
   }
 
   public static String up(String node, Up channel) {

@@ -79,8 +79,22 @@ final class OutpostStack implements AutoCloseable {
     });
   }
 
+  /** The cluster's kubelet certificates: the bridge serves the kubelet API of edge nodes with them. */
+  KubeletPki kubeletPki;
+
   void startBridge() {
-    bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
+    try {
+      if (kubeletPki == null) {
+        kubeletPki = new KubeletPki(dir.resolve("kubelet-pki"));
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot make the kubelet certificates", e);
+    }
+    bridge = new Bridge(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", broker.url(), "OUTPOST_HTTP_PORT", "0",
+        "OUTPOST_KUBELET_PORT", "0", "OUTPOST_KUBELET_ADDRESS", "127.0.0.1",
+        "OUTPOST_KUBELET_CLIENT_CA_FILE", kubeletPki.ca.certFile().toString(),
+        "OUTPOST_KUBELET_CERT_FILE", kubeletPki.serving.certFile().toString(),
+        "OUTPOST_KUBELET_KEY_FILE", kubeletPki.serving.keyFile().toString())), client);
     try {
       bridge.start();
     } catch (Exception e) {

@@ -5,6 +5,8 @@ import java.io.Closeable;
 import java.io.IOException;
 import io.outpost.containers.EngineStatus;
 import io.outpost.containers.PodRuntime;
+import io.outpost.protocol.stream.PodStreams;
+import io.outpost.protocol.stream.StreamRequest;
 import io.outpost.store.EdgeStore;
 import io.outpost.store.StoreListener;
 import java.time.Clock;
@@ -35,11 +37,11 @@ import org.slf4j.LoggerFactory;
  * completions and the periodic resync all just ask it for a pass. Deactivation stops that thread and closes the
  * engine client, and nothing else: containers keep running while the gateway restarts or is updated.
  */
-@Component(service = {ContainerManager.class, StoreListener.class}, immediate = true,
+@Component(service = {ContainerManager.class, StoreListener.class, PodStreams.class}, immediate = true,
     configurationPid = "io.outpost.node",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = ContainersConfig.class)
-public final class ContainerManagerComponent implements ContainerManager, StoreListener {
+public final class ContainerManagerComponent implements ContainerManager, StoreListener, PodStreams {
   private static final Logger LOG = LoggerFactory.getLogger(ContainerManagerComponent.class);
   static final String THREAD_NAME = "outpost-containers";
 
@@ -48,6 +50,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   private final ExecutorService podPool;
   private final ContainerEngine engine;
   private final Reconciler reconciler;
+  private final StreamOpener streams;
   private final AtomicBoolean passQueued = new AtomicBoolean();
   /** Pods (store keys, uids) a focused pass should look at, and whether one is queued. */
   private final Set<String> focusKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -76,6 +79,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
         bundleLoader));
     this.engine = engine != null ? engine : DockerEngine.connect(settings.engineHost());
     this.reconciler = new Reconciler(settings, store, this.engine, Clock.systemUTC(), this::resync, podPool);
+    this.streams = new StreamOpener(settings, store, this.engine);
     LOG.info("Container manager for node {} using engine {}", settings.nodeName(), settings.engineHost());
     resync();
   }
@@ -111,6 +115,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
         LOG.debug("Closing the engine event stream failed", e);
       }
     }
+    streams.close();
     reconciler.close();
     engine.close();
     LOG.info("Container manager stopped; containers keep running");
@@ -248,6 +253,12 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     } catch (EngineException e) {
       throw new IllegalStateException("cannot read the log of " + name + " " + wanted + ": " + e.getMessage(), e);
     }
+  }
+
+  /** kubectl logs/exec/port-forward for a pod this node runs (see {@link StreamOpener}). */
+  @Override
+  public PodStream open(StreamRequest request, StreamOutput output) throws StreamException {
+    return streams.open(request, output);
   }
 
   /**

@@ -60,11 +60,12 @@ final class EdgeSync implements MqttLink.Handler {
   private final java.util.function.Supplier<java.util.Map<String, Double>> health;
 
   EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion) {
-    this(settings, store, executor, agentVersion, java.util.Map::of);
+    this(settings, store, executor, agentVersion, java.util.Map::of, () -> null);
   }
 
   EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion,
-      java.util.function.Supplier<java.util.Map<String, Double>> health) {
+      java.util.function.Supplier<java.util.Map<String, Double>> health,
+      java.util.function.Supplier<io.outpost.protocol.stream.PodStreams> podStreams) {
     this.health = health;
     this.settings = settings;
     this.store = store;
@@ -74,7 +75,30 @@ final class EdgeSync implements MqttLink.Handler {
     this.downstream = new DownstreamHandler(settings.node(), codec, store, resyncs, rejected, outcomes);
     this.credentials = new NodeCredentials(settings, Clock.systemUTC());
     this.link = new MqttLink(settings, executor, this, credentials);
+    String streamUp = Topics.up(settings.node(), Topics.Up.STREAM);
+    this.streams = new EdgeStreams(settings.node(), (payload, done) -> {
+      if (!link.isConnected()) {
+        done.accept(false);
+        return;
+      }
+      link.publish(streamUp, payload, new MqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          done.accept(true);
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable failure) {
+          done.accept(false);
+        }
+      });
+    }, podStreams, link::isConnected, rejected, STREAM_KEEPALIVE);
   }
+
+  /** How often an idle stream session shows it is alive; a peer silent for three times this is gone. */
+  static final Duration STREAM_KEEPALIVE = Duration.ofSeconds(10);
+  private final EdgeStreams streams;
+  private ScheduledFuture<?> streamTicker;
 
   private final NodeCredentials credentials;
 
@@ -86,12 +110,28 @@ final class EdgeSync implements MqttLink.Handler {
     executor.execute(link::connect);
     heartbeat = executor.scheduleWithFixedDelay(this::tick, settings.heartbeat().toMillis(),
         settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
+    streamTicker = executor.scheduleWithFixedDelay(streams::tick, STREAM_KEEPALIVE.toMillis(),
+        STREAM_KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void stream(byte[] payload) {
+    streams.receive(payload);
+  }
+
+  /** Open kubectl logs/exec/port-forward sessions. */
+  int openStreams() {
+    return streams.open();
   }
 
   void close() {
     if (heartbeat != null) {
       heartbeat.cancel(false);
     }
+    if (streamTicker != null) {
+      streamTicker.cancel(false);
+    }
+    streams.close();
     renewals.shutdownNow();
     link.close();
   }

@@ -1,6 +1,7 @@
 package io.outpost.sync.impl;
 
 import io.outpost.metrics.MetricSource;
+import io.outpost.protocol.stream.PodStreams;
 import io.outpost.metrics.MetricSources;
 import io.outpost.store.EdgeStore;
 import io.outpost.store.StoreListener;
@@ -43,12 +44,16 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
       target = "(!(component.name=io.outpost.sync.impl.EdgeSyncComponent))")
   volatile List<MetricSource> sources;
 
+  /** The container manager's streams (kubectl logs/exec/port-forward), while it runs. */
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+  volatile PodStreams podStreams;
+
   @Activate
   public EdgeSyncComponent(SyncConfig config, @Reference EdgeStore store, BundleContext context) {
     Settings settings = Settings.from(config);
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-sync"));
     this.sync = new EdgeSync(settings, store, executor, context.getBundle().getVersion().toString(),
-        () -> MetricSources.summary(withOwn(sources)));
+        () -> MetricSources.summary(withOwn(sources)), () -> podStreams);
     sync.start();
   }
 
@@ -75,6 +80,7 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
     metrics.put(MetricSeries.of("outpost_edge_outbox_depth", "kind", "status"), (double) state.outboxDepth());
     metrics.put(MetricSeries.of("outpost_edge_outbox_depth", "kind", "event"), (double) state.eventDepth());
     metrics.put("outpost_edge_events_dropped_total", (double) state.eventsDropped());
+    metrics.put("outpost_edge_stream_sessions", (double) sync.openStreams());
     state.rejected().forEach((reason, count) ->
         metrics.put(MetricSeries.of("outpost_edge_rejected_total", "reason", reason), (double) count));
     if (state.lastResyncAt() != null) {

@@ -32,6 +32,9 @@ final class MqttLink implements MqttCallback {
 
     /** The bridge's (retained) online announcement; {@code ack} as for downstream. */
     void bridgeOnline(byte[] payload, Runnable ack);
+
+    /** A stream frame (kubectl logs/exec/port-forward); runs on the MQTT callback thread and must not block. */
+    void stream(byte[] payload);
   }
 
   private final Settings settings;
@@ -43,6 +46,7 @@ final class MqttLink implements MqttCallback {
   private volatile boolean closed;
 
   private final NodeCredentials credentials;
+  private final String streamTopic;
   /** Room for the MQTT fixed header, topic and properties around the largest payload. */
   static final int PACKET_OVERHEAD = 4096;
 
@@ -52,6 +56,7 @@ final class MqttLink implements MqttCallback {
     this.executor = executor;
     this.handler = handler;
     this.backoff = new Backoff(java.time.Duration.ofMillis(500), settings.reconnectMax());
+    this.streamTopic = Topics.stream(settings.node());
   }
 
   boolean isConnected() {
@@ -134,16 +139,25 @@ final class MqttLink implements MqttCallback {
 
   private void subscribe() {
     try {
-      String[] topics = {Topics.down(settings.node()), Topics.BRIDGE_ONLINE};
-      client.subscribe(topics, new int[] {1, 1}, null, new MqttActionListener() {
+      String[] topics = {Topics.down(settings.node()), Topics.BRIDGE_ONLINE, Topics.stream(settings.node())};
+      client.subscribe(topics, new int[] {1, 1, 1}, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
           int[] codes = token.getReasonCodes();
-          if (codes != null && java.util.Arrays.stream(codes).anyMatch(code -> code >= 0x80)) {
+          if (codes != null && codes.length == 3 && codes[2] >= 0x80) {
+            // Streams are an addition: a broker ACL from before them refuses the topic, and the node syncs
+            // without kubectl logs/exec/port-forward.
+            LOG.warn("The broker refused the stream topic {} (reason code {}): kubectl logs/exec/port-forward"
+                + " are unavailable for this node until its ACL allows it (docs/security.md)",
+                Topics.stream(settings.node()), codes[2]);
+            codes = java.util.Arrays.copyOf(codes, 2);
+          }
+          int[] required = codes;
+          if (required != null && java.util.Arrays.stream(required).anyMatch(code -> code >= 0x80)) {
             // MQTT 5 grants per topic: a broker ACL that refuses one answers 0x87 (not authorized).
             executor.execute(() -> {
               disconnectQuietly();
-              retry("subscription refused by the broker (reason codes " + java.util.Arrays.toString(codes)
+              retry("subscription refused by the broker (reason codes " + java.util.Arrays.toString(required)
                   + "): check the broker's ACL for node " + settings.node());
             });
             return;
@@ -204,7 +218,10 @@ final class MqttLink implements MqttCallback {
     byte[] payload = message.getPayload();
     int id = message.getId();
     int qos = message.getQos();
-    if (Topics.BRIDGE_ONLINE.equals(topic)) {
+    if (topic.equals(streamTopic)) {
+      handler.stream(payload);
+      ack(id, qos);
+    } else if (Topics.BRIDGE_ONLINE.equals(topic)) {
       executor.execute(() -> handler.bridgeOnline(payload, () -> ack(id, qos)));
     } else {
       executor.execute(() -> handler.downstream(payload, () -> ack(id, qos)));
