@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded broker's security, as an embedded HiveMQ extension: a client is who its TLS client certificate says
  * (the CN; the listener only accepts certificates from the bridge's CA), a revoked node is refused, a node may only
- * subscribe to its own downstream topic and the bridge's announcement and only publish under its own {@code up/}
+ * subscribe to its own downstream and stream topics and the bridge's announcement and only publish under its own {@code up/}
  * subtree, the bridge ({@code CN=outpost-bridge}) may use the whole {@code outpost/v1/} tree. Every publish is
  * stamped with the sender's identity in the user property {@value #SENDER} (a client-supplied one is removed), so
  * the bridge can check the sender of every upstream message itself.
@@ -132,6 +132,7 @@ final class NodeSecurity implements ExtensionMain {
       permissions.add(allow(Topics.ROOT + "#", TopicPermission.MqttActivity.ALL));
     } else {
       permissions.add(allow(Topics.down(identity), TopicPermission.MqttActivity.SUBSCRIBE));
+      permissions.add(allow(Topics.stream(identity), TopicPermission.MqttActivity.SUBSCRIBE));
       permissions.add(allow(Topics.BRIDGE_ONLINE, TopicPermission.MqttActivity.SUBSCRIBE));
       permissions.add(allow(Topics.ROOT + identity + "/up/#", TopicPermission.MqttActivity.PUBLISH));
     }

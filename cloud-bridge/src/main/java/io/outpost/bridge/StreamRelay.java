@@ -320,11 +320,15 @@ final class StreamRelay implements AutoCloseable {
       byte[] encoded;
       synchronized (sequence) {
         encoded = new StreamFrame(type, id, sequence.next(), channel, payload).encode();
-        sender.execute(() -> {
-          if (!publisher.publish(Topics.stream(node), encoded) && type != Type.END) {
-            fail(503, "the bridge could not hand the stream to the MQTT broker");
-          }
-        });
+        try {
+          sender.execute(() -> {
+            if (!publisher.publish(Topics.stream(node), encoded) && type != Type.END) {
+              fail(503, "the bridge could not hand the stream to the MQTT broker");
+            }
+          });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          LOG.debug("Stream frame not sent: the relay has stopped");
+        }
       }
     }
   }

@@ -124,4 +124,20 @@ class BridgeConfigTest {
     assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_EDGE_LABEL", label)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_EDGE_LABEL");
   }
+
+  @Test
+  void theKubeletApiIsOffWithoutAClientCaAndNeedsItsAddressAndCertificateWithOne() {
+    assertThat(BridgeConfig.from(env()).kubelet().enabled()).isFalse();
+    assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt")))
+        .hasMessageContaining("OUTPOST_KUBELET_ADDRESS");
+    KubeletConfig kubelet = BridgeConfig.from(env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt",
+        "OUTPOST_KUBELET_ADDRESS", "10.0.0.5", "OUTPOST_KUBELET_CERT_FILE", "/tls.crt", "OUTPOST_KUBELET_KEY_FILE",
+        "/tls.key", "OUTPOST_KUBELET_ALLOWED_USERS", "kube-apiserver-kubelet-client, admin")).kubelet();
+    assertThat(kubelet).isEqualTo(new KubeletConfig(10250, "10.0.0.5", java.nio.file.Path.of("/tls.crt"),
+        java.nio.file.Path.of("/tls.key"), java.nio.file.Path.of("/ca.crt"),
+        java.util.Set.of("kube-apiserver-kubelet-client", "admin")));
+    assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt",
+        "OUTPOST_KUBELET_ADDRESS", "10.0.0.5", "OUTPOST_KUBELET_CERT_FILE", "/tls.crt", "OUTPOST_KUBELET_KEY_FILE",
+        "/tls.key", "OUTPOST_KUBELET_PORT", "70000"))).hasMessageContaining("OUTPOST_KUBELET_PORT");
+  }
 }

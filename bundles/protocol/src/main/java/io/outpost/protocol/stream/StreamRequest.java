@@ -78,7 +78,7 @@ public record StreamRequest(String kind, String namespace, String pod, String po
 
   /** Throws naming the first field that is wrong. */
   public void validate() throws ProtocolException {
-    if (!List.of(LOGS, EXEC, PORT_FORWARD).contains(kind)) {
+    if (kind == null || !List.of(LOGS, EXEC, PORT_FORWARD).contains(kind)) {
       throw invalid("unknown stream kind " + kind);
     }
     if (namespace == null || namespace.length() > 63 || !DNS_LABEL.matcher(namespace).matches()) {

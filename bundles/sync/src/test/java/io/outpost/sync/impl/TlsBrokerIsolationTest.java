@@ -114,7 +114,12 @@ class TlsBrokerIsolationTest {
     bridge.publish(Topics.down("edge-a"), new MqttMessage("for-a".getBytes()));
     assertThat(seenByA.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(Topics.down("edge-a") + "=for-a");
     assertThat(seenByB.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(Topics.down("edge-b") + "=for-b");
-    assertThat(seenByA).as("edge-b's message never reached edge-a").isEmpty();
+    // Stream frames (kubectl exec input among them) reach only the node the bridge addressed.
+    bridge.publish(Topics.stream("edge-b"), new MqttMessage("stream-for-b".getBytes()));
+    bridge.publish(Topics.stream("edge-a"), new MqttMessage("stream-for-a".getBytes()));
+    assertThat(seenByA.poll(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isEqualTo(Topics.stream("edge-a") + "=stream-for-a");
+    assertThat(seenByA).as("edge-b's messages never reached edge-a").isEmpty();
 
     IMqttToken spoofed = a.getTopic(Topics.up("edge-b", Topics.Up.STATUS)).publish(
         new MqttMessage("spoofed".getBytes()));
