@@ -38,6 +38,11 @@ final class BenchStack implements AutoCloseable {
   Bridge bridge;
 
   BenchStack(String node) throws Exception {
+    this(node, java.util.Map.of());
+  }
+
+  /** With more bridge settings ({@code OUTPOST_*}), e.g. to serve the kubelet API. */
+  BenchStack(String node, java.util.Map<String, String> bridgeSettings) throws Exception {
     MOCK_LOG.setLevel(Level.WARNING);
     this.node = node;
     dir = Files.createTempDirectory("outpost-bench-");
@@ -47,7 +52,10 @@ final class BenchStack implements AutoCloseable {
     client = kubernetes.createClient();
     broker = Mosquitto.start(dir.resolve("broker"));
     podman = Podman.start(dir.resolve("podman"));
-    bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
+    java.util.Map<String, String> settings = new HashMap<>(bridgeSettings);
+    settings.put("OUTPOST_BROKER_URL", broker.url());
+    settings.put("OUTPOST_HTTP_PORT", "0");
+    bridge = new Bridge(BridgeConfig.from(settings), client);
     bridge.start();
     EdgeNode installed = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host());
     if ("1".equals(System.getenv("OUTPOST_BENCH_TRACE"))) { // the edge logs each applied message and pass

@@ -56,6 +56,8 @@ public final class Bridge implements AutoCloseable {
   private MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
+  /** With replicas, the mark on this bridge's pod that routes the kubelet API to the active one. */
+  private ActiveLabel activeLabel;
   private HttpEndpoints http;
   private Router routing;
   private NodeContents contents;
@@ -129,6 +131,10 @@ public final class Bridge implements AutoCloseable {
           this::isEdgeNode, informers.nodes.getStore()::getByKey);
       nodes.kubeletEndpoint(config.kubelet().address(), config.kubelet().port() == 0 ? kubelet.port()
           : config.kubelet().port());
+      if (config.leaderElection()) {
+        activeLabel = new ActiveLabel(client, config.leaderElectionNamespace(), config.leaderIdentity());
+        activeLabel.set(false);
+      }
     } else {
       LOG.info("Kubelet API off (OUTPOST_KUBELET_CLIENT_CA_FILE not set): no kubectl logs/exec for edge pods");
     }
@@ -166,6 +172,9 @@ public final class Bridge implements AutoCloseable {
     active = true;
     leaseTicker.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
     link.connect();
+    if (activeLabel != null) {
+      activeLabel.set(true);
+    }
     // Pods a standby saw were not looked at: the active bridge checks every bound edge pod's tolerations once.
     informers.pods.getStore().list().stream().filter(this::isEdge).forEach(tolerations::check);
     LOG.info("Bridge active as {}", config.leaderIdentity());
@@ -387,6 +396,9 @@ public final class Bridge implements AutoCloseable {
     }
     if (kubelet != null) {
       kubelet.close();
+    }
+    if (activeLabel != null && active) {
+      activeLabel.set(false);
     }
     router.close();
     upstream.close();

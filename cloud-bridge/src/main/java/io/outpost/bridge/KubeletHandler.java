@@ -72,6 +72,9 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    if (ctx.pipeline().get("idle") != null) {
+      ctx.pipeline().remove("idle");
+    }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
     String[] path = uri.path().replaceAll("^/+", "").split("/");
     try {

@@ -48,8 +48,9 @@ final class KubeletServer implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()))
-                // A connection that sends nothing for 5 minutes is dropped (SPDY clients ping every 5 s).
-                .addLast("idle", new IdleStateHandler(300, 0, 0))
+                // A connection that sends no request within a minute is dropped; once a request is served its
+                // lifetime is the stream's (a quiet `logs -f` may send nothing for hours).
+                .addLast("idle", new IdleStateHandler(60, 0, 0))
                 .addLast("http", new HttpServerCodec())
                 .addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST))
                 .addLast("kubelet", new KubeletHandler(routes, config.allowedUsers()));

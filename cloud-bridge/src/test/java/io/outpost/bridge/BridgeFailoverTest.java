@@ -84,4 +84,47 @@ class BridgeFailoverTest {
       client.leases().inAnyNamespace().delete();
     }
   }
+
+  @Test
+  void onlyTheActiveReplicasPodCarriesTheKubeletServiceLabel() throws Exception {
+    io.outpost.testing.KubeletPki pki = new io.outpost.testing.KubeletPki(dir.resolve("pki"));
+    for (String pod : List.of("bridge-a", "bridge-b")) {
+      client.pods().inNamespace("outpost-system").resource(new PodBuilder().withNewMetadata().withName(pod)
+          .withNamespace("outpost-system").addToLabels(ActiveLabel.LABEL, "true").endMetadata().withNewSpec()
+          .addNewContainer().withName("bridge").withImage("bridge").endContainer().endSpec().build()).create();
+    }
+    try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
+        Bridge a = new Bridge(withKubelet(config(broker.url(), "bridge-a"), pki), client);
+        Bridge b = new Bridge(withKubelet(config(broker.url(), "bridge-b"), pki), client)) {
+      a.start();
+      await().atMost(FakeEdge.TIMEOUT).until(a::isActive);
+      b.start();
+      await().atMost(FakeEdge.TIMEOUT).until(b::isReady);
+      assertThat(label("bridge-a")).isEqualTo("true");
+      assertThat(label("bridge-b")).as("a restarted standby clears its stale mark").isNull();
+      assertThat(a.kubeletPort()).isPositive();
+
+      a.close();
+      await().atMost(FakeEdge.TIMEOUT).until(b::isActive);
+      await().atMost(FakeEdge.TIMEOUT).until(() -> "true".equals(label("bridge-b")));
+      assertThat(label("bridge-a")).isNull();
+    }
+  }
+
+  private static String label(String pod) {
+    Map<String, String> labels = client.pods().inNamespace("outpost-system").withName(pod).get().getMetadata()
+        .getLabels();
+    return labels == null ? null : labels.get(ActiveLabel.LABEL);
+  }
+
+  private static BridgeConfig withKubelet(BridgeConfig config, io.outpost.testing.KubeletPki pki) {
+    Map<String, String> env = new java.util.HashMap<>(pki.bridgeEnvironment());
+    env.put("OUTPOST_BROKER_URL", config.brokerUrl());
+    env.put("OUTPOST_HTTP_PORT", "0");
+    env.put("OUTPOST_MQTT_CLIENT_ID", config.mqttClientId());
+    env.put("OUTPOST_LEADER_ELECTION_NAMESPACE", config.leaderElectionNamespace());
+    env.put("OUTPOST_LEADER_IDENTITY", config.leaderIdentity());
+    env.put("OUTPOST_LEADER_LEASE_SECONDS", "3");
+    return BridgeConfig.from(env);
+  }
 }

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.outpost.testing.ApiServerClient;
 import io.outpost.testing.Podman;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -72,6 +73,35 @@ class KubeletApiIT extends StackTest {
     String text = new String(tail.body().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(text.lines().toList()).hasSize(2)
         .allSatisfy(line -> assertThat(line).matches("\\d{4}-\\d\\d-\\d\\dT\\S+ line-\\d+"));
+    // --previous: none before a restart (400, as a kubelet); after one, the log of the run before.
+    HttpResponse<InputStream> none = apiServer().get("/containerLogs/default/logger/app?previous=true");
+    assertThat(none.statusCode()).isEqualTo(400);
+    assertThat(new String(none.body().readAllBytes(), StandardCharsets.UTF_8)).contains("previous terminated");
+    Podman.cli("kill", OutpostStack.containersOf(stack.pod("logger")).get(0));
+    await("logger restarted").atMost(PATIENCE).untilAsserted(() -> assertThat(stack.pod("logger").getStatus()
+        .getContainerStatuses().get(0).getRestartCount()).isEqualTo(1));
+    HttpResponse<InputStream> previous = apiServer().get("/containerLogs/default/logger/app?previous=true");
+    assertThat(previous.statusCode()).isEqualTo(200);
+    assertThat(new String(previous.body().readAllBytes(), StandardCharsets.UTF_8)).contains("line-4");
+  }
+
+  @Test
+  void execWithATerminalFollowsItsSize() throws Exception {
+    stack.createSleeper("terminal");
+    stack.awaitRunning("terminal");
+    try (ApiServerClient.Spdy exec = apiServer().spdy("/exec/default/terminal/app?command=sh&command=-c&command="
+        + "read%20go%3Bstty%20size&input=1&output=1&tty=1", "v4.channel.k8s.io")) {
+      int error = exec.open(Map.of("streamtype", "error"));
+      int stdin = exec.open(Map.of("streamtype", "stdin"));
+      int stdout = exec.open(Map.of("streamtype", "stdout"));
+      int resize = exec.open(Map.of("streamtype", "resize"));
+      await("streams answered").atMost(PATIENCE).until(() -> exec.replied(resize));
+      exec.send(resize, "{\"Width\":100,\"Height\":30}\n", false);
+      exec.send(stdin, "go\n", false);
+      await("exec finished").atMost(PATIENCE).until(() -> exec.finished(error) && exec.finished(stdout));
+      assertThat(exec.text(stdout)).contains("30 100");
+      assertThat(exec.text(error)).contains("\"status\":\"Success\"");
+    }
   }
 
   @Test

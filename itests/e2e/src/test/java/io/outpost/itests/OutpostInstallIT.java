@@ -106,15 +106,10 @@ class OutpostInstallIT {
         "unix://" + dir.resolve("no-engine.sock"));
     Path prefix = dir.resolve("opt/outpost");
     Path data = dir.resolve("var/lib/outpost");
-    ManagedProcess.run(List.of("sh", v1.resolve("bin/outpost-install").toString(), "--prefix", prefix.toString(),
-        "--data", data.toString(), "--user", "root", "--unit-dir", dir.resolve("units").toString(), "--no-start"),
-        Map.of());
-    List<String> unit = Files.readAllLines(dir.resolve("units/outpost.service"));
-    Map<String, String> env = new java.util.LinkedHashMap<>();
-    unit.stream().filter(line -> line.startsWith("Environment=")).map(line -> line.substring(12).split("=", 2))
-        .forEach(pair -> env.put(pair[0], pair[1]));
-    List<String> command = List.of(unit.stream().filter(line -> line.startsWith("ExecStart=")).findFirst()
-        .orElseThrow().substring(10).split(" "));
+    installService(v1, dir);
+    ServiceUnit service = ServiceUnit.read(dir.resolve("units/outpost.service"));
+    Map<String, String> env = service.environment();
+    List<String> command = service.command();
     assertThat(env).containsEntry("KARAF_DATA", data.toString());
 
     Path log = data.resolve("log/karaf.log");
@@ -133,5 +128,24 @@ class OutpostInstallIT {
         node.kill(); // a power cut: no shutdown hooks
       }
     }
+  }
+
+  /** The environment and command of a systemd unit, to run it as systemd would (no systemd on build machines). */
+  record ServiceUnit(Map<String, String> environment, List<String> command) {
+    static ServiceUnit read(Path file) throws java.io.IOException {
+      List<String> unit = Files.readAllLines(file);
+      Map<String, String> env = new java.util.LinkedHashMap<>();
+      unit.stream().filter(line -> line.startsWith("Environment=")).map(line -> line.substring(12).split("=", 2))
+          .forEach(pair -> env.put(pair[0], pair[1]));
+      return new ServiceUnit(env, List.of(unit.stream().filter(line -> line.startsWith("ExecStart=")).findFirst()
+          .orElseThrow().substring(10).split(" ")));
+    }
+  }
+
+  /** Installs the distribution at {@code distribution} as a service under {@code dir}, not started. */
+  static String installService(Path distribution, Path dir) {
+    return ManagedProcess.run(List.of("sh", distribution.resolve("bin/outpost-install").toString(), "--prefix",
+        dir.resolve("opt/outpost").toString(), "--data", dir.resolve("var/lib/outpost").toString(), "--user", "root",
+        "--unit-dir", dir.resolve("units").toString(), "--no-start"), Map.of());
   }
 }

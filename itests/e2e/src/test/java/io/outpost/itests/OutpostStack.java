@@ -19,6 +19,7 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.outpost.bridge.Bridge;
 import io.outpost.bridge.BridgeConfig;
 import io.outpost.testing.EdgeNode;
+import io.outpost.testing.KubeletPki;
 import io.outpost.testing.Mosquitto;
 import io.outpost.testing.Podman;
 import io.outpost.testing.Trees;
@@ -90,11 +91,10 @@ final class OutpostStack implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("cannot make the kubelet certificates", e);
     }
-    bridge = new Bridge(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", broker.url(), "OUTPOST_HTTP_PORT", "0",
-        "OUTPOST_KUBELET_PORT", "0", "OUTPOST_KUBELET_ADDRESS", "127.0.0.1",
-        "OUTPOST_KUBELET_CLIENT_CA_FILE", kubeletPki.ca.certFile().toString(),
-        "OUTPOST_KUBELET_CERT_FILE", kubeletPki.serving.certFile().toString(),
-        "OUTPOST_KUBELET_KEY_FILE", kubeletPki.serving.keyFile().toString())), client);
+    Map<String, String> env = new HashMap<>(kubeletPki.bridgeEnvironment());
+    env.put("OUTPOST_BROKER_URL", broker.url());
+    env.put("OUTPOST_HTTP_PORT", "0");
+    bridge = new Bridge(BridgeConfig.from(env), client);
     try {
       bridge.start();
     } catch (Exception e) {

@@ -178,20 +178,23 @@ final class EngineConnection implements AutoCloseable {
     }
   }
 
+  /** A stream whose single-byte read is its block read of one byte. */
+  private abstract static class BlockInput extends InputStream {
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+  }
+
   /** A body of known length. */
-  private static final class BoundedInput extends InputStream {
+  private static final class BoundedInput extends BlockInput {
     private final InputStream in;
     private long left;
 
     BoundedInput(InputStream in, long length) {
       this.in = in;
       this.left = length;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
@@ -208,19 +211,13 @@ final class EngineConnection implements AutoCloseable {
   }
 
   /** {@code Transfer-Encoding: chunked}, decoded. */
-  private static final class ChunkedInput extends InputStream {
+  private static final class ChunkedInput extends BlockInput {
     private final InputStream in;
     private long left;
     private boolean done;
 
     ChunkedInput(InputStream in) {
       this.in = in;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

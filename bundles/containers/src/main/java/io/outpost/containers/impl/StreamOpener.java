@@ -12,8 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -100,8 +98,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
     if (request.previous()) {
       // Restarts reuse the container, so its log holds every run: the previous runs are what came before the
       // current one started (to the second — the engine's resolution).
-      if (container.startedAt() == null || container.exitCode() == null && container.running()
-          && !hasRestarted(container)) {
+      if (container.startedAt() == null || !hasRestarted(container)) {
         throw new StreamException(400, "previous terminated container " + request.container() + " in pod "
             + request.namespace() + "/" + request.pod() + " not found");
       }
@@ -348,9 +345,5 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   public void close() {
     open.forEach(StreamOpener::closeQuietly);
     open.clear();
-  }
-
-  static String encode(String value) {
-    return URLEncoder.encode(value, StandardCharsets.UTF_8);
   }
 }

@@ -1,4 +1,4 @@
-package io.outpost.itests;
+package io.outpost.testing;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufUtil;
@@ -47,18 +47,18 @@ import javax.net.ssl.TrustManagerFactory;
  * {@code containerLogs}, an upgrade to SPDY/3.1 with client-opened streams for {@code exec} and {@code portForward}
  * (as client-go's spdystream does: odd stream ids, {@code streamtype} headers, FIN to half-close).
  */
-final class ApiServerClient {
+public final class ApiServerClient {
   private final int port;
   private final KubeletPki pki;
   private final KubeletPki.Identity identity;
 
-  ApiServerClient(int port, KubeletPki pki, KubeletPki.Identity identity) {
+  public ApiServerClient(int port, KubeletPki pki, KubeletPki.Identity identity) {
     this.port = port;
     this.pki = pki;
     this.identity = identity;
   }
 
-  SSLContext tls() throws Exception {
+  public SSLContext tls() throws Exception {
     KeyStore keys = KeyStore.getInstance("PKCS12");
     keys.load(null, null);
     keys.setKeyEntry("client", identity.key(), new char[0], new java.security.cert.Certificate[] {
@@ -76,14 +76,14 @@ final class ApiServerClient {
   }
 
   /** A GET as the API server proxies {@code kubectl logs}; the body is read as it streams. */
-  HttpResponse<java.io.InputStream> get(String pathAndQuery) throws Exception {
+  public HttpResponse<java.io.InputStream> get(String pathAndQuery) throws Exception {
     HttpClient client = HttpClient.newBuilder().sslContext(tls()).version(HttpClient.Version.HTTP_1_1).build();
     return client.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + port + pathAndQuery))
         .timeout(java.time.Duration.ofMinutes(2)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
   }
 
   /** Upgrades to SPDY offering {@code protocols}; returns the session, or its HTTP status if not switched. */
-  Spdy spdy(String pathAndQuery, String... protocols) throws Exception {
+  public Spdy spdy(String pathAndQuery, String... protocols) throws Exception {
     SslContext tls = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
         .keyManager(identity.key(), identity.certificate()).trustManager(pki.ca.certificate()).build();
     EventLoopGroup group = new NioEventLoopGroup(1);
@@ -127,12 +127,12 @@ final class ApiServerClient {
   }
 
   /** A SPDY session after the upgrade: streams are opened by this side, everything received is kept per stream. */
-  static final class Spdy implements AutoCloseable {
+  public static final class Spdy implements AutoCloseable {
     private final EventLoopGroup group;
     final CompletableFuture<Integer> switched = new CompletableFuture<>();
     volatile Channel channel;
-    volatile int status;
-    volatile String protocol;
+    public volatile int status;
+    public volatile String protocol;
     private int nextId = 1;
     private final Map<Integer, ByteArrayOutputStream> received = new ConcurrentHashMap<>();
     private final Set<Integer> finished = ConcurrentHashMap.newKeySet();
@@ -163,7 +163,7 @@ final class ApiServerClient {
     }
 
     /** Opens a stream with the given headers ({@code streamtype} and, for port-forward, port and requestid). */
-    synchronized int open(Map<String, String> headers) {
+    public synchronized int open(Map<String, String> headers) {
       int id = nextId;
       nextId += 2;
       DefaultSpdySynStreamFrame syn = new DefaultSpdySynStreamFrame(id, 0, (byte) 0);
@@ -172,25 +172,25 @@ final class ApiServerClient {
       return id;
     }
 
-    void send(int stream, String text, boolean last) {
+    public void send(int stream, String text, boolean last) {
       channel.writeAndFlush(new DefaultSpdyDataFrame(stream, Unpooled.copiedBuffer(text, StandardCharsets.UTF_8))
           .setLast(last));
     }
 
-    String text(int stream) {
+    public String text(int stream) {
       ByteArrayOutputStream bytes = received.get(stream);
       return bytes == null ? "" : bytes.toString(StandardCharsets.UTF_8);
     }
 
-    boolean finished(int stream) {
+    public boolean finished(int stream) {
       return finished.contains(stream);
     }
 
-    boolean replied(int stream) {
+    public boolean replied(int stream) {
       return replied.contains(stream);
     }
 
-    boolean connected() {
+    public boolean connected() {
       return channel.isActive();
     }
 

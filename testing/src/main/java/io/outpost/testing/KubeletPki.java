@@ -1,4 +1,4 @@
-package io.outpost.itests;
+package io.outpost.testing;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -26,22 +26,30 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * server's kubelet client certificate it signed, a certificate of a stranger from another CA, and the bridge's
  * serving certificate (for 127.0.0.1). Written as PEM files (keys in PKCS#8).
  */
-final class KubeletPki {
-  record Identity(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {}
+public final class KubeletPki {
+  public record Identity(X509Certificate certificate, PrivateKey key, Path certFile, Path keyFile) {}
 
-  final Path dir;
-  final Identity ca;
-  final Identity apiServer;
-  final Identity stranger;
-  final Identity serving;
+  public final Path dir;
+  public final Identity ca;
+  public final Identity apiServer;
+  public final Identity stranger;
+  public final Identity serving;
 
-  KubeletPki(Path dir) throws Exception {
+  public KubeletPki(Path dir) throws Exception {
     this.dir = Files.createDirectories(dir);
     ca = issue("ca", "test-cluster-ca", null, true, false);
     apiServer = issue("apiserver", "kube-apiserver-kubelet-client", ca, false, false);
     Identity otherCa = issue("other-ca", "other-ca", null, true, false);
     stranger = issue("stranger", "kube-apiserver-kubelet-client", otherCa, false, false);
     serving = issue("serving", "outpost-bridge-kubelet", ca, false, true);
+  }
+
+  /** The bridge's settings for serving the kubelet API on an ephemeral loopback port with these certificates. */
+  public java.util.Map<String, String> bridgeEnvironment() {
+    return java.util.Map.of("OUTPOST_KUBELET_PORT", "0", "OUTPOST_KUBELET_ADDRESS", "127.0.0.1",
+        "OUTPOST_KUBELET_CLIENT_CA_FILE", ca.certFile().toString(),
+        "OUTPOST_KUBELET_CERT_FILE", serving.certFile().toString(),
+        "OUTPOST_KUBELET_KEY_FILE", serving.keyFile().toString());
   }
 
   private Identity issue(String file, String commonName, Identity issuer, boolean isCa, boolean server)

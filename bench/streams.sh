@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# kubectl logs/exec through the bridge's kubelet API, Mosquitto and a real edge node on Podman: log open → first
+# byte, log throughput, exec round trips; results go to docs/benchmarks.md.
+#   bench/streams.sh [log MiB=64] [round trips=200]      (after mvn install)
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; date: $(date -u +%F)"
+exec "$(dirname "$0")/java.sh" StreamBench "$@"
