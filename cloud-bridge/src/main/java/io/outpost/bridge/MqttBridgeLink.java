@@ -1,5 +1,6 @@
 package io.outpost.bridge;
 
+import io.outpost.protocol.MqttSockets;
 import io.outpost.protocol.Topics;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
@@ -73,8 +74,9 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
     options.setConnectionTimeout(15);
     // Brokers must not send the bridge a packet larger than it accepts: refused before it is buffered.
     options.setMaximumPacketSize((long) config.maxMessageBytes() + 4096);
+    options.setSocketFactory(MqttSockets.forUrl(config.brokerUrl()));
     if (tls != null) {
-      options.setSocketFactory(tls.getSocketFactory());
+      options.setSocketFactory(MqttSockets.tls(tls.getSocketFactory()));
       options.setHttpsHostnameVerificationEnabled(true);
     }
     try {

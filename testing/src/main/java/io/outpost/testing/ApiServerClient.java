@@ -51,6 +51,7 @@ public final class ApiServerClient {
   private final int port;
   private final KubeletPki pki;
   private final KubeletPki.Identity identity;
+  private HttpClient http;
 
   public ApiServerClient(int port, KubeletPki pki, KubeletPki.Identity identity) {
     this.port = port;
@@ -75,10 +76,15 @@ public final class ApiServerClient {
     return context;
   }
 
-  /** A GET as the API server proxies {@code kubectl logs}; the body is read as it streams. */
-  public HttpResponse<java.io.InputStream> get(String pathAndQuery) throws Exception {
-    HttpClient client = HttpClient.newBuilder().sslContext(tls()).version(HttpClient.Version.HTTP_1_1).build();
-    return client.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + port + pathAndQuery))
+  /**
+   * A GET as the API server proxies {@code kubectl logs}; the body is read as it streams. One HTTP client per
+   * instance: connections are kept alive between requests, as the API server's kubelet transport does.
+   */
+  public synchronized HttpResponse<java.io.InputStream> get(String pathAndQuery) throws Exception {
+    if (http == null) {
+      http = HttpClient.newBuilder().sslContext(tls()).version(HttpClient.Version.HTTP_1_1).build();
+    }
+    return http.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + port + pathAndQuery))
         .timeout(java.time.Duration.ofMinutes(2)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
   }
 

@@ -68,6 +68,7 @@ public final class Mosquitto implements AutoCloseable {
           "autosave_interval 1",
           "max_queued_messages 100000",
           "message_size_limit 1048576",
+          "set_tcp_nodelay true",
           "log_dest stdout",
           "log_type error",
           "log_type warning",

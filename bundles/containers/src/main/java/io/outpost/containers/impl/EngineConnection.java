@@ -1,5 +1,6 @@
 package io.outpost.containers.impl;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.TreeMap;
  */
 final class EngineConnection implements AutoCloseable {
   private static final int MAX_HEAD = 64 * 1024;
+  private static final int READ_BUFFER = 64 * 1024;
 
   private final SocketChannel channel;
   private final InputStream raw;
@@ -34,21 +36,20 @@ final class EngineConnection implements AutoCloseable {
 
   private EngineConnection(SocketChannel channel) {
     this.channel = channel;
-    this.raw = new InputStream() {
-      private final ByteBuffer one = ByteBuffer.allocate(1);
-
+    // Buffered: the head, chunk sizes and the 8-byte headers of multiplexed streams are read a few bytes at a
+    // time. available() is what is buffered, so a reader can tell whether more is at hand without blocking.
+    this.raw = new BufferedInputStream(new InputStream() {
       @Override
       public int read() throws IOException {
-        one.clear();
-        int n = channel.read(one);
-        return n < 0 ? -1 : one.get(0) & 0xff;
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
       }
 
       @Override
       public int read(byte[] b, int off, int len) throws IOException {
         return len == 0 ? 0 : channel.read(ByteBuffer.wrap(b, off, len));
       }
-    };
+    }, READ_BUFFER);
   }
 
   /** Connects to {@code unix:///path} or {@code tcp://host:port}. */
@@ -208,6 +209,11 @@ final class EngineConnection implements AutoCloseable {
       }
       return n;
     }
+
+    @Override
+    public int available() throws IOException {
+      return (int) Math.min(left, in.available());
+    }
   }
 
   /** {@code Transfer-Encoding: chunked}, decoded. */
@@ -247,6 +253,19 @@ final class EngineConnection implements AutoCloseable {
         line(); // the CRLF after the chunk
       }
       return n;
+    }
+
+    /**
+     * What can be read without blocking: the buffered rest of the current chunk; between chunks 1 if the next one
+     * has begun to arrive (an engine writes a chunk's size and data together, and flushes every log line as a
+     * chunk of its own, so 0 there would end every batch after one line).
+     */
+    @Override
+    public int available() throws IOException {
+      if (done) {
+        return 0;
+      }
+      return left > 0 ? (int) Math.min(left, in.available()) : Math.min(1, in.available());
     }
 
     private String line() throws IOException {

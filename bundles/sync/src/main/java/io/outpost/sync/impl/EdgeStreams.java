@@ -36,7 +36,6 @@ final class EdgeStreams {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeStreams.class);
   /** Open sessions per node; more are refused (429). */
   static final int MAX_SESSIONS = 32;
-  private static final int MAX_IN_FLIGHT = 4;
 
   interface Publisher {
     /** Publishes QoS 1 on the node's {@code up/stream} topic; {@code done} gets whether the broker took it. */
@@ -50,7 +49,7 @@ final class EdgeStreams {
   private final Counters rejected;
   private final Duration keepalive;
   private final Map<UUID, Session> sessions = new ConcurrentHashMap<>();
-  private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+  private final Semaphore inFlight = new Semaphore(MqttLink.STREAM_WINDOW);
 
   EdgeStreams(String node, Publisher publisher, Supplier<PodStreams> podStreams, BooleanSupplier linkUp,
       Counters rejected, Duration keepalive) {

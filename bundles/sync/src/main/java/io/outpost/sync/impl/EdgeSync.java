@@ -315,16 +315,13 @@ final class EdgeSync implements MqttLink.Handler {
   }
 
   /**
-   * Sends undelivered events, pod statuses and device statuses, at most {@code OUTBOX_BATCH} of each unacknowledged
+   * Sends undelivered pod statuses, device statuses and events — in that order of precedence when the broker's
+   * in-flight budget ({@link MqttLink#outboxWindow}) is short — at most {@code OUTBOX_BATCH} of each unacknowledged
    * at a time.
    */
   private void drainOutbox() {
     if (!link.isConnected() || !bridgeListening) {
       return;
-    }
-    for (PendingEvent event : store.pendingEvents(OUTBOX_BATCH + inFlightEvents.size())) {
-      publishTracked(inFlightEvents, event.sequence() + "#" + event.event().count(), Topics.Up.EVENT, event.event(),
-          () -> store.eventDelivered(event));
     }
     for (PendingStatus status : store.pendingStatuses(OUTBOX_BATCH + inFlight.size())) {
       publishTracked(inFlight, status.uid() + "@" + status.version(), Topics.Up.STATUS, status.report(),
@@ -334,6 +331,10 @@ final class EdgeSync implements MqttLink.Handler {
       publishTracked(inFlightDevices, status.uid() + "@" + status.version(), Topics.Up.DEVICE, status.report(),
           () -> store.deviceStatusDelivered(status.uid(), status.version()));
     }
+    for (PendingEvent event : store.pendingEvents(OUTBOX_BATCH + inFlightEvents.size())) {
+      publishTracked(inFlightEvents, event.sequence() + "#" + event.event().count(), Topics.Up.EVENT, event.event(),
+          () -> store.eventDelivered(event));
+    }
   }
 
   /**
@@ -342,7 +343,9 @@ final class EdgeSync implements MqttLink.Handler {
    */
   private void publishTracked(Set<String> inFlightOfKind, String id, Topics.Up channel, Message message,
       Runnable delivered) {
-    if (inFlightOfKind.size() >= OUTBOX_BATCH || !inFlightOfKind.add(id)) {
+    if (inFlightOfKind.size() >= OUTBOX_BATCH
+        || inFlight.size() + inFlightEvents.size() + inFlightDevices.size() >= link.outboxWindow()
+        || !inFlightOfKind.add(id)) {
       return;
     }
     link.publish(Topics.up(settings.node(), channel), codec.encode(message), new MqttActionListener() {
@@ -360,6 +363,11 @@ final class EdgeSync implements MqttLink.Handler {
         executor.execute(() -> inFlightOfKind.remove(id));
       }
     });
+  }
+
+  /** Publishes the MQTT client refused since the start (for tests: the in-flight budget holds). */
+  long refusedPublishes() {
+    return link.refusedPublishes();
   }
 
   static String describe(MqttException e) {

@@ -1,5 +1,6 @@
 package io.outpost.sync.impl;
 
+import io.outpost.protocol.MqttSockets;
 import io.outpost.protocol.Topics;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,18 @@ final class MqttLink implements MqttCallback {
   private final String streamTopic;
   /** Room for the MQTT fixed header, topic and properties around the largest payload. */
   static final int PACKET_OVERHEAD = 4096;
+  /**
+   * The broker's Receive Maximum bounds this client's unacknowledged QoS 1 publishes (Paho refuses the one beyond
+   * it). They are shared out: stream frames may have this many in flight, control messages (heartbeat, resync
+   * request) a few, and the outbox what remains — so an outbox draining after a long disconnect never makes a
+   * kubectl session lose a frame, and no outbox entry is refused and sent twice.
+   */
+  static final int STREAM_WINDOW = 8;
+  private static final int CONTROL_RESERVE = 2;
+  /** Mosquitto's default ({@code max_inflight_messages 20}); below it streams and the outbox get less. */
+  static final int RECOMMENDED_RECEIVE_MAXIMUM = 20;
+  private volatile int receiveMaximum = RECOMMENDED_RECEIVE_MAXIMUM;
+  private final java.util.concurrent.atomic.LongAdder refusedPublishes = new java.util.concurrent.atomic.LongAdder();
 
   MqttLink(Settings settings, ScheduledExecutorService executor, Handler handler, NodeCredentials credentials) {
     this.credentials = credentials;
@@ -61,6 +74,16 @@ final class MqttLink implements MqttCallback {
 
   boolean isConnected() {
     return connected;
+  }
+
+  /** How many outbox entries may be unacknowledged at once on this connection (see {@link #STREAM_WINDOW}). */
+  int outboxWindow() {
+    return Math.max(1, receiveMaximum - STREAM_WINDOW - CONTROL_RESERVE);
+  }
+
+  /** Publishes the MQTT client refused (not connected, too many in flight), since the start. */
+  long refusedPublishes() {
+    return refusedPublishes.sum();
   }
 
   /** Drops the connection and connects again at once (new credentials after a join or a renewal). */
@@ -117,13 +140,22 @@ final class MqttLink implements MqttCallback {
         retry(e.getMessage());
         return;
       }
+      options.setSocketFactory(MqttSockets.forUrl(settings.brokerUrl()));
       tls.ifPresent(context -> {
-        options.setSocketFactory(context.getSocketFactory());
+        options.setSocketFactory(MqttSockets.tls(context.getSocketFactory()));
         options.setHttpsHostnameVerificationEnabled(true);
       });
       client.connect(options, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
+          Integer granted = token.getResponseProperties() == null ? null
+              : token.getResponseProperties().getReceiveMaximum();
+          receiveMaximum = granted == null ? 65_535 : granted;
+          if (receiveMaximum < RECOMMENDED_RECEIVE_MAXIMUM) {
+            LOG.warn("The broker lets this node have only {} unacknowledged publishes (Receive Maximum); at least {}"
+                + " are recommended (Mosquitto: max_inflight_messages)", receiveMaximum,
+                RECOMMENDED_RECEIVE_MAXIMUM);
+          }
           executor.execute(() -> subscribe());
         }
 
@@ -206,6 +238,7 @@ final class MqttLink implements MqttCallback {
     try {
       client.publish(topic, payload, 1, false, null, listener);
     } catch (MqttException e) {
+      refusedPublishes.increment();
       LOG.debug("Publish to {} failed: {}", topic, EdgeSync.describe(e));
       if (listener != null) {
         listener.onFailure(null, e);

@@ -166,6 +166,21 @@ class EdgeSyncTest {
   }
 
   @Test
+  void aLargeOutboxStaysWithinTheBrokersInFlightBudget() throws Exception {
+    assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
+    int pods = 300; // several times Mosquitto's Receive Maximum (max_inflight_messages, 20 by default)
+    for (int i = 0; i < pods; i++) {
+      store.recordStatus(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "web-" + i, "u" + i, "1"),
+          "Running", null, null, "10.88.0.2", null, null, List.of(), false));
+    }
+    sync.outboxChanged();
+    await().atMost(Duration.ofSeconds(60)).until(() -> store.outboxDepth() == 0);
+    assertThat(statuses.stream().map(r -> r.ref().name()).distinct().count()).isEqualTo(pods);
+    assertThat(sync.refusedPublishes()).as("publishes beyond the broker's Receive Maximum are refused by the"
+        + " client; the outbox must leave room for them and for stream frames").isZero();
+  }
+
+  @Test
   void aNewBridgeSessionMakesTheNodeResyncAtOnce() throws Exception {
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull(); // the connect resync
     bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH, "session-0", "now")), 1, true);
