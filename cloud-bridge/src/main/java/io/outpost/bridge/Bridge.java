@@ -23,7 +23,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -110,12 +109,12 @@ public final class Bridge implements AutoCloseable {
         request -> router.execute(request.node(), () -> routing.resync(request)), informers::device,
         report -> deviceStatuses.offer(report, upstream));
     informers.pods.addEventHandler(new PodEvents());
-    informers.nodes.addEventHandler(new Changes<>(node -> schedule(node.getMetadata().getName())));
-    informers.configMaps.addEventHandler(new Changes<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
-    informers.secrets.addEventHandler(new Changes<>(s -> referenced(Downstream.KIND_SECRET, s)));
+    informers.nodes.addEventHandler(new ChangeHandler<>(node -> schedule(node.getMetadata().getName())));
+    informers.configMaps.addEventHandler(new ChangeHandler<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
+    informers.secrets.addEventHandler(new ChangeHandler<>(s -> referenced(Downstream.KIND_SECRET, s)));
     if (informers.devices != null) {
       informers.devices.addEventHandler(new DeviceEvents());
-      informers.deviceModels.addEventHandler(new Changes<>(m -> referenced(Downstream.KIND_DEVICE_MODEL, m)));
+      informers.deviceModels.addEventHandler(new ChangeHandler<>(m -> referenced(Downstream.KIND_DEVICE_MODEL, m)));
     }
     metrics.gauge("outpost_bridge_edge_nodes", () -> informers.nodes.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", router::depth);
@@ -315,32 +314,6 @@ public final class Bridge implements AutoCloseable {
     }
   }
 
-  /** Any change of an object, resync events (same resourceVersion) excluded. */
-  private static final class Changes<T extends HasMetadata> implements ResourceEventHandler<T> {
-    private final Consumer<T> then;
-
-    Changes(Consumer<T> then) {
-      this.then = then;
-    }
-
-    @Override
-    public void onAdd(T object) {
-      then.accept(object);
-    }
-
-    @Override
-    public void onUpdate(T before, T after) {
-      if (!Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
-        then.accept(after);
-      }
-    }
-
-    @Override
-    public void onDelete(T object, boolean finalStateUnknown) {
-      then.accept(object);
-    }
-  }
-
   private Optional<String> notReady() {
     if (closed) {
       return Optional.of("closing");
@@ -385,6 +358,9 @@ public final class Bridge implements AutoCloseable {
     if (informers != null) {
       informers.stop();
     }
+    if (kubelet != null) {
+      kubelet.close(); // before the MQTT link: its sessions' ENDs still reach the nodes
+    }
     if (link != null) {
       link.close();
     }
@@ -393,9 +369,6 @@ public final class Bridge implements AutoCloseable {
     }
     if (webhook != null) {
       webhook.close();
-    }
-    if (kubelet != null) {
-      kubelet.close();
     }
     if (activeLabel != null && active) {
       activeLabel.set(false);

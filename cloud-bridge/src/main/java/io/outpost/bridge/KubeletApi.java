@@ -29,7 +29,10 @@ final class KubeletApi implements KubeletHandler.Routes, AutoCloseable {
     this.pods = pods;
     this.edgeNodes = edgeNodes;
     this.nodes = nodes;
-    this.relay = new StreamRelay(link::publish, link::isConnected, metrics, KEEPALIVE);
+    // A frame not delivered within the session's silence limit belongs to a session that is over: the broker drops
+    // it rather than hand a node that was offline an OPEN whose client gave up long ago.
+    this.relay = new StreamRelay((topic, payload) -> link.publish(topic, payload, KEEPALIVE.toSeconds() * 3),
+        link::isConnected, metrics, KEEPALIVE);
     this.server = new KubeletServer(config, this);
     ticker.scheduleWithFixedDelay(relay::tick, KEEPALIVE.toMillis(), KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -14,10 +14,17 @@ import java.util.stream.Collectors;
  * @param address the address the API server reaches the bridge's kubelet port at; published as every edge Node's
  *     {@code InternalIP}
  * @param clientCaFile the CA that signed the API server's {@code --kubelet-client-certificate}
- * @param allowedUsers common names allowed to call (empty: any certificate the CA signed)
+ * @param allowedUsers common names allowed to call; {@code *}: any certificate the CA signed. The CA is usually the
+ *     cluster's, which also signs every kubelet's and CSR-issued certificates: the default admits only kubeadm's API
+ *     server client name
  */
 public record KubeletConfig(int port, String address, Path certFile, Path keyFile, Path clientCaFile,
     Set<String> allowedUsers) {
+
+  /** The common name of kubeadm's {@code --kubelet-client-certificate}. */
+  static final String DEFAULT_USER = "kube-apiserver-kubelet-client";
+  /** In {@code OUTPOST_KUBELET_ALLOWED_USERS}: any certificate the client CA signed. */
+  static final String ANY_USER = "*";
 
   public static final KubeletConfig OFF = new KubeletConfig(0, null, null, null, null, Set.of());
 
@@ -47,9 +54,10 @@ public record KubeletConfig(int port, String address, Path certFile, Path keyFil
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("OUTPOST_KUBELET_PORT must be 0..65535, was " + port);
     }
-    String users = env.getOrDefault("OUTPOST_KUBELET_ALLOWED_USERS", "");
+    String users = blank(env.get("OUTPOST_KUBELET_ALLOWED_USERS"));
     return new KubeletConfig(port, address, Path.of(cert), Path.of(key), Path.of(ca),
-        Arrays.stream(users.split(",")).map(String::trim).filter(u -> !u.isEmpty()).collect(Collectors.toSet()));
+        Arrays.stream((users == null ? DEFAULT_USER : users).split(",")).map(String::trim)
+            .filter(u -> !u.isEmpty()).collect(Collectors.toSet()));
   }
 
   private static String blank(String value) {

@@ -75,11 +75,16 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     if (ctx.pipeline().get("idle") != null) {
       ctx.pipeline().remove("idle");
     }
+    if (request.decoderResult().isFailure()) {
+      respond(ctx, 400, "malformed request (the request line is limited to " + KubeletServer.MAX_REQUEST_LINE
+          + " bytes): " + request.decoderResult().cause().getMessage());
+      return;
+    }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
     String[] path = uri.path().replaceAll("^/+", "").split("/");
     try {
       String user = caller(ctx);
-      if (!allowedUsers.isEmpty() && !allowedUsers.contains(user)) {
+      if (!allowedUsers.contains(KubeletConfig.ANY_USER) && !allowedUsers.contains(user)) {
         throw new Refused(403, "user " + user + " may not use the kubelet API of edge nodes");
       }
       switch (path[0]) {
@@ -96,8 +101,13 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
               uri.parameters());
         }
         case "portForward" -> {
+          // /portForward/{ns}/{pod} or /portForward/{ns}/{pod}/{uid}
           requireLength(path, 3, 4);
-          SpdyStreams.portForward(ctx, request, routes.relay(), target(path[1], path[2]), path[1], path[2]);
+          Target target = target(path[1], path[2]);
+          if (path.length == 4 && !path[3].equals(target.uid())) {
+            throw new Refused(404, "pod " + path[1] + "/" + path[2] + " has another uid than " + path[3]);
+          }
+          SpdyStreams.portForward(ctx, request, routes.relay(), target, path[1], path[2]);
         }
         case "attach", "run" -> throw new Refused(501, "/" + path[0] + " is not offered by Outpost edge nodes");
         default -> throw new Refused(404, "not found: " + uri.path());

@@ -35,6 +35,8 @@ final class KubeletServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KubeletServer.class);
   /** Request heads and upgrade requests are small; nothing the kubelet API takes has a large body. */
   private static final int MAX_REQUEST = 64 * 1024;
+  /** Room for an exec's longest command ({@code StreamRequest}: 8,192 characters), URL-encoded. */
+  static final int MAX_REQUEST_LINE = 64 * 1024;
 
   private final EventLoopGroup boss = new NioEventLoopGroup(1);
   private final EventLoopGroup workers = new NioEventLoopGroup(2);
@@ -44,6 +46,9 @@ final class KubeletServer implements AutoCloseable {
       InterruptedException {
     SslContext tls = tls(config);
     ServerBootstrap bootstrap = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        // Keep-alive probes find API server connections that vanished without a FIN (a `logs -f` would hold its
+        // relay and node sessions otherwise).
+        .childOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
@@ -51,7 +56,8 @@ final class KubeletServer implements AutoCloseable {
                 // A connection that sends no request within a minute is dropped; once a request is served its
                 // lifetime is the stream's (a quiet `logs -f` may send nothing for hours).
                 .addLast("idle", new IdleStateHandler(60, 0, 0))
-                .addLast("http", new HttpServerCodec())
+                // An exec's command is in the query: a long `sh -c '<script>'` needs more than Netty's 4 KiB line.
+                .addLast("http", new HttpServerCodec(MAX_REQUEST_LINE, 8192, 8192))
                 .addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST))
                 .addLast("kubelet", new KubeletHandler(routes, config.allowedUsers()));
           }

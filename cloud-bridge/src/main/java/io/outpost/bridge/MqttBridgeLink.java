@@ -151,6 +151,14 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
    * edge then sees a sequence gap and resyncs.
    */
   boolean publish(String topic, byte[] payload) {
+    return publish(topic, payload, 0);
+  }
+
+  /**
+   * As {@link #publish(String, byte[])}, and the broker drops the message if it has not been delivered within
+   * {@code expirySeconds} (0: never) — for stream frames, which are worthless once their session has timed out.
+   */
+  boolean publish(String topic, byte[] payload, long expirySeconds) {
     if (!connected) {
       return false;
     }
@@ -164,7 +172,13 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
       return false;
     }
     try {
-      client.publish(topic, payload, 1, false, null, new MqttActionListener() {
+      MqttMessage message = new MqttMessage(payload, 1, false, null);
+      if (expirySeconds > 0) {
+        MqttProperties properties = new MqttProperties();
+        properties.setMessageExpiryInterval(expirySeconds);
+        message.setProperties(properties);
+      }
+      client.publish(topic, message, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
           permits.release();

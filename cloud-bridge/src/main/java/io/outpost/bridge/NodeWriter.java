@@ -167,13 +167,15 @@ final class NodeWriter {
     List<NodeAddress> addresses = new java.util.ArrayList<>();
     if (bridge != null) {
       // The API server reaches a kubelet at the Node's first Hostname/InternalDNS/InternalIP address (its default
-      // preference): that must be the bridge. The node's own addresses stay visible as ExternalIP.
+      // preference): that must be the bridge. The node's own IP addresses stay visible as ExternalIP, the last
+      // preference; names it reports (Hostname, DNS) are left out — they would come before the bridge.
       addresses.add(new NodeAddress(bridge, "InternalIP"));
       status.withNewDaemonEndpoints().withNewKubeletEndpoint().withPort(kubeletPort).endKubeletEndpoint()
           .endDaemonEndpoints();
     }
     if (report.addresses() != null) {
-      report.addresses().stream().filter(a -> bridge == null || !"Hostname".equals(a.type()))
+      report.addresses().stream().filter(a -> bridge == null || "InternalIP".equals(a.type())
+          || "ExternalIP".equals(a.type()))
           .map(a -> new NodeAddress(a.address(), bridge == null || !"InternalIP".equals(a.type()) ? a.type()
               : "ExternalIP")).forEach(addresses::add);
     }

@@ -3,9 +3,8 @@ package io.outpost.bridge;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,19 +14,11 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
-import io.netty.handler.codec.spdy.DefaultSpdyPingFrame;
 import io.netty.handler.codec.spdy.DefaultSpdyRstStreamFrame;
-import io.netty.handler.codec.spdy.DefaultSpdySynReplyFrame;
-import io.netty.handler.codec.spdy.SpdyDataFrame;
 import io.netty.handler.codec.spdy.SpdyFrameCodec;
-import io.netty.handler.codec.spdy.SpdyGoAwayFrame;
-import io.netty.handler.codec.spdy.SpdyPingFrame;
-import io.netty.handler.codec.spdy.SpdyRstStreamFrame;
 import io.netty.handler.codec.spdy.SpdyStreamStatus;
 import io.netty.handler.codec.spdy.SpdySynStreamFrame;
 import io.netty.handler.codec.spdy.SpdyVersion;
-import io.netty.util.ReferenceCountUtil;
 import io.outpost.protocol.stream.StreamEnd;
 import io.outpost.protocol.stream.StreamFrame;
 import io.outpost.protocol.stream.StreamRequest;
@@ -79,7 +70,7 @@ final class SpdyStreams {
 
   static void portForward(ChannelHandlerContext ctx, FullHttpRequest http, StreamRelay relay,
       KubeletHandler.Target target, String namespace, String pod) throws KubeletHandler.Refused {
-    upgrade(ctx, http, PORT_FORWARD_PROTOCOL, new PortForward(relay, target, namespace, pod));
+    upgrade(ctx, http, PORT_FORWARD_PROTOCOL, new SpdyPortForward(relay, target, namespace, pod));
   }
 
   /** Answers 101 and turns the connection into a SPDY/3.1 session handled by {@code handler}. */
@@ -111,35 +102,6 @@ final class SpdyStreams {
     ctx.pipeline().replace("kubelet", "streams", handler);
   }
 
-  private static void reply(ChannelHandlerContext ctx, int streamId) {
-    DefaultSpdySynReplyFrame reply = new DefaultSpdySynReplyFrame(streamId);
-    reply.headers().set(":status", "200");
-    ctx.writeAndFlush(reply);
-  }
-
-  private static void fin(ChannelHandlerContext ctx, Integer streamId, byte[] last) {
-    if (streamId != null) {
-      ctx.write(new DefaultSpdyDataFrame(streamId, last == null ? Unpooled.EMPTY_BUFFER
-          : Unpooled.wrappedBuffer(last)).setLast(true));
-    }
-  }
-
-  /** Writes pod bytes to a SPDY stream; the relay gets its credit once they are on the wire. */
-  private static void write(ChannelHandlerContext ctx, StreamRelay.Session session, Integer streamId,
-      byte[] bytes) {
-    if (streamId == null || bytes.length == 0) {
-      if (session != null) {
-        session.consumed(bytes.length);
-      }
-      return;
-    }
-    ctx.writeAndFlush(new DefaultSpdyDataFrame(streamId, Unpooled.wrappedBuffer(bytes))).addListener(f -> {
-      if (f.isSuccess()) {
-        session.consumed(bytes.length);
-      }
-    });
-  }
-
   /** The v4 status an exec ends with on its error stream (exit codes as kubectl reads them). */
   static byte[] status(StreamEnd end) {
     ObjectNode status = JSON.createObjectNode();
@@ -159,59 +121,8 @@ final class SpdyStreams {
     return status.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Common SPDY handling: pings answered, the session ended when the client resets or goes. */
-  private abstract static class Session extends ChannelInboundHandlerAdapter {
-    ChannelHandlerContext ctx;
-    private int pauses;
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-      this.ctx = ctx;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      try {
-        if (msg instanceof SpdySynStreamFrame syn) {
-          opened(syn.streamId(), syn.headers().getAsString("streamtype"), syn);
-        } else if (msg instanceof SpdyDataFrame data) {
-          byte[] bytes = ByteBufUtil.getBytes(data.content());
-          received(data.streamId(), bytes, data.isLast());
-        } else if (msg instanceof SpdyRstStreamFrame rst) {
-          reset(rst.streamId());
-        } else if (msg instanceof SpdyPingFrame ping) {
-          ctx.writeAndFlush(new DefaultSpdyPingFrame(ping.id()));
-        } else if (msg instanceof SpdyGoAwayFrame) {
-          ctx.close();
-        } // SETTINGS, WINDOW_UPDATE, HEADERS: nothing to do
-      } finally {
-        ReferenceCountUtil.release(msg);
-      }
-    }
-
-    abstract void opened(int streamId, String type, SpdySynStreamFrame syn);
-
-    abstract void received(int streamId, byte[] bytes, boolean last);
-
-    abstract void reset(int streamId);
-
-    /** The relay's back-pressure: the connection is read again once no session on it waits for credit. */
-    void pause(boolean paused) {
-      ctx.executor().execute(() -> {
-        pauses += paused ? 1 : -1;
-        ctx.channel().config().setAutoRead(pauses <= 0);
-      });
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.debug("SPDY connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
-      ctx.close();
-    }
-  }
-
   /** One exec: error, stdin, stdout, stderr and resize streams, opened by the client in that order. */
-  private static final class Exec extends Session implements StreamRelay.Listener {
+  private static final class Exec extends SpdySession implements StreamRelay.Listener {
     private final StreamRelay relay;
     private final String node;
     private final StreamRequest request;
@@ -318,143 +229,29 @@ final class SpdyStreams {
     @Override
     public void ended(StreamEnd end) {
       ctx.executor().execute(() -> {
-        fin(ctx, streams.get("stdout"), null);
-        fin(ctx, streams.get("stderr"), null);
-        fin(ctx, streams.get("error"), status(end));
+        ChannelFuture last = fin(ctx, streams.get("stdout"), null, null);
+        last = fin(ctx, streams.get("stderr"), null, last);
+        last = fin(ctx, streams.get("error"), status(end), last);
         for (String input : List.of("stdin", "resize")) {
           Integer id = streams.get(input);
           if (id != null) {
-            ctx.write(new DefaultSpdyRstStreamFrame(id, SpdyStreamStatus.CANCEL));
+            last = ctx.write(new DefaultSpdyRstStreamFrame(id, SpdyStreamStatus.CANCEL));
           }
         }
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ctx.flush();
+        // Closed once the last frame is written (writes complete in order): a slow client still gets the end of
+        // the output and the exit status.
+        if (last == null) {
+          ctx.close();
+        } else {
+          last.addListener(ChannelFutureListener.CLOSE);
+        }
       });
     }
 
     @Override
     public void pause(boolean paused) {
       super.pause(paused);
-    }
-  }
-
-  /** Port-forward: per forwarded connection an error and a data stream, paired by their {@code requestid}. */
-  private static final class PortForward extends Session {
-    private final StreamRelay relay;
-    private final KubeletHandler.Target target;
-    private final String namespace;
-    private final String pod;
-    private final Map<String, Pair> pairs = new HashMap<>();
-    private final Map<Integer, Pair> byStream = new HashMap<>();
-
-    PortForward(StreamRelay relay, KubeletHandler.Target target, String namespace, String pod) {
-      this.relay = relay;
-      this.target = target;
-      this.namespace = namespace;
-      this.pod = pod;
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-      super.handlerAdded(ctx);
-      ctx.channel().closeFuture().addListener(f -> pairs.values().forEach(Pair::close));
-    }
-
-    @Override
-    void opened(int streamId, String type, SpdySynStreamFrame syn) {
-      String requestId = syn.headers().getAsString("requestid");
-      String portText = syn.headers().getAsString("port");
-      int port;
-      try {
-        port = Integer.parseInt(portText);
-      } catch (NumberFormatException | NullPointerException e) {
-        port = -1;
-      }
-      if (requestId == null || port < 1 || port > 65535 || !("error".equals(type) || "data".equals(type))) {
-        LOG.info("port-forward to {}/{}: refused a stream (type {}, port {}, request {})", namespace, pod, type,
-            portText, requestId);
-        ctx.writeAndFlush(new DefaultSpdyRstStreamFrame(streamId, SpdyStreamStatus.PROTOCOL_ERROR));
-        return;
-      }
-      reply(ctx, streamId);
-      Pair pair = pairs.computeIfAbsent(requestId, id -> new Pair(id));
-      byStream.put(streamId, pair);
-      if ("error".equals(type)) {
-        pair.errorStream = streamId;
-      } else {
-        pair.dataStream = streamId;
-      }
-      if (pair.errorStream != null && pair.dataStream != null && pair.session == null) {
-        pair.session = relay.open(target.node(), StreamRequest.portForward(namespace, pod, target.uid(), port),
-            pair);
-      }
-    }
-
-    @Override
-    void received(int streamId, byte[] bytes, boolean last) {
-      Pair pair = byStream.get(streamId);
-      if (pair == null || pair.session == null || !Integer.valueOf(streamId).equals(pair.dataStream)) {
-        return; // the error stream carries nothing from the client
-      }
-      if (bytes.length > 0) {
-        pair.session.send(bytes);
-      }
-      if (last) {
-        pair.session.endInput();
-      }
-    }
-
-    @Override
-    void reset(int streamId) {
-      Pair pair = byStream.get(streamId);
-      if (pair != null) {
-        pair.close();
-      }
-    }
-
-    private final class Pair implements StreamRelay.Listener {
-      private final String id;
-      private Integer errorStream;
-      private Integer dataStream;
-      private StreamRelay.Session session;
-
-      Pair(String id) {
-        this.id = id;
-      }
-
-      void close() {
-        if (session != null) {
-          session.close();
-        }
-        forget();
-      }
-
-      private void forget() {
-        pairs.remove(id);
-        byStream.remove(errorStream);
-        byStream.remove(dataStream);
-      }
-
-      @Override
-      public void data(int channel, byte[] bytes) {
-        ctx.executor().execute(() -> write(ctx, session, dataStream, bytes));
-      }
-
-      @Override
-      public void ended(StreamEnd end) {
-        ctx.executor().execute(() -> {
-          fin(ctx, dataStream, null);
-          fin(ctx, errorStream, end.code() == 200 || end.code() == 499 ? null
-              : ("error forwarding port to pod " + namespace + "/" + pod + ": " + end.message() + "\n")
-                  .getBytes(StandardCharsets.UTF_8));
-          ctx.flush();
-          forget();
-        });
-      }
-
-      @Override
-      public void pause(boolean paused) {
-        PortForward.this.pause(paused);
-      }
     }
   }
 }

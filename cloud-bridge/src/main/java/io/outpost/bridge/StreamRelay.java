@@ -132,6 +132,11 @@ final class StreamRelay implements AutoCloseable {
   public void close() {
     sessions.values().forEach(session -> session.fail(503, "the bridge is stopping"));
     sender.shutdown();
+    try { // the sessions' ENDs leave before the MQTT link closes
+      sender.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void reject(String reason, String node, String message) {
@@ -231,6 +236,7 @@ final class StreamRelay implements AutoCloseable {
     }
 
     private boolean finish() {
+      boolean resume;
       synchronized (this) {
         if (ended) {
           return false;
@@ -238,9 +244,14 @@ final class StreamRelay implements AutoCloseable {
         ended = true;
         waiting.clear();
         queued = 0;
+        resume = paused;
+        paused = false;
       }
       flow.close();
       sessions.remove(id);
+      if (resume) { // the client connection may carry other sessions (port-forward): it is read again
+        listener.pause(false);
+      }
       return true;
     }
 

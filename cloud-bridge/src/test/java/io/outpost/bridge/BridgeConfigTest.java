@@ -139,5 +139,13 @@ class BridgeConfigTest {
     assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt",
         "OUTPOST_KUBELET_ADDRESS", "10.0.0.5", "OUTPOST_KUBELET_CERT_FILE", "/tls.crt", "OUTPOST_KUBELET_KEY_FILE",
         "/tls.key", "OUTPOST_KUBELET_PORT", "70000"))).hasMessageContaining("OUTPOST_KUBELET_PORT");
+    // The client CA is usually the cluster's, which signs every kubelet's certificate too: by default only the
+    // API server's kubelet client name (kubeadm's) may call; "*" has to be asked for.
+    assertThat(BridgeConfig.from(env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt", "OUTPOST_KUBELET_ADDRESS",
+        "10.0.0.5", "OUTPOST_KUBELET_CERT_FILE", "/tls.crt", "OUTPOST_KUBELET_KEY_FILE", "/tls.key")).kubelet()
+        .allowedUsers()).containsExactly("kube-apiserver-kubelet-client");
+    assertThat(BridgeConfig.from(env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt", "OUTPOST_KUBELET_ADDRESS",
+        "10.0.0.5", "OUTPOST_KUBELET_CERT_FILE", "/tls.crt", "OUTPOST_KUBELET_KEY_FILE", "/tls.key",
+        "OUTPOST_KUBELET_ALLOWED_USERS", "*")).kubelet().allowedUsers()).containsExactly("*");
   }
 }

@@ -99,6 +99,21 @@ class StreamRelayTest {
   }
 
   @Test
+  void aSessionThatEndsWhileItsClientIsPausedResumesTheConnection() {
+    StreamRelay.Session session = open();
+    byte[] chunk = new byte[StreamFrame.MAX_DATA];
+    for (int i = 0; i < 2 * FlowControl.WINDOW / StreamFrame.MAX_DATA; i++) {
+      session.send(chunk);
+    }
+    assertThat(pauses).containsExactly(true);
+    // kubectl port-forward carries every forwarded connection on one SPDY connection: one ending (the user's
+    // Ctrl-C on an upload) must not leave the others unread.
+    session.close();
+    assertThat(pauses).as("the connection is read again").containsExactly(true, false);
+    assertThat(relay.open()).isZero();
+  }
+
+  @Test
   void podBytesReachTheClientAndDuplicatesAreDropped() {
     open();
     fromNode("edge-1", Type.DATA, 0, StreamFrame.OUT, "hello".getBytes());

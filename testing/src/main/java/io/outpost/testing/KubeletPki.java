@@ -33,6 +33,8 @@ public final class KubeletPki {
   public final Identity ca;
   public final Identity apiServer;
   public final Identity stranger;
+  /** A kubelet's certificate from the same CA (as the cluster CA signs them): not the API server. */
+  public final Identity kubelet;
   public final Identity serving;
 
   public KubeletPki(Path dir) throws Exception {
@@ -42,6 +44,7 @@ public final class KubeletPki {
     Identity otherCa = issue("other-ca", "other-ca", null, true, false);
     stranger = issue("stranger", "kube-apiserver-kubelet-client", otherCa, false, false);
     serving = issue("serving", "outpost-bridge-kubelet", ca, false, true);
+    kubelet = issue("kubelet", "system:node:worker-1", ca, false, false);
   }
 
   /** The bridge's settings for serving the kubelet API on an ephemeral loopback port with these certificates. */

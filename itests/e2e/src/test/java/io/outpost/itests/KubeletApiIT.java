@@ -175,7 +175,14 @@ class KubeletApiIT extends StackTest {
         stack.kubeletPki.stranger);
     assertThatThrownBy(() -> stranger.get("/containerLogs/default/shell/app"))
         .as("a certificate from another CA is refused in the TLS handshake").isInstanceOf(java.io.IOException.class);
+    HttpResponse<InputStream> kubelet = new ApiServerClient(stack.bridge.kubeletPort(), stack.kubeletPki,
+        stack.kubeletPki.kubelet).get("/containerLogs/default/shell/app");
+    assertThat(kubelet.statusCode()).as("the cluster CA signs kubelets too: only the API server's name may call")
+        .isEqualTo(403);
     assertThat(apiServer().get("/containerLogs/default/no-such-pod/app").statusCode()).isEqualTo(404);
+    HttpResponse<InputStream> tooLong = apiServer().get("/exec/default/shell/app?command=" + "x".repeat(70_000));
+    assertThat(tooLong.statusCode()).isEqualTo(400);
+    assertThat(new String(tooLong.body().readAllBytes(), StandardCharsets.UTF_8)).contains("request line");
     stack.client.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withName("cloud-pod")
         .withNamespace("default").endMetadata().withNewSpec().withNodeName("a-cloud-node").addNewContainer()
         .withName("app").withImage("x").endContainer().endSpec().build()).create();

@@ -13,9 +13,13 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One HTTP/1.1 exchange with the container engine on its own connection, for the streaming calls docker-java does
@@ -58,13 +62,40 @@ final class EngineConnection implements AutoCloseable {
     SocketChannel channel;
     if ("unix".equals(uri.getScheme())) {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-      channel.connect(UnixDomainSocketAddress.of(uri.getPath()));
+      try {
+        channel.connect(UnixDomainSocketAddress.of(uri.getPath()));
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
     } else if ("tcp".equals(uri.getScheme()) || "http".equals(uri.getScheme())) {
       channel = SocketChannel.open(new InetSocketAddress(uri.getHost(), uri.getPort()));
     } else {
       throw new IOException("unsupported engine host " + host + " (unix:// or tcp://)");
     }
     return new EngineConnection(channel);
+  }
+
+  /**
+   * Opens a connection and sends a request; the connection is closed if anything fails, or if the engine has not
+   * answered with a response head within {@code timeout} (a hung engine must not hold a stream's thread forever).
+   */
+  static EngineConnection exchange(String host, String method, String path, String json, boolean upgrade,
+      ScheduledExecutorService watchdog, Duration timeout) throws IOException {
+    EngineConnection connection = open(host);
+    ScheduledFuture<?> alarm = watchdog.schedule(connection::close, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      return connection.send(method, path, json, upgrade);
+    } catch (IOException | RuntimeException e) {
+      connection.close();
+      if (alarm.isDone() && !alarm.isCancelled()) {
+        throw new IOException("the engine did not answer " + method + " " + path + " within " + timeout.toSeconds()
+            + " s", e);
+      }
+      throw e;
+    } finally {
+      alarm.cancel(false);
+    }
   }
 
   /**

@@ -9,13 +9,14 @@ import io.outpost.protocol.stream.StreamRequest;
 import io.outpost.store.EdgeStore;
 import io.outpost.store.StoredPod;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,11 +30,18 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StreamOpener.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CONNECT_TIMEOUT_MS = 5_000;
+  private static final java.time.Duration ENGINE_TIMEOUT = java.time.Duration.ofSeconds(30);
 
   private final Settings settings;
   private final EdgeStore store;
   private final ContainerEngine engine;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
+  /** Closes engine connections whose answer does not come (see {@link EngineConnection#exchange}). */
+  private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread thread = new Thread(r, "outpost-engine-watchdog");
+    thread.setDaemon(true);
+    return thread;
+  });
 
   StreamOpener(Settings settings, EdgeStore store, ContainerEngine engine) {
     this.settings = settings;
@@ -97,17 +105,19 @@ final class StreamOpener implements PodStreams, AutoCloseable {
     }
     if (request.previous()) {
       // Restarts reuse the container, so its log holds every run: the previous runs are what came before the
-      // current one started (to the second — the engine's resolution).
+      // current one started. The engine takes a fractional UNIX time (seconds.nanoseconds), as precise as its log.
       if (container.startedAt() == null || !hasRestarted(container)) {
         throw new StreamException(400, "previous terminated container " + request.container() + " in pod "
             + request.namespace() + "/" + request.pod() + " not found");
       }
-      query.append("&until=").append(Instant.parse(container.startedAt()).getEpochSecond());
+      Instant started = Instant.parse(container.startedAt());
+      query.append("&until=").append(started.getEpochSecond()).append('.')
+          .append(String.format("%09d", started.getNano()));
     }
     EngineConnection connection = engineCall("GET", query.toString(), null, false);
     long limit = request.limitBytes() > 0 ? request.limitBytes() : Long.MAX_VALUE;
     return reader("logs", request, output, connection, () -> {
-      demultiplex(connection.body(), output, true, limit);
+      EngineStreams.demultiplex(connection.body(), output, true, limit);
       return StreamEnd.ok(null);
     });
   }
@@ -132,11 +142,14 @@ final class StreamOpener implements PodStreams, AutoCloseable {
         JSON.createObjectNode().put("Detach", false).put("Tty", request.tty()).toString(), true);
     PodStream stream = reader("exec", request, output, connection, () -> {
       if (request.tty()) {
-        copy(connection.body(), output, StreamFrame.OUT);
+        EngineStreams.copy(connection.body(), output, StreamFrame.OUT);
       } else {
-        demultiplex(connection.body(), output, false, Long.MAX_VALUE);
+        EngineStreams.demultiplex(connection.body(), output, false, Long.MAX_VALUE);
       }
-      return StreamEnd.ok(exitCode(execId));
+      Integer exit = exitCode(execId);
+      // Never a success the engine did not report: kubectl would take it for exit code 0.
+      return exit == null ? StreamEnd.error(500, "the engine did not report the exit code of " + request.describe())
+          : StreamEnd.ok(exit);
     });
     return new PodStream() {
       @Override
@@ -154,8 +167,8 @@ final class StreamOpener implements PodStreams, AutoCloseable {
         if (!request.tty()) {
           return;
         }
-        try (EngineConnection resize = EngineConnection.open(settings.engineHost()).send("POST", "/v1.41/exec/"
-            + execId + "/resize?h=" + height + "&w=" + width, null, false)) {
+        try (EngineConnection resize = exchange("POST", "/v1.41/exec/" + execId + "/resize?h=" + height + "&w="
+            + width, null, false)) {
           if (resize.status() >= 300) {
             LOG.debug("Resize of exec {} refused: {} {}", execId, resize.status(), resize.text(1024));
           }
@@ -174,8 +187,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   /** The exit code once the engine has recorded it; the engine may report the exec running for a moment longer. */
   private Integer exitCode(String execId) throws IOException {
     for (int attempt = 0; attempt < 8; attempt++) {
-      try (EngineConnection inspect = EngineConnection.open(settings.engineHost()).send("GET", "/v1.41/exec/"
-          + execId + "/json", null, false)) {
+      try (EngineConnection inspect = exchange("GET", "/v1.41/exec/" + execId + "/json", null, false)) {
         JsonNode state = JSON.readTree(inspect.text(256 * 1024));
         if (!state.path("Running").asBoolean(false) && state.hasNonNull("ExitCode")) {
           return state.get("ExitCode").asInt();
@@ -204,7 +216,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
     }
     AutoCloseable closer = socket::close;
     PodStream stream = reader("port-forward", request, output, closer, () -> {
-      copy(socket.getInputStream(), output, StreamFrame.OUT);
+      EngineStreams.copy(socket.getInputStream(), output, StreamFrame.OUT);
       return StreamEnd.ok(null);
     });
     return new PodStream() {
@@ -232,9 +244,8 @@ final class StreamOpener implements PodStreams, AutoCloseable {
 
   private EngineConnection engineCall(String method, String path, String json, boolean upgrade)
       throws IOException, StreamException {
-    EngineConnection connection = EngineConnection.open(settings.engineHost());
+    EngineConnection connection = exchange(method, path, json, upgrade);
     try {
-      connection.send(method, path, json, upgrade);
       if (connection.status() >= 300) {
         String message = connection.text(4096);
         throw new StreamException(connection.status() == 404 ? 404 : 500, "the engine answered "
@@ -245,6 +256,10 @@ final class StreamOpener implements PodStreams, AutoCloseable {
       connection.close();
       throw e;
     }
+  }
+
+  private EngineConnection exchange(String method, String path, String json, boolean upgrade) throws IOException {
+    return EngineConnection.exchange(settings.engineHost(), method, path, json, upgrade, watchdog, ENGINE_TIMEOUT);
   }
 
   interface Body {
@@ -294,88 +309,6 @@ final class StreamOpener implements PodStreams, AutoCloseable {
     };
   }
 
-  /**
-   * Reads the engine's multiplexed stream (8-byte header: stream, 3 zero bytes, big-endian length) and passes
-   * stdout and stderr on ({@code merged}: both as the log), at most {@code limit} bytes. The engine frames every
-   * line; consecutive frames of one stream are passed on together, up to one DATA frame, whenever more is already
-   * at hand — a busy log leaves in full frames, a quiet one line by line without waiting.
-   */
-  static void demultiplex(InputStream in, StreamOutput output, boolean merged, long limit)
-      throws IOException {
-    byte[] header = new byte[8];
-    Batch batch = new Batch(output);
-    long sent = 0;
-    frames:
-    while (sent < limit) {
-      batch.flushUnlessMoreAt(in);
-      if (in.readNBytes(header, 0, 8) != 8) {
-        break;
-      }
-      int channel = header[0] == 2 && !merged ? StreamFrame.ERR : StreamFrame.OUT;
-      long left = ((header[4] & 0xffL) << 24) | ((header[5] & 0xff) << 16) | ((header[6] & 0xff) << 8)
-          | (header[7] & 0xff);
-      while (left > 0) {
-        batch.flushUnlessMoreAt(in);
-        int n = batch.read(in, channel, left, limit - sent);
-        if (n < 0) {
-          break frames;
-        }
-        left -= n;
-        sent = Math.min(limit, sent + n);
-      }
-    }
-    batch.flush();
-  }
-
-  /** Bytes of one channel waiting to be passed on as one DATA frame. */
-  private static final class Batch {
-    private final StreamOutput output;
-    private final byte[] bytes = new byte[StreamFrame.MAX_DATA];
-    private int length;
-    private int channel;
-
-    Batch(StreamOutput output) {
-      this.output = output;
-    }
-
-    /** Passes the batch on if nothing more can be read from {@code in} without blocking. */
-    void flushUnlessMoreAt(InputStream in) throws IOException {
-      if (length > 0 && in.available() == 0) {
-        flush();
-      }
-    }
-
-    /** Reads up to {@code left} bytes of {@code channel}, keeping at most {@code room} of them; -1 at the end. */
-    int read(InputStream in, int channel, long left, long room) throws IOException {
-      if (length == bytes.length || (length > 0 && channel != this.channel)) {
-        flush();
-      }
-      this.channel = channel;
-      int n = in.read(bytes, length, (int) Math.min(bytes.length - length, left));
-      if (n > 0) {
-        length += (int) Math.min(n, room);
-      }
-      return n;
-    }
-
-    void flush() throws IOException {
-      if (length > 0) {
-        output.write(channel, bytes, 0, length);
-        length = 0;
-      }
-    }
-  }
-
-  private static void copy(InputStream in, StreamOutput output, int channel) throws IOException {
-    byte[] buffer = new byte[StreamFrame.MAX_DATA];
-    int n;
-    while ((n = in.read(buffer)) >= 0) {
-      if (n > 0) {
-        output.write(channel, buffer, 0, n);
-      }
-    }
-  }
-
   private static void closeQuietly(AutoCloseable resource) {
     try {
       resource.close();
@@ -389,5 +322,6 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   public void close() {
     open.forEach(StreamOpener::closeQuietly);
     open.clear();
+    watchdog.shutdownNow();
   }
 }

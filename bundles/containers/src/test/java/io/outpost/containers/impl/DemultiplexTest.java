@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The engine's multiplexed log and exec streams, as {@link StreamOpener} passes them on. */
+/** The engine's multiplexed log and exec streams, as {@link EngineStreams} passes them on. */
 class DemultiplexTest {
   /** Every write: its channel and bytes. */
   private final List<Write> writes = new ArrayList<>();
@@ -55,7 +55,7 @@ class DemultiplexTest {
       frame(engine, 1, line);
       expected.append(line);
     }
-    StreamOpener.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, true, Long.MAX_VALUE);
+    EngineStreams.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, true, Long.MAX_VALUE);
     assertThat(text(StreamFrame.OUT)).isEqualTo(expected.toString());
     assertThat(writes).as("one write per engine frame would be one MQTT message per log line")
         .hasSize((expected.length() + StreamFrame.MAX_DATA - 1) / StreamFrame.MAX_DATA);
@@ -75,7 +75,7 @@ class DemultiplexTest {
         return pos == 14 || pos == bytes.length ? 0 : super.available();
       }
     };
-    StreamOpener.demultiplex(trickle, output, true, Long.MAX_VALUE);
+    EngineStreams.demultiplex(trickle, output, true, Long.MAX_VALUE);
     assertThat(writes).containsExactly(new Write(StreamFrame.OUT, "first\n"), new Write(StreamFrame.OUT, "second\n"));
   }
 
@@ -86,12 +86,12 @@ class DemultiplexTest {
     frame(engine, 1, "out 2\n");
     frame(engine, 2, "err 1\n");
     frame(engine, 1, "out 3\n");
-    StreamOpener.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, false, Long.MAX_VALUE);
+    EngineStreams.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, false, Long.MAX_VALUE);
     assertThat(writes).containsExactly(new Write(StreamFrame.OUT, "out 1\nout 2\n"),
         new Write(StreamFrame.ERR, "err 1\n"), new Write(StreamFrame.OUT, "out 3\n"));
 
     writes.clear();
-    StreamOpener.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, true, Long.MAX_VALUE);
+    EngineStreams.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, true, Long.MAX_VALUE);
     assertThat(writes).containsExactly(new Write(StreamFrame.OUT, "out 1\nout 2\nerr 1\nout 3\n"));
   }
 
@@ -100,7 +100,7 @@ class DemultiplexTest {
     ByteArrayOutputStream engine = new ByteArrayOutputStream();
     frame(engine, 1, "0123456789\n");
     frame(engine, 2, "abcdefghij\n");
-    StreamOpener.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, true, 15);
+    EngineStreams.demultiplex(new ByteArrayInputStream(engine.toByteArray()), output, true, 15);
     assertThat(text(StreamFrame.OUT)).isEqualTo("0123456789\nabcd");
   }
 }

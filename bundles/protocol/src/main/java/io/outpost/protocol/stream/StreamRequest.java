@@ -31,6 +31,8 @@ public record StreamRequest(String kind, String namespace, String pod, String po
   public static final String PORT_FORWARD = "portforward";
   private static final int MAX_ARGS = 128;
   private static final int MAX_ARG = 4096;
+  /** All arguments together, in characters: even escaped as JSON (≤ 6 bytes each) the request fits one OPEN frame. */
+  private static final int MAX_COMMAND = 8192;
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final ObjectMapper JSON = JsonMapper.builder()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
@@ -98,10 +100,15 @@ public record StreamRequest(String kind, String namespace, String pod, String po
       if (command == null || command.isEmpty() || command.size() > MAX_ARGS) {
         throw invalid("exec needs 1 to " + MAX_ARGS + " command arguments");
       }
+      int total = 0;
       for (String arg : command) {
         if (arg == null || arg.length() > MAX_ARG) {
           throw invalid("exec command argument missing or longer than " + MAX_ARG);
         }
+        total += arg.length();
+      }
+      if (total > MAX_COMMAND) { // the request must fit one OPEN frame
+        throw invalid("exec command longer than " + MAX_COMMAND + " characters in all");
       }
     }
     if (PORT_FORWARD.equals(kind) && (port < 1 || port > 65535)) {

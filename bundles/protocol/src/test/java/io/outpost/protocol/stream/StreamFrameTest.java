@@ -29,6 +29,22 @@ class StreamFrameTest {
   }
 
   @Test
+  void theLongestValidExecCommandFitsOneOpenFrameAndALongerOneIsRefused() throws Exception {
+    // 8,192 characters that JSON escapes to 6 bytes each: the worst case still fits the 64 KiB OPEN payload.
+    String control = "\u0001".repeat(4096);
+    StreamRequest longest = StreamRequest.exec("default", "web", "uid-1", "app", List.of(control, control), true,
+        true, false, false);
+    longest.validate();
+    StreamFrame open = new StreamFrame(Type.OPEN, SESSION, 0, 0, longest.encode());
+    assertThat(StreamRequest.decode(StreamFrame.decode(open.encode()).payload()).command()).isEqualTo(
+        List.of(control, control));
+    StreamRequest longer = StreamRequest.exec("default", "web", "uid-1", "app", List.of(control, control, "x"),
+        true, true, false, false);
+    assertThatThrownBy(longer::validate).isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("8192 characters in all");
+  }
+
+  @Test
   void badFramesAreRejectedWithTheirReason() {
     byte[] good = new StreamFrame(Type.PING, SESSION, 0, 0, null).encode();
     byte[] version = good.clone();

@@ -36,6 +36,8 @@ final class EdgeStreams {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeStreams.class);
   /** Open sessions per node; more are refused (429). */
   static final int MAX_SESSIONS = 32;
+  /** Ended sessions remembered, so that a redelivered OPEN does not run its command again. */
+  private static final int REMEMBERED = 1024;
 
   interface Publisher {
     /** Publishes QoS 1 on the node's {@code up/stream} topic; {@code done} gets whether the broker took it. */
@@ -50,6 +52,13 @@ final class EdgeStreams {
   private final Duration keepalive;
   private final Map<UUID, Session> sessions = new ConcurrentHashMap<>();
   private final Semaphore inFlight = new Semaphore(MqttLink.STREAM_WINDOW);
+  /** The last {@link #REMEMBERED} sessions that ended here, oldest first. */
+  private final Map<UUID, Boolean> endedSessions = new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> eldest) {
+      return size() > REMEMBERED;
+    }
+  };
 
   EdgeStreams(String node, Publisher publisher, Supplier<PodStreams> podStreams, BooleanSupplier linkUp,
       Counters rejected, Duration keepalive) {
@@ -76,17 +85,17 @@ final class EdgeStreams {
     }
     Session session = sessions.get(frame.session());
     if (frame.type() == Type.OPEN) {
-      if (session == null) {
+      if (session == null && !recentlyEnded(frame.session())) {
         open(frame);
-      } // else: a redelivered OPEN
+      } // else: a redelivered OPEN, or one for a session over already — its command must not run again
       return;
     }
     if (session == null) {
-      if (frame.type() != Type.END) {
+      if (frame.type() != Type.END && !recentlyEnded(frame.session())) {
         // A session this node does not know (it restarted, or ended it already): tell the bridge (an END is
         // taken whatever its sequence number).
         send(frame.session(), new SequenceCheck(), Type.END, 0,
-            StreamEnd.error(503, "no such stream session on node " + node).encode());
+            StreamEnd.error(503, "no such stream session on node " + node).encode(), false);
       }
       return;
     }
@@ -104,12 +113,14 @@ final class EdgeStreams {
       request = StreamRequest.decode(frame.payload());
     } catch (ProtocolException e) {
       reject(e.reason().label(), e.getMessage());
-      send(frame.session(), sequence, Type.END, 0, StreamEnd.error(400, e.getMessage()).encode());
+      send(frame.session(), sequence, Type.END, 0, StreamEnd.error(400, e.getMessage()).encode(), false);
+      remember(frame.session());
       return;
     }
     if (sessions.size() >= MAX_SESSIONS) {
       send(frame.session(), sequence, Type.END, 0, StreamEnd.error(429, "node " + node + " already serves "
-          + MAX_SESSIONS + " streams").encode());
+          + MAX_SESSIONS + " streams").encode(), false);
+      remember(frame.session());
       return;
     }
     Session session = new Session(frame.session(), request, sequence);
@@ -127,7 +138,7 @@ final class EdgeStreams {
       } else if (now - session.lastReceived > keepalive.toNanos() * 3) {
         session.abort("the bridge has been silent for " + keepalive.multipliedBy(3).toSeconds() + " s", true);
       } else if (now - session.lastSent > keepalive.toNanos()) {
-        session.frame(Type.PING, 0, new byte[0]);
+        session.frame(Type.PING, 0, new byte[0], false);
       }
     }
   }
@@ -142,10 +153,28 @@ final class EdgeStreams {
     LOG.warn("Rejected stream frame: {}", message);
   }
 
-  /** Publishes one frame, waiting for a place among the in-flight publishes; false if it could not be sent. */
-  private boolean send(UUID id, SequenceCheck sequence, Type type, int channel, byte[] payload) {
+  /** Whether a session with this id ended here lately (its OPEN may be redelivered, its frames still arrive). */
+  private boolean recentlyEnded(UUID id) {
+    synchronized (endedSessions) {
+      return endedSessions.containsKey(id);
+    }
+  }
+
+  private void remember(UUID id) {
+    synchronized (endedSessions) {
+      endedSessions.put(id, Boolean.TRUE);
+    }
+  }
+
+  /**
+   * Publishes one frame; false if it could not be sent. {@code wait}: wait for a place among the in-flight
+   * publishes (a session's own threads); otherwise (the MQTT callback thread, which completes publishes and so
+   * frees those places, and the sync's timer) a frame that finds no place is dropped — a PING or an END, which the
+   * peer's silence timeout makes up for.
+   */
+  private boolean send(UUID id, SequenceCheck sequence, Type type, int channel, byte[] payload, boolean wait) {
     try {
-      if (!inFlight.tryAcquire(keepalive.toMillis() * 3, TimeUnit.MILLISECONDS)) {
+      if (wait ? !inFlight.tryAcquire(keepalive.toMillis() * 3, TimeUnit.MILLISECONDS) : !inFlight.tryAcquire()) {
         return false;
       }
     } catch (InterruptedException e) {
@@ -195,6 +224,9 @@ final class EdgeStreams {
 
     /** Opens the pod's stream, then passes the bridge's frames to it in order until the session ends. */
     private void run() {
+      if (ended.get()) { // the bridge ended it before it was opened (an OPEN and END delivered together)
+        return;
+      }
       PodStreams target = podStreams.get();
       if (target == null) {
         end(StreamEnd.error(503, "the container manager is not running on node " + node));
@@ -212,7 +244,7 @@ final class EdgeStreams {
         return;
       }
       if (StreamRequest.LOGS.equals(request.kind())) {
-        frame(Type.DATA, StreamFrame.OUT, new byte[0]); // the log is open: the bridge answers 200 at once
+        frame(Type.DATA, StreamFrame.OUT, new byte[0], true); // the log is open: the bridge answers 200 at once
       }
       try {
         while (!ended.get()) {
@@ -238,8 +270,9 @@ final class EdgeStreams {
           if (inbound.isEmpty()) {
             grant += flow.flush();
           }
-          if (grant > 0) {
-            frame(Type.CREDIT, 0, java.nio.ByteBuffer.allocate(4).putInt(grant).array());
+          if (grant > 0 && !frame(Type.CREDIT, 0, java.nio.ByteBuffer.allocate(4).putInt(grant).array(), true)) {
+            // Credit that never arrives would shrink the bridge's window for good.
+            throw new IOException("the MQTT link cannot take the stream's credit");
           }
         }
         case EOF -> stream.closeInput();
@@ -285,14 +318,18 @@ final class EdgeStreams {
       for (int at = offset; at < offset + length; at += StreamFrame.MAX_DATA) {
         int size = Math.min(StreamFrame.MAX_DATA, offset + length - at);
         try {
-          if (!flow.awaitSend(size, keepalive.toMillis() * 3)) {
-            throw new IOException(ended.get() ? "the session ended" : "the client stopped reading");
+          // A client that stops reading (kubectl logs -f into a paused pager) holds the stream, as a kubelet's
+          // would; the session's keep-alive still ends it if the bridge or the client goes.
+          while (!flow.awaitSend(size, keepalive.toMillis())) {
+            if (ended.get()) {
+              throw new IOException("the session ended");
+            }
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted", e);
         }
-        if (!frame(Type.DATA, channel, java.util.Arrays.copyOfRange(data, at, at + size))) {
+        if (!frame(Type.DATA, channel, java.util.Arrays.copyOfRange(data, at, at + size), true)) {
           throw new IOException("the MQTT link cannot take the stream's data");
         }
       }
@@ -301,7 +338,7 @@ final class EdgeStreams {
     @Override
     public void end(StreamEnd end) {
       if (ended.compareAndSet(false, true)) {
-        frame(Type.END, 0, end.encode());
+        frame(Type.END, 0, end.encode(), true);
         finish();
       }
     }
@@ -311,13 +348,14 @@ final class EdgeStreams {
       if (ended.compareAndSet(false, true)) {
         LOG.info("Stream {} ended: {}", request.describe(), why);
         if (tellBridge) {
-          frame(Type.END, 0, StreamEnd.error(503, "stream ended on node " + node + ": " + why).encode());
+          frame(Type.END, 0, StreamEnd.error(503, "stream ended on node " + node + ": " + why).encode(), false);
         }
         finish();
       }
     }
 
     private void finish() {
+      remember(id);
       sessions.remove(id);
       flow.close();
       closeStream();
@@ -330,9 +368,9 @@ final class EdgeStreams {
       }
     }
 
-    private boolean frame(Type type, int channel, byte[] payload) {
+    private boolean frame(Type type, int channel, byte[] payload, boolean wait) {
       lastSent = System.nanoTime();
-      return send(id, sequence, type, channel, payload);
+      return send(id, sequence, type, channel, payload, wait);
     }
   }
 }
