@@ -110,7 +110,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
         throw new StreamException(400, "previous terminated container " + request.container() + " in pod "
             + request.namespace() + "/" + request.pod() + " not found");
       }
-      Instant started = Instant.parse(container.startedAt());
+      Instant started = startedAt(container.id());
       query.append("&until=").append(started.getEpochSecond()).append('.')
           .append(String.format("%09d", started.getNano()));
     }
@@ -120,6 +120,21 @@ final class StreamOpener implements PodStreams, AutoCloseable {
       EngineStreams.demultiplex(connection.body(), output, true, limit);
       return StreamEnd.ok(null);
     });
+  }
+
+  /**
+   * When the container's current run started, to the engine's precision (the container list keeps whole seconds,
+   * which would cut the previous run's last second of log when a restart follows within it).
+   */
+  private Instant startedAt(String id) throws IOException, StreamException {
+    try (EngineConnection inspect = engineCall("GET", "/v1.41/containers/" + id + "/json", null, false)) {
+      String text = JSON.readTree(inspect.text(1024 * 1024)).path("State").path("StartedAt").asText("");
+      try {
+        return java.time.OffsetDateTime.parse(text).toInstant();
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new StreamException(500, "the engine reports no start time for container " + id + ": " + text);
+      }
+    }
   }
 
   private boolean hasRestarted(EngineContainer container) {
