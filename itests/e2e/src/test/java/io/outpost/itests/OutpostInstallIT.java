@@ -53,7 +53,14 @@ class OutpostInstallIT {
     String unit = Files.readString(root.resolve("etc/systemd/system/outpost.service"));
     assertThat(unit).contains("User=outpost", "Environment=KARAF_DATA=/var/lib/outpost",
         "ExecStart=/opt/outpost/bin/karaf server", "Restart=always", "WantedBy=multi-user.target",
-        "KillMode=mixed");
+        "KillMode=mixed", "Environment=KARAF_EXEC=exec", "UMask=0027");
+    // Configuration holds secrets (a join token, broker passwords): not readable by other users.
+    assertThat(Files.getPosixFilePermissions(prefix.resolve("etc"))).isEqualTo(
+        PosixFilePermissions.fromString("rwxr-x---"));
+    try (java.util.stream.Stream<Path> files = Files.list(prefix.resolve("etc"))) {
+      assertThat(files.filter(Files::isRegularFile)).allSatisfy(file -> assertThat(Files.getPosixFilePermissions(
+          file)).doesNotContain(java.nio.file.attribute.PosixFilePermission.OTHERS_READ));
+    }
     assertThat(root.resolve("etc/systemd/system/podman.socket.d/outpost.conf")).content()
         .contains("SocketGroup=outpost", "SocketMode=0660");
 
@@ -70,6 +77,7 @@ class OutpostInstallIT {
         "{\"installedFeatures\":[\"outpost-devices/0.1.0.SNAPSHOT\"]}");
     Files.createDirectories(data.resolve("log"));
     Files.writeString(data.resolve("log/karaf.log"), "old log");
+    Files.writeString(prefix.resolve("deploy/site-driver.jar"), "the operator's bundle");
 
     // The next version (here: the same build, marked) is installed over it.
     Path v2 = dir.resolve("v2");
@@ -89,6 +97,26 @@ class OutpostInstallIT {
     assertThat(data.resolve("log/karaf.log")).exists();
     assertThat(data.resolve("cache")).as("Karaf's cache of the old bundles").doesNotExist();
     assertThat(Files.list(prefix).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".upgrade"));
+    assertThat(prefix.resolve("deploy/site-driver.jar")).as("the operator's files in deploy/").exists();
+    assertThat(prefix.resolve("etc/io.outpost.node.cfg.dist")).as("the new version's file, for comparison")
+        .content().contains("ignored-name");
+
+    // An upgrade cut off (power loss) between moving the old etc/ and lib/ aside and putting the new ones in place:
+    // running it again finishes it, with the operator's configuration.
+    Files.move(prefix.resolve("etc"), prefix.resolve("etc.old"));
+    Files.move(prefix.resolve("lib"), prefix.resolve("lib.old"));
+    assertThat(install(v2, root)).contains("upgrade done");
+    assertThat(prefix.resolve("etc/io.outpost.node.cfg")).content()
+        .contains("node.name = site-7-node-1", "events.max = 4242");
+    assertThat(prefix.resolve("lib/NEW-VERSION")).exists();
+    assertThat(prefix.resolve("etc.old")).doesNotExist();
+
+    // The node was installed with these options; another data directory would be a node without its identity and
+    // store, which would remove its pods.
+    assertThatThrownBy(() -> install(v2, root, "--data", "/srv/elsewhere"))
+        .hasMessageContaining("runs with --data /var/lib/outpost");
+    assertThatThrownBy(() -> install(v2, dir.resolve("other-root"), "--data", "/var"))
+        .hasMessageContaining("refusing to install into /var");
 
     assertThatThrownBy(() -> install(v2, root, "--prefix", "relative/path"))
         .hasMessageContaining("must be absolute");
