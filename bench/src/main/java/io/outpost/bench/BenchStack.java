@@ -43,6 +43,12 @@ final class BenchStack implements AutoCloseable {
 
   /** With more bridge settings ({@code OUTPOST_*}), e.g. to serve the kubelet API. */
   BenchStack(String node, java.util.Map<String, String> bridgeSettings) throws Exception {
+    this(node, bridgeSettings, java.util.Map.of());
+  }
+
+  /** With more bridge settings and more edge node settings ({@code io.outpost.node.cfg} keys). */
+  BenchStack(String node, java.util.Map<String, String> bridgeSettings, java.util.Map<String, String> nodeSettings)
+      throws Exception {
     MOCK_LOG.setLevel(Level.WARNING);
     this.node = node;
     dir = Files.createTempDirectory("outpost-bench-");
@@ -58,6 +64,11 @@ final class BenchStack implements AutoCloseable {
     bridge = new Bridge(BridgeConfig.from(settings), client);
     bridge.start();
     EdgeNode installed = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host());
+    if (!nodeSettings.isEmpty()) {
+      StringBuilder more = new StringBuilder("\n");
+      nodeSettings.forEach((key, value) -> more.append(key).append(" = ").append(value).append('\n'));
+      Files.writeString(dir.resolve("edge/etc/io.outpost.node.cfg"), more, java.nio.file.StandardOpenOption.APPEND);
+    }
     if ("1".equals(System.getenv("OUTPOST_BENCH_TRACE"))) { // the edge logs each applied message and pass
       Files.writeString(dir.resolve("edge/etc/org.ops4j.pax.logging.cfg"), "\nlog4j2.logger.outpost.name = io.outpost"
           + "\nlog4j2.logger.outpost.level = DEBUG\n", java.nio.file.StandardOpenOption.APPEND);

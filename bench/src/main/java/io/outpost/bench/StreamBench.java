@@ -26,7 +26,9 @@ public final class StreamBench {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 64;
     int trips = args.length > 1 ? Integer.parseInt(args[1]) : 200;
     KubeletPki pki = new KubeletPki(Files.createTempDirectory("outpost-bench-pki-"));
-    try (BenchStack stack = new BenchStack("bench-streams", pki.bridgeEnvironment())) {
+    // The whole log is kept: no cap on the container's log (10 MiB by default).
+    try (BenchStack stack = new BenchStack("bench-streams", pki.bridgeEnvironment(),
+        Map.of("container.log.max.mb", "0"))) {
       stack.client.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withName("talker")
           .withNamespace("default").endMetadata().withNewSpec().withNodeName(stack.node).addNewContainer()
           .withName("app").withImage(Podman.TEST_IMAGE).withCommand("sh", "-c",

@@ -110,6 +110,7 @@ public final class Bridge implements AutoCloseable {
         report -> deviceStatuses.offer(report, upstream));
     informers.pods.addEventHandler(new PodEvents());
     informers.nodes.addEventHandler(new ChangeHandler<>(node -> schedule(node.getMetadata().getName())));
+    informers.nodes.addEventHandler(ChangeHandler.onDelete(node -> metrics.forgetEdge(node.getMetadata().getName())));
     informers.configMaps.addEventHandler(new ChangeHandler<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
     informers.secrets.addEventHandler(new ChangeHandler<>(s -> referenced(Downstream.KIND_SECRET, s)));
     if (informers.devices != null) {

@@ -29,4 +29,24 @@ final class ChangeHandler<T extends HasMetadata> implements ResourceEventHandler
   public void onDelete(T object, boolean finalStateUnknown) {
     then.accept(object);
   }
+
+  /** Informer callbacks for deletions only. */
+  static <T extends HasMetadata> ResourceEventHandler<T> onDelete(Consumer<T> then) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T object) {
+        // only deletions count
+      }
+
+      @Override
+      public void onUpdate(T before, T after) {
+        // only deletions count
+      }
+
+      @Override
+      public void onDelete(T object, boolean finalStateUnknown) {
+        then.accept(object);
+      }
+    };
+  }
 }

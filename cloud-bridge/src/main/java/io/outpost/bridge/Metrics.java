@@ -27,6 +27,11 @@ public final class Metrics {
     edges.put(node, labelled);
   }
 
+  /** A node that was deleted: its figures leave {@code /metrics} (they would look like a node that went silent). */
+  public void forgetEdge(String node) {
+    edges.remove(node);
+  }
+
   /** The value of one node's series as last reported, e.g. {@code edgeValue("edge-1", "outpost_edge_connected")}. */
   public Double edgeValue(String node, String series) {
     Map<String, Double> values = edges.get(node);

@@ -73,5 +73,10 @@ class BridgeEdgeMetricsTest {
     await().atMost(FakeEdge.TIMEOUT).until(() -> Double.valueOf(5.0).equals(h.bridge.metrics().edgeValue("edge-m-a",
         "outpost_edge_pods{phase=\"Running\"}")));
     assertThat(scrape()).doesNotContain("outpost_edge_outbox_depth{node=\"edge-m-a\"");
+
+    // A decommissioned node (its Node deleted) leaves /metrics instead of looking silent forever.
+    h.client.nodes().withName("edge-m-b").delete();
+    await("the deleted node's series gone").atMost(FakeEdge.TIMEOUT).untilAsserted(() ->
+        assertThat(scrape()).doesNotContain("node=\"edge-m-b\"").contains("node=\"edge-m-a\""));
   }
 }

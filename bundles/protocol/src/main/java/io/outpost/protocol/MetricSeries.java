@@ -11,7 +11,9 @@ import java.util.regex.Pattern;
 public final class MetricSeries {
   /** Edge series names start with this. */
   public static final String PREFIX = "outpost_edge_";
-  private static final String LABEL = "[a-z_][a-z0-9_]{0,31}=\"[-a-zA-Z0-9_.:/]{0,63}\"";
+  /** Label names start with a letter: {@code __}-names are Prometheus's own. */
+  private static final String LABEL = "[a-z][a-z0-9_]{0,31}=\"[-a-zA-Z0-9_.:/]{0,63}\"";
+  private static final Pattern LABEL_NAME = Pattern.compile("[{,]([a-z][a-z0-9_]*)=");
   private static final Pattern SERIES = Pattern.compile(
       "outpost_edge_[a-z0-9_]{1,64}(\\{(?!node=)" + LABEL + "(,(?!node=)" + LABEL + "){0,3}\\})?");
   /** At most this many series in one heartbeat. */
@@ -19,8 +21,22 @@ public final class MetricSeries {
 
   private MetricSeries() {}
 
+  /**
+   * Whether {@code series} has the strict shape, with distinct label names (Prometheus refuses a whole scrape with a
+   * repeated label: one node's bad series would blank every node's).
+   */
   public static boolean valid(String series) {
-    return series != null && SERIES.matcher(series).matches();
+    if (series == null || !SERIES.matcher(series).matches()) {
+      return false;
+    }
+    java.util.Set<String> names = new java.util.HashSet<>();
+    java.util.regex.Matcher label = LABEL_NAME.matcher(series);
+    while (label.find()) {
+      if (!names.add(label.group(1))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** {@code name{label="value",...}}; label values outside the allowed characters are replaced by '_'. */
@@ -41,24 +57,23 @@ public final class MetricSeries {
   }
 
   /**
-   * Prometheus text format 0.0.4 of {@code series} in the map's order (pass a sorted map, so that the series of one
-   * name stand together): one {@code # TYPE} line per name, {@code counter} for names ending in {@code _total},
-   * {@code gauge} otherwise; whole numbers without a fraction.
+   * Prometheus text format 0.0.4 of {@code series}: the series of one name together, names in the order they first
+   * appear, one {@code # TYPE} line per name, {@code counter} for names ending in {@code _total}, {@code gauge}
+   * otherwise; whole numbers without a fraction.
    */
   public static String render(java.util.Map<String, Double> series) {
-    StringBuilder text = new StringBuilder();
-    String last = "";
+    java.util.Map<String, StringBuilder> families = new java.util.LinkedHashMap<>();
     for (java.util.Map.Entry<String, Double> entry : series.entrySet()) {
       int brace = entry.getKey().indexOf('{');
       String name = brace < 0 ? entry.getKey() : entry.getKey().substring(0, brace);
-      if (!name.equals(last)) {
-        text.append("# TYPE ").append(name).append(name.endsWith("_total") ? " counter\n" : " gauge\n");
-        last = name;
-      }
+      StringBuilder family = families.computeIfAbsent(name, n -> new StringBuilder("# TYPE ").append(n)
+          .append(n.endsWith("_total") ? " counter\n" : " gauge\n"));
       double value = entry.getValue();
-      text.append(entry.getKey()).append(' ').append(value == Math.rint(value) && Math.abs(value) < 1e15
+      family.append(entry.getKey()).append(' ').append(value == Math.rint(value) && Math.abs(value) < 1e15
           ? Long.toString((long) value) : Double.toString(value)).append('\n');
     }
+    StringBuilder text = new StringBuilder();
+    families.values().forEach(text::append);
     return text.toString();
   }
 

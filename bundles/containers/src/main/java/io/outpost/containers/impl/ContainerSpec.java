@@ -23,4 +23,5 @@ record ContainerSpec(
     String hostname,
     ResourcesV1 resources,
     List<PortV1> ports,
-    List<Volumes.Mount> mounts) {}
+    List<Volumes.Mount> mounts,
+    long logMaxBytes) {}

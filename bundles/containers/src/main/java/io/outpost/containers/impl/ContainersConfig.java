@@ -34,4 +34,9 @@ public @interface ContainersConfig {
   @AttributeDefinition(description = "Host paths pods may mount as hostPath volumes, comma-separated prefixes; "
       + "empty allows none.")
   String hostpath_allow() default "";
+
+  @AttributeDefinition(description = "Size in MiB at which the engine truncates a container's log (Podman's "
+      + "k8s-file log starts again empty; the kubelet's default cap is 10 MiB too); 0 leaves the engine's default, "
+      + "which on Podman is unbounded.", min = "0")
+  int container_log_max_mb() default 10;
 }

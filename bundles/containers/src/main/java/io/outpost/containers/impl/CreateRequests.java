@@ -66,7 +66,8 @@ final class CreateRequests {
 
   /**
    * Network mode and resources as the kubelet passes them to a Docker-compatible engine: memory limit without swap,
-   * CPU limit as a CFS quota over a 100 ms period, CPU request (else limit) as the CPU weight (shares, at least 2).
+   * CPU limit as a CFS quota over a 100 ms period, CPU request (else limit) as the CPU weight (shares, at least 2);
+   * the log capped at {@link ContainerSpec#logMaxBytes}.
    * Null if there is nothing to set.
    */
   static HostConfig hostConfig(ContainerSpec spec) {
@@ -74,6 +75,12 @@ final class CreateRequests {
     boolean set = false;
     if (spec.networkMode() != null) {
       host.withNetworkMode(spec.networkMode());
+      set = true;
+    }
+    if (spec.logMaxBytes() > 0) {
+      // The engine's default log driver, capped (Podman: the k8s-file log is truncated at this size).
+      host.withLogConfig(new com.github.dockerjava.api.model.LogConfig(null,
+          java.util.Map.of("max-size", Long.toString(spec.logMaxBytes()))));
       set = true;
     }
     ResourcesV1 resources = spec.resources();

@@ -27,6 +27,7 @@ final class PodWorker {
 
   private final ContainerEngine engine;
   private final String node;
+  private final long logMaxBytes;
   private final EnvResolver env;
   private final EventSink events;
   private final Images images;
@@ -41,6 +42,7 @@ final class PodWorker {
     this.prober = prober;
     this.engine = engine;
     this.node = settings.nodeName();
+    this.logMaxBytes = settings.logMaxBytes();
     this.env = env;
     this.events = events;
     this.images = new Images(engine, wake, events, pullSecrets);
@@ -288,7 +290,7 @@ final class PodWorker {
       List<Volumes.Mount> mounts) {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
         variables, spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources(), null, mounts);
+        spec.resources(), null, mounts, logMaxBytes);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

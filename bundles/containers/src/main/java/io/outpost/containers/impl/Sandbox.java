@@ -73,7 +73,8 @@ final class Sandbox {
       try {
         id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), null, hostname(ref), null, hostPorts(pod), null));
+            Naming.labels(node, ref, INFRA), null, hostname(ref), null, hostPorts(pod), null,
+            settings.logMaxBytes()));
       } catch (EngineException e) {
         images.forget(settings.infraImage());
         return failed(ref, state, e, now);

@@ -7,23 +7,28 @@ import java.util.List;
 
 /** The validated configuration of the container manager. */
 record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
-    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow) {
+    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes) {
+  /** A container's log is truncated at this size unless configured otherwise ({@code container.log.max.mb}). */
+  static final long DEFAULT_LOG_MAX_BYTES = 10L * 1024 * 1024;
+
   /** The kubelet's own default sandbox image. */
   static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
 
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
-    this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of());
+    this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of(),
+        DEFAULT_LOG_MAX_BYTES);
   }
 
   /** Settings with the given infra container image and command. */
   Settings withInfra(String image, List<String> command) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command, volumesDir,
-        hostPathAllow);
+        hostPathAllow, logMaxBytes);
   }
 
   /** Settings with the given volume directory and hostPath allow-list. */
   Settings withVolumes(Path dir, List<Path> allow) {
-    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow);
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow,
+        logMaxBytes);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf). */
@@ -46,6 +51,9 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
       throw new IllegalArgumentException("volumes.dir must be an absolute path, got " + volumesDir);
     }
     hostPathAllow = hostPathAllow == null ? List.of() : List.copyOf(hostPathAllow);
+    if (logMaxBytes < 0) {
+      throw new IllegalArgumentException("container.log.max.mb must not be negative, got " + logMaxBytes);
+    }
     for (Path allowed : hostPathAllow) {
       if (!allowed.isAbsolute()) {
         throw new IllegalArgumentException("hostpath.allow entries must be absolute paths, got " + allowed);
@@ -60,7 +68,8 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
         config.volumes_dir() == null || config.volumes_dir().isBlank() ? defaultVolumesDir()
             : Path.of(config.volumes_dir().trim()),
         words(config.hostpath_allow() == null ? null : config.hostpath_allow().replace(',', ' ')).stream()
-            .map(p -> Path.of(p).normalize()).toList());
+            .map(p -> Path.of(p).normalize()).toList(),
+        config.container_log_max_mb() * 1024L * 1024L);
   }
 
   private static List<String> words(String value) {

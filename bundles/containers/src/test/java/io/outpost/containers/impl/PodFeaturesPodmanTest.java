@@ -146,5 +146,9 @@ class PodFeaturesPodmanTest extends PodmanFixture {
     assertThat(host.at("/CpuShares").asLong()).isEqualTo(256L);
     assertThat(inspect(Podman.infraContainersOf(ref.uid()).get(0)).at("/HostConfig/Memory").asLong())
         .as("the infra container is not limited").isZero();
+    // Logs are capped (10 MiB by default, as the kubelet's): an endless logger must not fill a small node's disk.
+    assertThat(host.at("/LogConfig/Size").asText()).isEqualTo("10.49MB");
+    assertThat(inspect(Podman.infraContainersOf(ref.uid()).get(0)).at("/HostConfig/LogConfig/Size").asText())
+        .isEqualTo("10.49MB");
   }
 }

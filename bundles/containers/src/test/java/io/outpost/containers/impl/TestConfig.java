@@ -8,6 +8,11 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
     String infra_image, String infra_command, String volumes_dir, String hostpath_allow) implements ContainersConfig {
 
   @Override
+  public int container_log_max_mb() {
+    return 10;
+  }
+
+  @Override
   public Class<? extends Annotation> annotationType() {
     return ContainersConfig.class;
   }

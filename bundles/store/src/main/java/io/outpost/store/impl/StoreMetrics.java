@@ -38,6 +38,18 @@ public final class StoreMetrics implements MetricSource {
 
   /** The size of the files under {@code directory} (Xodus log files; a few, each at most 8 MB by default). */
   static long bytes(Path directory) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return walk(directory);
+      } catch (UncheckedIOException e) { // the log cleaner removed a file while it was being listed: once more
+        if (attempt == 2) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static long walk(Path directory) {
     try (Stream<Path> files = Files.walk(directory)) {
       return files.filter(Files::isRegularFile).mapToLong(file -> {
         try {
