@@ -172,12 +172,11 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
       return false;
     }
     try {
-      MqttMessage message = new MqttMessage(payload, 1, false, null);
+      MqttProperties properties = new MqttProperties(); // as Paho's own publish(topic, payload, ...) sets them
       if (expirySeconds > 0) {
-        MqttProperties properties = new MqttProperties();
         properties.setMessageExpiryInterval(expirySeconds);
-        message.setProperties(properties);
       }
+      MqttMessage message = new MqttMessage(payload, 1, false, properties);
       client.publish(topic, message, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {

@@ -177,6 +177,18 @@ final class OutpostStack implements AutoCloseable {
 
   /** Waits until the pod is Running in Kubernetes (ready container) and its one container runs in Podman. */
   Pod awaitRunning(String name) {
+    try {
+      awaitRunningQuietly(name);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      // What the node did is on its side: its log's end goes with the failure.
+      List<String> log = edge.log().lines().toList();
+      throw new AssertionError(e.getMessage() + "\n--- end of the edge's karaf.log ---\n"
+          + String.join("\n", log.subList(Math.max(0, log.size() - 150), log.size())), e);
+    }
+    return pod(name);
+  }
+
+  private void awaitRunningQuietly(String name) {
     await(name + " Running in Kubernetes and in Podman").atMost(PATIENCE).untilAsserted(() -> {
       assertThat(edge.isRunning()).isTrue();
       Pod current = pod(name);
@@ -190,7 +202,6 @@ final class OutpostStack implements AutoCloseable {
       // Its one app container runs (init containers, if any, have exited).
       assertThat(containersOf(current).stream().filter(OutpostStack::running)).hasSize(1);
     });
-    return pod(name);
   }
 
   @Override

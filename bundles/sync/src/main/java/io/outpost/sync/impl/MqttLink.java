@@ -2,6 +2,7 @@ package io.outpost.sync.impl;
 
 import io.outpost.protocol.MqttSockets;
 import io.outpost.protocol.Topics;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
@@ -45,6 +46,8 @@ final class MqttLink implements MqttCallback {
   private MqttAsyncClient client;
   private volatile boolean connected;
   private volatile boolean closed;
+  /** Messages that arrived before the subscription was confirmed, in order; executor only. */
+  private final List<Runnable> early = new java.util.ArrayList<>();
 
   private final NodeCredentials credentials;
   private final String streamTopic;
@@ -200,6 +203,9 @@ final class MqttLink implements MqttCallback {
             backoff.reset();
             LOG.info("Connected to {} as {}", settings.brokerUrl(), settings.clientId());
             handler.connected();
+            List<Runnable> held = List.copyOf(early);
+            early.clear();
+            held.forEach(Runnable::run);
           });
         }
 
@@ -219,6 +225,7 @@ final class MqttLink implements MqttCallback {
 
   private void retry(String why) {
     connected = false;
+    early.clear(); // not acknowledged: the broker's session delivers them again
     attempting = false;
     if (closed) {
       return;
@@ -255,9 +262,24 @@ final class MqttLink implements MqttCallback {
       handler.stream(payload);
       ack(id, qos);
     } else if (Topics.BRIDGE_ONLINE.equals(topic)) {
-      executor.execute(() -> handler.bridgeOnline(payload, () -> ack(id, qos)));
+      executor.execute(() -> whenSubscribed(() -> handler.bridgeOnline(payload, () -> ack(id, qos))));
     } else {
-      executor.execute(() -> handler.downstream(payload, () -> ack(id, qos)));
+      executor.execute(() -> whenSubscribed(() -> handler.downstream(payload, () -> ack(id, qos))));
+    }
+  }
+
+  /**
+   * Hands a message to the handler once the subscription is confirmed. The broker sends retained messages (the
+   * bridge's announcement) right after its SUBACK, and Paho may deliver them before it completes the subscription:
+   * handled first, the announcement would find the link not yet connected, its resync would not be sent, and the
+   * connection that follows would wait for an announcement already consumed (seen in CI once sockets sent at once).
+   * Runs on the executor.
+   */
+  private void whenSubscribed(Runnable delivery) {
+    if (connected) {
+      delivery.run();
+    } else {
+      early.add(delivery);
     }
   }
 
