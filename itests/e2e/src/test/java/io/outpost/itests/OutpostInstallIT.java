@@ -123,6 +123,40 @@ class OutpostInstallIT {
   }
 
   /**
+   * A node installed by the first installer (2026-12-02, kept in the test resources) is upgraded by this one: its
+   * configuration, identity and store stay, and it gets what the installer does now (the JVM as the main process,
+   * configuration readable by the node only).
+   */
+  @Test
+  void upgradesANodeInstalledByThePreviousInstaller() throws Exception {
+    dir = Files.createTempDirectory("outpost-install-previous-");
+    Path root = dir.resolve("root");
+    Path v1 = dir.resolve("v1");
+    EdgeNode.install(v1, "site-7-node-3", "ssl://mqtt.example.com:8883", "unix:///run/podman/podman.sock");
+    Path previousInstaller = v1.resolve("bin/outpost-install");
+    try (java.io.InputStream old = getClass().getResourceAsStream("/previous/outpost-install")) {
+      Files.copy(old, previousInstaller, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    assertThat(install(v1, root)).contains("install done");
+    Path prefix = root.resolve("opt/outpost");
+    Path data = root.resolve("var/lib/outpost");
+    assertThat(root.resolve("etc/systemd/system/outpost.service")).content().doesNotContain("KARAF_EXEC");
+    Files.createDirectories(data.resolve("outpost/identity"));
+    Files.writeString(data.resolve("outpost/identity/node.pem"), "node identity");
+
+    Path v2 = dir.resolve("v2");
+    EdgeNode.install(v2, "ignored-name", "tcp://127.0.0.1:1", "unix:///nowhere");
+    assertThat(install(v2, root)).contains("upgrade done");
+    assertThat(prefix.resolve("etc/io.outpost.node.cfg")).content().contains("node.name = site-7-node-3",
+        "ssl://mqtt.example.com:8883");
+    assertThat(data.resolve("outpost/identity/node.pem")).content().isEqualTo("node identity");
+    assertThat(root.resolve("etc/systemd/system/outpost.service")).content().contains("Environment=KARAF_EXEC=exec",
+        "UMask=0027", "Environment=KARAF_DATA=/var/lib/outpost");
+    assertThat(Files.getPosixFilePermissions(prefix.resolve("etc/io.outpost.node.cfg")))
+        .doesNotContain(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+  }
+
+  /**
    * The service as systemd would run it: the unit's environment and command, from the installed program, with the
    * data directory outside it; killed like a power cut, started again, it opens the same store.
    */
