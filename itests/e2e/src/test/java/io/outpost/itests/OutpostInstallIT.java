@@ -53,7 +53,7 @@ class OutpostInstallIT {
     String unit = Files.readString(root.resolve("etc/systemd/system/outpost.service"));
     assertThat(unit).contains("User=outpost", "Environment=KARAF_DATA=/var/lib/outpost",
         "ExecStart=/opt/outpost/bin/karaf server", "Restart=always", "WantedBy=multi-user.target",
-        "KillMode=mixed", "Environment=KARAF_EXEC=exec", "UMask=0027");
+        "KillMode=mixed", "Environment=KARAF_EXEC=exec").doesNotContain("UMask");
     // Configuration holds secrets (a join token, broker passwords): not readable by other users.
     assertThat(Files.getPosixFilePermissions(prefix.resolve("etc"))).isEqualTo(
         PosixFilePermissions.fromString("rwxr-x---"));
@@ -151,7 +151,7 @@ class OutpostInstallIT {
         "ssl://mqtt.example.com:8883");
     assertThat(data.resolve("outpost/identity/node.pem")).content().isEqualTo("node identity");
     assertThat(root.resolve("etc/systemd/system/outpost.service")).content().contains("Environment=KARAF_EXEC=exec",
-        "UMask=0027", "Environment=KARAF_DATA=/var/lib/outpost");
+        "Environment=KARAF_DATA=/var/lib/outpost");
     assertThat(Files.getPosixFilePermissions(prefix.resolve("etc/io.outpost.node.cfg")))
         .doesNotContain(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
   }
@@ -168,10 +168,16 @@ class OutpostInstallIT {
         "unix://" + dir.resolve("no-engine.sock"));
     Path prefix = dir.resolve("opt/outpost");
     Path data = dir.resolve("var/lib/outpost");
-    installService(v1, dir);
+    // As systemd runs it: as its own user, which owns its configuration and data but not the program.
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    installService(v1, dir, "nobody");
     ServiceUnit service = ServiceUnit.read(dir.resolve("units/outpost.service"));
     Map<String, String> env = service.environment();
-    List<String> command = service.command();
+    String group = ManagedProcess.run(List.of("id", "-gn", "nobody"), Map.of()).strip();
+    assertThat(Files.readString(dir.resolve("units/outpost.service"))).contains("User=nobody", "Group=" + group);
+    List<String> command = new java.util.ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=" + group,
+        "--clear-groups"));
+    command.addAll(service.command());
     assertThat(env).containsEntry("KARAF_DATA", data.toString());
 
     Path log = data.resolve("log/karaf.log");
@@ -206,8 +212,13 @@ class OutpostInstallIT {
 
   /** Installs the distribution at {@code distribution} as a service under {@code dir}, not started. */
   static String installService(Path distribution, Path dir) {
+    return installService(distribution, dir, "root");
+  }
+
+  /** As {@link #installService(Path, Path)}, for the service to run as {@code user}. */
+  static String installService(Path distribution, Path dir, String user) {
     return ManagedProcess.run(List.of("sh", distribution.resolve("bin/outpost-install").toString(), "--prefix",
-        dir.resolve("opt/outpost").toString(), "--data", dir.resolve("var/lib/outpost").toString(), "--user", "root",
+        dir.resolve("opt/outpost").toString(), "--data", dir.resolve("var/lib/outpost").toString(), "--user", user,
         "--unit-dir", dir.resolve("units").toString(), "--no-start"), Map.of());
   }
 }
