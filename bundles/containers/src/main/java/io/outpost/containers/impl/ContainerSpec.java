@@ -24,4 +24,11 @@ record ContainerSpec(
     ResourcesV1 resources,
     List<PortV1> ports,
     List<Volumes.Mount> mounts,
-    long logMaxBytes) {}
+    long logMaxBytes) {
+
+  /** The same container with the engine's own log settings. */
+  ContainerSpec withoutLogCap() {
+    return new ContainerSpec(name, image, entrypoint, cmd, env, workingDir, labels, networkMode, hostname, resources,
+        ports, mounts, 0);
+  }
+}

@@ -41,6 +41,9 @@ final class DockerEngine implements ContainerEngine {
   private final DockerClient client;
   private final DockerClient pullClient;
 
+  /** The engine refused the log size cap once (a driver without it): it is not sent again. */
+  private volatile boolean logCapRefused;
+
   private DockerEngine(DockerClient client, DockerClient pullClient) {
     this.client = client;
     this.pullClient = pullClient;
@@ -162,8 +165,26 @@ final class DockerEngine implements ContainerEngine {
 
   @Override
   public String create(ContainerSpec spec) {
-    return call("create " + spec.name(), () -> CreateRequests.fill(client.createContainerCmd(spec.image())
-        .withName(spec.name()).withLabels(spec.labels()), spec).exec().getId());
+    ContainerSpec sent = logCapRefused ? spec.withoutLogCap() : spec;
+    try {
+      return call("create " + spec.name(), () -> CreateRequests.fill(client.createContainerCmd(sent.image())
+          .withName(sent.name()).withLabels(sent.labels()), sent).exec().getId());
+    } catch (EngineException e) {
+      if (sent.logMaxBytes() > 0 && refusesLogCap(e.getMessage())) {
+        // Docker with a journald or syslog default driver takes no max-size: its logs are bounded by that driver.
+        logCapRefused = true;
+        org.slf4j.LoggerFactory.getLogger(DockerEngine.class).warn("The engine's log driver refuses a size cap ({});"
+            + " containers are created without one — bound their logs in the engine's configuration", e.getMessage());
+        return create(spec);
+      }
+      throw e;
+    }
+  }
+
+  /** Whether an engine's answer to a create says its log driver does not take the {@code max-size} option. */
+  static boolean refusesLogCap(String message) {
+    String text = message == null ? "" : message.toLowerCase(java.util.Locale.ROOT);
+    return text.contains("log opt") && text.contains("max-size");
   }
 
   @Override

@@ -108,7 +108,7 @@ final class EdgeSync implements MqttLink.Handler {
           + " traffic is readable; use ssl:// and outpost:join in production", settings.brokerUrl());
     }
     executor.execute(link::connect);
-    heartbeat = executor.scheduleWithFixedDelay(this::tick, settings.heartbeat().toMillis(),
+    heartbeat = executor.scheduleWithFixedDelay(this::safeTick, settings.heartbeat().toMillis(),
         settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
     streamTicker = executor.scheduleWithFixedDelay(streams::tick, STREAM_KEEPALIVE.toMillis(),
         STREAM_KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
@@ -231,6 +231,15 @@ final class EdgeSync implements MqttLink.Handler {
       });
   private final java.util.concurrent.atomic.AtomicBoolean renewing = new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** A periodic task that throws is never run again: heartbeats, renewals and drains must outlive any one failure. */
+  private void safeTick() {
+    try {
+      tick();
+    } catch (RuntimeException e) {
+      LOG.error("Periodic sync work failed; it runs again at the next heartbeat", e);
+    }
+  }
+
   private void tick() {
     if (renewing.compareAndSet(false, true)) {
       try {
@@ -345,10 +354,21 @@ final class EdgeSync implements MqttLink.Handler {
       Runnable delivered) {
     if (inFlightOfKind.size() >= OUTBOX_BATCH
         || inFlight.size() + inFlightEvents.size() + inFlightDevices.size() >= link.outboxWindow()
-        || !inFlightOfKind.add(id)) {
+        || inFlightOfKind.contains(id)) {
       return;
     }
-    link.publish(Topics.up(settings.node(), channel), codec.encode(message), new MqttActionListener() {
+    byte[] payload;
+    try {
+      payload = codec.encode(message);
+    } catch (IllegalArgumentException e) {
+      // Larger than max.message.bytes: it can never be sent, and kept it would hold a place of the outbox forever.
+      rejected.increment("oversized");
+      LOG.error("Dropped an undeliverable {} from the outbox: {} (raise max.message.bytes)", channel, e.getMessage());
+      delivered.run();
+      return;
+    }
+    inFlightOfKind.add(id);
+    link.publish(Topics.up(settings.node(), channel), payload, new MqttActionListener() {
       @Override
       public void onSuccess(IMqttToken token) {
         executor.execute(() -> {

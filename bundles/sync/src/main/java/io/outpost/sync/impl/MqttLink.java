@@ -95,6 +95,7 @@ final class MqttLink implements MqttCallback {
       cancelPending();
       disconnectQuietly();
       connected = false;
+      early.clear(); // not acknowledged on the old connection: the broker's session delivers them again
       attempting = false;
       backoff.reset();
       connect();
@@ -259,7 +260,9 @@ final class MqttLink implements MqttCallback {
     int id = message.getId();
     int qos = message.getQos();
     if (topic.equals(streamTopic)) {
-      handler.stream(payload);
+      if (connected) {
+        handler.stream(payload);
+      } // else: queued for this node before the connection was set up — its session is over (the bridge ends it)
       ack(id, qos);
     } else if (Topics.BRIDGE_ONLINE.equals(topic)) {
       executor.execute(() -> whenSubscribed(() -> handler.bridgeOnline(payload, () -> ack(id, qos))));

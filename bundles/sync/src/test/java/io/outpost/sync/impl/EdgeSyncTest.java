@@ -181,6 +181,26 @@ class EdgeSyncTest {
   }
 
   @Test
+  void aStatusTooLargeToSendIsDroppedAndTheOutboxGoesOn() throws Exception {
+    assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
+    // The store keeps what its own limit allows; the node was configured to send less (max.message.bytes).
+    sync.close();
+    sync = new EdgeSync(new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
+        Duration.ofSeconds(2), 3600, 4096, 110), store, executor, "test");
+    sync.start();
+    assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
+    store.recordStatus(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "huge", "u-huge", "1"),
+        "Failed", "Error", "x".repeat(8192), null, null, null, List.of(), false));
+    PodStatusReport fine = new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "fine", "u-fine", "1"),
+        "Running", null, null, "10.88.0.3", null, null, List.of(), false);
+    store.recordStatus(fine);
+    sync.outboxChanged();
+    assertThat(statuses.poll(30, TimeUnit.SECONDS)).isEqualTo(fine);
+    await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
+    assertThat(sync.state().rejected()).containsEntry("oversized", 1L);
+  }
+
+  @Test
   void aNewBridgeSessionMakesTheNodeResyncAtOnce() throws Exception {
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull(); // the connect resync
     bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH, "session-0", "now")), 1, true);
