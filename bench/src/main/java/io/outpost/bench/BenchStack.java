@@ -36,6 +36,7 @@ final class BenchStack implements AutoCloseable {
   final Podman podman;
   final EdgeNode edge;
   Bridge bridge;
+  private DelayProxy edgeLink;
 
   BenchStack(String node) throws Exception {
     this(node, java.util.Map.of());
@@ -43,12 +44,15 @@ final class BenchStack implements AutoCloseable {
 
   /** With more bridge settings ({@code OUTPOST_*}), e.g. to serve the kubelet API. */
   BenchStack(String node, java.util.Map<String, String> bridgeSettings) throws Exception {
-    this(node, bridgeSettings, java.util.Map.of());
+    this(node, bridgeSettings, java.util.Map.of(), 0);
   }
 
-  /** With more bridge settings and more edge node settings ({@code io.outpost.node.cfg} keys). */
-  BenchStack(String node, java.util.Map<String, String> bridgeSettings, java.util.Map<String, String> nodeSettings)
-      throws Exception {
+  /**
+   * With more bridge settings, more edge node settings ({@code io.outpost.node.cfg} keys), and the edge's link to
+   * the broker {@code edgeDelayMillis} long each way (0: loopback as it is).
+   */
+  BenchStack(String node, java.util.Map<String, String> bridgeSettings, java.util.Map<String, String> nodeSettings,
+      long edgeDelayMillis) throws Exception {
     MOCK_LOG.setLevel(Level.WARNING);
     this.node = node;
     dir = Files.createTempDirectory("outpost-bench-");
@@ -63,7 +67,13 @@ final class BenchStack implements AutoCloseable {
     settings.put("OUTPOST_HTTP_PORT", "0");
     bridge = new Bridge(BridgeConfig.from(settings), client);
     bridge.start();
-    EdgeNode installed = EdgeNode.install(dir.resolve("edge"), node, broker.url(), podman.host());
+    String edgeBroker = broker.url();
+    if (edgeDelayMillis > 0) {
+      java.net.URI url = java.net.URI.create(broker.url());
+      edgeLink = new DelayProxy(url.getHost(), url.getPort(), edgeDelayMillis);
+      edgeBroker = "tcp://127.0.0.1:" + edgeLink.port();
+    }
+    EdgeNode installed = EdgeNode.install(dir.resolve("edge"), node, edgeBroker, podman.host());
     if (!nodeSettings.isEmpty()) {
       StringBuilder more = new StringBuilder("\n");
       nodeSettings.forEach((key, value) -> more.append(key).append(" = ").append(value).append('\n'));
@@ -108,7 +118,7 @@ final class BenchStack implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    try (Mosquitto m = broker; Podman p = podman; EdgeNode e = edge) {
+    try (Mosquitto m = broker; Podman p = podman; EdgeNode e = edge; DelayProxy link = edgeLink) {
       if (bridge != null) {
         bridge.close();
       }

@@ -17,7 +17,7 @@ import java.util.Map;
 /**
  * kubectl logs/exec through the bridge (kubelet API → Mosquitto → edge → Podman), as the API server would use it:
  * time to the first byte of a log, log throughput, and exec round trips (a line to {@code cat} and back).
- * {@code bench/streams.sh [log MiB=64] [round trips=200]}.
+ * {@code bench/streams.sh [log MiB=64] [round trips=200] [edge link delay ms, each way=0]}.
  */
 public final class StreamBench {
   private StreamBench() {}
@@ -25,10 +25,14 @@ public final class StreamBench {
   public static void main(String[] args) throws Exception {
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 64;
     int trips = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+    long delay = args.length > 2 ? Long.parseLong(args[2]) : 0; // the edge's link to the broker, each way
+    if (delay > 0) {
+      System.out.printf("the edge's link to the broker: %d ms each way (%d ms round trip)%n", delay, 2 * delay);
+    }
     KubeletPki pki = new KubeletPki(Files.createTempDirectory("outpost-bench-pki-"));
     // The whole log is kept: no cap on the container's log (10 MiB by default).
     try (BenchStack stack = new BenchStack("bench-streams", pki.bridgeEnvironment(),
-        Map.of("container.log.max.mb", "0"))) {
+        Map.of("container.log.max.mb", "0"), delay)) {
       stack.client.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withName("talker")
           .withNamespace("default").endMetadata().withNewSpec().withNodeName(stack.node).addNewContainer()
           .withName("app").withImage(Podman.TEST_IMAGE).withCommand("sh", "-c",
