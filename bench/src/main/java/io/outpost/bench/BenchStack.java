@@ -74,10 +74,8 @@ final class BenchStack implements AutoCloseable {
       edgeBroker = "tcp://127.0.0.1:" + edgeLink.port();
     }
     EdgeNode installed = EdgeNode.install(dir.resolve("edge"), node, edgeBroker, podman.host());
-    if (!nodeSettings.isEmpty()) {
-      StringBuilder more = new StringBuilder("\n");
-      nodeSettings.forEach((key, value) -> more.append(key).append(" = ").append(value).append('\n'));
-      Files.writeString(dir.resolve("edge/etc/io.outpost.node.cfg"), more, java.nio.file.StandardOpenOption.APPEND);
+    for (java.util.Map.Entry<String, String> setting : nodeSettings.entrySet()) {
+      installed.editConfig("io.outpost.node.cfg", setting.getKey(), setting.getValue());
     }
     if ("1".equals(System.getenv("OUTPOST_BENCH_TRACE"))) { // the edge logs each applied message and pass
       Files.writeString(dir.resolve("edge/etc/org.ops4j.pax.logging.cfg"), "\nlog4j2.logger.outpost.name = io.outpost"

@@ -9,8 +9,6 @@ import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.ContainerNetwork;
-import com.github.dockerjava.api.model.NetworkSettings;
 import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
@@ -122,7 +120,7 @@ final class DockerEngine implements ContainerEngine {
   public Optional<EngineContainer> inspect(String id) {
     try {
       InspectContainerResponse response = call("inspect " + id, () -> client.inspectContainerCmd(id).exec());
-      EngineContainer container = map(response);
+      EngineContainer container = InspectedContainers.container(response);
       if (response.getState() != null && response.getState().getStatus() != null) {
         inspected.put(id, new Inspected(response.getState().getStatus(), container));
       }
@@ -288,37 +286,6 @@ final class DockerEngine implements ContainerEngine {
       // Closing the transport of a stopping component: nothing left to do with the error.
       org.slf4j.LoggerFactory.getLogger(DockerEngine.class).debug("closing the engine client failed", e);
     }
-  }
-
-  static EngineContainer map(InspectContainerResponse inspect) {
-    InspectContainerResponse.ContainerState state = inspect.getState();
-    boolean running = state != null && Boolean.TRUE.equals(state.getRunning());
-    Map<String, String> labels = inspect.getConfig() == null || inspect.getConfig().getLabels() == null
-        ? Map.of() : Map.copyOf(inspect.getConfig().getLabels());
-    String name = inspect.getName() == null ? null : inspect.getName().replaceFirst("^/", "");
-    return new EngineContainer(inspect.getId(), name, labels, state == null ? null : state.getStatus(), running,
-        state == null ? null : state.getExitCode(), state != null && Boolean.TRUE.equals(state.getOOMKilled()),
-        state == null || state.getError() == null || state.getError().isBlank() ? null : state.getError(),
-        Timestamps.rfc3339(inspect.getCreated()), state == null ? null : Timestamps.rfc3339(state.getStartedAt()),
-        state == null ? null : Timestamps.rfc3339(state.getFinishedAt()), inspect.getImageId(),
-        ip(inspect.getNetworkSettings()));
-  }
-
-  private static String ip(NetworkSettings settings) {
-    if (settings == null) {
-      return null;
-    }
-    if (settings.getIpAddress() != null && !settings.getIpAddress().isBlank()) {
-      return settings.getIpAddress();
-    }
-    if (settings.getNetworks() != null) {
-      for (ContainerNetwork network : settings.getNetworks().values()) {
-        if (network.getIpAddress() != null && !network.getIpAddress().isBlank()) {
-          return network.getIpAddress();
-        }
-      }
-    }
-    return null;
   }
 
   /** The engine's own message from an error response body ({@code {"message": ...}}), else the exception's. */
