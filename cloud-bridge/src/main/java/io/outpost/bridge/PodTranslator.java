@@ -38,7 +38,13 @@ final class PodTranslator {
     return new PodV1(pod.getSpec().getNodeName(), pod.getSpec().getRestartPolicy(),
         pod.getSpec().getTerminationGracePeriodSeconds(), pod.getMetadata().getDeletionTimestamp(),
         pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init,
-        VolumeTranslator.volumes(pod.getSpec().getVolumes()), pullSecrets(pod));
+        VolumeTranslator.volumes(pod.getSpec().getVolumes()), pullSecrets(pod),
+        emptyToNull(pod.getSpec().getHostname()), emptyToNull(pod.getSpec().getSubdomain()),
+        optional(pod.getSpec().getSetHostnameAsFQDN()));
+  }
+
+  private static String emptyToNull(String value) {
+    return value == null || value.isEmpty() ? null : value;
   }
 
   private static List<String> pullSecrets(Pod pod) {

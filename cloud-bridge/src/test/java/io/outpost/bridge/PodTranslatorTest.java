@@ -62,6 +62,26 @@ class PodTranslatorTest {
   }
 
   @Test
+  void hostnameSubdomainAndFqdnTravelOnlyWhenSet() {
+    io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("db-0").withNamespace("shop").endMetadata()
+        .withNewSpec().withNodeName("edge-1").withHostname("db-0").withSubdomain("db").withSetHostnameAsFQDN(true)
+        .addNewContainer().withName("app").withImage("postgres").endContainer().endSpec().build();
+
+    io.outpost.protocol.PodV1 edge = PodTranslator.toEdge(pod);
+
+    assertThat(edge.hostname()).isEqualTo("db-0");
+    assertThat(edge.subdomain()).isEqualTo("db");
+    assertThat(edge.setHostnameAsFQDN()).isTrue();
+    io.outpost.protocol.PodV1 plain = PodTranslator.toEdge(new io.fabric8.kubernetes.api.model.PodBuilder(pod)
+        .editSpec().withHostname("").withSubdomain(null).withSetHostnameAsFQDN(false).endSpec().build());
+    // Unset, empty and false are all absent, so that such a pod's content hash is what it was before these fields.
+    assertThat(plain.hostname()).isNull();
+    assertThat(plain.subdomain()).isNull();
+    assertThat(plain.setHostnameAsFQDN()).isNull();
+  }
+
+  @Test
   void volumesAndMountsTravelAndWhatTheEdgeCannotProvideIsNamed() {
     io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
         .withNewMetadata().withName("web").withNamespace("shop").endMetadata()

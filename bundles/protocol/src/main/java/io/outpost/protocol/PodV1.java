@@ -5,6 +5,9 @@ import java.util.List;
 /**
  * The part of a Kubernetes Pod an edge node needs to run it. {@code deletionTimestamp} is set once Kubernetes has
  * started a graceful deletion: the edge stops the containers within the grace period and reports them stopped.
+ * {@code hostname}, {@code subdomain} and {@code setHostnameAsFQDN} are the pod's {@code spec} fields of those names
+ * (absent: not set; {@code setHostnameAsFQDN} is sent only when true): the edge derives the hostname of the pod's
+ * containers from them as the kubelet does.
  */
 public record PodV1(
     String nodeName,
@@ -15,7 +18,29 @@ public record PodV1(
     List<ContainerV1> containers,
     List<ContainerV1> initContainers,
     List<VolumeV1> volumes,
-    List<String> imagePullSecrets) {
+    List<String> imagePullSecrets,
+    String hostname,
+    String subdomain,
+    Boolean setHostnameAsFQDN) {
+
+  /** A pod whose hostname is its name (no {@code hostname}, {@code subdomain} or {@code setHostnameAsFQDN}). */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
+      List<VolumeV1> volumes, List<String> imagePullSecrets) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, imagePullSecrets, null, null, null);
+  }
+
+  /** The same pod with another restart policy. */
+  public PodV1 withRestartPolicy(String policy) {
+    return new PodV1(nodeName, policy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN);
+  }
+
+  /** Whether the kernel hostname is the pod's fully qualified name ({@code spec.setHostnameAsFQDN}). */
+  public boolean hostnameAsFQDN() {
+    return Boolean.TRUE.equals(setHostnameAsFQDN);
+  }
 
   /** A pod without imagePullSecrets. */
   public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,

@@ -74,6 +74,32 @@ class CodecTest {
   }
 
   @Test
+  void hostnameFieldsRoundTripAndArePresentOnlyWhenSet() throws Exception {
+    PodV1.ContainerV1 app = new PodV1.ContainerV1("app", "reg.example.com/app", null, null, null, null, null);
+    ObjectRef ref = new ObjectRef("Pod", "default", "db-0", "uid-1", "42");
+    PodV1 named = new PodV1("edge-1", "Always", 30L, null, null, List.of(app), null, null, null, "db-0", "db",
+        true);
+    Downstream message = Downstream.upsertPod(7, 1, ref, named);
+    String json = new String(codec.encode(message), StandardCharsets.UTF_8);
+    assertThat(json).contains("\"hostname\":\"db-0\"", "\"subdomain\":\"db\"", "\"setHostnameAsFQDN\":true");
+    PodV1 decoded = codec.decode(codec.encode(message), Downstream.class).pod();
+    assertThat(decoded).isEqualTo(named);
+    assertThat(decoded.hostnameAsFQDN()).isTrue();
+
+    // A pod without them encodes as before (same bytes, same content hash), and an older sender's pod decodes
+    // with none set.
+    PodV1 plain = new PodV1("edge-1", "Always", 30L, null, null, List.of(app), null, null, null);
+    String plainJson = new String(codec.encode(Downstream.upsertPod(7, 1, ref, plain)), StandardCharsets.UTF_8);
+    assertThat(plainJson).doesNotContain("hostname", "subdomain", "FQDN");
+    PodV1 old = codec.decode(plainJson.getBytes(StandardCharsets.UTF_8), Downstream.class).pod();
+    assertThat(old.hostname()).isNull();
+    assertThat(old.subdomain()).isNull();
+    assertThat(old.hostnameAsFQDN()).isFalse();
+    assertThat(old.withRestartPolicy("Never")).isEqualTo(new PodV1("edge-1", "Never", 30L, null, null,
+        List.of(app), null, null, null));
+  }
+
+  @Test
   void rejectsDeeplyNestedInput() {
     String nested = "{\"v\":1,\"x\":" + "[".repeat(100) + "]".repeat(100) + "}";
     assertReason(nested, ProtocolException.Reason.MALFORMED);

@@ -7,9 +7,10 @@ import java.util.Map;
 
 /**
  * What the manager asks the engine to create. Null or empty lists mean "the image's default". {@code networkMode}
- * {@code container:<id>} joins another container's network namespace (the pod's infra container); null is the
- * engine's default network. {@code hostname} null is the engine's default. {@code resources} null: no limits. {@code ports}: published
- * on the node (the infra container's), null for none.
+ * {@code container:<id>} joins another container's network and UTS namespaces (the pod's infra container: its
+ * hostname is theirs, {@code hostname} is then not used); null is the engine's default network. {@code hostname} null
+ * is the engine's default. {@code resources} null: no limits. {@code ports}: published on the node (the infra
+ * container's), null for none.
  */
 record ContainerSpec(
     String name,

@@ -39,4 +39,9 @@ public @interface ContainersConfig {
       + "k8s-file log starts again empty; the kubelet's default cap is 10 MiB too); 0 leaves the engine's default, "
       + "which on Podman is unbounded.", min = "0")
   int container_log_max_mb() default 10;
+
+  @AttributeDefinition(description = "The cluster's DNS domain (the kubelet's clusterDomain): the domain of a pod "
+      + "with a subdomain, <subdomain>.<namespace>.svc.<cluster domain>, whose containers then have the hostname "
+      + "<hostname>.<that domain> if it sets setHostnameAsFQDN.")
+  String cluster_domain() default Settings.DEFAULT_CLUSTER_DOMAIN;
 }

@@ -58,17 +58,24 @@ final class CreateRequests {
     if (host != null) {
       cmd.withHostConfig(host);
     }
-    if (spec.hostname() != null) {
+    if (spec.hostname() != null && joined(spec) == null) {
       cmd.withHostName(spec.hostname());
     }
     return cmd;
   }
 
   /**
-   * Network mode and resources as the kubelet passes them to a Docker-compatible engine: memory limit without swap,
-   * CPU limit as a CFS quota over a 100 ms period, CPU request (else limit) as the CPU weight (shares, at least 2);
-   * the log capped at {@link ContainerSpec#logMaxBytes}.
-   * Null if there is nothing to set.
+   * The container whose namespaces {@code spec} joins ({@code container:<id>} of its network mode: the pod's infra
+   * container), else null.
+   */
+  static String joined(ContainerSpec spec) {
+    return spec.networkMode() != null && spec.networkMode().startsWith("container:") ? spec.networkMode() : null;
+  }
+
+  /**
+   * Network mode, UTS mode and resources as the kubelet passes them to a Docker-compatible engine: memory limit
+   * without swap, CPU limit as a CFS quota over a 100 ms period, CPU request (else limit) as the CPU weight (shares,
+   * at least 2); the log capped at {@link ContainerSpec#logMaxBytes}. Null if there is nothing to set.
    */
   static HostConfig hostConfig(ContainerSpec spec) {
     HostConfig host = HostConfig.newHostConfig();
@@ -76,6 +83,15 @@ final class CreateRequests {
     if (spec.networkMode() != null) {
       host.withNetworkMode(spec.networkMode());
       set = true;
+    }
+    if (joined(spec) != null) {
+      // A pod's containers share its sandbox's UTS namespace as they share its network: one hostname for the pod.
+      // Found on Podman 4.3 (Docker API 1.41): HostConfig.UTSMode "container:<id>" is honoured — the container
+      // gets the infra container's UTS namespace (same /proc/1/ns/uts) and Podman writes that container's hostname
+      // into its /etc/hostname; a Hostname in the same request is refused ("cannot set hostname when running in
+      // the host UTS namespace"), so none is sent. NetworkMode "container:<id>" alone leaves a private UTS
+      // namespace whose hostname is the container id (a Hostname there would only copy the name, not share it).
+      host.withUtSMode(joined(spec));
     }
     if (spec.logMaxBytes() > 0) {
       // The engine's default log driver, capped (Podman: the k8s-file log is truncated at this size).

@@ -1,5 +1,6 @@
 package io.outpost.containers.impl;
 
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -7,6 +8,8 @@ import java.util.Map;
  * RFC 3339 in UTC with second precision, or null when the engine reports none.
  *
  * @param status the engine's state name (created, running, paused, restarting, exited, dead, ...)
+ * @param started when the engine last started the container, at the engine's full precision (null if never): tells
+ *     one run of a container from the next, which keeps its id
  */
 record EngineContainer(
     String id,
@@ -21,7 +24,16 @@ record EngineContainer(
     String startedAt,
     String finishedAt,
     String imageId,
-    String ip) {
+    String ip,
+    Instant started) {
+
+  /** A container whose start is known at second precision only ({@link #startedAt}). */
+  EngineContainer(String id, String name, Map<String, String> labels, String status, boolean running,
+      Integer exitCode, boolean oomKilled, String error, String createdAt, String startedAt, String finishedAt,
+      String imageId, String ip) {
+    this(id, name, labels, status, running, exitCode, oomKilled, error, createdAt, startedAt, finishedAt, imageId, ip,
+        Timestamps.parse(startedAt));
+  }
 
   String label(String key) {
     return labels == null ? null : labels.get(key);

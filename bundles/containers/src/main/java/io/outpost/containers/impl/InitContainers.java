@@ -56,7 +56,7 @@ final class InitContainers {
         continue;
       } else {
         // Failed: restarted with back-off unless the pod never restarts (then the pod has failed).
-        PodV1 asInit = "Never".equals(pod.restartPolicy()) ? pod : withPolicy(pod, "OnFailure");
+        PodV1 asInit = "Never".equals(pod.restartPolicy()) ? pod : pod.withRestartPolicy("OnFailure");
         container = worker.exited(ref, asInit, spec, container, state, memory, now);
         done = false;
       }
@@ -71,11 +71,5 @@ final class InitContainers {
       ContainerStateV1 terminated, boolean willRestart) {
     return new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
         memory.lastState, terminated != null ? terminated : memory.terminated, willRestart);
-  }
-
-  private static PodV1 withPolicy(PodV1 pod, String restartPolicy) {
-    return new PodV1(pod.nodeName(), restartPolicy, pod.terminationGracePeriodSeconds(), pod.deletionTimestamp(),
-        pod.deletionGracePeriodSeconds(), pod.containers(), pod.initContainers(), pod.volumes(),
-        pod.imagePullSecrets());
   }
 }

@@ -20,7 +20,7 @@ final class InspectedContainers {
         state == null || state.getError() == null || state.getError().isBlank() ? null : state.getError(),
         Timestamps.rfc3339(inspect.getCreated()), state == null ? null : Timestamps.rfc3339(state.getStartedAt()),
         state == null ? null : Timestamps.rfc3339(state.getFinishedAt()), inspect.getImageId(),
-        ip(inspect.getNetworkSettings()));
+        ip(inspect.getNetworkSettings()), state == null ? null : Timestamps.exact(state.getStartedAt()));
   }
 
   private static String ip(NetworkSettings settings) {

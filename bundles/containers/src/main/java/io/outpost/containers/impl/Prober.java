@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +28,10 @@ import org.slf4j.LoggerFactory;
  * by {@code timeoutSeconds}; results count against {@code successThreshold}/{@code failureThreshold}. Readiness
  * decides the container's {@code ready}; a failed liveness or startup probe kills the container, which the manager
  * then restarts with back-off. Until a startup probe succeeds the other two do not run. Results that change what the
- * pod reports wake the manager.
+ * pod reports wake the manager. Probing is per run of a container: a restart keeps the container's id, so every
+ * (re)start (a new engine start time) arms all its probes afresh — startup gating again, readiness from not ready,
+ * no failure carried over — and the previous run's probes stop, as under the kubelet, whose prober workers are per
+ * container instance.
  */
 final class Prober implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
@@ -51,7 +55,7 @@ final class Prober implements AutoCloseable {
     }
     return client;
   }
-  /** Per container id: its probes' state. */
+  /** Per container id: the probes' state of its current run. */
   private final Map<String, Probes> probes = new ConcurrentHashMap<>();
   /** Containers seen running in the current pass (pods are worked on in parallel). */
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
@@ -68,24 +72,29 @@ final class Prober implements AutoCloseable {
     });
   }
 
-  /** The probe state of one container. */
+  /** The probe state of one run of a container. */
   private final class Probes {
     final ObjectRef pod;
     final String container;
     final String id;
+    /** The engine's start time of the run probed. */
+    final Instant run;
     final String ip;
     final ContainerV1 spec;
     volatile boolean started;
     volatile boolean ready;
     volatile boolean killed;
+    /** Replaced by a later run's probes, or the container is gone: attempts in flight no longer act. */
+    volatile boolean cancelled;
     final Map<String, ScheduledFuture<?>> tasks = new ConcurrentHashMap<>();
     final Map<String, int[]> counts = new ConcurrentHashMap<>();
 
-    Probes(ObjectRef pod, ContainerV1 spec, String id, String ip) {
+    Probes(ObjectRef pod, ContainerV1 spec, EngineContainer engineContainer, String ip) {
       this.pod = pod;
       this.container = spec.name();
       this.spec = spec;
-      this.id = id;
+      this.id = engineContainer.id();
+      this.run = engineContainer.started();
       this.ip = ip;
       this.started = spec.probes().startup() == null;
       this.ready = spec.probes().readiness() == null;
@@ -101,18 +110,30 @@ final class Prober implements AutoCloseable {
     /** Stops future attempts. Never interrupts one in flight: an interrupted engine call can break the engine
      *  client's connection that other callers share. */
     void cancel() {
+      cancelled = true;
       tasks.values().forEach(task -> task.cancel(false));
     }
   }
 
-  /** Starts probing a running container if it has probes and is not probed yet. */
+  /**
+   * Starts probing a running container if it has probes and this run of it is not probed yet: a container restarted
+   * since its probes were armed (another start time) gets new ones.
+   */
   void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP) {
     seen.add(container.id());
-    if (spec.probes() == null || probes.containsKey(container.id())) {
+    if (spec.probes() == null) {
       return;
     }
-    Probes state = new Probes(pod, spec, container.id(), podIP != null ? podIP : container.ip());
+    Probes current = probes.get(container.id());
+    if (current != null && java.util.Objects.equals(current.run, container.started())) {
+      return;
+    }
+    Probes state = new Probes(pod, spec, container, podIP != null ? podIP : container.ip());
     probes.put(container.id(), state);
+    if (current != null) {
+      current.cancel();
+      LOG.debug("Container {} of pod {} started again: its probes start over", spec.name(), pod.key());
+    }
     state.schedule("Startup", spec.probes().startup());
     state.schedule("Liveness", spec.probes().liveness());
     state.schedule("Readiness", spec.probes().readiness());
@@ -136,7 +157,7 @@ final class Prober implements AutoCloseable {
   }
 
   private void attempt(Probes state, String kind, ProbeV1 probe) {
-    if (state.killed || (!"Startup".equals(kind) && !state.started)) {
+    if (state.killed || state.cancelled || (!"Startup".equals(kind) && !state.started)) {
       return;
     }
     String failure;
@@ -144,6 +165,9 @@ final class Prober implements AutoCloseable {
       failure = run(state, probe);
     } catch (RuntimeException e) {
       failure = e.getMessage();
+    }
+    if (state.cancelled) {
+      return; // the run it probed is over: its result says nothing about the current one
     }
     int[] count = state.counts.computeIfAbsent(kind, k -> new int[2]); // [successes, failures] in a row
     if (failure == null) {
@@ -185,6 +209,9 @@ final class Prober implements AutoCloseable {
     }
     state.killed = true;
     state.cancel();
+    if (probes.get(state.id) != state) {
+      return; // a newer run replaced this one while the attempt ran: never kill it for the old run's failure
+    }
     events.normal(state.pod, "Killing", "Container " + state.container + " failed " + kind.toLowerCase()
         + " probe, will be restarted");
     LOG.warn("Container {} of pod {} failed its {} probe ({}): killing it", state.container, state.pod.key(),

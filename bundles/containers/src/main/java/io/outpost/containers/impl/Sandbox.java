@@ -11,10 +11,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A pod's infra container, as a kubelet's pod sandbox: created and started before the pod's containers, it holds
- * the network namespace they all join ({@code container:<id>}), so they share one IP and {@code localhost}; its IP
- * is the pod IP. If it stops, the pod's containers lose their network: like the kubelet, the manager then removes
- * them and builds the pod again ("SandboxChanged"). Pods whose containers were created before infra containers
- * existed (an upgrade) are left as they are — never restarted for it.
+ * the network and UTS namespaces they all join ({@code container:<id>}, see {@link CreateRequests}), so they share one
+ * IP, {@code localhost} and the pod's hostname ({@link PodHostname}); its IP is the pod IP. If it stops, the pod's
+ * containers lose their network: like the kubelet, the manager then removes them and builds the pod again
+ * ("SandboxChanged"). Pods whose containers were created before infra containers existed (an upgrade) are left as
+ * they are — never restarted for it. A hostname the kubelet would refuse (an FQDN over 64 characters) fails the
+ * sandbox as it fails the kubelet's: the pod stays ContainerCreating with a FailedCreatePodSandBox event naming why.
  */
 final class Sandbox {
   private static final Logger LOG = LoggerFactory.getLogger(Sandbox.class);
@@ -67,17 +69,22 @@ final class Sandbox {
     PodState.Memory memory = state.container(INFRA);
     String id = infra == null ? null : infra.id();
     if (id == null) {
+      String hostname;
+      try {
+        hostname = PodHostname.of(ref, pod, settings.clusterDomain());
+      } catch (PodHostname.Invalid e) {
+        return failed(ref, state, e.getMessage(), now);
+      }
       if (!images.ready(ref, settings.infraImage(), "IfNotPresent", List.of(), state, memory, now)) {
         return waiting(state, memory.waiting == null ? "Preparing the pod sandbox" : memory.waiting.message());
       }
       try {
         id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), null, hostname(ref), null, hostPorts(pod), null,
-            settings.logMaxBytes()));
+            Naming.labels(node, ref, INFRA), null, hostname, null, hostPorts(pod), null, settings.logMaxBytes()));
       } catch (EngineException e) {
         images.forget(settings.infraImage());
-        return failed(ref, state, e, now);
+        return failed(ref, state, e.getMessage(), now);
       }
     }
     try {
@@ -90,7 +97,7 @@ final class Sandbox {
       LOG.info("Started the infra container of pod {} (pod IP {})", ref.key(), state.podIP);
       return started.running() ? new Result(started, null) : waiting(state, "Pod sandbox is starting");
     } catch (EngineException e) {
-      return failed(ref, state, e, now);
+      return failed(ref, state, e.getMessage(), now);
     }
   }
 
@@ -118,9 +125,9 @@ final class Sandbox {
     return waiting(state, "Pod sandbox changed, it will be killed and re-created.");
   }
 
-  private Result failed(ObjectRef ref, PodState state, EngineException e, Instant now) {
+  private Result failed(ObjectRef ref, PodState state, String reason, Instant now) {
     state.backoff.failed(now);
-    String message = "Failed to create pod sandbox: " + e.getMessage();
+    String message = "Failed to create pod sandbox: " + reason;
     events.warning(ref, "FailedCreatePodSandBox", message);
     LOG.warn("Pod {}: {}", ref.key(), message);
     return waiting(state, message);
@@ -140,12 +147,5 @@ final class Sandbox {
       }
     }
     return ports.isEmpty() ? null : ports;
-  }
-
-  /** The pod's name as hostname, as Kubernetes sets it: at most 63 characters of [a-z0-9-]. */
-  static String hostname(ObjectRef ref) {
-    String name = ref.name().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-    name = name.length() > 63 ? name.substring(0, 63) : name;
-    return name.replaceAll("^-+|-+$", "").isEmpty() ? "pod" : name.replaceAll("^-+|-+$", "");
   }
 }

@@ -7,28 +7,37 @@ import java.util.List;
 
 /** The validated configuration of the container manager. */
 record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
-    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes) {
+    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes, String clusterDomain) {
   /** A container's log is truncated at this size unless configured otherwise ({@code container.log.max.mb}). */
   static final long DEFAULT_LOG_MAX_BYTES = 10L * 1024 * 1024;
+
+  /** The kubelet's usual {@code clusterDomain}. */
+  static final String DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
   /** The kubelet's own default sandbox image. */
   static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
 
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
     this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of(),
-        DEFAULT_LOG_MAX_BYTES);
+        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN);
   }
 
   /** Settings with the given infra container image and command. */
   Settings withInfra(String image, List<String> command) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command, volumesDir,
-        hostPathAllow, logMaxBytes);
+        hostPathAllow, logMaxBytes, clusterDomain);
   }
 
   /** Settings with the given volume directory and hostPath allow-list. */
   Settings withVolumes(Path dir, List<Path> allow) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow,
-        logMaxBytes);
+        logMaxBytes, clusterDomain);
+  }
+
+  /** Settings with the given cluster domain. */
+  Settings withClusterDomain(String domain) {
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
+        hostPathAllow, logMaxBytes, domain);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf). */
@@ -54,6 +63,11 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
     if (logMaxBytes < 0) {
       throw new IllegalArgumentException("container.log.max.mb must not be negative, got " + logMaxBytes);
     }
+    if (clusterDomain == null || !clusterDomain.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
+        + "[a-z0-9])?)*") || clusterDomain.length() > 253) {
+      throw new IllegalArgumentException("cluster.domain must be a DNS domain such as cluster.local, got '"
+          + clusterDomain + "'");
+    }
     for (Path allowed : hostPathAllow) {
       if (!allowed.isAbsolute()) {
         throw new IllegalArgumentException("hostpath.allow entries must be absolute paths, got " + allowed);
@@ -69,7 +83,9 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
             : Path.of(config.volumes_dir().trim()),
         words(config.hostpath_allow() == null ? null : config.hostpath_allow().replace(',', ' ')).stream()
             .map(p -> Path.of(p).normalize()).toList(),
-        config.container_log_max_mb() * 1024L * 1024L);
+        config.container_log_max_mb() * 1024L * 1024L,
+        config.cluster_domain() == null || config.cluster_domain().isBlank() ? DEFAULT_CLUSTER_DOMAIN
+            : config.cluster_domain().trim());
   }
 
   private static List<String> words(String value) {

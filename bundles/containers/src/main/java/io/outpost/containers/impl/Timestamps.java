@@ -16,11 +16,17 @@ final class Timestamps {
   }
 
   static Instant parse(String engineTime) {
+    Instant instant = exact(engineTime);
+    return instant == null ? null : instant.truncatedTo(ChronoUnit.SECONDS);
+  }
+
+  /** At the engine's full precision (Podman: nanoseconds); null as for {@link #rfc3339}. */
+  static Instant exact(String engineTime) {
     if (engineTime == null || engineTime.isBlank()) {
       return null;
     }
     try {
-      Instant instant = OffsetDateTime.parse(engineTime.trim()).toInstant().truncatedTo(ChronoUnit.SECONDS);
+      Instant instant = OffsetDateTime.parse(engineTime.trim()).toInstant();
       return instant.getEpochSecond() <= 0 ? null : instant;
     } catch (DateTimeParseException e) {
       return null;

@@ -74,6 +74,46 @@ class ProbesPodmanTest extends PodmanFixture {
   }
 
   @Test
+  void livenessProbingGoesOnAfterEveryRestart() {
+    // Always fails: each run is killed, and only probing every new run can take the count past 1.
+    ObjectRef ref = run("doomed", "exec sleep 3600", new ProbeV1.ProbesV1(exec("false"), null, null));
+
+    awaitContainer(ref, c -> c.restartCount() >= 2);
+    PodStatusReport.ContainerStatusV1 third = await().atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200)).until(() -> {
+          reconciler.reconcile();
+          return store.status(ref.uid()).containers().get(0);
+        }, c -> c.restartCount() >= 3);
+    assertThat(third.lastState().kind()).isEqualTo("terminated");
+    assertThat(third.lastState().exitCode()).as("killed by the prober").isEqualTo(137);
+    assertThat(store.events.stream().filter(e -> "Killing".equals(e.reason())
+        && e.message().contains("failed liveness probe")).count()).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void afterALivenessRestartReadinessStartsOverFromNotReady() {
+    // Each run starts without the files: readiness waits for /tmp/ready, liveness fails once /tmp/dead exists.
+    ObjectRef ref = run("phoenix", "rm -f /tmp/ready /tmp/dead && exec sleep 3600", new ProbeV1.ProbesV1(
+        exec("test", "!", "-f", "/tmp/dead"), exec("test", "-f", "/tmp/ready"), null));
+    awaitContainer(ref, c -> "running".equals(c.state().kind()) && !c.ready());
+    exec(ref, "app", "touch", "/tmp/ready");
+    awaitContainer(ref, PodStatusReport.ContainerStatusV1::ready);
+
+    exec(ref, "app", "touch", "/tmp/dead");
+    PodStatusReport.ContainerStatusV1 restarted = awaitContainer(ref, c -> c.restartCount() == 1
+        && "running".equals(c.state().kind()) && !c.ready());
+    assertThat(restarted.lastState().kind()).isEqualTo("terminated");
+
+    exec(ref, "app", "touch", "/tmp/ready");
+    awaitContainer(ref, c -> c.restartCount() == 1 && c.ready());
+    exec(ref, "app", "touch", "/tmp/dead");
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      reconciler.reconcile();
+      return store.status(ref.uid()).containers().get(0);
+    }, c -> c.restartCount() == 2 && "running".equals(c.state().kind()) && !c.ready());
+  }
+
+  @Test
   void httpAndTcpProbesReachThePodIpAndAnUnsupportedProbeNeverPasses() {
     ObjectRef web = run("web", "echo ok > /tmp/index.html && exec httpd -f -p 8080 -h /tmp",
         new ProbeV1.ProbesV1(new ProbeV1(null, null, 8080, null, 0, 1, 1, 1, 3),

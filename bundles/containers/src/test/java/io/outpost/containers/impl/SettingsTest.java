@@ -36,6 +36,17 @@ class SettingsTest {
         .isEqualTo(Settings.DEFAULT_INFRA_IMAGE);
   }
 
+  @Test
+  void clusterDomainDefaultsToTheKubeletsAndMustBeADomain() {
+    Settings settings = Settings.from(config("edge-1", "unix:///x", 7));
+    assertThat(settings.clusterDomain()).isEqualTo("cluster.local");
+    assertThat(settings.withClusterDomain("edge.example.org").clusterDomain()).isEqualTo("edge.example.org");
+    for (String bad : new String[] {"", "Cluster.Local", "a..b", ".local", "local.", "a b"}) {
+      assertThatThrownBy(() -> settings.withClusterDomain(bad)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("cluster.domain");
+    }
+  }
+
   private static ContainersConfig config(String node, String host, int resync) {
     return config(node, host, resync, 4);
   }

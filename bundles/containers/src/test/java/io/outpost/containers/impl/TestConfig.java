@@ -13,6 +13,11 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
   }
 
   @Override
+  public String cluster_domain() {
+    return Settings.DEFAULT_CLUSTER_DOMAIN;
+  }
+
+  @Override
   public Class<? extends Annotation> annotationType() {
     return ContainersConfig.class;
   }
