@@ -139,6 +139,8 @@ final class NodePressure {
       if (pressure) {
         LOG.warn("{} True: {}", kind.type, over.isEmpty() ? "recovered less than the transition period ago"
             : String.join(", ", over));
+      } else if ("Unknown".equals(condition.status())) {
+        LOG.warn("{} Unknown: {}", kind.type, condition.message());
       } else if (previous != null) {
         LOG.info("{} {}: {}", kind.type, condition.status(), condition.message());
       }
