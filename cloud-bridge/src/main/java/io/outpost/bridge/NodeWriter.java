@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
 import io.fabric8.kubernetes.api.model.NodeStatus;
 import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
 import io.fabric8.kubernetes.api.model.NodeSystemInfoBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.protocol.NodeReport;
@@ -43,10 +42,12 @@ final class NodeWriter {
   private final java.util.Set<String> registered = ConcurrentHashMap.newKeySet();
 
   private final LeaseRenewer leases;
+  private final NodeFigures figures;
 
   NodeWriter(KubernetesClient client, BridgeConfig config, Metrics metrics, Function<String, Node> nodeCache,
       Clock clock, LeaseRenewer leases) {
     this.leases = leases;
+    this.figures = new NodeFigures(metrics);
     this.client = client;
     this.config = config;
     this.metrics = metrics;
@@ -153,16 +154,11 @@ final class NodeWriter {
     NodeCondition condition = new NodeConditionBuilder().withType("Ready").withStatus(ready)
         .withReason(report.ready() ? "OutpostEdgeReady" : "OutpostEdgeNotReady").withMessage(report.message())
         .withLastHeartbeatTime(nowText).withLastTransitionTime(since != null ? since : nowText).build();
-    Map<String, Quantity> capacity = new LinkedHashMap<>();
-    if (report.capacity() != null) {
-      report.capacity().forEach((k, v) -> {
-        if (k != null && v != null) {
-          capacity.put(k, new Quantity(v));
-        }
-      });
-    }
-    NodeStatusBuilder status = new NodeStatusBuilder().withConditions(condition).withCapacity(capacity)
-        .withAllocatable(capacity);
+    NodeFigures.Figures figures = this.figures.check(report, previous, nowText);
+    List<NodeCondition> conditions = new java.util.ArrayList<>(figures.pressure());
+    conditions.add(condition); // Ready last, as the kubelet orders them
+    NodeStatusBuilder status = new NodeStatusBuilder().withConditions(conditions)
+        .withCapacity(figures.capacity()).withAllocatable(figures.allocatable());
     String bridge = kubeletAddress;
     List<NodeAddress> addresses = new java.util.ArrayList<>();
     if (bridge != null) {

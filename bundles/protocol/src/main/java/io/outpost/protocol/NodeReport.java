@@ -1,12 +1,17 @@
 package io.outpost.protocol;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The edge node's heartbeat on {@code up/node}: what the bridge needs to keep the Node object and Lease current,
  * and (optional) a summary of the node's health as metric series ({@link MetricSeries}), which the bridge shows on
  * its {@code /metrics} with a {@code node} label.
+ *
+ * <p>{@code allocatable} and {@code conditions} are optional (protocol §5.5): a node built before them sends
+ * neither, and the bridge then publishes its capacity as allocatable and only the Ready condition, as before.
  */
 public record NodeReport(
     int v,
@@ -17,12 +22,27 @@ public record NodeReport(
     Map<String, String> capacity,
     List<Address> addresses,
     NodeInfo info,
-    Map<String, Double> metrics) implements Message {
+    Map<String, Double> metrics,
+    Map<String, String> allocatable,
+    List<Condition> conditions) implements Message {
+
+  /** At most this many conditions per report. */
+  public static final int MAX_CONDITIONS = 16;
+  /** At most this many entries in {@code capacity} and in {@code allocatable}. */
+  public static final int MAX_RESOURCES = 64;
+  /** The longest condition reason or message accepted. */
+  public static final int MAX_CONDITION_TEXT = 1024;
 
   /** A heartbeat without a health summary. */
   public NodeReport(int v, String node, String sentAt, boolean ready, String message, Map<String, String> capacity,
       List<Address> addresses, NodeInfo info) {
     this(v, node, sentAt, ready, message, capacity, addresses, info, null);
+  }
+
+  /** A heartbeat as nodes before allocatable and pressure conditions sent it. */
+  public NodeReport(int v, String node, String sentAt, boolean ready, String message, Map<String, String> capacity,
+      List<Address> addresses, NodeInfo info, Map<String, Double> metrics) {
+    this(v, node, sentAt, ready, message, capacity, addresses, info, metrics, null, null);
   }
 
   public record Address(String type, String address) {}
@@ -37,11 +57,23 @@ public record NodeReport(
       String containerRuntimeVersion,
       String agentVersion) {}
 
+  /**
+   * A node condition as the kubelet sets it ({@code MemoryPressure}, {@code DiskPressure}, {@code PIDPressure}):
+   * {@code status} is {@code True}, {@code False} or {@code Unknown}. Transition and heartbeat times are the
+   * bridge's to set.
+   */
+  public record Condition(String type, String status, String reason, String message) {}
+
   @Override
   public void validate() throws ProtocolException {
     Validation.requireVersion(v);
     Validation.require(node, "node");
     Validation.require(sentAt, "sentAt");
+    requireResources(capacity, "capacity");
+    requireResources(allocatable, "allocatable");
+    if (conditions != null) {
+      requireConditions();
+    }
     if (metrics != null) {
       if (metrics.size() > MetricSeries.MAX) {
         throw new ProtocolException(ProtocolException.Reason.INVALID, "at most " + MetricSeries.MAX
@@ -55,5 +87,48 @@ public record NodeReport(
         }
       }
     }
+  }
+
+  private static void requireResources(Map<String, String> resources, String field) throws ProtocolException {
+    if (resources != null && resources.size() > MAX_RESOURCES) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "at most " + MAX_RESOURCES + " entries in '"
+          + field + "', found " + resources.size());
+    }
+  }
+
+  /** The shape only; which condition types the bridge writes, and whether figures are plausible, is its call. */
+  private void requireConditions() throws ProtocolException {
+    if (conditions.size() > MAX_CONDITIONS) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "at most " + MAX_CONDITIONS
+          + " conditions, found " + conditions.size());
+    }
+    Set<String> types = new HashSet<>();
+    for (Condition condition : conditions) {
+      if (condition == null) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "null condition");
+      }
+      Validation.require(condition.type(), "conditions[].type");
+      if (!condition.type().matches("[A-Z][A-Za-z0-9]{0,62}")) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "invalid condition type '"
+            + condition.type() + "'");
+      }
+      if (!types.add(condition.type())) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "condition " + condition.type()
+            + " appears twice");
+      }
+      if (!"True".equals(condition.status()) && !"False".equals(condition.status())
+          && !"Unknown".equals(condition.status())) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "condition " + condition.type()
+            + " has status '" + condition.status() + "' (True, False or Unknown)");
+      }
+      if (length(condition.reason()) > MAX_CONDITION_TEXT || length(condition.message()) > MAX_CONDITION_TEXT) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "condition " + condition.type()
+            + ": reason or message longer than " + MAX_CONDITION_TEXT + " characters");
+      }
+    }
+  }
+
+  private static int length(String text) {
+    return text == null ? 0 : text.length();
   }
 }

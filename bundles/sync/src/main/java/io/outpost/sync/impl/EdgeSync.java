@@ -71,7 +71,8 @@ final class EdgeSync implements MqttLink.Handler {
     this.store = store;
     this.executor = executor;
     this.codec = new Codec(settings.maxMessageBytes());
-    this.facts = new NodeFacts(settings.node(), agentVersion, settings.maxPods());
+    this.facts = new NodeFacts(settings.node(), agentVersion, settings.maxPods(), settings.nodeStatus(),
+        Clock.systemUTC());
     this.downstream = new DownstreamHandler(settings.node(), codec, store, resyncs, rejected, outcomes);
     this.credentials = new NodeCredentials(settings, Clock.systemUTC());
     this.link = new MqttLink(settings, executor, this, credentials);

@@ -14,22 +14,37 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
-/** What this host is, read once from the OS: the static part of the node heartbeat. */
+/**
+ * What this host is and has: the static part of the node heartbeat, read once from the OS, and on every heartbeat a
+ * fresh reading of memory, the pod data filesystem (ephemeral-storage) and pids, turned into capacity, allocatable
+ * and the kubelet's pressure conditions by {@link NodePressure}.
+ */
 final class NodeFacts {
   private final String node;
-  private final Map<String, String> capacity;
+  private final int maxPods;
+  private final HostProbe probe;
+  private final NodePressure pressure;
   private final List<NodeReport.Address> addresses;
   private final NodeReport.NodeInfo info;
 
+  /** With the kubelet's default thresholds and pod data under the default {@code volumes.dir}. */
   NodeFacts(String node, String agentVersion, int maxPods) {
+    this(node, agentVersion, maxPods, NodeStatusSettings.defaults(Settings.defaultVolumesDir()),
+        java.time.Clock.systemUTC());
+  }
+
+  NodeFacts(String node, String agentVersion, int maxPods, NodeStatusSettings status, java.time.Clock clock) {
+    this(node, agentVersion, maxPods, new HostProbe(status.nodefs(), status.imagefs()),
+        new NodePressure(status, clock));
+  }
+
+  NodeFacts(String node, String agentVersion, int maxPods, HostProbe probe, NodePressure pressure) {
     this.node = node;
-    this.capacity = Map.of(
-        "cpu", Integer.toString(Runtime.getRuntime().availableProcessors()),
-        "memory", memoryKi().map(ki -> ki + "Ki").orElse("0"),
-        "pods", Integer.toString(maxPods));
+    this.maxPods = maxPods;
+    this.probe = probe;
+    this.pressure = pressure;
     this.addresses = addresses();
     this.info = new NodeReport.NodeInfo(
         read("/etc/machine-id").orElse(""),
@@ -42,10 +57,11 @@ final class NodeFacts {
         "outpost/" + agentVersion);
   }
 
-  /** A heartbeat carrying the node's health summary ({@code metrics}; null or empty for none). */
+  /** A heartbeat carrying the node's health summary ({@code metrics}; null or empty for none), measured now. */
   NodeReport report(boolean ready, String message, java.util.Map<String, Double> metrics) {
-    return new NodeReport(Codec.VERSION, node, Instant.now().toString(), ready, message, capacity, addresses, info,
-        metrics == null || metrics.isEmpty() ? null : metrics);
+    NodePressure.Evaluation now = pressure.evaluate(probe.measure(), maxPods);
+    return new NodeReport(Codec.VERSION, node, Instant.now().toString(), ready, message, now.capacity(), addresses,
+        info, metrics == null || metrics.isEmpty() ? null : metrics, now.allocatable(), now.conditions());
   }
 
   private static String architecture() {
@@ -63,13 +79,6 @@ final class NodeFacts {
             .map(l -> l.substring("PRETTY_NAME=".length()).replace("\"", ""))
             .findFirst())
         .orElse(System.getProperty("os.name", "linux"));
-  }
-
-  private static Optional<Long> memoryKi() {
-    return read("/proc/meminfo").flatMap(text -> text.lines()
-        .filter(l -> l.startsWith("MemTotal:"))
-        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
-        .findFirst());
   }
 
   private List<NodeReport.Address> addresses() {

@@ -42,4 +42,29 @@ public @interface SyncConfig {
 
   @AttributeDefinition(description = "Unattended join: the bridge CA's fingerprint (sha256:...).")
   String join_ca() default "";
+
+  @AttributeDefinition(description = "Directory of pod volumes (shared with the container manager); its filesystem is"
+      + " the node's nodefs: ephemeral-storage capacity and DiskPressure. Empty means ${karaf.data}/outpost/volumes.")
+  String volumes_dir() default "";
+
+  @AttributeDefinition(description = "The container engine's storage directory (imagefs, for DiskPressure); empty"
+      + " for none. Podman's default is /var/lib/containers/storage, Docker's /var/lib/docker.")
+  String imagefs_dir() default NodeStatusSettings.DEFAULT_IMAGEFS;
+
+  @AttributeDefinition(description = "Hard eviction thresholds, as the kubelet's --eviction-hard: signal<quantity"
+      + " or signal<percent, comma-separated; signals memory.available, nodefs.available, imagefs.available,"
+      + " pid.available. They set allocatable and the pressure conditions.")
+  String eviction_hard() default NodeStatusSettings.DEFAULT_EVICTION_HARD;
+
+  @AttributeDefinition(description = "Resources kept from pods for the system, as the kubelet's --system-reserved:"
+      + " cpu=…,memory=…,ephemeral-storage=…")
+  String system_reserved() default "";
+
+  @AttributeDefinition(description = "Resources kept from pods for Outpost itself, as the kubelet's"
+      + " --kube-reserved: cpu=…,memory=…,ephemeral-storage=…")
+  String kube_reserved() default "";
+
+  @AttributeDefinition(description = "Seconds a pressure condition stays True after its signal was last over the"
+      + " threshold, as the kubelet's --eviction-pressure-transition-period.", min = "0")
+  int eviction_pressure_transition_period_seconds() default NodeStatusSettings.DEFAULT_TRANSITION_SECONDS;
 }

@@ -100,6 +100,20 @@ class EdgeSyncTest {
   }
 
   @Test
+  void theHeartbeatOnTheWireCarriesEphemeralStorageAllocatableAndThePressureConditions() throws Exception {
+    BlockingQueue<io.outpost.protocol.NodeReport> heartbeats = new LinkedBlockingQueue<>();
+    bridge.subscribe(new MqttSubscription[] {new MqttSubscription(Topics.up(NODE, Topics.Up.NODE), 1)},
+        new IMqttMessageListener[] {(t, m) -> heartbeats.add(codec.decode(m.getPayload(),
+            io.outpost.protocol.NodeReport.class))});
+    io.outpost.protocol.NodeReport heartbeat = heartbeats.poll(30, TimeUnit.SECONDS);
+    assertThat(heartbeat).isNotNull();
+    assertThat(heartbeat.capacity()).containsKeys("cpu", "memory", "pods", "ephemeral-storage");
+    assertThat(heartbeat.allocatable()).containsOnlyKeys(heartbeat.capacity().keySet());
+    assertThat(heartbeat.conditions()).extracting(io.outpost.protocol.NodeReport.Condition::type)
+        .containsExactly("MemoryPressure", "DiskPressure", "PIDPressure");
+  }
+
+  @Test
   void resyncsOnConnectAppliesInOrderAndRejectsBadInput() throws Exception {
     ResyncRequest first = resyncs.poll(30, TimeUnit.SECONDS);
     assertThat(first).isNotNull();
