@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,21 +50,25 @@ final class AdmissionWebhook implements AutoCloseable {
   private final Path key;
   private volatile FileTime loaded;
 
-  AdmissionWebhook(int port, Path certificate, Path key, Metrics metrics, Predicate<String> isEdgeNode,
-      String labelKey, String labelValue) throws IOException, GeneralSecurityException {
+  AdmissionWebhook(BindAddress bind, int port, Path certificate, Path key, Metrics metrics,
+      Predicate<String> isEdgeNode, String labelKey, String labelValue) throws IOException, GeneralSecurityException {
     this.metrics = metrics;
     this.isEdgeNode = isEdgeNode;
     this.labelKey = labelKey;
     this.labelValue = labelValue;
     this.certificate = certificate;
     this.key = key;
-    server = HttpsServer.create(new InetSocketAddress(port), 64);
+    try {
+      server = HttpsServer.create(bind.at(port), 64);
+    } catch (IOException e) {
+      throw bind.bindFailed(port, "OUTPOST_WEBHOOK_PORT", e);
+    }
     server.setHttpsConfigurator(new HttpsConfigurator(sslContext()));
     executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "outpost-bridge-webhook"));
     server.setExecutor(executor);
     server.createContext("/mutate-pods", this::handle);
     server.start();
-    LOG.info("Admission webhook on :{} (certificate {})", port(), certificate);
+    LOG.info("Admission webhook on {} (certificate {})", bind.describe(port()), certificate);
   }
 
   int port() {

@@ -6,8 +6,6 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
-import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
-import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
@@ -92,7 +90,7 @@ public final class Bridge implements AutoCloseable {
   public void start() throws Exception {
     long epoch = System.currentTimeMillis();
     Codec codec = new Codec(config.maxMessageBytes());
-    http = new HttpEndpoints(config.httpPort(), metrics, this::notReady);
+    http = new HttpEndpoints(config.httpBind(), config.httpPort(), metrics, this::notReady);
     informers = new Informers(client, config);
     deviceStatuses = new DeviceStatusWriter(client, metrics, informers::device);
     link = new MqttBridgeLink(config, scheduler, this::onUpstream, metrics, () -> codec.encode(
@@ -129,8 +127,10 @@ public final class Bridge implements AutoCloseable {
     if (config.kubelet().enabled()) {
       kubelet = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods.getStore()::getByKey,
           this::isEdgeNode, informers.nodes.getStore()::getByKey);
-      nodes.kubeletEndpoint(config.kubelet().address(), config.kubelet().port() == 0 ? kubelet.port()
-          : config.kubelet().port());
+      // Published: what the operator configured (a Service's or load balancer's address and port), else where the
+      // bridge listens.
+      nodes.kubeletEndpoint(config.kubelet().address(), config.kubelet().addressIsIp(),
+          config.kubelet().publishedPort() != 0 ? config.kubelet().publishedPort() : kubelet.port());
       if (config.leaderElection()) {
         activeLabel = new ActiveLabel(client, config.leaderElectionNamespace(), config.leaderIdentity());
         activeLabel.set(false);
@@ -140,24 +140,17 @@ public final class Bridge implements AutoCloseable {
     }
     if (config.webhookEnabled()) {
       // Every replica serves the webhook: it needs only the informer caches.
-      webhook = new AdmissionWebhook(config.webhookPort(), config.webhookCertFile(), config.webhookKeyFile(),
-          metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue());
+      webhook = new AdmissionWebhook(config.webhookBind(), config.webhookPort(), config.webhookCertFile(),
+          config.webhookKeyFile(), metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue());
     } else {
       LOG.info("Admission webhook off (OUTPOST_WEBHOOK_CERT_FILE not set): only bound pods get tolerations");
     }
     if (config.leaderElection()) {
-      Duration lease = config.leaderLease();
-      election = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
-          .withName("outpost-bridge")
-          .withLock(new LeaseLock(config.leaderElectionNamespace(), "outpost-bridge", config.leaderIdentity()))
-          .withLeaseDuration(lease)
-          .withRenewDeadline(lease.multipliedBy(2).dividedBy(3))
-          .withRetryPeriod(lease.dividedBy(5))
-          .withReleaseOnCancel(true)
-          .withLeaderCallbacks(new LeaderCallbacks(this::activate, this::leadershipLost,
-              leader -> LOG.info("Bridge leader is {}", leader)))
-          .build()).build().start();
-      LOG.info("Standing by as {} for the leader Lease outpost-system/outpost-bridge", config.leaderIdentity());
+      election = client.leaderElector().withConfig(LeaderElection.config(config.leaderElectionNamespace(),
+          config.leaderIdentity(), config.leaderLease(), new LeaderCallbacks(this::activate, this::leadershipLost,
+              leader -> LOG.info("Bridge leader is {}", leader)))).build().start();
+      LOG.info("Standing by as {} for the leader Lease {}/{}", config.leaderIdentity(),
+          config.leaderElectionNamespace(), LeaderElection.LEASE);
     } else {
       activate();
     }

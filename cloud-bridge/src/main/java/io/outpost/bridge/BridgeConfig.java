@@ -34,7 +34,9 @@ public record BridgeConfig(
     Duration leaderLease,
     boolean requireSenderStamp,
     boolean devices,
-    KubeletConfig kubelet) {
+    KubeletConfig kubelet,
+    BindAddress httpBind,
+    BindAddress webhookBind) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -103,7 +105,9 @@ public record BridgeConfig(
         Duration.ofSeconds(integer(env, "OUTPOST_LEADER_LEASE_SECONDS", 15, 3, 300)),
         bool(env, "OUTPOST_REQUIRE_SENDER_STAMP", "false"),
         bool(env, "OUTPOST_DEVICES", "true"),
-        KubeletConfig.from(env));
+        KubeletConfig.from(env),
+        BindAddress.from(env, "OUTPOST_HTTP_BIND"),
+        BindAddress.from(env, "OUTPOST_WEBHOOK_BIND"));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

@@ -32,7 +32,8 @@ public final class BridgeMain {
   /**
    * Validates {@code settings}, starts the bridge and blocks until the JVM shuts down, closing the bridge and then
    * {@code alsoClose} (for example an embedded broker started before the bridge). Exits with status 2 on an invalid
-   * configuration and 3 when a leader-elected bridge loses its leadership (Kubernetes restarts it as a standby).
+   * configuration, 1 when the bridge cannot start (the reason on standard error and in the log) and 3 when a
+   * leader-elected bridge loses its leadership (Kubernetes restarts it as a standby).
    */
   public static void run(Map<String, String> settings, AutoCloseable alsoClose) throws Exception {
     run(settings, null, null, alsoClose);
@@ -92,7 +93,14 @@ public final class BridgeMain {
       }
       stopped.countDown();
     }, "outpost-bridge-shutdown"));
-    bridge.start();
+    try {
+      bridge.start();
+    } catch (Exception e) { // a port in use, CRDs not applied, a certificate that cannot be read: say which, and stop
+      org.slf4j.LoggerFactory.getLogger(BridgeMain.class).error("Cannot start the bridge: {}", e.getMessage(), e);
+      System.err.println("outpost-bridge: cannot start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     stopped.await();
   }
 }

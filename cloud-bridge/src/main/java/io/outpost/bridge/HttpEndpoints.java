@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -17,8 +16,13 @@ final class HttpEndpoints implements AutoCloseable {
   private final ExecutorService executor;
 
   /** {@code notReady} returns the reason the bridge is not ready, or empty when it is. */
-  HttpEndpoints(int port, Metrics metrics, Supplier<Optional<String>> notReady) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(port), 16);
+  HttpEndpoints(BindAddress bind, int port, Metrics metrics, Supplier<Optional<String>> notReady)
+      throws IOException {
+    try {
+      server = HttpServer.create(bind.at(port), 16);
+    } catch (IOException e) {
+      throw bind.bindFailed(port, "OUTPOST_HTTP_PORT", e);
+    }
     executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "outpost-bridge-http"));
     server.setExecutor(executor);
     server.createContext("/healthz", exchange -> respond(exchange, 200, "ok\n", "text/plain"));
@@ -33,6 +37,11 @@ final class HttpEndpoints implements AutoCloseable {
 
   int port() {
     return server.getAddress().getPort();
+  }
+
+  /** Where the endpoints listen (for tests and the start-up log). */
+  java.net.InetSocketAddress address() {
+    return server.getAddress();
   }
 
   private static void respond(HttpExchange exchange, int status, String body, String type) throws IOException {

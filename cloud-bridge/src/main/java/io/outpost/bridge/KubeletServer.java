@@ -64,14 +64,21 @@ final class KubeletServer implements AutoCloseable {
         });
     Channel bound;
     try {
-      bound = bootstrap.bind(new InetSocketAddress(config.port())).sync().channel();
+      bound = bootstrap.bind(config.bind().at(config.port())).sync().channel();
     } catch (RuntimeException | InterruptedException e) {
       stopThreads();
       throw e;
+    } catch (Exception e) { // Netty rethrows the bind's IOException undeclared
+      stopThreads();
+      if (e instanceof IOException io) {
+        throw config.bind().bindFailed(config.port(), "OUTPOST_KUBELET_PORT", io);
+      }
+      throw new IOException(e);
     }
     channel = bound;
-    LOG.info("Kubelet API for edge nodes on :{} (published as {}), client certificates of {} required",
-        port(), config.address(), config.clientCaFile());
+    LOG.info("Kubelet API for edge nodes on {} (published as {}:{}), client certificates of {} required",
+        config.bind().describe(port()), config.address(), config.publishedPort() != 0 ? config.publishedPort()
+            : port(), config.clientCaFile());
   }
 
   int port() {

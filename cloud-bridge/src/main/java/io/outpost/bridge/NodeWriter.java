@@ -137,10 +137,16 @@ final class NodeWriter {
 
   /** Where the API server finds the kubelet API of edge nodes (the bridge), or null if it is not served. */
   private volatile String kubeletAddress;
+  /** {@code InternalIP} for an IP address, {@code InternalDNS} for a name (a load balancer's, say). */
+  private volatile String kubeletAddressType;
   private volatile int kubeletPort;
 
-  /** Every edge Node from now on leads the API server to the bridge for logs/exec/port-forward. */
-  void kubeletEndpoint(String address, int port) {
+  /**
+   * Every edge Node from now on leads the API server to the bridge for logs/exec/port-forward: {@code address} (an IP
+   * address if {@code ip}, else a DNS name) and {@code port}, as the operator configured them.
+   */
+  void kubeletEndpoint(String address, boolean ip, int port) {
+    this.kubeletAddressType = ip ? "InternalIP" : "InternalDNS";
     this.kubeletAddress = address;
     this.kubeletPort = port;
   }
@@ -165,7 +171,7 @@ final class NodeWriter {
       // The API server reaches a kubelet at the Node's first Hostname/InternalDNS/InternalIP address (its default
       // preference): that must be the bridge. The node's own IP addresses stay visible as ExternalIP, the last
       // preference; names it reports (Hostname, DNS) are left out — they would come before the bridge.
-      addresses.add(new NodeAddress(bridge, "InternalIP"));
+      addresses.add(new NodeAddress(bridge, kubeletAddressType));
       status.withNewDaemonEndpoints().withNewKubeletEndpoint().withPort(kubeletPort).endKubeletEndpoint()
           .endDaemonEndpoints();
     }

@@ -44,7 +44,8 @@ class AdmissionWebhookTest {
     ManagedProcess.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
         "-subj", "/CN=outpost-bridge-webhook", "-addext", "subjectAltName=IP:127.0.0.1",
         "-keyout", key.toString(), "-out", cert.toString()), Map.of());
-    webhook = new AdmissionWebhook(0, cert, key, metrics, "edge-1"::equals, "outpost.io/edge", "true");
+    webhook = new AdmissionWebhook(new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), 0, cert, key, metrics,
+        "edge-1"::equals, "outpost.io/edge", "true");
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (InputStream in = Files.newInputStream(cert)) {

@@ -27,7 +27,8 @@ class BridgeConfigTest {
     BridgeConfig config = BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER));
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
-        config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF));
+        config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF,
+        new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND")));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -71,11 +72,14 @@ class BridgeConfigTest {
         "OUTPOST_LEADER_IDENTITY", "bridge-0",
         "OUTPOST_LEADER_LEASE_SECONDS", "20",
         "OUTPOST_REQUIRE_SENDER_STAMP", "true",
-        "OUTPOST_DEVICES", "false"));
+        "OUTPOST_DEVICES", "false",
+        "OUTPOST_HTTP_BIND", " 127.0.0.1 ",
+        "OUTPOST_WEBHOOK_BIND", "::1"));
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
         java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
-        "outpost-system", "bridge-0", Duration.ofSeconds(20), true, false, KubeletConfig.OFF));
+        "outpost-system", "bridge-0", Duration.ofSeconds(20), true, false, KubeletConfig.OFF,
+        new BindAddress(ip("127.0.0.1"), "OUTPOST_HTTP_BIND"), new BindAddress(ip("::1"), "OUTPOST_WEBHOOK_BIND")));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }
@@ -125,6 +129,60 @@ class BridgeConfigTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_EDGE_LABEL");
   }
 
+  private static java.net.InetAddress ip(String literal) {
+    try {
+      return java.net.InetAddress.getByName(literal);
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void bindAddressesDefaultToEveryInterfaceAndOneSettingCoversAllServers() {
+    BridgeConfig all = BridgeConfig.from(env());
+    assertThat(all.httpBind().address()).isNull();
+    assertThat(all.webhookBind().address()).isNull();
+    BridgeConfig loopback = BridgeConfig.from(env("OUTPOST_BIND_ADDRESS", "127.0.0.1", "OUTPOST_WEBHOOK_BIND",
+        "10.1.2.3", "OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt", "OUTPOST_KUBELET_ADDRESS", "10.0.0.5",
+        "OUTPOST_KUBELET_CERT_FILE", "/tls.crt", "OUTPOST_KUBELET_KEY_FILE", "/tls.key"));
+    assertThat(loopback.httpBind()).isEqualTo(new BindAddress(ip("127.0.0.1"), "OUTPOST_BIND_ADDRESS"));
+    assertThat(loopback.webhookBind()).isEqualTo(new BindAddress(ip("10.1.2.3"), "OUTPOST_WEBHOOK_BIND"));
+    assertThat(loopback.kubelet().bind()).isEqualTo(new BindAddress(ip("127.0.0.1"), "OUTPOST_BIND_ADDRESS"));
+    assertThat(loopback.httpBind().describe(8080)).isEqualTo("127.0.0.1:8080");
+    assertThat(all.httpBind().describe(8080)).isEqualTo("*:8080");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"OUTPOST_HTTP_BIND, localhost", "OUTPOST_WEBHOOK_BIND, 10.0.0.256", "OUTPOST_BIND_ADDRESS, example.com",
+      "OUTPOST_HTTP_BIND, 10.0.0", "OUTPOST_BIND_ADDRESS, 1:2:3:4:5:6:7:8:9", "OUTPOST_WEBHOOK_BIND, eth0"})
+  void aBindAddressMustBeAnIpLiteralAndTheErrorNamesTheKey(String key, String value) {
+    assertThatThrownBy(() -> BridgeConfig.from(env(key, value))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(key).hasMessageContaining(value);
+  }
+
+  @Test
+  void thePublishedKubeletAddressIsAnIpOrADnsNameAndItsPortMayDifferFromTheListeningOne() {
+    Map<String, String> base = env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt", "OUTPOST_KUBELET_CERT_FILE",
+        "/tls.crt", "OUTPOST_KUBELET_KEY_FILE", "/tls.key");
+    base.put("OUTPOST_KUBELET_ADDRESS", "kubelet.outpost.example.net");
+    base.put("OUTPOST_KUBELET_PUBLISHED_PORT", "443");
+    KubeletConfig name = BridgeConfig.from(base).kubelet();
+    assertThat(name.addressIsIp()).isFalse();
+    assertThat(name.publishedPort()).isEqualTo(443);
+    assertThat(name.port()).isEqualTo(10250);
+    base.put("OUTPOST_KUBELET_ADDRESS", "fd00::10");
+    assertThat(BridgeConfig.from(base).kubelet().addressIsIp()).isTrue();
+    for (String bad : new String[] {"300.1.2.3", "kubelet_.example", "https://kubelet.example.net", "a b",
+        "fd00::1::2", "10.0.0"}) {
+      base.put("OUTPOST_KUBELET_ADDRESS", bad);
+      assertThatThrownBy(() -> BridgeConfig.from(base)).hasMessageContaining("OUTPOST_KUBELET_ADDRESS")
+          .hasMessageContaining(bad);
+    }
+    base.put("OUTPOST_KUBELET_ADDRESS", "10.0.0.5");
+    base.put("OUTPOST_KUBELET_PUBLISHED_PORT", "65536");
+    assertThatThrownBy(() -> BridgeConfig.from(base)).hasMessageContaining("OUTPOST_KUBELET_PUBLISHED_PORT");
+  }
+
   @Test
   void theKubeletApiIsOffWithoutAClientCaAndNeedsItsAddressAndCertificateWithOne() {
     assertThat(BridgeConfig.from(env()).kubelet().enabled()).isFalse();
@@ -135,7 +193,8 @@ class BridgeConfigTest {
         "/tls.key", "OUTPOST_KUBELET_ALLOWED_USERS", "kube-apiserver-kubelet-client, admin")).kubelet();
     assertThat(kubelet).isEqualTo(new KubeletConfig(10250, "10.0.0.5", java.nio.file.Path.of("/tls.crt"),
         java.nio.file.Path.of("/tls.key"), java.nio.file.Path.of("/ca.crt"),
-        java.util.Set.of("kube-apiserver-kubelet-client", "admin")));
+        java.util.Set.of("kube-apiserver-kubelet-client", "admin"), new BindAddress(null, "OUTPOST_KUBELET_BIND"),
+        0));
     assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_KUBELET_CLIENT_CA_FILE", "/ca.crt",
         "OUTPOST_KUBELET_ADDRESS", "10.0.0.5", "OUTPOST_KUBELET_CERT_FILE", "/tls.crt", "OUTPOST_KUBELET_KEY_FILE",
         "/tls.key", "OUTPOST_KUBELET_PORT", "70000"))).hasMessageContaining("OUTPOST_KUBELET_PORT");

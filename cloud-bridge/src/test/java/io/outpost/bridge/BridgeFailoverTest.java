@@ -15,7 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Active/standby: two bridges, one Lease; the standby takes over when the active one stops. */
+/**
+ * Active/standby: two bridges, one Lease; the standby takes over when the active one stops. Both talk to Kubernetes
+ * as the bridge's ServiceAccount under the shipped RBAC ({@link RbacEnforcement}).
+ */
 @EnableKubernetesMockClient(crud = true)
 class BridgeFailoverTest {
   static KubernetesClient client;
@@ -37,9 +40,10 @@ class BridgeFailoverTest {
 
   @Test
   void theStandbyTakesOverAndTheEdgeOnlyResyncs() throws Exception {
-    try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
-        Bridge first = new Bridge(config(broker.url(), "first"), client);
-        Bridge second = new Bridge(config(broker.url(), "second"), client);
+    try (RbacEnforcement rbac = RbacEnforcement.forBridge(client);
+        Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
+        Bridge first = new Bridge(config(broker.url(), "first"), rbac.client(client));
+        Bridge second = new Bridge(config(broker.url(), "second"), rbac.client(client));
         FakeEdge edge = FakeEdge.connect(broker.url(), "edge-ha")) {
       first.start();
       await().atMost(FakeEdge.TIMEOUT).until(() -> first.isActive() && first.isReady());
@@ -78,6 +82,7 @@ class BridgeFailoverTest {
       assertThat(after.epoch()).as("sent by the new bridge").isGreaterThan(edge.awaitUpsert("before").epoch());
       assertThat(client.leases().inNamespace("outpost-system").withName("outpost-bridge").get().getSpec()
           .getHolderIdentity()).isEqualTo("second");
+      rbac.assertNothingDenied();
     } finally {
       client.pods().inAnyNamespace().delete();
       client.nodes().delete();
@@ -93,9 +98,10 @@ class BridgeFailoverTest {
           .withNamespace("outpost-system").addToLabels(ActiveLabel.LABEL, "true").endMetadata().withNewSpec()
           .addNewContainer().withName("bridge").withImage("bridge").endContainer().endSpec().build()).create();
     }
-    try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
-        Bridge a = new Bridge(withKubelet(config(broker.url(), "bridge-a"), pki), client);
-        Bridge b = new Bridge(withKubelet(config(broker.url(), "bridge-b"), pki), client)) {
+    try (RbacEnforcement rbac = RbacEnforcement.forBridge(client);
+        Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
+        Bridge a = new Bridge(withKubelet(config(broker.url(), "bridge-a"), pki), rbac.client(client));
+        Bridge b = new Bridge(withKubelet(config(broker.url(), "bridge-b"), pki), rbac.client(client))) {
       a.start();
       await().atMost(FakeEdge.TIMEOUT).until(a::isActive);
       b.start();
@@ -108,6 +114,7 @@ class BridgeFailoverTest {
       await().atMost(FakeEdge.TIMEOUT).until(b::isActive);
       await().atMost(FakeEdge.TIMEOUT).until(() -> "true".equals(label("bridge-b")));
       assertThat(label("bridge-a")).isNull();
+      rbac.assertNothingDenied();
     }
   }
 

@@ -26,22 +26,37 @@ import java.util.function.UnaryOperator;
 final class BridgeHarness implements AutoCloseable {
   final Mosquitto broker;
   final Bridge bridge;
+  /** The test's own client: no RBAC, for arranging and inspecting the cluster. */
   final KubernetesClient client;
+  /** The shipped RBAC, enforced on every request of the bridge's client; checked at {@link #close()}. */
+  final RbacEnforcement rbac;
   private final List<FakeEdge> edges = new ArrayList<>();
 
-  private BridgeHarness(Mosquitto broker, Bridge bridge, KubernetesClient client) {
+  private BridgeHarness(Mosquitto broker, Bridge bridge, KubernetesClient client, RbacEnforcement rbac) {
     this.broker = broker;
     this.bridge = bridge;
     this.client = client;
+    this.rbac = rbac;
   }
 
-  /** Starts a broker and a bridge and waits until the bridge is ready (informers synced, MQTT subscribed). */
+  /**
+   * Starts a broker and a bridge and waits until the bridge is ready (informers synced, MQTT subscribed). The bridge
+   * talks to Kubernetes as its ServiceAccount under the shipped RBAC ({@link RbacEnforcement}).
+   */
   static BridgeHarness start(Path dir, KubernetesClient client) throws Exception {
+    return start(dir, client, Map.of());
+  }
+
+  /** {@link #start(Path, KubernetesClient)} with further {@code OUTPOST_*} settings. */
+  static BridgeHarness start(Path dir, KubernetesClient client, Map<String, String> settings) throws Exception {
     Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
+    RbacEnforcement rbac = RbacEnforcement.forBridge(client);
     // Leases renewed every second (the least allowed), so that tests see renewals without waiting long.
-    Bridge bridge = new Bridge(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", broker.url(), "OUTPOST_HTTP_PORT", "0",
-        "OUTPOST_LEASE_RENEW_SECONDS", "1")), client);
-    BridgeHarness harness = new BridgeHarness(broker, bridge, client);
+    Map<String, String> env = new java.util.HashMap<>(Map.of("OUTPOST_BROKER_URL", broker.url(),
+        "OUTPOST_HTTP_PORT", "0", "OUTPOST_LEASE_RENEW_SECONDS", "1"));
+    env.putAll(settings);
+    Bridge bridge = new Bridge(BridgeConfig.from(env), rbac.client(client));
+    BridgeHarness harness = new BridgeHarness(broker, bridge, client, rbac);
     try {
       bridge.start();
       await("bridge ready").atMost(FakeEdge.TIMEOUT).until(bridge::isReady);
@@ -162,6 +177,7 @@ final class BridgeHarness implements AutoCloseable {
     }
     bridge.close();
     broker.close();
+    rbac.close();
     for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
       if (!pod.getMetadata().getFinalizers().isEmpty()) {
         client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
@@ -180,5 +196,6 @@ final class BridgeHarness implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
+    rbac.assertNothingDenied();
   }
 }

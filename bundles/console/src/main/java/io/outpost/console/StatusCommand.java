@@ -15,6 +15,10 @@ public class StatusCommand implements Action {
   @Reference
   SyncService sync;
 
+  /** Whether the SSH console listens (seen here on Karaf's local console when it does not). */
+  @Reference(optional = true)
+  SshConsoleCheck console;
+
   @Override
   public Object execute() {
     SyncState state = sync.state();
@@ -24,6 +28,9 @@ public class StatusCommand implements Action {
     table.addRow().addContent("node", state.node());
     table.addRow().addContent("broker", state.broker());
     table.addRow().addContent("connected", state.connected());
+    if (state.problem() != null) {
+      table.addRow().addContent("problem", state.problem()); // why not: a refused configuration, the last failure
+    }
     table.addRow().addContent("epoch", state.epoch());
     table.addRow().addContent("last sequence", state.seq());
     table.addRow().addContent("outbox depth", state.outboxDepth() + " status(es), " + state.eventDepth()
@@ -33,6 +40,9 @@ public class StatusCommand implements Action {
     table.addRow().addContent("last resync size", state.lastResyncObjects() + " object change(s)");
     table.addRow().addContent("rejected", state.rejected().isEmpty() ? "none" : state.rejected());
     table.addRow().addContent("outcomes", state.outcomes());
+    if (console != null) {
+      table.addRow().addContent("console (ssh)", console.describe());
+    }
     table.print(System.out);
     return null;
   }

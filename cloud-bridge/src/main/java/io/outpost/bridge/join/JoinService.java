@@ -15,7 +15,6 @@ import io.outpost.identity.Tls;
 import io.outpost.protocol.Topics;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.security.KeyPair;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -57,6 +56,13 @@ public final class JoinService implements AutoCloseable {
 
   public JoinService(CertificateAuthority ca, JoinTokens tokens, NodeCertificates certificates, Duration validity,
       Metrics metrics, String bindAddress, int port, List<String> serverNames) throws IOException {
+    this(ca, tokens, certificates, validity, metrics, new io.outpost.bridge.BindAddress(
+        java.net.InetAddress.getByName(bindAddress), "OUTPOST_JOIN_BIND"), port, serverNames);
+  }
+
+  /** The endpoint on {@code bind}:{@code port}; a failed bind names both and their settings. */
+  public JoinService(CertificateAuthority ca, JoinTokens tokens, NodeCertificates certificates, Duration validity,
+      Metrics metrics, io.outpost.bridge.BindAddress bind, int port, List<String> serverNames) throws IOException {
     this.ca = ca;
     this.tokens = tokens;
     this.certificates = certificates;
@@ -68,7 +74,11 @@ public final class JoinService implements AutoCloseable {
         Duration.ofDays(3650));
     SSLContext tls = Tls.context(keys.getPrivate(), List.of(serverCertificate, ca.certificate()),
         ca.certificate());
-    server = HttpsServer.create(new InetSocketAddress(bindAddress, port), 64);
+    try {
+      server = HttpsServer.create(bind.at(port), 64);
+    } catch (IOException e) {
+      throw bind.bindFailed(port, "OUTPOST_JOIN_PORT", e);
+    }
     server.setHttpsConfigurator(new HttpsConfigurator(tls) {
       @Override
       public void configure(HttpsParameters params) {
@@ -86,7 +96,7 @@ public final class JoinService implements AutoCloseable {
     server.createContext("/v1/join", exchange -> handle(exchange, false));
     server.createContext("/v1/renew", exchange -> handle(exchange, true));
     server.start();
-    LOG.info("Join endpoint on https://{}:{} (CA {})", bindAddress, port(), ca.fingerprint());
+    LOG.info("Join endpoint on https://{} (CA {})", bind.describe(port()), ca.fingerprint());
   }
 
   public int port() {

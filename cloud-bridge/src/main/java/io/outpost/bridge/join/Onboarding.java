@@ -1,6 +1,7 @@
 package io.outpost.bridge.join;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.outpost.bridge.BindAddress;
 import io.outpost.bridge.BridgeConfig;
 import io.outpost.bridge.Metrics;
 import io.outpost.identity.CertificateAuthority;
@@ -24,7 +25,8 @@ import javax.net.ssl.SSLContext;
  *   <li>{@code OUTPOST_CA_DIR} — the CA's directory (created on first start); without it the bridge has no CA, no
  *       join endpoint and can only use plain TCP to the broker;</li>
  *   <li>{@code OUTPOST_NAMESPACE} (default {@code outpost-system}) — where tokens and node records live;</li>
- *   <li>{@code OUTPOST_JOIN_PORT} (default 9443, 0 = off), {@code OUTPOST_JOIN_BIND} (default 0.0.0.0),
+ *   <li>{@code OUTPOST_JOIN_PORT} (default 9443, 0 = off), {@code OUTPOST_JOIN_BIND} (an IP address; default
+ *       {@code OUTPOST_BIND_ADDRESS}, else every interface),
  *       {@code OUTPOST_JOIN_NAMES} — the names and addresses nodes use to reach the endpoint (certificate SANs;
  *       default: this host's name, localhost and 127.0.0.1);</li>
  *   <li>{@code OUTPOST_NODE_CERT_DAYS} (default 30) — node certificate lifetime; nodes renew at two thirds.</li>
@@ -58,6 +60,7 @@ public final class Onboarding implements AutoCloseable {
     JoinTokens tokens = new JoinTokens(client, namespace, Clock.systemUTC());
     NodeCertificates certificates = new NodeCertificates(client, namespace, Clock.systemUTC());
     BridgeConfig.integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535); // fail early on a bad value
+    BindAddress.from(settings, "OUTPOST_JOIN_BIND");
     BridgeConfig.integer(settings, "OUTPOST_NODE_CERT_DAYS", 30, 1, 825);
     return new Onboarding(ca, tokens, certificates, settings);
   }
@@ -67,8 +70,8 @@ public final class Onboarding implements AutoCloseable {
     int port = BridgeConfig.integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535);
     if (port != 0 && service == null) {
       service = new JoinService(ca, tokens, certificates, Duration.ofDays(BridgeConfig.integer(settings,
-          "OUTPOST_NODE_CERT_DAYS", 30, 1, 825)), metrics, settings.getOrDefault("OUTPOST_JOIN_BIND", "0.0.0.0"),
-          port, names(settings));
+          "OUTPOST_NODE_CERT_DAYS", 30, 1, 825)), metrics, BindAddress.from(settings, "OUTPOST_JOIN_BIND"), port,
+          names(settings));
     }
   }
 

@@ -27,7 +27,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,12 +67,17 @@ class JoinServiceTest {
   private JoinService service;
   private URI uri;
 
+  /** The bridge's requests go through the shipped RBAC (its onboarding Role in outpost-system). */
+  private io.outpost.bridge.RbacEnforcement rbac;
+
   @BeforeEach
   void start() throws Exception {
-    namespace = "ns-" + UUID.randomUUID().toString().substring(0, 8);
+    namespace = "outpost-system";
+    rbac = io.outpost.bridge.RbacEnforcement.forBridge(client);
+    KubernetesClient bridge = rbac.client(client);
     ca = CertificateAuthority.loadOrCreate(dir.resolve("ca"));
-    tokens = new JoinTokens(client, namespace, clock);
-    certificates = new NodeCertificates(client, namespace, clock);
+    tokens = new JoinTokens(bridge, namespace, clock);
+    certificates = new NodeCertificates(bridge, namespace, clock);
     metrics = new Metrics();
     service = new JoinService(ca, tokens, certificates, Duration.ofDays(30), metrics, "127.0.0.1", 0,
         List.of("127.0.0.1", "localhost"));
@@ -83,6 +87,10 @@ class JoinServiceTest {
   @AfterEach
   void stop() {
     service.close();
+    rbac.close();
+    client.secrets().inNamespace(namespace).delete();
+    client.configMaps().inNamespace(namespace).delete();
+    rbac.assertNothingDenied();
   }
 
   @Test

@@ -104,6 +104,11 @@ final class EdgeSync implements MqttLink.Handler {
   private final NodeCredentials credentials;
 
   void start() {
+    java.util.Optional<String> refused = settings.refusal();
+    if (refused.isPresent()) { // nothing is started: the node stays offline and says why (log, outpost:status)
+      LOG.error("Not connecting to the cloud: configuration refused: {}", refused.get());
+      return;
+    }
     if (!settings.tls()) {
       LOG.warn("MQTT over plain TCP ({}): for local development only — this node is not authenticated and its"
           + " traffic is readable; use ssl:// and outpost:join in production", settings.brokerUrl());
@@ -213,7 +218,8 @@ final class EdgeSync implements MqttLink.Handler {
     SyncPosition position = store.position();
     return new SyncState(settings.node(), settings.brokerUrl(), link.isConnected(), position.epoch(),
         position.seq(), store.outboxDepth() + store.deviceOutboxDepth(), store.eventDepth(), store.eventsDropped(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
-        rejected.snapshot(), outcomes.snapshot());
+        rejected.snapshot(), outcomes.snapshot(), settings.refusal().map(r -> "configuration refused: " + r)
+        .orElseGet(link::problem));
   }
 
   /** Joins with a one-time token (see {@link NodeCredentials}) and reconnects with the new identity. */

@@ -79,6 +79,13 @@ final class MqttLink implements MqttCallback {
     return connected;
   }
 
+  /** Why the link is down (the last failed attempt's reason), or null while connected or before the first try. */
+  String problem() {
+    return problem;
+  }
+
+  private volatile String problem;
+
   /** How many outbox entries may be unacknowledged at once on this connection (see {@link #STREAM_WINDOW}). */
   int outboxWindow() {
     return Math.max(1, receiveMaximum - STREAM_WINDOW - CONTROL_RESERVE);
@@ -200,6 +207,7 @@ final class MqttLink implements MqttCallback {
           }
           executor.execute(() -> {
             connected = true;
+            problem = null;
             attempting = false;
             backoff.reset();
             LOG.info("Connected to {} as {}", settings.brokerUrl(), settings.clientId());
@@ -226,6 +234,7 @@ final class MqttLink implements MqttCallback {
 
   private void retry(String why) {
     connected = false;
+    problem = why;
     early.clear(); // not acknowledged: the broker's session delivers them again
     attempting = false;
     if (closed) {

@@ -29,6 +29,34 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
         "", "", "");
   }
 
+  /**
+   * Why this configuration cannot be used as written, or empty. The unattended-join keys are refused, naming them,
+   * when they could never take effect — over plain TCP a node has no use for a certificate (a join there would spend
+   * the one-time token for nothing) — or when some of the three are missing. The node then stays offline and says
+   * why (log and {@code outpost:status}) instead of running without the identity the operator meant it to have.
+   */
+  java.util.Optional<String> refusal() {
+    java.util.Map<String, String> join = new java.util.LinkedHashMap<>();
+    join.put("join.url", joinUrl);
+    join.put("join.token", joinToken);
+    join.put("join.ca", joinCa);
+    java.util.List<String> set = join.entrySet().stream().filter(e -> e.getValue() != null && !e.getValue().isEmpty())
+        .map(java.util.Map.Entry::getKey).toList();
+    if (set.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    if (!tls()) {
+      return java.util.Optional.of(String.join(", ", set) + (set.size() == 1 ? " is" : " are") + " set, but broker.url"
+          + " '" + brokerUrl + "' is plain TCP: a node joins only to use its certificate with an ssl:// (or wss://)"
+          + " broker. Set broker.url = ssl://<broker>:8883, or remove " + String.join(", ", set)
+          + " from etc/io.outpost.node.cfg");
+    }
+    java.util.List<String> missing = join.keySet().stream().filter(k -> !set.contains(k)).toList();
+    return missing.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of("an unattended join needs join.url,"
+        + " join.token and join.ca together; " + String.join(", ", missing) + (missing.size() == 1 ? " is" : " are")
+        + " not set in etc/io.outpost.node.cfg");
+  }
+
   /** True if the link uses TLS with this node's certificate. */
   boolean tls() {
     return brokerUrl.startsWith("ssl://") || brokerUrl.startsWith("wss://");
