@@ -140,8 +140,10 @@ public final class Quickstart {
     }
     if (mockApi) {
       say("The API:     curl -s " + podUrl());
-      say("             (kubectl does not work against this demo API: fabric8's mock server serves no API"
-          + " discovery, /api and /apis, which kubectl needs first. Give KUBECONFIG for a real cluster.)");
+      say("             (kubectl does not work against this demo API: fabric8's mock server answers the discovery"
+          + " requests /api and /apis with a list of objects, not the API's resource types, so kubectl says"
+          + " 'the server doesn't have a resource type \"pods\"'. Use the REST paths with curl, or give"
+          + " KUBECONFIG for a real cluster.)");
     } else {
       say("The API:     kubectl get pod " + POD + " -o wide");
     }
