@@ -32,9 +32,15 @@ fi
 bash scripts/setup.sh
 export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
 stop
-echo "quickstart: building (mvn install -DskipTests)"
-mvn -B -ntp -q install -DskipTests
 mkdir -p "$WORK"
+echo "quickstart: building (mvn install -DskipTests; a few minutes the first time, full log in $WORK/build.log)"
+# One line per module as Maven starts it ("Building … [n/N]"), then the result; errors in full.
+if ! mvn -B -ntp install -DskipTests 2>&1 | tee "$WORK/build.log" \
+    | grep --line-buffered -E '^\[INFO\] (Building .*\[[0-9]+/[0-9]+\]|BUILD |Total time)|^\[ERROR\]' \
+    | sed -u -E 's/^\[INFO\] /  /; s/ +\[/  [/'; then
+  echo "quickstart: the build failed — see $WORK/build.log" >&2
+  exit 1
+fi
 CP="$ROOT/quickstart/target/classes:$(cat "$ROOT/quickstart/target/classpath.txt")"
 LOG="$WORK/quickstart.log"
 : > "$LOG"

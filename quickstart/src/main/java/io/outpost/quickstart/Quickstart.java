@@ -45,6 +45,8 @@ public final class Quickstart {
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final Path work;
   private KubernetesClient client;
+  private boolean mockApi;
+  private Console console;
 
   Quickstart(Path work) {
     this.work = work;
@@ -84,38 +86,80 @@ public final class Quickstart {
     bridge.start();
     await().atMost(PATIENCE).until(bridge::isReady);
     say("Cloud bridge ready: http://127.0.0.1:" + bridge.httpPort() + "/metrics");
-    EdgeNode edge = keep(EdgeNode.install(run.resolve("edge"), NODE, broker.url(), podman.host()).start());
+    startEdge(run.resolve("edge"), broker.url(), podman.host());
+    Pod pod = runDemoPod();
+    printAccess(pod);
+    say("");
+    say("QUICKSTART READY");
+    return pod;
+  }
+
+  private void startEdge(Path home, String brokerUrl, String engineHost) throws Exception {
+    EdgeNode installed = EdgeNode.install(home, NODE, brokerUrl, engineHost);
+    console = Console.install(work, installed.home());
+    EdgeNode edge = keep(installed.start());
     say("Edge node " + NODE + " started from the distribution in " + edge.home() + " (pid " + edge.pid() + ")");
     await("node " + NODE + " Ready").atMost(PATIENCE).until(() -> ready(client.nodes().withName(NODE).get()));
     say("Node " + NODE + " is registered and Ready in Kubernetes");
+  }
+
+  /** Creates the demo pod (busybox httpd, logging a start line and every request) and waits until it runs. */
+  private Pod runDemoPod() {
     client.pods().inNamespace("default").withName(POD).delete();
     await().atMost(PATIENCE).until(() -> client.pods().inNamespace("default").withName(POD).get() == null);
     client.pods().inNamespace("default").resource(new PodBuilder()
         .withNewMetadata().withName(POD).withNamespace("default").endMetadata()
         .withNewSpec().withNodeName(NODE)
         .addNewContainer().withName("web").withImage(Podman.TEST_IMAGE)
-        .withCommand("sh", "-c", "echo hello from the edge > /tmp/index.html && exec httpd -f -p 8080 -h /tmp")
+        .withCommand("sh", "-c", "echo hello from the edge > /tmp/index.html"
+            + " && echo \"" + POD + ": busybox httpd serving /tmp on port 8080, logging requests\""
+            + " && exec httpd -f -vv -p 8080 -h /tmp")
         .endContainer().endSpec().build()).create();
     say("Created pod default/" + POD + " bound to " + NODE);
     await("pod Running").atMost(PATIENCE).until(() -> running(client.pods().inNamespace("default").withName(POD)
         .get()));
     Pod pod = client.pods().inNamespace("default").withName(POD).get();
-    ContainerStatus container = pod.getStatus().getContainerStatuses().get(0);
     List<String> ids = Podman.appContainersOf(pod.getMetadata().getUid());
+    if (ids.size() != 1) {
+      throw new IllegalStateException("expected one container for the pod, found " + ids);
+    }
+    return pod;
+  }
+
+  /** Prints the pod as Kubernetes and Podman show it, and how to reach it, the API and the node's console. */
+  private void printAccess(Pod pod) {
+    ContainerStatus container = pod.getStatus().getContainerStatuses().get(0);
     say("");
     say("Kubernetes:  pod default/" + POD + "  phase=" + pod.getStatus().getPhase() + "  ready="
         + container.getReady() + "  restarts=" + container.getRestartCount() + "  podIP=" + pod.getStatus().getPodIP());
     say("Podman:      " + Podman.cli("ps", "--filter", "label=io.outpost.pod.uid=" + pod.getMetadata().getUid(),
         "--format", "{{.ID}}  {{.Names}}  {{.Status}}  {{.Image}}").trim());
-    if (ids.size() != 1) {
-      throw new IllegalStateException("expected one container for the pod, found " + ids);
-    }
-    if (pod.getStatus().getPodIP() != null) {
-      say("Try:         curl http://" + pod.getStatus().getPodIP() + ":8080/index.html");
-    }
     say("");
-    say("QUICKSTART READY");
-    return pod;
+    if (pod.getStatus().getPodIP() != null) {
+      say("The pod:     curl http://" + pod.getStatus().getPodIP() + ":8080/index.html");
+    }
+    if (mockApi) {
+      say("The API:     curl -s " + podUrl());
+      say("             (kubectl does not work against this demo API: fabric8's mock server answers the discovery"
+          + " requests /api and /apis with a list of objects, not the API's resource types, so kubectl says"
+          + " 'the server doesn't have a resource type \"pods\"'. Use the REST paths with curl, or give"
+          + " KUBECONFIG for a real cluster.)");
+    } else {
+      say("The API:     kubectl get pod " + POD + " -o wide");
+    }
+    say("The console: " + String.join(" ", console.command()));
+    say("             then e.g. outpost:status, outpost:pods, outpost:logs default/" + POD
+        + "  (or append one of them to the ssh command)");
+  }
+
+  /** The demo pod in the Kubernetes API, as a plain HTTP GET (what the quickstart prints). */
+  String podUrl() {
+    return client.getMasterUrl().toString().replaceAll("/+$", "") + "/api/v1/namespaces/default/pods/" + POD;
+  }
+
+  /** The edge node's console (for tests). */
+  Console console() {
+    return console;
   }
 
   /** The Kubernetes API the quickstart uses (for tests). */
@@ -134,6 +178,7 @@ public final class Quickstart {
     server.init();
     keep(server::destroy);
     KubernetesClient client = keep(server.createClient());
+    mockApi = true;
     say("No KUBECONFIG given: started an in-process Kubernetes API for demonstration only (fabric8 mock server in"
         + " CRUD mode, not a real cluster) at " + client.getMasterUrl());
     return client;
