@@ -128,7 +128,8 @@ public final class ScaleBench {
         String metricsUrl = "http://127.0.0.1:" + httpPort + "/metrics";
         waitFor("bridge ready", Duration.ofMinutes(5),
             () -> ProcessStats.get("http://127.0.0.1:" + httpPort + "/readyz") == 200);
-        System.out.printf("bridge up (informers synced) %.1f s after seeding%n", (System.nanoTime() - t0) / 1e9);
+        System.out.printf("bridge up (informers synced) %.1f s after seeding began%n",
+            (System.nanoTime() - t0) / 1e9);
 
         connect(broker.url());
         long start = System.nanoTime();
