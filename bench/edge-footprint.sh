@@ -37,10 +37,16 @@ until ready; do
   timeout 0.1 tail -f /dev/null || true   # poll the log every 100 ms
 done
 end=$(date +%s%N)
+ready_lines=$(wc -l < "$log")
 jpid=$(pgrep -P "$kpid" java || echo "$kpid")
 timeout 60 tail -f /dev/null || true      # let it settle: idle RSS is measured after 60 s
+# No figure from an edge that died or lost a component meanwhile.
+kill -0 "$jpid" 2>/dev/null || { echo "the edge exited during the 60 s idle window: no figure"; cat "$WORK/console.log"; exit 1; }
+if tail -n +"$((ready_lines + 1))" "$log" | grep -q "Container engine at .* is unreachable\|MQTT link to .* down"; then
+  echo "the edge lost its engine or broker during the idle window: no figure"; grep "unreachable\|link to" "$log"; exit 1
+fi
 rss=$(ps -o rss= -p "$jpid" | tr -d ' ')
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); date: $(date -u +%F)"
+echo "machine: $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/Mem:/{print $2}') GiB RAM, kernel $(uname -r); date: $(date -u '+%F %H:%M UTC'); commit $(git -C "$ROOT" rev-parse --short HEAD)"
 echo "archive: $(du -m "$ARCHIVE" | cut -f1) MB ($(basename "$ARCHIVE")), unpacked $(du -sm "$WORK/edge" | cut -f1) MB"
 echo "start → all components active: $(( (end - start) / 1000000 )) ms"
 echo "idle RSS after 60 s: $(( rss / 1024 )) MB (JVM options: $(grep -o 'OUTPOST_JAVA_OPTS:-[^}]*' "$WORK/edge/bin/setenv" | cut -d- -f2-))"

@@ -3,5 +3,4 @@
 # byte, log throughput, exec round trips; results go to docs/benchmarks.md.
 #   bench/streams.sh [log MiB=64] [round trips=200] [ms each way on the edge's link to the broker=0]
 #   (after mvn install; the delay is a proxy in the benchmark, as this kernel has no netem)
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; date: $(date -u +%F)"
 exec "$(dirname "$0")/java.sh" StreamBench "$@"

@@ -6,6 +6,7 @@ import io.fabric8.mockwebserver.crud.Attribute;
 import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.crud.CrudDispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.lang.reflect.Field;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -24,6 +25,9 @@ import java.util.Map;
  */
 final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   private final Map<String, List<AttributeSet>> byName = new HashMap<>();
+  /** Requests served, by verb and resource ({@code patch nodes/status}, {@code list pods}, ...). */
+  private final Map<String, java.util.concurrent.atomic.LongAdder> requests =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   IndexedCrudDispatcher() {
     replaceStore();
@@ -73,6 +77,47 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("this fabric8 mock version has no replaceable store", e);
     }
+  }
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    requests.computeIfAbsent(verbAndResource(request.getMethod(), request.getPath()),
+        k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    return super.dispatch(request);
+  }
+
+  /** The requests served so far, by verb and resource. */
+  Map<String, Long> requests() {
+    Map<String, Long> copy = new java.util.TreeMap<>();
+    requests.forEach((k, v) -> copy.put(k, v.sum()));
+    return copy;
+  }
+
+  /**
+   * The Kubernetes verb and resource of a request, as the API server's audit log names them: {@code get}, {@code
+   * list}, {@code watch}, {@code create}, {@code update}, {@code patch}, {@code delete}, and {@code plural} or {@code
+   * plural/subresource}.
+   */
+  static String verbAndResource(String method, String path) {
+    String plain = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+    String query = path.contains("?") ? path.substring(path.indexOf('?') + 1) : "";
+    List<String> parts = new ArrayList<>(List.of(plain.replaceAll("^/+", "").split("/")));
+    int skip = parts.isEmpty() ? 0 : "api".equals(parts.get(0)) ? 2 : "apis".equals(parts.get(0)) ? 3 : 0;
+    parts = parts.subList(Math.min(skip, parts.size()), parts.size());
+    if (parts.size() >= 3 && "namespaces".equals(parts.get(0))) {
+      parts = parts.subList(2, parts.size());
+    }
+    String resource = parts.isEmpty() ? plain : parts.get(0) + (parts.size() > 2 ? "/" + parts.get(2) : "");
+    boolean named = parts.size() > 1;
+    String verb = switch (method) {
+      case "GET" -> query.contains("watch=true") || query.contains("watch=1") ? "watch" : named ? "get" : "list";
+      case "POST" -> "create";
+      case "PUT" -> "update";
+      case "PATCH" -> "patch";
+      case "DELETE" -> named ? "delete" : "deletecollection";
+      default -> method.toLowerCase(java.util.Locale.ROOT);
+    };
+    return verb + " " + resource;
   }
 
   @Override

@@ -24,7 +24,8 @@ final class ProcessStats {
     String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
     return body.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> (long) Double.parseDouble(
-        l.substring(name.length() + 1).trim())).findFirst().orElse(-1);
+        l.substring(name.length() + 1).trim())).findFirst()
+        .orElseThrow(() -> new IllegalStateException(url + " has no metric " + name));
   }
 
   static long cpuTicks(long pid) throws Exception {

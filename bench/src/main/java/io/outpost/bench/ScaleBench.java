@@ -34,7 +34,9 @@ import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
-import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -45,8 +47,13 @@ import org.eclipse.paho.mqttv5.common.MqttSubscription;
  * protocol v1 over a real Mosquitto through a few shared MQTT connections) with {@code podsPerNode} pods each, the
  * bridge as its own process (the shaded jar) against fabric8's CRUD mock API. Measures: time until every node has
  * resynced; bridge RSS and heap per node; latency from a Kubernetes change to its arrival at the simulated edge;
- * Kubernetes API requests caused by every node reconnecting at once; bridge CPU while idle with heartbeats flowing.
+ * Kubernetes API requests, by verb, caused by every node reconnecting at once (each node sends its heartbeat on
+ * connect and then resyncs, as a real edge does); bridge CPU while idle with heartbeats flowing.
  * Usage: {@code ScaleBench [nodes] [podsPerNode] [latencySamples]}.
+ *
+ * <p>A simulated node's publish that fails (or a bridge that stops answering) makes the whole run fail with no figure:
+ * a figure measured on partial work is not printed. Publishes stay within half the broker's Receive Maximum per
+ * connection (Paho frees an in-flight place only after the acknowledgement has been handed to the client).
  */
 public final class ScaleBench {
   private static final Codec CODEC = new Codec();
@@ -73,7 +80,14 @@ public final class ScaleBench {
   private static final List<Long> LATENCIES = Collections.synchronizedList(new ArrayList<>());
   private static final List<Long> EDIT_TIMES = Collections.synchronizedList(new ArrayList<>());
   private static final Map<String, Long> EARLY = new ConcurrentHashMap<>();
-  private static MqttClient[] clients;
+  private static MqttAsyncClient[] clients;
+  /** Per connection, the in-flight publishes it may still start. */
+  private static java.util.concurrent.Semaphore[] windows;
+  /** Publishes sent and not yet acknowledged, over all connections. */
+  private static final java.util.concurrent.atomic.AtomicLong UNACKED = new java.util.concurrent.atomic.AtomicLong();
+  /** The first publish that failed: the run is then invalid. */
+  private static final java.util.concurrent.atomic.AtomicReference<Throwable> FAILURE =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private static final java.util.concurrent.ExecutorService SENDER = java.util.concurrent.Executors
       .newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "scale-sim-sender");
@@ -87,8 +101,9 @@ public final class ScaleBench {
     int samples = args.length > 2 ? Integer.parseInt(args[2]) : 200;
     Logger.getLogger("io.fabric8.mockwebserver").setLevel(Level.WARNING);
     Path dir = Files.createTempDirectory("outpost-scale-");
+    IndexedCrudDispatcher dispatcher = new IndexedCrudDispatcher();
     KubernetesMockServer kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new IndexedCrudDispatcher(), false);
+        dispatcher, false);
     kubernetes.init();
     KubernetesClient client = kubernetes.createClient();
     try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"))) {
@@ -113,9 +128,10 @@ public final class ScaleBench {
         String metricsUrl = "http://127.0.0.1:" + httpPort + "/metrics";
         waitFor("bridge ready", Duration.ofMinutes(5),
             () -> ProcessStats.get("http://127.0.0.1:" + httpPort + "/readyz") == 200);
-        System.out.printf("bridge up (informers synced) %.1f s after seeding%n", (System.nanoTime() - t0) / 1e9);
+        System.out.printf("bridge up (informers synced) %.1f s after seeding began%n",
+            (System.nanoTime() - t0) / 1e9);
 
-        connect(broker.url(), nodes);
+        connect(broker.url());
         long start = System.nanoTime();
         for (SimNode node : NODES.values()) {
           heartbeat(node);
@@ -162,24 +178,30 @@ public final class ScaleBench {
         long pid = bridge.pid();
         long cpu0 = ProcessStats.cpuTicks(pid);
         long idleStart = System.nanoTime();
-        // Three rounds of heartbeats, 10 s apart, as real nodes send them.
+        // Three rounds of heartbeats, 10 s apart, as real nodes send them. Every heartbeat of every round must be
+        // acknowledged, else the run fails: a CPU figure over partial rounds would flatter the bridge.
         java.util.concurrent.ScheduledExecutorService pacer = java.util.concurrent.Executors
             .newSingleThreadScheduledExecutor();
         java.util.concurrent.CountDownLatch rounds = new java.util.concurrent.CountDownLatch(4);
+        java.util.concurrent.atomic.AtomicInteger complete = new java.util.concurrent.atomic.AtomicInteger();
         pacer.scheduleAtFixedRate(() -> {
           try {
             if (rounds.getCount() > 1) {
               NODES.values().forEach(ScaleBench::heartbeat);
+              complete.incrementAndGet();
             }
           } catch (RuntimeException e) {
-            // A failed publish must not stop the rounds (a periodic task that throws is never run again).
-            System.err.println("heartbeat round incomplete: " + e.getMessage());
+            FAILURE.compareAndSet(null, e); // a periodic task that throws is never run again: record and go on
           } finally {
             rounds.countDown();
           }
         }, 0, 10, TimeUnit.SECONDS);
         rounds.await();
         pacer.shutdownNow();
+        waitFor("heartbeats acknowledged", Duration.ofMinutes(2), () -> UNACKED.get() == 0);
+        if (complete.get() != 3) {
+          throw new IllegalStateException("only " + complete.get() + " of 3 heartbeat rounds were sent: no figure");
+        }
         double idleSeconds = (System.nanoTime() - idleStart) / 1e9;
         double cpu = (ProcessStats.cpuTicks(pid) - cpu0) / 100.0 / idleSeconds * 100;
         ManagedProcess.run(List.of("jcmd", Long.toString(pid), "GC.run"), Map.of());
@@ -201,25 +223,39 @@ public final class ScaleBench {
           }
         });
         int requests = kubernetes.getRequestCount();
-        for (MqttClient mqtt : clients) {
-          mqtt.disconnect();
-        }
+        Map<String, Long> before = dispatcher.requests();
+        disconnectAll();
         for (SimNode node : NODES.values()) {
           node.synced = false;
         }
         long wave = System.nanoTime();
-        connect(broker.url(), 0);
-        for (SimNode node : NODES.values()) {
+        connect(broker.url());
+        for (SimNode node : NODES.values()) { // as a real edge: its heartbeat on connect, then its resync
+          heartbeat(node);
           resync(node, null);
         }
         waitFor("reconnect wave resynced", Duration.ofMinutes(10), () -> NODES.values().stream()
             .allMatch(n -> n.synced));
-        System.out.printf("reconnect wave: %d nodes resynced in %.1f s; Kubernetes API requests meanwhile: %d%n",
-            nodes, (System.nanoTime() - wave) / 1e9, kubernetes.getRequestCount() - requests);
-        for (MqttClient mqtt : clients) {
-          mqtt.disconnect();
-          mqtt.close();
-        }
+        double resynced = (System.nanoTime() - wave) / 1e9;
+        Map<String, Long> atResync = dispatcher.requests();
+        System.out.printf("reconnect wave (heartbeat + resync per node): %d nodes resynced in %.1f s; Kubernetes API"
+            + " requests meanwhile: %d — %s%n", nodes, resynced, kubernetes.getRequestCount() - requests,
+            difference(before, atResync));
+        waitFor("the wave's heartbeats handled and lease renewals done", Duration.ofMinutes(10), () -> {
+          try {
+            return ProcessStats.metric(metricsUrl, "outpost_bridge_leases_due") == 0
+                && ProcessStats.metric(metricsUrl, "outpost_bridge_router_queue") == 0
+                && ProcessStats.metric(metricsUrl, "outpost_bridge_upstream_queue") == 0;
+          } catch (Exception e) {
+            return false;
+          }
+        });
+        Map<String, Long> drained = dispatcher.requests();
+        System.out.printf("  whole wave until the bridge's queues drained (%.1f s): %s; lists and watches: %d%n",
+            (System.nanoTime() - wave) / 1e9, difference(before, drained), difference(before, drained).entrySet()
+            .stream().filter(e -> e.getKey().startsWith("list ") || e.getKey().startsWith("watch "))
+            .mapToLong(Map.Entry::getValue).sum());
+        disconnectAll();
         SENDER.shutdownNow();
       }
     } finally {
@@ -251,33 +287,91 @@ public final class ScaleBench {
     }
   }
 
-  private static void connect(String broker, int unused) throws Exception {
-    clients = new MqttClient[CONNECTIONS];
+  private static void connect(String broker) throws Exception {
+    check();
+    clients = new MqttAsyncClient[CONNECTIONS];
+    windows = new java.util.concurrent.Semaphore[CONNECTIONS];
     for (int i = 0; i < CONNECTIONS; i++) {
-      MqttClient mqtt = new MqttClient(broker, "scale-sim-" + i + "-" + UUID.randomUUID(), new MemoryPersistence());
+      MqttAsyncClient mqtt = new MqttAsyncClient(broker, "scale-sim-" + i + "-" + UUID.randomUUID(),
+          new MemoryPersistence());
       MqttConnectionOptions options = new MqttConnectionOptions();
       options.setCleanStart(true);
       options.setReceiveMaximum(65535);
-      mqtt.connect(options);
+      IMqttToken connected = mqtt.connect(options);
+      connected.waitForCompletion(30_000);
+      Integer receiveMaximum = connected.getResponseProperties() == null ? null
+          : connected.getResponseProperties().getReceiveMaximum();
+      int window = Math.max(1, (receiveMaximum == null ? 65535 : receiveMaximum) / 2);
+      if (i == 0) {
+        System.out.printf("  broker Receive Maximum %s: at most %d publishes in flight per connection%n",
+            receiveMaximum == null ? "not sent (65,535)" : receiveMaximum, window);
+      }
+      windows[i] = new java.util.concurrent.Semaphore(window);
       clients[i] = mqtt;
     }
     // One wildcard subscription; each node's messages arrive in order on it.
-    clients[0].subscribe(new MqttSubscription[] {new MqttSubscription(Topics.ROOT + "+/down", 1)},
-        new IMqttMessageListener[] {ScaleBench::down});
+    clients[0].subscribe(new MqttSubscription[] {new MqttSubscription(Topics.ROOT + "+/down", 1)}, null, null,
+        new IMqttMessageListener[] {ScaleBench::down}, null).waitForCompletion(30_000);
   }
 
-  private static MqttClient clientFor(SimNode node) {
-    return clients[Math.floorMod(node.name.hashCode(), CONNECTIONS)];
+  private static void disconnectAll() throws Exception {
+    waitFor("publishes acknowledged", Duration.ofMinutes(2), () -> UNACKED.get() == 0);
+    for (MqttAsyncClient mqtt : clients) {
+      mqtt.disconnect().waitForCompletion(30_000);
+      mqtt.close();
+    }
   }
 
+  /** Fails the run if any simulated node's publish failed. */
+  private static void check() {
+    Throwable failure = FAILURE.get();
+    if (failure != null) {
+      throw new IllegalStateException("a simulated node's publish failed, so the run measured partial work and "
+          + "prints no figure: " + failure, failure);
+    }
+  }
+
+  /** QoS 1, within the connection's window; a failure (now or when acknowledged) fails the run. */
   private static void publish(SimNode node, Topics.Up channel, byte[] payload) {
+    check();
+    int index = Math.floorMod(node.name.hashCode(), CONNECTIONS);
+    java.util.concurrent.Semaphore window = windows[index];
+    window.acquireUninterruptibly();
+    UNACKED.incrementAndGet();
+    MqttActionListener done = new MqttActionListener() {
+      @Override
+      public void onSuccess(IMqttToken token) {
+        UNACKED.decrementAndGet();
+        window.release();
+      }
+
+      @Override
+      public void onFailure(IMqttToken token, Throwable cause) {
+        FAILURE.compareAndSet(null, cause);
+        UNACKED.decrementAndGet();
+        window.release();
+      }
+    };
     try {
       MqttMessage message = new MqttMessage(payload);
       message.setQos(1);
-      clientFor(node).publish(Topics.up(node.name, channel), message);
+      clients[index].publish(Topics.up(node.name, channel), message, null, done);
     } catch (Exception e) {
-      throw new IllegalStateException(e);
+      done.onFailure(null, e);
+      check();
     }
+  }
+
+  /** Per verb and resource, how many more requests {@code after} counts than {@code before}. */
+  private static Map<String, Long> difference(Map<String, Long> before, Map<String, Long> after) {
+    Map<String, Long> more = new java.util.TreeMap<>();
+    after.forEach((key, count) -> {
+      long added = count - before.getOrDefault(key, 0L);
+      if (added > 0) {
+        more.put(key, added);
+      }
+    });
+    return more;
   }
 
   private static void heartbeat(SimNode node) {
@@ -367,9 +461,11 @@ public final class ScaleBench {
     }
   }
 
+  /** Waits for {@code condition}; fails at once if a publish failed meanwhile. */
   private static void waitFor(String what, Duration timeout, BooleanSupplier condition) {
     org.awaitility.Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(20))
-        .until(condition::getAsBoolean);
+        .until(() -> FAILURE.get() != null || condition.getAsBoolean());
+    check();
   }
 
 }

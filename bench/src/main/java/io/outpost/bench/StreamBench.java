@@ -54,7 +54,10 @@ public final class StreamBench {
           long start = System.nanoTime();
           HttpResponse<InputStream> response = api.get("/containerLogs/default/" + pod + "/app?tailLines=1");
           try (InputStream body = response.body()) {
-            body.read();
+            if (response.statusCode() != 200 || body.read() < 0) {
+              throw new IllegalStateException("log of " + pod + " answered " + response.statusCode()
+                  + " with no log byte: no figure");
+            }
             first.add(System.nanoTime() - start);
             body.readAllBytes();
           }
@@ -66,10 +69,15 @@ public final class StreamBench {
       for (int run = 0; run < 3; run++) {
         long start = System.nanoTime();
         long bytes;
-        try (InputStream body = api.get("/containerLogs/default/talker/app").body()) {
+        HttpResponse<InputStream> response = api.get("/containerLogs/default/talker/app");
+        try (InputStream body = response.body()) {
           bytes = body.transferTo(java.io.OutputStream.nullOutputStream());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        if (response.statusCode() != 200 || bytes != mib * 1024L * 1024L) { // a cut log is no throughput figure
+          throw new IllegalStateException("whole log answered " + response.statusCode() + " with " + bytes
+              + " bytes of " + mib * 1024L * 1024L + ": no figure");
+        }
         System.out.printf("whole log, run %d: %.1f MiB in %.2f s = %.1f MiB/s%n", run + 1, bytes / 1048576.0,
             seconds, bytes / 1048576.0 / seconds);
       }

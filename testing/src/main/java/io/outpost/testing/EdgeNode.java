@@ -40,12 +40,38 @@ public final class EdgeNode implements AutoCloseable {
     return Integer.parseInt(configValue("io.outpost.node.cfg", "metrics.port"));
   }
 
-  /** Unpacks the distribution into {@code dir} and writes the node configuration. */
+  /**
+   * Unpacks the distribution into {@code dir} and keeps its shipped {@code io.outpost.node.cfg} (every setting a user
+   * gets), changing only what a test machine must: the node name, broker, engine, the infra image (tests run
+   * offline: the local test image instead of the pause image) and free ports for metrics and SSH. For benchmarks,
+   * which must measure what users run.
+   */
+  public static EdgeNode installAsShipped(Path dir, String nodeName, String brokerUrl, String engineHost) {
+    try {
+      EdgeNode node = unpack(dir);
+      node.editConfig("io.outpost.node.cfg", "node.name", nodeName);
+      node.editConfig("io.outpost.node.cfg", "broker.url", brokerUrl);
+      node.editConfig("io.outpost.node.cfg", "engine.host", engineHost);
+      node.editConfig("io.outpost.node.cfg", "infra.image", Podman.TEST_IMAGE);
+      node.editConfig("io.outpost.node.cfg", "infra.command", "sleep 2147483647");
+      node.editConfig("io.outpost.node.cfg", "metrics.port", Integer.toString(Ports.free()));
+      node.editConfig("org.apache.karaf.shell.cfg", "sshPort", Integer.toString(Ports.free()));
+      return node;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static EdgeNode unpack(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    run(List.of("tar", "-xzf", distribution().toString(), "-C", dir.toString(), "--strip-components=1"), dir);
+    return new EdgeNode(dir);
+  }
+
+  /** Unpacks the distribution into {@code dir} and writes the node configuration (with fast test timings). */
   public static EdgeNode install(Path dir, String nodeName, String brokerUrl, String engineHost) {
     try {
-      Files.createDirectories(dir);
-      run(List.of("tar", "-xzf", distribution().toString(), "-C", dir.toString(), "--strip-components=1"), dir);
-      EdgeNode node = new EdgeNode(dir);
+      EdgeNode node = unpack(dir);
       Map<String, String> config = new LinkedHashMap<>();
       config.put("node.name", nodeName);
       config.put("broker.url", brokerUrl);

@@ -73,13 +73,11 @@ final class Reconciler {
   Duration reconcile() {
     List<EngineContainer> containers;
     try {
-      // The list is the reachability check; the version is asked once per connection only (Podman's /version
-      // runs its OCI runtime and conmon to report theirs: hundreds of milliseconds, on every pass it would cost
-      // every new pod that much).
+      // The list is the reachability check. The version is asked once per connection only, and after the pods of
+      // the pass (Podman's /version runs its OCI runtime and conmon to report theirs: hundreds of milliseconds of
+      // CPU that, asked first, delayed every pod of a cold start).
       containers = engine.list(settings.nodeName());
-      if (!engineStatus.reachable()) {
-        engineReachable(engine.version());
-      }
+      engineReachable();
     } catch (EngineException e) {
       engineUnreachable(e.getMessage());
       return settings.resyncInterval();
@@ -121,6 +119,7 @@ final class Reconciler {
     removeUndesired(desired, byUid);
     prober.endPass();
     snapshot = sorted(runtimes);
+    askVersion();
     return nextDelay(pods, now);
   }
 
@@ -298,11 +297,27 @@ final class Reconciler {
     return delay.compareTo(MIN_DELAY) < 0 ? MIN_DELAY : delay;
   }
 
-  private void engineReachable(String version) {
+  private void engineReachable() {
     EngineStatus previous = engineStatus;
     if (!previous.reachable()) {
-      LOG.info("Container engine at {} is reachable (version {})", settings.engineHost(), version);
-      engineStatus = new EngineStatus(settings.engineHost(), true, version, clock.instant());
+      LOG.info("Container engine at {} is reachable", settings.engineHost());
+      engineStatus = new EngineStatus(settings.engineHost(), true, null, clock.instant());
+    }
+  }
+
+  /** The engine's version, once per connection, when the pass's pods have had their turn. */
+  private void askVersion() {
+    EngineStatus current = engineStatus;
+    if (!current.reachable() || current.message() != null) {
+      return;
+    }
+    try {
+      String version = engine.version();
+      LOG.info("Container engine at {} is version {}", settings.engineHost(), version);
+      engineStatus = new EngineStatus(current.host(), true, version, current.since());
+    } catch (EngineException e) {
+      // The next pass lists again and records the engine as unreachable if it is.
+      LOG.debug("Asking the engine version failed: {}", e.getMessage());
     }
   }
 

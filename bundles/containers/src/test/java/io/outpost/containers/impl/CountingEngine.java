@@ -13,6 +13,9 @@ final class CountingEngine implements ContainerEngine {
   final AtomicInteger creates = new AtomicInteger();
   final AtomicInteger starts = new AtomicInteger();
   final AtomicInteger fullLists = new AtomicInteger();
+  final AtomicInteger versions = new AtomicInteger();
+  /** How many containers had been started when the version was first asked; -1 before. */
+  final AtomicInteger startsBeforeFirstVersion = new AtomicInteger(-1);
 
   CountingEngine(ContainerEngine delegate) {
     this.delegate = delegate;
@@ -20,6 +23,9 @@ final class CountingEngine implements ContainerEngine {
 
   @Override
   public String version() {
+    if (versions.getAndIncrement() == 0) {
+      startsBeforeFirstVersion.set(starts.get());
+    }
     return delegate.version();
   }
 

@@ -116,6 +116,21 @@ class ReconcilerPodmanTest {
   }
 
   @Test
+  void asksTheEngineVersionOnlyAfterTheFirstPassStartedItsPodsAndOnce() {
+    ObjectRef ref = ref("first");
+    store.put(ref, pod(Podman.TEST_IMAGE, null, List.of("sleep", "3600")));
+
+    reconciler.reconcile();
+
+    // A cold start: the pod's infra and app containers were started before the version (slow on Podman) was asked.
+    assertThat(engine.startsBeforeFirstVersion.get()).isEqualTo(2);
+    assertThat(reconciler.engine().reachable()).isTrue();
+    assertThat(reconciler.engine().message()).as("the engine version").isNotBlank();
+    reconciler.reconcile();
+    assertThat(engine.versions.get()).isEqualTo(1);
+  }
+
+  @Test
   void runsAPodWithLabelsAndEnvAndReportsItRunning() throws Exception {
     ObjectRef ref = runSleeper();
 
