@@ -39,7 +39,8 @@ class VolumeAttacksPodmanTest extends PodmanFixture {
     reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
 
     // The volume directory is <volumes>/<uid>/data/cfg: four levels up is the directory holding "identity".
-    String attack = exec(ref, "app", "sh", "-c", "ln -sfn ../../../../identity /cfg/..data 2>&1; echo exit=$?");
+    String attack = exec(ref, "app", "sh", "-c",
+        "rm /cfg/..data 2>&1 && ln -s ../../../../identity /cfg/..data 2>&1; echo exit=$?");
 
     // The next refresh passes (a ConfigMap change makes them write) leave the identity as it was.
     store.configMaps.put("default/app-config", new ConfigMapV1(Map.of("a.txt", "alpha-2"), null));
