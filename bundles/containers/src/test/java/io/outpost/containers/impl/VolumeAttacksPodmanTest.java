@@ -111,6 +111,32 @@ class VolumeAttacksPodmanTest extends PodmanFixture {
     assertThat(outside.resolve("marker")).hasContent("host only");
   }
 
+  @Test
+  void aHostPathSwappedForASymlinkIsNotFollowedWhenTheContainerRestarts() throws Exception {
+    Path outside = Files.createDirectories(dir.resolve(node).resolve("outside-restart"));
+    Files.writeString(outside.resolve("marker"), "host only");
+    Path data = Files.createDirectories(allowed.resolve("data"));
+    ObjectRef ref = new ObjectRef("Pod", "default", "host-swap", UUID.randomUUID().toString(), "1");
+    store.put(ref, new PodV1(node, "Always", 1L, null, null, List.of(container("app",
+        List.of("sh", "-c", "cat /h/marker 2>/dev/null; exec sleep 3600"),
+        List.of(new VolumeMountV1("h", "/h", null, true)))), null, List.of(new VolumeV1("h", null, null, null,
+        new VolumeV1.HostPathV1(data.toString(), "Directory"), null, null))));
+    reconcileUntil(ref.uid(), s -> "running".equals(app(s).state().kind()));
+
+    // Another pod that mounts the allowed prefix replaces the directory with a link out; the app then exits.
+    Files.delete(data);
+    Files.createSymbolicLink(data, outside);
+    String app = containerId(ref, "app");
+    Podman.cli("kill", app);
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> "CreateContainerConfigError".equals(
+        app(s).state().reason()));
+    assertThat(app(status).state().message()).contains("resolves outside hostpath.allow");
+    assertThat(Podman.cli("inspect", "--format", "{{.State.Running}}", app).trim()).isEqualTo("false");
+    assertThat(Podman.cli("logs", app)).doesNotContain("host only");
+    assertThat(outside.resolve("marker")).hasContent("host only");
+  }
+
   private ObjectRef hostPathPod(String name, Path path, String type, boolean write) {
     ObjectRef ref = new ObjectRef("Pod", "default", name, UUID.randomUUID().toString(), "1");
     store.put(ref, new PodV1(node, "Always", 1L, null, null, List.of(container("app", write
