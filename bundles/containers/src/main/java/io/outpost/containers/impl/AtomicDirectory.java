@@ -71,12 +71,14 @@ final class AtomicDirectory {
     }
     try (SecureDirectoryStream<Path> entries = Trees.open(dir)) {
       String current = version(dir);
-      if (current != null && intact(dir, current, top) && files.equals(Trees.regularFiles(entries,
-          Path.of(current)))) {
+      Map<String, FileContent> held = current == null ? null : Trees.regularFiles(entries, Path.of(current));
+      boolean consistent = held != null && intact(dir, current, topLevelOrNull(held));
+      if (consistent && files.equals(held)) {
         return false;
       }
-      if (current == null && Files.exists(dir.resolve(DATA), LinkOption.NOFOLLOW_LINKS)) {
-        LOG.warn("Volume directory {}: {} is not the node's link to a version it wrote; rebuilding it", dir, DATA);
+      if (!consistent && Files.exists(dir.resolve(DATA), LinkOption.NOFOLLOW_LINKS)) {
+        LOG.warn("Volume directory {} was tampered with (not the links and regular files the node wrote); "
+            + "rebuilding it", dir);
       }
       Path fresh = createVersion(dir, files);
       Path link = Path.of(DATA + "_tmp");
@@ -134,6 +136,9 @@ final class AtomicDirectory {
   /** True if {@code dir} holds exactly {@code ..data}, {@code version} and a link per top-level name. */
   private static boolean intact(Path dir, String version, Set<String> top)
       throws IOException {
+    if (top == null) {
+      return false;
+    }
     Set<String> expected = new HashSet<>(top);
     expected.add(DATA);
     expected.add(version);
@@ -174,6 +179,14 @@ final class AtomicDirectory {
   /** True if {@code entry} is the node's link {@code ..data/<name>}. */
   private static boolean ownLink(Path entry, String name) throws IOException {
     return Files.isSymbolicLink(entry) && Files.readSymbolicLink(entry).equals(Path.of(DATA, name));
+  }
+
+  private static Set<String> topLevelOrNull(Map<String, FileContent> files) {
+    try {
+      return topLevel(files);
+    } catch (IOException e) {
+      return null; // a reserved name among the files: not what the node wrote
+    }
   }
 
   private static Set<String> topLevel(Map<String, FileContent> files) throws IOException {

@@ -95,8 +95,10 @@ final class Volumes {
           if (AtomicDirectory.write(dataDir(ref, volume), files(ref.namespace(), volume))) {
             LOG.info("Updated volume {} of pod {}", volume.name(), ref.key());
           }
-        } catch (EnvResolver.ConfigError | IOException e) {
+        } catch (EnvResolver.ConfigError e) {
           LOG.debug("Volume {} of pod {} not updated: {}", volume.name(), ref.key(), e.getMessage());
+        } catch (IOException e) {
+          LOG.warn("Volume {} of pod {} not updated: {}", volume.name(), ref.key(), e.getMessage());
         }
       }
     }
