@@ -80,7 +80,7 @@ final class PodWorker {
         memory.waiting = null;
         resetIfStable(container, state, now);
       } else if (container.neverStarted()) {
-        container = start(ref, container, state, memory, now);
+        container = start(ref, pod, spec, container, state, memory, now);
       } else {
         container = exited(ref, pod, spec, container, state, memory, now);
       }
@@ -184,13 +184,7 @@ final class PodWorker {
       variables = env.resolve(ref, spec, state.podIP);
       mounts = volumes.mounts(ref, pod, spec);
     } catch (EnvResolver.ConfigError e) {
-      // Not backed off: the pod is looked at again as soon as the store receives what is missing.
-      ContainerStateV1 waiting = ContainerStateV1.waiting("CreateContainerConfigError", e.getMessage());
-      if (!waiting.equals(memory.waiting)) {
-        LOG.warn("Pod {} container {}: {}", ref.key(), spec.name(), e.getMessage());
-        events.warning(ref, "Failed", "Error: " + e.getMessage());
-      }
-      memory.waiting = waiting;
+      configError(ref, spec, memory, e);
       return null;
     }
     if (!images.ready(ref, spec.image(), spec.imagePullPolicy(), pod.pullSecretNames(), state, memory, now)) {
@@ -217,9 +211,9 @@ final class PodWorker {
     return engine.inspect(id).orElse(null);
   }
 
-  EngineContainer start(ObjectRef ref, EngineContainer container, PodState state, PodState.Memory memory,
-      Instant now) {
-    if (!state.backoff.ready(now)) {
+  EngineContainer start(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container, PodState state,
+      PodState.Memory memory, Instant now) {
+    if (!state.backoff.ready(now) || !mountsHold(ref, pod, spec, memory)) {
       return container;
     }
     try {
@@ -253,6 +247,9 @@ final class PodWorker {
       memory.waiting = waiting;
       return container;
     }
+    if (!mountsHold(ref, pod, spec, memory)) {
+      return container;
+    }
     try {
       engine.start(container.id());
     } catch (EngineException e) {
@@ -265,6 +262,31 @@ final class PodWorker {
     LOG.info("Restarted container {} (exit code {}, restart {})", container.name(), container.exitCode(),
         memory.restartCount);
     return engine.inspect(container.id()).orElse(null);
+  }
+
+  /**
+   * Checks the container's volumes again before the engine starts it anew (the engine resolves the bind sources again
+   * on every start: a subPath or hostPath swapped for a symlink must not lead outside); false, with the container
+   * waiting in CreateContainerConfigError, if they no longer hold.
+   */
+  private boolean mountsHold(ObjectRef ref, PodV1 pod, ContainerV1 spec, PodState.Memory memory) {
+    try {
+      volumes.mounts(ref, pod, spec);
+      return true;
+    } catch (EnvResolver.ConfigError e) {
+      configError(ref, spec, memory, e);
+      return false;
+    }
+  }
+
+  /** Not backed off: the pod is looked at again as soon as the store receives what is missing. */
+  private void configError(ObjectRef ref, ContainerV1 spec, PodState.Memory memory, EnvResolver.ConfigError e) {
+    ContainerStateV1 waiting = ContainerStateV1.waiting("CreateContainerConfigError", e.getMessage());
+    if (!waiting.equals(memory.waiting)) {
+      LOG.warn("Pod {} container {}: {}", ref.key(), spec.name(), e.getMessage());
+      events.warning(ref, "Failed", "Error: " + e.getMessage());
+    }
+    memory.waiting = waiting;
   }
 
   private EngineContainer failed(ObjectRef ref, PodState state, PodState.Memory memory, Instant now, String reason,

@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories, ConfigMap, Secret and
- * projected volumes as atomically replaced file sets (updates reach running containers, as with the kubelet), and
- * hostPath directories within the configured allow-list. Every path that comes from Kubernetes (items, subPath) is
- * checked to stay inside its volume.
+ * projected volumes as atomically replaced file sets mounted read-only (updates reach running containers, as with the
+ * kubelet), and hostPath directories within the configured allow-list. Every path that comes from Kubernetes (items,
+ * subPath, hostPath) is checked, symlinks followed, to stay inside its volume or the allow-list, at every container
+ * start; nothing a container can write is followed when the node writes or removes a volume.
  */
 final class Volumes {
   private static final Logger LOG = LoggerFactory.getLogger(Volumes.class);
@@ -38,15 +39,21 @@ final class Volumes {
 
   private final EdgeStore store;
   private final Path root;
-  private final List<Path> hostPathAllow;
+  private final HostPaths hostPaths;
 
   Volumes(EdgeStore store, Path root, List<Path> hostPathAllow) {
     this.store = store;
     this.root = root;
-    this.hostPathAllow = hostPathAllow;
+    this.hostPaths = new HostPaths(hostPathAllow);
   }
 
-  /** Prepares the pod's volumes (idempotent) and returns the container's mounts. */
+  /**
+   * Prepares the pod's volumes (idempotent) and returns the container's mounts. Called before every start and
+   * restart of a container, not only when it is created: the engine resolves each bind source again whenever it
+   * starts the container, so subPath and hostPath sources are checked again each time (a pod may have swapped a
+   * component for a symlink since). ConfigMap, Secret and projected volumes are always read-only, as under a
+   * kubelet, whatever the mount says.
+   */
   List<Mount> mounts(ObjectRef ref, PodV1 pod, ContainerV1 container) throws EnvResolver.ConfigError {
     if (container.mounts().isEmpty()) {
       return List.of();
@@ -58,9 +65,20 @@ final class Volumes {
       if (dir == null) {
         throw new EnvResolver.ConfigError("volume \"" + mount.name() + "\" not found in the pod");
       }
-      Path source = mount.subPath() == null || mount.subPath().isEmpty() ? dir : subPath(dir, mount.subPath(),
-          isEmptyDir(pod, mount.name()));
-      mounts.add(new Mount(source.toString(), mount.mountPath(), mount.readOnlyMount()));
+      VolumeV1 volume = volume(pod, mount.name());
+      Path source = dir;
+      if (mount.subPath() != null && !mount.subPath().isEmpty()) {
+        try {
+          source = subPath(dir, mount.subPath(), volume.emptyDir() != null);
+        } catch (SafePaths.OutsideException e) {
+          // As the kubelet: no detail about the host's filesystem for the pod, the detail in the node's log.
+          LOG.warn("Pod {} container {}: subPath {} of volume {} {}, outside its volume", ref.key(), container.name(),
+              mount.subPath(), mount.name(), e.getMessage());
+          throw new EnvResolver.ConfigError("failed to prepare subPath for volumeMount \"" + mount.name()
+              + "\" of container \"" + container.name() + "\"");
+        }
+      }
+      mounts.add(new Mount(source.toString(), mount.mountPath(), mount.readOnlyMount() || isData(volume)));
     }
     return mounts;
   }
@@ -72,13 +90,15 @@ final class Volumes {
       return;
     }
     for (VolumeV1 volume : pod.volumes()) {
-      if (volume.configMap() != null || volume.secret() != null || volume.projected() != null) {
+      if (isData(volume)) {
         try {
           if (AtomicDirectory.write(dataDir(ref, volume), files(ref.namespace(), volume))) {
             LOG.info("Updated volume {} of pod {}", volume.name(), ref.key());
           }
-        } catch (EnvResolver.ConfigError | IOException e) {
+        } catch (EnvResolver.ConfigError e) {
           LOG.debug("Volume {} of pod {} not updated: {}", volume.name(), ref.key(), e.getMessage());
+        } catch (IOException e) {
+          LOG.warn("Volume {} of pod {} not updated: {}", volume.name(), ref.key(), e.getMessage());
         }
       }
     }
@@ -87,7 +107,7 @@ final class Volumes {
   /** Removes everything the pod had on the node (its emptyDirs and data volumes; never a hostPath). */
   void remove(String uid) {
     try {
-      AtomicDirectory.Trees.delete(root.resolve(uid));
+      Trees.delete(root.resolve(uid));
     } catch (IOException e) {
       LOG.warn("Removing the volumes of pod uid {} failed: {}", uid, e.getMessage());
     }
@@ -123,7 +143,7 @@ final class Volumes {
       return dir;
     }
     if (volume.hostPath() != null) {
-      return hostPath(name, volume.hostPath());
+      return hostPaths.resolve(name, volume.hostPath());
     }
     Path dir = dataDir(ref, volume);
     AtomicDirectory.write(dir, files(ref.namespace(), volume));
@@ -134,53 +154,36 @@ final class Volumes {
     return root.resolve(ref.uid()).resolve("data").resolve(Naming.sanitise(volume.name()));
   }
 
-  private Path hostPath(String name, VolumeV1.HostPathV1 hostPath) throws EnvResolver.ConfigError, IOException {
-    Path path = Path.of(hostPath.path()).normalize();
-    if (hostPathAllow.stream().noneMatch(path::startsWith)) {
-      throw new EnvResolver.ConfigError("volume \"" + name + "\": hostPath " + path + " is not allowed on this node"
-          + " (hostpath.allow: " + (hostPathAllow.isEmpty() ? "none" : hostPathAllow) + ")");
-    }
-    String type = hostPath.type() == null ? "" : hostPath.type();
-    switch (type) {
-      case "DirectoryOrCreate" -> Files.createDirectories(path);
-      case "Directory" -> require(Files.isDirectory(path), name, path + " is not a directory");
-      case "FileOrCreate" -> {
-        if (!Files.exists(path)) {
-          Files.createFile(path);
-        }
-      }
-      case "File" -> require(Files.isRegularFile(path), name, path + " is not a file");
-      case "" -> { }
-      default -> require(Files.exists(path), name, path + " does not exist (type " + type + ")");
-    }
-    return path;
-  }
-
-  private static void require(boolean condition, String volume, String message) throws EnvResolver.ConfigError {
-    if (!condition) {
-      throw new EnvResolver.ConfigError("volume \"" + volume + "\": hostPath " + message);
-    }
-  }
-
-  /** A subPath inside a volume; created for emptyDirs, and never outside the volume (symlinks resolved). */
-  private static Path subPath(Path dir, String subPath, boolean create) throws EnvResolver.ConfigError {
+  /**
+   * A subPath inside a volume, as the engine will bind it ({@code dir/subPath}); it must lead, every symlink followed,
+   * to something inside the volume. Missing directories are created for emptyDirs, never through a symlink that
+   * leaves the volume.
+   */
+  private static Path subPath(Path dir, String subPath, boolean create) throws EnvResolver.ConfigError,
+      SafePaths.OutsideException {
+    Path relative = Path.of(subPath).normalize();
     try {
-      Path target = dir.resolve(subPath).normalize();
-      if (create && !Files.exists(target)) {
-        Files.createDirectories(target);
+      Path base = dir.toRealPath();
+      if (create) {
+        SafePaths.createDirectories(base, relative, path -> path.startsWith(base));
+      } else {
+        SafePaths.require(base.resolve(relative).toRealPath(), path -> path.startsWith(base));
       }
-      Path real = target.toRealPath();
-      if (!real.startsWith(dir.toRealPath())) {
-        throw new EnvResolver.ConfigError("subPath " + subPath + " leaves its volume");
-      }
-      return real;
+      return dir.resolve(relative);
+    } catch (SafePaths.OutsideException e) {
+      throw e;
     } catch (IOException e) {
       throw new EnvResolver.ConfigError("subPath " + subPath + " does not exist in its volume");
     }
   }
 
-  private static boolean isEmptyDir(PodV1 pod, String volume) {
-    return pod.volumes().stream().anyMatch(v -> v.name().equals(volume) && v.emptyDir() != null);
+  private static VolumeV1 volume(PodV1 pod, String name) {
+    return pod.volumes().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** ConfigMap, Secret and projected volumes: files the node writes, read-only for every container. */
+  private static boolean isData(VolumeV1 volume) {
+    return volume.configMap() != null || volume.secret() != null || volume.projected() != null;
   }
 
   private Map<String, FileContent> files(String namespace, VolumeV1 volume) throws EnvResolver.ConfigError {

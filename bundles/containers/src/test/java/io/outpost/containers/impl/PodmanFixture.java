@@ -77,9 +77,14 @@ abstract class PodmanFixture {
         mounts);
   }
 
-  protected String exec(ObjectRef ref, String container, String... command) {
-    String id = Podman.appContainersOf(ref.uid()).stream().filter(c -> container.equals(Podman.cli("inspect",
+  /** The engine id of the pod's container {@code container}. */
+  protected static String containerId(ObjectRef ref, String container) {
+    return Podman.appContainersOf(ref.uid()).stream().filter(c -> container.equals(Podman.cli("inspect",
         "--format", "{{index .Config.Labels \"io.outpost.container\"}}", c).trim())).findFirst().orElseThrow();
+  }
+
+  protected String exec(ObjectRef ref, String container, String... command) {
+    String id = containerId(ref, container);
     List<String> args = new java.util.ArrayList<>(List.of("exec", id));
     args.addAll(List.of(command));
     return Podman.cli(args.toArray(String[]::new)).trim();
