@@ -48,7 +48,7 @@ final class InitContainers {
       } else if (container.running()) {
         done = false;
       } else if (container.neverStarted()) {
-        container = worker.start(ref, container, state, memory, now);
+        container = worker.start(ref, pod, container, state, memory, now);
         done = false;
       } else if (container.exitCode() != null && container.exitCode() == 0) {
         memory.waiting = null;

@@ -156,7 +156,8 @@ final class Prober implements AutoCloseable {
     }
     count[1]++;
     count[0] = 0;
-    events.warning(state.pod, "Unhealthy", kind + " probe failed: " + failure);
+    events.warning(state.pod, io.outpost.protocol.EventReport.containerPath(state.container, false), "Unhealthy",
+        kind + " probe failed: " + failure);
     if (count[1] >= probe.failures()) {
       failed(state, kind, failure);
     }
@@ -185,7 +186,8 @@ final class Prober implements AutoCloseable {
     }
     state.killed = true;
     state.cancel();
-    events.normal(state.pod, "Killing", "Container " + state.container + " failed " + kind.toLowerCase()
+    events.normal(state.pod, io.outpost.protocol.EventReport.containerPath(state.container, false), "Killing",
+        "Container " + state.container + " failed " + kind.toLowerCase()
         + " probe, will be restarted");
     LOG.warn("Container {} of pod {} failed its {} probe ({}): killing it", state.container, state.pod.key(),
         kind.toLowerCase(), failure);
