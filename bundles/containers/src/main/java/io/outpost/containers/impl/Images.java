@@ -43,30 +43,8 @@ final class Images {
   boolean ready(ObjectRef ref, String fieldPath, String image, String pullPolicy, java.util.List<String> pullSecrets,
       PodState state, PodState.Memory memory, Instant now) {
     PodState.Pull pull = memory.pull;
-    if (pull != null) {
-      if (!pull.done) {
-        if (now.isAfter(pull.started.plus(PodWorker.PULL_TIMEOUT))) {
-          cancelPull(memory);
-          memory.pull = pull;
-        }
-        return false;
-      }
-      memory.pull = null;
-      if (pull.error != null) {
-        state.backoff.failed(now);
-        memory.waiting = ContainerStateV1.waiting("ErrImagePull", pull.error);
-        LOG.warn("Pulling image {} failed: {}", pull.image, pull.error);
-        // image_manager.go: Warning Failed "Failed to pull image %q: %v"; kuberuntime: Warning Failed "Error: %v".
-        events.warning(ref, fieldPath, "Failed", "Failed to pull image \"" + pull.image + "\": " + pull.error);
-        events.warning(ref, fieldPath, "Failed", "Error: ErrImagePull");
-        return false;
-      }
-      memory.pulled = true;
-      // image_manager.go: "Successfully pulled image %q in %v (%v including waiting)" (the kubelet adds the image
-      // size, which the engine's pull answer does not carry).
-      String took = goDuration(java.time.Duration.between(pull.started, now));
-      events.normal(ref, fieldPath, "Pulled", "Successfully pulled image \"" + pull.image + "\" in " + took + " ("
-          + took + " including waiting)");
+    if (pull != null && !pulled(ref, fieldPath, pull, state, memory, now)) {
+      return false;
     }
     boolean always = "Always".equals(pullPolicy);
     if ((always && !memory.pulled) || !present(image)) {
@@ -99,6 +77,35 @@ final class Images {
     if (fieldPath != null && !memory.pulled) {
       events.normal(ref, fieldPath, "Pulled", alreadyPresent(image));
     }
+    return true;
+  }
+
+  /** Follows a pull of this container's image: true once it succeeded (and says so), false while not (yet). */
+  private boolean pulled(ObjectRef ref, String fieldPath, PodState.Pull pull, PodState state, PodState.Memory memory,
+      Instant now) {
+    if (!pull.done) {
+      if (now.isAfter(pull.started.plus(PodWorker.PULL_TIMEOUT))) {
+        cancelPull(memory);
+        memory.pull = pull;
+      }
+      return false;
+    }
+    memory.pull = null;
+    if (pull.error != null) {
+      state.backoff.failed(now);
+      memory.waiting = ContainerStateV1.waiting("ErrImagePull", pull.error);
+      LOG.warn("Pulling image {} failed: {}", pull.image, pull.error);
+      // image_manager.go: Warning Failed "Failed to pull image %q: %v"; kuberuntime: Warning Failed "Error: %v".
+      events.warning(ref, fieldPath, "Failed", "Failed to pull image \"" + pull.image + "\": " + pull.error);
+      events.warning(ref, fieldPath, "Failed", "Error: ErrImagePull");
+      return false;
+    }
+    memory.pulled = true;
+    // image_manager.go: "Successfully pulled image %q in %v (%v including waiting)" (the kubelet adds the image
+    // size, which the engine's pull answer does not carry).
+    String took = goDuration(java.time.Duration.between(pull.started, now));
+    events.normal(ref, fieldPath, "Pulled", "Successfully pulled image \"" + pull.image + "\" in " + took + " ("
+        + took + " including waiting)");
     return true;
   }
 
