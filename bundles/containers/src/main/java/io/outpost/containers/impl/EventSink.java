@@ -63,12 +63,12 @@ final class EventSink {
     record(pod, null, EventReport.WARNING, reason, message);
   }
 
-  /** An event about one container: {@code fieldPath} as {@link EventReport#containerPath}. */
-  void normal(ObjectRef pod, String fieldPath, String reason, String message) {
+  /** An event about one container ({@code fieldPath} as {@link EventReport#containerPath}), or the pod if null. */
+  void normal(ObjectRef pod, String reason, String message, String fieldPath) {
     record(pod, fieldPath, EventReport.NORMAL, reason, message);
   }
 
-  void warning(ObjectRef pod, String fieldPath, String reason, String message) {
+  void warning(ObjectRef pod, String reason, String message, String fieldPath) {
     record(pod, fieldPath, EventReport.WARNING, reason, message);
   }
 

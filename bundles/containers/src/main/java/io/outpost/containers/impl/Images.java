@@ -53,8 +53,8 @@ final class Images {
             "Container image \"" + image + "\" is not present with pull policy of Never");
         if (!waiting.equals(memory.waiting)) {
           // image_manager.go: Warning ErrImageNeverPull with this message; kuberuntime: Warning Failed "Error: %v".
-          events.warning(ref, fieldPath, "ErrImageNeverPull", waiting.message());
-          events.warning(ref, fieldPath, "Failed", "Error: ErrImageNeverPull");
+          events.warning(ref, "ErrImageNeverPull", waiting.message(), fieldPath);
+          events.warning(ref, "Failed", "Error: ErrImageNeverPull", fieldPath);
         }
         memory.waiting = waiting;
         return false;
@@ -64,10 +64,10 @@ final class Images {
         java.util.List<String> names = new java.util.ArrayList<>(lookup.missing());
         names.addAll(lookup.unreadable());
         // As the kubelet: say so, and still try (the image may be public).
-        events.warning(ref, fieldPath, "FailedToRetrieveImagePullSecret", "Unable to retrieve some image pull secrets ("
-            + String.join(", ", names) + "); attempting to pull the image may not succeed.");
+        events.warning(ref, "FailedToRetrieveImagePullSecret", "Unable to retrieve some image pull secrets ("
+            + String.join(", ", names) + "); attempting to pull the image may not succeed.", fieldPath);
       }
-      events.normal(ref, fieldPath, "Pulling", "Pulling image \"" + image + "\"");
+      events.normal(ref, "Pulling", "Pulling image \"" + image + "\"", fieldPath);
       startPull(image, lookup.credentials().orElse(null), memory, now);
       if (memory.waiting == null) {
         memory.waiting = ContainerStateV1.waiting("ContainerCreating", "Pulling image \"" + image + "\"");
@@ -75,7 +75,7 @@ final class Images {
       return false;
     }
     if (fieldPath != null && !memory.pulled) {
-      events.normal(ref, fieldPath, "Pulled", alreadyPresent(image));
+      events.normal(ref, "Pulled", alreadyPresent(image), fieldPath);
     }
     return true;
   }
@@ -96,16 +96,16 @@ final class Images {
       memory.waiting = ContainerStateV1.waiting("ErrImagePull", pull.error);
       LOG.warn("Pulling image {} failed: {}", pull.image, pull.error);
       // image_manager.go: Warning Failed "Failed to pull image %q: %v"; kuberuntime: Warning Failed "Error: %v".
-      events.warning(ref, fieldPath, "Failed", "Failed to pull image \"" + pull.image + "\": " + pull.error);
-      events.warning(ref, fieldPath, "Failed", "Error: ErrImagePull");
+      events.warning(ref, "Failed", "Failed to pull image \"" + pull.image + "\": " + pull.error, fieldPath);
+      events.warning(ref, "Failed", "Error: ErrImagePull", fieldPath);
       return false;
     }
     memory.pulled = true;
     // image_manager.go: "Successfully pulled image %q in %v (%v including waiting)" (the kubelet adds the image
     // size, which the engine's pull answer does not carry).
     String took = goDuration(java.time.Duration.between(pull.started, now));
-    events.normal(ref, fieldPath, "Pulled", "Successfully pulled image \"" + pull.image + "\" in " + took + " ("
-        + took + " including waiting)");
+    events.normal(ref, "Pulled", "Successfully pulled image \"" + pull.image + "\" in " + took + " ("
+        + took + " including waiting)", fieldPath);
     return true;
   }
 

@@ -157,7 +157,7 @@ final class PodWorker {
         memory.killed = grace == 0;
         // kuberuntime_container.go killContainer: Normal Killing "Stopping container <name>" on the container.
         String name = container.label(Naming.CONTAINER);
-        events.normal(ref, fieldPath(pod, name), "Killing", "Stopping container " + name);
+        events.normal(ref, "Killing", "Stopping container " + name, fieldPath(pod, name));
         engine.kill(container.id(), grace == 0 ? "SIGKILL" : "SIGTERM");
         LOG.info("Stopping container {} (grace period {} s)", container.name(), grace);
       } else if (!memory.killed && !now.isBefore(state.killDeadline)) {
@@ -179,8 +179,8 @@ final class PodWorker {
             "Back-off pulling image \"" + spec.image() + "\": " + memory.waiting.message());
         // image_manager.go: Normal BackOff "Back-off pulling image %q"; kuberuntime: Warning Failed "Error: %v".
         String path = fieldPath(pod, spec.name());
-        events.normal(ref, path, "BackOff", "Back-off pulling image \"" + spec.image() + "\"");
-        events.warning(ref, path, "Failed", "Error: ImagePullBackOff");
+        events.normal(ref, "BackOff", "Back-off pulling image \"" + spec.image() + "\"", path);
+        events.warning(ref, "Failed", "Error: ImagePullBackOff", path);
       }
       return null;
     }
@@ -194,7 +194,7 @@ final class PodWorker {
       ContainerStateV1 waiting = ContainerStateV1.waiting("CreateContainerConfigError", e.getMessage());
       if (!waiting.equals(memory.waiting)) {
         LOG.warn("Pod {} container {}: {}", ref.key(), spec.name(), e.getMessage());
-        events.warning(ref, fieldPath(pod, spec.name()), "Failed", "Error: " + e.getMessage());
+        events.warning(ref, "Failed", "Error: " + e.getMessage(), fieldPath(pod, spec.name()));
       }
       memory.waiting = waiting;
       return null;
@@ -214,13 +214,13 @@ final class PodWorker {
     memory.pulled = false;
     LOG.info("Created container {} for pod {}", id, ref.key());
     // kuberuntime_container.go startContainer (1.32): "Created container: %v", then "Started container %v".
-    events.normal(ref, path, "Created", "Created container: " + spec.name());
+    events.normal(ref, "Created", "Created container: " + spec.name(), path);
     try {
       engine.start(id);
     } catch (EngineException e) {
       return failed(ref, path, state, memory, now, "RunContainerError", e, id);
     }
-    events.normal(ref, path, "Started", "Started container " + spec.name());
+    events.normal(ref, "Started", "Started container " + spec.name(), path);
     memory.waiting = null;
     state.backoff.reset();
     return engine.inspect(id).orElse(null);
@@ -237,7 +237,7 @@ final class PodWorker {
     } catch (EngineException e) {
       return failed(ref, fieldPath(pod, name), state, memory, now, "RunContainerError", e, container.id());
     }
-    events.normal(ref, fieldPath(pod, name), "Started", "Started container " + name);
+    events.normal(ref, "Started", "Started container " + name, fieldPath(pod, name));
     memory.waiting = null;
     state.backoff.reset();
     return engine.inspect(container.id()).orElse(null);
@@ -258,8 +258,8 @@ final class PodWorker {
           + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")");
       if (memory.waiting == null || !"CrashLoopBackOff".equals(memory.waiting.reason())) {
         // kuberuntime_manager.go doBackOff: Warning BackOff "Back-off restarting failed container %s in pod %s".
-        events.warning(ref, fieldPath(pod, spec.name()), "BackOff", "Back-off restarting failed container "
-            + spec.name() + " in pod " + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")");
+        events.warning(ref, "BackOff", "Back-off restarting failed container " + spec.name() + " in pod "
+            + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")", fieldPath(pod, spec.name()));
       }
       memory.waiting = waiting;
       return container;
@@ -273,9 +273,9 @@ final class PodWorker {
     // A kubelet restarts a container by creating a new one from the image it has: its events say so each time
     // (image_manager.go "Container image %q already present on machine", then Created, Started). This manager
     // starts the exited container again; what Kubernetes shows is the same.
-    events.normal(ref, path, "Pulled", Images.alreadyPresent(spec.image()));
-    events.normal(ref, path, "Created", "Created container: " + spec.name());
-    events.normal(ref, path, "Started", "Started container " + spec.name());
+    events.normal(ref, "Pulled", Images.alreadyPresent(spec.image()), path);
+    events.normal(ref, "Created", "Created container: " + spec.name(), path);
+    events.normal(ref, "Started", "Started container " + spec.name(), path);
     memory.restartCount++;
     memory.waiting = null;
     state.backoff.failed(now);
@@ -290,7 +290,7 @@ final class PodWorker {
     ContainerStateV1 waiting = ContainerStateV1.waiting(reason, error.getMessage());
     if (!waiting.equals(memory.waiting)) {
       LOG.warn("{}: {}", reason, error.getMessage());
-      events.warning(ref, fieldPath, "Failed", "Error: " + error.getMessage());
+      events.warning(ref, "Failed", "Error: " + error.getMessage(), fieldPath);
     }
     memory.waiting = waiting;
     return id == null ? null : engine.inspect(id).orElse(null);
@@ -312,7 +312,8 @@ final class PodWorker {
 
   /**
    * The kubelet's {@code involvedObject.fieldPath} for a container of the pod ({@code kubecontainer.
-   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container, else {@code spec.containers{name}}.
+   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container, else
+   * {@code spec.containers{name}}.
    */
   static String fieldPath(PodV1 pod, String container) {
     boolean init = pod.initContainersInOrder().stream().anyMatch(c -> c.name().equals(container));

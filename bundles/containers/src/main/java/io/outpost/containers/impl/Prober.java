@@ -156,8 +156,8 @@ final class Prober implements AutoCloseable {
     }
     count[1]++;
     count[0] = 0;
-    events.warning(state.pod, io.outpost.protocol.EventReport.containerPath(state.container, false), "Unhealthy",
-        kind + " probe failed: " + failure);
+    events.warning(state.pod, "Unhealthy", kind + " probe failed: " + failure,
+        io.outpost.protocol.EventReport.containerPath(state.container, false));
     if (count[1] >= probe.failures()) {
       failed(state, kind, failure);
     }
@@ -186,9 +186,8 @@ final class Prober implements AutoCloseable {
     }
     state.killed = true;
     state.cancel();
-    events.normal(state.pod, io.outpost.protocol.EventReport.containerPath(state.container, false), "Killing",
-        "Container " + state.container + " failed " + kind.toLowerCase()
-        + " probe, will be restarted");
+    events.normal(state.pod, "Killing", "Container " + state.container + " failed " + kind.toLowerCase()
+        + " probe, will be restarted", io.outpost.protocol.EventReport.containerPath(state.container, false));
     LOG.warn("Container {} of pod {} failed its {} probe ({}): killing it", state.container, state.pod.key(),
         kind.toLowerCase(), failure);
     try {
