@@ -61,6 +61,7 @@ public final class Bridge implements AutoCloseable {
   private DeviceStatusWriter deviceStatuses;
   private NodeWriter nodes;
   private Upstream upstreamHandler;
+  private final DeletedPods deletedPods = new DeletedPods();
   private volatile boolean closed;
 
   private AdmissionWebhook webhook;
@@ -105,7 +106,7 @@ public final class Bridge implements AutoCloseable {
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> informers.pods.getStore().getByKey(ns + "/" + name),
         this::isEdgeNode, nodes, new PodStatusWriter(client, metrics), new EventWriter(client, metrics),
         request -> router.execute(request.node(), () -> routing.resync(request)), informers::device,
-        report -> deviceStatuses.offer(report, upstream));
+        report -> deviceStatuses.offer(report, upstream), deletedPods);
     informers.pods.addEventHandler(new PodEvents());
     informers.nodes.addEventHandler(new ChangeHandler<>(node -> schedule(node.getMetadata().getName())));
     informers.nodes.addEventHandler(ChangeHandler.onDelete(node -> metrics.forgetEdge(node.getMetadata().getName())));
@@ -269,6 +270,7 @@ public final class Bridge implements AutoCloseable {
 
     @Override
     public void onDelete(Pod pod, boolean finalStateUnknown) {
+      deletedPods.onDelete(pod, finalStateUnknown); // before the node hears of it: its late reports are expected
       if (isEdge(pod)) {
         schedule(pod.getSpec().getNodeName());
       }

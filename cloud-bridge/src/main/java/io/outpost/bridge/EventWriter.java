@@ -11,11 +11,20 @@ import io.outpost.protocol.EventReport;
 
 /**
  * Writes an edge's events as core/v1 Events on the pod, named {@code <pod>.<event id>} so that a redelivered event
- * changes nothing and a repeat (higher count) updates the same Event, as the kubelet's event recorder does. Legacy
- * style (count, first/lastTimestamp, no eventTime), like the kubelet's, which every Kubernetes version shows.
+ * changes nothing and a repeat (same id, higher count: the edge correlates repeats as the kubelet's correlator does)
+ * updates the same Event's count and lastTimestamp (a PATCH, as client-go's {@code recordToSink} does). Legacy style
+ * (count, first/lastTimestamp, no eventTime), like the kubelet's, which every Kubernetes version shows.
+ *
+ * <p>The node stands in for a kubelet, so the Event says so where tools look: {@code source.component} is
+ * {@code kubelet} and {@code source.host} the node (kubectl describe's "From" column, {@code kubectl get events
+ * --field-selector source=kubelet}); {@code involvedObject.fieldPath} names the container. Outpost is named as the
+ * reporting controller: {@code reportingComponent} {@value #REPORTING_COMPONENT}, {@code reportingInstance} the node
+ * (a kubelet writes {@code kubelet} and its node there).
  */
 final class EventWriter {
-  static final String COMPONENT = "outpost-edge";
+  /** The kubelet's event source component (pkg/kubelet/kubelet.go: {@code ComponentKubelet}). */
+  static final String COMPONENT = "kubelet";
+  static final String REPORTING_COMPONENT = "outpost-edge";
 
   private final KubernetesClient client;
   private final Metrics metrics;
@@ -32,12 +41,13 @@ final class EventWriter {
     Event event = new EventBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
         .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion("v1").withKind("Pod")
-            .withNamespace(namespace).withName(podName).withUid(pod.getMetadata().getUid()).build())
+            .withNamespace(namespace).withName(podName).withUid(pod.getMetadata().getUid())
+            .withResourceVersion(pod.getMetadata().getResourceVersion()).withFieldPath(report.fieldPath()).build())
         .withType(report.type()).withReason(report.reason()).withMessage(report.message())
         .withCount(report.count()).withFirstTimestamp(report.firstTimestamp())
         .withLastTimestamp(report.lastTimestamp())
         .withSource(new EventSource(COMPONENT, report.node()))
-        .withReportingComponent(COMPONENT).withReportingInstance(report.node())
+        .withReportingComponent(REPORTING_COMPONENT).withReportingInstance(report.node())
         .build();
     try {
       client.v1().events().inNamespace(namespace).resource(event).create();

@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * Writes edge pod status to Kubernetes the way a kubelet does: only through the status subresource, only when it
  * changed, and it completes graceful deletions — once the edge reports a deleting pod's containers stopped, the pod
  * is deleted with grace period 0 (a real API server never removes a gracefully deleted pod by itself).
+ *
+ * <p>The status is the kubelet's (1.32), field by field: conditions in the kubelet's order with its reasons and
+ * messages (kubelet_pods.go {@code generateAPIPodStatus}, status/generate.go), {@code hostIP}/{@code hostIPs} the
+ * node's own addresses ({@link NodeHostIPs}), and {@code startTime} never changed once set (status_manager.go
+ * {@code updateStatusInternal}).
  */
 final class PodStatusWriter {
   private static final Logger LOG = LoggerFactory.getLogger(PodStatusWriter.class);
@@ -37,8 +42,9 @@ final class PodStatusWriter {
     this.metrics = metrics;
   }
 
-  void write(PodStatusReport report, Pod current) {
-    PodStatus status = toStatus(report, current.getStatus());
+  /** {@code hostIPs}: the node's own addresses, primary first (empty if it reported none yet). */
+  void write(PodStatusReport report, Pod current, List<String> hostIPs) {
+    PodStatus status = toStatus(report, current.getStatus(), hostIPs);
     String namespace = current.getMetadata().getNamespace();
     String name = current.getMetadata().getName();
     if (!status.equals(current.getStatus())) {
@@ -72,32 +78,50 @@ final class PodStatusWriter {
   }
 
   static PodStatus toStatus(PodStatusReport report, PodStatus previous) {
+    return toStatus(report, previous, List.of());
+  }
+
+  static PodStatus toStatus(PodStatusReport report, PodStatus previous, List<String> hostIPs) {
     List<ContainerStatus> containers = report.containers() == null ? List.of()
         : report.containers().stream().map(PodStatusWriter::container).toList();
     List<ContainerStatus> init = report.initContainers() == null ? List.of()
         : report.initContainers().stream().map(PodStatusWriter::container).toList();
-    boolean allReady = !containers.isEmpty() && containers.stream().allMatch(c -> Boolean.TRUE.equals(c.getReady()));
-    // Initialized once every init container has completed (exit 0), as the kubelet reports it.
-    boolean initialized = report.initContainers() == null || report.initContainers().stream()
-        .allMatch(c -> c.state() != null && "terminated".equals(c.state().kind()) && c.state().exitCode() != null
-            && c.state().exitCode() == 0);
     List<PodCondition> conditions = new ArrayList<>();
-    conditions.add(condition("PodScheduled", true, previous));
-    conditions.add(condition("Initialized", initialized, previous));
-    conditions.add(condition("ContainersReady", allReady, previous));
-    conditions.add(condition("Ready", allReady, previous));
+    if (report.sandboxReady() != null) {
+      // status/generate.go GeneratePodReadyToStartContainersCondition: True once the sandbox with its network
+      // exists, else False; no reason either way.
+      conditions.add(condition("PodReadyToStartContainers", report.sandboxReady(), null, null, previous));
+    }
+    PodConditions.Outcome initialized = PodConditions.initialized(report);
+    PodConditions.Outcome ready = PodConditions.containersReady(report);
+    conditions.add(condition("Initialized", initialized.status(), initialized.reason(), initialized.message(),
+        previous));
+    conditions.add(condition("Ready", ready.status(), ready.reason(), ready.message(), previous));
+    conditions.add(condition("ContainersReady", ready.status(), ready.reason(), ready.message(), previous));
+    conditions.add(condition("PodScheduled", true, null, null, previous));
+    String hostIP = !hostIPs.isEmpty() ? hostIPs.get(0) : report.hostIP() != null ? report.hostIP()
+        : previous == null ? null : previous.getHostIP();
+    String startTime = previous != null && previous.getStartTime() != null ? previous.getStartTime()
+        : report.startTime();
     PodStatusBuilder status = new PodStatusBuilder()
         .withPhase(report.phase())
         .withReason(report.reason())
         .withMessage(report.message())
-        .withHostIP(report.hostIP())
+        .withHostIP(hostIP)
         .withPodIP(report.podIP())
-        .withStartTime(report.startTime())
+        .withStartTime(startTime)
         .withConditions(conditions)
         .withContainerStatuses(containers)
         .withInitContainerStatuses(init);
     if (report.podIP() != null) {
       status.withPodIPs(new PodIP(report.podIP()));
+    }
+    if (!hostIPs.isEmpty()) {
+      status.withHostIPs(hostIPs.stream().map(io.fabric8.kubernetes.api.model.HostIP::new).toList());
+    } else if (hostIP != null) {
+      status.withHostIPs(previous != null && hostIP.equals(previous.getHostIP()) && previous.getHostIPs() != null
+          && !previous.getHostIPs().isEmpty() ? previous.getHostIPs()
+          : List.of(new io.fabric8.kubernetes.api.model.HostIP(hostIP)));
     }
     if (previous != null) {
       status.withQosClass(previous.getQosClass());
@@ -105,13 +129,15 @@ final class PodStatusWriter {
     return status.build();
   }
 
-  private static PodCondition condition(String type, boolean value, PodStatus previous) {
+  private static PodCondition condition(String type, boolean value, String reason, String message,
+      PodStatus previous) {
     String status = value ? "True" : "False";
     String since = previous == null || previous.getConditions() == null ? null : previous.getConditions().stream()
         .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
         .map(PodCondition::getLastTransitionTime).filter(Objects::nonNull).findFirst().orElse(null);
-    return new PodConditionBuilder().withType(type).withStatus(status)
-        .withLastTransitionTime(since != null ? since : Instant.now().toString()).build();
+    return new PodConditionBuilder().withType(type).withStatus(status).withReason(reason).withMessage(message)
+        .withLastTransitionTime(since != null ? since
+            : Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()).build();
   }
 
   private static ContainerStatus container(PodStatusReport.ContainerStatusV1 c) {

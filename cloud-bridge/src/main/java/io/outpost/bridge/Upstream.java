@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Checks and dispatches every upstream message. The node named by the topic is the sender's identity (a broker ACL
  * confines each node to its own subtree); a message naming another node, a pod not bound to the sender, or bad input
- * is rejected, logged and counted by reason, and never written to Kubernetes. Runs on the upstream executor.
+ * is rejected, logged and counted by reason, and never written to Kubernetes. A report about a pod that was
+ * deleted recently while bound to the sender is normal (the node had not seen the deletion yet, or its outbox
+ * delivered late): it is counted apart ({@code outpost_bridge_late_reports_total{channel}}) and logged at debug, not
+ * rejected. Runs on the upstream executor.
  */
 final class Upstream {
   private static final Logger LOG = LoggerFactory.getLogger(Upstream.class);
@@ -38,10 +41,13 @@ final class Upstream {
   private final Consumer<ResyncRequest> resyncs;
   private final BiFunction<String, String, GenericKubernetesResource> deviceCache;
   private final Consumer<DeviceStatusReport> deviceStatuses;
+  private final DeletedPods deleted;
+  private final NodeHostIPs hostIPs = new NodeHostIPs();
 
   Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, Predicate<String> edgeNodes,
       NodeWriter nodes, PodStatusWriter statuses, EventWriter events, Consumer<ResyncRequest> resyncs,
-      BiFunction<String, String, GenericKubernetesResource> deviceCache, Consumer<DeviceStatusReport> deviceStatuses) {
+      BiFunction<String, String, GenericKubernetesResource> deviceCache, Consumer<DeviceStatusReport> deviceStatuses,
+      DeletedPods deleted) {
     this.codec = codec;
     this.metrics = metrics;
     this.podCache = podCache;
@@ -52,6 +58,7 @@ final class Upstream {
     this.resyncs = resyncs;
     this.deviceCache = deviceCache;
     this.deviceStatuses = deviceStatuses;
+    this.deleted = deleted;
   }
 
   void handle(String topic, byte[] payload) {
@@ -64,6 +71,7 @@ final class Upstream {
           NodeReport report = codec.decode(payload, NodeReport.class);
           requireSender(address, report.node());
           nodes.heartbeat(report);
+          hostIPs.heartbeat(report);
           metrics.edge(report.node(), report.metrics());
         }
         case STATUS -> {
@@ -93,6 +101,9 @@ final class Upstream {
       }
     } catch (ProtocolException e) {
       reject(e.reason().label(), topic, e.getMessage());
+    } catch (LateReport e) {
+      metrics.increment("outpost_bridge_late_reports_total", "channel", e.channel);
+      LOG.debug("Late report on {} ignored: {}", topic, e.getMessage());
     } catch (Rejected e) {
       reject(e.reason, topic, e.getMessage());
     } catch (NodeWriter.NotAnEdgeNode e) {
@@ -112,17 +123,25 @@ final class Upstream {
     }
   }
 
-  private void status(Topics.UpTopic address, PodStatusReport report) throws ProtocolException, Rejected {
+  private void status(Topics.UpTopic address, PodStatusReport report) throws ProtocolException, Rejected,
+      LateReport {
     requireSender(address, report.node());
-    statuses.write(report, boundPod(address, report.ref()));
+    statuses.write(report, boundPod(address, report.ref()), hostIPs.of(address.node()));
   }
 
-  /** The pod the message is about, from the cache, if it exists with that uid and is bound to the sender. */
-  private Pod boundPod(Topics.UpTopic address, ObjectRef ref) throws Rejected {
+  /**
+   * The pod the message is about, from the cache, if it exists with that uid and is bound to the sender; a late
+   * report if it was deleted recently while bound to the sender.
+   */
+  private Pod boundPod(Topics.UpTopic address, ObjectRef ref) throws Rejected, LateReport {
     if (!Downstream.KIND_POD.equals(ref.kind())) {
       throw new Rejected("invalid", "only pods are reported on, not " + ref.kind());
     }
     Pod pod = podCache.apply(ref.namespace(), ref.name());
+    if ((pod == null || !ref.uid().equals(pod.getMetadata().getUid())) && deleted.wasOn(ref.uid(), address.node())) {
+      throw new LateReport(address.channel().segment(), "pod " + ref.key() + " with uid " + ref.uid()
+          + " was deleted");
+    }
     if (pod == null || !ref.uid().equals(pod.getMetadata().getUid())) {
       throw new Rejected("unknown_pod", "no pod " + ref.key() + " with uid " + ref.uid());
     }
@@ -156,6 +175,17 @@ final class Upstream {
   private void reject(String reason, String topic, String message) {
     metrics.increment("outpost_bridge_rejected_total", "reason", reason.toLowerCase(Locale.ROOT));
     LOG.warn("Rejected upstream message on {}: {}", topic, message);
+  }
+
+  /** A report about a pod of the sender that was deleted meanwhile: normal, nothing to write. */
+  static final class LateReport extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final String channel;
+
+    LateReport(String channel, String message) {
+      super(message);
+      this.channel = channel;
+    }
   }
 
   /** A well-formed message that the sender may not send. */

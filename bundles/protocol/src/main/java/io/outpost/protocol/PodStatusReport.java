@@ -5,6 +5,10 @@ import java.util.List;
 /**
  * The newest status of one pod, on {@code up/status}. Status is coalesced: only the newest report of a pod has to
  * arrive. {@code stopped} is true once every container of a pod being deleted has stopped.
+ *
+ * <p>Added compatibly (optional, null from older edges): {@code sandboxReady}, whether the pod's sandbox (infra
+ * container, holding its network) is up — the kubelet's {@code PodReadyToStartContainers} condition; and
+ * {@code hostIP} is now set by the reference edge: the node's own primary address (the kubelet's {@code hostIP}).
  */
 public record PodStatusReport(
     int v,
@@ -18,12 +22,20 @@ public record PodStatusReport(
     String startTime,
     List<ContainerStatusV1> containers,
     boolean stopped,
-    List<ContainerStatusV1> initContainers) implements Message {
+    List<ContainerStatusV1> initContainers,
+    Boolean sandboxReady) implements Message {
 
   /** A report for a pod without init containers. */
   public PodStatusReport(int v, String node, ObjectRef ref, String phase, String reason, String message,
       String podIP, String hostIP, String startTime, List<ContainerStatusV1> containers, boolean stopped) {
-    this(v, node, ref, phase, reason, message, podIP, hostIP, startTime, containers, stopped, null);
+    this(v, node, ref, phase, reason, message, podIP, hostIP, startTime, containers, stopped, null, null);
+  }
+
+  /** A report without {@code sandboxReady}, as edges built before it existed send it. */
+  public PodStatusReport(int v, String node, ObjectRef ref, String phase, String reason, String message,
+      String podIP, String hostIP, String startTime, List<ContainerStatusV1> containers, boolean stopped,
+      List<ContainerStatusV1> initContainers) {
+    this(v, node, ref, phase, reason, message, podIP, hostIP, startTime, containers, stopped, initContainers, null);
   }
 
   public record ContainerStatusV1(

@@ -26,6 +26,31 @@ class CodecTest {
   }
 
   @Test
+  void eventFieldPathAndSandboxReadyAreOptionalCompatibleAdditions() throws Exception {
+    ObjectRef ref = new ObjectRef("Pod", "default", "web", "uid-1", "42");
+    // As an edge built before the fields existed sends them: decoded, the new fields null.
+    EventReport old = codec.decode(("{\"v\":1,\"node\":\"edge-1\",\"id\":\"00000000000000a1\",\"ref\":"
+        + "{\"kind\":\"Pod\",\"namespace\":\"default\",\"name\":\"web\",\"uid\":\"uid-1\",\"resourceVersion\":"
+        + "\"42\"},\"type\":\"Normal\",\"reason\":\"Started\",\"count\":1,\"firstTimestamp\":\"t\","
+        + "\"lastTimestamp\":\"t\"}").getBytes(StandardCharsets.UTF_8), EventReport.class);
+    assertThat(old.fieldPath()).isNull();
+    PodStatusReport oldStatus = codec.decode(codec.encode(new PodStatusReport(1, "edge-1", ref, "Running", null,
+        null, null, null, null, List.of(), false)), PodStatusReport.class);
+    assertThat(oldStatus.sandboxReady()).isNull();
+    assertThat(new String(codec.encode(oldStatus), StandardCharsets.UTF_8)).doesNotContain("sandboxReady");
+
+    EventReport event = new EventReport(1, "edge-1", "00000000000000a1", ref, "Normal", "Started",
+        "Started container init", 2, "t1", "t2", EventReport.containerPath("init", true));
+    assertThat(codec.decode(codec.encode(event), EventReport.class)).isEqualTo(event);
+    assertThat(event.fieldPath()).isEqualTo("spec.initContainers{init}");
+    EventReport bad = new EventReport(1, "edge-1", "00000000000000a1", ref, "Normal", "Started", null, 1, "t", "t",
+        "metadata.name");
+    assertThatThrownBy(() -> codec.decode(codec.encode(bad), EventReport.class))
+        .isInstanceOfSatisfying(ProtocolException.class,
+            e -> assertThat(e.reason()).isEqualTo(ProtocolException.Reason.INVALID));
+  }
+
+  @Test
   void rejectsOversizedPayloadBeforeParsing() {
     byte[] big = new byte[4097];
     assertThatThrownBy(() -> codec.decode(big, Downstream.class))

@@ -21,6 +21,11 @@ final class PodState {
   PodStatusReport lastRecorded;
   /** The pod's IP: its infra container's, or null (no infra container yet, or a pod created without one). */
   String podIP;
+  /**
+   * When the manager first looked at the pod (RFC 3339, whole seconds): the pod's {@code startTime}, continued
+   * from the last recorded status after a restart.
+   */
+  String firstSeen;
   /** The init containers as the last pass saw them, in order. */
   List<ContainerView> initViews = List.of();
 

@@ -155,7 +155,9 @@ final class PodWorker {
       if (!memory.signalled) {
         memory.signalled = true;
         memory.killed = grace == 0;
-        events.normal(ref, "Killing", "Stopping container " + container.label(Naming.CONTAINER));
+        // kuberuntime_container.go killContainer: Normal Killing "Stopping container <name>" on the container.
+        String name = container.label(Naming.CONTAINER);
+        events.normal(ref, "Killing", "Stopping container " + name, fieldPath(pod, name));
         engine.kill(container.id(), grace == 0 ? "SIGKILL" : "SIGTERM");
         LOG.info("Stopping container {} (grace period {} s)", container.name(), grace);
       } else if (!memory.killed && !now.isBefore(state.killDeadline)) {
@@ -175,6 +177,10 @@ final class PodWorker {
       if (memory.waiting != null && "ErrImagePull".equals(memory.waiting.reason())) {
         memory.waiting = ContainerStateV1.waiting("ImagePullBackOff",
             "Back-off pulling image \"" + spec.image() + "\": " + memory.waiting.message());
+        // image_manager.go: Normal BackOff "Back-off pulling image %q"; kuberuntime: Warning Failed "Error: %v".
+        String path = fieldPath(pod, spec.name());
+        events.normal(ref, "BackOff", "Back-off pulling image \"" + spec.image() + "\"", path);
+        events.warning(ref, "Failed", "Error: ImagePullBackOff", path);
       }
       return null;
     }
@@ -184,10 +190,12 @@ final class PodWorker {
       variables = env.resolve(ref, spec, state.podIP);
       mounts = volumes.mounts(ref, pod, spec);
     } catch (EnvResolver.ConfigError e) {
-      configError(ref, spec, memory, e);
+      configError(ref, pod, spec, memory, e);
       return null;
     }
-    if (!images.ready(ref, spec.image(), spec.imagePullPolicy(), pod.pullSecretNames(), state, memory, now)) {
+    String path = fieldPath(pod, spec.name());
+    if (!images.ready(ref, path, spec.image(), spec.imagePullPolicy(), pod.pullSecretNames(), state, memory,
+        now)) {
       return null;
     }
     String id;
@@ -195,17 +203,18 @@ final class PodWorker {
       id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts));
     } catch (EngineException e) {
       images.forget(spec.image());
-      return failed(ref, state, memory, now, "CreateContainerError", e, null);
+      return failed(ref, path, state, memory, now, "CreateContainerError", e, null);
     }
     memory.pulled = false;
     LOG.info("Created container {} for pod {}", id, ref.key());
-    events.normal(ref, "Created", "Created container " + spec.name());
+    // kuberuntime_container.go startContainer (1.32): "Created container: %v", then "Started container %v".
+    events.normal(ref, "Created", "Created container: " + spec.name(), path);
     try {
       engine.start(id);
     } catch (EngineException e) {
-      return failed(ref, state, memory, now, "RunContainerError", e, id);
+      return failed(ref, path, state, memory, now, "RunContainerError", e, id);
     }
-    events.normal(ref, "Started", "Started container " + spec.name());
+    events.normal(ref, "Started", "Started container " + spec.name(), path);
     memory.waiting = null;
     state.backoff.reset();
     return engine.inspect(id).orElse(null);
@@ -216,12 +225,13 @@ final class PodWorker {
     if (!state.backoff.ready(now) || !mountsHold(ref, pod, spec, memory)) {
       return container;
     }
+    String name = container.label(Naming.CONTAINER);
     try {
       engine.start(container.id());
     } catch (EngineException e) {
-      return failed(ref, state, memory, now, "RunContainerError", e, container.id());
+      return failed(ref, fieldPath(pod, name), state, memory, now, "RunContainerError", e, container.id());
     }
-    events.normal(ref, "Started", "Started container " + container.label(Naming.CONTAINER));
+    events.normal(ref, "Started", "Started container " + name, fieldPath(pod, name));
     memory.waiting = null;
     state.backoff.reset();
     return engine.inspect(container.id()).orElse(null);
@@ -241,8 +251,9 @@ final class PodWorker {
           + state.backoff.currentDelay().toSeconds() + "s restarting failed container=" + spec.name() + " pod="
           + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")");
       if (memory.waiting == null || !"CrashLoopBackOff".equals(memory.waiting.reason())) {
+        // kuberuntime_manager.go doBackOff: Warning BackOff "Back-off restarting failed container %s in pod %s".
         events.warning(ref, "BackOff", "Back-off restarting failed container " + spec.name() + " in pod "
-            + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")");
+            + ref.name() + "_" + ref.namespace() + "(" + ref.uid() + ")", fieldPath(pod, spec.name()));
       }
       memory.waiting = waiting;
       return container;
@@ -250,12 +261,18 @@ final class PodWorker {
     if (!mountsHold(ref, pod, spec, memory)) {
       return container;
     }
+    String path = fieldPath(pod, spec.name());
     try {
       engine.start(container.id());
     } catch (EngineException e) {
-      return failed(ref, state, memory, now, "RunContainerError", e, container.id());
+      return failed(ref, path, state, memory, now, "RunContainerError", e, container.id());
     }
-    events.normal(ref, "Started", "Started container " + spec.name());
+    // A kubelet restarts a container by creating a new one from the image it has: its events say so each time
+    // (image_manager.go "Container image %q already present on machine", then Created, Started). This manager
+    // starts the exited container again; what Kubernetes shows is the same.
+    events.normal(ref, "Pulled", Images.alreadyPresent(spec.image()), path);
+    events.normal(ref, "Created", "Created container: " + spec.name(), path);
+    events.normal(ref, "Started", "Started container " + spec.name(), path);
     memory.restartCount++;
     memory.waiting = null;
     state.backoff.failed(now);
@@ -274,28 +291,29 @@ final class PodWorker {
       volumes.mounts(ref, pod, spec);
       return true;
     } catch (EnvResolver.ConfigError e) {
-      configError(ref, spec, memory, e);
+      configError(ref, pod, spec, memory, e);
       return false;
     }
   }
 
   /** Not backed off: the pod is looked at again as soon as the store receives what is missing. */
-  private void configError(ObjectRef ref, ContainerV1 spec, PodState.Memory memory, EnvResolver.ConfigError e) {
+  private void configError(ObjectRef ref, PodV1 pod, ContainerV1 spec, PodState.Memory memory,
+      EnvResolver.ConfigError e) {
     ContainerStateV1 waiting = ContainerStateV1.waiting("CreateContainerConfigError", e.getMessage());
     if (!waiting.equals(memory.waiting)) {
       LOG.warn("Pod {} container {}: {}", ref.key(), spec.name(), e.getMessage());
-      events.warning(ref, "Failed", "Error: " + e.getMessage());
+      events.warning(ref, "Failed", "Error: " + e.getMessage(), fieldPath(pod, spec.name()));
     }
     memory.waiting = waiting;
   }
 
-  private EngineContainer failed(ObjectRef ref, PodState state, PodState.Memory memory, Instant now, String reason,
-      EngineException error, String id) {
+  private EngineContainer failed(ObjectRef ref, String fieldPath, PodState state, PodState.Memory memory,
+      Instant now, String reason, EngineException error, String id) {
     state.backoff.failed(now);
     ContainerStateV1 waiting = ContainerStateV1.waiting(reason, error.getMessage());
     if (!waiting.equals(memory.waiting)) {
       LOG.warn("{}: {}", reason, error.getMessage());
-      events.warning(ref, "Failed", "Error: " + error.getMessage());
+      events.warning(ref, "Failed", "Error: " + error.getMessage(), fieldPath);
     }
     memory.waiting = waiting;
     return id == null ? null : engine.inspect(id).orElse(null);
@@ -313,6 +331,16 @@ final class PodWorker {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
         variables, spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
         spec.resources(), null, mounts, logMaxBytes);
+  }
+
+  /**
+   * The kubelet's {@code involvedObject.fieldPath} for a container of the pod ({@code kubecontainer.
+   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container, else
+   * {@code spec.containers{name}}.
+   */
+  static String fieldPath(PodV1 pod, String container) {
+    boolean init = pod.initContainersInOrder().stream().anyMatch(c -> c.name().equals(container));
+    return io.outpost.protocol.EventReport.containerPath(container, init);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

@@ -180,7 +180,8 @@ final class Prober implements AutoCloseable {
     }
     count[1]++;
     count[0] = 0;
-    events.warning(state.pod, "Unhealthy", kind + " probe failed: " + failure);
+    events.warning(state.pod, "Unhealthy", kind + " probe failed: " + failure,
+        io.outpost.protocol.EventReport.containerPath(state.container, false));
     if (count[1] >= probe.failures()) {
       failed(state, kind, failure);
     }
@@ -213,7 +214,7 @@ final class Prober implements AutoCloseable {
       return; // a newer run replaced this one while the attempt ran: never kill it for the old run's failure
     }
     events.normal(state.pod, "Killing", "Container " + state.container + " failed " + kind.toLowerCase()
-        + " probe, will be restarted");
+        + " probe, will be restarted", io.outpost.protocol.EventReport.containerPath(state.container, false));
     LOG.warn("Container {} of pod {} failed its {} probe ({}): killing it", state.container, state.pod.key(),
         kind.toLowerCase(), failure);
     try {

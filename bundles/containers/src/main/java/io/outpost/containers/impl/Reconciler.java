@@ -191,6 +191,7 @@ final class Reconciler {
     PodState state = new PodState();
     store.lastStatus(uid).ifPresent(last -> {
       state.lastRecorded = last;
+      state.firstSeen = last.startTime();
       if (last.containers() != null) {
         for (PodStatusReport.ContainerStatusV1 container : last.containers()) {
           PodState.Memory memory = state.container(container.name());
@@ -233,8 +234,16 @@ final class Reconciler {
     } else {
       views = worker.run(stored.ref(), stored.pod(), containers, state, now);
     }
+    if (state.firstSeen == null) {
+      state.firstSeen = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    }
+    // The sandbox is up while the infra container runs (it gave the pod its IP); a pod created before infra
+    // containers existed has its network in its running app containers.
+    boolean legacy = !containers.isEmpty() && containers.stream().noneMatch(Sandbox::isInfra);
+    boolean sandboxReady = state.podIP != null
+        || legacy && views.stream().anyMatch(v -> v.engine() != null && v.engine().running());
     PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP,
-        state.initViews);
+        state.initViews, state.firstSeen, sandboxReady);
     if (!report.equals(state.lastRecorded)) {
       store.recordStatus(report);
       state.lastRecorded = report;

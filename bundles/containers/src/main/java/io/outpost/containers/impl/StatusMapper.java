@@ -26,10 +26,23 @@ final class StatusMapper {
   /** As above, with the pod's init containers in order ({@code initViews}, empty if it has none). */
   static PodStatusReport pod(String node, ObjectRef ref, List<ContainerView> views, boolean stopped,
       String sandboxIP, List<ContainerView> initViews) {
+    return pod(node, ref, views, stopped, sandboxIP, initViews, null, null);
+  }
+
+  /**
+   * As above, with what the manager knows of the pod beyond its containers: {@code firstSeen}, when it first
+   * looked at the pod (the kubelet's {@code startTime} is the time of its first status for the pod, set even when
+   * that status is an error — status_manager.go {@code updateStatusInternal}; the earliest container creation
+   * wins if it is older, for pods adopted after a restart), and {@code sandboxReady}, whether the pod's sandbox
+   * with its network is up (the kubelet's {@code PodReadyToStartContainers}, status/generate.go), or null if not
+   * known.
+   */
+  static PodStatusReport pod(String node, ObjectRef ref, List<ContainerView> views, boolean stopped,
+      String sandboxIP, List<ContainerView> initViews, String firstSeen, Boolean sandboxReady) {
     List<ContainerStatusV1> init = initViews.stream().map(StatusMapper::container).toList();
     List<ContainerStatusV1> statuses = new ArrayList<>(views.size());
     String podIP = sandboxIP;
-    String startTime = null;
+    String startTime = firstSeen;
     for (ContainerView view : views) {
       ContainerStatusV1 status = container(view);
       statuses.add(status);
@@ -48,7 +61,7 @@ final class StatusMapper {
       phase = phase(views, statuses);
     }
     return new PodStatusReport(1, node, ref, phase, null, null, podIP, null, startTime, List.copyOf(statuses),
-        stopped, init.isEmpty() ? null : init);
+        stopped, init.isEmpty() ? null : init, sandboxReady);
   }
 
   /**

@@ -79,6 +79,17 @@ class PullSecretsPodmanTest extends PodmanFixture {
     assertThat(Podman.cli("images", "-q", image)).isNotBlank();
     assertThat(store.events).extracting(EventReport::reason).contains("Pulling", "Pulled", "Started")
         .doesNotContain("FailedToRetrieveImagePullSecret");
+    // image_manager.go (1.32), on the container: Pulling "Pulling image %q"; Pulled "Successfully pulled image %q
+    // in %v (%v including waiting)" (the kubelet also gives the image size).
+    assertThat(store.events).filteredOn(e -> e.reason().equals("Pulling")).first().satisfies(e -> {
+      assertThat(e.message()).isEqualTo("Pulling image \"" + image + "\"");
+      assertThat(e.fieldPath()).isEqualTo("spec.containers{app}");
+    });
+    assertThat(store.events).filteredOn(e -> e.reason().equals("Pulled")).first().satisfies(e -> {
+      assertThat(e.message()).matches("Successfully pulled image \"" + java.util.regex.Pattern.quote(image)
+          + "\" in ([0-9.]+(ms|s)|[0-9]+m[0-9.]+s) \\(\\S+ including waiting\\)");
+      assertThat(e.fieldPath()).isEqualTo("spec.containers{app}");
+    });
   }
 
   @Test
@@ -90,6 +101,12 @@ class PullSecretsPodmanTest extends PodmanFixture {
 
     assertThat(status.containers().get(0).state().message()).contains("authentication required");
     assertThat(Podman.appContainersOf(ref.uid())).isEmpty();
+    // image_manager.go: Warning Failed "Failed to pull image %q: %v"; kuberuntime: Warning Failed "Error: %v".
+    assertThat(store.events).filteredOn(e -> e.reason().equals("Failed")).extracting(EventReport::message)
+        .anySatisfy(m -> assertThat(m).startsWith("Failed to pull image \"" + image + "\": "))
+        .contains("Error: ErrImagePull");
+    assertThat(store.events).filteredOn(e -> e.reason().equals("Failed"))
+        .allSatisfy(e -> assertThat(e.fieldPath()).isEqualTo("spec.containers{app}"));
   }
 
   @Test

@@ -42,6 +42,30 @@ class StatusMapperTest {
   }
 
   @Test
+  void anErrorBeforeAnyContainerStillHasTheStartTimeTheManagerFirstSawThePodAt() {
+    // status_manager.go updateStatusInternal: the first status sets startTime, whatever it says.
+    ContainerStateV1 pull = ContainerStateV1.waiting("ErrImagePull", "not found");
+    PodStatusReport report = StatusMapper.pod("edge", REF, List.of(view(null, pull, true)), false, null, List.of(),
+        "2026-01-01T00:00:00Z", false);
+    assertThat(report.startTime()).isEqualTo("2026-01-01T00:00:00Z");
+    assertThat(report.sandboxReady()).isFalse();
+    PodStatusReport adopted = StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false, null,
+        List.of(), "2026-02-01T00:00:00Z", true);
+    assertThat(adopted.startTime()).as("an older container (adopted after a restart) wins")
+        .isEqualTo("2026-01-01T00:00:00Z");
+    assertThat(adopted.sandboxReady()).isTrue();
+  }
+
+  @Test
+  void durationsArePrintedAsGoPrintsThem() {
+    assertThat(Images.goDuration(java.time.Duration.ZERO)).isEqualTo("0s");
+    assertThat(Images.goDuration(java.time.Duration.ofMillis(850))).isEqualTo("850ms");
+    assertThat(Images.goDuration(java.time.Duration.ofMillis(1500))).isEqualTo("1.5s");
+    assertThat(Images.goDuration(java.time.Duration.ofSeconds(60))).isEqualTo("1m0s");
+    assertThat(Images.goDuration(java.time.Duration.ofMillis(123_250))).isEqualTo("2m3.25s");
+  }
+
+  @Test
   void equalInputsGiveEqualReports() {
     assertThat(StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false, null))
         .isEqualTo(StatusMapper.pod("edge", REF, List.of(view(running(), null, true)), false, null));

@@ -13,7 +13,9 @@ import jetbrains.exodus.env.Transaction;
 
 /**
  * The bounded event outbox inside the edge store's transactions: append-only ({@code sequence → event}), repeats
- * of the newest entry merged into its count, the oldest dropped beyond {@code maxEvents} and counted durably.
+ * of the newest entry merged into it, the oldest dropped beyond {@code maxEvents} and counted durably. A repeat is
+ * either the same event again with a higher count (same id: the edge's correlator counts repeats itself, as the
+ * kubelet's does) — it replaces the entry — or an identical event under a new id (count added, as before).
  */
 final class EventOutbox {
   private static final String EVENT_COUNTER = "eventCounter";
@@ -34,11 +36,14 @@ final class EventOutbox {
     try (Cursor cursor = events.openCursor(txn)) {
       if (cursor.getLast()) {
         EventReport last = records.decode(cursor.getValue(), EventReport.class);
+        if (last.id().equals(event.id())) {
+          EventReport newer = event.count() >= last.count() ? event : last;
+          events.put(txn, cursor.getKey(), records.encode(newer));
+          return 0;
+        }
         if (sameEvent(last, event)) {
-          EventReport merged = new EventReport(last.v(), last.node(), last.id(), last.ref(), last.type(),
-              last.reason(), last.message(), last.count() + event.count(), last.firstTimestamp(),
-              event.lastTimestamp());
-          events.put(txn, cursor.getKey(), records.encode(merged));
+          events.put(txn, cursor.getKey(), records.encode(last.repeated(last.count() + event.count(),
+              event.lastTimestamp())));
           return 0;
         }
       }
@@ -64,7 +69,7 @@ final class EventOutbox {
 
   private static boolean sameEvent(EventReport a, EventReport b) {
     return a.ref().uid().equals(b.ref().uid()) && a.type().equals(b.type()) && a.reason().equals(b.reason())
-        && Objects.equals(a.message(), b.message());
+        && Objects.equals(a.message(), b.message()) && Objects.equals(a.fieldPath(), b.fieldPath());
   }
 
   List<PendingEvent> pending(Transaction txn, int max) {

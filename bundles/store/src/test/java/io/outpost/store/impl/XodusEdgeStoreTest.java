@@ -199,6 +199,30 @@ class XodusEdgeStoreTest {
   }
 
   @Test
+  void aRepeatCountedByTheEdgeUnderTheSameIdReplacesTheEntryAndSurvivesDelivery() {
+    ObjectRef ref = new ObjectRef("Pod", "ns", "a", "u1", "1");
+    EventReport once = new EventReport(1, "edge-1", "00000000000000a1", ref, "Warning", "BackOff", "m", 1, "t1", "t1",
+        "spec.containers{web}");
+    store.recordEvent(once);
+    PendingEvent sent = store.pendingEvents(1).get(0);
+    store.eventDelivered(sent); // delivered: the bridge holds count 1
+    store.recordEvent(once.repeated(2, "t2"));
+    store.recordEvent(once.repeated(3, "t3"));
+    store.recordEvent(once.repeated(2, "t2")); // an older count arriving late never lowers it
+    assertThat(store.pendingEvents(10)).singleElement().satisfies(p -> {
+      assertThat(p.event().id()).isEqualTo("00000000000000a1");
+      assertThat(p.event().count()).isEqualTo(3);
+      assertThat(p.event().firstTimestamp()).isEqualTo("t1");
+      assertThat(p.event().lastTimestamp()).isEqualTo("t3");
+      assertThat(p.event().fieldPath()).isEqualTo("spec.containers{web}");
+    });
+    EventReport otherContainer = new EventReport(1, "edge-1", "00000000000000a2", ref, "Warning", "BackOff", "m", 1,
+        "t4", "t4", "spec.containers{sidecar}");
+    store.recordEvent(otherContainer);
+    assertThat(store.eventDepth()).as("another container's event is another event").isEqualTo(2);
+  }
+
+  @Test
   void outboxCoalescesStatusPerPod() {
     ObjectRef ref = new ObjectRef("Pod", "ns", "a", "u1", "5");
     PodStatusReport pending = new PodStatusReport(1, "edge-1", ref, "Pending", null, null, null, null, null,
