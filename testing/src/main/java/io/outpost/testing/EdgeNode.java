@@ -40,7 +40,10 @@ public final class EdgeNode implements AutoCloseable {
     return Integer.parseInt(configValue("io.outpost.node.cfg", "metrics.port"));
   }
 
-  /** Unpacks the distribution into {@code dir} and writes the node configuration. */
+  /**
+   * Unpacks the distribution into {@code dir} and writes the node configuration; with a plain-MQTT {@code brokerUrl}
+   * also {@code insecure.plaintext = true}.
+   */
   public static EdgeNode install(Path dir, String nodeName, String brokerUrl, String engineHost) {
     try {
       Files.createDirectories(dir);
@@ -49,6 +52,9 @@ public final class EdgeNode implements AutoCloseable {
       Map<String, String> config = new LinkedHashMap<>();
       config.put("node.name", nodeName);
       config.put("broker.url", brokerUrl);
+      // A test's or the quickstart's own broker on this machine: plain MQTT allowed explicitly, as a node refuses it
+      // otherwise (a test of that refusal sets it back to false).
+      config.put("insecure.plaintext", Boolean.toString(isPlaintext(brokerUrl)));
       config.put("data.dir", "outpost");
       config.put("engine.host", engineHost);
       // Tests run offline: the pods' infra containers come from the local test image instead of the pause image.
@@ -64,6 +70,11 @@ public final class EdgeNode implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** True for a broker URL without TLS ({@code tcp://}, {@code ws://}), which a node uses only when allowed to. */
+  public static boolean isPlaintext(String brokerUrl) {
+    return brokerUrl.startsWith("tcp://") || brokerUrl.startsWith("ws://");
   }
 
   public Path home() {
