@@ -25,7 +25,7 @@ printf "user root\nlistener %s 127.0.0.1\nallow_anonymous true\n" "$port" > "$WO
 mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 & PIDS+=($!)
 podman system service --time=0 "unix://$WORK/podman.sock" > "$WORK/podman.log" 2>&1 & PIDS+=($!)
 mkdir -p "$WORK/edge" && tar -xzf "$ARCHIVE" -C "$WORK/edge" --strip-components=1
-sed -i "s|^node.name = .*|node.name = bench-edge|; s|^broker.url = .*|broker.url = tcp://127.0.0.1:$port|; s|^engine.host = .*|engine.host = unix://$WORK/podman.sock|" "$WORK/edge/etc/io.outpost.node.cfg"
+sed -i "s|^node.name = .*|node.name = bench-edge|; s|^broker.url = .*|broker.url = tcp://127.0.0.1:$port|; s|^insecure.plaintext = .*|insecure.plaintext = true|; s|^engine.host = .*|engine.host = unix://$WORK/podman.sock|" "$WORK/edge/etc/io.outpost.node.cfg"
 sed -i "s|^sshPort = .*|sshPort = 0|" "$WORK/edge/etc/org.apache.karaf.shell.cfg"
 log="$WORK/edge/data/log/karaf.log"
 start=$(date +%s%N)

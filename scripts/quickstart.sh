@@ -3,6 +3,8 @@
 # fabric8 mock API server in CRUD mode, for demonstration only), the cloud bridge with its embedded MQTT 5 broker
 # (HiveMQ CE; no Mosquitto needed), one edge node (the built Karaf distribution, as its own process) on Podman, and
 # a demo pod — ending with the pod's container running in Podman and the pod Running in Kubernetes.
+# MQTT between them is plain, on loopback only, allowed explicitly (OUTPOST_INSECURE_PLAINTEXT=true for the bridge,
+# insecure.plaintext = true for the node), as the output says: a development setup, not a production one.
 #
 #   scripts/quickstart.sh         set up, build, start everything, create the demo pod, wait until it runs
 #   scripts/quickstart.sh stop    stop everything the quickstart started (by PID) and remove its containers

@@ -64,6 +64,7 @@ final class BenchStack implements AutoCloseable {
     podman = Podman.start(dir.resolve("podman"));
     java.util.Map<String, String> settings = new HashMap<>(bridgeSettings);
     settings.put("OUTPOST_BROKER_URL", broker.url());
+    settings.put("OUTPOST_INSECURE_PLAINTEXT", "true"); // the bench's own Mosquitto on loopback: plain, explicitly
     settings.put("OUTPOST_HTTP_PORT", "0");
     bridge = new Bridge(BridgeConfig.from(settings), client);
     bridge.start();

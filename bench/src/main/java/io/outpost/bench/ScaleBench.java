@@ -123,7 +123,8 @@ public final class ScaleBench {
       try (ManagedProcess bridge = ManagedProcess.start("bridge", List.of("java", "-Xmx2g",
               "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-jar", jar.toAbsolutePath().toString()),
           Map.of("KUBECONFIG", kubeconfig.toString(), "OUTPOST_BROKER_URL", broker.url(),
-              "OUTPOST_HTTP_PORT", Integer.toString(httpPort), "OUTPOST_ROUTER_THREADS", "2"),
+              "OUTPOST_HTTP_PORT", Integer.toString(httpPort), "OUTPOST_ROUTER_THREADS", "2",
+              "OUTPOST_INSECURE_PLAINTEXT", "true"), // the bench's own Mosquitto on loopback: plain, explicitly
           dir, dir.resolve("bridge.log"))) {
         String metricsUrl = "http://127.0.0.1:" + httpPort + "/metrics";
         waitFor("bridge ready", Duration.ofMinutes(5),

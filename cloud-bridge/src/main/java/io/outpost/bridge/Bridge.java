@@ -89,6 +89,11 @@ public final class Bridge implements AutoCloseable {
   }
 
   public void start() throws Exception {
+    if (config.plaintext()) { // BridgeConfig refuses it unless OUTPOST_INSECURE_PLAINTEXT=true
+      LOG.warn("Plain MQTT to {}, allowed by OUTPOST_INSECURE_PLAINTEXT=true: for a development link only — nodes"
+          + " and the bridge are not authenticated, and any host on the path can read the traffic and register"
+          + " Nodes", config.brokerUrl());
+    }
     long epoch = System.currentTimeMillis();
     Codec codec = new Codec(config.maxMessageBytes());
     http = new HttpEndpoints(config.httpBind(), config.httpPort(), metrics, this::notReady);

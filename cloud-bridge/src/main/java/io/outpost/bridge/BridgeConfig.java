@@ -43,6 +43,15 @@ public record BridgeConfig(
     return leaderElectionNamespace != null;
   }
 
+  /** True if the MQTT link has no TLS ({@code tcp://}, {@code ws://}): allowed only by OUTPOST_INSECURE_PLAINTEXT. */
+  public boolean plaintext() {
+    return isPlaintext(brokerUrl);
+  }
+
+  static boolean isPlaintext(String brokerUrl) {
+    return brokerUrl.startsWith("tcp://") || brokerUrl.startsWith("ws://");
+  }
+
   /** True if the admission webhook is to be served (its certificate and key are configured). */
   public boolean webhookEnabled() {
     return webhookCertFile != null;
@@ -71,7 +80,14 @@ public record BridgeConfig(
   public static BridgeConfig from(Map<String, String> env) {
     String broker = required(env, "OUTPOST_BROKER_URL");
     if (!broker.matches("(tcp|ssl|ws|wss)://[^/\\s]+(:\\d+)?/?")) {
-      throw new IllegalArgumentException("OUTPOST_BROKER_URL '" + broker + "' must look like tcp://host:port");
+      throw new IllegalArgumentException("OUTPOST_BROKER_URL '" + broker + "' must look like ssl://host:port (or"
+          + " tcp://host:port with OUTPOST_INSECURE_PLAINTEXT=true)");
+    }
+    if (isPlaintext(broker) && !bool(env, "OUTPOST_INSECURE_PLAINTEXT", "false")) {
+      throw new IllegalArgumentException("OUTPOST_BROKER_URL '" + broker + "' is plain MQTT: without TLS nodes and"
+          + " the bridge are not authenticated, and any host on the path can read the traffic and register Nodes."
+          + " Use ssl://<broker>:8883 with OUTPOST_CA_DIR, or, for a development link only, set"
+          + " OUTPOST_INSECURE_PLAINTEXT=true");
     }
     String label = env.getOrDefault("OUTPOST_EDGE_LABEL", "outpost.io/edge=true");
     int eq = label.indexOf('=');
@@ -128,9 +144,21 @@ public record BridgeConfig(
         .substring(0, 8);
   }
 
-  /** A configuration for tests and embedding: the given broker, an ephemeral HTTP port, defaults otherwise. */
+  /**
+   * A configuration for tests and embedding: the given broker, an ephemeral HTTP port, defaults otherwise (a plain
+   * broker is refused; see {@link #forPlaintextBroker}).
+   */
   public static BridgeConfig forBroker(String brokerUrl) {
     return from(Map.of("OUTPOST_BROKER_URL", brokerUrl, "OUTPOST_HTTP_PORT", "0"));
+  }
+
+  /**
+   * {@link #forBroker} for a plain {@code tcp://} broker on the same machine (tests, the quickstart), with
+   * {@code OUTPOST_INSECURE_PLAINTEXT=true}.
+   */
+  public static BridgeConfig forPlaintextBroker(String brokerUrl) {
+    return from(Map.of("OUTPOST_BROKER_URL", brokerUrl, "OUTPOST_HTTP_PORT", "0",
+        "OUTPOST_INSECURE_PLAINTEXT", "true"));
   }
 
   private static String required(Map<String, String> env, String key) {

@@ -69,10 +69,6 @@ public final class BridgeMain {
       System.exit(2);
       return;
     }
-    if (!config.brokerUrl().startsWith("ssl://")) {
-      org.slf4j.LoggerFactory.getLogger(BridgeMain.class).warn("MQTT over plain TCP ({}): for local development"
-          + " only — nodes and the bridge are not authenticated and traffic is readable", config.brokerUrl());
-    }
     Bridge bridge = new Bridge(config, client, config.brokerUrl().startsWith("ssl://") ? onboarding.mqttTls()
         : null);
     if (onboarding != null) {

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class BridgeConfigTest {
-  private static final String BROKER = "tcp://broker.example:1883";
+  private static final String BROKER = "ssl://broker.example:8883";
 
   private static Map<String, String> env(String... pairs) {
     Map<String, String> env = new HashMap<>();
@@ -36,11 +36,36 @@ class BridgeConfigTest {
 
   @Test
   void forBrokerUsesAnEphemeralHttpPortAndDefaultsOtherwise() {
-    BridgeConfig config = BridgeConfig.forBroker("tcp://127.0.0.1:1883");
+    BridgeConfig config = BridgeConfig.forPlaintextBroker("tcp://127.0.0.1:1883");
     assertThat(config.brokerUrl()).isEqualTo("tcp://127.0.0.1:1883");
+    assertThat(config.plaintext()).isTrue();
+    assertThat(BridgeConfig.forBroker("ssl://127.0.0.1:8883").httpPort()).isZero();
     assertThat(config.httpPort()).isZero();
     assertThat(config.maxMessageBytes()).isEqualTo(262_144);
     assertThat(config.edgeLabelKey() + "=" + config.edgeLabelValue()).isEqualTo("outpost.io/edge=true");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"tcp://broker.example:1883", "ws://broker.example:8080"})
+  void aPlainBrokerIsRefusedUnlessInsecurePlaintextIsTrue(String url) {
+    for (Map<String, String> env : java.util.List.of(env("OUTPOST_BROKER_URL", url),
+        env("OUTPOST_BROKER_URL", url, "OUTPOST_INSECURE_PLAINTEXT", "false"))) {
+      assertThatThrownBy(() -> BridgeConfig.from(env)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("OUTPOST_BROKER_URL '" + url + "' is plain MQTT").hasMessageContaining("register Nodes")
+          .hasMessageContaining("ssl://").hasMessageContaining("OUTPOST_INSECURE_PLAINTEXT=true");
+    }
+    assertThatThrownBy(() -> BridgeConfig.forBroker(url)).hasMessageContaining("OUTPOST_INSECURE_PLAINTEXT");
+    assertThatThrownBy(() -> BridgeConfig.from(env("OUTPOST_BROKER_URL", url, "OUTPOST_INSECURE_PLAINTEXT", "yes")))
+        .hasMessageContaining("OUTPOST_INSECURE_PLAINTEXT must be true or false");
+    BridgeConfig allowed = BridgeConfig.from(env("OUTPOST_BROKER_URL", url, "OUTPOST_INSECURE_PLAINTEXT", " true "));
+    assertThat(allowed.brokerUrl()).isEqualTo(url);
+    assertThat(allowed.plaintext()).isTrue();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"ssl://broker.example:8883", "wss://broker.example:443"})
+  void aTlsBrokerNeedsNoSetting(String url) {
+    assertThat(BridgeConfig.from(env("OUTPOST_BROKER_URL", url)).plaintext()).isFalse();
   }
 
   @Test

@@ -28,7 +28,8 @@ class BridgeFailoverTest {
   private static BridgeConfig config(String broker, String identity) {
     return BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", broker, "OUTPOST_HTTP_PORT", "0",
         "OUTPOST_MQTT_CLIENT_ID", "bridge-" + identity, "OUTPOST_LEADER_ELECTION_NAMESPACE", "outpost-system",
-        "OUTPOST_LEADER_IDENTITY", identity, "OUTPOST_LEADER_LEASE_SECONDS", "3"));
+        "OUTPOST_LEADER_IDENTITY", identity, "OUTPOST_LEADER_LEASE_SECONDS", "3",
+        "OUTPOST_INSECURE_PLAINTEXT", "true"));
   }
 
   private static Downstream latest(FakeEdge edge, String kind) {
@@ -128,6 +129,7 @@ class BridgeFailoverTest {
     Map<String, String> env = new java.util.HashMap<>(pki.bridgeEnvironment());
     env.put("OUTPOST_BROKER_URL", config.brokerUrl());
     env.put("OUTPOST_HTTP_PORT", "0");
+    env.put("OUTPOST_INSECURE_PLAINTEXT", "true"); // the test's own Mosquitto
     env.put("OUTPOST_MQTT_CLIENT_ID", config.mqttClientId());
     env.put("OUTPOST_LEADER_ELECTION_NAMESPACE", config.leaderElectionNamespace());
     env.put("OUTPOST_LEADER_IDENTITY", config.leaderIdentity());

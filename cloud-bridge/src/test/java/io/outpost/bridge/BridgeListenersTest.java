@@ -59,7 +59,8 @@ class BridgeListenersTest {
   void aPortInUseStopsTheStartNamingTheAddressAndTheSettings() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       Map<String, String> settings = Map.of("OUTPOST_BROKER_URL", "tcp://127.0.0.1:1883", "OUTPOST_HTTP_PORT",
-          Integer.toString(taken.getLocalPort()), "OUTPOST_BIND_ADDRESS", "127.0.0.1");
+          Integer.toString(taken.getLocalPort()), "OUTPOST_BIND_ADDRESS", "127.0.0.1",
+          "OUTPOST_INSECURE_PLAINTEXT", "true");
       try (Bridge bridge = new Bridge(BridgeConfig.from(settings), client)) {
         assertThatThrownBy(bridge::start).isInstanceOf(BindException.class)
             .hasMessageContaining("127.0.0.1:" + taken.getLocalPort())

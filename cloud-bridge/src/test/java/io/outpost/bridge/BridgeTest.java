@@ -354,7 +354,7 @@ class BridgeTest {
 
   @Test
   void notReadyWhileTheBrokerIsUnreachable() throws Exception {
-    try (Bridge unconnected = new Bridge(BridgeConfig.forBroker("tcp://127.0.0.1:" + Ports.free()), client)) {
+    try (Bridge unconnected = new Bridge(BridgeConfig.forPlaintextBroker("tcp://127.0.0.1:" + Ports.free()), client)) {
       unconnected.start();
       HttpClient http = HttpClient.newHttpClient();
       HttpResponse<String> ready = get(http, unconnected.httpPort(), "/readyz");

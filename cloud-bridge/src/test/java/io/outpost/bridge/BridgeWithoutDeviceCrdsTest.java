@@ -22,7 +22,7 @@ class BridgeWithoutDeviceCrdsTest {
     try (RbacEnforcement api = RbacEnforcement.forBridge(client)) {
       api.notServed(request -> request.group().equals("devices.kubeedge.io"));
       try (Bridge bridge = new Bridge(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", "tcp://127.0.0.1:1883",
-          "OUTPOST_HTTP_PORT", "0")), api.client(client))) {
+          "OUTPOST_HTTP_PORT", "0", "OUTPOST_INSECURE_PLAINTEXT", "true")), api.client(client))) {
         assertThatThrownBy(bridge::start).isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("05-device-crds.yaml").hasMessageContaining("OUTPOST_DEVICES=false");
       }
@@ -35,7 +35,8 @@ class BridgeWithoutDeviceCrdsTest {
     try (RbacEnforcement api = RbacEnforcement.forBridge(client)) {
       api.notServed(request -> request.group().equals("devices.kubeedge.io"));
       try (Bridge bridge = new Bridge(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", "tcp://127.0.0.1:1",
-          "OUTPOST_HTTP_PORT", "0", "OUTPOST_DEVICES", "false")), api.client(client))) {
+          "OUTPOST_HTTP_PORT", "0", "OUTPOST_DEVICES", "false",
+          "OUTPOST_INSECURE_PLAINTEXT", "true")), api.client(client))) {
         bridge.start(); // returns once every informer has synced
         assertThat(api.requests()).anyMatch(r -> r.resource().equals("pods") && r.verb().equals("list"));
         assertThat(api.requests()).noneMatch(r -> r.group().equals("devices.kubeedge.io"));

@@ -33,7 +33,7 @@ class SenderStampTest {
     Metrics metrics = new Metrics();
     List<String> accepted = new CopyOnWriteArrayList<>();
     try {
-      MqttBridgeLink link = new MqttBridgeLink(BridgeConfig.forBroker("tcp://127.0.0.1:1"), scheduler,
+      MqttBridgeLink link = new MqttBridgeLink(BridgeConfig.forPlaintextBroker("tcp://127.0.0.1:1"), scheduler,
           (topic, payload) -> accepted.add(topic), metrics, () -> new byte[0], null);
       String topic = Topics.up("edge-a", Topics.Up.STATUS);
 

@@ -81,7 +81,9 @@ public final class Quickstart {
     say("Embedded MQTT 5 broker (HiveMQ CE, inside the bridge's JVM) on " + broker.url());
     Podman podman = keep(Podman.start(run.resolve("podman")));
     say("Podman Docker-compatible API on " + podman.host());
-    Bridge bridge = new Bridge(BridgeConfig.forBroker(broker.url()), client);
+    say("Plain MQTT on loopback, allowed explicitly for this demo: the bridge with OUTPOST_INSECURE_PLAINTEXT=true,"
+        + " the edge node with insecure.plaintext = true (never beyond one machine: use ssl://, see docs/security.md)");
+    Bridge bridge = new Bridge(BridgeConfig.forPlaintextBroker(broker.url()), client);
     keep(bridge);
     bridge.start();
     await().atMost(PATIENCE).until(bridge::isReady);

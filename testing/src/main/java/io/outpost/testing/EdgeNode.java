@@ -51,6 +51,7 @@ public final class EdgeNode implements AutoCloseable {
       EdgeNode node = unpack(dir);
       node.editConfig("io.outpost.node.cfg", "node.name", nodeName);
       node.editConfig("io.outpost.node.cfg", "broker.url", brokerUrl);
+      node.editConfig("io.outpost.node.cfg", "insecure.plaintext", Boolean.toString(isPlaintext(brokerUrl)));
       node.editConfig("io.outpost.node.cfg", "engine.host", engineHost);
       node.editConfig("io.outpost.node.cfg", "infra.image", Podman.TEST_IMAGE);
       node.editConfig("io.outpost.node.cfg", "infra.command", "sleep 2147483647");
@@ -68,13 +69,19 @@ public final class EdgeNode implements AutoCloseable {
     return new EdgeNode(dir);
   }
 
-  /** Unpacks the distribution into {@code dir} and writes the node configuration (with fast test timings). */
+  /**
+   * Unpacks the distribution into {@code dir} and writes the node configuration (with fast test timings); with a
+   * plain-MQTT {@code brokerUrl} also {@code insecure.plaintext = true}.
+   */
   public static EdgeNode install(Path dir, String nodeName, String brokerUrl, String engineHost) {
     try {
       EdgeNode node = unpack(dir);
       Map<String, String> config = new LinkedHashMap<>();
       config.put("node.name", nodeName);
       config.put("broker.url", brokerUrl);
+      // A test's or the quickstart's own broker on this machine: plain MQTT allowed explicitly, as a node refuses it
+      // otherwise (a test of that refusal sets it back to false).
+      config.put("insecure.plaintext", Boolean.toString(isPlaintext(brokerUrl)));
       config.put("data.dir", "outpost");
       config.put("engine.host", engineHost);
       // Tests run offline: the pods' infra containers come from the local test image instead of the pause image.
@@ -90,6 +97,11 @@ public final class EdgeNode implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** True for a broker URL without TLS ({@code tcp://}, {@code ws://}), which a node uses only when allowed to. */
+  public static boolean isPlaintext(String brokerUrl) {
+    return brokerUrl.startsWith("tcp://") || brokerUrl.startsWith("ws://");
   }
 
   public Path home() {

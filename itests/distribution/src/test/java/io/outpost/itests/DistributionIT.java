@@ -69,6 +69,8 @@ public class DistributionIT {
         editConfigurationFilePut("etc/io.outpost.node.cfg", "node.name", "paxexam-node"),
         editConfigurationFilePut("etc/io.outpost.node.cfg", "metrics.port", Integer.toString(freePort())),
         editConfigurationFilePut("etc/io.outpost.node.cfg", "broker.url", "tcp://127.0.0.1:" + freePort()),
+        // A plain broker that is not there: allowed explicitly, so that the node tries it (and reports it down).
+        editConfigurationFilePut("etc/io.outpost.node.cfg", "insecure.plaintext", "true"),
         editConfigurationFilePut("etc/io.outpost.node.cfg", "engine.host",
             "unix://" + new File("target/exam/no-engine.sock").getAbsolutePath()),
     };

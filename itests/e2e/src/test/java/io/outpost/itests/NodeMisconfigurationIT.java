@@ -40,7 +40,7 @@ class NodeMisconfigurationIT {
   }
 
   @Test
-  void joinSettingsWithAPlainTcpBrokerAreRefusedInTheLogAndInStatus() throws Exception {
+  void joinSettingsOrAPlainBrokerWithoutInsecurePlaintextAreRefusedInTheLogAndInStatus() throws Exception {
     dir = Files.createTempDirectory("outpost-misconfig-");
     node = EdgeNode.install(dir.resolve("node"), "edge-tcp-join", "tcp://127.0.0.1:1883", NO_ENGINE)
         .withConsoleUser();
@@ -55,6 +55,18 @@ class NodeMisconfigurationIT {
     String status = node.console("outpost:status");
     assertThat(status).contains("problem").contains("configuration refused").contains("join.url")
         .contains("broker.url");
+
+    // Without the join keys and without insecure.plaintext (EdgeNode set it for its tcp:// broker), the plain broker
+    // itself is refused; the change applies live.
+    for (String key : new String[] {"join.url", "join.token", "join.ca"}) {
+      node.editConfig("io.outpost.node.cfg", key, "");
+    }
+    node.editConfig("io.outpost.node.cfg", "insecure.plaintext", "false");
+    await("the plain-MQTT refusal in karaf.log").atMost(PATIENCE).until(() -> node.logCount("configuration refused:"
+        + " broker.url 'tcp://127.0.0.1:1883' is plain MQTT") == 1);
+    await("the plain-MQTT refusal in outpost:status").atMost(PATIENCE).untilAsserted(() -> assertThat(
+        node.console("outpost:status")).contains("is plain MQTT").contains("insecure.plaintext"));
+    assertThat(node.logCount("Connected to tcp://127.0.0.1:1883")).isZero();
   }
 
   @Test

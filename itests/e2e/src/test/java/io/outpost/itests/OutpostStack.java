@@ -93,6 +93,7 @@ final class OutpostStack implements AutoCloseable {
     }
     Map<String, String> env = new HashMap<>(kubeletPki.bridgeEnvironment());
     env.put("OUTPOST_BROKER_URL", broker.url());
+    env.put("OUTPOST_INSECURE_PLAINTEXT", "true"); // the stack's own Mosquitto on loopback: plain MQTT, explicitly
     env.put("OUTPOST_HTTP_PORT", "0");
     bridge = new Bridge(BridgeConfig.from(env), client);
     try {

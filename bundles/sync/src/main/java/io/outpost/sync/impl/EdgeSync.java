@@ -110,8 +110,9 @@ final class EdgeSync implements MqttLink.Handler {
       return;
     }
     if (!settings.tls()) {
-      LOG.warn("MQTT over plain TCP ({}): for local development only — this node is not authenticated and its"
-          + " traffic is readable; use ssl:// and outpost:join in production", settings.brokerUrl());
+      LOG.warn("Plain MQTT to {}, allowed by insecure.plaintext = true: for a development link only — this node is"
+          + " not authenticated and any host on the path can read its traffic and register Nodes; use ssl:// and"
+          + " outpost:join in production", settings.brokerUrl());
     }
     executor.execute(link::connect);
     heartbeat = executor.scheduleWithFixedDelay(this::safeTick, settings.heartbeat().toMillis(),

@@ -6,14 +6,20 @@ import java.time.Duration;
 /** {@link SyncConfig}, validated once; an invalid value fails activation with a message naming the key. */
 record Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
     long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
-    String joinToken, String joinCa, NodeStatusSettings nodeStatus) {
+    String joinToken, String joinCa, NodeStatusSettings nodeStatus, boolean insecurePlaintext) {
 
-  /** Settings with the kubelet's default node status thresholds. */
+  /** Settings with the kubelet's default node status thresholds; plain MQTT refused ({@link #allowingPlaintext}). */
   Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
       long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
       String joinToken, String joinCa) {
     this(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes, maxPods,
-        identityDir, joinUrl, joinToken, joinCa, NodeStatusSettings.defaults(defaultVolumesDir()));
+        identityDir, joinUrl, joinToken, joinCa, NodeStatusSettings.defaults(defaultVolumesDir()), false);
+  }
+
+  /** These settings with {@code insecure.plaintext = true}: a tcp:// or ws:// broker is used (with a warning). */
+  Settings allowingPlaintext() {
+    return new Settings(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes,
+        maxPods, identityDir, joinUrl, joinToken, joinCa, nodeStatus, true);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf), as the container manager's. */
@@ -22,7 +28,7 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
         "volumes");
   }
 
-  /** Settings without an identity (plain TCP). */
+  /** Settings without an identity or join keys (plain MQTT still refused unless {@link #allowingPlaintext}). */
   Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
       long sessionExpirySeconds, int maxMessageBytes, int maxPods) {
     this(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes, maxPods, null,
@@ -30,12 +36,29 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
   }
 
   /**
-   * Why this configuration cannot be used as written, or empty. The unattended-join keys are refused, naming them,
+   * Why this configuration cannot be used as written, or empty. A plain-MQTT broker (tcp://, ws://) is refused unless
+   * {@code insecure.plaintext} is true: the node would connect unauthenticated, silently. The unattended-join keys
+   * are refused, naming them,
    * when they could never take effect — over plain TCP a node has no use for a certificate (a join there would spend
    * the one-time token for nothing) — or when some of the three are missing. The node then stays offline and says
    * why (log and {@code outpost:status}) instead of running without the identity the operator meant it to have.
    */
   java.util.Optional<String> refusal() {
+    java.util.Optional<String> join = joinRefusal();
+    if (join.isPresent() || tls() || insecurePlaintext) { // the join refusal's advice (ssl://) covers plain text too
+      return join;
+    }
+    return java.util.Optional.of("broker.url '" + brokerUrl + "' is plain MQTT: without TLS this node is not"
+        + " authenticated, and any host on the path can read its traffic and register Nodes. Set broker.url ="
+        + " ssl://<broker>:8883 (and outpost:join), or, for a development link only, insecure.plaintext = true in"
+        + " etc/io.outpost.node.cfg");
+  }
+
+  /**
+   * The unattended-join keys, refused when they could never take effect (a plain-MQTT broker) or when some of the
+   * three are missing.
+   */
+  private java.util.Optional<String> joinRefusal() {
     java.util.Map<String, String> join = new java.util.LinkedHashMap<>();
     join.put("join.url", joinUrl);
     join.put("join.token", joinToken);
@@ -69,7 +92,8 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     }
     String broker = config.broker_url() == null ? "" : config.broker_url().trim();
     if (!broker.matches("(tcp|ssl|ws|wss)://[^/\\s]+(:\\d+)?/?")) {
-      throw new IllegalArgumentException("broker.url '" + broker + "' must look like tcp://host:port or ssl://host:port");
+      throw new IllegalArgumentException("broker.url '" + broker + "' must look like ssl://host:port (or wss://,"
+          + " tcp://, ws://)");
     }
     if (config.heartbeat_interval_seconds() < 1) {
       throw new IllegalArgumentException("heartbeat.interval.seconds must be >= 1");
@@ -83,7 +107,7 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     return new Settings(node, broker, clientId, Duration.ofSeconds(config.heartbeat_interval_seconds()),
         Duration.ofSeconds(config.reconnect_max_seconds()), config.session_expiry_seconds(),
         config.max_message_bytes(), config.max_pods(), java.nio.file.Path.of(identity), config.join_url().trim(),
-        config.join_token().trim(), config.join_ca().trim(), nodeStatus(config));
+        config.join_token().trim(), config.join_ca().trim(), nodeStatus(config), config.insecure_plaintext());
   }
 
   private static NodeStatusSettings nodeStatus(SyncConfig config) {

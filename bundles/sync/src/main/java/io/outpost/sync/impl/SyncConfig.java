@@ -8,8 +8,14 @@ public @interface SyncConfig {
   @AttributeDefinition(description = "This node's name, as the Kubernetes Node is named (DNS-1123).")
   String node_name();
 
-  @AttributeDefinition(description = "MQTT 5 broker URL, tcp://host:port or ssl://host:port.")
+  @AttributeDefinition(description = "MQTT 5 broker URL: ssl://host:8883 (or wss://). A plain tcp:// or ws:// broker"
+      + " is refused unless insecure.plaintext is true.")
   String broker_url();
+
+  @AttributeDefinition(description = "Allow a plain tcp:// or ws:// broker.url, for a development link only: the node"
+      + " is then not authenticated and any host on the path can read its traffic and register Nodes. Logged as a"
+      + " warning; false refuses such a broker (the node stays offline and outpost:status says why).")
+  boolean insecure_plaintext() default false;
 
   @AttributeDefinition(description = "MQTT client id; empty means outpost-edge-<node.name>.")
   String mqtt_client_id() default "";

@@ -62,7 +62,7 @@ class EdgeSyncTest {
     bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH, "session-0", "now")), 1, true);
     executor = Executors.newSingleThreadScheduledExecutor();
     Settings settings = new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
-        Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110);
+        Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(); // the test's own broker
     sync = new EdgeSync(settings, store, executor, "test");
     sync.start();
   }
@@ -200,7 +200,7 @@ class EdgeSyncTest {
     // The store keeps what its own limit allows; the node was configured to send less (max.message.bytes).
     sync.close();
     sync = new EdgeSync(new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
-        Duration.ofSeconds(2), 3600, 4096, 110), store, executor, "test");
+        Duration.ofSeconds(2), 3600, 4096, 110).allowingPlaintext(), store, executor, "test");
     sync.start();
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
     store.recordStatus(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "huge", "u-huge", "1"),

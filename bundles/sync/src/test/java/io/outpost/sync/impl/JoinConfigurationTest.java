@@ -57,7 +57,8 @@ class JoinConfigurationTest {
     Map<String, Object> values = new HashMap<>(JOIN);
     values.put("broker_url", "ssl://broker.example.net:8883");
     assertThat(Settings.from(config(values)).refusal()).isEmpty();
-    assertThat(Settings.from(config(Map.of("broker_url", "tcp://broker.example.net:1883"))).refusal()).isEmpty();
+    assertThat(Settings.from(config(Map.of("broker_url", "tcp://broker.example.net:1883", "insecure_plaintext", true)))
+        .refusal()).isEmpty();
   }
 
   /** Against a real broker: the refused node never connects, while a correctly configured one beside it does. */
@@ -81,7 +82,7 @@ class JoinConfigurationTest {
           "https://bridge.example.net:9443", "ojt1.abc.def", "sha256:00ff");
       EdgeSync refusedSync = new EdgeSync(refused, refusedStore, executor, "test");
       EdgeSync fineSync = new EdgeSync(new Settings("edge-fine", broker.url(), "edge-fine", Duration.ofSeconds(1),
-          Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110), fineStore, executor, "test");
+          Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(), fineStore, executor, "test");
       try {
         refusedSync.start();
         fineSync.start(); // started after the refused one, on the same thread: its connect is not ahead of it
@@ -102,7 +103,7 @@ class JoinConfigurationTest {
   }
 
   /** The configuration as Configuration Admin hands it to the component: the given values, defaults otherwise. */
-  private static SyncConfig config(Map<String, Object> values) {
+  static SyncConfig config(Map<String, Object> values) {
     Map<String, Object> all = new HashMap<>(values);
     all.putIfAbsent("node_name", "edge-1");
     return (SyncConfig) Proxy.newProxyInstance(SyncConfig.class.getClassLoader(), new Class<?>[] {SyncConfig.class},
