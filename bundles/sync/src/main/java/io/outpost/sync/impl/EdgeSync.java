@@ -103,6 +103,11 @@ final class EdgeSync implements MqttLink.Handler {
 
   private final NodeCredentials credentials;
 
+  /** The node's allocatable resources as its heartbeats report them (the container manager admits pods with them). */
+  java.util.Map<String, String> allocatable() {
+    return facts.allocatable();
+  }
+
   void start() {
     if (!settings.tls()) {
       LOG.warn("MQTT over plain TCP ({}): for local development only — this node is not authenticated and its"
