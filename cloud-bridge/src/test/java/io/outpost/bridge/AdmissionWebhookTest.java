@@ -101,8 +101,9 @@ class AdmissionWebhookTest {
     assertThat(patch).isNotNull();
     assertThat(patch).hasSize(3);
     assertThat(patch).extracting(op -> op.path("op").asText() + " " + op.path("path").asText())
-        .containsExactly("remove /spec/tolerations/0/tolerationSeconds",
+        .containsExactlyInAnyOrder("remove /spec/tolerations/0/tolerationSeconds",
             "remove /spec/tolerations/1/tolerationSeconds", "add /spec/tolerations/-");
+    assertThat(patch.get(2).path("op").asText()).isEqualTo("add"); // additions after removals: indices stay valid
     assertThat(patch.get(2).path("value").toString()).as("and it may go onto the tainted edge nodes").isEqualTo(
         "{\"key\":\"node.outpost.io/edge\",\"operator\":\"Equal\",\"value\":\"true\",\"effect\":\"NoSchedule\"}");
   }

@@ -131,14 +131,16 @@ class BridgeEdgeTaintTest {
     huge.put("pods", "1000000");
     huge.put("nvidia.com/gpu", "64");
     huge.put("hugepages-2Mi", "16Gi"); // hugepages beyond a plausible memory capacity
+    huge.put("ephemeral-storage", "200Gi"); // plausible: written, which shows the heartbeat was applied
     edge.heartbeat(report("edge-big", huge, Map.of("cpu", "100000")));
 
     await().atMost(FakeEdge.TIMEOUT).until(() -> h.rejected(NodeFigures.REJECTED) >= 6);
-    Node node = client.nodes().withName("edge-big").get();
+    Node node = awaitNode("edge-big", n -> new Quantity("200Gi").equals(n.getStatus().getCapacity()
+        .get("ephemeral-storage")));
     Map<String, String> capacity = new LinkedHashMap<>();
     node.getStatus().getCapacity().forEach((k, v) -> capacity.put(k, v.toString()));
     assertThat(capacity).as("refused figures keep the Node's plausible values; no made-up resource appears")
-        .isEqualTo(Map.of("cpu", "4", "memory", "8Gi", "pods", "110", "ephemeral-storage", "100Gi"));
+        .isEqualTo(Map.of("cpu", "4", "memory", "8Gi", "pods", "110", "ephemeral-storage", "200Gi"));
     assertThat(node.getStatus().getAllocatable().get("cpu")).isEqualTo(new Quantity("4"));
   }
 
