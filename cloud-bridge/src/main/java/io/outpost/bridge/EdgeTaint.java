@@ -63,7 +63,8 @@ final class EdgeTaint {
     }
     if (node.getSpec() == null) {
       operations.add(Tolerations.op("add", "/spec", Map.of("taints", List.of(value))));
-    } else if (node.getSpec().getTaints() == null) {
+    } else if (taints.isEmpty()) {
+      // No taints (fabric8 shows an absent list as empty): create the list; "add" replaces an empty one.
       operations.add(Tolerations.op("add", "/spec/taints", List.of(value)));
     } else {
       operations.add(Tolerations.op("add", "/spec/taints/-", value));

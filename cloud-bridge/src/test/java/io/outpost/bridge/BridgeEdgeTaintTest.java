@@ -120,6 +120,19 @@ class BridgeEdgeTaintTest {
   }
 
   @Test
+  void aNodeRegisteredByAnOlderBridgeGetsTheTaintOnItsFirstHeartbeat() throws Exception {
+    client.nodes().resource(new NodeBuilder().withNewMetadata().withName("edge-old")
+        .addToLabels("outpost.io/edge", "true").endMetadata().build()).create();
+    FakeEdge edge = h.edge("edge-old");
+    await().atMost(FakeEdge.TIMEOUT).until(() -> {
+      edge.heartbeat(report("edge-old", CAPACITY, null));
+      return taints(client.nodes().withName("edge-old").get()).contains(EDGE);
+    });
+    assertThat(taints(client.nodes().withName("edge-old").get())).containsExactly(EDGE);
+    assertThat(h.metric("outpost_bridge_edge_taint_restored_total")).isEqualTo(1);
+  }
+
+  @Test
   void capacityANodeCannotHaveIsRefusedAndCounted() throws Exception {
     FakeEdge edge = h.edge("edge-big");
     edge.heartbeat(report("edge-big", CAPACITY, CAPACITY));
