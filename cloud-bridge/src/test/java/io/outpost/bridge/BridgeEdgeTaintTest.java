@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.zjsonpatch.JsonPatch;
@@ -90,6 +91,15 @@ class BridgeEdgeTaintTest {
     assertThat(h.metric("outpost_bridge_edge_taint_restored_total")).isZero();
   }
 
+  /** An operator replaces the Node's taints, retrying as kubectl would when a status write got in between (409). */
+  private static void operatorSets(String name, Taint... taints) {
+    await().atMost(FakeEdge.TIMEOUT).ignoreExceptionsInstanceOf(KubernetesClientException.class).until(() -> {
+      Node current = client.nodes().withName(name).get();
+      client.nodes().resource(new NodeBuilder(current).editSpec().withTaints(taints).endSpec().build()).update();
+      return true;
+    });
+  }
+
   @Test
   void aRemovedTaintIsPutBackAndTaintsOthersAddedAreLeftAsTheyAre() throws Exception {
     FakeEdge edge = h.edge("edge-t2");
@@ -97,8 +107,7 @@ class BridgeEdgeTaintTest {
     awaitNode("edge-t2", n -> !taints(n).isEmpty());
     Taint operators = new TaintBuilder().withKey("example.com/maintenance").withValue("soon")
         .withEffect("PreferNoSchedule").build();
-    client.nodes().withName("edge-t2").edit(n -> new NodeBuilder(n).editSpec().withTaints(operators).endSpec()
-        .build());
+    operatorSets("edge-t2", operators);
     // The bridge's cache must have seen the edit before the next heartbeat can act on it.
     await().atMost(FakeEdge.TIMEOUT).until(() -> {
       edge.heartbeat(report("edge-t2", CAPACITY, null));
@@ -110,8 +119,7 @@ class BridgeEdgeTaintTest {
     assertThat(h.kubeWrites("nodes/taints")).isGreaterThanOrEqualTo(1);
 
     // A changed value is put right too (the key and effect identify the taint, as for kubectl taint).
-    client.nodes().withName("edge-t2").edit(n -> new NodeBuilder(n).editSpec().withTaints(operators,
-        new TaintBuilder(EDGE).withValue("false").build()).endSpec().build());
+    operatorSets("edge-t2", operators, new TaintBuilder(EDGE).withValue("false").build());
     await().atMost(FakeEdge.TIMEOUT).until(() -> {
       edge.heartbeat(report("edge-t2", CAPACITY, null));
       return taints(client.nodes().withName("edge-t2").get()).contains(EDGE);
