@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The mutating admission webhook (HTTPS, {@code POST /mutate-pods}, AdmissionReview v1): pods that can only run on
- * edge nodes get the no-eviction tolerations ({@link Tolerations}). Everything else is allowed unchanged. A body
+ * edge nodes get the no-eviction tolerations and the toleration of the edge taint ({@link Tolerations},
+ * {@link EdgeTaint}). Everything else is allowed unchanged. A body
  * that is not an AdmissionReview is answered 400 with the reason (the API server then applies the configuration's
  * failurePolicy); it never stops the server. The serving certificate is re-read when its files change, so
  * cert-manager can rotate it.

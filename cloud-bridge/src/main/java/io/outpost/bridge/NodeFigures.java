@@ -18,7 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A heartbeat's capacity, allocatable and pressure conditions as the Node's status shows them, after a plausibility
- * check: every quantity must parse as a Kubernetes quantity and be non-negative, every allocatable figure must be
+ * check: only the resources a node really has are accepted ({@code cpu}, {@code memory}, {@code pods},
+ * {@code ephemeral-storage}, {@code hugepages-<size>}: a node claiming {@code nvidia.com/gpu} or any other name would
+ * attract pods it cannot run), each within a plausible bound ({@link #BOUNDS}; hugepages at most the memory
+ * capacity) — a compromised node advertising huge capacity to attract pods and their Secrets is refused; every
+ * quantity must parse as a Kubernetes quantity and be non-negative, every allocatable figure must be
  * at most the capacity of the same resource, and only the kubelet's pressure conditions ({@code MemoryPressure},
  * {@code DiskPressure}, {@code PIDPressure}) are written. An implausible figure is not written (the Node keeps the
  * value it has, if any), is counted in {@code outpost_bridge_rejected_total{reason="implausible_node_status"}} and
@@ -35,6 +39,18 @@ final class NodeFigures {
   /** A resource name: a qualified name, optionally prefixed with a DNS subdomain. */
   private static final Pattern RESOURCE = Pattern.compile(
       "([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
+  /**
+   * The largest figure a node may report per resource: beyond the largest servers sold (768 logical CPUs, 32 TiB in
+   * two sockets today) with room to grow, and far beyond what a site's server has; {@code pods} as the kubelet's
+   * {@code --max-pods} is sensibly set (the default is 110).
+   */
+  static final Map<String, BigDecimal> BOUNDS = Map.of(
+      "cpu", new BigDecimal(4096),
+      "memory", new BigDecimal(64).multiply(BigDecimal.valueOf(2).pow(40)),
+      "pods", new BigDecimal(2048),
+      "ephemeral-storage", BigDecimal.valueOf(2).pow(50));
+  private static final Pattern HUGEPAGES = Pattern.compile("hugepages-[0-9]+(Ki|Mi|Gi)");
 
   /** What goes into the Node's status. */
   record Figures(Map<String, Quantity> capacity, Map<String, Quantity> allocatable, List<NodeCondition> pressure) {}
@@ -72,11 +88,16 @@ final class NodeFigures {
     reported.forEach((name, value) -> {
       String problem = problem(name, value);
       if (problem == null) {
+        problem = implausible(name, value, reported.get("memory"));
+      }
+      if (problem == null) {
         capacity.put(name, new Quantity(value));
       } else {
         problems.add("capacity " + problem);
         Quantity kept = resource(previous == null ? null : previous.getCapacity(), name);
-        if (kept != null) {
+        // The value the Node has stays, unless it is not plausible either (written before these checks existed).
+        if (kept != null && problem(name, kept.toString()) == null
+            && implausible(name, kept.toString(), reported.get("memory")) == null) {
           capacity.put(name, kept);
         }
       }
@@ -135,6 +156,26 @@ final class NodeFigures {
     return previous.getConditions().stream()
         .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
         .map(NodeCondition::getLastTransitionTime).filter(Objects::nonNull).findFirst().orElse(now);
+  }
+
+  /** Why a well-formed capacity figure is not one a real node has, or null. */
+  private static String implausible(String name, String value, String memory) {
+    BigDecimal bound = BOUNDS.get(name);
+    if (bound == null && !HUGEPAGES.matcher(name).matches()) {
+      return "resource " + name + " is not one an edge node has (cpu, memory, pods, ephemeral-storage, "
+          + "hugepages-<size>)";
+    }
+    if (bound != null && amount(value).compareTo(bound) > 0) {
+      return name + " " + value + " exceeds the plausible bound " + bound.toPlainString();
+    }
+    if (bound == null) {
+      boolean memoryPlausible = memory != null && problem("memory", memory) == null
+          && amount(memory).compareTo(BOUNDS.get("memory")) <= 0;
+      if (!memoryPlausible || amount(value).compareTo(amount(memory)) > 0) {
+        return name + " " + value + " exceeds the memory capacity " + memory;
+      }
+    }
+    return null;
   }
 
   /** Why a resource figure is implausible, or null. */

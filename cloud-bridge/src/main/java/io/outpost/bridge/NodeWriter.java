@@ -10,6 +10,9 @@ import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
 import io.fabric8.kubernetes.api.model.NodeSystemInfoBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.outpost.protocol.NodeReport;
 import java.time.Clock;
 import java.time.Instant;
@@ -24,7 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps an edge node's Node object and Lease current from its heartbeats, as a kubelet would: registers the Node,
+ * Keeps an edge node's Node object and Lease current from its heartbeats, as a kubelet would: registers the Node
+ * (with the {@link EdgeTaint}, which it puts back whenever a heartbeat finds it missing),
  * writes its status through the status subresource when it changed (or after the refresh interval), and hands
  * heartbeats to the {@link LeaseRenewer}, which renews Leases paced and only for nodes that keep sending them.
  */
@@ -40,6 +44,8 @@ final class NodeWriter {
   /** What was last written per node, without heartbeat times: the server's copy may be normalised differently. */
   private final Map<String, NodeStatus> lastWritten = new ConcurrentHashMap<>();
   private final java.util.Set<String> registered = ConcurrentHashMap.newKeySet();
+  /** Per node, the resourceVersion the edge taint was last put back on (the informer may not show it yet). */
+  private final Map<String, String> taintPatchedAt = new ConcurrentHashMap<>();
 
   private final LeaseRenewer leases;
   private final NodeFigures figures;
@@ -76,6 +82,7 @@ final class NodeWriter {
       throw new NotAnEdgeNode(report.node());
     }
     registered.add(report.node());
+    node = keepTaint(node);
     writeStatus(node, report);
     if (leases.heartbeat(report.node(), node.getMetadata().getUid())) {
       leases.renewNow(report.node()); // first sight: Ready at once; later renewals are paced
@@ -97,10 +104,39 @@ final class NodeWriter {
       putIfPresent(labels, "kubernetes.io/arch", report.info().architecture());
     }
     Node created = client.nodes().resource(new NodeBuilder().withNewMetadata().withName(report.node())
-        .withLabels(labels).endMetadata().build()).create();
+        .withLabels(labels).endMetadata().withNewSpec().withTaints(EdgeTaint.taint()).endSpec().build()).create();
     metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes");
     LOG.info("Registered edge node {}", report.node());
     return created;
+  }
+
+  /**
+   * Puts the edge taint back on a Node that lacks it (removed, or its value changed), with a JSON patch guarded by the
+   * Node's resourceVersion, and returns the patched Node (the status write must not carry a stale copy). Other
+   * taints are not touched. A failed patch is counted and logged and tried again on the next heartbeat; it never
+   * stops the status write or the Lease.
+   */
+  private Node keepTaint(Node node) {
+    String name = node.getMetadata().getName();
+    String version = node.getMetadata().getResourceVersion();
+    if (EdgeTaint.present(node) || (version != null && version.equals(taintPatchedAt.get(name)))) {
+      return node; // present, or already put back on this version and the cache has not caught up
+    }
+    try {
+      Node patched = client.nodes().withName(name).patch(PatchContext.of(PatchType.JSON),
+          new KubernetesSerialization().asJson(EdgeTaint.patch(node)));
+      taintPatchedAt.put(name, version == null ? "" : version);
+      metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes/taints");
+      metrics.increment("outpost_bridge_edge_taint_restored_total");
+      LOG.warn("Edge node {} was missing its {}={}:{} taint (removed or changed by someone): put it back; pods "
+          + "reach edge nodes only by tolerating it", name, EdgeTaint.KEY, EdgeTaint.VALUE, EdgeTaint.EFFECT);
+      return patched == null ? node : patched;
+    } catch (KubernetesClientException e) {
+      metrics.increment("outpost_bridge_kube_errors_total", "code", Integer.toString(e.getCode()));
+      LOG.warn("Putting the edge taint back on node {} failed ({}), trying again on its next heartbeat: {}", name,
+          e.getCode(), e.getMessage());
+      return node;
+    }
   }
 
   private static void putIfPresent(Map<String, String> map, String key, String value) {

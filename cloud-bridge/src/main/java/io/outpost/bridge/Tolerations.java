@@ -75,7 +75,9 @@ final class Tolerations {
   }
 
   /**
-   * At admission: remove {@code tolerationSeconds} from tolerations of the two taints and add the missing ones. For
+   * At admission: remove {@code tolerationSeconds} from tolerations of the two taints and add the missing ones, and
+   * add the toleration of the {@link EdgeTaint} unless the pod has one (only pods that target edge nodes are given
+   * to this: a pod that could also run in the cloud, or a DaemonSet's pod, never gets it). For
    * an existing pod ({@code admission} false) only additions: {@code needsRemoval} says a bounded toleration
    * remains, which Kubernetes does not let anyone lift on a running pod.
    */
@@ -118,6 +120,9 @@ final class Tolerations {
     }
     if (!admission && needsRemoval) {
       additions.clear(); // an unbounded one next to a bounded one would not help: the shortest one counts
+    }
+    if (admission && !EdgeTaint.tolerated(tolerations)) {
+      additions.add(EdgeTaint.toleration()); // the pod selects edge nodes: let it onto them
     }
     if (!additions.isEmpty()) {
       if (!arrayPresent) {

@@ -100,9 +100,49 @@ class AdmissionWebhookTest {
         .addNewContainer().withName("app").withImage("nginx").endContainer().endSpec().build();
     JsonNode patch = patchOf(post(review(pod)));
     assertThat(patch).isNotNull();
-    assertThat(patch).hasSize(2).allSatisfy(op -> assertThat(op.path("op").asText()).isEqualTo("remove"));
-    assertThat(patch).extracting(op -> op.path("path").asText()).containsExactlyInAnyOrder(
-        "/spec/tolerations/0/tolerationSeconds", "/spec/tolerations/1/tolerationSeconds");
+    assertThat(patch).hasSize(3);
+    assertThat(patch).extracting(op -> op.path("op").asText() + " " + op.path("path").asText())
+        .containsExactlyInAnyOrder("remove /spec/tolerations/0/tolerationSeconds",
+            "remove /spec/tolerations/1/tolerationSeconds", "add /spec/tolerations/-");
+    assertThat(patch.get(2).path("op").asText()).isEqualTo("add"); // additions after removals: indices stay valid
+    assertThat(patch.get(2).path("value").toString()).as("and it may go onto the tainted edge nodes").isEqualTo(
+        "{\"key\":\"node.outpost.io/edge\",\"operator\":\"Equal\",\"value\":\"true\",\"effect\":\"NoSchedule\"}");
+  }
+
+  @Test
+  void aPodRequiringEdgeNodesByAffinityGetsTheEdgeTolerationUnlessItHasOne() throws Exception {
+    Pod pod = new PodBuilder().withNewMetadata().withName("web").endMetadata().withNewSpec().withNewAffinity()
+        .withNewNodeAffinity().withNewRequiredDuringSchedulingIgnoredDuringExecution().addNewNodeSelectorTerm()
+        .addNewMatchExpression().withKey("outpost.io/edge").withOperator("In").withValues("true").endMatchExpression()
+        .endNodeSelectorTerm().endRequiredDuringSchedulingIgnoredDuringExecution().endNodeAffinity().endAffinity()
+        .withTolerations(defaulted()).addNewContainer().withName("app").withImage("nginx").endContainer().endSpec()
+        .build();
+    JsonNode patch = patchOf(post(review(pod)));
+    assertThat(patch.toString()).contains("node.outpost.io/edge");
+    for (Toleration own : List.of(new Toleration("NoSchedule", "node.outpost.io/edge", "Exists", null, null),
+        new Toleration(null, "node.outpost.io/edge", "Equal", null, "true"),
+        new Toleration(null, null, "Exists", null, null))) {
+      List<Toleration> tolerations = new java.util.ArrayList<>(defaulted());
+      tolerations.add(own);
+      Pod tolerating = new PodBuilder(pod).editSpec().withTolerations(tolerations).endSpec().build();
+      assertThat(patchOf(post(review(tolerating))).toString()).as("%s", own).doesNotContain("node.outpost.io/edge");
+    }
+    List<Toleration> wrong = new java.util.ArrayList<>(defaulted());
+    wrong.add(new Toleration("NoSchedule", "node.outpost.io/edge", "Equal", null, "false"));
+    Pod other = new PodBuilder(pod).editSpec().withTolerations(wrong).endSpec().build();
+    assertThat(patchOf(post(review(other))).toString()).as("a toleration of another value does not count")
+        .contains("\"value\":\"true\"");
+  }
+
+  @Test
+  void aDaemonSetsPodForAnEdgeNodeIsNotGivenTheEdgeToleration() throws Exception {
+    Pod daemon = new PodBuilder().withNewMetadata().withName("kube-proxy-x").endMetadata().withNewSpec()
+        .withNewAffinity().withNewNodeAffinity().withNewRequiredDuringSchedulingIgnoredDuringExecution()
+        .addNewNodeSelectorTerm().addNewMatchField().withKey("metadata.name").withOperator("In").withValues("edge-1")
+        .endMatchField().endNodeSelectorTerm().endRequiredDuringSchedulingIgnoredDuringExecution().endNodeAffinity()
+        .endAffinity().withTolerations(defaulted()).addNewContainer().withName("proxy").withImage("kube-proxy")
+        .endContainer().endSpec().build();
+    assertThat(patchOf(post(review(daemon)))).isNull();
   }
 
   @Test
@@ -113,7 +153,8 @@ class AdmissionWebhookTest {
     assertThat(patch).hasSize(1);
     assertThat(patch.get(0).path("path").asText()).isEqualTo("/spec/tolerations");
     assertThat(patch.get(0).path("value")).extracting(JsonNode::toString).asString()
-        .contains("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready").doesNotContain("Seconds");
+        .contains("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready", "node.outpost.io/edge")
+        .doesNotContain("Seconds");
   }
 
   @Test
@@ -158,7 +199,8 @@ class AdmissionWebhookTest {
         .withTolerations(new Toleration("NoSchedule", "dedicated", "Equal", null, "edge")).endSpec().build();
     Tolerations.Fix add = Tolerations.fix(bare, false);
     assertThat(add.needsRemoval()).isFalse();
-    assertThat(add.additions()).hasSize(2);
+    assertThat(add.additions()).as("a bound pod needs no edge toleration: the backstop adds only these two")
+        .hasSize(2).noneSatisfy(a -> assertThat(a.get("key")).isEqualTo(EdgeTaint.KEY));
     assertThat(add.operations()).hasSize(2).allSatisfy(op -> {
       assertThat(op.get("op")).isEqualTo("add");
       assertThat(op.get("path")).isEqualTo("/spec/tolerations/-");

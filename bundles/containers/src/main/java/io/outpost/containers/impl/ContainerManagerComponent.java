@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import io.outpost.containers.EngineStatus;
 import io.outpost.containers.PodRuntime;
+import io.outpost.protocol.NodeAllocatable;
 import io.outpost.protocol.stream.PodStreams;
 import io.outpost.protocol.stream.StreamRequest;
 import io.outpost.store.EdgeStore;
@@ -28,6 +29,8 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +63,10 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   private ScheduledFuture<?> timer;
   /** Per pod uid, the focused pass planned for when its back-off ends; only touched on the executor's thread. */
   private final java.util.Map<String, ScheduledFuture<?>> retryTimers = new java.util.HashMap<>();
+  /** The node's allocatable resources (from the sync bundle, which reports them): new pods are admitted against them. */
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+  volatile NodeAllocatable nodeAllocatable;
+
   /** The engine's container event stream, while open; only (re)opened on the executor's thread. */
   private volatile Closeable events;
 
@@ -78,7 +85,10 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     this.podPool = Executors.newFixedThreadPool(settings.podWorkers(), threads(THREAD_NAME + "-pod",
         bundleLoader));
     this.engine = engine != null ? engine : DockerEngine.connect(settings.engineHost());
-    this.reconciler = new Reconciler(settings, store, this.engine, Clock.systemUTC(), this::resync, podPool);
+    this.reconciler = new Reconciler(settings, store, this.engine, Clock.systemUTC(), this::resync, podPool, () -> {
+      NodeAllocatable node = nodeAllocatable;
+      return node == null ? null : node.allocatable();
+    });
     this.streams = new StreamOpener(settings, store, this.engine);
     LOG.info("Container manager for node {} using engine {}", settings.nodeName(), settings.engineHost());
     resync();

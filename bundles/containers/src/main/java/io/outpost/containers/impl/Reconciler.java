@@ -39,6 +39,7 @@ final class Reconciler {
   private final PodWorker worker;
   private final Volumes volumes;
   private final Prober prober;
+  private final PodAdmission admission;
   private final Map<String, PodState> states = new HashMap<>();
   private volatile List<PodRuntime> snapshot = List.of();
   private volatile EngineStatus engineStatus;
@@ -56,6 +57,15 @@ final class Reconciler {
    */
   Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake,
       ExecutorService podPool) {
+    this(settings, store, engine, clock, wake, podPool, java.util.Map::of);
+  }
+
+  /**
+   * {@code allocatable}: the node's allocatable resources, against which new pods are admitted ({@link
+   * PodAdmission}); null when unknown. The constructors without it admit every pod (no resource is known).
+   */
+  Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake,
+      ExecutorService podPool, java.util.function.Supplier<Map<String, String>> allocatable) {
     this.settings = settings;
     this.store = store;
     this.engine = engine;
@@ -63,6 +73,7 @@ final class Reconciler {
     this.podPool = podPool;
     this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow());
     EventSink events = new EventSink(store, settings.nodeName(), clock);
+    this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock);
     this.prober = new Prober(engine, events, wake);
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
         new PullSecrets(store), events, volumes, prober);
@@ -91,6 +102,7 @@ final class Reconciler {
       }
     }
     List<StoredPod> pods = store.pods();
+    admit(pods, byUid);
     Set<String> desired = new HashSet<>();
     List<Callable<Void>> steps = new ArrayList<>();
     for (StoredPod stored : pods) {
@@ -151,8 +163,17 @@ final class Reconciler {
     boolean complete = found.containsAll(keys) && found.containsAll(uids);
     List<Callable<Void>> steps = new ArrayList<>();
     java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+    List<StoredPod> all = store.pods();
     for (StoredPod stored : selected) {
       PodState state = states.computeIfAbsent(stored.ref().uid(), this::resume);
+      if (admission.verdict(stored.ref().uid()) == PodAdmission.Verdict.UNDECIDED) {
+        try {
+          admission.decide(stored, state.lastRecorded, !engine.list(settings.nodeName(), stored.ref().uid())
+              .isEmpty(), all, this::recorded);
+        } catch (EngineException e) {
+          return new Focus(false, Map.of());
+        }
+      }
       steps.add(() -> {
         try {
           reconcilePod(stored, engine.list(settings.nodeName(), stored.ref().uid()), state, now);
@@ -224,7 +245,40 @@ final class Reconciler {
     }
   }
 
+  /**
+   * Decides admission for the pods of a full pass, on this thread, one at a time: first those that run already (a
+   * recorded status or containers: admitted without a check), then new ones, so that every new pod is weighed
+   * against all running ones.
+   */
+  private void admit(List<StoredPod> pods, Map<String, List<EngineContainer>> byUid) {
+    List<StoredPod> known = new ArrayList<>();
+    List<StoredPod> fresh = new ArrayList<>();
+    for (StoredPod stored : pods) {
+      PodState state = states.computeIfAbsent(stored.ref().uid(), this::resume);
+      (state.lastRecorded != null || byUid.containsKey(stored.ref().uid()) ? known : fresh).add(stored);
+    }
+    known.addAll(fresh);
+    for (StoredPod stored : known) {
+      admission.decide(stored, states.get(stored.ref().uid()).lastRecorded, byUid.containsKey(stored.ref().uid()),
+          pods, this::recorded);
+    }
+  }
+
+  /** The last status recorded for a pod this incarnation knows, or null. */
+  private PodStatusReport recorded(String uid) {
+    PodState state = states.get(uid);
+    return state == null ? null : state.lastRecorded;
+  }
+
   private void reconcilePod(StoredPod stored, List<EngineContainer> containers, PodState state, Instant now) {
+    PodStatusReport rejection = admission.rejection(stored.ref().uid(), stored.pod().deleting());
+    if (rejection != null) { // refused at admission: its containers are never created
+      if (!rejection.equals(state.lastRecorded)) {
+        store.recordStatus(rejection);
+        state.lastRecorded = rejection;
+      }
+      return;
+    }
     List<ContainerView> views;
     boolean stopped = false;
     if (stored.pod().deleting()) {
@@ -267,6 +321,7 @@ final class Reconciler {
         }
         store.forgetStatus(uid);
         states.remove(uid);
+        admission.forget(uid);
         volumes.remove(uid);
       } catch (RuntimeException e) {
         LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);

@@ -103,6 +103,11 @@ final class EdgeSync implements MqttLink.Handler {
 
   private final NodeCredentials credentials;
 
+  /** The node's allocatable resources as its heartbeats report them (the container manager admits pods with them). */
+  java.util.Map<String, String> allocatable() {
+    return facts.allocatable();
+  }
+
   void start() {
     java.util.Optional<String> refused = settings.refusal();
     if (refused.isPresent()) { // nothing is started: the node stays offline and says why (log, outpost:status)

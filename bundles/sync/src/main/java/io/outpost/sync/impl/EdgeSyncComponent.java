@@ -1,6 +1,7 @@
 package io.outpost.sync.impl;
 
 import io.outpost.metrics.MetricSource;
+import io.outpost.protocol.NodeAllocatable;
 import io.outpost.protocol.stream.PodStreams;
 import io.outpost.metrics.MetricSources;
 import io.outpost.store.EdgeStore;
@@ -28,10 +29,11 @@ import org.osgi.service.metatype.annotations.Designate;
  * The edge node's sync service. A configuration change (e.g. {@code config:edit io.outpost.node}) re-activates the
  * component: the old connection closes and a new one opens with the new settings, without restarting Karaf.
  */
-@Component(service = {SyncService.class, StoreListener.class, MetricSource.class}, immediate = true,
+@Component(service = {SyncService.class, StoreListener.class, MetricSource.class, NodeAllocatable.class},
+    immediate = true,
     configurationPid = "io.outpost.node", configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SyncConfig.class)
-public final class EdgeSyncComponent implements SyncService, StoreListener, MetricSource {
+public final class EdgeSyncComponent implements SyncService, StoreListener, MetricSource, NodeAllocatable {
   private final ScheduledExecutorService executor;
   private final EdgeSync sync;
 
@@ -87,6 +89,12 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
       metrics.put("outpost_edge_last_resync_timestamp_seconds", state.lastResyncAt().toEpochMilli() / 1000.0);
     }
     return metrics;
+  }
+
+  /** The allocatable this node's heartbeats report: the container manager admits new pods against it. */
+  @Override
+  public Map<String, String> allocatable() {
+    return sync.allocatable();
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -28,6 +29,8 @@ final class NodeFacts {
   private final NodePressure pressure;
   private final List<NodeReport.Address> addresses;
   private final NodeReport.NodeInfo info;
+  /** The allocatable of the last heartbeat (of a first measurement before it), for the container manager. */
+  private volatile Map<String, String> allocatable;
 
   /** With the kubelet's default thresholds and pod data under the default {@code volumes.dir}. */
   NodeFacts(String node, String agentVersion, int maxPods) {
@@ -55,11 +58,18 @@ final class NodeFacts {
         architecture(),
         "docker-engine-api://1.41",
         "outpost/" + agentVersion);
+    this.allocatable = pressure.allocatable(probe.measure(), maxPods);
+  }
+
+  /** The node's allocatable resources as its last heartbeat reported them. */
+  Map<String, String> allocatable() {
+    return allocatable;
   }
 
   /** A heartbeat carrying the node's health summary ({@code metrics}; null or empty for none), measured now. */
   NodeReport report(boolean ready, String message, java.util.Map<String, Double> metrics) {
     NodePressure.Evaluation now = pressure.evaluate(probe.measure(), maxPods);
+    allocatable = now.allocatable();
     return new NodeReport(Codec.VERSION, node, Instant.now().toString(), ready, message, now.capacity(), addresses,
         info, metrics == null || metrics.isEmpty() ? null : metrics, now.allocatable(), now.conditions());
   }

@@ -72,6 +72,24 @@ final class NodePressure {
   Evaluation evaluate(HostMeasurements m, int maxPods) {
     Map<String, String> capacity = new LinkedHashMap<>();
     Map<String, String> allocatable = new LinkedHashMap<>();
+    resources(m, maxPods, capacity, allocatable);
+    Instant now = clock.instant();
+    List<NodeReport.Condition> conditions = new ArrayList<>();
+    for (Kind kind : Kind.values()) {
+      conditions.add(condition(kind, m, now));
+    }
+    return new Evaluation(Map.copyOf(capacity), Map.copyOf(allocatable), List.copyOf(conditions));
+  }
+
+  /** Allocatable alone, without touching the conditions' state: safe from any thread. */
+  Map<String, String> allocatable(HostMeasurements m, int maxPods) {
+    Map<String, String> allocatable = new LinkedHashMap<>();
+    resources(m, maxPods, new LinkedHashMap<>(), allocatable);
+    return Map.copyOf(allocatable);
+  }
+
+  private void resources(HostMeasurements m, int maxPods, Map<String, String> capacity,
+      Map<String, String> allocatable) {
     capacity.put("cpu", Quantities.formatMilliCpu(m.cpus() * 1000L));
     allocatable.put("cpu", Quantities.formatMilliCpu(Math.max(0, m.cpus() * 1000L - settings.reservedMilliCpu())));
     if (m.memoryTotal() >= 0) {
@@ -89,12 +107,6 @@ final class NodePressure {
       allocatable.put("ephemeral-storage", Quantities.formatBytes(allocatable(m.nodefsCapacity(),
           settings.reservedStorage(), Signal.NODEFS_AVAILABLE)));
     }
-    Instant now = clock.instant();
-    List<NodeReport.Condition> conditions = new ArrayList<>();
-    for (Kind kind : Kind.values()) {
-      conditions.add(condition(kind, m, now));
-    }
-    return new Evaluation(Map.copyOf(capacity), Map.copyOf(allocatable), List.copyOf(conditions));
   }
 
   private long allocatable(long capacity, long reserved, Signal signal) {

@@ -69,8 +69,12 @@ class NodeFactsTest {
     assertThat(m.imagefsCapacity()).isEqualTo(HostMeasurements.UNKNOWN);
     NodeStatusSettings settings = NodeStatusSettings.from(
         NodeStatusSettings.DEFAULT_EVICTION_HARD + ",pid.available<10%", "", "", 0, dir, "");
-    NodeReport report = new NodeFacts("edge-1", "1.0.0", 110, new HostProbe(proc, dir, null),
-        new NodePressure(settings, Clock.systemUTC())).report(true, "ready", null);
+    NodeFacts facts = new NodeFacts("edge-1", "1.0.0", 110, new HostProbe(proc, dir, null),
+        new NodePressure(settings, Clock.systemUTC()));
+    assertThat(facts.allocatable()).as("known before the first heartbeat: the container manager admits with it")
+        .containsEntry("memory", (8167056 - 102400) + "Ki").containsEntry("pods", "110");
+    NodeReport report = facts.report(true, "ready", null);
+    assertThat(facts.allocatable()).isEqualTo(report.allocatable());
     assertThat(report.capacity()).containsEntry("memory", "8167056Ki");
     assertThat(report.allocatable()).containsEntry("memory", (8167056 - 102400) + "Ki");
     assertThat(condition(report, "MemoryPressure").reason()).isEqualTo("KubeletHasInsufficientMemory");
