@@ -25,8 +25,14 @@ import org.slf4j.LoggerFactory;
  * bounded by the broker's receive maximum (Paho refuses publishes beyond its in-flight window), and reconnection
  * with capped exponential back-off and full jitter. Upstream messages are handed to {@code onUpstream} on the
  * bridge's per-node queues; the Paho callback thread never does the work.
+ *
+ * <p>Every network connection gets a fresh Paho client. Paho 1.2.5 sends publishes with automatic topic aliases
+ * and keeps an unacknowledged QoS 1 publish as sent — alias set, topic name removed — to send it again on the
+ * same client's next connection, where the alias is unknown: Mosquitto disconnects for a protocol error (0x82) on
+ * every attempt, forever (eclipse-paho/paho.mqtt.java#1104). A downstream message lost with a discarded client
+ * is a sequence gap for its node, which resyncs; the announcement is published on every connect.
  */
-final class MqttBridgeLink implements MqttCallback, AutoCloseable {
+final class MqttBridgeLink implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MqttBridgeLink.class);
   private static final int DEFAULT_WINDOW = 20;
 
@@ -34,9 +40,13 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final BiConsumer<String, byte[]> onUpstream;
   private final Metrics metrics;
-  private final MqttAsyncClient client;
+  /** The client of the current connection or attempt, or null once it failed; replaced by every connect. */
+  private volatile MqttAsyncClient client;
+  /** Whether {@link #client} has been used for a connect (the first one is made by the constructor). */
+  private boolean used;
   private final java.util.function.Supplier<byte[]> announcement;
   private volatile Semaphore window = new Semaphore(DEFAULT_WINDOW);
+  private volatile int windowSize = DEFAULT_WINDOW;
   private volatile boolean connected;
   private volatile boolean closed;
   private int attempt;
@@ -53,8 +63,7 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
     this.scheduler = scheduler;
     this.onUpstream = onUpstream;
     this.metrics = metrics;
-    this.client = new MqttAsyncClient(config.brokerUrl(), config.mqttClientId(), new MemoryPersistence());
-    client.setCallback(this);
+    this.client = newClient();
     metrics.gauge("outpost_bridge_mqtt_connected", () -> connected ? 1 : 0);
   }
 
@@ -62,8 +71,31 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
     return connected;
   }
 
-  void connect() {
+  /** Publishes made on the current connection and not yet acknowledged by the broker. */
+  int inFlight() {
+    return windowSize - window.availablePermits();
+  }
+
+  private MqttAsyncClient newClient() throws MqttException {
+    MqttAsyncClient fresh = new MqttAsyncClient(config.brokerUrl(), config.mqttClientId(), new MemoryPersistence());
+    fresh.setCallback(new ConnectionCallbacks(fresh));
+    return fresh;
+  }
+
+  synchronized void connect() {
     if (closed) {
+      return;
+    }
+    MqttAsyncClient current;
+    try {
+      if (used || client == null) {
+        discard(); // with whatever it had in flight (see the class comment)
+        client = newClient();
+      }
+      used = true;
+      current = client;
+    } catch (MqttException e) {
+      retry("connect failed: " + e.getMessage());
       return;
     }
     MqttConnectionOptions options = new MqttConnectionOptions();
@@ -80,51 +112,97 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
       options.setHttpsHostnameVerificationEnabled(true);
     }
     try {
-      client.connect(options, null, new MqttActionListener() {
+      current.connect(options, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
+          if (current != client) {
+            return;
+          }
           Integer receiveMaximum = token.getResponseProperties() == null ? null
               : token.getResponseProperties().getReceiveMaximum();
-          window = new Semaphore(receiveMaximum == null ? DEFAULT_WINDOW : Math.min(receiveMaximum, 1000));
-          subscribe();
+          int size = receiveMaximum == null ? DEFAULT_WINDOW : Math.min(receiveMaximum, 1000);
+          windowSize = size;
+          window = new Semaphore(size);
+          subscribe(current);
         }
 
         @Override
         public void onFailure(IMqttToken token, Throwable failure) {
-          retry("connect failed: " + failure.getMessage());
+          lost(current, "connect failed: " + failure.getMessage());
         }
       });
     } catch (MqttException e) {
-      retry("connect failed: " + e.getMessage());
+      lost(current, "connect failed: " + e.getMessage());
     }
   }
 
-  private void subscribe() {
+  private void subscribe(MqttAsyncClient connection) {
     try {
-      client.subscribe(Topics.allUp(), 1, null, new MqttActionListener() {
+      connection.subscribe(Topics.allUp(), 1, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
+          if (connection != client) {
+            return;
+          }
           attempt = 0;
           connected = true;
           LOG.info("Connected to {} as {}, subscribed to {}", config.brokerUrl(), config.mqttClientId(),
               Topics.allUp());
-          announce();
+          announce(connection);
         }
 
         @Override
         public void onFailure(IMqttToken token, Throwable failure) {
-          retry("subscribe failed: " + failure.getMessage());
+          lost(connection, "subscribe failed: " + failure.getMessage());
         }
       });
     } catch (MqttException e) {
-      retry("subscribe failed: " + e.getMessage());
+      lost(connection, "subscribe failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The connection of {@code connection} failed or ended: its client is discarded and one retry scheduled — a
+   * failed subscribe and the disconnect behind it report the same loss, and a discarded client's late callbacks
+   * report nothing. Handed to the scheduler: Paho forbids disconnecting from its own callback threads.
+   */
+  private void lost(MqttAsyncClient connection, String why) {
+    scheduler.execute(() -> {
+      synchronized (this) {
+        if (connection != client) {
+          return;
+        }
+        discard();
+        retry(why);
+      }
+    });
+  }
+
+  private synchronized void discard() {
+    MqttAsyncClient old = client;
+    client = null;
+    connected = false;
+    if (old == null) {
+      return;
+    }
+    try {
+      if (old.isConnected()) {
+        old.disconnect().waitForCompletion(5_000);
+      }
+    } catch (MqttException e) {
+      LOG.debug("MQTT disconnect: {}", e.getMessage());
+    }
+    try {
+      old.close(true);
+    } catch (MqttException e) { // a connect still under way: its late callbacks are ignored, see lost()
+      LOG.debug("MQTT close: {}", e.getMessage());
     }
   }
 
   /** Tells every node, retained, that this bridge session is now listening: nodes resync at once. */
-  private void announce() {
+  private void announce(MqttAsyncClient connection) {
     try {
-      client.publish(Topics.BRIDGE_ONLINE, announcement.get(), 1, true);
+      connection.publish(Topics.BRIDGE_ONLINE, announcement.get(), 1, true);
     } catch (MqttException e) {
       LOG.warn("Could not announce the bridge session: {}", e.getMessage());
     }
@@ -177,7 +255,11 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
         properties.setMessageExpiryInterval(expirySeconds);
       }
       MqttMessage message = new MqttMessage(payload, 1, false, properties);
-      client.publish(topic, message, null, new MqttActionListener() {
+      MqttAsyncClient connection = client;
+      if (connection == null) {
+        throw new MqttException(org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED);
+      }
+      connection.publish(topic, message, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
           permits.release();
@@ -198,8 +280,8 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
     }
   }
 
-  @Override
-  public void messageArrived(String topic, MqttMessage message) {
+  /** An upstream message; runs on Paho's callback thread. */
+  void messageArrived(String topic, MqttMessage message) {
     String sender = sender(message);
     if (sender == null && config.requireSenderStamp()) {
       // Behind the embedded broker with TLS every publish is stamped: one without came from elsewhere (a Will, a
@@ -236,42 +318,49 @@ final class MqttBridgeLink implements MqttCallback, AutoCloseable {
   /** The user property an authenticating broker puts the sender's identity in. */
   static final String SENDER = "outpost-sender";
 
-  @Override
-  public void disconnected(MqttDisconnectResponse response) {
-    retry("disconnected: " + response.getReasonString());
-  }
+  /** Paho's callbacks for one client: its loss is reported with it, so that a discarded client's is ignored. */
+  private final class ConnectionCallbacks implements MqttCallback {
+    private final MqttAsyncClient connection;
 
-  @Override
-  public void mqttErrorOccurred(MqttException exception) {
-    LOG.warn("MQTT error: {}", exception.getMessage());
-  }
+    ConnectionCallbacks(MqttAsyncClient connection) {
+      this.connection = connection;
+    }
 
-  @Override
-  public void deliveryComplete(IMqttToken token) {
-    // Completion is tracked per publish through its listener.
-  }
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+      MqttBridgeLink.this.messageArrived(topic, message);
+    }
 
-  @Override
-  public void connectComplete(boolean reconnect, String serverUri) {
-    // Subscription follows the connect token's success.
-  }
+    @Override
+    public void disconnected(MqttDisconnectResponse response) {
+      String code = response.getReturnCode() == 0 ? "" : " (reason code " + response.getReturnCode() + ")";
+      lost(connection, "disconnected: " + response.getReasonString() + code);
+    }
 
-  @Override
-  public void authPacketArrived(int reasonCode, MqttProperties properties) {
-    // No enhanced authentication.
+    @Override
+    public void mqttErrorOccurred(MqttException exception) {
+      LOG.warn("MQTT error: {}", exception.getMessage());
+    }
+
+    @Override
+    public void deliveryComplete(IMqttToken token) {
+      // Completion is tracked per publish through its listener.
+    }
+
+    @Override
+    public void connectComplete(boolean reconnect, String serverUri) {
+      // Subscription follows the connect token's success.
+    }
+
+    @Override
+    public void authPacketArrived(int reasonCode, MqttProperties properties) {
+      // No enhanced authentication.
+    }
   }
 
   @Override
   public void close() {
     closed = true;
-    connected = false;
-    try {
-      if (client.isConnected()) {
-        client.disconnect().waitForCompletion(5_000);
-      }
-      client.close(true);
-    } catch (MqttException e) {
-      LOG.debug("MQTT close: {}", e.getMessage());
-    }
+    discard();
   }
 }

@@ -8,13 +8,11 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,8 +20,17 @@ import org.slf4j.LoggerFactory;
  * The MQTT 5 connection of an edge node: connects with a persistent session, subscribes to the node's downstream
  * topic with manual acknowledgements, reconnects with capped exponential back-off and full jitter. Every callback is
  * handed to the executor; {@link Handler} methods run on it.
+ *
+ * <p>Every network connection gets a fresh Paho client. Paho 1.2.5 sends its publishes with automatic topic
+ * aliases (Mosquitto grants 10) and keeps an unacknowledged QoS 1 publish as it was sent — alias set, topic name
+ * removed — to send it again on the next connection of the same client. Topic aliases live for one network
+ * connection only (MQTT 5 §3.3.2.3.4): the broker has no mapping for the alias, disconnects the client with 0x82
+ * (Protocol Error), and since the publish is never acknowledged the same happens on every attempt, forever
+ * (eclipse-paho/paho.mqtt.java#1104). A client that is discarded with its connection re-sends nothing: the outbox
+ * (EdgeSync) publishes again whatever was not acknowledged, the heartbeat and resync request are sent on every
+ * connect, and the broker's session (clean start off) still delivers what was queued downstream.
  */
-final class MqttLink implements MqttCallback {
+final class MqttLink {
   private static final Logger LOG = LoggerFactory.getLogger(MqttLink.class);
 
   interface Handler {
@@ -43,7 +50,8 @@ final class MqttLink implements MqttCallback {
   private final ScheduledExecutorService executor;
   private final Handler handler;
   private final Backoff backoff;
-  private MqttAsyncClient client;
+  /** The client of the current connection attempt or connection, or null between them; written on the executor. */
+  private volatile MqttAsyncClient client;
   private volatile boolean connected;
   private volatile boolean closed;
   /** Messages that arrived before the subscription was confirmed, in order; executor only. */
@@ -100,7 +108,7 @@ final class MqttLink implements MqttCallback {
   void reconnectNow() {
     executor.execute(() -> {
       cancelPending();
-      disconnectQuietly();
+      discard();
       connected = false;
       early.clear(); // not acknowledged on the old connection: the broker's session delivers them again
       attempting = false;
@@ -131,11 +139,13 @@ final class MqttLink implements MqttCallback {
     }
     attempting = true;
     try {
-      if (client == null) {
-        client = new MqttAsyncClient(settings.brokerUrl(), settings.clientId(), new MemoryPersistence());
-        client.setCallback(this);
-        client.setManualAcks(true);
-      }
+      discard(); // the previous connection's client, with whatever it had in flight (see the class comment)
+      MqttAsyncClient attempt = new MqttAsyncClient(settings.brokerUrl(), settings.clientId(),
+          new MemoryPersistence());
+      attempt.setCallback(new ConnectionCallbacks(attempt, this::messageArrived,
+          (connection, why) -> executor.execute(() -> lost(connection, why))));
+      attempt.setManualAcks(true);
+      client = attempt;
       MqttConnectionOptions options = new MqttConnectionOptions();
       options.setCleanStart(false);
       options.setSessionExpiryInterval(settings.sessionExpirySeconds());
@@ -148,7 +158,7 @@ final class MqttLink implements MqttCallback {
       try {
         tls = credentials.tls();
       } catch (RuntimeException e) { // no identity yet, a damaged one, a join that failed: try again later
-        retry(e.getMessage());
+        lost(attempt, e.getMessage());
         return;
       }
       options.setSocketFactory(MqttSockets.forUrl(settings.brokerUrl()));
@@ -156,9 +166,13 @@ final class MqttLink implements MqttCallback {
         options.setSocketFactory(MqttSockets.tls(context.getSocketFactory()));
         options.setHttpsHostnameVerificationEnabled(true);
       });
-      client.connect(options, null, new MqttActionListener() {
+      attempt.connect(options, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
+          if (attempt != client) {
+            executor.execute(() -> discard(attempt)); // superseded (reconnectNow) while it was connecting
+            return;
+          }
           Integer granted = token.getResponseProperties() == null ? null
               : token.getResponseProperties().getReceiveMaximum();
           receiveMaximum = granted == null ? 65_535 : granted;
@@ -167,23 +181,26 @@ final class MqttLink implements MqttCallback {
                 + " are recommended (Mosquitto: max_inflight_messages)", receiveMaximum,
                 RECOMMENDED_RECEIVE_MAXIMUM);
           }
-          executor.execute(() -> subscribe());
+          executor.execute(() -> subscribe(attempt));
         }
 
         @Override
         public void onFailure(IMqttToken token, Throwable failure) {
-          executor.execute(() -> retry("connect failed: " + failure.getMessage()));
+          executor.execute(() -> lost(attempt, "connect failed: " + failure.getMessage()));
         }
       });
     } catch (MqttException e) {
-      retry("connect failed: " + EdgeSync.describe(e));
+      lost(client, "connect failed: " + EdgeSync.describe(e));
     }
   }
 
-  private void subscribe() {
+  private void subscribe(MqttAsyncClient connection) {
+    if (connection != client) {
+      return;
+    }
     try {
       String[] topics = {Topics.down(settings.node()), Topics.BRIDGE_ONLINE, Topics.stream(settings.node())};
-      client.subscribe(topics, new int[] {1, 1, 1}, null, new MqttActionListener() {
+      connection.subscribe(topics, new int[] {1, 1, 1}, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
           int[] codes = token.getReasonCodes();
@@ -198,14 +215,14 @@ final class MqttLink implements MqttCallback {
           int[] required = codes;
           if (required != null && java.util.Arrays.stream(required).anyMatch(code -> code >= 0x80)) {
             // MQTT 5 grants per topic: a broker ACL that refuses one answers 0x87 (not authorized).
-            executor.execute(() -> {
-              disconnectQuietly();
-              retry("subscription refused by the broker (reason codes " + java.util.Arrays.toString(required)
-                  + "): check the broker's ACL for node " + settings.node());
-            });
+            executor.execute(() -> lost(connection, "subscription refused by the broker (reason codes "
+                + java.util.Arrays.toString(required) + "): check the broker's ACL for node " + settings.node()));
             return;
           }
           executor.execute(() -> {
+            if (connection != client) {
+              return;
+            }
             connected = true;
             problem = null;
             attempting = false;
@@ -220,16 +237,25 @@ final class MqttLink implements MqttCallback {
 
         @Override
         public void onFailure(IMqttToken token, Throwable failure) {
-          executor.execute(() -> {
-            disconnectQuietly();
-            retry("subscribe failed: " + failure.getMessage());
-          });
+          executor.execute(() -> lost(connection, "subscribe failed: " + failure.getMessage()));
         }
       });
     } catch (MqttException e) {
-      disconnectQuietly();
-      retry("subscribe failed: " + EdgeSync.describe(e));
+      lost(connection, "subscribe failed: " + EdgeSync.describe(e));
     }
+  }
+
+  /**
+   * The connection of {@code connection} failed or ended: its client is discarded and a retry scheduled, once —
+   * a failed subscribe and the disconnect that caused it report the same loss, and a superseded client's late
+   * callbacks report nothing. Executor thread only.
+   */
+  private void lost(MqttAsyncClient connection, String why) {
+    if (connection != client) {
+      return;
+    }
+    discard();
+    retry(why);
   }
 
   private void retry(String why) {
@@ -253,7 +279,11 @@ final class MqttLink implements MqttCallback {
   /** Publishes QoS 1; failures are logged, the outbox keeps what was not confirmed. Runs on the executor. */
   void publish(String topic, byte[] payload, MqttActionListener listener) {
     try {
-      client.publish(topic, payload, 1, false, null, listener);
+      MqttAsyncClient connection = client;
+      if (connection == null) {
+        throw new MqttException(MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED);
+      }
+      connection.publish(topic, payload, 1, false, null, listener);
     } catch (MqttException e) {
       refusedPublishes.increment();
       LOG.debug("Publish to {} failed: {}", topic, EdgeSync.describe(e));
@@ -263,8 +293,8 @@ final class MqttLink implements MqttCallback {
     }
   }
 
-  @Override
-  public void messageArrived(String topic, MqttMessage message) {
+  /** A message that arrived on {@code connection}; runs on Paho's callback thread. */
+  void messageArrived(MqttAsyncClient connection, String topic, MqttMessage message) {
     byte[] payload = message.getPayload();
     int id = message.getId();
     int qos = message.getQos();
@@ -272,11 +302,13 @@ final class MqttLink implements MqttCallback {
       if (connected) {
         handler.stream(payload);
       } // else: queued for this node before the connection was set up — its session is over (the bridge ends it)
-      ack(id, qos);
+      ack(connection, id, qos);
     } else if (Topics.BRIDGE_ONLINE.equals(topic)) {
-      executor.execute(() -> whenSubscribed(() -> handler.bridgeOnline(payload, () -> ack(id, qos))));
+      executor.execute(() -> whenSubscribed(connection,
+          () -> handler.bridgeOnline(payload, () -> ack(connection, id, qos))));
     } else {
-      executor.execute(() -> whenSubscribed(() -> handler.downstream(payload, () -> ack(id, qos))));
+      executor.execute(() -> whenSubscribed(connection,
+          () -> handler.downstream(payload, () -> ack(connection, id, qos))));
     }
   }
 
@@ -287,7 +319,10 @@ final class MqttLink implements MqttCallback {
    * connection that follows would wait for an announcement already consumed (seen in CI once sockets sent at once).
    * Runs on the executor.
    */
-  private void whenSubscribed(Runnable delivery) {
+  private void whenSubscribed(MqttAsyncClient connection, Runnable delivery) {
+    if (connection != client) {
+      return; // arrived on a connection that is gone, not acknowledged: the broker's session delivers it again
+    }
     if (connected) {
       delivery.run();
     } else {
@@ -295,64 +330,51 @@ final class MqttLink implements MqttCallback {
     }
   }
 
-  private void ack(int id, int qos) {
-    if (qos == 0) {
+  /**
+   * Acknowledges on the connection the message arrived on. Packet identifiers belong to one connection's
+   * exchange: on a later connection the same number may name another message (a broker that lost its state
+   * numbers from 1 again), which an acknowledgement would drop unseen. Not acknowledged, the message is
+   * delivered again on the resumed session, and a repeat is harmless (sequence numbers, idempotent handling).
+   */
+  private void ack(MqttAsyncClient connection, int id, int qos) {
+    if (qos == 0 || connection != client) {
       return;
     }
     try {
-      client.messageArrivedComplete(id, qos);
+      connection.messageArrivedComplete(id, qos);
     } catch (MqttException e) {
       LOG.debug("Ack of message {} failed: {}", id, EdgeSync.describe(e));
     }
   }
 
-  @Override
-  public void disconnected(MqttDisconnectResponse response) {
-    executor.execute(() -> retry("disconnected: " + response.getReasonString()));
+  /** Ends the current client, if any, with its connection and everything it held in flight. */
+  private void discard() {
+    MqttAsyncClient old = client;
+    client = null;
+    connected = false;
+    if (old != null) {
+      discard(old);
+    }
   }
 
-  @Override
-  public void mqttErrorOccurred(MqttException exception) {
-    LOG.warn("MQTT error: {}", EdgeSync.describe(exception));
-  }
-
-  @Override
-  public void deliveryComplete(IMqttToken token) {
-    // Completion is handled per publish by its listener.
-  }
-
-  @Override
-  public void connectComplete(boolean reconnect, String serverUri) {
-    // Subscription and handler notification follow the connect token, see connect().
-  }
-
-  @Override
-  public void authPacketArrived(int reasonCode, MqttProperties properties) {
-    // No enhanced authentication is used.
-  }
-
-  private void disconnectQuietly() {
+  private static void discard(MqttAsyncClient old) {
     try {
-      if (client != null && client.isConnected()) {
-        client.disconnect().waitForCompletion(5_000);
+      if (old.isConnected()) {
+        old.disconnect().waitForCompletion(5_000);
       }
     } catch (MqttException e) {
       LOG.debug("Disconnect failed: {}", EdgeSync.describe(e));
+    }
+    try {
+      old.close(true);
+    } catch (MqttException e) { // a connect still under way (32110): its late callbacks are ignored, see lost()
+      LOG.debug("Close failed: {}", EdgeSync.describe(e));
     }
   }
 
   /** Idempotent. Called from the component's deactivation, not on the executor. */
   void close() {
     closed = true;
-    connected = false;
-    if (client == null) {
-      return;
-    }
-    disconnectQuietly();
-    try {
-      client.close(true);
-    } catch (MqttException e) {
-      LOG.debug("Close failed: {}", EdgeSync.describe(e));
-    }
+    discard();
   }
 }

@@ -53,7 +53,8 @@ class MqttLinkTest {
       // The broker sends the retained announcement right after its SUBACK, and Paho may hand it over before it
       // completes the subscription: here it comes first, before the link has even connected.
       MqttMessage early = new MqttMessage(new byte[] {'{', '}'}, 0, false, null);
-      link.messageArrived(Topics.BRIDGE_ONLINE, early);
+      link.messageArrived(null, Topics.BRIDGE_ONLINE, early); // no connection yet: none is current
+
       executor.execute(link::connect);
       await().atMost(Duration.ofSeconds(30)).until(() -> calls.contains("bridgeOnline"));
       assertThat(calls).as("the node resyncs on the announcement only once it can publish")
