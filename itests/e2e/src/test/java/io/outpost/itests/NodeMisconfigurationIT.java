@@ -62,8 +62,13 @@ class NodeMisconfigurationIT {
       node.editConfig("io.outpost.node.cfg", key, "");
     }
     node.editConfig("io.outpost.node.cfg", "insecure.plaintext", "false");
-    await("the plain-MQTT refusal in karaf.log").atMost(PATIENCE).until(() -> node.logCount("configuration refused:"
-        + " broker.url 'tcp://127.0.0.1:1883' is plain MQTT") == 1);
+    try {
+      await("the plain-MQTT refusal in karaf.log").atMost(PATIENCE).until(() -> node.logCount("configuration refused:"
+          + " broker.url 'tcp://127.0.0.1:1883' is plain MQTT") == 1);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "; the node's log about its sync configuration:\n" + node.log().lines()
+          .filter(line -> line.matches("(?i).*(refused|plain|insecure|sync|join|broker).*")).reduce("", (a, b) -> a + b + "\n"), e);
+    }
     await("the plain-MQTT refusal in outpost:status").atMost(PATIENCE).untilAsserted(() -> assertThat(
         node.console("outpost:status")).contains("is plain MQTT").contains("insecure.plaintext"));
     assertThat(node.logCount("Connected to tcp://127.0.0.1:1883")).isZero();
