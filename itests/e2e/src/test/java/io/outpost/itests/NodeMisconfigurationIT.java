@@ -50,12 +50,14 @@ class NodeMisconfigurationIT {
     node.start();
 
     await("the refusal in karaf.log").atMost(PATIENCE).until(() -> node.logCount("configuration refused: join.url,"
-        + " join.token, join.ca are set, but broker.url 'tcp://127.0.0.1:1883' is plain TCP") == 1);
+        + " join.token, join.ca are set, but broker.url 'tcp://127.0.0.1:1883' is plain TCP") >= 1);
     assertThat(node.log()).contains("ERROR");
     String status = node.console("outpost:status");
     assertThat(status).contains("problem").contains("configuration refused").contains("join.url")
         .contains("broker.url");
 
+    // A configuration change re-activates the store and the sync (one PID feeds both), so the refusal may be logged once
+    // per activation; what matters is that it is logged and the node never connects.
     // Without the join keys and without insecure.plaintext (EdgeNode set it for its tcp:// broker), the plain broker
     // itself is refused; the change applies live.
     for (String key : new String[] {"join.url", "join.token", "join.ca"}) {
@@ -64,7 +66,7 @@ class NodeMisconfigurationIT {
     node.editConfig("io.outpost.node.cfg", "insecure.plaintext", "false");
     try {
       await("the plain-MQTT refusal in karaf.log").atMost(PATIENCE).until(() -> node.logCount("configuration refused:"
-          + " broker.url 'tcp://127.0.0.1:1883' is plain MQTT") == 1);
+          + " broker.url 'tcp://127.0.0.1:1883' is plain MQTT") >= 1);
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       throw new AssertionError(e.getMessage() + "; the node's log about its sync configuration:\n" + node.log().lines()
           .filter(line -> line.matches("(?i).*(refused|plain|insecure|sync|join|broker).*")).reduce("", (a, b) -> a + b + "\n"), e);
