@@ -32,7 +32,7 @@ class MqttBridgeLinkOutageTest {
   void aBridgeWithPublishesInFlightWhenTheBrokerDiesComesBackOnline(boolean wipe) throws Exception {
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
     try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
-        MqttBridgeLink link = new MqttBridgeLink(BridgeConfig.forBroker(broker.url()), scheduler, (t, p) -> { },
+        MqttBridgeLink link = new MqttBridgeLink(BridgeConfig.forPlaintextBroker(broker.url()), scheduler, (t, p) -> { },
             new Metrics(), () -> "{}".getBytes(StandardCharsets.UTF_8), null)) {
       link.connect();
       await().atMost(Duration.ofSeconds(30)).until(link::isConnected);
