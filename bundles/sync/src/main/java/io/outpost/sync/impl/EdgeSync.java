@@ -3,15 +3,11 @@ package io.outpost.sync.impl;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Buckets;
 import io.outpost.protocol.Codec;
-import io.outpost.protocol.Message;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
 import io.outpost.store.EdgeStore;
-import io.outpost.store.PendingDeviceStatus;
-import io.outpost.store.PendingEvent;
-import io.outpost.store.PendingStatus;
 import io.outpost.store.SyncPosition;
 import io.outpost.sync.SyncState;
 import java.time.Clock;
@@ -36,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 final class EdgeSync implements MqttLink.Handler {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeSync.class);
-  private static final int OUTBOX_BATCH = 64;
 
   private final Settings settings;
   private final EdgeStore store;
@@ -48,9 +43,7 @@ final class EdgeSync implements MqttLink.Handler {
   private final Counters outcomes = new Counters();
   private final DownstreamHandler downstream;
   private final MqttLink link;
-  private final Set<String> inFlight = new HashSet<>();
-  private final Set<String> inFlightEvents = new HashSet<>();
-  private final Set<String> inFlightDevices = new HashSet<>();
+  private final OutboxPublisher outbox;
   private ScheduledFuture<?> heartbeat;
   private String bridgeSession;
   /** A bridge announcement arrived on this connection: the bridge is subscribed at this broker. */
@@ -76,6 +69,8 @@ final class EdgeSync implements MqttLink.Handler {
     this.downstream = new DownstreamHandler(settings.node(), codec, store, resyncs, rejected, outcomes);
     this.credentials = new NodeCredentials(settings, Clock.systemUTC());
     this.link = new MqttLink(settings, executor, this, credentials);
+    this.outbox = new OutboxPublisher(settings.node(), store, link, codec, executor, rejected,
+        () -> link.isConnected() && bridgeListening);
     String streamUp = Topics.up(settings.node(), Topics.Up.STREAM);
     this.streams = new EdgeStreams(settings.node(), (payload, done) -> {
       if (!link.isConnected()) {
@@ -151,9 +146,7 @@ final class EdgeSync implements MqttLink.Handler {
   @Override
   public void connected() {
     resyncs.abandon();
-    inFlight.clear();
-    inFlightEvents.clear();
-    inFlightDevices.clear();
+    outbox.reset();
     bridgeListening = false;
     sendHeartbeat(); // the bridge registers an unknown node before it answers the node's resync
     // The resync and the outbox wait for the bridge's announcement on this connection (retained: it arrives with
@@ -336,66 +329,8 @@ final class EdgeSync implements MqttLink.Handler {
     }
   }
 
-  /**
-   * Sends undelivered pod statuses, device statuses and events — in that order of precedence when the broker's
-   * in-flight budget ({@link MqttLink#outboxWindow}) is short — at most {@code OUTBOX_BATCH} of each unacknowledged
-   * at a time.
-   */
   private void drainOutbox() {
-    if (!link.isConnected() || !bridgeListening) {
-      return;
-    }
-    for (PendingStatus status : store.pendingStatuses(OUTBOX_BATCH + inFlight.size())) {
-      publishTracked(inFlight, status.uid() + "@" + status.version(), Topics.Up.STATUS, status.report(),
-          () -> store.statusDelivered(status.uid(), status.version()));
-    }
-    for (PendingDeviceStatus status : store.pendingDeviceStatuses(OUTBOX_BATCH + inFlightDevices.size())) {
-      publishTracked(inFlightDevices, status.uid() + "@" + status.version(), Topics.Up.DEVICE, status.report(),
-          () -> store.deviceStatusDelivered(status.uid(), status.version()));
-    }
-    for (PendingEvent event : store.pendingEvents(OUTBOX_BATCH + inFlightEvents.size())) {
-      publishTracked(inFlightEvents, event.sequence() + "#" + event.event().count(), Topics.Up.EVENT, event.event(),
-          () -> store.eventDelivered(event));
-    }
-  }
-
-  /**
-   * Publishes one outbox entry unless it is in flight or {@code OUTBOX_BATCH} of its kind are; on the broker's
-   * PUBACK {@code delivered} removes it from the store and the next ones follow.
-   */
-  private void publishTracked(Set<String> inFlightOfKind, String id, Topics.Up channel, Message message,
-      Runnable delivered) {
-    if (inFlightOfKind.size() >= OUTBOX_BATCH
-        || inFlight.size() + inFlightEvents.size() + inFlightDevices.size() >= link.outboxWindow()
-        || inFlightOfKind.contains(id)) {
-      return;
-    }
-    byte[] payload;
-    try {
-      payload = codec.encode(message);
-    } catch (IllegalArgumentException e) {
-      // Larger than max.message.bytes: it can never be sent, and kept it would hold a place of the outbox forever.
-      rejected.increment("oversized");
-      LOG.error("Dropped an undeliverable {} from the outbox: {} (raise max.message.bytes)", channel, e.getMessage());
-      delivered.run();
-      return;
-    }
-    inFlightOfKind.add(id);
-    link.publish(Topics.up(settings.node(), channel), payload, new MqttActionListener() {
-      @Override
-      public void onSuccess(IMqttToken token) {
-        executor.execute(() -> {
-          inFlightOfKind.remove(id);
-          delivered.run();
-          drainOutbox();
-        });
-      }
-
-      @Override
-      public void onFailure(IMqttToken token, Throwable failure) {
-        executor.execute(() -> inFlightOfKind.remove(id));
-      }
-    });
+    outbox.drain();
   }
 
   /** Publishes the MQTT client refused since the start (for tests: the in-flight budget holds). */
