@@ -40,7 +40,7 @@ final class PodTranslator {
         pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init,
         VolumeTranslator.volumes(pod.getSpec().getVolumes()), pullSecrets(pod),
         emptyToNull(pod.getSpec().getHostname()), emptyToNull(pod.getSpec().getSubdomain()),
-        optional(pod.getSpec().getSetHostnameAsFQDN()));
+        optional(pod.getSpec().getSetHostnameAsFQDN()), emptyToNull(UnsupportedFields.of(pod)));
   }
 
   private static String emptyToNull(String value) {

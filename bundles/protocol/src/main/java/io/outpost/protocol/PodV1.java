@@ -21,7 +21,29 @@ public record PodV1(
     List<String> imagePullSecrets,
     String hostname,
     String subdomain,
-    Boolean setHostnameAsFQDN) {
+    Boolean setHostnameAsFQDN,
+    List<String> unsupported) {
+
+  /** At most this many unsupported fields are named in one pod; each at most {@link #MAX_UNSUPPORTED_TEXT} chars. */
+  public static final int MAX_UNSUPPORTED = 16;
+  public static final int MAX_UNSUPPORTED_TEXT = 512;
+
+  /** A pod whose spec the edge can honour in full (nothing {@code unsupported}). */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
+      List<VolumeV1> volumes, List<String> imagePullSecrets, String hostname, String subdomain,
+      Boolean setHostnameAsFQDN) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN, null);
+  }
+
+  /**
+   * The spec fields the bridge found set to something edge nodes do not provide ({@code "<path>: <why>"}); empty if
+   * none. The edge starts none of the pod's containers while any is listed.
+   */
+  public List<String> unsupportedFields() {
+    return unsupported == null ? List.of() : unsupported;
+  }
 
   /** A pod whose hostname is its name (no {@code hostname}, {@code subdomain} or {@code setHostnameAsFQDN}). */
   public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
@@ -34,7 +56,7 @@ public record PodV1(
   /** The same pod with another restart policy. */
   public PodV1 withRestartPolicy(String policy) {
     return new PodV1(nodeName, policy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
-        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN);
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN, unsupported);
   }
 
   /** Whether the kernel hostname is the pod's fully qualified name ({@code spec.setHostnameAsFQDN}). */
@@ -110,6 +132,17 @@ public record PodV1(
       if (!Topics.isValidNodeName(secret)) { // Secret names follow the same DNS-1123 subdomain rule
         throw new ProtocolException(ProtocolException.Reason.INVALID, "invalid Secret name '" + secret
             + "' in pod.imagePullSecrets");
+      }
+    }
+    if (unsupportedFields().size() > MAX_UNSUPPORTED) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.unsupported names "
+          + unsupportedFields().size() + " fields, at most " + MAX_UNSUPPORTED);
+    }
+    for (String field : unsupportedFields()) {
+      Validation.require(field, "pod.unsupported[]");
+      if (field.length() > MAX_UNSUPPORTED_TEXT) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.unsupported[] longer than "
+            + MAX_UNSUPPORTED_TEXT + " characters");
       }
     }
     java.util.Set<String> volumeNames = new java.util.HashSet<>();

@@ -187,6 +187,7 @@ final class PodWorker {
     List<String> variables;
     List<Volumes.Mount> mounts;
     try {
+      SpecSupport.require(pod);
       variables = env.resolve(ref, spec, state.podIP);
       mounts = volumes.mounts(ref, pod, spec);
     } catch (EnvResolver.ConfigError e) {
