@@ -274,9 +274,8 @@ public final class Bridge implements AutoCloseable {
         schedule(after.getSpec().getNodeName());
         tolerations.check(after);
         if (ReadinessGates.changed(before, after)) { // Ready is computed over them, as by a kubelet
-          String key = after.getMetadata().getNamespace() + "/" + after.getMetadata().getName();
           upstream.execute(after.getSpec().getNodeName(), () -> ReadinessGates.recheck(statusWriter, metrics,
-              informers.pods.getStore().getByKey(key)));
+              informers.pods.getStore().get(after)));
         }
       }
     }

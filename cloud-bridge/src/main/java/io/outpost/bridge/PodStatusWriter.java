@@ -17,9 +17,12 @@ import io.outpost.protocol.PodStatusReport;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,8 @@ final class PodStatusWriter {
   private final KubernetesClient client;
   private final Metrics metrics;
   private final StatusClaims claims;
+  /** Refusals per node and reason, for the log's rate (nodes × seven reasons at most). */
+  private final Map<String, AtomicLong> refusals = new ConcurrentHashMap<>();
 
   PodStatusWriter(KubernetesClient client, Metrics metrics, StatusClaims claims) {
     this.client = client;
@@ -58,9 +63,17 @@ final class PodStatusWriter {
     StatusClaims.Checked checked = claims.check(report, current, hostIPs);
     for (StatusClaims.Refusal refusal : checked.refusals()) {
       metrics.increment("outpost_bridge_rejected_total", "reason", refusal.reason());
-      LOG.warn("Refused part of {}'s status for pod {}/{} ({}): {}", report.node(),
-          current.getMetadata().getNamespace(), current.getMetadata().getName(), refusal.reason(),
-          refusal.message());
+      // A misconfigured range refuses every status of a node: WARN on the first and every 100th, DEBUG between.
+      long count = refusals.computeIfAbsent(report.node() + " " + refusal.reason(), k -> new AtomicLong())
+          .incrementAndGet();
+      String line = "Refused part of {}'s status for pod {}/{} ({}, {} from this node): {}";
+      Object[] args = {report.node(), current.getMetadata().getNamespace(), current.getMetadata().getName(),
+          refusal.reason(), count, refusal.message()};
+      if (count == 1 || count % 100 == 0) {
+        LOG.warn(line, args);
+      } else {
+        LOG.debug(line, args);
+      }
     }
     writeStatus(report, current, hostIPs);
     if (report.stopped() && current.getMetadata().getDeletionTimestamp() != null) {
