@@ -16,7 +16,9 @@ import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodReadinessGate;
 import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.NodeReport;
 import io.outpost.protocol.ObjectRef;
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 @EnableKubernetesMockClient(crud = true)
 class PodClaimsTest {
   static KubernetesClient client;
+  static KubernetesMockServer server;
 
   private static final String NODE = "claims-a";
   private static final String GATE = "example.com/lb-ready";
@@ -277,6 +280,32 @@ class PodClaimsTest {
         .contains("Ready=True null null");
     assertThat(after.getConditions()).filteredOn(c -> "example.com/canary".equals(c.getType()))
         .extracting(PodCondition::getLastTransitionTime).containsExactly("2026-12-07T00:58:00Z");
+  }
+
+  @Test
+  void aStatusWriteRefusedAsStaleIsComputedAgainOverThePodReadAfresh() throws Exception {
+    FakeEdge edge = h.registeredEdge(NODE);
+    Pod pod = h.createPod("shop", "web", NODE);
+    edge.awaitUpsert("web");
+    controller(p -> new PodBuilder(p).withNewStatus().withConditions(new PodConditionBuilder()
+        .withType("example.com/canary").withStatus("True").withLastTransitionTime("2026-12-07T00:58:00Z").build())
+        .endStatus().build());
+    // What a real API server answers a status PUT whose resourceVersion is not the pod's (the mock never does).
+    server.expect().put().withPath("/api/v1/namespaces/shop/pods/web/status").andReturn(409, new StatusBuilder()
+        .withStatus("Failure").withReason("Conflict").withCode(409).withMessage("Operation cannot be fulfilled on"
+            + " pods \"web\": the object has been modified; please apply your changes to the latest version and try"
+            + " again").build()).once();
+
+    edge.report(report(NODE, ref(pod), "10.42.1.5", null, List.of(container("app", true, 0))));
+    PodStatus status = awaitStatus("web", s -> "Running".equals(s.getPhase()));
+    assertThat(conditions(status)).first().isEqualTo("example.com/canary=True null null");
+    assertThat(conditions(status)).contains("Ready=True null null");
+    assertThat(h.kubeWrites("pods/status")).isEqualTo(1);
+    assertThat(h.metric("outpost_bridge_kube_errors_total", "code", "409")).isZero();
+    assertThat(h.rbac.requests()).as("refused, read afresh, written")
+        .filteredOn(r -> "pods".equals(r.resource()) && "web".equals(r.name()))
+        .extracting(r -> r.verb() + (r.subresource() == null ? "" : "/" + r.subresource()))
+        .containsSubsequence("update/status", "get", "update/status");
   }
 
   /** Another controller changes the pod's status (read, change, write: as client-go's status updates). */
