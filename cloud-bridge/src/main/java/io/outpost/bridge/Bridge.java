@@ -61,6 +61,7 @@ public final class Bridge implements AutoCloseable {
   private DeviceStatusWriter deviceStatuses;
   private NodeWriter nodes;
   private Upstream upstreamHandler;
+  private PodStatusWriter statusWriter;
   private final DeletedPods deletedPods = new DeletedPods();
   private volatile boolean closed;
 
@@ -108,8 +109,10 @@ public final class Bridge implements AutoCloseable {
         config.leaseRenewInterval(), config.kubeWritesPerSecond());
     nodes = new NodeWriter(client, config, metrics, name -> informers.nodes.getStore().getByKey(name),
         Clock.systemUTC(), leases);
+    statusWriter = new PodStatusWriter(client, metrics, new StatusClaims(new PodAddressRanges(config.podNetworks(),
+        name -> informers.nodes.getStore().getByKey(name))));
     upstreamHandler = new Upstream(codec, metrics, (ns, name) -> informers.pods.getStore().getByKey(ns + "/" + name),
-        this::isEdgeNode, nodes, new PodStatusWriter(client, metrics), new EventWriter(client, metrics),
+        this::isEdgeNode, nodes, statusWriter, new EventWriter(client, metrics),
         request -> router.execute(request.node(), () -> routing.resync(request)), informers::device,
         report -> deviceStatuses.offer(report, upstream), deletedPods);
     informers.pods.addEventHandler(new PodEvents());
@@ -270,6 +273,10 @@ public final class Bridge implements AutoCloseable {
           after.getMetadata().getResourceVersion())) {
         schedule(after.getSpec().getNodeName());
         tolerations.check(after);
+        if (ReadinessGates.changed(before, after)) { // Ready is computed over them, as by a kubelet
+          upstream.execute(after.getSpec().getNodeName(), () -> ReadinessGates.recheck(statusWriter, metrics,
+              informers.pods.getStore().get(after)));
+        }
       }
     }
 

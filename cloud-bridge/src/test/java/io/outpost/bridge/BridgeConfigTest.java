@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +29,7 @@ class BridgeConfigTest {
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
         config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF,
-        new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND")));
+        new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), PodNetworks.NONE));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -99,12 +100,19 @@ class BridgeConfigTest {
         "OUTPOST_REQUIRE_SENDER_STAMP", "true",
         "OUTPOST_DEVICES", "false",
         "OUTPOST_HTTP_BIND", " 127.0.0.1 ",
-        "OUTPOST_WEBHOOK_BIND", "::1"));
+        "OUTPOST_WEBHOOK_BIND", "::1",
+        "OUTPOST_POD_CIDRS", "10.88.0.0/16",
+        "OUTPOST_NODE_POD_CIDRS", "edge-1=10.42.1.0/24,fd00:42:1::/64; edge-2=10.42.2.0/24",
+        "OUTPOST_SITE_POD_CIDRS", "site-17=10.17.0.0/16",
+        "OUTPOST_SITE_LABEL", "example.com/site"));
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
         java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
         "outpost-system", "bridge-0", Duration.ofSeconds(20), true, false, KubeletConfig.OFF,
-        new BindAddress(ip("127.0.0.1"), "OUTPOST_HTTP_BIND"), new BindAddress(ip("::1"), "OUTPOST_WEBHOOK_BIND")));
+        new BindAddress(ip("127.0.0.1"), "OUTPOST_HTTP_BIND"), new BindAddress(ip("::1"), "OUTPOST_WEBHOOK_BIND"),
+        new PodNetworks(Map.of("edge-1", List.of(Cidr.parse("10.42.1.0/24"), Cidr.parse("fd00:42:1::/64")),
+            "edge-2", List.of(Cidr.parse("10.42.2.0/24"))), Map.of("site-17", List.of(Cidr.parse("10.17.0.0/16"))),
+            "example.com/site", List.of(Cidr.parse("10.88.0.0/16")))));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }

@@ -54,7 +54,8 @@ final class BridgeHarness implements AutoCloseable {
     // Leases renewed every second (the least allowed), so that tests see renewals without waiting long.
     Map<String, String> env = new java.util.HashMap<>(Map.of("OUTPOST_BROKER_URL", broker.url(),
         "OUTPOST_HTTP_PORT", "0", "OUTPOST_LEASE_RENEW_SECONDS", "1",
-        "OUTPOST_INSECURE_PLAINTEXT", "true")); // its own Mosquitto: plain MQTT allowed explicitly
+        "OUTPOST_INSECURE_PLAINTEXT", "true", // its own Mosquitto: plain MQTT allowed explicitly
+        "OUTPOST_POD_CIDRS", "10.88.0.0/16")); // Podman's default network, where the test reports' pod IPs lie
     env.putAll(settings);
     Bridge bridge = new Bridge(BridgeConfig.from(env), rbac.client(client));
     BridgeHarness harness = new BridgeHarness(broker, bridge, client, rbac);

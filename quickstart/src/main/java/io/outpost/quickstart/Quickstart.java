@@ -83,7 +83,9 @@ public final class Quickstart {
     say("Podman Docker-compatible API on " + podman.host());
     say("Plain MQTT on loopback, allowed explicitly for this demo: the bridge with OUTPOST_INSECURE_PLAINTEXT=true,"
         + " the edge node with insecure.plaintext = true (never beyond one machine: use ssl://, see docs/security.md)");
-    Bridge bridge = new Bridge(BridgeConfig.forPlaintextBroker(broker.url()), client);
+    // The node's pods are on Podman's default network: the pod address range the bridge accepts their IPs from.
+    Bridge bridge = new Bridge(BridgeConfig.from(java.util.Map.of("OUTPOST_BROKER_URL", broker.url(),
+        "OUTPOST_HTTP_PORT", "0", "OUTPOST_INSECURE_PLAINTEXT", "true", "OUTPOST_POD_CIDRS", "10.88.0.0/16")), client);
     keep(bridge);
     bridge.start();
     await().atMost(PATIENCE).until(bridge::isReady);

@@ -95,6 +95,7 @@ final class OutpostStack implements AutoCloseable {
     env.put("OUTPOST_BROKER_URL", broker.url());
     env.put("OUTPOST_INSECURE_PLAINTEXT", "true"); // the stack's own Mosquitto on loopback: plain MQTT, explicitly
     env.put("OUTPOST_HTTP_PORT", "0");
+    env.put("OUTPOST_POD_CIDRS", "10.88.0.0/16"); // Podman's default network: the edge's pod address range
     bridge = new Bridge(BridgeConfig.from(env), client);
     try {
       bridge.start();
