@@ -66,6 +66,7 @@ final class BenchStack implements AutoCloseable {
     settings.put("OUTPOST_BROKER_URL", broker.url());
     settings.put("OUTPOST_INSECURE_PLAINTEXT", "true"); // the bench's own Mosquitto on loopback: plain, explicitly
     settings.put("OUTPOST_HTTP_PORT", "0");
+    settings.putIfAbsent("OUTPOST_POD_CIDRS", "10.88.0.0/16"); // Podman's default network: the pods' address range
     bridge = new Bridge(BridgeConfig.from(settings), client);
     bridge.start();
     String edgeBroker = broker.url();
