@@ -7,7 +7,8 @@ import java.util.List;
  * started a graceful deletion: the edge stops the containers within the grace period and reports them stopped.
  * {@code hostname}, {@code subdomain} and {@code setHostnameAsFQDN} are the pod's {@code spec} fields of those names
  * (absent: not set; {@code setHostnameAsFQDN} is sent only when true): the edge derives the hostname of the pod's
- * containers from them as the kubelet does.
+ * containers from them as the kubelet does. {@code securityContext} carries the pod's security settings and host
+ * namespaces ({@link SecurityV1}; absent: none set, as sent by bridges that predate it).
  */
 public record PodV1(
     String nodeName,
@@ -21,7 +22,30 @@ public record PodV1(
     List<String> imagePullSecrets,
     String hostname,
     String subdomain,
-    Boolean setHostnameAsFQDN) {
+    Boolean setHostnameAsFQDN,
+    SecurityV1.PodSecurityV1 securityContext) {
+
+  /** A pod without security settings ({@code securityContext}, host namespaces). */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
+      List<VolumeV1> volumes, List<String> imagePullSecrets, String hostname, String subdomain,
+      Boolean setHostnameAsFQDN) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN, null);
+  }
+
+  /** The same pod with the given security settings. */
+  public PodV1 withSecurityContext(SecurityV1.PodSecurityV1 security) {
+    return new PodV1(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp,
+        deletionGracePeriodSeconds, containers, initContainers, volumes, imagePullSecrets, hostname, subdomain,
+        setHostnameAsFQDN, security);
+  }
+
+  /** The pod-level security settings; an empty record if none were sent. */
+  public SecurityV1.PodSecurityV1 security() {
+    return securityContext != null ? securityContext
+        : new SecurityV1.PodSecurityV1(null, null, null, null, null, null, null, null, null, null, null, null);
+  }
 
   /** A pod whose hostname is its name (no {@code hostname}, {@code subdomain} or {@code setHostnameAsFQDN}). */
   public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
@@ -34,7 +58,8 @@ public record PodV1(
   /** The same pod with another restart policy. */
   public PodV1 withRestartPolicy(String policy) {
     return new PodV1(nodeName, policy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
-        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN);
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
+        securityContext);
   }
 
   /** Whether the kernel hostname is the pod's fully qualified name ({@code spec.setHostnameAsFQDN}). */
@@ -123,6 +148,9 @@ public record PodV1(
         }
       }
     }
+    if (securityContext != null) {
+      securityContext.validate();
+    }
     List<ContainerV1> all = new java.util.ArrayList<>(containers);
     all.addAll(initContainersInOrder());
     for (ContainerV1 container : all) {
@@ -156,7 +184,22 @@ public record PodV1(
       ResourcesV1 resources,
       List<PortV1> ports,
       List<VolumeV1.VolumeMountV1> volumeMounts,
-      ProbeV1.ProbesV1 probes) {
+      ProbeV1.ProbesV1 probes,
+      SecurityV1.ContainerSecurityV1 securityContext) {
+
+    /** A container without a {@code securityContext}. */
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports,
+        List<VolumeV1.VolumeMountV1> volumeMounts, ProbeV1.ProbesV1 probes) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports, volumeMounts,
+          probes, null);
+    }
+
+    /** The same container with the given security settings. */
+    public ContainerV1 withSecurityContext(SecurityV1.ContainerSecurityV1 security) {
+      return new ContainerV1(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports,
+          volumeMounts, probes, security);
+    }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports) {
@@ -193,6 +236,9 @@ public record PodV1(
     void validate() throws ProtocolException {
       Validation.require(name, "container.name");
       Validation.require(image, "container.image");
+      if (securityContext != null) {
+        securityContext.validate(name);
+      }
       if (resources != null) {
         resources.validate();
       }
