@@ -44,7 +44,7 @@ public record PodV1(
   /** The pod-level security settings; an empty record if none were sent. */
   public SecurityV1.PodSecurityV1 security() {
     return securityContext != null ? securityContext
-        : new SecurityV1.PodSecurityV1(null, null, null, null, null, null, null, null, null, null, null, null);
+        : new SecurityV1.PodSecurityV1(null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** A pod whose hostname is its name (no {@code hostname}, {@code subdomain} or {@code setHostnameAsFQDN}). */

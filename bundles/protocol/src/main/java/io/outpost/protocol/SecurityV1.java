@@ -31,7 +31,8 @@ public final class SecurityV1 {
   /**
    * Pod-level settings. {@code supplementalGroups} and {@code fsGroup} apply to every container; {@code runAsUser},
    * {@code runAsGroup}, {@code runAsNonRoot} and {@code seccompProfile} are the defaults a container's own settings
-   * override. {@code hostNetwork}, {@code hostPID}, {@code hostIPC}: only {@code true} is sent.
+   * override, as does {@code appArmorProfile} ({@code RuntimeDefault} or {@code Unconfined}). {@code hostNetwork},
+   * {@code hostPID}, {@code hostIPC}: only {@code true} is sent.
    */
   public record PodSecurityV1(
       Long runAsUser,
@@ -45,6 +46,7 @@ public final class SecurityV1 {
       Boolean hostNetwork,
       Boolean hostPID,
       Boolean hostIPC,
+      String appArmorProfile,
       List<String> unsupported) {
 
     public boolean usesHostNetwork() {
@@ -94,6 +96,7 @@ public final class SecurityV1 {
       if (seccompProfile != null) {
         seccompProfile.validate("pod.securityContext.seccompProfile");
       }
+      appArmor(appArmorProfile, "pod.securityContext.appArmorProfile");
       checkNames(unsupported, "pod.securityContext.unsupported");
     }
   }
@@ -114,6 +117,7 @@ public final class SecurityV1 {
       Boolean privileged,
       SeccompV1 seccompProfile,
       String procMount,
+      String appArmorProfile,
       List<String> unsupported) {
 
     public boolean runsPrivileged() {
@@ -135,6 +139,7 @@ public final class SecurityV1 {
       if (seccompProfile != null) {
         seccompProfile.validate(at + ".seccompProfile");
       }
+      appArmor(appArmorProfile, at + ".appArmorProfile");
       checkNames(unsupported, at + ".unsupported");
     }
   }
@@ -175,6 +180,13 @@ public final class SecurityV1 {
   private static void id(Long id, String field) throws ProtocolException {
     if (id != null && (id < 0 || id > MAX_ID)) {
       throw invalid(field + " must be between 0 and " + MAX_ID + ", was " + id);
+    }
+  }
+
+  /** AppArmor: {@code RuntimeDefault} or {@code Unconfined} (a Localhost profile travels as unsupported). */
+  private static void appArmor(String type, String field) throws ProtocolException {
+    if (type != null && !Set.of(SeccompV1.RUNTIME_DEFAULT, SeccompV1.UNCONFINED).contains(type)) {
+      throw invalid(field + " must be RuntimeDefault or Unconfined, was '" + type + "'");
     }
   }
 

@@ -17,13 +17,13 @@ class SecurityV1Test {
   private static final ObjectRef REF = new ObjectRef("Pod", "default", "web", "uid-1", "42");
 
   private static PodSecurityV1 pod(Long user, List<Long> groups, List<SysctlV1> sysctls, SeccompV1 seccomp) {
-    return new PodSecurityV1(user, 3000L, true, groups, 2000L, null, sysctls, seccomp, true, null, true, null);
+    return new PodSecurityV1(user, 3000L, true, groups, 2000L, null, sysctls, seccomp, true, null, true, null, null);
   }
 
   private static ContainerSecurityV1 container(List<String> add, List<String> drop, Boolean escalation,
       Boolean privileged, SeccompV1 seccomp, String procMount) {
     return new ContainerSecurityV1(1000L, null, null, add, drop, escalation, true, privileged, seccomp, procMount,
-        null);
+        "Unconfined", null);
   }
 
   private Downstream message(PodSecurityV1 pod, ContainerSecurityV1 container) {
@@ -72,7 +72,7 @@ class SecurityV1Test {
     assertInvalid(message(pod(2147483648L, null, null, null), null), "runAsUser");
     assertInvalid(message(pod(1L, List.of(1L, -5L), null, null), null), "supplementalGroups[]");
     assertInvalid(message(null, new ContainerSecurityV1(null, 4294967295L, null, null, null, null, null, null, null,
-        null, null)), "container app securityContext.runAsGroup");
+        null, null, null)), "container app securityContext.runAsGroup");
   }
 
   @Test
@@ -111,5 +111,7 @@ class SecurityV1Test {
         "cannot set allowPrivilegeEscalation to false and privileged to true");
     assertInvalid(message(null, container(null, null, null, null, null, "Masked")),
         "procMount must be Default or Unmasked");
+    assertInvalid(message(null, new ContainerSecurityV1(null, null, null, null, null, null, null, null, null, null,
+        "Localhost", null)), "appArmorProfile must be RuntimeDefault or Unconfined");
   }
 }
