@@ -71,6 +71,21 @@ class SecurityAdmissionTest {
   }
 
   @Test
+  void anAppArmorProfileOtherThanUnconfinedNeedsAppArmorOnTheHost() {
+    PodV1 runtimeDefault = new PodV1("edge-1", "Always", 1L, null, null, List.of(APP, APP.withSecurityContext(
+        new ContainerSecurityV1(null, null, null, null, null, null, null, null, null, null, "Unconfined", null))))
+        .withSecurityContext(new PodSecurityV1(null, null, null, null, null, null, null, null, null, null, null,
+            "RuntimeDefault", null));
+    assertThat(new SecurityAdmission(allowing(false), false).refusal(REF, runtimeDefault)).isEqualTo(
+        new SecurityAdmission.Refusal("AppArmor", "Cannot enforce AppArmor: AppArmor is not enabled on the host"));
+    assertThat(new SecurityAdmission(allowing(false), true).refusal(REF, runtimeDefault)).isNull();
+    PodV1 unconfined = new PodV1("edge-1", "Always", 1L, null, null, List.of(APP)).withSecurityContext(
+        new PodSecurityV1(null, null, null, null, null, null, null, null, null, null, null, "Unconfined", null));
+    assertThat(new SecurityAdmission(allowing(false), false).refusal(REF, unconfined)).isNull();
+    assertThat(new SecurityAdmission(allowing(false), false).refusal(REF, pod(null, null, null))).isNull();
+  }
+
+  @Test
   void onlyNamespacedSysctlsCanBeAllowedAndNamesAreNormalised() {
     assertThatThrownBy(() -> allowing(false, "vm.swappiness")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("allowed.unsafe.sysctls").hasMessageContaining("vm.swappiness");
