@@ -35,6 +35,7 @@ final class Sandbox {
   private final Settings settings;
   private final Images images;
   private final EventSink events;
+  private final SecurityAdmission security;
 
   Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events) {
     this.engine = engine;
@@ -42,6 +43,7 @@ final class Sandbox {
     this.settings = settings;
     this.images = images;
     this.events = events;
+    this.security = new SecurityAdmission(settings.security());
   }
 
   static boolean isInfra(EngineContainer container) {
@@ -69,6 +71,12 @@ final class Sandbox {
     PodState.Memory memory = state.container(INFRA);
     String id = infra == null ? null : infra.id();
     if (id == null) {
+      // Admission judged the pod when it was new; a pod admitted before (an earlier version of the node, or before
+      // the node's switches changed) gets no host namespace, sysctl or privilege the node does not allow now.
+      SecurityAdmission.Refusal forbidden = security.refusal(ref, pod);
+      if (forbidden != null) {
+        return failed(ref, state, forbidden.message(), now);
+      }
       String hostname = null;
       boolean hostNetwork = pod.security().usesHostNetwork();
       try {

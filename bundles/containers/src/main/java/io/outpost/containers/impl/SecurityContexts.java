@@ -56,6 +56,10 @@ final class SecurityContexts {
     ContainerSecurityV1 c = spec.securityContext() == null ? NONE : spec.securityContext();
     refuseUnsupported(p, c);
     boolean privileged = c.runsPrivileged();
+    if (privileged && !node.allowPrivileged()) { // admitted before the node's switch was turned off
+      throw new EnvResolver.ConfigError("pod with UID \"" + ref.uid() + "\" specified privileged container, but is "
+          + "disallowed");
+    }
     String user = user(ref, spec, p, c);
     List<String> groups = new ArrayList<>();
     if (p.fsGroup() != null) {

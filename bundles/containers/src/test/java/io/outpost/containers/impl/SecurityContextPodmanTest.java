@@ -179,6 +179,28 @@ class SecurityContextPodmanTest extends PodmanFixture {
     assertForbidden(hostIPC, "host IPC");
   }
 
+  @Test
+  void aPodAdmittedBeforeGetsNoHostNamespaceTheNodeDoesNotAllowNow() {
+    ObjectRef ref = ref("admitted-before");
+    store.put(ref, pod(podSecurity(null, null, null, null, null, null, true, null, null, null), app("app", null)));
+    // Ran on this node before (an earlier version, or before allow.host.network was turned off): never re-admitted.
+    store.recordStatus(new PodStatusReport(1, node, ref, "Running", null, null, "10.88.0.9", null,
+        "2026-12-01T00:00:00Z", List.of(), false));
+
+    PodStatusReport status = reconcileUntil(ref.uid(), s -> !s.containers().isEmpty()
+        && s.containers().get(0).state().message() != null
+        && s.containers().get(0).state().message().startsWith("Failed to create pod sandbox"));
+
+    String message = "Failed to create pod sandbox: pod with UID \"" + ref.uid() + "\" specified host networking, "
+        + "but is disallowed";
+    assertThat(status.containers().get(0).state().message()).isEqualTo(message);
+    assertThat(store.events).anySatisfy(e -> {
+      assertThat(e.reason()).isEqualTo("FailedCreatePodSandBox");
+      assertThat(e.message()).isEqualTo(message);
+    });
+    assertThat(Podman.infraContainersOf(ref.uid())).isEmpty();
+  }
+
   private void assertForbidden(ObjectRef ref, String what) {
     PodStatusReport status = reconcileUntil(ref.uid(), s -> "Failed".equals(s.phase()));
     String message = "pod with UID \"" + ref.uid() + "\" specified " + what + ", but is disallowed";
