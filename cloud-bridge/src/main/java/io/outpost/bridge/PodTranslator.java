@@ -40,7 +40,8 @@ final class PodTranslator {
         pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init,
         VolumeTranslator.volumes(pod.getSpec().getVolumes()), pullSecrets(pod),
         emptyToNull(pod.getSpec().getHostname()), emptyToNull(pod.getSpec().getSubdomain()),
-        optional(pod.getSpec().getSetHostnameAsFQDN()), emptyToNull(UnsupportedFields.of(pod)));
+        optional(pod.getSpec().getSetHostnameAsFQDN()), SecurityContextTranslator.pod(pod.getSpec()),
+        emptyToNull(UnsupportedFields.of(pod)));
   }
 
   private static String emptyToNull(String value) {
@@ -62,7 +63,7 @@ final class PodTranslator {
     return new PodV1.ContainerV1(c.getName(), c.getImage(), c.getImagePullPolicy(), emptyToNull(c.getCommand()),
         emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env,
         envFrom.isEmpty() ? null : envFrom, resources(c.getResources()), hostPorts(c),
-        VolumeTranslator.mounts(c), ProbeTranslator.probes(c));
+        VolumeTranslator.mounts(c), ProbeTranslator.probes(c), SecurityContextTranslator.container(c));
   }
 
   /** The ports published on the node (with a hostPort); the others mean nothing to the edge. */

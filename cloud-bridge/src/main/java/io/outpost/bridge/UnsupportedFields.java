@@ -20,7 +20,7 @@ import java.util.Set;
  * {@code terminationMessagePath: /dev/termination-log}) is not listed: every pod has it (docs/operations.md, "PodSpec
  * coverage", says what those defaults mean on an edge node). Fields this version of fabric8's model does not know
  * (a newer API server's) arrive as additional properties and are listed too. Fields other translators judge
- * (volumes, probes' ports, security context, readiness gates) are not this class's business.
+ * (volumes, probes' ports, security context and host namespaces incl. {@code hostUsers}, readiness gates) are not this class's business.
  */
 final class UnsupportedFields {
   /** The resources an edge node accounts for; anything else (GPUs, hugepages, extended resources) is refused. */
@@ -49,9 +49,6 @@ final class UnsupportedFields {
     }
     if (spec.getOs() != null && spec.getOs().getName() != null && !"linux".equals(spec.getOs().getName())) {
       found.add("spec.os.name: edge nodes run linux only");
-    }
-    if (Boolean.FALSE.equals(spec.getHostUsers())) {
-      found.add("spec.hostUsers: user namespaces are not available on edge nodes");
     }
     nonEmpty(found, spec.getResourceClaims(), "spec.resourceClaims: dynamic resource allocation is not available"
         + " on edge nodes");

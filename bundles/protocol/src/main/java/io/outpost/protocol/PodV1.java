@@ -7,7 +7,8 @@ import java.util.List;
  * started a graceful deletion: the edge stops the containers within the grace period and reports them stopped.
  * {@code hostname}, {@code subdomain} and {@code setHostnameAsFQDN} are the pod's {@code spec} fields of those names
  * (absent: not set; {@code setHostnameAsFQDN} is sent only when true): the edge derives the hostname of the pod's
- * containers from them as the kubelet does.
+ * containers from them as the kubelet does. {@code securityContext} carries the pod's security settings and host
+ * namespaces ({@link SecurityV1}; absent: none set, as sent by bridges that predate it).
  */
 public record PodV1(
     String nodeName,
@@ -22,19 +23,31 @@ public record PodV1(
     String hostname,
     String subdomain,
     Boolean setHostnameAsFQDN,
+    SecurityV1.PodSecurityV1 securityContext,
     List<String> unsupported) {
 
   /** At most this many unsupported fields are named in one pod; each at most {@link #MAX_UNSUPPORTED_TEXT} chars. */
   public static final int MAX_UNSUPPORTED = 16;
   public static final int MAX_UNSUPPORTED_TEXT = 512;
 
-  /** A pod whose spec the edge can honour in full (nothing {@code unsupported}). */
+  /** A pod with security settings whose spec the edge can otherwise honour in full (nothing {@code unsupported}). */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
+      List<VolumeV1> volumes, List<String> imagePullSecrets, String hostname, String subdomain,
+      Boolean setHostnameAsFQDN, SecurityV1.PodSecurityV1 securityContext) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
+        securityContext, null);
+  }
+
+  /** A pod without security settings ({@code securityContext}, host namespaces) and nothing {@code unsupported}. */
   public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
       Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
       List<VolumeV1> volumes, List<String> imagePullSecrets, String hostname, String subdomain,
       Boolean setHostnameAsFQDN) {
     this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
-        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN, null);
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
+        (SecurityV1.PodSecurityV1) null);
   }
 
   /**
@@ -43,6 +56,19 @@ public record PodV1(
    */
   public List<String> unsupportedFields() {
     return unsupported == null ? List.of() : unsupported;
+  }
+
+  /** The same pod with the given security settings. */
+  public PodV1 withSecurityContext(SecurityV1.PodSecurityV1 security) {
+    return new PodV1(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp,
+        deletionGracePeriodSeconds, containers, initContainers, volumes, imagePullSecrets, hostname, subdomain,
+        setHostnameAsFQDN, security, unsupported);
+  }
+
+  /** The pod-level security settings; an empty record if none were sent. */
+  public SecurityV1.PodSecurityV1 security() {
+    return securityContext != null ? securityContext
+        : new SecurityV1.PodSecurityV1(null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** A pod whose hostname is its name (no {@code hostname}, {@code subdomain} or {@code setHostnameAsFQDN}). */
@@ -56,7 +82,8 @@ public record PodV1(
   /** The same pod with another restart policy. */
   public PodV1 withRestartPolicy(String policy) {
     return new PodV1(nodeName, policy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
-        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN, unsupported);
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
+        securityContext, unsupported);
   }
 
   /** Whether the kernel hostname is the pod's fully qualified name ({@code spec.setHostnameAsFQDN}). */
@@ -156,6 +183,9 @@ public record PodV1(
         }
       }
     }
+    if (securityContext != null) {
+      securityContext.validate();
+    }
     List<ContainerV1> all = new java.util.ArrayList<>(containers);
     all.addAll(initContainersInOrder());
     for (ContainerV1 container : all) {
@@ -189,7 +219,22 @@ public record PodV1(
       ResourcesV1 resources,
       List<PortV1> ports,
       List<VolumeV1.VolumeMountV1> volumeMounts,
-      ProbeV1.ProbesV1 probes) {
+      ProbeV1.ProbesV1 probes,
+      SecurityV1.ContainerSecurityV1 securityContext) {
+
+    /** A container without a {@code securityContext}. */
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports,
+        List<VolumeV1.VolumeMountV1> volumeMounts, ProbeV1.ProbesV1 probes) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports, volumeMounts,
+          probes, null);
+    }
+
+    /** The same container with the given security settings. */
+    public ContainerV1 withSecurityContext(SecurityV1.ContainerSecurityV1 security) {
+      return new ContainerV1(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports,
+          volumeMounts, probes, security);
+    }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
         String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports) {
@@ -226,6 +271,9 @@ public record PodV1(
     void validate() throws ProtocolException {
       Validation.require(name, "container.name");
       Validation.require(image, "container.image");
+      if (securityContext != null) {
+        securityContext.validate(name);
+      }
       if (resources != null) {
         resources.validate();
       }

@@ -24,6 +24,9 @@ interface ContainerEngine extends AutoCloseable {
 
   boolean imageExists(String image);
 
+  /** The user an image runs as ({@code Config.User}: {@code user[:group]}, empty if it sets none). */
+  String imageUser(String image);
+
   /**
    * Starts pulling an image and returns at once. {@code done} is called once, on an engine thread, with null on
    * success or the engine's error message. Closing the handle abandons the pull. {@code credentials} may be null

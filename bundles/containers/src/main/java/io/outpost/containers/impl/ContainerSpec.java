@@ -10,7 +10,8 @@ import java.util.Map;
  * {@code container:<id>} joins another container's network and UTS namespaces (the pod's infra container: its
  * hostname is theirs, {@code hostname} is then not used); null is the engine's default network. {@code hostname} null
  * is the engine's default. {@code resources} null: no limits. {@code ports}: published on the node (the infra
- * container's), null for none.
+ * container's), null for none. {@code security}: user, groups, capabilities, seccomp, namespaces
+ * ({@link EngineSecurity#NONE}: the engine's defaults).
  */
 record ContainerSpec(
     String name,
@@ -25,11 +26,24 @@ record ContainerSpec(
     ResourcesV1 resources,
     List<PortV1> ports,
     List<Volumes.Mount> mounts,
-    long logMaxBytes) {
+    long logMaxBytes,
+    EngineSecurity security) {
+
+  ContainerSpec {
+    security = security == null ? EngineSecurity.NONE : security;
+  }
+
+  /** A container with the engine's default security settings. */
+  ContainerSpec(String name, String image, List<String> entrypoint, List<String> cmd, List<String> env,
+      String workingDir, Map<String, String> labels, String networkMode, String hostname, ResourcesV1 resources,
+      List<PortV1> ports, List<Volumes.Mount> mounts, long logMaxBytes) {
+    this(name, image, entrypoint, cmd, env, workingDir, labels, networkMode, hostname, resources, ports, mounts,
+        logMaxBytes, EngineSecurity.NONE);
+  }
 
   /** The same container with the engine's own log settings. */
   ContainerSpec withoutLogCap() {
     return new ContainerSpec(name, image, entrypoint, cmd, env, workingDir, labels, networkMode, hostname, resources,
-        ports, mounts, 0);
+        ports, mounts, 0, security);
   }
 }

@@ -44,4 +44,33 @@ public @interface ContainersConfig {
       + "with a subdomain, <subdomain>.<namespace>.svc.<cluster domain>, whose containers then have the hostname "
       + "<hostname>.<that domain> if it sets setHostnameAsFQDN.")
   String cluster_domain() default Settings.DEFAULT_CLUSTER_DOMAIN;
+
+  @AttributeDefinition(description = "Whether pods may run privileged containers (securityContext.privileged). Off: "
+      + "such a pod is rejected (Failed, reason CapabilitiesForbidden) with a Warning Event.")
+  boolean allow_privileged() default false;
+
+  @AttributeDefinition(description = "Whether pods may use the host's network namespace (spec.hostNetwork); their "
+      + "pod IP is then the node's address. Off: rejected with reason CapabilitiesForbidden.")
+  boolean allow_host_network() default false;
+
+  @AttributeDefinition(description = "Whether pods may use the host's PID namespace (spec.hostPID). Off: rejected "
+      + "with reason CapabilitiesForbidden.")
+  boolean allow_host_pid() default false;
+
+  @AttributeDefinition(description = "Whether pods may use the host's IPC namespace (spec.hostIPC). Off: rejected "
+      + "with reason CapabilitiesForbidden.")
+  boolean allow_host_ipc() default false;
+
+  @AttributeDefinition(description = "Unsafe (but namespaced) sysctls pods may set beyond the kubelet's safe set, "
+      + "comma-separated names or prefixes ending in * (the kubelet's --allowed-unsafe-sysctls), e.g. net.core.*; "
+      + "others are rejected with reason SysctlForbidden.")
+  String allowed_unsafe_sysctls() default "";
+
+  @AttributeDefinition(description = "Seccomp profile of a container that names none: true for the engine's "
+      + "default profile (RuntimeDefault, the kubelet's --seccomp-default), false for Unconfined.")
+  boolean seccomp_default() default true;
+
+  @AttributeDefinition(description = "Directory of the Localhost seccomp profiles pods may name "
+      + "(seccompProfile.localhostProfile is relative to it); empty for ${karaf.etc}/seccomp.")
+  String seccomp_profiles_dir() default "";
 }

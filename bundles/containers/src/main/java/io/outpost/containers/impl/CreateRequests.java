@@ -3,6 +3,7 @@ package io.outpost.containers.impl;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.InternetProtocol;
@@ -32,6 +33,9 @@ final class CreateRequests {
     }
     if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
       cmd.withWorkingDir(spec.workingDir());
+    }
+    if (spec.security().user() != null) {
+      cmd.withUser(spec.security().user());
     }
     HostConfig host = hostConfig(spec);
     if (spec.ports() != null && !spec.ports().isEmpty()) {
@@ -99,6 +103,7 @@ final class CreateRequests {
           java.util.Map.of("max-size", Long.toString(spec.logMaxBytes()))));
       set = true;
     }
+    set |= security(host, spec.security(), joined(spec) != null);
     ResourcesV1 resources = spec.resources();
     if (resources != null) {
       if (resources.memoryLimitBytes() != null && resources.memoryLimitBytes() > 0) {
@@ -116,5 +121,54 @@ final class CreateRequests {
       }
     }
     return set ? host : null;
+  }
+
+  /**
+   * The security settings of a container (see {@link EngineSecurity}); {@code joined}: the container shares its
+   * sandbox's UTS namespace already. Whether anything was set.
+   */
+  static boolean security(HostConfig host, EngineSecurity security, boolean joined) {
+    boolean set = false;
+    if (!security.groupAdd().isEmpty()) {
+      host.withGroupAdd(security.groupAdd());
+      set = true;
+    }
+    if (!security.capAdd().isEmpty()) {
+      host.withCapAdd(security.capAdd().stream().map(Capability::valueOf).toArray(Capability[]::new));
+      set = true;
+    }
+    if (!security.capDrop().isEmpty()) {
+      host.withCapDrop(security.capDrop().stream().map(Capability::valueOf).toArray(Capability[]::new));
+      set = true;
+    }
+    if (security.privileged()) {
+      host.withPrivileged(true);
+      set = true;
+    }
+    if (security.readOnlyRootfs()) {
+      host.withReadonlyRootfs(true);
+      set = true;
+    }
+    if (!security.securityOpts().isEmpty()) {
+      host.withSecurityOpts(security.securityOpts());
+      set = true;
+    }
+    if (security.pidMode() != null) {
+      host.withPidMode(security.pidMode());
+      set = true;
+    }
+    if (security.ipcMode() != null) {
+      host.withIpcMode(security.ipcMode());
+      set = true;
+    }
+    if (security.utsMode() != null && !joined) {
+      host.withUtSMode(security.utsMode());
+      set = true;
+    }
+    if (!security.sysctls().isEmpty()) {
+      host.withSysctls(security.sysctls());
+      set = true;
+    }
+    return set;
   }
 }

@@ -147,6 +147,14 @@ final class DockerEngine implements ContainerEngine {
   }
 
   @Override
+  public String imageUser(String image) {
+    com.github.dockerjava.api.command.InspectImageResponse inspected = call("inspect image " + image,
+        () -> client.inspectImageCmd(image).exec());
+    return inspected.getConfig() == null || inspected.getConfig().getUser() == null ? ""
+        : inspected.getConfig().getUser();
+  }
+
+  @Override
   public Closeable pull(String image, PullSecrets.Credentials credentials, Consumer<String> done) {
     String[] ref = ImageRef.split(image);
     PullCallback callback = new PullCallback(done);

@@ -43,6 +43,7 @@ final class PodAdmission {
   private final Supplier<Map<String, String>> allocatable;
   private final EventSink events;
   private final Clock clock;
+  private final SecurityAdmission security;
   private final Set<String> admitted = ConcurrentHashMap.newKeySet();
   private final Map<String, PodStatusReport> rejected = new ConcurrentHashMap<>();
 
@@ -51,6 +52,13 @@ final class PodAdmission {
    * admitted unchecked, with a warning each.
    */
   PodAdmission(String node, Supplier<Map<String, String>> allocatable, EventSink events, Clock clock) {
+    this(node, allocatable, events, clock, new SecurityAdmission(NodeSecurity.DEFAULT));
+  }
+
+  /** {@code security}: the node's security admission ({@link SecurityAdmission}), checked before resources. */
+  PodAdmission(String node, Supplier<Map<String, String>> allocatable, EventSink events, Clock clock,
+      SecurityAdmission security) {
+    this.security = security;
     this.node = node;
     this.allocatable = allocatable;
     this.events = events;
@@ -89,6 +97,13 @@ final class PodAdmission {
     if (lastRecorded != null || hasContainers || pod.pod().deleting()) {
       admitted.add(uid); // running already, or never to run: never judged
       return Verdict.ADMITTED;
+    }
+    SecurityAdmission.Refusal forbidden = security.refusal(pod.ref(), pod.pod());
+    if (forbidden != null) {
+      rejected.put(uid, report(pod.ref(), forbidden.reason(), REJECTED_PREFIX + forbidden.message()));
+      LOG.warn("Pod {} rejected ({}): {}", pod.ref().key(), forbidden.reason(), forbidden.message());
+      events.warning(pod.ref(), forbidden.reason(), forbidden.message());
+      return Verdict.REJECTED;
     }
     Map<String, String> resources = allocatable.get();
     if (resources == null) {
@@ -184,7 +199,8 @@ final class PodAdmission {
 
   static boolean isRejection(PodStatusReport status) {
     return status != null && "Failed".equals(status.phase()) && status.reason() != null
-        && status.reason().startsWith("OutOf") && status.message() != null
+        && (status.reason().startsWith("OutOf") || SecurityAdmission.REASONS.contains(status.reason()))
+        && status.message() != null
         && status.message().startsWith(REJECTED_PREFIX);
   }
 

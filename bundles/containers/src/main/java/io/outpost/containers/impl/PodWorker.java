@@ -35,6 +35,8 @@ final class PodWorker {
   private final InitContainers init;
   private final Volumes volumes;
   private final Prober prober;
+  private final SecurityContexts security;
+  private final FsGroupOwnership fsGroups;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
       EventSink events, Volumes volumes, Prober prober) {
@@ -48,6 +50,8 @@ final class PodWorker {
     this.images = new Images(engine, wake, events, pullSecrets);
     this.sandbox = new Sandbox(engine, settings, images, events);
     this.init = new InitContainers(this);
+    this.security = new SecurityContexts(settings.security(), engine);
+    this.fsGroups = new FsGroupOwnership(settings.volumesDir());
   }
 
   /** Brings a pod that should run one step closer to running. */
@@ -55,6 +59,7 @@ final class PodWorker {
     Sandbox.Result sandboxed = sandbox.ensure(ref, pod, existing, state, now);
     if (!existing.isEmpty()) {
       volumes.refresh(ref, pod); // ConfigMap and Secret changes reach running containers
+      fsGroups.apply(ref, pod);
     }
     boolean initialized = sandboxed.waiting() == null
         && init.run(ref, pod, existing, state, now, sandboxed.networkMode());
@@ -190,6 +195,7 @@ final class PodWorker {
       SpecSupport.require(pod);
       variables = env.resolve(ref, spec, state.podIP);
       mounts = volumes.mounts(ref, pod, spec);
+      fsGroups.apply(ref, pod);
     } catch (EnvResolver.ConfigError e) {
       configError(ref, pod, spec, memory, e);
       return null;
@@ -199,9 +205,21 @@ final class PodWorker {
         now)) {
       return null;
     }
+    EngineSecurity secured;
+    try {
+      secured = security.forContainer(ref, pod, spec, networkMode); // after the pull: it may read the image's user
+    } catch (EnvResolver.ConfigError e) {
+      configError(ref, pod, spec, memory, e);
+      return null;
+    } catch (SecurityContexts.RuntimeRefusal e) {
+      return failed(ref, path, state, memory, now, "CreateContainerError", new EngineException(e.getMessage(), null),
+          null);
+    } catch (EngineException e) {
+      return failed(ref, path, state, memory, now, "CreateContainerError", e, null);
+    }
     String id;
     try {
-      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts));
+      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts, secured));
     } catch (EngineException e) {
       images.forget(spec.image());
       return failed(ref, path, state, memory, now, "CreateContainerError", e, null);
@@ -328,10 +346,10 @@ final class PodWorker {
   }
 
   ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables, String networkMode,
-      List<Volumes.Mount> mounts) {
+      List<Volumes.Mount> mounts, EngineSecurity secured) {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
         variables, spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources(), null, mounts, logMaxBytes);
+        spec.resources(), null, mounts, logMaxBytes, secured);
   }
 
   /**

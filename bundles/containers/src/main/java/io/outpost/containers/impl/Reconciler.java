@@ -73,7 +73,8 @@ final class Reconciler {
     this.podPool = podPool;
     this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow());
     EventSink events = new EventSink(store, settings.nodeName(), clock);
-    this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock);
+    this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
+        new SecurityAdmission(settings.security()));
     this.prober = new Prober(engine, events, wake);
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
         new PullSecrets(store), events, volumes, prober);

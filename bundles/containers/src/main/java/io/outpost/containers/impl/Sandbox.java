@@ -35,6 +35,7 @@ final class Sandbox {
   private final Settings settings;
   private final Images images;
   private final EventSink events;
+  private final SecurityAdmission security;
 
   Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events) {
     this.engine = engine;
@@ -42,6 +43,7 @@ final class Sandbox {
     this.settings = settings;
     this.images = images;
     this.events = events;
+    this.security = new SecurityAdmission(settings.security());
   }
 
   static boolean isInfra(EngineContainer container) {
@@ -56,7 +58,7 @@ final class Sandbox {
       return new Result(null, null); // created before infra containers: keep it running as it is
     }
     if (infra != null && infra.running()) {
-      state.podIP = infra.ip();
+      state.podIP = podIP(pod, infra);
       return new Result(infra, null);
     }
     state.podIP = null;
@@ -69,9 +71,16 @@ final class Sandbox {
     PodState.Memory memory = state.container(INFRA);
     String id = infra == null ? null : infra.id();
     if (id == null) {
-      String hostname;
+      // Admission judged the pod when it was new; a pod admitted before (an earlier version of the node, or before
+      // the node's switches changed) gets no host namespace, sysctl or privilege the node does not allow now.
+      SecurityAdmission.Refusal forbidden = security.refusal(ref, pod);
+      if (forbidden != null) {
+        return failed(ref, state, forbidden.message(), now);
+      }
+      String hostname = null;
+      boolean hostNetwork = pod.security().usesHostNetwork();
       try {
-        hostname = PodHostname.of(ref, pod, settings.clusterDomain());
+        hostname = hostNetwork ? null : PodHostname.of(ref, pod, settings.clusterDomain()); // the node's own
       } catch (PodHostname.Invalid e) {
         return failed(ref, state, e.getMessage(), now);
       }
@@ -81,7 +90,8 @@ final class Sandbox {
       try {
         id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), null, hostname, null, hostPorts(pod), null, settings.logMaxBytes()));
+            Naming.labels(node, ref, INFRA), hostNetwork ? "host" : null, hostname, null,
+            hostNetwork ? null : hostPorts(pod), null, settings.logMaxBytes(), SecurityContexts.forSandbox(pod)));
       } catch (EngineException e) {
         images.forget(settings.infraImage());
         return failed(ref, state, e.getMessage(), now);
@@ -92,13 +102,18 @@ final class Sandbox {
       String startedId = id;
       EngineContainer started = engine.inspect(id).orElseThrow(() -> new EngineException("infra container "
           + startedId + " vanished", null));
-      state.podIP = started.ip();
+      state.podIP = podIP(pod, started);
       memory.waiting = null;
       LOG.info("Started the infra container of pod {} (pod IP {})", ref.key(), state.podIP);
       return started.running() ? new Result(started, null) : waiting(state, "Pod sandbox is starting");
     } catch (EngineException e) {
       return failed(ref, state, e.getMessage(), now);
     }
+  }
+
+  /** The infra container's IP; for a pod on the host's network, the node's address (as the kubelet reports it). */
+  private static String podIP(PodV1 pod, EngineContainer infra) {
+    return pod.security().usesHostNetwork() ? HostAddress.primary() : infra.ip();
   }
 
   /** The infra container exited: remove the pod's containers, then it, so that the next pass builds the pod anew. */

@@ -7,7 +7,8 @@ import java.util.List;
 
 /** The validated configuration of the container manager. */
 record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
-    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes, String clusterDomain) {
+    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes, String clusterDomain,
+    NodeSecurity security) {
   /** A container's log is truncated at this size unless configured otherwise ({@code container.log.max.mb}). */
   static final long DEFAULT_LOG_MAX_BYTES = 10L * 1024 * 1024;
 
@@ -19,25 +20,31 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
 
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
     this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of(),
-        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN);
+        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN, NodeSecurity.DEFAULT);
   }
 
   /** Settings with the given infra container image and command. */
   Settings withInfra(String image, List<String> command) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command, volumesDir,
-        hostPathAllow, logMaxBytes, clusterDomain);
+        hostPathAllow, logMaxBytes, clusterDomain, security);
   }
 
   /** Settings with the given volume directory and hostPath allow-list. */
   Settings withVolumes(Path dir, List<Path> allow) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow,
-        logMaxBytes, clusterDomain);
+        logMaxBytes, clusterDomain, security);
   }
 
   /** Settings with the given cluster domain. */
   Settings withClusterDomain(String domain) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
-        hostPathAllow, logMaxBytes, domain);
+        hostPathAllow, logMaxBytes, domain, security);
+  }
+
+  /** Settings with the given security policy. */
+  Settings withSecurity(NodeSecurity policy) {
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
+        hostPathAllow, logMaxBytes, clusterDomain, policy);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf). */
@@ -68,6 +75,9 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
       throw new IllegalArgumentException("cluster.domain must be a DNS domain such as cluster.local, got '"
           + clusterDomain + "'");
     }
+    if (security == null) {
+      throw new IllegalArgumentException("the node's security settings are required");
+    }
     for (Path allowed : hostPathAllow) {
       if (!allowed.isAbsolute()) {
         throw new IllegalArgumentException("hostpath.allow entries must be absolute paths, got " + allowed);
@@ -85,7 +95,15 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
             .map(p -> Path.of(p).normalize()).toList(),
         config.container_log_max_mb() * 1024L * 1024L,
         config.cluster_domain() == null || config.cluster_domain().isBlank() ? DEFAULT_CLUSTER_DOMAIN
-            : config.cluster_domain().trim());
+            : config.cluster_domain().trim(), security(config));
+  }
+
+  private static NodeSecurity security(ContainersConfig config) {
+    return new NodeSecurity(config.allow_privileged(), config.allow_host_network(), config.allow_host_pid(),
+        config.allow_host_ipc(), words(config.allowed_unsafe_sysctls() == null ? null
+            : config.allowed_unsafe_sysctls().replace(',', ' ')), config.seccomp_default(),
+        config.seccomp_profiles_dir() == null || config.seccomp_profiles_dir().isBlank()
+            ? NodeSecurity.defaultSeccompDir() : Path.of(config.seccomp_profiles_dir().trim()));
   }
 
   private static List<String> words(String value) {

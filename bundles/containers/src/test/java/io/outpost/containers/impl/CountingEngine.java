@@ -51,6 +51,11 @@ final class CountingEngine implements ContainerEngine {
   }
 
   @Override
+  public String imageUser(String image) {
+    return delegate.imageUser(image);
+  }
+
+  @Override
   public Closeable pull(String image, PullSecrets.Credentials credentials, Consumer<String> done) {
     pulls.incrementAndGet();
     return delegate.pull(image, credentials, done);

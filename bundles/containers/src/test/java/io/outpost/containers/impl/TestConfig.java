@@ -18,6 +18,41 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
   }
 
   @Override
+  public boolean allow_privileged() {
+    return false;
+  }
+
+  @Override
+  public boolean allow_host_network() {
+    return false;
+  }
+
+  @Override
+  public boolean allow_host_pid() {
+    return false;
+  }
+
+  @Override
+  public boolean allow_host_ipc() {
+    return false;
+  }
+
+  @Override
+  public String allowed_unsafe_sysctls() {
+    return "";
+  }
+
+  @Override
+  public boolean seccomp_default() {
+    return true;
+  }
+
+  @Override
+  public String seccomp_profiles_dir() {
+    return "";
+  }
+
+  @Override
   public Class<? extends Annotation> annotationType() {
     return ContainersConfig.class;
   }

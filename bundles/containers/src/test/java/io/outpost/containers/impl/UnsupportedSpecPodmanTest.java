@@ -19,7 +19,7 @@ class UnsupportedSpecPodmanTest extends PodmanFixture {
 
   private PodV1 pod(List<String> unsupported) {
     return new PodV1(node, "Always", 1L, null, null, List.of(container("app", List.of("sleep", "3600"), null)),
-        List.of(container("setup", List.of("true"), null)), null, null, null, null, null, unsupported);
+        List.of(container("setup", List.of("true"), null)), null, null, null, null, null, null, unsupported);
   }
 
   @Test
