@@ -41,7 +41,9 @@ public final class Bridge implements AutoCloseable {
   private final KubernetesClient client;
   private final Metrics metrics = new Metrics();
   private final NodeQueues router;
-  /** Upstream messages other than resyncs, and their Kubernetes writes, per node on a few threads. */
+  /** Upstream messages other than resyncs: heartbeats on their own lane, the rest in fair per-node shares. */
+  private final UpstreamLanes lanes;
+  /** The Kubernetes writes that follow from upstream messages, per node on the message lane's threads. */
   private final NodeQueues upstream;
   private final ScheduledExecutorService leaseTicker =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-leases"));
@@ -84,7 +86,9 @@ public final class Bridge implements AutoCloseable {
     this.client = client;
     this.mqttTls = mqttTls;
     this.router = new NodeQueues(config.routerThreads(), "outpost-bridge-router");
-    this.upstream = new NodeQueues(4, "outpost-bridge-upstream");
+    this.lanes = new UpstreamLanes(config.fairShares(), metrics, System::nanoTime,
+        (topic, payload) -> upstreamHandler.handle(topic, payload));
+    this.upstream = lanes.writers();
     this.tolerations = new TolerationBackstop(client, metrics, upstream, () -> active);
   }
 
@@ -114,7 +118,10 @@ public final class Bridge implements AutoCloseable {
         report -> deviceStatuses.offer(report, upstream), deletedPods);
     informers.pods.addEventHandler(new PodEvents());
     informers.nodes.addEventHandler(new ChangeHandler<>(node -> schedule(node.getMetadata().getName())));
-    informers.nodes.addEventHandler(ChangeHandler.onDelete(node -> metrics.forgetEdge(node.getMetadata().getName())));
+    informers.nodes.addEventHandler(ChangeHandler.onDelete(node -> {
+      metrics.forgetEdge(node.getMetadata().getName());
+      lanes.forget(node.getMetadata().getName());
+    }));
     informers.configMaps.addEventHandler(new ChangeHandler<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
     informers.secrets.addEventHandler(new ChangeHandler<>(s -> referenced(Downstream.KIND_SECRET, s)));
     if (informers.devices != null) {
@@ -123,7 +130,9 @@ public final class Bridge implements AutoCloseable {
     }
     metrics.gauge("outpost_bridge_edge_nodes", () -> informers.nodes.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", router::depth);
-    metrics.gauge("outpost_bridge_upstream_queue", upstream::depth);
+    metrics.gauge("outpost_bridge_upstream_queue", lanes::depth);
+    metrics.gauge("outpost_bridge_upstream_queue_deepest_node", lanes::deepestNode);
+    metrics.gauge("outpost_bridge_heartbeats_waiting", lanes::heartbeatsWaiting);
     metrics.gauge("outpost_bridge_jvm_heap_used_bytes", () -> java.lang.management.ManagementFactory
         .getMemoryMXBean().getHeapMemoryUsage().getUsed());
     metrics.gauge("outpost_bridge_connected_nodes", () -> informers.nodes.getStore().list().stream()
@@ -202,21 +211,32 @@ public final class Bridge implements AutoCloseable {
     return active && !closed;
   }
 
+  /**
+   * Hands an upstream message to its lane ({@link UpstreamLanes}); runs on the MQTT callback thread and never
+   * blocks. Stream frames are relayed at once. Heartbeats go to the heartbeat lane. A resync request within its
+   * node's rate goes to the node's router thread (answered from caches, never behind Kubernetes writes). Statuses,
+   * events and device statuses take their node's fair share of the message lane. Until a node is registered, all its
+   * messages follow its first heartbeat on the heartbeat lane, in the order it sent them.
+   */
   private void onUpstream(String topic, byte[] payload) {
-    // Resync requests of a known edge node go to its router thread (they are answered from caches and must not
-    // wait behind Kubernetes writes); everything else, and the resync of a node whose first heartbeat may still be
-    // registering it, to the node's upstream thread, in the order the node sent them.
     Optional<Topics.UpTopic> address = Topics.parseUp(topic);
     String node = address.map(Topics.UpTopic::node).orElse(topic);
-    KubeletApi streams = kubelet;
-    if (address.isPresent() && address.get().channel() == Topics.Up.STREAM) {
+    Topics.Up channel = address.map(Topics.UpTopic::channel).orElse(null);
+    if (channel == Topics.Up.STREAM) {
+      KubeletApi streams = kubelet;
       if (streams != null) {
-        streams.receive(address.get(), payload); // stream frames are relayed at once, never queued behind writes
+        streams.receive(address.get(), payload);
       }
-    } else if (address.isPresent() && address.get().channel() == Topics.Up.RESYNC && isEdgeNode(node)) {
+    } else if (channel == Topics.Up.NODE) {
+      lanes.heartbeat(node, topic, payload);
+    } else if (channel == Topics.Up.RESYNC && !lanes.admitResync(node)) {
+      return; // dropped and counted: the node asks again when its request times out
+    } else if (!isEdgeNode(node)) {
+      lanes.beforeRegistration(node, channel, topic, payload);
+    } else if (channel == Topics.Up.RESYNC) {
       router.execute(node, () -> upstreamHandler.handle(topic, payload));
     } else {
-      upstream.execute(node, () -> upstreamHandler.handle(topic, payload));
+      lanes.offer(node, channel, topic, payload);
     }
   }
 
@@ -375,7 +395,7 @@ public final class Bridge implements AutoCloseable {
       activeLabel.set(false);
     }
     router.close();
-    upstream.close();
+    lanes.close();
     for (ExecutorService executor : List.of(leaseTicker, scheduler)) {
       executor.shutdownNow();
     }

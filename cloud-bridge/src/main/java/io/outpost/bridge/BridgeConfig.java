@@ -36,7 +36,8 @@ public record BridgeConfig(
     boolean devices,
     KubeletConfig kubelet,
     BindAddress httpBind,
-    BindAddress webhookBind) {
+    BindAddress webhookBind,
+    FairShares fairShares) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -123,7 +124,8 @@ public record BridgeConfig(
         bool(env, "OUTPOST_DEVICES", "true"),
         KubeletConfig.from(env),
         BindAddress.from(env, "OUTPOST_HTTP_BIND"),
-        BindAddress.from(env, "OUTPOST_WEBHOOK_BIND"));
+        BindAddress.from(env, "OUTPOST_WEBHOOK_BIND"),
+        FairShares.from(env));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

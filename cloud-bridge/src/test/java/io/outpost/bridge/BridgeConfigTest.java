@@ -28,7 +28,8 @@ class BridgeConfigTest {
     assertThat(config).isEqualTo(new BridgeConfig(BROKER, "outpost-bridge", 8080, "outpost.io/edge", "true",
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
         config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF,
-        new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND")));
+        new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND"),
+        FairShares.DEFAULTS));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -104,7 +105,8 @@ class BridgeConfigTest {
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
         java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
         "outpost-system", "bridge-0", Duration.ofSeconds(20), true, false, KubeletConfig.OFF,
-        new BindAddress(ip("127.0.0.1"), "OUTPOST_HTTP_BIND"), new BindAddress(ip("::1"), "OUTPOST_WEBHOOK_BIND")));
+        new BindAddress(ip("127.0.0.1"), "OUTPOST_HTTP_BIND"), new BindAddress(ip("::1"), "OUTPOST_WEBHOOK_BIND"),
+        FairShares.DEFAULTS));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }
