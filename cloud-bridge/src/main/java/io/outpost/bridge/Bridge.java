@@ -141,7 +141,7 @@ public final class Bridge implements AutoCloseable {
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
     if (config.kubelet().enabled()) {
       kubelet = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods.getStore()::getByKey,
-          this::isEdgeNode, informers.nodes.getStore()::getByKey);
+          this::isEdgeNode, informers.nodes.getStore()::getByKey, config.fairShares());
       // Published: what the operator configured (a Service's or load balancer's address and port), else where the
       // bridge listens.
       nodes.kubeletEndpoint(config.kubelet().address(), config.kubelet().addressIsIp(),
@@ -156,7 +156,8 @@ public final class Bridge implements AutoCloseable {
     if (config.webhookEnabled()) {
       // Every replica serves the webhook: it needs only the informer caches.
       webhook = new AdmissionWebhook(config.webhookBind(), config.webhookPort(), config.webhookCertFile(),
-          config.webhookKeyFile(), metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue());
+          config.webhookKeyFile(), metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue(),
+          config.fairShares());
     } else {
       LOG.info("Admission webhook off (OUTPOST_WEBHOOK_CERT_FILE not set): only bound pods get tolerations");
     }

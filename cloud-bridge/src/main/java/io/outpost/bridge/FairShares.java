@@ -20,7 +20,8 @@ import java.util.Map;
  * @param resyncBurst per node, resync requests accepted at once
  * @param webhookThreads admission webhook workers
  * @param webhookQueue admission reviews waiting for a worker at most; beyond: answered 503 at once
- * @param webhookTimeout how long a review may wait for a worker before it is answered 503
+ * @param webhookTimeout how long a review may wait for a worker before it is answered 503 (below the
+ *     configuration's {@code timeoutSeconds}, 2 s for most pods: an answer after it is worthless)
  * @param streamsPerNode kubelet-API sessions (exec, attach, logs, port-forward) per edge node at most
  * @param streamsPerUser kubelet-API sessions per requesting user (the API server's client identity) at most
  */
@@ -42,7 +43,7 @@ public record FairShares(int upstreamPerSecond, int upstreamBurst, int queueMess
         BridgeConfig.integer(env, "OUTPOST_RESYNC_BURST", 3, 1, 1000),
         BridgeConfig.integer(env, "OUTPOST_WEBHOOK_THREADS", 8, 1, 256),
         BridgeConfig.integer(env, "OUTPOST_WEBHOOK_QUEUE", 256, 0, 100_000),
-        Duration.ofMillis(BridgeConfig.integer(env, "OUTPOST_WEBHOOK_QUEUE_TIMEOUT_MS", 5000, 10, 30_000)),
+        Duration.ofMillis(BridgeConfig.integer(env, "OUTPOST_WEBHOOK_QUEUE_TIMEOUT_MS", 1500, 10, 30_000)),
         BridgeConfig.integer(env, "OUTPOST_STREAMS_PER_NODE", 32, 1, 100_000),
         BridgeConfig.integer(env, "OUTPOST_STREAMS_PER_USER", 64, 1, 100_000));
   }
