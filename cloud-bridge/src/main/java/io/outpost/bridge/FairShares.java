@@ -16,6 +16,9 @@ import java.util.Map;
  * @param queueBytes per node, payload bytes waiting at most
  * @param upstreamThreads threads writing upstream messages (statuses, events, device statuses) to Kubernetes
  * @param heartbeatThreads threads of the heartbeat lane (Node status and Lease), which nothing else uses
+ * @param heartbeatsPerSecond per node, heartbeats handled per second on average (a node sends one every
+ *     {@code heartbeat.interval.seconds}, at least 1 s, and one on every connect)
+ * @param heartbeatBurst per node, heartbeats handled at once above the average
  * @param resyncsPerMinute per node, resync requests accepted per minute on average
  * @param resyncBurst per node, resync requests accepted at once
  * @param webhookThreads admission webhook workers
@@ -26,7 +29,7 @@ import java.util.Map;
  * @param streamsPerUser kubelet-API sessions per requesting user (the API server's client identity) at most
  */
 public record FairShares(int upstreamPerSecond, int upstreamBurst, int queueMessages, int queueBytes,
-    int upstreamThreads, int heartbeatThreads, int resyncsPerMinute, int resyncBurst, int webhookThreads,
+    int upstreamThreads, int heartbeatThreads, int heartbeatsPerSecond, int heartbeatBurst, int resyncsPerMinute, int resyncBurst, int webhookThreads,
     int webhookQueue, Duration webhookTimeout, int streamsPerNode, int streamsPerUser) {
 
   public static final FairShares DEFAULTS = from(Map.of());
@@ -39,6 +42,8 @@ public record FairShares(int upstreamPerSecond, int upstreamBurst, int queueMess
         BridgeConfig.integer(env, "OUTPOST_UPSTREAM_QUEUE_BYTES", 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
         BridgeConfig.integer(env, "OUTPOST_UPSTREAM_THREADS", 4, 1, 64),
         BridgeConfig.integer(env, "OUTPOST_HEARTBEAT_THREADS", 2, 1, 64),
+        BridgeConfig.integer(env, "OUTPOST_HEARTBEATS_PER_SECOND", 2, 1, 1000),
+        BridgeConfig.integer(env, "OUTPOST_HEARTBEAT_BURST", 5, 1, 1000),
         BridgeConfig.integer(env, "OUTPOST_RESYNCS_PER_MINUTE", 6, 1, 6000),
         BridgeConfig.integer(env, "OUTPOST_RESYNC_BURST", 3, 1, 1000),
         BridgeConfig.integer(env, "OUTPOST_WEBHOOK_THREADS", 8, 1, 256),

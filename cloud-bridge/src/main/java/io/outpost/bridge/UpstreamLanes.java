@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *       message each, round robin), so a node's backlog delays only itself. A message over its node's rate or
  *       beyond its queue is dropped and counted ({@code outpost_bridge_upstream_dropped_total{node,channel,reason}},
  *       reasons {@code rate_limited} and {@code queue_full}); the log says so once a minute per node at most.
- *   <li><b>Resync requests</b> have their own per-node bucket (they cost a digest over the node's objects).
+ *   <li><b>Resync requests</b> have their own per-node bucket (they cost a digest over the node's objects), and so
+ *       have heartbeats (a conformant node sends one per interval, at least a second, and one per connect).
  * </ul>
  *
  * <p>Until a node is registered its messages ride the heartbeat lane behind its first heartbeat (which registers
@@ -65,8 +66,19 @@ final class UpstreamLanes implements AutoCloseable {
     this.refusals = new Refusals(metrics, LOG, nanos);
   }
 
-  /** A heartbeat: replaces the node's waiting one, or queues a turn for it on the heartbeat lane. */
+  /**
+   * A heartbeat within the node's heartbeat rate: replaces the node's waiting one, or queues a turn for it on the
+   * heartbeat lane. Beyond the rate it is dropped and counted (the node sends the next one within its interval).
+   */
   void heartbeat(String node, String topic, byte[] payload) {
+    TokenBucket bucket = buckets.computeIfAbsent(node + "/node", k -> new TokenBucket(
+        shares.heartbeatsPerSecond(), shares.heartbeatBurst(), nanos));
+    if (!bucket.tryAcquire()) {
+      refusals.refuse(node, "Dropped a heartbeat of node " + node + ": over its " + shares.heartbeatsPerSecond()
+          + " per second (burst " + shares.heartbeatBurst() + ")", DROPPED, "node", node, "channel", "node",
+          "reason", "rate_limited");
+      return;
+    }
     if (heartbeats.put(node, new Pending(topic, payload, nanos.getAsLong())) != null) {
       metrics.increment("outpost_bridge_heartbeats_coalesced_total");
       return;

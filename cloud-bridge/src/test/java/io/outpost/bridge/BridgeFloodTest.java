@@ -106,7 +106,8 @@ class BridgeFloodTest {
       flood.start();
 
       await("the flooder's excess dropped on every limited channel").atMost(PATIENCE).until(() ->
-          List.of("status", "event", "device", "resync").stream().allMatch(c -> dropped(h, "flooder", c) > 0));
+          List.of("node", "status", "event", "device", "resync").stream()
+              .allMatch(c -> dropped(h, "flooder", c) > 0));
       Map<String, ZonedDateTime> renewedBefore = new HashMap<>();
       names.forEach(n -> renewedBefore.put(n, renewTime(lease(n))));
       long floodedBefore = flooded.get();

@@ -133,7 +133,8 @@ class UpstreamLanesTest {
 
     CountDownLatch hold = new CountDownLatch(1);
     // Hold the heartbeat lane with a heartbeat that waits, then send ten from one node: only the last is handled.
-    UpstreamLanes held = new UpstreamLanes(FairShares.from(Map.of("OUTPOST_HEARTBEAT_THREADS", "1")), metrics,
+    UpstreamLanes held = new UpstreamLanes(FairShares.from(Map.of("OUTPOST_HEARTBEAT_THREADS", "1",
+        "OUTPOST_HEARTBEAT_BURST", "20")), metrics,
         now::get, (topic, payload) -> {
           if (new String(payload).equals("hold")) {
             try {
@@ -159,6 +160,22 @@ class UpstreamLanesTest {
       hold.countDown();
       held.close();
     }
+  }
+
+  @Test
+  void heartbeatsBeyondTheNodesHeartbeatRateAreDroppedAndCounted() {
+    lanes(Map.of("OUTPOST_HEARTBEATS_PER_SECOND", "1", "OUTPOST_HEARTBEAT_BURST", "2"));
+    for (int i = 0; i < 5; i++) {
+      lanes.heartbeat("edge-a", topic("edge-a", Topics.Up.NODE), ("a" + i).getBytes());
+    }
+    lanes.heartbeat("edge-b", topic("edge-b", Topics.Up.NODE), "b".getBytes());
+    assertThat(dropped("edge-a", "node", "rate_limited")).isEqualTo(3);
+    assertThat(dropped("edge-b", "node", "rate_limited")).isZero();
+    await().atMost(WAIT).until(() -> handled.contains(topic("edge-b", Topics.Up.NODE) + " b"));
+    now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+    lanes.heartbeat("edge-a", topic("edge-a", Topics.Up.NODE), "later".getBytes());
+    await().atMost(WAIT).until(() -> handled.contains(topic("edge-a", Topics.Up.NODE) + " later"));
+    assertThat(handled).noneMatch(h -> h.endsWith(" a2") || h.endsWith(" a3") || h.endsWith(" a4"));
   }
 
   @Test
