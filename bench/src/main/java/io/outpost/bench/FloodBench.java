@@ -217,7 +217,14 @@ public final class FloodBench {
         missed += collect(latencies);
         round();
       }
-      waitFor("the last round handled", Duration.ofMinutes(1), this::allHandled);
+      try {
+        waitFor("the last round handled", Duration.ofMinutes(1), this::allHandled);
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        long unhandled = names.stream().filter(n -> handledAt(n) < publishedAt.get(n)).count();
+        throw new IllegalStateException("calm nodes' heartbeats were not handled: " + unhandled + " of the last "
+            + "round still waiting after 1 min; before it, " + (latencies.isEmpty() ? "none handled"
+            : new Phase(latencies, missed).describe()), e);
+      }
       collect(latencies);
       reset();
       return new Phase(latencies, missed);
