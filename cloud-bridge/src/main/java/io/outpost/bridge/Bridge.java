@@ -212,32 +212,16 @@ public final class Bridge implements AutoCloseable {
     return active && !closed;
   }
 
-  /**
-   * Hands an upstream message to its lane ({@link UpstreamLanes}); runs on the MQTT callback thread and never
-   * blocks. Stream frames are relayed at once. Heartbeats go to the heartbeat lane. A resync request within its
-   * node's rate goes to the node's router thread (answered from caches, never behind Kubernetes writes). Statuses,
-   * events and device statuses take their node's fair share of the message lane. Until a node is registered, all its
-   * messages follow its first heartbeat on the heartbeat lane, in the order it sent them.
-   */
+  /** An upstream message, on the MQTT callback thread: stream frames are relayed at once, the rest takes its lane. */
   private void onUpstream(String topic, byte[] payload) {
     Optional<Topics.UpTopic> address = Topics.parseUp(topic);
-    String node = address.map(Topics.UpTopic::node).orElse(topic);
-    Topics.Up channel = address.map(Topics.UpTopic::channel).orElse(null);
-    if (channel == Topics.Up.STREAM) {
-      KubeletApi streams = kubelet;
+    KubeletApi streams = kubelet;
+    if (address.isPresent() && address.get().channel() == Topics.Up.STREAM) {
       if (streams != null) {
         streams.receive(address.get(), payload);
       }
-    } else if (channel == Topics.Up.NODE) {
-      lanes.heartbeat(node, topic, payload);
-    } else if (channel == Topics.Up.RESYNC && !lanes.admitResync(node)) {
-      return; // dropped and counted: the node asks again when its request times out
-    } else if (!isEdgeNode(node)) {
-      lanes.beforeRegistration(node, channel, topic, payload);
-    } else if (channel == Topics.Up.RESYNC) {
-      router.execute(node, () -> upstreamHandler.handle(topic, payload));
     } else {
-      lanes.offer(node, channel, topic, payload);
+      lanes.route(address, topic, payload, this::isEdgeNode, router::execute);
     }
   }
 

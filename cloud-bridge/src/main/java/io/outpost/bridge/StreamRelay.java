@@ -56,10 +56,7 @@ final class StreamRelay implements AutoCloseable {
   private final Metrics metrics;
   private final Duration keepalive;
   private final Map<UUID, Session> sessions = new ConcurrentHashMap<>();
-  /** Open sessions per node and per requesting user; guarded by this relay, as is adding to {@link #sessions}. */
-  private final Map<String, Integer> byNode = new java.util.HashMap<>();
-  private final Map<String, Integer> byUser = new java.util.HashMap<>();
-  private final FairShares shares;
+  private final StreamShares shares;
   private final Refusals refusals;
   private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
     Thread thread = new Thread(r, "outpost-bridge-streams");
@@ -72,7 +69,7 @@ final class StreamRelay implements AutoCloseable {
   }
 
   StreamRelay(Publisher publisher, BooleanSupplier linkUp, Metrics metrics, Duration keepalive, FairShares shares) {
-    this.shares = shares;
+    this.shares = new StreamShares(MAX_SESSIONS, shares.streamsPerNode(), shares.streamsPerUser());
     this.refusals = new Refusals(metrics, LOG, System::nanoTime);
     this.publisher = publisher;
     this.linkUp = linkUp;
@@ -97,17 +94,12 @@ final class StreamRelay implements AutoCloseable {
       refuse(session, 503, "link_down", "the bridge is not connected to the MQTT broker");
       return session;
     }
-    String refusal = admit(session);
+    String refusal = shares.admit(session.node, session.user);
     if (refusal != null) {
-      refuse(session, 429, refusal, switch (refusal) {
-        case "node_share" -> "node " + session.node + " already relays " + shares.streamsPerNode()
-            + " streams (OUTPOST_STREAMS_PER_NODE)";
-        case "user_share" -> "user " + session.user + " already has " + shares.streamsPerUser()
-            + " streams open (OUTPOST_STREAMS_PER_USER)";
-        default -> "the bridge already relays " + MAX_SESSIONS + " streams";
-      });
+      refuse(session, 429, refusal, shares.message(refusal, session.node, session.user));
       return session;
     }
+    sessions.put(session.id, session);
     metrics.increment("outpost_bridge_streams_total", "kind", request.kind());
     LOG.info("Stream {} to node {} opened for {} ({})", request.describe(), session.node, session.user, session.id);
     session.frame(Type.OPEN, 0, request.encode());
@@ -121,27 +113,9 @@ final class StreamRelay implements AutoCloseable {
     session.fail(code, message);
   }
 
-  /** Null if the session fits the shares (it is then registered), else why it does not. */
-  private synchronized String admit(Session session) {
-    if (sessions.size() >= MAX_SESSIONS) {
-      return "sessions_full";
-    }
-    if (byNode.getOrDefault(session.node, 0) >= shares.streamsPerNode()) {
-      return "node_share";
-    }
-    if (byUser.getOrDefault(session.user, 0) >= shares.streamsPerUser()) {
-      return "user_share";
-    }
-    byNode.merge(session.node, 1, Integer::sum);
-    byUser.merge(session.user, 1, Integer::sum);
-    sessions.put(session.id, session);
-    return null;
-  }
-
-  private synchronized void release(Session session) {
+  private void release(Session session) {
     if (sessions.remove(session.id) != null) {
-      byNode.computeIfPresent(session.node, (k, n) -> n <= 1 ? null : n - 1);
-      byUser.computeIfPresent(session.user, (k, n) -> n <= 1 ? null : n - 1);
+      shares.release(session.node, session.user);
     }
   }
 

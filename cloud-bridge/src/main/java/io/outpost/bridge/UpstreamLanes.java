@@ -3,8 +3,10 @@ package io.outpost.bridge;
 import io.outpost.protocol.Topics;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +66,29 @@ final class UpstreamLanes implements AutoCloseable {
     this.heartbeatThreads = new NodeQueues(shares.heartbeatThreads(), "outpost-bridge-heartbeats");
     this.messageThreads = new NodeQueues(shares.upstreamThreads(), "outpost-bridge-upstream");
     this.refusals = new Refusals(metrics, LOG, nanos);
+  }
+
+  /**
+   * Hands an upstream message other than a stream frame to its lane; never blocks. Heartbeats go to the heartbeat
+   * lane. A resync request within its node's rate goes to the node's router thread (answered from caches, never
+   * behind Kubernetes writes). Statuses, events and device statuses take their node's share of the message lane.
+   * Until a node is {@code registered}, all its messages follow its first heartbeat on the heartbeat lane, in order.
+   */
+  void route(Optional<Topics.UpTopic> address, String topic, byte[] payload, Predicate<String> registered,
+      BiConsumer<String, Runnable> router) {
+    String node = address.map(Topics.UpTopic::node).orElse(topic);
+    Topics.Up channel = address.map(Topics.UpTopic::channel).orElse(null);
+    if (channel == Topics.Up.NODE) {
+      heartbeat(node, topic, payload);
+    } else if (channel == Topics.Up.RESYNC && !admitResync(node)) {
+      LOG.debug("Resync request of {} dropped; it asks again when its request times out", node);
+    } else if (!registered.test(node)) {
+      beforeRegistration(node, channel, topic, payload);
+    } else if (channel == Topics.Up.RESYNC) {
+      router.accept(node, () -> handler.accept(topic, payload));
+    } else {
+      offer(node, channel, topic, payload);
+    }
   }
 
   /**
