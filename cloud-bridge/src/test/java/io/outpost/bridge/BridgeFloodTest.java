@@ -62,7 +62,7 @@ class BridgeFloodTest {
     AtomicBoolean flooding = new AtomicBoolean(true);
     AtomicLong flooded = new AtomicLong();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread flood = null;
+    List<Thread> floods = new ArrayList<>();
     MqttClient calm = null;
     try (BridgeHarness h = BridgeHarness.start(dir, client, Map.of("OUTPOST_UPSTREAM_PER_SECOND", "20",
         "OUTPOST_UPSTREAM_BURST", "40", "OUTPOST_UPSTREAM_QUEUE_MESSAGES", "50", "OUTPOST_RESYNCS_PER_MINUTE", "6",
@@ -90,20 +90,24 @@ class BridgeFloodTest {
       await("100 calm nodes registered with Leases").atMost(PATIENCE).until(() -> names.stream()
           .allMatch(n -> lease(n) != null && ready(n)));
 
-      List<byte[]> messages = floodMessages(codec, ref);
-      flood = new Thread(() -> {
-        try {
-          for (int i = 0; flooding.get(); i++) {
-            byte[] message = messages.get(i % messages.size());
-            Topics.Up channel = CHANNELS.get(i % CHANNELS.size());
-            publishWhenWindowAllows(() -> flooder.publish(channel, message));
-            flooded.incrementAndGet();
+      // Three connections of the flooder publish at once, each as fast as its QoS 1 window allows.
+      List<FakeEdge> connections = List.of(flooder, h.edge("flooder"), h.edge("flooder"));
+      for (FakeEdge sender : connections) {
+        Thread flood = new Thread(() -> {
+          try {
+            for (int i = 0; flooding.get(); i++) {
+              byte[] message = floodMessage(codec, ref, i);
+              Topics.Up channel = CHANNELS.get(i % CHANNELS.size());
+              publishWhenWindowAllows(() -> sender.publish(channel, message));
+              flooded.incrementAndGet();
+            }
+          } catch (MqttException | RuntimeException e) {
+            failure.compareAndSet(null, e);
           }
-        } catch (MqttException | RuntimeException e) {
-          failure.compareAndSet(null, e);
-        }
-      }, "flooder");
-      flood.start();
+        }, "flooder");
+        floods.add(flood);
+        flood.start();
+      }
 
       await("the flooder's excess dropped on every limited channel").atMost(PATIENCE).until(() ->
           List.of("node", "status", "event", "device", "resync").stream()
@@ -122,7 +126,7 @@ class BridgeFloodTest {
       assertThat(droppedSeries).isNotEmpty().allMatch(l -> l.contains("node=\"flooder\""));
     } finally {
       flooding.set(false);
-      if (flood != null) {
+      for (Thread flood : floods) {
         flood.join(TimeUnit.SECONDS.toMillis(30));
       }
       heartbeats.shutdownNow();
@@ -161,18 +165,25 @@ class BridgeFloodTest {
   private static final List<Topics.Up> CHANNELS = List.of(Topics.Up.NODE, Topics.Up.STATUS, Topics.Up.EVENT,
       Topics.Up.RESYNC, Topics.Up.DEVICE);
 
-  /** One valid message per channel in {@link #CHANNELS}, about the flooder's own pod. */
-  private static List<byte[]> floodMessages(Codec codec, ObjectRef pod) {
+  /**
+   * The flooder's {@code i}th message, on channel {@code i % 5} of {@link #CHANNELS}, about its own pod: each costs
+   * the bridge real work if accepted — a status that differs from the previous one, an event with a new id, a
+   * resync request, a device status, a heartbeat.
+   */
+  private static byte[] floodMessage(Codec codec, ObjectRef pod, int i) {
     String now = Instant.now().toString();
-    return List.of(
-        codec.encode(FakeEdge.nodeReport("flooder")),
-        codec.encode(BridgeHarness.running("flooder", pod)),
-        codec.encode(new EventReport(Codec.VERSION, "flooder", "00000000000000f1", pod, "Warning", "BackOff",
-            "Back-off restarting failed container app", 1, now, now)),
-        codec.encode(new ResyncRequest(Codec.VERSION, "flooder", UUID.randomUUID().toString(), 0, 0, "flood", null,
-            ResyncRequest.digestOf(List.of()), 0)),
-        codec.encode(new DeviceStatusReport(Codec.VERSION, "flooder", new ObjectRef("Device", "flood", "meter",
-            UUID.randomUUID().toString(), "1"), DeviceStatusReport.ONLINE, null, null, now, List.of())));
+    return switch (CHANNELS.get(i % CHANNELS.size())) {
+      case NODE -> codec.encode(FakeEdge.nodeReport("flooder"));
+      case STATUS -> codec.encode(i % 2 == 0 ? BridgeHarness.running("flooder", pod)
+          : BridgeHarness.phase("flooder", pod, "Pending"));
+      case EVENT -> codec.encode(new EventReport(Codec.VERSION, "flooder", String.format("%016x", i), pod,
+          "Warning", "BackOff", "Back-off restarting failed container app", 1, now, now));
+      case RESYNC -> codec.encode(new ResyncRequest(Codec.VERSION, "flooder", UUID.randomUUID().toString(), 0, 0,
+          "flood", null, ResyncRequest.digestOf(List.of()), 0));
+      default -> codec.encode(new DeviceStatusReport(Codec.VERSION, "flooder", new ObjectRef("Device", "flood",
+          "meter", "5b0c6c36-0000-4000-8000-000000000001", "1"), DeviceStatusReport.ONLINE, null, null, now,
+          List.of()));
+    };
   }
 
   private static long dropped(BridgeHarness h, String node, String channel) {
