@@ -166,6 +166,7 @@ public final class FloodBench {
     } finally {
       client.close();
       kubernetes.destroy();
+      io.outpost.testing.Trees.deleteTree(dir);
     }
   }
 
