@@ -20,8 +20,12 @@ import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.Base64;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -35,14 +39,26 @@ import org.slf4j.LoggerFactory;
  * that is not an AdmissionReview is answered 400 with the reason (the API server then applies the configuration's
  * failurePolicy); it never stops the server. The serving certificate is re-read when its files change, so
  * cert-manager can rotate it.
+ *
+ * <p>Reviews are served by {@link FairShares#webhookThreads} workers behind a queue of
+ * {@link FairShares#webhookQueue}. A review that finds the queue full is answered 503 {@code overloaded} at once
+ * (on the accepting thread, without reading its body), one that waited longer than
+ * {@link FairShares#webhookTimeout} 503 {@code timeout} — fast answers, so that the API server applies the
+ * configuration's failurePolicy instead of waiting out its own timeout; both counted in
+ * {@code outpost_bridge_webhook_requests_total{result}}.
  */
 final class AdmissionWebhook implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AdmissionWebhook.class);
   static final int MAX_BODY = 3 * 1024 * 1024;
 
   private final HttpsServer server;
-  private final ExecutorService executor;
+  private final ThreadPoolExecutor executor;
   private final Metrics metrics;
+  private final long timeoutNanos;
+  private final LongSupplier nanos;
+  /** Why the current request is answered 503 without being looked at ({@code overloaded}, {@code timeout}), or null. */
+  private final ThreadLocal<String> shed = new ThreadLocal<>();
+  private final Refusals refusals;
   private final Predicate<String> isEdgeNode;
   private final String labelKey;
   private final String labelValue;
@@ -52,8 +68,19 @@ final class AdmissionWebhook implements AutoCloseable {
   private volatile FileTime loaded;
 
   AdmissionWebhook(BindAddress bind, int port, Path certificate, Path key, Metrics metrics,
-      Predicate<String> isEdgeNode, String labelKey, String labelValue) throws IOException, GeneralSecurityException {
+      Predicate<String> isEdgeNode, String labelKey, String labelValue, FairShares shares)
+      throws IOException, GeneralSecurityException {
+    this(bind, port, certificate, key, metrics, isEdgeNode, labelKey, labelValue, shares, System::nanoTime);
+  }
+
+  /** As above, with the clock that times the queue (a test's own counter in tests). */
+  AdmissionWebhook(BindAddress bind, int port, Path certificate, Path key, Metrics metrics,
+      Predicate<String> isEdgeNode, String labelKey, String labelValue, FairShares shares, LongSupplier nanos)
+      throws IOException, GeneralSecurityException {
     this.metrics = metrics;
+    this.nanos = nanos;
+    this.timeoutNanos = shares.webhookTimeout().toNanos();
+    this.refusals = new Refusals(metrics, LOG, nanos);
     this.isEdgeNode = isEdgeNode;
     this.labelKey = labelKey;
     this.labelValue = labelValue;
@@ -65,8 +92,12 @@ final class AdmissionWebhook implements AutoCloseable {
       throw bind.bindFailed(port, "OUTPOST_WEBHOOK_PORT", e);
     }
     server.setHttpsConfigurator(new HttpsConfigurator(sslContext()));
-    executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "outpost-bridge-webhook"));
-    server.setExecutor(executor);
+    java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+    executor = new ThreadPoolExecutor(shares.webhookThreads(), shares.webhookThreads(), 0, TimeUnit.MILLISECONDS,
+        shares.webhookQueue() == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(shares.webhookQueue()),
+        r -> new Thread(r, "outpost-bridge-webhook-" + threads.getAndIncrement()));
+    metrics.gauge("outpost_bridge_webhook_queue", () -> executor.getQueue().size());
+    server.setExecutor(this::dispatch);
     server.createContext("/mutate-pods", this::handle);
     server.start();
     LOG.info("Admission webhook on {} (certificate {})", bind.describe(port()), certificate);
@@ -105,7 +136,36 @@ final class AdmissionWebhook implements AutoCloseable {
     }
   }
 
+  /** Queues a request for a worker, or has it answered 503 at once when the queue is full. */
+  private void dispatch(Runnable request) {
+    long queued = nanos.getAsLong();
+    try {
+      executor.execute(() -> runShedding(request, nanos.getAsLong() - queued > timeoutNanos ? "timeout" : null));
+    } catch (RejectedExecutionException e) {
+      runShedding(request, executor.isShutdown() ? "closing" : "overloaded");
+    }
+  }
+
+  private void runShedding(Runnable request, String reason) {
+    shed.set(reason);
+    try {
+      request.run();
+    } finally {
+      shed.remove();
+    }
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
+    String shedReason = shed.get();
+    if (shedReason != null) {
+      try (exchange) {
+        reply(exchange, 503, error("the webhook is " + (shedReason.equals("timeout") ? "behind: the review waited"
+            + " longer than " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms for a worker" : "busy: "
+            + executor.getMaximumPoolSize() + " workers and " + executor.getQueue().size() + " reviews waiting")
+            + "; the API server applies the failurePolicy"), shedReason);
+      }
+      return;
+    }
     reloadIfChanged();
     try (exchange) {
       if (!"POST".equals(exchange.getRequestMethod())) {
@@ -185,9 +245,11 @@ final class AdmissionWebhook implements AutoCloseable {
   }
 
   private void reply(HttpExchange exchange, int status, byte[] body, String result) throws IOException {
-    metrics.increment("outpost_bridge_webhook_requests_total", "result", result);
     if (status >= 400) {
-      LOG.warn("Admission webhook answered {}: {}", status, new String(body, StandardCharsets.UTF_8));
+      refusals.refuse(result, "Admission webhook answered " + status + ": " + new String(body,
+          StandardCharsets.UTF_8), "outpost_bridge_webhook_requests_total", "result", result);
+    } else {
+      metrics.increment("outpost_bridge_webhook_requests_total", "result", result);
     }
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.sendResponseHeaders(status, body.length);

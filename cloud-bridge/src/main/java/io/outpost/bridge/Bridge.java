@@ -41,7 +41,9 @@ public final class Bridge implements AutoCloseable {
   private final KubernetesClient client;
   private final Metrics metrics = new Metrics();
   private final NodeQueues router;
-  /** Upstream messages other than resyncs, and their Kubernetes writes, per node on a few threads. */
+  /** Upstream messages other than resyncs: heartbeats on their own lane, the rest in fair per-node shares. */
+  private final UpstreamLanes lanes;
+  /** The Kubernetes writes that follow from upstream messages, per node on the message lane's threads. */
   private final NodeQueues upstream;
   private final ScheduledExecutorService leaseTicker =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-leases"));
@@ -85,7 +87,9 @@ public final class Bridge implements AutoCloseable {
     this.client = client;
     this.mqttTls = mqttTls;
     this.router = new NodeQueues(config.routerThreads(), "outpost-bridge-router");
-    this.upstream = new NodeQueues(4, "outpost-bridge-upstream");
+    this.lanes = new UpstreamLanes(config.fairShares(), metrics, System::nanoTime,
+        (topic, payload) -> upstreamHandler.handle(topic, payload));
+    this.upstream = lanes.writers();
     this.tolerations = new TolerationBackstop(client, metrics, upstream, () -> active);
   }
 
@@ -117,7 +121,10 @@ public final class Bridge implements AutoCloseable {
         report -> deviceStatuses.offer(report, upstream), deletedPods);
     informers.pods.addEventHandler(new PodEvents());
     informers.nodes.addEventHandler(new ChangeHandler<>(node -> schedule(node.getMetadata().getName())));
-    informers.nodes.addEventHandler(ChangeHandler.onDelete(node -> metrics.forgetEdge(node.getMetadata().getName())));
+    informers.nodes.addEventHandler(ChangeHandler.onDelete(node -> {
+      metrics.forgetEdge(node.getMetadata().getName());
+      lanes.forget(node.getMetadata().getName());
+    }));
     informers.configMaps.addEventHandler(new ChangeHandler<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
     informers.secrets.addEventHandler(new ChangeHandler<>(s -> referenced(Downstream.KIND_SECRET, s)));
     if (informers.devices != null) {
@@ -126,7 +133,9 @@ public final class Bridge implements AutoCloseable {
     }
     metrics.gauge("outpost_bridge_edge_nodes", () -> informers.nodes.getStore().list().size());
     metrics.gauge("outpost_bridge_router_queue", router::depth);
-    metrics.gauge("outpost_bridge_upstream_queue", upstream::depth);
+    metrics.gauge("outpost_bridge_upstream_queue", lanes::depth);
+    metrics.gauge("outpost_bridge_upstream_queue_deepest_node", lanes::deepestNode);
+    metrics.gauge("outpost_bridge_heartbeats_waiting", lanes::heartbeatsWaiting);
     metrics.gauge("outpost_bridge_jvm_heap_used_bytes", () -> java.lang.management.ManagementFactory
         .getMemoryMXBean().getHeapMemoryUsage().getUsed());
     metrics.gauge("outpost_bridge_connected_nodes", () -> informers.nodes.getStore().list().stream()
@@ -135,7 +144,7 @@ public final class Bridge implements AutoCloseable {
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
     if (config.kubelet().enabled()) {
       kubelet = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods.getStore()::getByKey,
-          this::isEdgeNode, informers.nodes.getStore()::getByKey);
+          this::isEdgeNode, informers.nodes.getStore()::getByKey, config.fairShares());
       // Published: what the operator configured (a Service's or load balancer's address and port), else where the
       // bridge listens.
       nodes.kubeletEndpoint(config.kubelet().address(), config.kubelet().addressIsIp(),
@@ -150,7 +159,8 @@ public final class Bridge implements AutoCloseable {
     if (config.webhookEnabled()) {
       // Every replica serves the webhook: it needs only the informer caches.
       webhook = new AdmissionWebhook(config.webhookBind(), config.webhookPort(), config.webhookCertFile(),
-          config.webhookKeyFile(), metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue());
+          config.webhookKeyFile(), metrics, this::isEdgeNode, config.edgeLabelKey(), config.edgeLabelValue(),
+          config.fairShares());
     } else {
       LOG.info("Admission webhook off (OUTPOST_WEBHOOK_CERT_FILE not set): only bound pods get tolerations");
     }
@@ -205,21 +215,16 @@ public final class Bridge implements AutoCloseable {
     return active && !closed;
   }
 
+  /** An upstream message, on the MQTT callback thread: stream frames are relayed at once, the rest takes its lane. */
   private void onUpstream(String topic, byte[] payload) {
-    // Resync requests of a known edge node go to its router thread (they are answered from caches and must not
-    // wait behind Kubernetes writes); everything else, and the resync of a node whose first heartbeat may still be
-    // registering it, to the node's upstream thread, in the order the node sent them.
     Optional<Topics.UpTopic> address = Topics.parseUp(topic);
-    String node = address.map(Topics.UpTopic::node).orElse(topic);
     KubeletApi streams = kubelet;
     if (address.isPresent() && address.get().channel() == Topics.Up.STREAM) {
       if (streams != null) {
-        streams.receive(address.get(), payload); // stream frames are relayed at once, never queued behind writes
+        streams.receive(address.get(), payload);
       }
-    } else if (address.isPresent() && address.get().channel() == Topics.Up.RESYNC && isEdgeNode(node)) {
-      router.execute(node, () -> upstreamHandler.handle(topic, payload));
     } else {
-      upstream.execute(node, () -> upstreamHandler.handle(topic, payload));
+      lanes.route(address, topic, payload, this::isEdgeNode, router::execute);
     }
   }
 
@@ -382,7 +387,7 @@ public final class Bridge implements AutoCloseable {
       activeLabel.set(false);
     }
     router.close();
-    upstream.close();
+    lanes.close();
     for (ExecutorService executor : List.of(leaseTicker, scheduler)) {
       executor.shutdownNow();
     }

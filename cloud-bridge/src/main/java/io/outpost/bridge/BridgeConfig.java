@@ -37,7 +37,8 @@ public record BridgeConfig(
     KubeletConfig kubelet,
     BindAddress httpBind,
     BindAddress webhookBind,
-    PodNetworks podNetworks) {
+    PodNetworks podNetworks,
+    FairShares fairShares) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -126,7 +127,8 @@ public record BridgeConfig(
         BindAddress.from(env, "OUTPOST_HTTP_BIND"),
         BindAddress.from(env, "OUTPOST_WEBHOOK_BIND"),
         // What a node may claim in pod status (docs/security.md): pod address ranges per node, site or default.
-        PodNetworks.from(env));
+        PodNetworks.from(env),
+        FairShares.from(env));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

@@ -25,14 +25,15 @@ final class KubeletApi implements KubeletHandler.Routes, AutoCloseable {
   private final Function<String, Node> nodes;
 
   KubeletApi(KubeletConfig config, MqttBridgeLink link, Metrics metrics, ScheduledExecutorService ticker,
-      Function<String, Pod> pods, Predicate<String> edgeNodes, Function<String, Node> nodes) throws Exception {
+      Function<String, Pod> pods, Predicate<String> edgeNodes, Function<String, Node> nodes, FairShares shares)
+      throws Exception {
     this.pods = pods;
     this.edgeNodes = edgeNodes;
     this.nodes = nodes;
     // A frame not delivered within the session's silence limit belongs to a session that is over: the broker drops
     // it rather than hand a node that was offline an OPEN whose client gave up long ago.
     this.relay = new StreamRelay((topic, payload) -> link.publish(topic, payload, KEEPALIVE.toSeconds() * 3),
-        link::isConnected, metrics, KEEPALIVE);
+        link::isConnected, metrics, KEEPALIVE, shares);
     this.server = new KubeletServer(config, this);
     ticker.scheduleWithFixedDelay(relay::tick, KEEPALIVE.toMillis(), KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
   }

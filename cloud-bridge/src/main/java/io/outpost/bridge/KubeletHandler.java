@@ -42,7 +42,16 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   private static final Logger LOG = LoggerFactory.getLogger(KubeletHandler.class);
 
   /** A pod the kubelet API may serve: its edge node and uid. */
-  record Target(String node, String uid) {}
+  /** Where a request goes, and who asked (the client certificate's common name; empty if unknown). */
+  record Target(String node, String uid, String user) {
+    Target(String node, String uid) {
+      this(node, uid, "");
+    }
+
+    Target by(String caller) {
+      return new Target(node, uid, caller);
+    }
+  }
 
   /** A request that cannot be served, with its HTTP status. */
   static final class Refused extends Exception {
@@ -64,6 +73,8 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
   private final Routes routes;
   private final Set<String> allowedUsers;
+  /** The caller of the request being served on this connection (one handler per connection). */
+  private String user = "";
 
   KubeletHandler(Routes routes, Set<String> allowedUsers) {
     this.routes = routes;
@@ -84,6 +95,7 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     String[] path = uri.path().replaceAll("^/+", "").split("/");
     try {
       String user = caller(ctx);
+      this.user = user;
       if (!allowedUsers.contains(KubeletConfig.ANY_USER) && !allowedUsers.contains(user)) {
         throw new Refused(403, "user " + user + " may not use the kubelet API of edge nodes");
       }
@@ -122,7 +134,7 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   }
 
   private Target target(String namespace, String pod) throws Refused {
-    return routes.target(namespace, pod);
+    return routes.target(namespace, pod).by(user);
   }
 
   private static void requireLength(String[] path, int min, int max) throws Refused {
@@ -159,7 +171,7 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         (int) Math.min(tail, Integer.MAX_VALUE), flag(query, "timestamps"), flag(query, "previous"), since,
         number(query, "limitBytes", 0));
     validate(request);
-    new LogStream(ctx).start(routes.relay(), target.node(), request);
+    new LogStream(ctx).start(routes.relay(), target, request);
   }
 
   static void validate(StreamRequest request) throws Refused {
@@ -232,13 +244,13 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       this.ctx = ctx;
     }
 
-    void start(StreamRelay relay, String node, StreamRequest request) {
+    void start(StreamRelay relay, Target target, StreamRequest request) {
       ctx.channel().closeFuture().addListener(f -> {
         if (session != null) {
           session.close(); // the client went: the node stops reading the log
         }
       });
-      session = relay.open(node, request, this);
+      session = relay.open(target, request, this);
     }
 
     @Override

@@ -65,7 +65,7 @@ final class SpdyPortForward extends SpdySession {
       pair.dataStream = streamId;
     }
     if (pair.errorStream != null && pair.dataStream != null && pair.session == null) {
-      pair.session = relay.open(target.node(), StreamRequest.portForward(namespace, pod, target.uid(), port),
+      pair.session = relay.open(target, StreamRequest.portForward(namespace, pod, target.uid(), port),
           pair);
     }
   }

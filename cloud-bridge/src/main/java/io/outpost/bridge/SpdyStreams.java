@@ -65,7 +65,7 @@ final class SpdyStreams {
     StreamRequest request = StreamRequest.exec(namespace, pod, target.uid(), container, command, stdin, stdout,
         stderr, tty);
     KubeletHandler.validate(request);
-    upgrade(ctx, http, EXEC_PROTOCOL, new Exec(relay, target.node(), request));
+    upgrade(ctx, http, EXEC_PROTOCOL, new Exec(relay, target, request));
   }
 
   static void portForward(ChannelHandlerContext ctx, FullHttpRequest http, StreamRelay relay,
@@ -124,15 +124,15 @@ final class SpdyStreams {
   /** One exec: error, stdin, stdout, stderr and resize streams, opened by the client in that order. */
   private static final class Exec extends SpdySession implements StreamRelay.Listener {
     private final StreamRelay relay;
-    private final String node;
+    private final KubeletHandler.Target target;
     private final StreamRequest request;
     private final Map<String, Integer> streams = new HashMap<>();
     private final StringBuilder resizes = new StringBuilder();
     private StreamRelay.Session session;
 
-    Exec(StreamRelay relay, String node, StreamRequest request) {
+    Exec(StreamRelay relay, KubeletHandler.Target target, StreamRequest request) {
       this.relay = relay;
-      this.node = node;
+      this.target = target;
       this.request = request;
     }
 
@@ -168,7 +168,7 @@ final class SpdyStreams {
       streams.put(type, streamId);
       reply(ctx, streamId);
       if (session == null && streams.size() == expected()) {
-        session = relay.open(node, request, this);
+        session = relay.open(target, request, this);
       }
     }
 

@@ -56,6 +56,8 @@ final class StreamRelay implements AutoCloseable {
   private final Metrics metrics;
   private final Duration keepalive;
   private final Map<UUID, Session> sessions = new ConcurrentHashMap<>();
+  private final StreamShares shares;
+  private final Refusals refusals;
   private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
     Thread thread = new Thread(r, "outpost-bridge-streams");
     thread.setDaemon(true);
@@ -63,6 +65,12 @@ final class StreamRelay implements AutoCloseable {
   });
 
   StreamRelay(Publisher publisher, BooleanSupplier linkUp, Metrics metrics, Duration keepalive) {
+    this(publisher, linkUp, metrics, keepalive, FairShares.DEFAULTS);
+  }
+
+  StreamRelay(Publisher publisher, BooleanSupplier linkUp, Metrics metrics, Duration keepalive, FairShares shares) {
+    this.shares = new StreamShares(MAX_SESSIONS, shares.streamsPerNode(), shares.streamsPerUser());
+    this.refusals = new Refusals(metrics, LOG, System::nanoTime);
     this.publisher = publisher;
     this.linkUp = linkUp;
     this.metrics = metrics;
@@ -70,22 +78,45 @@ final class StreamRelay implements AutoCloseable {
     metrics.gauge("outpost_bridge_stream_sessions", sessions::size);
   }
 
-  /** Opens a session to {@code node}; the listener hears everything from here on. */
+  /** Opens a session to {@code node} for an unnamed caller; the listener hears everything from here on. */
   Session open(String node, StreamRequest request, Listener listener) {
-    Session session = new Session(UUID.randomUUID(), node, request, listener);
+    return open(new KubeletHandler.Target(node, request.podUid()), request, listener);
+  }
+
+  /**
+   * Opens a session to the target's node for the target's user, within the relay's shares: at most
+   * {@link #MAX_SESSIONS} in all, {@link FairShares#streamsPerNode} per node, {@link FairShares#streamsPerUser} per
+   * user; beyond them the session fails at once with 429 and a reason ({@code outpost_bridge_stream_refused_total}).
+   */
+  Session open(KubeletHandler.Target target, StreamRequest request, Listener listener) {
+    Session session = new Session(UUID.randomUUID(), target.node(), target.user(), request, listener);
     if (!linkUp.getAsBoolean()) {
-      session.fail(503, "the bridge is not connected to the MQTT broker");
+      refuse(session, 503, "link_down", "the bridge is not connected to the MQTT broker");
       return session;
     }
-    if (sessions.size() >= MAX_SESSIONS) {
-      session.fail(429, "the bridge already relays " + MAX_SESSIONS + " streams");
+    String refusal = shares.admit(session.node, session.user);
+    if (refusal != null) {
+      refuse(session, 429, refusal, shares.message(refusal, session.node, session.user));
       return session;
     }
     sessions.put(session.id, session);
     metrics.increment("outpost_bridge_streams_total", "kind", request.kind());
-    LOG.info("Stream {} to node {} opened ({})", request.describe(), node, session.id);
+    LOG.info("Stream {} to node {} opened for {} ({})", request.describe(), session.node, session.user, session.id);
     session.frame(Type.OPEN, 0, request.encode());
     return session;
+  }
+
+  private void refuse(Session session, int code, String reason, String message) {
+    refusals.refuse(reason + " " + session.node + " " + session.user, "Refused a " + session.request.kind()
+        + " stream to node " + session.node + " for " + session.user + ": " + message,
+        "outpost_bridge_stream_refused_total", "reason", reason);
+    session.fail(code, message);
+  }
+
+  private void release(Session session) {
+    if (sessions.remove(session.id) != null) {
+      shares.release(session.node, session.user);
+    }
   }
 
   /** A frame from a node's {@code up/stream} topic (MQTT callback thread). */
@@ -148,6 +179,7 @@ final class StreamRelay implements AutoCloseable {
   final class Session {
     private final UUID id;
     private final String node;
+    private final String user;
     private final StreamRequest request;
     private final Listener listener;
     private final SequenceCheck sequence = new SequenceCheck();
@@ -160,9 +192,10 @@ final class StreamRelay implements AutoCloseable {
     private volatile long lastReceived = System.nanoTime();
     private volatile long lastSent = System.nanoTime();
 
-    Session(UUID id, String node, StreamRequest request, Listener listener) {
+    Session(UUID id, String node, String user, StreamRequest request, Listener listener) {
       this.id = id;
       this.node = node;
+      this.user = user;
       this.request = request;
       this.listener = listener;
     }
@@ -248,7 +281,7 @@ final class StreamRelay implements AutoCloseable {
         paused = false;
       }
       flow.close();
-      sessions.remove(id);
+      release(this);
       if (resume) { // the client connection may carry other sessions (port-forward): it is read again
         listener.pause(false);
       }

@@ -43,6 +43,8 @@ final class Upstream {
   private final Consumer<DeviceStatusReport> deviceStatuses;
   private final DeletedPods deleted;
   private final NodeHostIPs hostIPs = new NodeHostIPs();
+  /** Every rejection is counted; a node that keeps sending bad input is logged once a minute per reason. */
+  private final Refusals refusals;
 
   Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, Predicate<String> edgeNodes,
       NodeWriter nodes, PodStatusWriter statuses, EventWriter events, Consumer<ResyncRequest> resyncs,
@@ -59,6 +61,7 @@ final class Upstream {
     this.deviceCache = deviceCache;
     this.deviceStatuses = deviceStatuses;
     this.deleted = deleted;
+    this.refusals = new Refusals(metrics, LOG, System::nanoTime);
   }
 
   void handle(String topic, byte[] payload) {
@@ -173,8 +176,10 @@ final class Upstream {
   }
 
   private void reject(String reason, String topic, String message) {
-    metrics.increment("outpost_bridge_rejected_total", "reason", reason.toLowerCase(Locale.ROOT));
-    LOG.warn("Rejected upstream message on {}: {}", topic, message);
+    String label = reason.toLowerCase(Locale.ROOT);
+    String node = Topics.parseUp(topic).map(Topics.UpTopic::node).orElse("?");
+    refusals.refuse(node + " (" + label + ")", "Rejected upstream message on " + topic + ": " + message,
+        "outpost_bridge_rejected_total", "reason", label);
   }
 
   /** A report about a pod of the sender that was deleted meanwhile: normal, nothing to write. */

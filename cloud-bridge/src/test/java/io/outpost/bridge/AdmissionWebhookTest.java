@@ -45,7 +45,7 @@ class AdmissionWebhookTest {
         "-subj", "/CN=outpost-bridge-webhook", "-addext", "subjectAltName=IP:127.0.0.1",
         "-keyout", key.toString(), "-out", cert.toString()), Map.of());
     webhook = new AdmissionWebhook(new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), 0, cert, key, metrics,
-        "edge-1"::equals, "outpost.io/edge", "true");
+        "edge-1"::equals, "outpost.io/edge", "true", FairShares.DEFAULTS);
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (InputStream in = Files.newInputStream(cert)) {

@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *       same name, unless the node was revoked.</li>
  * </ul>
  * Every refusal is answered with a reason, logged and counted ({@code outpost_bridge_join_rejected_total{reason}});
- * bodies over {@link JoinMessages#MAX_REQUEST_BYTES} are refused before they are read whole.
+ * bodies over {@link JoinMessages#MAX_REQUEST_BYTES} are refused before they are read whole. Each source address
+ * (an IPv6 /64) has a request rate ({@link Limits}): beyond it, 429 with {@code Retry-After}, before anything is
+ * read or looked up. The log names each address's refusals once a minute at most.
  */
 public final class JoinService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JoinService.class);
@@ -53,17 +55,35 @@ public final class JoinService implements AutoCloseable {
   private final Metrics metrics;
   private final HttpsServer server;
   private final ExecutorService executor;
+  private final AddressLimiter limiter;
+  private final io.outpost.bridge.Refusals refusals;
+
+  /**
+   * Requests per minute and burst per source address, and how many addresses are tracked at once.
+   * {@code OUTPOST_JOIN_PER_MINUTE} (default 60) and {@code OUTPOST_JOIN_BURST} (20).
+   */
+  public record Limits(int perMinute, int burst, int sources) {
+    public static final Limits DEFAULTS = new Limits(60, 20, 10_000);
+
+    public static Limits from(java.util.Map<String, String> settings) {
+      return new Limits(io.outpost.bridge.BridgeConfig.integer(settings, "OUTPOST_JOIN_PER_MINUTE", 60, 1, 60_000),
+          io.outpost.bridge.BridgeConfig.integer(settings, "OUTPOST_JOIN_BURST", 20, 1, 10_000), 10_000);
+    }
+  }
 
   public JoinService(CertificateAuthority ca, JoinTokens tokens, NodeCertificates certificates, Duration validity,
       Metrics metrics, String bindAddress, int port, List<String> serverNames) throws IOException {
     this(ca, tokens, certificates, validity, metrics, new io.outpost.bridge.BindAddress(
-        java.net.InetAddress.getByName(bindAddress), "OUTPOST_JOIN_BIND"), port, serverNames);
+        java.net.InetAddress.getByName(bindAddress), "OUTPOST_JOIN_BIND"), port, serverNames, Limits.DEFAULTS);
   }
 
   /** The endpoint on {@code bind}:{@code port}; a failed bind names both and their settings. */
   public JoinService(CertificateAuthority ca, JoinTokens tokens, NodeCertificates certificates, Duration validity,
-      Metrics metrics, io.outpost.bridge.BindAddress bind, int port, List<String> serverNames) throws IOException {
+      Metrics metrics, io.outpost.bridge.BindAddress bind, int port, List<String> serverNames, Limits limits)
+      throws IOException {
     this.ca = ca;
+    this.limiter = new AddressLimiter(limits.perMinute(), limits.burst(), limits.sources(), System::nanoTime);
+    this.refusals = new io.outpost.bridge.Refusals(metrics, LOG, System::nanoTime);
     this.tokens = tokens;
     this.certificates = certificates;
     this.validity = validity;
@@ -105,6 +125,13 @@ public final class JoinService implements AutoCloseable {
 
   private void handle(HttpExchange exchange, boolean renewal) throws IOException {
     try (exchange) {
+      long wait = limiter.admit(exchange.getRemoteAddress().getAddress());
+      if (wait > 0) {
+        long seconds = Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(wait + 999_999_999L));
+        exchange.getResponseHeaders().set("Retry-After", Long.toString(seconds));
+        reject(exchange, 429, "rate_limited", "too many requests from this address; retry after " + seconds + " s");
+        return;
+      }
       if (!"POST".equals(exchange.getRequestMethod())) {
         reject(exchange, 405, "method", "only POST is served here");
         return;
@@ -169,7 +196,15 @@ public final class JoinService implements AutoCloseable {
           certificate.getSerialNumber().toString(16), certificate.getNotAfter().toInstant());
       answer(exchange, 200, JoinMessages.Response.ok(Pki.pem(certificate), Pki.pem(ca.certificate())));
     } catch (RuntimeException e) {
+      // The Kubernetes API unreachable, say: the node is told to retry, the failure counted and logged.
       LOG.warn("Join request failed", e);
+      metrics.increment("outpost_bridge_join_rejected_total", "reason", "internal");
+      try {
+        answer(exchange, 503, JoinMessages.Response.error("internal", "the join could not be completed ("
+            + e.getClass().getSimpleName() + "); try again later"));
+      } catch (IOException | RuntimeException answerFailed) {
+        LOG.debug("Could not answer the failed join request: {}", answerFailed.toString());
+      }
     }
   }
 
@@ -252,8 +287,9 @@ public final class JoinService implements AutoCloseable {
   }
 
   private void reject(HttpExchange exchange, int status, String reason, String message) throws IOException {
-    metrics.increment("outpost_bridge_join_rejected_total", "reason", reason);
-    LOG.warn("Refused a join request from {}: {} ({})", exchange.getRemoteAddress(), message, reason);
+    String source = AddressLimiter.key(exchange.getRemoteAddress().getAddress());
+    refusals.refuse(source + " (" + reason + ")", "Refused a join request from " + exchange.getRemoteAddress()
+        + ": " + message + " (" + reason + ")", "outpost_bridge_join_rejected_total", "reason", reason);
     answer(exchange, status, JoinMessages.Response.error(reason, message));
   }
 

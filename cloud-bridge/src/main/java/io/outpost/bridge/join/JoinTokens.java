@@ -99,8 +99,20 @@ public final class JoinTokens {
       throw new Rejected("malformed_token", "the token is not of the form <8 characters>.<32 characters>");
     }
     Secret stored = client.secrets().inNamespace(namespace).withName("outpost-join-" + matcher.group(1)).get();
-    if (stored == null || !"true".equals(stored.getMetadata().getLabels().get(LABEL))) {
+    if (stored == null || stored.getMetadata().getLabels() == null
+        || !"true".equals(stored.getMetadata().getLabels().get(LABEL))) {
       throw new Rejected("unknown_token", "no such token (never created, revoked, or cleaned up)");
+    }
+    for (String field : List.of("secret-sha256", "expires", "node")) {
+      if (text(stored, field) == null) {
+        throw new Rejected("corrupt_token", "the token's Secret has no readable " + field + " (edited by hand?)");
+      }
+    }
+    Instant expires;
+    try {
+      expires = Instant.parse(text(stored, "expires"));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new Rejected("corrupt_token", "the token's Secret has an unreadable expiry: " + e.getMessage());
     }
     byte[] expected = sha256(matcher.group(2)).getBytes(StandardCharsets.UTF_8);
     if (!MessageDigest.isEqual(expected, text(stored, "secret-sha256").getBytes(StandardCharsets.UTF_8))) {
@@ -109,7 +121,7 @@ public final class JoinTokens {
     if (text(stored, "used-at") != null) {
       throw new Rejected("used_token", "the token was already used at " + text(stored, "used-at"));
     }
-    if (!clock.instant().isBefore(Instant.parse(text(stored, "expires")))) {
+    if (!clock.instant().isBefore(expires)) {
       throw new Rejected("expired_token", "the token expired at " + text(stored, "expires"));
     }
     if (!node.equals(text(stored, "node"))) {
@@ -151,8 +163,13 @@ public final class JoinTokens {
     return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** A data field as text; null if it is missing or not base64 (a Secret edited by hand). */
   private static String text(Secret secret, String key) {
     String value = secret.getData() == null ? null : secret.getData().get(key);
-    return value == null ? null : new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
+    try {
+      return value == null ? null : new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 }

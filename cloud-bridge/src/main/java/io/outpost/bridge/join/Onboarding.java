@@ -62,6 +62,7 @@ public final class Onboarding implements AutoCloseable {
     BridgeConfig.integer(settings, "OUTPOST_JOIN_PORT", 9443, 0, 65535); // fail early on a bad value
     BindAddress.from(settings, "OUTPOST_JOIN_BIND");
     BridgeConfig.integer(settings, "OUTPOST_NODE_CERT_DAYS", 30, 1, 825);
+    JoinService.Limits.from(settings);
     return new Onboarding(ca, tokens, certificates, settings);
   }
 
@@ -71,7 +72,7 @@ public final class Onboarding implements AutoCloseable {
     if (port != 0 && service == null) {
       service = new JoinService(ca, tokens, certificates, Duration.ofDays(BridgeConfig.integer(settings,
           "OUTPOST_NODE_CERT_DAYS", 30, 1, 825)), metrics, BindAddress.from(settings, "OUTPOST_JOIN_BIND"), port,
-          names(settings));
+          names(settings), JoinService.Limits.from(settings));
     }
   }
 

@@ -265,6 +265,41 @@ class JoinServiceTest {
     assertThat(response.body()).contains("invalid_csr").contains("edge-2");
   }
 
+  @Test
+  void oneAddressOverItsRequestRateIsAnswered429WithRetryAfterAndCounted() throws Exception {
+    try (JoinService limited = new JoinService(ca, tokens, certificates, Duration.ofDays(30), metrics,
+        new io.outpost.bridge.BindAddress(java.net.InetAddress.getByName("127.0.0.1"), "OUTPOST_JOIN_BIND"), 0,
+        List.of("127.0.0.1"), new JoinService.Limits(1, 3, 100))) {
+      HttpClient anonymous = HttpClient.newBuilder().sslContext(Tls.pinned(ca.fingerprint(), null, null)).build();
+      URI limitedUri = URI.create("https://127.0.0.1:" + limited.port() + "/v1/join");
+      List<Integer> statuses = new java.util.ArrayList<>();
+      HttpResponse<String> last = null;
+      for (int i = 0; i < 5; i++) {
+        last = anonymous.send(HttpRequest.newBuilder(limitedUri).POST(HttpRequest.BodyPublishers.ofString("{nope"))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        statuses.add(last.statusCode());
+      }
+      assertThat(statuses).containsExactly(400, 400, 400, 429, 429);
+      assertThat(last.headers().firstValue("Retry-After")).hasValueSatisfying(v ->
+          assertThat(Long.parseLong(v)).isBetween(1L, 60L));
+      assertThat(last.body()).contains("rate_limited");
+      assertThat(metrics.get("outpost_bridge_join_rejected_total", "reason", "rate_limited")).isEqualTo(2);
+      assertThat(metrics.get("outpost_bridge_join_rejected_total", "reason", "malformed")).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aTokenWhoseSecretWasEditedByHandIsRefusedAsCorrupt() {
+    JoinTokens.Token token = tokens.create("edge-1", Duration.ofHours(1));
+    client.secrets().inNamespace(namespace).withName("outpost-join-" + token.id()).edit(secret -> {
+      secret.getData().remove("expires");
+      return secret;
+    });
+
+    assertRefused("edge-1", token.value(), "corrupt_token");
+    assertThat(metrics.get("outpost_bridge_join_rejected_total", "reason", "corrupt_token")).isEqualTo(1);
+  }
+
   private void assertRefused(String node, String token, String reason) {
     assertThatThrownBy(() -> JoinClient.join(uri, node, token, ca.fingerprint()))
         .isInstanceOfSatisfying(JoinClient.Refused.class, e -> assertThat(e.reason()).isEqualTo(reason));
