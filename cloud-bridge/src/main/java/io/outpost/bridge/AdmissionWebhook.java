@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
@@ -20,6 +21,7 @@ import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
@@ -235,6 +237,13 @@ final class AdmissionWebhook implements AutoCloseable {
       if (!fix.none()) {
         response.put("patchType", "JSONPatch");
         response.put("patch", Base64.getEncoder().encodeToString(json.writeValueAsBytes(fix.operations())));
+      }
+      // What edge nodes would refuse is said at once (kubectl prints admission warnings), not only in the pod's
+      // status once it is bound: the pod is still admitted, a node is the judge (docs/operations.md).
+      List<String> unsupported = UnsupportedFields.of(pod);
+      if (!unsupported.isEmpty()) {
+        ArrayNode warnings = response.putArray("warnings");
+        unsupported.forEach(field -> warnings.add("edge nodes will not start this pod: " + field));
       }
     }
     return answer;

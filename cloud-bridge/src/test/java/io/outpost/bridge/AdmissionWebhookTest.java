@@ -158,6 +158,27 @@ class AdmissionWebhookTest {
   }
 
   @Test
+  void aPodForEdgeNodesWithFieldsTheyDoNotProvideIsAdmittedWithAWarningPerField() throws Exception {
+    Pod pod = new PodBuilder().withNewMetadata().withName("web").withNamespace("shop").endMetadata().withNewSpec()
+        .withNodeSelector(Map.of("outpost.io/edge", "true")).withActiveDeadlineSeconds(60L)
+        .addNewContainer().withName("app").withImage("nginx").withNewLifecycle().withNewPreStop().withNewExec()
+        .withCommand("true").endExec().endPreStop().endLifecycle().endContainer().endSpec().build();
+    JsonNode answer = JSON.readTree(post(review(pod)).body()).path("response");
+    assertThat(answer.path("allowed").asBoolean()).isTrue();
+    assertThat(answer.path("warnings")).extracting(JsonNode::asText).containsExactly(
+        "edge nodes will not start this pod: spec.activeDeadlineSeconds: not enforced on edge nodes",
+        "edge nodes will not start this pod: spec.containers[app].lifecycle: postStart/preStop hooks are not run on"
+            + " edge nodes");
+
+    Pod cloud = new PodBuilder(pod).editSpec().withNodeSelector(Map.of()).endSpec().build();
+    assertThat(JSON.readTree(post(review(cloud)).body()).path("response").has("warnings"))
+        .as("a pod that may run on cloud nodes is none of the edge's business").isFalse();
+    Pod plain = new PodBuilder(pod).editSpec().withActiveDeadlineSeconds(null).editFirstContainer()
+        .withLifecycle(null).endContainer().endSpec().build();
+    assertThat(JSON.readTree(post(review(plain)).body()).path("response").has("warnings")).isFalse();
+  }
+
+  @Test
   void podsThatMayRunOnCloudNodesAreLeftAlone() throws Exception {
     Pod cloud = new PodBuilder().withNewMetadata().withName("api").endMetadata().withNewSpec()
         .withTolerations(defaulted()).addNewContainer().withName("app").withImage("nginx").endContainer().endSpec()
