@@ -46,7 +46,7 @@ final class PodWorker {
     this.env = env;
     this.events = events;
     this.images = new Images(engine, wake, events, pullSecrets);
-    this.sandbox = new Sandbox(engine, settings, images, events);
+    this.sandbox = new Sandbox(engine, settings, images, events, volumes.memory());
     this.init = new InitContainers(this);
   }
 

@@ -40,6 +40,9 @@ final class Reconciler {
   private final Volumes volumes;
   private final Prober prober;
   private final PodAdmission admission;
+  private final Evictions evictions;
+  /** Whether a full pass has looked for memory volumes left by pods gone while the node was down. */
+  private boolean orphansSwept;
   private final Map<String, PodState> states = new HashMap<>();
   private volatile List<PodRuntime> snapshot = List.of();
   private volatile EngineStatus engineStatus;
@@ -71,8 +74,10 @@ final class Reconciler {
     this.engine = engine;
     this.clock = clock;
     this.podPool = podPool;
-    this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow());
+    this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow(),
+        new MemoryVolumes(engine, settings.nodeName(), allocatable));
     EventSink events = new EventSink(store, settings.nodeName(), clock);
+    this.evictions = new Evictions(volumes, events, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock);
     this.prober = new Prober(engine, events, wake);
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
@@ -103,6 +108,7 @@ final class Reconciler {
     }
     List<StoredPod> pods = store.pods();
     admit(pods, byUid);
+    evictions.measureIfDue(pods, now);
     Set<String> desired = new HashSet<>();
     List<Callable<Void>> steps = new ArrayList<>();
     for (StoredPod stored : pods) {
@@ -129,6 +135,10 @@ final class Reconciler {
       runtimes.add(new PodRuntime(stored.ref(), state.lastRecorded, state.backoff.failures(), state.backoff.next()));
     }
     removeUndesired(desired, byUid);
+    if (!orphansSwept) {
+      volumes.memory().removeOrphans(desired);
+      orphansSwept = true;
+    }
     prober.endPass();
     snapshot = sorted(runtimes);
     askVersion();
@@ -213,6 +223,7 @@ final class Reconciler {
     store.lastStatus(uid).ifPresent(last -> {
       state.lastRecorded = last;
       state.firstSeen = last.startTime();
+      state.evicted = Evictions.isEviction(last) ? last.message() : null;
       if (last.containers() != null) {
         for (PodStatusReport.ContainerStatusV1 container : last.containers()) {
           PodState.Memory memory = state.container(container.name());
@@ -279,9 +290,13 @@ final class Reconciler {
       }
       return;
     }
+    String eviction = evictions.evicted(stored, state, now);
     List<ContainerView> views;
     boolean stopped = false;
-    if (stored.pod().deleting()) {
+    if (eviction != null) {
+      views = evict(stored, containers, state, now);
+      stopped = stored.pod().deleting() && state.evictionDone;
+    } else if (stored.pod().deleting()) {
       List<EngineContainer> remaining = new ArrayList<>();
       views = worker.terminate(stored.ref(), stored.pod(), containers, state, now, remaining);
       stopped = remaining.isEmpty();
@@ -298,11 +313,30 @@ final class Reconciler {
         || legacy && views.stream().anyMatch(v -> v.engine() != null && v.engine().running());
     PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP,
         state.initViews, state.firstSeen, sandboxReady);
+    if (eviction != null) {
+      report = Evictions.status(report, eviction);
+    }
     if (!report.equals(state.lastRecorded)) {
       store.recordStatus(report);
       state.lastRecorded = report;
       LOG.debug("Pod {} is {}", stored.ref().key(), report.phase());
     }
+  }
+
+  /**
+   * One step of stopping an evicted pod's containers (as for a deletion, with the eviction's grace period); once they
+   * are all gone, its volumes are removed: what it wrote is what the eviction frees.
+   */
+  private List<ContainerView> evict(StoredPod stored, List<EngineContainer> containers, PodState state,
+      Instant now) {
+    List<EngineContainer> remaining = new ArrayList<>();
+    List<ContainerView> views = worker.terminate(stored.ref(), stored.pod(), containers, state, now, remaining);
+    if (remaining.isEmpty() && !state.evictionDone) {
+      volumes.remove(stored.ref().uid());
+      state.evictionDone = true;
+      LOG.info("Evicted pod {}: its containers are stopped and its volumes removed", stored.ref().key());
+    }
+    return views;
   }
 
   /** Removes the containers of pods the store no longer holds, and forgets their status. */
@@ -322,6 +356,7 @@ final class Reconciler {
         store.forgetStatus(uid);
         states.remove(uid);
         admission.forget(uid);
+        evictions.forget(uid);
         volumes.remove(uid);
       } catch (RuntimeException e) {
         LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);
@@ -341,7 +376,9 @@ final class Reconciler {
     if (retry != null && retry.isAfter(now)) {
       next = retry;
     }
-    if (stored.pod().deleting() && state.lastRecorded != null && !state.lastRecorded.stopped()) {
+    boolean stopping = stored.pod().deleting() && state.lastRecorded != null && !state.lastRecorded.stopped()
+        || state.evicted != null && !state.evictionDone;
+    if (stopping) {
       Instant poll = now.plus(STOPPING_POLL);
       next = next == null || poll.isBefore(next) ? poll : next;
     }
@@ -397,6 +434,7 @@ final class Reconciler {
   /** Stops the probes; containers keep running. */
   void close() {
     prober.close();
+    evictions.close();
   }
 
   List<PodRuntime> pods() {

@@ -35,8 +35,11 @@ final class Sandbox {
   private final Settings settings;
   private final Images images;
   private final EventSink events;
+  private final MemoryVolumes memory;
 
-  Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events) {
+  /** {@code memory}: the pod's memory-backed emptyDirs, which the infra container holds mounted for the pod. */
+  Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events, MemoryVolumes memory) {
+    this.memory = memory;
     this.engine = engine;
     this.node = settings.nodeName();
     this.settings = settings;
@@ -78,10 +81,17 @@ final class Sandbox {
       if (!images.ready(ref, settings.infraImage(), "IfNotPresent", List.of(), state, memory, now)) {
         return waiting(state, memory.waiting == null ? "Preparing the pod sandbox" : memory.waiting.message());
       }
+      List<Volumes.Mount> held;
+      try {
+        held = this.memory.holderMounts(ref, pod);
+      } catch (EnvResolver.ConfigError e) {
+        return failed(ref, state, e.getMessage(), now);
+      }
       try {
         id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), null, hostname, null, hostPorts(pod), null, settings.logMaxBytes()));
+            Naming.labels(node, ref, INFRA), null, hostname, null, hostPorts(pod), held.isEmpty() ? null : held,
+            settings.logMaxBytes()));
       } catch (EngineException e) {
         images.forget(settings.infraImage());
         return failed(ref, state, e.getMessage(), now);

@@ -7,7 +7,8 @@ import java.util.List;
 
 /** The validated configuration of the container manager. */
 record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
-    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes, String clusterDomain) {
+    List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes, String clusterDomain,
+    Storage storage) {
   /** A container's log is truncated at this size unless configured otherwise ({@code container.log.max.mb}). */
   static final long DEFAULT_LOG_MAX_BYTES = 10L * 1024 * 1024;
 
@@ -17,27 +18,51 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
   /** The kubelet's own default sandbox image. */
   static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
 
+  /**
+   * How pods' emptyDir usage is watched: every {@code checkInterval} (the kubelet's eviction manager looks every
+   * 10 s), each walk of a pod's volume looking at {@code walkMaxEntries} files and directories at most.
+   */
+  record Storage(Duration checkInterval, int walkMaxEntries) {
+    static final Storage DEFAULT = new Storage(Duration.ofSeconds(10), 1_000_000);
+
+    Storage {
+      if (checkInterval == null || checkInterval.isNegative() || checkInterval.isZero()) {
+        throw new IllegalArgumentException("emptydir.check.interval.seconds must be positive, got "
+            + checkInterval);
+      }
+      if (walkMaxEntries < 1) {
+        throw new IllegalArgumentException("emptydir.walk.max.entries must be positive, got " + walkMaxEntries);
+      }
+    }
+  }
+
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
     this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of(),
-        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN);
+        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN, Storage.DEFAULT);
+  }
+
+  /** Settings with the given emptyDir watch. */
+  Settings withStorage(Storage value) {
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
+        hostPathAllow, logMaxBytes, clusterDomain, value);
   }
 
   /** Settings with the given infra container image and command. */
   Settings withInfra(String image, List<String> command) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command, volumesDir,
-        hostPathAllow, logMaxBytes, clusterDomain);
+        hostPathAllow, logMaxBytes, clusterDomain, storage);
   }
 
   /** Settings with the given volume directory and hostPath allow-list. */
   Settings withVolumes(Path dir, List<Path> allow) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow,
-        logMaxBytes, clusterDomain);
+        logMaxBytes, clusterDomain, storage);
   }
 
   /** Settings with the given cluster domain. */
   Settings withClusterDomain(String domain) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
-        hostPathAllow, logMaxBytes, domain);
+        hostPathAllow, logMaxBytes, domain, storage);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf). */
@@ -60,6 +85,7 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
       throw new IllegalArgumentException("volumes.dir must be an absolute path, got " + volumesDir);
     }
     hostPathAllow = hostPathAllow == null ? List.of() : List.copyOf(hostPathAllow);
+    storage = storage == null ? Storage.DEFAULT : storage;
     if (logMaxBytes < 0) {
       throw new IllegalArgumentException("container.log.max.mb must not be negative, got " + logMaxBytes);
     }
@@ -85,7 +111,8 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
             .map(p -> Path.of(p).normalize()).toList(),
         config.container_log_max_mb() * 1024L * 1024L,
         config.cluster_domain() == null || config.cluster_domain().isBlank() ? DEFAULT_CLUSTER_DOMAIN
-            : config.cluster_domain().trim());
+            : config.cluster_domain().trim(),
+        new Storage(Duration.ofSeconds(config.emptydir_check_interval_seconds()), config.emptydir_walk_max_entries()));
   }
 
   private static List<String> words(String value) {

@@ -18,6 +18,16 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
   }
 
   @Override
+  public int emptydir_check_interval_seconds() {
+    return 10;
+  }
+
+  @Override
+  public int emptydir_walk_max_entries() {
+    return 1_000_000;
+  }
+
+  @Override
   public Class<? extends Annotation> annotationType() {
     return ContainersConfig.class;
   }
