@@ -41,6 +41,11 @@ public @interface ContainersConfig {
       + "evicted.", min = "1")
   int emptydir_walk_max_entries() default 1_000_000;
 
+  @AttributeDefinition(description = "Hard eviction thresholds, as the kubelet's --eviction-hard (shared with the "
+      + "sync, which reports the pressure conditions): below nodefs.available on the filesystem of volumes.dir the "
+      + "node evicts the pod with the largest emptyDir usage, one per check interval.")
+  String eviction_hard() default Settings.Storage.DEFAULT_EVICTION_HARD;
+
   @AttributeDefinition(description = "Host paths pods may mount as hostPath volumes, comma-separated prefixes; "
       + "empty allows none.")
   String hostpath_allow() default "";

@@ -43,6 +43,7 @@ final class Evictions implements AutoCloseable {
   private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
 
   private final Volumes volumes;
+  private final Path volumesDir;
   private final EventSink events;
   private final Clock clock;
   private final Settings.Storage settings;
@@ -55,8 +56,10 @@ final class Evictions implements AutoCloseable {
   private final AtomicLong unmeasurable = new AtomicLong();
   private volatile Instant lastWalk;
 
-  Evictions(Volumes volumes, EventSink events, Clock clock, Settings.Storage settings) {
+  /** {@code volumesDir}: where pod volumes live, whose filesystem is the node's nodefs. */
+  Evictions(Volumes volumes, Path volumesDir, EventSink events, Clock clock, Settings.Storage settings) {
     this.volumes = volumes;
+    this.volumesDir = volumesDir;
     this.events = events;
     this.clock = clock;
     this.settings = settings;
@@ -75,7 +78,7 @@ final class Evictions implements AutoCloseable {
 
   /** The kubelet's {@code emptyDirMessageFmt}, trailing space included. */
   static String message(String volume, long limitBytes) {
-    return "Usage of EmptyDir volume \"" + volume + "\" exceeds the limit \"" + Quantities.format(limitBytes)
+    return "Usage of EmptyDir volume \"" + volume + "\" exceeds the limit \"" + ByteQuantities.decimalOrBinary(limitBytes)
         + "\". ";
   }
 
@@ -89,20 +92,23 @@ final class Evictions implements AutoCloseable {
   }
 
   /**
-   * Starts measuring the pods' sized emptyDirs on the storage thread, unless a walk runs or the last one began less
-   * than the check interval ago. Reconciler thread, once per full pass.
+   * Starts measuring the pods' sized emptyDirs on the storage thread, and nodefs if it has a threshold, unless a walk
+   * runs or the last one began less than the check interval ago. Reconciler thread, once per full pass;
+   * {@code evicted} tells the pods evicted already (never measured again).
    */
-  void measureIfDue(List<StoredPod> pods, Instant now) {
+  void measureIfDue(List<StoredPod> pods, Instant now, java.util.function.Predicate<String> evicted) {
     Instant last = lastWalk;
     if (last != null && now.isBefore(last.plus(settings.checkInterval())) || !walking.compareAndSet(false, true)) {
       return;
     }
     lastWalk = now;
-    List<StoredPod> candidates = pods.stream().filter(p -> !p.pod().deleting() && !sized(p).isEmpty()).toList();
+    List<StoredPod> candidates = pods.stream().filter(p -> !p.pod().deleting() && !evicted.test(p.ref().uid()))
+        .toList();
     try {
       walker.execute(() -> {
         try {
-          candidates.forEach(this::measure);
+          candidates.stream().filter(p -> !sized(p).isEmpty()).forEach(this::measure);
+          relievePressure(candidates);
         } finally {
           walking.set(false);
         }
@@ -144,6 +150,22 @@ final class Evictions implements AutoCloseable {
         report.sandboxReady());
   }
 
+  /**
+   * One step of stopping an evicted pod's containers (as for a deletion, with the eviction's grace period); once they
+   * are all gone, its volumes are removed: what it wrote is what the eviction frees. Returns the containers' views.
+   */
+  List<ContainerView> stop(PodWorker worker, StoredPod stored, List<EngineContainer> containers, PodState state,
+      Instant now) {
+    List<EngineContainer> remaining = new java.util.ArrayList<>();
+    List<ContainerView> views = worker.terminate(stored.ref(), stored.pod(), containers, state, now, remaining);
+    if (remaining.isEmpty() && !state.evictionDone) {
+      volumes.remove(stored.ref().uid());
+      state.evictionDone = true;
+      LOG.info("Evicted pod {}: its containers are stopped and its volumes removed", stored.ref().key());
+    }
+    return views;
+  }
+
   /** Forgets a pod the node no longer holds. */
   void forget(String uid) {
     found.remove(uid);
@@ -177,7 +199,7 @@ final class Evictions implements AutoCloseable {
         } else if (!used.complete()) {
           unmeasurable.incrementAndGet();
           message = "Usage of EmptyDir volume \"" + volume.name() + "\" cannot be measured within the node's "
-              + "bounds (" + used.incomplete() + "); its limit is \"" + Quantities.format(limit) + "\". ";
+              + "bounds (" + used.incomplete() + "); its limit is \"" + ByteQuantities.decimalOrBinary(limit) + "\". ";
         }
         if (message != null) {
           LOG.info("Pod {}: emptyDir {} at {} bytes or more, limit {}", ref.key(), volume.name(), used.bytes(),
@@ -191,39 +213,72 @@ final class Evictions implements AutoCloseable {
     }
   }
 
+  /**
+   * Under nodefs pressure, the kubelet's disk-pressure eviction ({@code managerImpl.synchronize}): unless a pod was
+   * just found over an emptyDir limit, at most one pod per check interval, the one with the largest usage of its
+   * disk-backed emptyDirs (the part of a pod's ephemeral storage the node measures: ranking by priority and by
+   * requests, as the kubelet does first, needs fields the wire format does not carry). Pods that wrote nothing there
+   * are not evicted: that would free nothing the node can see.
+   */
+  private void relievePressure(List<StoredPod> pods) {
+    NodefsPressure nodefs = settings.nodefs();
+    if (nodefs == null || !found.isEmpty()) {
+      return;
+    }
+    NodefsPressure.Observation pressure;
+    try {
+      pressure = nodefs.observe(volumesDir);
+    } catch (IOException e) {
+      LOG.warn("Measuring the filesystem of {} failed: {}", volumesDir, e.getMessage());
+      return;
+    }
+    if (pressure == null) {
+      return;
+    }
+    StoredPod largest = null;
+    long most = 0;
+    for (StoredPod pod : pods) {
+      long used = used(pod);
+      if (used > most) {
+        largest = pod;
+        most = used;
+      }
+    }
+    if (largest == null) {
+      LOG.warn("nodefs.available {} < {} on {}, but no pod has written to an emptyDir: nothing to evict",
+          pressure.available(), pressure.threshold(), volumesDir);
+      return;
+    }
+    LOG.info("nodefs.available {} < {} on {}: pod {} uses the most emptyDir storage ({} bytes)",
+        pressure.available(), pressure.threshold(), volumesDir, largest.ref().key(), most);
+    found.put(largest.ref().uid(), pressure.message());
+  }
+
+  /** What a pod's disk-backed emptyDirs hold, as far as the bounded walks reach. */
+  private long used(StoredPod pod) {
+    Path parent = volumes.emptyDirs(pod.ref().uid());
+    if (pod.pod().volumes() == null || !Files.isDirectory(parent, NOFOLLOW)) {
+      return 0;
+    }
+    long total = 0;
+    try (SecureDirectoryStream<Path> dir = Trees.open(parent)) {
+      for (VolumeV1 volume : pod.pod().volumes()) {
+        if (volume.emptyDir() != null && !volume.emptyDir().memory()) {
+          try {
+            total += usage.measure(dir, Path.of(Volumes.emptyDirName(volume)), Long.MAX_VALUE).bytes();
+          } catch (FileSystemException e) {
+            // not created yet, or removed meanwhile
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Measuring the emptyDir volumes of pod {} failed: {}", pod.ref().key(), e.getMessage());
+    }
+    return total;
+  }
+
   @Override
   public void close() {
     walker.shutdownNow();
-  }
-
-  /** Kubernetes quantities as {@code Quantity.String()} writes byte counts. */
-  static final class Quantities {
-    private static final String[] BINARY = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-    private static final String[] DECIMAL = {"k", "M", "G", "T", "P", "E"};
-
-    private Quantities() {}
-
-    /**
-     * {@code bytes} in the largest binary suffix that divides it, else the largest decimal one, else plain: the
-     * canonical form of what the pod wrote for {@code 64Mi}, {@code 1G} or {@code 1500}.
-     */
-    static String format(long bytes) {
-      if (bytes <= 0) {
-        return Long.toString(bytes);
-      }
-      String binary = suffixed(bytes, 1024, BINARY);
-      return binary != null ? binary : java.util.Objects.requireNonNullElse(suffixed(bytes, 1000, DECIMAL),
-          Long.toString(bytes));
-    }
-
-    private static String suffixed(long bytes, long base, String[] suffixes) {
-      long value = bytes;
-      int exponent = -1;
-      while (value % base == 0 && exponent + 1 < suffixes.length) {
-        value /= base;
-        exponent++;
-      }
-      return exponent < 0 ? null : value + suffixes[exponent];
-    }
   }
 }

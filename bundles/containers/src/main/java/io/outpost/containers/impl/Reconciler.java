@@ -77,7 +77,7 @@ final class Reconciler {
     this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow(),
         new MemoryVolumes(engine, settings.nodeName(), allocatable));
     EventSink events = new EventSink(store, settings.nodeName(), clock);
-    this.evictions = new Evictions(volumes, events, clock, settings.storage());
+    this.evictions = new Evictions(volumes, settings.volumesDir(), events, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock);
     this.prober = new Prober(engine, events, wake);
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
@@ -108,7 +108,10 @@ final class Reconciler {
     }
     List<StoredPod> pods = store.pods();
     admit(pods, byUid);
-    evictions.measureIfDue(pods, now);
+    evictions.measureIfDue(pods, now, uid -> {
+      PodState state = states.get(uid);
+      return state != null && state.evicted != null;
+    });
     Set<String> desired = new HashSet<>();
     List<Callable<Void>> steps = new ArrayList<>();
     for (StoredPod stored : pods) {
@@ -294,7 +297,7 @@ final class Reconciler {
     List<ContainerView> views;
     boolean stopped = false;
     if (eviction != null) {
-      views = evict(stored, containers, state, now);
+      views = evictions.stop(worker, stored, containers, state, now);
       stopped = stored.pod().deleting() && state.evictionDone;
     } else if (stored.pod().deleting()) {
       List<EngineContainer> remaining = new ArrayList<>();
@@ -321,22 +324,6 @@ final class Reconciler {
       state.lastRecorded = report;
       LOG.debug("Pod {} is {}", stored.ref().key(), report.phase());
     }
-  }
-
-  /**
-   * One step of stopping an evicted pod's containers (as for a deletion, with the eviction's grace period); once they
-   * are all gone, its volumes are removed: what it wrote is what the eviction frees.
-   */
-  private List<ContainerView> evict(StoredPod stored, List<EngineContainer> containers, PodState state,
-      Instant now) {
-    List<EngineContainer> remaining = new ArrayList<>();
-    List<ContainerView> views = worker.terminate(stored.ref(), stored.pod(), containers, state, now, remaining);
-    if (remaining.isEmpty() && !state.evictionDone) {
-      volumes.remove(stored.ref().uid());
-      state.evictionDone = true;
-      LOG.info("Evicted pod {}: its containers are stopped and its volumes removed", stored.ref().key());
-    }
-    return views;
   }
 
   /** Removes the containers of pods the store no longer holds, and forgets their status. */

@@ -19,11 +19,15 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
   static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
 
   /**
-   * How pods' emptyDir usage is watched: every {@code checkInterval} (the kubelet's eviction manager looks every
-   * 10 s), each walk of a pod's volume looking at {@code walkMaxEntries} files and directories at most.
+   * How pods' ephemeral storage is watched: every {@code checkInterval} (the kubelet's eviction manager looks every
+   * 10 s), each walk of a pod's volume looking at {@code walkMaxEntries} files and directories at most; {@code nodefs}
+   * the {@code nodefs.available} hard eviction threshold, or null for none (no eviction for disk pressure).
    */
-  record Storage(Duration checkInterval, int walkMaxEntries) {
-    static final Storage DEFAULT = new Storage(Duration.ofSeconds(10), 1_000_000);
+  record Storage(Duration checkInterval, int walkMaxEntries, NodefsPressure nodefs) {
+    /** Without a nodefs threshold: what tests and the short constructor get. */
+    static final Storage DEFAULT = new Storage(Duration.ofSeconds(10), 1_000_000, null);
+    /** The kubelet's Linux default, also the sync's (its {@code eviction.hard}). */
+    static final String DEFAULT_EVICTION_HARD = "memory.available<100Mi,nodefs.available<10%,imagefs.available<15%";
 
     Storage {
       if (checkInterval == null || checkInterval.isNegative() || checkInterval.isZero()) {
@@ -112,7 +116,8 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
         config.container_log_max_mb() * 1024L * 1024L,
         config.cluster_domain() == null || config.cluster_domain().isBlank() ? DEFAULT_CLUSTER_DOMAIN
             : config.cluster_domain().trim(),
-        new Storage(Duration.ofSeconds(config.emptydir_check_interval_seconds()), config.emptydir_walk_max_entries()));
+        new Storage(Duration.ofSeconds(config.emptydir_check_interval_seconds()), config.emptydir_walk_max_entries(),
+            NodefsPressure.parse(config.eviction_hard())));
   }
 
   private static List<String> words(String value) {

@@ -35,10 +35,14 @@ class EphemeralStoragePodmanTest extends PodmanFixture {
   }
 
   private Settings settings() {
+    return settings(null);
+  }
+
+  private Settings settings(NodefsPressure nodefs) {
     return new Settings(node, podman.host(), Duration.ofSeconds(10))
         .withInfra(Podman.TEST_IMAGE, List.of("sleep", "2147483647"))
         .withVolumes(volumes, List.of(allowed))
-        .withStorage(new Settings.Storage(Duration.ofSeconds(1), 1_000_000));
+        .withStorage(new Settings.Storage(Duration.ofSeconds(1), 1_000_000, nodefs));
   }
 
   @AfterEach
@@ -103,6 +107,45 @@ class EphemeralStoragePodmanTest extends PodmanFixture {
     reconciler.reconcile();
     assertThat(Podman.containersLabelled(Naming.POD_UID, flood.uid())).isEmpty();
     assertThat(store.status(flood.uid()).reason()).isEqualTo("Evicted");
+  }
+
+  @Test
+  void underDiskPressureThePodWithTheLargestEmptyDirIsEvictedFirstAndAPodThatWroteNothingIsLeft() throws Exception {
+    ObjectRef big = pod("big", "dd if=/dev/zero of=/scratch/fill bs=1024 count=3072; exec sleep 3600",
+        new VolumeV1.EmptyDirV1(null));
+    ObjectRef small = pod("small", "dd if=/dev/zero of=/scratch/fill bs=1024 count=1024; exec sleep 3600",
+        new VolumeV1.EmptyDirV1(null));
+    ObjectRef idle = new ObjectRef("Pod", "default", "idle", UUID.randomUUID().toString(), "1");
+    store.put(idle, new PodV1(node, "Always", 30L, null, null, List.of(container("app", List.of("sleep", "3600"),
+        List.of())), null, null));
+    for (ObjectRef ref : List.of(big, small, idle)) {
+      reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+    }
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(volumes.resolve(big.uid()).resolve("empty/scratch/fill")).hasSize(3072 * 1024);
+      assertThat(volumes.resolve(small.uid()).resolve("empty/scratch/fill")).hasSize(1024 * 1024);
+    });
+
+    // The same node, now below its nodefs.available threshold (100%: always).
+    reconciler.close();
+    reconciler = new Reconciler(settings(NodefsPressure.parse("memory.available<100Mi,nodefs.available<100%")),
+        store, engine, Clock.systemUTC(), () -> { });
+    reconcileUntil(small.uid(), s -> "Failed".equals(s.phase()));
+
+    List<EventReport> evictions = store.events.stream().filter(e -> "Evicted".equals(e.reason())).toList();
+    assertThat(evictions).extracting(e -> e.ref().uid()).containsExactly(big.uid(), small.uid());
+    assertThat(evictions).allSatisfy(e -> assertThat(e.message()).matches("The node was low on resource: "
+        + "ephemeral-storage\\. Threshold quantity: [0-9]+(Ki|Mi|Gi|Ti)?, available: [0-9]+(Ki|Mi|Gi|Ti)?\\. "));
+    assertThat(store.status(big.uid())).satisfies(s -> {
+      assertThat(s.phase()).isEqualTo("Failed");
+      assertThat(s.reason()).isEqualTo("Evicted");
+      assertThat(s.message()).isEqualTo(evictions.get(0).message());
+    });
+    for (int i = 0; i < 3; i++) {
+      reconciler.reconcile();
+    }
+    assertThat(store.status(idle.uid()).phase()).isEqualTo("Running");
+    assertThat(Podman.appContainersOf(idle.uid())).hasSize(1);
   }
 
   @Test

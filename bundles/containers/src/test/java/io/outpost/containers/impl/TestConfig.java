@@ -28,6 +28,11 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
   }
 
   @Override
+  public String eviction_hard() {
+    return Settings.Storage.DEFAULT_EVICTION_HARD;
+  }
+
+  @Override
   public Class<? extends Annotation> annotationType() {
     return ContainersConfig.class;
   }
