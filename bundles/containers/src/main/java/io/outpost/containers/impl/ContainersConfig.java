@@ -33,7 +33,8 @@ public @interface ContainersConfig {
   String volumes_dir() default "";
 
   @AttributeDefinition(description = "Seconds between two measurements of the pods' emptyDir volumes that have a "
-      + "sizeLimit (a pod over one is evicted, as by the kubelet).", min = "1")
+      + "sizeLimit (a pod over one is evicted, as by the kubelet) and of nodefs; at most one per full reconciliation "
+      + "pass (resync.interval.seconds).", min = "1")
   int emptydir_check_interval_seconds() default 10;
 
   @AttributeDefinition(description = "Files and directories one measurement of a pod's emptyDir looks at, at most; "

@@ -45,6 +45,7 @@ final class Evictions implements AutoCloseable {
   private final Volumes volumes;
   private final Path volumesDir;
   private final EventSink events;
+  private final Runnable wake;
   private final Clock clock;
   private final Settings.Storage settings;
   private final VolumeUsage usage;
@@ -56,8 +57,13 @@ final class Evictions implements AutoCloseable {
   private final AtomicLong unmeasurable = new AtomicLong();
   private volatile Instant lastWalk;
 
-  /** {@code volumesDir}: where pod volumes live, whose filesystem is the node's nodefs. */
-  Evictions(Volumes volumes, Path volumesDir, EventSink events, Clock clock, Settings.Storage settings) {
+  /**
+   * {@code volumesDir}: where pod volumes live, whose filesystem is the node's nodefs; {@code wake} asks for a pass,
+   * so that a pod found over a limit is evicted at once rather than at the next timed pass.
+   */
+  Evictions(Volumes volumes, Path volumesDir, EventSink events, Runnable wake, Clock clock,
+      Settings.Storage settings) {
+    this.wake = wake;
     this.volumes = volumes;
     this.volumesDir = volumesDir;
     this.events = events;
@@ -111,6 +117,9 @@ final class Evictions implements AutoCloseable {
           relievePressure(candidates);
         } finally {
           walking.set(false);
+        }
+        if (!found.isEmpty()) {
+          wake.run();
         }
       });
     } catch (RejectedExecutionException e) {

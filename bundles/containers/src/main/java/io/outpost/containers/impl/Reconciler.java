@@ -77,7 +77,7 @@ final class Reconciler {
     this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow(),
         new MemoryVolumes(engine, settings.nodeName(), allocatable));
     EventSink events = new EventSink(store, settings.nodeName(), clock);
-    this.evictions = new Evictions(volumes, settings.volumesDir(), events, clock, settings.storage());
+    this.evictions = new Evictions(volumes, settings.volumesDir(), events, wake, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock);
     this.prober = new Prober(engine, events, wake);
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
