@@ -84,8 +84,8 @@ final class Evictions implements AutoCloseable {
 
   /** The kubelet's {@code emptyDirMessageFmt}, trailing space included. */
   static String message(String volume, long limitBytes) {
-    return "Usage of EmptyDir volume \"" + volume + "\" exceeds the limit \"" + ByteQuantities.decimalOrBinary(limitBytes)
-        + "\". ";
+    return "Usage of EmptyDir volume \"" + volume + "\" exceeds the limit \""
+        + ByteQuantities.decimalOrBinary(limitBytes) + "\". ";
   }
 
   /** Pods evicted by this node since it started, and emptyDir walks cut short by a bound. */

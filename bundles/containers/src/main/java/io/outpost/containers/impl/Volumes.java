@@ -24,7 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories, ConfigMap, Secret and
+ * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories (a {@code medium: Memory}
+ * emptyDir is a tmpfs of the engine instead, {@link MemoryVolumes}; other media are refused), ConfigMap, Secret and
  * projected volumes as atomically replaced file sets mounted read-only (updates reach running containers, as with the
  * kubelet), and hostPath directories within the configured allow-list. Every path that comes from Kubernetes (items,
  * subPath, hostPath) is checked, symlinks followed, to stay inside its volume or the allow-list, at every container

@@ -94,6 +94,7 @@ class EphemeralStoragePodmanTest extends PodmanFixture {
       assertThat(s.containers()).singleElement().satisfies(c -> assertThat(c.state().kind()).isEqualTo(
           "terminated"));
     });
+    assertThat(metrics().get("outpost_edge_pods_evicted")).isEqualTo(1.0);
     // The neighbour under its limit runs on; the node's files outside the volumes are as they were.
     assertThat(store.status(calm.uid()).phase()).isEqualTo("Running");
     assertThat(Podman.appContainersOf(calm.uid())).hasSize(1);
@@ -196,6 +197,32 @@ class EphemeralStoragePodmanTest extends PodmanFixture {
         .isEqualTo("volume \"huge\": emptyDir medium \"HugePages\" is not supported on edge nodes (only the "
             + "default and Memory)");
     assertThat(Podman.appContainersOf(ref.uid())).isEmpty();
+  }
+
+  /** The node's container metrics over this test's reconciler. */
+  private java.util.Map<String, Double> metrics() {
+    Reconciler current = reconciler;
+    return new ContainerMetrics(new io.outpost.containers.ContainerManager() {
+      @Override
+      public List<io.outpost.containers.PodRuntime> pods() {
+        return current.pods();
+      }
+
+      @Override
+      public io.outpost.containers.EngineStatus engine() {
+        return current.engine();
+      }
+
+      @Override
+      public void resync() {
+        current.reconcile();
+      }
+
+      @Override
+      public String logs(String namespace, String pod, String container, int tailLines) {
+        throw new UnsupportedOperationException("not used by the metrics");
+      }
+    }).metrics();
   }
 
   private ObjectRef pod(String name, String script, VolumeV1.EmptyDirV1 emptyDir) {
