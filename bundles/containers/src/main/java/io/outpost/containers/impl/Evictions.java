@@ -133,6 +133,9 @@ final class Evictions implements AutoCloseable {
    */
   String evicted(StoredPod stored, PodState state, Instant now) {
     if (state.evicted != null) {
+      if (state.killDeadline == null && !state.evictionDone) { // read back after a restart, mid-eviction
+        state.killDeadline = now.plusSeconds(GRACE_SECONDS);
+      }
       return state.evicted;
     }
     String message = found.remove(stored.ref().uid());

@@ -232,6 +232,9 @@ final class Reconciler {
           PodState.Memory memory = state.container(container.name());
           memory.restartCount = container.restartCount();
           memory.lastState = container.lastState();
+          if (state.evicted != null && container.state() != null && "terminated".equals(container.state().kind())) {
+            memory.terminated = container.state(); // an evicted pod's containers keep their last state
+          }
         }
       }
     });
