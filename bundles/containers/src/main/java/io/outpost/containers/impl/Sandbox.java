@@ -35,11 +35,11 @@ final class Sandbox {
   private final Settings settings;
   private final Images images;
   private final EventSink events;
-  private final MemoryVolumes memory;
+  private final MemoryVolumes memoryVolumes;
 
   /** {@code memory}: the pod's memory-backed emptyDirs, which the infra container holds mounted for the pod. */
   Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events, MemoryVolumes memory) {
-    this.memory = memory;
+    this.memoryVolumes = memory;
     this.engine = engine;
     this.node = settings.nodeName();
     this.settings = settings;
@@ -83,7 +83,7 @@ final class Sandbox {
       }
       List<Volumes.Mount> held;
       try {
-        held = this.memory.holderMounts(ref, pod);
+        held = memoryVolumes.holderMounts(ref, pod);
       } catch (EnvResolver.ConfigError e) {
         return failed(ref, state, e.getMessage(), now);
       }
