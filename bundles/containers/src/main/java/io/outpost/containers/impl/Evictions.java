@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +52,6 @@ final class Evictions implements AutoCloseable {
   private final AtomicBoolean walking = new AtomicBoolean();
   /** Pods found over a limit by the last walks and not yet evicted: uid → the eviction message. */
   private final Map<String, String> found = new ConcurrentHashMap<>();
-  private final AtomicLong evicted = new AtomicLong();
-  private final AtomicLong unmeasurable = new AtomicLong();
   private volatile Instant lastWalk;
 
   /**
@@ -86,15 +83,6 @@ final class Evictions implements AutoCloseable {
   static String message(String volume, long limitBytes) {
     return "Usage of EmptyDir volume \"" + volume + "\" exceeds the limit \""
         + ByteQuantities.decimalOrBinary(limitBytes) + "\". ";
-  }
-
-  /** Pods evicted by this node since it started, and emptyDir walks cut short by a bound. */
-  long evictions() {
-    return evicted.get();
-  }
-
-  long unmeasurable() {
-    return unmeasurable.get();
   }
 
   /**
@@ -146,7 +134,6 @@ final class Evictions implements AutoCloseable {
     if (state.killDeadline == null) {
       state.killDeadline = now.plusSeconds(GRACE_SECONDS);
     }
-    evicted.incrementAndGet();
     LOG.warn("Evicting pod {}: {}", stored.ref().key(), message);
     events.warning(stored.ref(), REASON, message);
     return message;
@@ -209,7 +196,6 @@ final class Evictions implements AutoCloseable {
         if (used.bytes() > limit) {
           message = message(volume.name(), limit);
         } else if (!used.complete()) {
-          unmeasurable.incrementAndGet();
           message = "Usage of EmptyDir volume \"" + volume.name() + "\" cannot be measured within the node's "
               + "bounds (" + used.incomplete() + "); its limit is \"" + ByteQuantities.decimalOrBinary(limit) + "\". ";
         }
