@@ -2,12 +2,15 @@ package io.outpost.bridge;
 
 import io.fabric8.kubernetes.api.model.ConfigMapProjection;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EmptyDirVolumeSource;
 import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecretProjection;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
 import io.outpost.protocol.VolumeV1;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,7 +43,7 @@ final class VolumeTranslator {
   private static VolumeV1 volume(Volume v) {
     String name = v.getName();
     if (v.getEmptyDir() != null) {
-      return new VolumeV1(name, new VolumeV1.EmptyDirV1(v.getEmptyDir().getMedium()), null, null, null, null, null);
+      return new VolumeV1(name, emptyDir(v.getEmptyDir()), null, null, null, null, null);
     }
     if (v.getConfigMap() != null) {
       return new VolumeV1(name, null, new VolumeV1.KeyedSourceV1(v.getConfigMap().getName(),
@@ -75,6 +78,18 @@ final class VolumeTranslator {
           v.getProjected().getDefaultMode()), null);
     }
     return new VolumeV1(name, null, null, null, null, null, typeOf(v));
+  }
+
+  /**
+   * Medium as written (empty means the node's default, as in Kubernetes); {@code sizeLimit} in bytes, rounded up
+   * as the kubelet reads a quantity ({@code Quantity.Value()}), absent if not set.
+   */
+  static VolumeV1.EmptyDirV1 emptyDir(EmptyDirVolumeSource source) {
+    String medium = source.getMedium() == null || source.getMedium().isEmpty() ? null : source.getMedium();
+    Quantity limit = source.getSizeLimit();
+    Long bytes = limit == null || limit.getAmount() == null || limit.getAmount().isEmpty() ? null
+        : limit.getNumericalAmount().setScale(0, RoundingMode.CEILING).longValueExact();
+    return new VolumeV1.EmptyDirV1(medium, bytes);
   }
 
   private static List<VolumeV1.KeyToPathV1> items(List<KeyToPath> items) {

@@ -20,7 +20,21 @@ public record VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap
 
   public record KeyToPathV1(String key, String path, Integer mode) {}
 
-  public record EmptyDirV1(String medium) {}
+  /**
+   * An emptyDir: {@code medium} as in Kubernetes ({@code ""}/absent: the node's disk, {@code Memory}: a tmpfs),
+   * {@code sizeLimitBytes} the {@code sizeLimit} in bytes, absent when not set (added compatibly in v1: an edge that
+   * does not know it runs the volume unbounded, as before).
+   */
+  public record EmptyDirV1(String medium, Long sizeLimitBytes) {
+    /** An emptyDir without a size limit. */
+    public EmptyDirV1(String medium) {
+      this(medium, null);
+    }
+
+    public boolean memory() {
+      return "Memory".equals(medium);
+    }
+  }
 
   public record HostPathV1(String path, String type) {}
 
@@ -45,6 +59,10 @@ public record VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap
     }
     validate(configMap);
     validate(secret);
+    if (emptyDir != null && emptyDir.sizeLimitBytes() != null && emptyDir.sizeLimitBytes() < 0) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
+          + ": emptyDir.sizeLimitBytes must not be negative, was " + emptyDir.sizeLimitBytes());
+    }
     if (hostPath != null && (hostPath.path() == null || !hostPath.path().startsWith("/"))) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
           + ": hostPath.path must be absolute");

@@ -44,6 +44,18 @@ interface ContainerEngine extends AutoCloseable {
 
   void remove(String id, boolean force);
 
+  /**
+   * Creates the named volume of the engine's {@code local} driver with {@code driverOptions} (e.g. a size-limited
+   * tmpfs) and {@code labels}, unless a volume of that name exists.
+   */
+  void createVolume(String name, java.util.Map<String, String> driverOptions, java.util.Map<String, String> labels);
+
+  /** The volumes labelled {@code io.outpost.node=<node>}: name → their {@code io.outpost.pod.uid} label. */
+  java.util.Map<String, String> volumes(String node);
+
+  /** Removes a volume (nothing if it is gone); fails while a container uses it. */
+  void removeVolume(String name);
+
   /** The container's log, stdout and stderr interleaved, its last {@code tail} lines (all if negative), at most
    *  {@code maxBytes} (the newest kept). */
   String logs(String id, int tail, int maxBytes);

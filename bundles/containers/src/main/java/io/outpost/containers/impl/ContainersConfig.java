@@ -28,8 +28,24 @@ public @interface ContainersConfig {
   String infra_command() default "";
 
   @AttributeDefinition(description = "Directory for pod volumes (emptyDir, ConfigMap, Secret); empty for "
-      + "${karaf.data}/outpost/volumes.")
+      + "${karaf.data}/outpost/volumes. Put it on a filesystem of its own (not the store's) so that pods filling "
+      + "their volumes cannot fill the node's store; set the sync's volumes.dir to the same directory.")
   String volumes_dir() default "";
+
+  @AttributeDefinition(description = "Seconds between two measurements of the pods' emptyDir volumes that have a "
+      + "sizeLimit (a pod over one is evicted, as by the kubelet) and of nodefs; at most one per full reconciliation "
+      + "pass (resync.interval.seconds).", min = "1")
+  int emptydir_check_interval_seconds() default 10;
+
+  @AttributeDefinition(description = "Files and directories one measurement of a pod's emptyDir looks at, at most; "
+      + "a volume with a sizeLimit holding more (or nested over 128 levels deep) cannot be measured and its pod is "
+      + "evicted.", min = "1")
+  int emptydir_walk_max_entries() default 1_000_000;
+
+  @AttributeDefinition(description = "Hard eviction thresholds, as the kubelet's --eviction-hard (shared with the "
+      + "sync, which reports the pressure conditions): below nodefs.available on the filesystem of volumes.dir the "
+      + "node evicts the pod with the largest emptyDir usage, one per check interval.")
+  String eviction_hard() default Settings.Storage.DEFAULT_EVICTION_HARD;
 
   @AttributeDefinition(description = "Host paths pods may mount as hostPath volumes, comma-separated prefixes; "
       + "empty allows none.")

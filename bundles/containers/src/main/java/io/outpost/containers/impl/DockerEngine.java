@@ -38,6 +38,7 @@ final class DockerEngine implements ContainerEngine {
 
   private final DockerClient client;
   private final DockerClient pullClient;
+  private final DockerVolumes volumes;
 
   /** The engine refused the log size cap once (a driver without it): it is not sent again. */
   private volatile boolean logCapRefused;
@@ -45,6 +46,7 @@ final class DockerEngine implements ContainerEngine {
   private DockerEngine(DockerClient client, DockerClient pullClient) {
     this.client = client;
     this.pullClient = pullClient;
+    this.volumes = new DockerVolumes(client);
   }
 
   static DockerEngine connect(String host) {
@@ -215,6 +217,21 @@ final class DockerEngine implements ContainerEngine {
   }
 
   @Override
+  public void createVolume(String name, Map<String, String> driverOptions, Map<String, String> labels) {
+    volumes.create(name, driverOptions, labels);
+  }
+
+  @Override
+  public Map<String, String> volumes(String node) {
+    return volumes.list(node);
+  }
+
+  @Override
+  public void removeVolume(String name) {
+    volumes.remove(name);
+  }
+
+  @Override
   public String logs(String id, int tail, int maxBytes) {
     LogCollector collector = new LogCollector(maxBytes);
     call("logs " + id, () -> {
@@ -313,7 +330,7 @@ final class DockerEngine implements ContainerEngine {
     return text.trim();
   }
 
-  private static <T> T call(String what, Supplier<T> request) {
+  static <T> T call(String what, Supplier<T> request) {
     try {
       return withBundleLoader(request);
     } catch (RuntimeException e) {
@@ -321,7 +338,7 @@ final class DockerEngine implements ContainerEngine {
     }
   }
 
-  private static void call(String what, Runnable request) {
+  static void call(String what, Runnable request) {
     call(what, () -> {
       request.run();
       return null;

@@ -26,6 +26,10 @@ final class PodState {
    * from the last recorded status after a restart.
    */
   String firstSeen;
+  /** Why the pod was evicted ({@link Evictions}), or null; an evicted pod's containers are never started again. */
+  String evicted;
+  /** The evicted pod's containers are gone and its volumes removed. */
+  boolean evictionDone;
   /** The init containers as the last pass saw them, in order. */
   List<ContainerView> initViews = List.of();
 

@@ -48,7 +48,7 @@ final class PodWorker {
     this.env = env;
     this.events = events;
     this.images = new Images(engine, wake, events, pullSecrets);
-    this.sandbox = new Sandbox(engine, settings, images, events);
+    this.sandbox = new Sandbox(engine, settings, images, events, volumes.memory());
     this.init = new InitContainers(this);
     this.security = new SecurityContexts(settings.security(), engine);
     this.fsGroups = new FsGroupOwnership(settings.volumesDir());

@@ -40,6 +40,9 @@ final class Reconciler {
   private final Volumes volumes;
   private final Prober prober;
   private final PodAdmission admission;
+  private final Evictions evictions;
+  /** Whether a full pass has looked for memory volumes left by pods gone while the node was down. */
+  private boolean orphansSwept;
   private final Map<String, PodState> states = new HashMap<>();
   private volatile List<PodRuntime> snapshot = List.of();
   private volatile EngineStatus engineStatus;
@@ -71,8 +74,10 @@ final class Reconciler {
     this.engine = engine;
     this.clock = clock;
     this.podPool = podPool;
-    this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow());
+    this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow(),
+        new MemoryVolumes(engine, settings.nodeName(), allocatable));
     EventSink events = new EventSink(store, settings.nodeName(), clock);
+    this.evictions = new Evictions(volumes, settings.volumesDir(), events, wake, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
         new SecurityAdmission(settings.security()));
     this.prober = new Prober(engine, events, wake);
@@ -104,6 +109,10 @@ final class Reconciler {
     }
     List<StoredPod> pods = store.pods();
     admit(pods, byUid);
+    evictions.measureIfDue(pods, now, uid -> {
+      PodState state = states.get(uid);
+      return state != null && state.evicted != null;
+    });
     Set<String> desired = new HashSet<>();
     List<Callable<Void>> steps = new ArrayList<>();
     for (StoredPod stored : pods) {
@@ -130,6 +139,10 @@ final class Reconciler {
       runtimes.add(new PodRuntime(stored.ref(), state.lastRecorded, state.backoff.failures(), state.backoff.next()));
     }
     removeUndesired(desired, byUid);
+    if (!orphansSwept) {
+      volumes.memory().removeOrphans(desired);
+      orphansSwept = true;
+    }
     prober.endPass();
     snapshot = sorted(runtimes);
     askVersion();
@@ -214,11 +227,15 @@ final class Reconciler {
     store.lastStatus(uid).ifPresent(last -> {
       state.lastRecorded = last;
       state.firstSeen = last.startTime();
+      state.evicted = Evictions.isEviction(last) ? last.message() : null;
       if (last.containers() != null) {
         for (PodStatusReport.ContainerStatusV1 container : last.containers()) {
           PodState.Memory memory = state.container(container.name());
           memory.restartCount = container.restartCount();
           memory.lastState = container.lastState();
+          if (state.evicted != null && container.state() != null && "terminated".equals(container.state().kind())) {
+            memory.terminated = container.state(); // an evicted pod's containers keep their last state
+          }
         }
       }
     });
@@ -280,9 +297,13 @@ final class Reconciler {
       }
       return;
     }
+    String eviction = evictions.evicted(stored, state, now);
     List<ContainerView> views;
     boolean stopped = false;
-    if (stored.pod().deleting()) {
+    if (eviction != null) {
+      views = evictions.stop(worker, stored, containers, state, now);
+      stopped = stored.pod().deleting() && state.evictionDone;
+    } else if (stored.pod().deleting()) {
       List<EngineContainer> remaining = new ArrayList<>();
       views = worker.terminate(stored.ref(), stored.pod(), containers, state, now, remaining);
       stopped = remaining.isEmpty();
@@ -299,6 +320,9 @@ final class Reconciler {
         || legacy && views.stream().anyMatch(v -> v.engine() != null && v.engine().running());
     PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP,
         state.initViews, state.firstSeen, sandboxReady);
+    if (eviction != null) {
+      report = Evictions.status(report, eviction);
+    }
     if (!report.equals(state.lastRecorded)) {
       store.recordStatus(report);
       state.lastRecorded = report;
@@ -323,6 +347,7 @@ final class Reconciler {
         store.forgetStatus(uid);
         states.remove(uid);
         admission.forget(uid);
+        evictions.forget(uid);
         volumes.remove(uid);
       } catch (RuntimeException e) {
         LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);
@@ -342,7 +367,9 @@ final class Reconciler {
     if (retry != null && retry.isAfter(now)) {
       next = retry;
     }
-    if (stored.pod().deleting() && state.lastRecorded != null && !state.lastRecorded.stopped()) {
+    boolean stopping = stored.pod().deleting() && state.lastRecorded != null && !state.lastRecorded.stopped()
+        || state.evicted != null && !state.evictionDone;
+    if (stopping) {
       Instant poll = now.plus(STOPPING_POLL);
       next = next == null || poll.isBefore(next) ? poll : next;
     }
@@ -398,6 +425,7 @@ final class Reconciler {
   /** Stops the probes; containers keep running. */
   void close() {
     prober.close();
+    evictions.close();
   }
 
   List<PodRuntime> pods() {

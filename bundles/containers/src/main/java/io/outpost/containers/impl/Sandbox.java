@@ -36,8 +36,11 @@ final class Sandbox {
   private final Images images;
   private final EventSink events;
   private final SecurityAdmission security;
+  private final MemoryVolumes memoryVolumes;
 
-  Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events) {
+  /** {@code memory}: the pod's memory-backed emptyDirs, which the infra container holds mounted for the pod. */
+  Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events, MemoryVolumes memory) {
+    this.memoryVolumes = memory;
     this.engine = engine;
     this.node = settings.nodeName();
     this.settings = settings;
@@ -87,11 +90,18 @@ final class Sandbox {
       if (!images.ready(ref, settings.infraImage(), "IfNotPresent", List.of(), state, memory, now)) {
         return waiting(state, memory.waiting == null ? "Preparing the pod sandbox" : memory.waiting.message());
       }
+      List<Volumes.Mount> held;
+      try {
+        held = memoryVolumes.holderMounts(ref, pod);
+      } catch (EnvResolver.ConfigError e) {
+        return failed(ref, state, e.getMessage(), now);
+      }
       try {
         id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
             Naming.labels(node, ref, INFRA), hostNetwork ? "host" : null, hostname, null,
-            hostNetwork ? null : hostPorts(pod), null, settings.logMaxBytes(), SecurityContexts.forSandbox(pod)));
+            hostNetwork ? null : hostPorts(pod), held.isEmpty() ? null : held, settings.logMaxBytes(),
+            SecurityContexts.forSandbox(pod)));
       } catch (EngineException e) {
         images.forget(settings.infraImage());
         return failed(ref, state, e.getMessage(), now);

@@ -8,7 +8,8 @@ import java.util.List;
 /** The validated configuration of the container manager. */
 record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
     List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes, String clusterDomain,
-    NodeSecurity security) {
+    NodeSecurity security,
+    Storage storage) {
   /** A container's log is truncated at this size unless configured otherwise ({@code container.log.max.mb}). */
   static final long DEFAULT_LOG_MAX_BYTES = 10L * 1024 * 1024;
 
@@ -18,33 +19,61 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
   /** The kubelet's own default sandbox image. */
   static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
 
+  /**
+   * How pods' ephemeral storage is watched: every {@code checkInterval} (the kubelet's eviction manager looks every
+   * 10 s), each walk of a pod's volume looking at {@code walkMaxEntries} files and directories at most; {@code nodefs}
+   * the {@code nodefs.available} hard eviction threshold, or null for none (no eviction for disk pressure).
+   */
+  record Storage(Duration checkInterval, int walkMaxEntries, NodefsPressure nodefs) {
+    /** Without a nodefs threshold: what tests and the short constructor get. */
+    static final Storage DEFAULT = new Storage(Duration.ofSeconds(10), 1_000_000, null);
+    /** The kubelet's Linux default, also the sync's (its {@code eviction.hard}). */
+    static final String DEFAULT_EVICTION_HARD = "memory.available<100Mi,nodefs.available<10%,imagefs.available<15%";
+
+    Storage {
+      if (checkInterval == null || checkInterval.isNegative() || checkInterval.isZero()) {
+        throw new IllegalArgumentException("emptydir.check.interval.seconds must be positive, got "
+            + checkInterval);
+      }
+      if (walkMaxEntries < 1) {
+        throw new IllegalArgumentException("emptydir.walk.max.entries must be positive, got " + walkMaxEntries);
+      }
+    }
+  }
+
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
     this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of(),
-        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN, NodeSecurity.DEFAULT);
+        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN, NodeSecurity.DEFAULT, Storage.DEFAULT);
+  }
+
+  /** Settings with the given emptyDir watch. */
+  Settings withStorage(Storage value) {
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
+        hostPathAllow, logMaxBytes, clusterDomain, security, value);
   }
 
   /** Settings with the given infra container image and command. */
   Settings withInfra(String image, List<String> command) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command, volumesDir,
-        hostPathAllow, logMaxBytes, clusterDomain, security);
+        hostPathAllow, logMaxBytes, clusterDomain, security, storage);
   }
 
   /** Settings with the given volume directory and hostPath allow-list. */
   Settings withVolumes(Path dir, List<Path> allow) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow,
-        logMaxBytes, clusterDomain, security);
+        logMaxBytes, clusterDomain, security, storage);
   }
 
   /** Settings with the given cluster domain. */
   Settings withClusterDomain(String domain) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
-        hostPathAllow, logMaxBytes, domain, security);
+        hostPathAllow, logMaxBytes, domain, security, storage);
   }
 
   /** Settings with the given security policy. */
   Settings withSecurity(NodeSecurity policy) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
-        hostPathAllow, logMaxBytes, clusterDomain, policy);
+        hostPathAllow, logMaxBytes, clusterDomain, policy, storage);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf). */
@@ -67,6 +96,7 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
       throw new IllegalArgumentException("volumes.dir must be an absolute path, got " + volumesDir);
     }
     hostPathAllow = hostPathAllow == null ? List.of() : List.copyOf(hostPathAllow);
+    storage = storage == null ? Storage.DEFAULT : storage;
     if (logMaxBytes < 0) {
       throw new IllegalArgumentException("container.log.max.mb must not be negative, got " + logMaxBytes);
     }
@@ -95,7 +125,9 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
             .map(p -> Path.of(p).normalize()).toList(),
         config.container_log_max_mb() * 1024L * 1024L,
         config.cluster_domain() == null || config.cluster_domain().isBlank() ? DEFAULT_CLUSTER_DOMAIN
-            : config.cluster_domain().trim(), security(config));
+            : config.cluster_domain().trim(), security(config),
+        new Storage(Duration.ofSeconds(config.emptydir_check_interval_seconds()), config.emptydir_walk_max_entries(),
+            NodefsPressure.parse(config.eviction_hard())));
   }
 
   private static NodeSecurity security(ContainersConfig config) {

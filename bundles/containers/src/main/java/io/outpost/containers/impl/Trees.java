@@ -3,7 +3,9 @@ package io.outpost.containers.impl;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -12,7 +14,9 @@ import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,7 +55,12 @@ final class Trees {
         + trusted);
   }
 
-  /** Deletes the entry {@code name} of an open directory without following symlinks. */
+  /**
+   * Deletes the entry {@code name} of an open directory without following symlinks. A directory tree is emptied
+   * without recursion and with two descriptors open at most, whatever its depth (a container can nest directories
+   * far deeper than a stack or the descriptor limit allows): a non-empty directory found below the top one is moved
+   * up into the top one under a fresh name and emptied in turn.
+   */
   static void deleteEntry(SecureDirectoryStream<Path> dir, Path name) throws IOException {
     PosixFileAttributes attributes;
     try {
@@ -64,12 +73,89 @@ final class Trees {
       return;
     }
     // O_NOFOLLOW: if the directory was swapped for a symlink since, this fails instead of following it.
-    try (SecureDirectoryStream<Path> child = dir.newDirectoryStream(name, NOFOLLOW)) {
-      for (Path entry : names(child)) {
-        deleteEntry(child, entry);
-      }
+    try (SecureDirectoryStream<Path> top = dir.newDirectoryStream(name, NOFOLLOW)) {
+      Deque<Path> pending = new ArrayDeque<>();
+      int[] hoisted = {0};
+      do {
+        try (SecureDirectoryStream<Path> listing = top.newDirectoryStream(Path.of("."), NOFOLLOW)) {
+          empty(listing, null, pending, hoisted); // a stream lists once: a new one for each look at the top
+        }
+        while (!pending.isEmpty()) {
+          Path next = pending.pop();
+          try (SecureDirectoryStream<Path> child = top.newDirectoryStream(next, NOFOLLOW)) {
+            empty(child, top, pending, hoisted);
+          } catch (NoSuchFileException e) {
+            continue;
+          }
+          pending.push(next); // deleted once what was hoisted from it is gone
+          if (removed(top, next)) {
+            pending.pop();
+          }
+        }
+      } while (!isEmpty(top));
     }
     dir.deleteDirectory(name);
+  }
+
+  private static boolean isEmpty(SecureDirectoryStream<Path> dir) throws IOException {
+    try (SecureDirectoryStream<Path> listing = dir.newDirectoryStream(Path.of("."), NOFOLLOW)) {
+      return !listing.iterator().hasNext();
+    }
+  }
+
+  /**
+   * Deletes the files and empty directories of {@code dir}; each non-empty directory is moved into {@code top} (null
+   * when {@code dir} is the top directory itself: left where it is) and queued in {@code pending}.
+   */
+  private static void empty(SecureDirectoryStream<Path> dir, SecureDirectoryStream<Path> top, Deque<Path> pending,
+      int[] hoisted) throws IOException {
+    for (Path entry : names(dir)) {
+      PosixFileAttributes attributes;
+      try {
+        attributes = dir.getFileAttributeView(entry, PosixFileAttributeView.class, NOFOLLOW).readAttributes();
+      } catch (NoSuchFileException e) {
+        continue;
+      }
+      if (!attributes.isDirectory()) {
+        dir.deleteFile(entry);
+      } else if (!removed(dir, entry)) {
+        Path target = entry;
+        if (top != null) {
+          target = hoist(dir, entry, top, hoisted);
+        }
+        pending.push(target);
+      }
+    }
+  }
+
+  /** Moves the directory {@code entry} into {@code top} under a name not taken there (a container may have
+   *  planted any name). */
+  private static Path hoist(SecureDirectoryStream<Path> dir, Path entry, SecureDirectoryStream<Path> top,
+      int[] hoisted) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      Path target = Path.of("..deleting." + hoisted[0]++);
+      try {
+        dir.move(entry, top, target); // renameat: the entry itself moves, nothing is followed
+        return target;
+      } catch (FileSystemException e) {
+        if (attempt >= 64 || e instanceof NoSuchFileException) {
+          throw e;
+        }
+        // the name is taken (by a directory, a file): the next one
+      }
+    }
+  }
+
+  /** Deletes an empty directory; false if it is not empty. */
+  private static boolean removed(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    try {
+      dir.deleteDirectory(name);
+      return true;
+    } catch (DirectoryNotEmptyException e) {
+      return false;
+    } catch (NoSuchFileException e) {
+      return true;
+    }
   }
 
   /**

@@ -24,7 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories, ConfigMap, Secret and
+ * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories (a {@code medium: Memory}
+ * emptyDir is a tmpfs of the engine instead, {@link MemoryVolumes}; other media are refused), ConfigMap, Secret and
  * projected volumes as atomically replaced file sets mounted read-only (updates reach running containers, as with the
  * kubelet), and hostPath directories within the configured allow-list. Every path that comes from Kubernetes (items,
  * subPath, hostPath) is checked, symlinks followed, to stay inside its volume or the allow-list, at every container
@@ -40,11 +41,27 @@ final class Volumes {
   private final EdgeStore store;
   private final Path root;
   private final HostPaths hostPaths;
+  private final MemoryVolumes memory;
 
-  Volumes(EdgeStore store, Path root, List<Path> hostPathAllow) {
+  Volumes(EdgeStore store, Path root, List<Path> hostPathAllow, MemoryVolumes memory) {
     this.store = store;
     this.root = root;
     this.hostPaths = new HostPaths(hostPathAllow);
+    this.memory = memory;
+  }
+
+  /** The pod's memory-backed emptyDirs (tmpfs volumes of the engine). */
+  MemoryVolumes memory() {
+    return memory;
+  }
+
+  /** The directory holding the pod's disk-backed emptyDirs, one entry each ({@link #emptyDirName}). */
+  Path emptyDirs(String uid) {
+    return root.resolve(uid).resolve("empty");
+  }
+
+  static String emptyDirName(VolumeV1 volume) {
+    return Naming.sanitise(volume.name());
   }
 
   /**
@@ -66,6 +83,15 @@ final class Volumes {
         throw new EnvResolver.ConfigError("volume \"" + mount.name() + "\" not found in the pod");
       }
       VolumeV1 volume = volume(pod, mount.name());
+      if (volume.emptyDir() != null && volume.emptyDir().memory()) {
+        if (mount.subPath() != null && !mount.subPath().isEmpty()) {
+          // The node cannot see into the engine's tmpfs to check a subPath (API 1.41 binds no volume subpath).
+          throw new EnvResolver.ConfigError("subPath is not supported on edge nodes for emptyDir volumes with "
+              + "medium Memory (volumeMount \"" + mount.name() + "\" of container \"" + container.name() + "\")");
+        }
+        mounts.add(new Mount(memory.ensure(ref, pod, volume), mount.mountPath(), mount.readOnlyMount()));
+        continue;
+      }
       Path source = dir;
       if (mount.subPath() != null && !mount.subPath().isEmpty()) {
         try {
@@ -104,13 +130,17 @@ final class Volumes {
     }
   }
 
-  /** Removes everything the pod had on the node (its emptyDirs and data volumes; never a hostPath). */
+  /**
+   * Removes everything the pod had on the node (its emptyDirs, memory volumes and data volumes; never a hostPath).
+   * Called once its containers are gone.
+   */
   void remove(String uid) {
     try {
       Trees.delete(root.resolve(uid));
     } catch (IOException e) {
       LOG.warn("Removing the volumes of pod uid {} failed: {}", uid, e.getMessage());
     }
+    memory.remove(uid);
   }
 
   private Map<String, Path> prepare(ObjectRef ref, PodV1 pod) throws EnvResolver.ConfigError {
@@ -135,7 +165,15 @@ final class Volumes {
           + " volumes are not supported on edge nodes");
     }
     if (volume.emptyDir() != null) {
-      Path dir = root.resolve(ref.uid()).resolve("empty").resolve(Naming.sanitise(name));
+      String medium = volume.emptyDir().medium();
+      if (volume.emptyDir().memory()) {
+        return root.resolve(ref.uid()); // a tmpfs of the engine's (mounts() names it), no directory of the node
+      }
+      if (medium != null && !medium.isEmpty()) {
+        throw new EnvResolver.ConfigError("volume \"" + name + "\": emptyDir medium \"" + medium
+            + "\" is not supported on edge nodes (only the default and Memory)");
+      }
+      Path dir = emptyDirs(ref.uid()).resolve(emptyDirName(volume));
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));

@@ -2,6 +2,7 @@ package io.outpost.containers.impl;
 
 import java.io.Closeable;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -81,6 +82,21 @@ final class CountingEngine implements ContainerEngine {
   @Override
   public void remove(String id, boolean force) {
     delegate.remove(id, force);
+  }
+
+  @Override
+  public void createVolume(String name, Map<String, String> driverOptions, Map<String, String> labels) {
+    delegate.createVolume(name, driverOptions, labels);
+  }
+
+  @Override
+  public Map<String, String> volumes(String node) {
+    return delegate.volumes(node);
+  }
+
+  @Override
+  public void removeVolume(String name) {
+    delegate.removeVolume(name);
   }
 
   @Override

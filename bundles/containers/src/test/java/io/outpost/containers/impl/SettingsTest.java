@@ -31,7 +31,9 @@ class SettingsTest {
   void readsTheConfiguration() {
     Settings settings = Settings.from(config(" edge-1 ", "unix:///run/podman/podman.sock", 7));
     assertThat(settings).isEqualTo(new Settings("edge-1", "unix:///run/podman/podman.sock", Duration.ofSeconds(7))
-        .withInfra("localhost/pause:1", List.of("sleep", "infinity")));
+        .withInfra("localhost/pause:1", List.of("sleep", "infinity"))
+        // The configuration's eviction.hard default (the kubelet's) gives a nodefs threshold; the short form has none.
+        .withStorage(new Settings.Storage(Duration.ofSeconds(10), 1_000_000, new NodefsPressure(0, 0.1))));
     assertThat(new Settings("n", "unix:///x", Duration.ofSeconds(1)).infraImage())
         .isEqualTo(Settings.DEFAULT_INFRA_IMAGE);
   }

@@ -53,6 +53,21 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
   }
 
   @Override
+  public int emptydir_check_interval_seconds() {
+    return 10;
+  }
+
+  @Override
+  public int emptydir_walk_max_entries() {
+    return 1_000_000;
+  }
+
+  @Override
+  public String eviction_hard() {
+    return Settings.Storage.DEFAULT_EVICTION_HARD;
+  }
+
+  @Override
   public Class<? extends Annotation> annotationType() {
     return ContainersConfig.class;
   }
