@@ -23,7 +23,10 @@ import java.util.Set;
  * (volumes, probes' ports, security context and host namespaces incl. {@code hostUsers}, readiness gates) are not this class's business.
  */
 final class UnsupportedFields {
-  /** The resources an edge node accounts for; anything else (GPUs, hugepages, extended resources) is refused. */
+  /**
+   * The resources an edge node accounts for; anything else (GPUs, hugepages, extended resources) is refused, and so
+   * is an {@code ephemeral-storage} limit (its request is fine: the scheduler counts it).
+   */
   private static final Set<String> RESOURCES = Set.of("cpu", "memory", "ephemeral-storage");
   /** At most this many fields are named; more are summarised (the wire caps the list). */
   static final int MAX_LISTED = 16;
@@ -108,6 +111,11 @@ final class UnsupportedFields {
       if (!RESOURCES.contains(name)) {
         found.add(at + ".resources: " + name + reason(name));
       }
+    }
+    if (resources.getLimits() != null && resources.getLimits().containsKey("ephemeral-storage")) {
+      // A request is the scheduler's (it counts against allocatable); a limit is the kubelet's to enforce, and an
+      // edge node measures emptyDirs only, not a container's writable layer and logs.
+      found.add(at + ".resources.limits.ephemeral-storage: not enforced on edge nodes (use emptyDir.sizeLimit)");
     }
     nonEmpty(found, resources.getClaims(), at + ".resources.claims: dynamic resource allocation is not available"
         + " on edge nodes");

@@ -51,7 +51,9 @@ class UnsupportedFieldsTest {
         .withNewDnsConfig().withNameservers("1.1.1.1").endDnsConfig()
         .editFirstContainer().withNewLifecycle().withNewPreStop().withNewExec().withCommand("true").endExec()
         .endPreStop().endLifecycle().withTty(true)
-        .editResources().addToLimits("nvidia.com/gpu", new Quantity("1")).endResources()
+        .editResources().addToLimits("nvidia.com/gpu", new Quantity("1"))
+        .addToRequests("ephemeral-storage", new Quantity("1Gi")).addToLimits("ephemeral-storage", new Quantity("2Gi"))
+        .endResources()
         .editFirstVolumeMount().withSubPathExpr("$(POD_NAME)").withMountPropagation("HostToContainer")
         .endVolumeMount()
         .withNewLivenessProbe().withNewGrpc().withPort(9000).endGrpc().endLivenessProbe()
@@ -69,6 +71,7 @@ class UnsupportedFieldsTest {
         "spec.containers[app].lifecycle: postStart/preStop hooks are not run on edge nodes",
         "spec.containers[app].stdin/tty: attaching to a container is not supported on edge nodes",
         "spec.containers[app].resources: nvidia.com/gpu is not a resource edge nodes provide",
+        "spec.containers[app].resources.limits.ephemeral-storage: not enforced on edge nodes (use emptyDir.sizeLimit)",
         "spec.containers[app].volumeMounts[data].subPathExpr: not expanded on edge nodes",
         "spec.containers[app].volumeMounts[data].mountPropagation: only None is provided on edge nodes",
         "spec.containers[app].livenessProbe.grpc: gRPC probes are not run on edge nodes");
