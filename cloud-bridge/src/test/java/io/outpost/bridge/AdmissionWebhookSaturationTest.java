@@ -6,25 +6,17 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.outpost.testing.ManagedProcess;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,23 +87,10 @@ class AdmissionWebhookSaturationTest {
   }
 
   private HttpClient start(FairShares shares) throws Exception {
-    Path cert = dir.resolve("tls.crt");
-    Path key = dir.resolve("tls.key");
-    ManagedProcess.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-subj", "/CN=outpost-bridge-webhook", "-addext", "subjectAltName=IP:127.0.0.1",
-        "-keyout", key.toString(), "-out", cert.toString()), Map.of());
-    webhook = new AdmissionWebhook(new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), 0, cert, key, metrics,
+    WebhookTls tls = WebhookTls.selfSigned(dir);
+    webhook = new AdmissionWebhook(new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), 0, tls.cert, tls.key, metrics,
         this::isEdgeNode, "outpost.io/edge", "true", shares, now::get);
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    try (InputStream in = Files.newInputStream(cert)) {
-      trust.setCertificateEntry("webhook", CertificateFactory.getInstance("X.509").generateCertificate(in));
-    }
-    TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    factory.init(trust);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, factory.getTrustManagers(), null);
-    return HttpClient.newBuilder().sslContext(context).build();
+    return tls.client();
   }
 
   private CompletableFuture<HttpResponse<String>> send(HttpClient http, Pod pod) throws Exception {
