@@ -15,7 +15,10 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.EvaluationResult;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
+import io.outpost.architecture.fixture.ReachesIntoTheStore;
+import io.outpost.store.impl.XodusEdgeStore;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -59,6 +62,15 @@ class EdgeArchitectureTest {
     classes().should(useOtherBundlesOnlyThroughTheirExports())
         .because("a bundle's private packages (impl, commands, drivers) are its own; OSGi would refuse the import")
         .check(edge);
+  }
+
+  @Test
+  void theExportRuleCatchesAClassReachingIntoAPrivatePackage() {
+    JavaClasses fixture = new ClassFileImporter().importClasses(ReachesIntoTheStore.class, XodusEdgeStore.class);
+    EvaluationResult result = classes().should(useOtherBundlesOnlyThroughTheirExports()).evaluate(fixture);
+    assertThat(result.getFailureReport().getDetails())
+        .anySatisfy(line -> assertThat(line).contains(ReachesIntoTheStore.class.getName())
+            .contains("package io.outpost.store.impl is private to io.outpost.store"));
   }
 
   @Test
