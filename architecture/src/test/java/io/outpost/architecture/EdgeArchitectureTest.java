@@ -19,9 +19,14 @@ import com.tngtech.archunit.lang.EvaluationResult;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
 import io.outpost.architecture.fixture.ReachesIntoTheStore;
 import io.outpost.store.impl.XodusEdgeStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +53,28 @@ class EdgeArchitectureTest {
             "no bundle: " + type.getName())).collect(Collectors.toSet()))
         .as("every imported Outpost class lies in one of the edge bundles, and every edge bundle was imported")
         .containsExactlyInAnyOrderElementsOf(BUNDLES);
+  }
+
+  @Test
+  void everyBundleUnderBundlesIsChecked() throws IOException {
+    // Surefire runs in this module's directory; the bundles are its siblings' bnd.bnd files.
+    Set<String> declared;
+    try (Stream<Path> dirs = Files.list(Path.of("..", "bundles"))) {
+      declared = dirs.map(dir -> dir.resolve("bnd.bnd")).filter(Files::exists)
+          .map(EdgeArchitectureTest::symbolicName).collect(Collectors.toSet());
+    }
+    assertThat(declared).as("bundles/*/bnd.bnd: add a new bundle to BUNDLES and to architecture/pom.xml")
+        .containsExactlyInAnyOrderElementsOf(BUNDLES);
+  }
+
+  private static String symbolicName(Path bnd) {
+    try {
+      return Files.readAllLines(bnd).stream().filter(line -> line.startsWith("Bundle-SymbolicName:"))
+          .map(line -> line.substring("Bundle-SymbolicName:".length()).split(";")[0].trim()).findFirst()
+          .orElseThrow(() -> new IllegalStateException(bnd + " names no Bundle-SymbolicName"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test
