@@ -53,6 +53,12 @@ final class BenchStack implements AutoCloseable {
    */
   BenchStack(String node, java.util.Map<String, String> bridgeSettings, java.util.Map<String, String> nodeSettings,
       long edgeDelayMillis) throws Exception {
+    this(node, bridgeSettings, nodeSettings, edgeDelayMillis, false);
+  }
+
+  /** As above; {@code countLink}: the edge's link goes through a byte-counting proxy ({@link #edgeLink()}). */
+  BenchStack(String node, java.util.Map<String, String> bridgeSettings, java.util.Map<String, String> nodeSettings,
+      long edgeDelayMillis, boolean countLink) throws Exception {
     MOCK_LOG.setLevel(Level.WARNING);
     this.node = node;
     dir = Files.createTempDirectory("outpost-bench-");
@@ -70,7 +76,7 @@ final class BenchStack implements AutoCloseable {
     bridge = new Bridge(BridgeConfig.from(settings), client);
     bridge.start();
     String edgeBroker = broker.url();
-    if (edgeDelayMillis > 0) {
+    if (edgeDelayMillis > 0 || countLink) {
       java.net.URI url = java.net.URI.create(broker.url());
       edgeLink = new DelayProxy(url.getHost(), url.getPort(), edgeDelayMillis);
       edgeBroker = "tcp://127.0.0.1:" + edgeLink.port();
@@ -88,6 +94,11 @@ final class BenchStack implements AutoCloseable {
           + "\nlog4j2.logger.outpost.level = DEBUG\n", java.nio.file.StandardOpenOption.APPEND);
     }
     edge = installed.start();
+  }
+
+  /** The proxy on the edge's link to the broker, or null if the edge connects directly. */
+  DelayProxy edgeLink() {
+    return edgeLink;
   }
 
   void createPods(int pods) {

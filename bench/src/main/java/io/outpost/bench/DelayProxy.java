@@ -15,13 +15,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * A TCP proxy on loopback that delivers every byte {@code delayMillis} later in each direction, in order: a long
  * link between an edge site and its broker, for benchmarks (this machine's kernel has no netem). Latency only, no
- * bandwidth limit; what is in flight is buffered here.
+ * bandwidth limit; what is in flight is buffered here. Counts the bytes it carries each way ({@link #up()}: from the
+ * connecting client to the target).
  */
 final class DelayProxy implements AutoCloseable {
   private final ServerSocket server;
   private final String targetHost;
   private final int targetPort;
   private final long delayMillis;
+  private final java.util.concurrent.atomic.LongAdder up = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder down = new java.util.concurrent.atomic.LongAdder();
 
   DelayProxy(String targetHost, int targetPort, long delayMillis) throws IOException {
     this.targetHost = targetHost;
@@ -37,6 +40,16 @@ final class DelayProxy implements AutoCloseable {
     return server.getLocalPort();
   }
 
+  /** Bytes carried from clients to the target since the start (TCP payload: MQTT packets, no TCP/IP headers). */
+  long up() {
+    return up.sum();
+  }
+
+  /** Bytes carried from the target to clients since the start. */
+  long down() {
+    return down.sum();
+  }
+
   private void accept() {
     while (!server.isClosed()) {
       try {
@@ -45,8 +58,8 @@ final class DelayProxy implements AutoCloseable {
         target.connect(new InetSocketAddress(targetHost, targetPort));
         client.setTcpNoDelay(true);
         target.setTcpNoDelay(true);
-        pump(client, target);
-        pump(target, client);
+        pump(client, target, up);
+        pump(target, client, down);
       } catch (IOException e) {
         if (!server.isClosed()) {
           System.err.println("delay proxy: " + e.getMessage());
@@ -56,7 +69,7 @@ final class DelayProxy implements AutoCloseable {
   }
 
   /** Reads {@code from} and writes each chunk to {@code to} after the delay; one ordered queue per direction. */
-  private void pump(Socket from, Socket to) {
+  private void pump(Socket from, Socket to, java.util.concurrent.atomic.LongAdder carried) {
     ScheduledExecutorService direction = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "delay-proxy-out");
       thread.setDaemon(true);
@@ -69,6 +82,7 @@ final class DelayProxy implements AutoCloseable {
         int n;
         while ((n = in.read(buffer)) >= 0) {
           byte[] chunk = Arrays.copyOf(buffer, n);
+          carried.add(n);
           direction.schedule(() -> {
             try {
               out.write(chunk);

@@ -88,7 +88,8 @@ public final class Bridge implements AutoCloseable {
     this.mqttTls = mqttTls;
     this.router = new NodeQueues(config.routerThreads(), "outpost-bridge-router");
     this.lanes = new UpstreamLanes(config.fairShares(), metrics, System::nanoTime,
-        (topic, payload) -> upstreamHandler.handle(topic, payload));
+        (topic, payload) -> upstreamHandler.handle(topic, payload),
+        (waiting, newer) -> upstreamHandler.coalesceHeartbeats(waiting, newer));
     this.upstream = lanes.writers();
     this.tolerations = new TolerationBackstop(client, metrics, upstream, () -> active);
   }

@@ -19,7 +19,13 @@ public final class Metrics {
    */
   public void edge(String node, Map<String, Double> series) {
     Map<String, Double> labelled = new TreeMap<>();
-    if (series != null) {
+    if (series == null) {
+      // A heartbeat without samples: the node's last ones stand (protocol §5.5: absent means unchanged).
+      Map<String, Double> before = edges.get(node);
+      if (before != null) {
+        labelled.putAll(before);
+      }
+    } else {
       series.forEach((name, value) -> labelled.put(io.outpost.protocol.MetricSeries.withNode(name, node), value));
     }
     labelled.put(io.outpost.protocol.MetricSeries.withNode("outpost_edge_heartbeat_timestamp_seconds", node),

@@ -26,8 +26,10 @@ import org.slf4j.LoggerFactory;
  * at most the capacity of the same resource, and only the kubelet's pressure conditions ({@code MemoryPressure},
  * {@code DiskPressure}, {@code PIDPressure}) are written. An implausible figure is not written (the Node keeps the
  * value it has, if any), is counted in {@code outpost_bridge_rejected_total{reason="implausible_node_status"}} and
- * logged when a node's problems change; the rest of the heartbeat is applied. A node that sends no allocatable or
- * no conditions (built before they existed) gets its capacity as allocatable and the Ready condition only.
+ * logged when a node's problems change; the rest of the heartbeat is applied. A report that leaves capacity,
+ * allocatable or conditions out (protocol §5.5: unchanged) keeps the Node's: capacity and allocatable as they are,
+ * the pressure conditions with their transition times (a report with capacity but no allocatable, from a node built
+ * before allocatable, gets its capacity as allocatable).
  */
 final class NodeFigures {
   private static final Logger LOG = LoggerFactory.getLogger(NodeFigures.class);
@@ -66,7 +68,10 @@ final class NodeFigures {
   Figures check(NodeReport report, NodeStatus previous, String now) {
     List<String> problems = new ArrayList<>();
     Map<String, Quantity> capacity = capacity(report.capacity(), previous, problems);
-    Map<String, Quantity> allocatable = allocatable(report.allocatable(), capacity, previous, problems);
+    Map<String, Quantity> allocatable = report.capacity() == null && report.allocatable() == null
+        && previous != null && previous.getAllocatable() != null
+        ? new LinkedHashMap<>(previous.getAllocatable()) // unchanged: as the Node has it
+        : allocatable(report.allocatable(), capacity, previous, problems);
     List<NodeCondition> pressure = pressure(report.conditions(), previous, now, problems);
     problems.forEach(p -> metrics.increment("outpost_bridge_rejected_total", "reason", REJECTED));
     String summary = String.join("; ", problems);
@@ -83,6 +88,9 @@ final class NodeFigures {
       List<String> problems) {
     Map<String, Quantity> capacity = new LinkedHashMap<>();
     if (reported == null) {
+      if (previous != null && previous.getCapacity() != null) {
+        capacity.putAll(previous.getCapacity()); // unchanged: as the Node has it
+      }
       return capacity;
     }
     reported.forEach((name, value) -> {
@@ -135,6 +143,11 @@ final class NodeFigures {
       List<String> problems) {
     List<NodeCondition> conditions = new ArrayList<>();
     if (reported == null) {
+      // Unchanged: the Node's pressure conditions, as fresh as this heartbeat.
+      if (previous != null && previous.getConditions() != null) {
+        previous.getConditions().stream().filter(c -> PRESSURE_TYPES.contains(c.getType()))
+            .map(c -> new NodeConditionBuilder(c).withLastHeartbeatTime(now).build()).forEach(conditions::add);
+      }
       return conditions;
     }
     for (String type : PRESSURE_TYPES) {

@@ -49,6 +49,11 @@ final class NodeWriter {
 
   private final LeaseRenewer leases;
   private final NodeFigures figures;
+  /**
+   * Per node, its facts as last reported (protocol §5.5: a heartbeat leaves out what did not change). Kept when a
+   * Node is deleted: a node that is still alive registers again with them.
+   */
+  private final Map<String, NodeReport> facts = new ConcurrentHashMap<>();
 
   NodeWriter(KubernetesClient client, BridgeConfig config, Metrics metrics, Function<String, Node> nodeCache,
       Clock clock, LeaseRenewer leases) {
@@ -70,7 +75,15 @@ final class NodeWriter {
     }
   }
 
-  void heartbeat(NodeReport report) {
+  /**
+   * Applies a heartbeat; a field it leaves out is unchanged: taken from the node's last report, or, when this bridge
+   * has none (it restarted; the node sends all facts again on the bridge's announcement), left as the Node has it.
+   */
+  void heartbeat(NodeReport delta) {
+    NodeReport report = delta.over(facts.get(delta.node()));
+    facts.put(report.node(), new NodeReport(report.v(), report.node(), report.sentAt(), report.ready(),
+        report.message(), report.capacity(), report.addresses(), report.info(), null, report.allocatable(),
+        report.conditions()));
     Node node = nodeCache.apply(report.node());
     if (node == null) {
       node = client.nodes().withName(report.node()).get();
@@ -217,11 +230,18 @@ final class NodeWriter {
           .map(a -> new NodeAddress(a.address(), bridge == null || !"InternalIP".equals(a.type()) ? a.type()
               : "ExternalIP")).forEach(addresses::add);
     }
+    if (report.addresses() == null && previous != null && previous.getAddresses() != null) {
+      // Unchanged and not known here (this bridge restarted): the node's own addresses as the Node shows them.
+      previous.getAddresses().stream().filter(a -> bridge == null || "ExternalIP".equals(a.getType()))
+          .forEach(addresses::add);
+    }
     if (!addresses.isEmpty() || report.addresses() != null) {
       status.withAddresses(addresses);
     }
     NodeReport.NodeInfo info = report.info();
-    if (info != null) {
+    if (info == null && previous != null && previous.getNodeInfo() != null) {
+      status.withNodeInfo(previous.getNodeInfo()); // unchanged, not known here: as the Node shows it
+    } else if (info != null) {
       status.withNodeInfo(new NodeSystemInfoBuilder().withMachineID(info.machineId()).withBootID(info.bootId())
           .withKernelVersion(info.kernelVersion()).withOsImage(info.osImage())
           .withOperatingSystem(info.operatingSystem()).withArchitecture(info.architecture())

@@ -64,6 +64,57 @@ final class Upstream {
     this.refusals = new Refusals(metrics, LOG, System::nanoTime);
   }
 
+  /**
+   * One heartbeat of a node in place of its {@code waiting} one and a {@code newer} one: the newer with the facts it
+   * leaves out (unchanged) taken from the waiting one. A newer one that does not decode stays as it is (it is
+   * refused, counted and logged when handled); a waiting one that does not decode adds nothing and is refused,
+   * counted and logged here.
+   */
+  byte[] coalesceHeartbeats(byte[] waiting, byte[] newer) {
+    try {
+      return coalesce(codec, waiting, newer);
+    } catch (Unmergeable e) {
+      reject(e.reason, e.topic, e.getMessage());
+      return newer;
+    }
+  }
+
+  /** A waiting heartbeat that cannot be merged with a newer one (it does not decode, or the merge is too large). */
+  static final class Unmergeable extends Exception {
+    private static final long serialVersionUID = 1L;
+    final String reason;
+    final String topic;
+
+    Unmergeable(String reason, String topic, String message) {
+      super(message);
+      this.reason = reason;
+      this.topic = topic;
+    }
+  }
+
+  /** {@link #coalesceHeartbeats} without the counting: the newer heartbeat with the facts it leaves out. */
+  static byte[] coalesce(Codec codec, byte[] waiting, byte[] newer) throws Unmergeable {
+    NodeReport latest;
+    try {
+      latest = codec.decode(newer, NodeReport.class);
+    } catch (ProtocolException e) {
+      return newer; // refused, counted and logged when handled
+    }
+    String topic = Topics.up(latest.node(), Topics.Up.NODE);
+    NodeReport merged;
+    try {
+      merged = latest.over(codec.decode(waiting, NodeReport.class));
+    } catch (ProtocolException e) {
+      throw new Unmergeable(e.reason().label(), topic, "waiting heartbeat: " + e.getMessage());
+    }
+    try {
+      return merged == latest ? newer : codec.encode(merged);
+    } catch (IllegalArgumentException e) {
+      throw new Unmergeable(ProtocolException.Reason.OVERSIZED.label(), topic, "coalesced heartbeat: "
+          + e.getMessage());
+    }
+  }
+
   void handle(String topic, byte[] payload) {
     try {
       Topics.UpTopic address = Topics.parseUp(topic).orElseThrow(() ->

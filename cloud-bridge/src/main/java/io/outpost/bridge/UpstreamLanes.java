@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>The heartbeat lane</b> ({@code outpost-bridge-heartbeats-<i>}): a node's newest heartbeat only — one
- *       arriving while an older one waits replaces it (heartbeats are re-sent every interval; counted in
+ *       arriving while an older one waits replaces it, keeping the facts the older one carried and the newer one
+ *       leaves out as unchanged (heartbeats are re-sent every interval; counted in
  *       {@code outpost_bridge_heartbeats_coalesced_total}) — so the lane holds at most one heartbeat per node and
  *       every node's heartbeat is handled within one round of all nodes, whatever any node sends elsewhere. Node
  *       status and the Lease's heartbeat time are written from it; Leases are renewed by their own ticker.
@@ -40,6 +41,7 @@ final class UpstreamLanes implements AutoCloseable {
   private final Metrics metrics;
   private final LongSupplier nanos;
   private final BiConsumer<String, byte[]> handler;
+  private final java.util.function.BinaryOperator<byte[]> coalesce;
   private final NodeQueues heartbeatThreads;
   private final NodeQueues messageThreads;
   private final Refusals refusals;
@@ -59,6 +61,16 @@ final class UpstreamLanes implements AutoCloseable {
   }
 
   UpstreamLanes(FairShares shares, Metrics metrics, LongSupplier nanos, BiConsumer<String, byte[]> handler) {
+    this(shares, metrics, nanos, handler, (waiting, newer) -> newer);
+  }
+
+  /**
+   * {@code coalesce} turns a node's waiting heartbeat and a newer one into the one to handle: a newer heartbeat leaves
+   * out what did not change (protocol §5.5), so replacing the waiting one would lose the facts it carried.
+   */
+  UpstreamLanes(FairShares shares, Metrics metrics, LongSupplier nanos, BiConsumer<String, byte[]> handler,
+      java.util.function.BinaryOperator<byte[]> coalesce) {
+    this.coalesce = coalesce;
     this.shares = shares;
     this.metrics = metrics;
     this.nanos = nanos;
@@ -104,7 +116,16 @@ final class UpstreamLanes implements AutoCloseable {
           "reason", "rate_limited");
       return;
     }
-    if (heartbeats.put(node, new Pending(topic, payload, nanos.getAsLong())) != null) {
+    Pending arriving = new Pending(topic, payload, nanos.getAsLong());
+    boolean[] coalesced = new boolean[1];
+    heartbeats.compute(node, (k, waiting) -> {
+      if (waiting == null) {
+        return arriving;
+      }
+      coalesced[0] = true;
+      return new Pending(topic, coalesce.apply(waiting.payload(), payload), arriving.arrived());
+    });
+    if (coalesced[0]) {
       metrics.increment("outpost_bridge_heartbeats_coalesced_total");
       return;
     }

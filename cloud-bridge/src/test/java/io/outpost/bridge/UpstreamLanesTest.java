@@ -163,6 +163,53 @@ class UpstreamLanesTest {
   }
 
   @Test
+  void aDeltaHeartbeatCoalescedOverAFullOneKeepsTheFullOnesFacts() throws Exception {
+    io.outpost.protocol.Codec codec = new io.outpost.protocol.Codec();
+    CountDownLatch hold = new CountDownLatch(1);
+    List<byte[]> payloads = new CopyOnWriteArrayList<>();
+    UpstreamLanes held = new UpstreamLanes(FairShares.from(Map.of("OUTPOST_HEARTBEAT_THREADS", "1",
+        "OUTPOST_HEARTBEAT_BURST", "20")), metrics, now::get, (topic, payload) -> {
+          if (new String(payload).equals("hold")) {
+            try {
+              hold.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return;
+          }
+          payloads.add(payload);
+        }, (waiting, newer) -> {
+          try {
+            return Upstream.coalesce(codec, waiting, newer);
+          } catch (Upstream.Unmergeable e) {
+            throw new AssertionError(e);
+          }
+        });
+    try {
+      held.heartbeat("edge-x", topic("edge-x", Topics.Up.NODE), "hold".getBytes());
+      await().atMost(WAIT).until(() -> held.heartbeatsWaiting() == 0);
+      io.outpost.protocol.NodeReport full = FakeEdge.nodeReport("edge-z");
+      io.outpost.protocol.NodeReport delta = new io.outpost.protocol.NodeReport(full.v(), "edge-z",
+          java.time.Instant.now().toString(), false, "later", null, null, null, null, null, null);
+      held.heartbeat("edge-z", topic("edge-z", Topics.Up.NODE), codec.encode(full));
+      held.heartbeat("edge-z", topic("edge-z", Topics.Up.NODE), codec.encode(delta));
+      assertThat(held.heartbeatsWaiting()).isEqualTo(1);
+      hold.countDown();
+      await().atMost(WAIT).until(() -> payloads.size() == 1);
+      io.outpost.protocol.NodeReport handled = codec.decode(payloads.get(0), io.outpost.protocol.NodeReport.class);
+      assertThat(handled.ready()).as("the newer one's own fields").isFalse();
+      assertThat(handled.message()).isEqualTo("later");
+      assertThat(handled.capacity()).as("the waiting one's facts").isEqualTo(full.capacity());
+      assertThat(handled.addresses()).isEqualTo(full.addresses());
+      assertThat(handled.info()).isEqualTo(full.info());
+      assertThat(metrics.get("outpost_bridge_heartbeats_coalesced_total")).isEqualTo(1);
+    } finally {
+      hold.countDown();
+      held.close();
+    }
+  }
+
+  @Test
   void heartbeatsBeyondTheNodesHeartbeatRateAreDroppedAndCounted() {
     lanes(Map.of("OUTPOST_HEARTBEATS_PER_SECOND", "1", "OUTPOST_HEARTBEAT_BURST", "2"));
     for (int i = 0; i < 5; i++) {

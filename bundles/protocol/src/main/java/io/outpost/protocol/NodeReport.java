@@ -10,8 +10,11 @@ import java.util.Set;
  * and (optional) a summary of the node's health as metric series ({@link MetricSeries}), which the bridge shows on
  * its {@code /metrics} with a {@code node} label.
  *
- * <p>{@code allocatable} and {@code conditions} are optional (protocol §5.5): a node built before them sends
- * neither, and the bridge then publishes its capacity as allocatable and only the Ready condition, as before.
+ * <p>{@code capacity}, {@code addresses}, {@code info}, {@code metrics}, {@code allocatable} and
+ * {@code conditions} are optional, and an absent one means <em>unchanged since the last report that carried it</em>
+ * (protocol §5.5), never "gone": a node sends its facts on every connect, when they change and as a periodic
+ * refresh, and its metrics on their own slower cadence, so an idle node's heartbeat is a few dozen bytes.
+ * {@link #over(NodeReport)} fills a delta from an earlier report.
  */
 public record NodeReport(
     int v,
@@ -43,6 +46,29 @@ public record NodeReport(
   public NodeReport(int v, String node, String sentAt, boolean ready, String message, Map<String, String> capacity,
       List<Address> addresses, NodeInfo info, Map<String, Double> metrics) {
     this(v, node, sentAt, ready, message, capacity, addresses, info, metrics, null, null);
+  }
+
+  /** True if this report carries none of the node's facts (a delta heartbeat: node, time and readiness). */
+  public boolean omitsFacts() {
+    return capacity == null && addresses == null && info == null && allocatable == null && conditions == null;
+  }
+
+  /**
+   * This report with every field it leaves out (meaning "unchanged") taken from {@code earlier}, an older report of
+   * the same node; this report itself if {@code earlier} is null or of another node. A full report followed by a
+   * delta thus keeps the full one's facts when the two are coalesced, or applied in turn.
+   */
+  public NodeReport over(NodeReport earlier) {
+    if (earlier == null || !node.equals(earlier.node())) {
+      return this;
+    }
+    return new NodeReport(v, node, sentAt, ready, message,
+        capacity != null ? capacity : earlier.capacity(),
+        addresses != null ? addresses : earlier.addresses(),
+        info != null ? info : earlier.info(),
+        metrics != null ? metrics : earlier.metrics(),
+        allocatable != null ? allocatable : earlier.allocatable(),
+        conditions != null ? conditions : earlier.conditions());
   }
 
   public record Address(String type, String address) {}

@@ -66,6 +66,7 @@ final class EdgeSync implements MqttLink.Handler {
     this.codec = new Codec(settings.maxMessageBytes());
     this.facts = new NodeFacts(settings.node(), agentVersion, settings.maxPods(), settings.nodeStatus(),
         Clock.systemUTC());
+    this.shaper = new ReportShaper(settings.factsRefresh(), settings.metricsInterval(), Clock.systemUTC());
     this.downstream = new DownstreamHandler(settings.node(), codec, store, resyncs, rejected, outcomes);
     this.credentials = new NodeCredentials(settings, Clock.systemUTC());
     this.link = new MqttLink(settings, executor, this, credentials);
@@ -97,6 +98,8 @@ final class EdgeSync implements MqttLink.Handler {
   private ScheduledFuture<?> streamTicker;
 
   private final NodeCredentials credentials;
+  /** What of the full heartbeat the link carries: facts on connect and change, metrics on their own cadence. */
+  private final ReportShaper shaper;
 
   /** The node's allocatable resources as its heartbeats report them (the container manager admits pods with them). */
   java.util.Map<String, String> allocatable() {
@@ -148,6 +151,7 @@ final class EdgeSync implements MqttLink.Handler {
     resyncs.abandon();
     outbox.reset();
     bridgeListening = false;
+    shaper.reset(); // a full report on every connect: the bridge behind this connection may have restarted
     sendHeartbeat(); // the bridge registers an unknown node before it answers the node's resync
     // The resync and the outbox wait for the bridge's announcement on this connection (retained: it arrives with
     // the subscription if the bridge is there). A broker that lost its state has no subscription of the bridge
@@ -194,6 +198,9 @@ final class EdgeSync implements MqttLink.Handler {
       int requeued = store.requeueStatuses();
       LOG.info("Bridge session {} (epoch {}) online: {} status(es) offered again", online.sessionId(),
           online.epoch(), requeued);
+      // A bridge that restarted knows none of this node's facts: they go with the next heartbeat, sent now.
+      shaper.reset();
+      sendHeartbeat();
     }
     if (firstOnThisConnection || newSession) {
       resyncs.abandon();
@@ -321,11 +328,22 @@ final class EdgeSync implements MqttLink.Handler {
             : full ? "full" : "compact", payload.length, held.size(), position);
   }
 
+  /** The node's heartbeat with what changed since the last one the broker acknowledged on this connection. */
   private void sendHeartbeat() {
     if (link.isConnected()) {
-      link.publish(Topics.up(settings.node(), Topics.Up.NODE),
-          codec.encode(facts.report(true, "Outpost edge ready", health.get())),
-          null);
+      ReportShaper.Shaped shaped = shaper.shape(facts.report(true, "Outpost edge ready", health.get()));
+      link.publish(Topics.up(settings.node(), Topics.Up.NODE), codec.encode(shaped.report()),
+          new MqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              shaper.delivered(shaped);
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable failure) {
+              // Not delivered: the next heartbeat carries its facts again.
+            }
+          });
     }
   }
 

@@ -70,7 +70,7 @@ final class NodeFacts {
   NodeReport report(boolean ready, String message, java.util.Map<String, Double> metrics) {
     NodePressure.Evaluation now = pressure.evaluate(probe.measure(), maxPods);
     allocatable = now.allocatable();
-    return new NodeReport(Codec.VERSION, node, Instant.now().toString(), ready, message, now.capacity(), addresses,
+    return new NodeReport(Codec.VERSION, node, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString(), ready, message, now.capacity(), addresses,
         info, metrics == null || metrics.isEmpty() ? null : metrics, now.allocatable(), now.conditions());
   }
 

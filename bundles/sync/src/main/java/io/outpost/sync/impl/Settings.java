@@ -6,20 +6,27 @@ import java.time.Duration;
 /** {@link SyncConfig}, validated once; an invalid value fails activation with a message naming the key. */
 record Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
     long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
-    String joinToken, String joinCa, NodeStatusSettings nodeStatus, boolean insecurePlaintext) {
+    String joinToken, String joinCa, NodeStatusSettings nodeStatus, boolean insecurePlaintext,
+    Duration metricsInterval, Duration factsRefresh) {
+
+  /** The shipped {@code heartbeat.metrics.interval.seconds}. */
+  static final Duration METRICS_INTERVAL = Duration.ofSeconds(60);
+  /** The shipped {@code heartbeat.facts.refresh.seconds}. */
+  static final Duration FACTS_REFRESH = Duration.ofMinutes(10);
 
   /** Settings with the kubelet's default node status thresholds; plain MQTT refused ({@link #allowingPlaintext}). */
   Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
       long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
       String joinToken, String joinCa) {
     this(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes, maxPods,
-        identityDir, joinUrl, joinToken, joinCa, NodeStatusSettings.defaults(defaultVolumesDir()), false);
+        identityDir, joinUrl, joinToken, joinCa, NodeStatusSettings.defaults(defaultVolumesDir()), false,
+        METRICS_INTERVAL, FACTS_REFRESH);
   }
 
   /** These settings with {@code insecure.plaintext = true}: a tcp:// or ws:// broker is used (with a warning). */
   Settings allowingPlaintext() {
     return new Settings(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes,
-        maxPods, identityDir, joinUrl, joinToken, joinCa, nodeStatus, true);
+        maxPods, identityDir, joinUrl, joinToken, joinCa, nodeStatus, true, metricsInterval, factsRefresh);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf), as the container manager's. */
@@ -98,6 +105,12 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     if (config.heartbeat_interval_seconds() < 1) {
       throw new IllegalArgumentException("heartbeat.interval.seconds must be >= 1");
     }
+    if (config.heartbeat_metrics_interval_seconds() < 1) {
+      throw new IllegalArgumentException("heartbeat.metrics.interval.seconds must be >= 1");
+    }
+    if (config.heartbeat_facts_refresh_seconds() < 1) {
+      throw new IllegalArgumentException("heartbeat.facts.refresh.seconds must be >= 1");
+    }
     if (config.reconnect_max_seconds() < 1) {
       throw new IllegalArgumentException("reconnect.max.seconds must be >= 1");
     }
@@ -107,7 +120,9 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     return new Settings(node, broker, clientId, Duration.ofSeconds(config.heartbeat_interval_seconds()),
         Duration.ofSeconds(config.reconnect_max_seconds()), config.session_expiry_seconds(),
         config.max_message_bytes(), config.max_pods(), java.nio.file.Path.of(identity), config.join_url().trim(),
-        config.join_token().trim(), config.join_ca().trim(), nodeStatus(config), config.insecure_plaintext());
+        config.join_token().trim(), config.join_ca().trim(), nodeStatus(config), config.insecure_plaintext(),
+        Duration.ofSeconds(config.heartbeat_metrics_interval_seconds()),
+        Duration.ofSeconds(config.heartbeat_facts_refresh_seconds()));
   }
 
   private static NodeStatusSettings nodeStatus(SyncConfig config) {

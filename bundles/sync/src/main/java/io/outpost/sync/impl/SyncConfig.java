@@ -23,6 +23,14 @@ public @interface SyncConfig {
   @AttributeDefinition(description = "Seconds between node heartbeats.")
   int heartbeat_interval_seconds() default 10;
 
+  @AttributeDefinition(description = "Seconds between the metric samples a heartbeat carries (the heartbeats between"
+      + " carry none: the bridge keeps the last ones).")
+  int heartbeat_metrics_interval_seconds() default 60;
+
+  @AttributeDefinition(description = "Seconds after which a heartbeat carries all node facts (identity, capacity,"
+      + " allocatable, addresses, conditions) again even if none changed; they go on every connect and change too.")
+  int heartbeat_facts_refresh_seconds() default 600;
+
   @AttributeDefinition(description = "Upper bound, in seconds, of the reconnect back-off.")
   int reconnect_max_seconds() default 60;
 

@@ -100,13 +100,22 @@ class EdgeSyncTest {
   }
 
   @Test
-  void theHeartbeatOnTheWireCarriesEphemeralStorageAllocatableAndThePressureConditions() throws Exception {
+  void theHeartbeatOnTheWireCarriesItsFactsOnlyWhenABridgeNeedsThemWithEphemeralStorageAllocatableAndPressure() throws Exception {
     BlockingQueue<io.outpost.protocol.NodeReport> heartbeats = new LinkedBlockingQueue<>();
     bridge.subscribe(new MqttSubscription[] {new MqttSubscription(Topics.up(NODE, Topics.Up.NODE), 1)},
         new IMqttMessageListener[] {(t, m) -> heartbeats.add(codec.decode(m.getPayload(),
             io.outpost.protocol.NodeReport.class))});
-    io.outpost.protocol.NodeReport heartbeat = heartbeats.poll(30, TimeUnit.SECONDS);
-    assertThat(heartbeat).isNotNull();
+    // Once its facts are delivered, the node's heartbeats leave them out (protocol §5.5)...
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      io.outpost.protocol.NodeReport next = heartbeats.poll(30, TimeUnit.SECONDS);
+      return next != null && next.omitsFacts() && next.ready();
+    });
+    // ...and a bridge that restarted (a new session) gets them all with the next one.
+    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH + 1, "session-2", "now")), 1, true);
+    io.outpost.protocol.NodeReport heartbeat = await().atMost(Duration.ofSeconds(30))
+        .until(() -> heartbeats.poll(30, TimeUnit.SECONDS), r -> r != null && !r.omitsFacts());
+    assertThat(heartbeat.info()).isNotNull();
+    assertThat(heartbeat.addresses()).isNotEmpty();
     assertThat(heartbeat.capacity()).containsKeys("cpu", "memory", "pods", "ephemeral-storage");
     assertThat(heartbeat.allocatable()).containsOnlyKeys(heartbeat.capacity().keySet());
     assertThat(heartbeat.conditions()).extracting(io.outpost.protocol.NodeReport.Condition::type)
