@@ -110,9 +110,9 @@ final class StreamOpener implements PodStreams, AutoCloseable {
         throw new StreamException(400, "previous terminated container " + request.container() + " in pod "
             + request.namespace() + "/" + request.pod() + " not found");
       }
-      Instant started = startedAt(container.id());
-      query.append("&until=").append(started.getEpochSecond()).append('.')
-          .append(String.format("%09d", started.getNano()));
+      Instant until = previousRunEnd(container.id());
+      query.append("&until=").append(until.getEpochSecond()).append('.')
+          .append(String.format("%09d", until.getNano()));
     }
     EngineConnection connection = engineCall("GET", query.toString(), null, false);
     long limit = request.limitBytes() > 0 ? request.limitBytes() : Long.MAX_VALUE;
@@ -123,16 +123,29 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   }
 
   /**
-   * When the container's current run started, to the engine's precision (the container list keeps whole seconds,
-   * which would cut the previous run's last second of log when a restart follows within it).
+   * Where the previous run's log ends, to the engine's precision (the container list keeps whole seconds, which
+   * would cut the previous run's last second of log when a restart follows within it): just after the previous
+   * run finished. Not the current run's start: Podman records {@code StartedAt} after the process is running, so
+   * the new run's first line can be stamped before it (seen in KubeletApiIT); it is never stamped before the
+   * previous run's {@code FinishedAt}. The current start is the bound only if the engine kept no finish time.
    */
-  private Instant startedAt(String id) throws IOException, StreamException {
+  private Instant previousRunEnd(String id) throws IOException, StreamException {
     try (EngineConnection inspect = engineCall("GET", "/v1.41/containers/" + id + "/json", null, false)) {
-      String text = JSON.readTree(inspect.text(1024 * 1024)).path("State").path("StartedAt").asText("");
+      com.fasterxml.jackson.databind.JsonNode state = JSON.readTree(inspect.text(1024 * 1024)).path("State");
+      String startedText = state.path("StartedAt").asText("");
+      Instant started;
       try {
-        return java.time.OffsetDateTime.parse(text).toInstant();
+        started = java.time.OffsetDateTime.parse(startedText).toInstant();
       } catch (java.time.format.DateTimeParseException e) {
-        throw new StreamException(500, "the engine reports no start time for container " + id + ": " + text);
+        throw new StreamException(500, "the engine reports no start time for container " + id + ": "
+            + startedText);
+      }
+      try {
+        Instant finished = java.time.OffsetDateTime.parse(state.path("FinishedAt").asText("")).toInstant()
+            .plusMillis(1);
+        return finished.isAfter(Instant.EPOCH) && finished.isBefore(started) ? finished : started;
+      } catch (java.time.format.DateTimeParseException e) {
+        return started;
       }
     }
   }
