@@ -67,7 +67,8 @@ public final class StoreBench {
     PodV1 pod = new PodV1("bench-node", "Always", 30L, null, null, List.of(new PodV1.ContainerV1("app",
         "registry.example/app:1." + (i % 7), "IfNotPresent", List.of("/bin/app"), List.of("--port", "8080"), null,
         List.of(new PodV1.EnvVarV1("POD_INDEX", Integer.toString(i)), new PodV1.EnvVarV1("MODE", "edge")))));
-    return new Change.Put(new SyncPosition(EPOCH, seq), new ObjectRef("Pod", "bench", "pod-" + (i % 1000), "uid-" + (i % 1000),
+    return new Change.Put(new SyncPosition(EPOCH, seq), new ObjectRef("Pod", "bench", "pod-" + (i % 1000),
+        "uid-" + (i % 1000),
         Long.toString(seq)), pod);
   }
 }

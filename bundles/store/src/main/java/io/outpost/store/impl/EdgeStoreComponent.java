@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.ComponentServiceObjects;
@@ -31,8 +32,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Opens this node's edge store (migrating an older schema first) and publishes its views: {@link DesiredState},
  * {@link SyncLog} and the three {@link Outbox} services ({@link Outbox#NAME} tells them apart); tells
- * {@link StoreListener}s about committed changes on a thread of its own.
+ * {@link StoreListener}s about committed changes on a thread of its own. The services are registered here, not by
+ * DS, so the bundle declares them as capabilities for the resolver itself.
  */
+@Capability(namespace = "osgi.service",
+    attribute = "objectClass:List<String>=\"io.outpost.store.DesiredState,io.outpost.store.SyncLog\"")
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=io.outpost.store.Outbox")
 @Component(service = {}, immediate = true, configurationPid = "io.outpost.node",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = StoreConfig.class)

@@ -92,12 +92,13 @@ public final class XodusEdgeStore implements DesiredState, SyncLog, AutoCloseabl
         .setEnvCloseForcedly(true)
         .setGcEnabled(true));
     StoreCodec codec = new StoreCodec();
+    Records records;
     try {
       long version = Schema.version(env);
       Schema.requireReadable(version, directory);
       SecretSealer sealer = SecretSealer.open(secretKeyFile);
       this.stores = env.computeInTransaction(txn -> Stores.open(env, txn));
-      Records records = new Records(stores.meta());
+      records = new Records(stores.meta());
       this.applier = new Applier(codec, stores.objects(), stores.pendingDeletes(), records, sealer);
       if (version < Schema.CURRENT) {
         migrate(directory, version, records, codec, sealer);
@@ -109,7 +110,6 @@ public final class XodusEdgeStore implements DesiredState, SyncLog, AutoCloseabl
       throw e;
     }
     Runnable changed = listener::outboxChanged;
-    Records records = new Records(stores.meta());
     this.podStatuses = new TransactionalOutbox<>(Outbox.POD_STATUS, env, new CoalescingLog<>(stores.lastStatus(),
         stores.statusOutbox(), records, codec, PodStatusReport.class, r -> r.ref().uid(), "statusCounter"), changed);
     this.deviceStatuses = new TransactionalOutbox<>(Outbox.DEVICE_STATUS, env, new CoalescingLog<>(

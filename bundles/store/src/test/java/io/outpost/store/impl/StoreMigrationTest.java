@@ -162,7 +162,8 @@ class StoreMigrationTest {
     assertThat(store.pods()).containsExactlyElementsOf(list(expected.get("pods"), StoredPod.class));
     assertThat(store.devices()).containsExactlyElementsOf(list(expected.get("devices"), StoredDevice.class));
     assertThat(store.node("edge-1")).contains(JSON.treeToValue(expected.get("node"), NodeV1.class));
-    assertThat(store.configMap("shop", "web-config")).contains(JSON.treeToValue(expected.at("/configMaps/shop~1web-config"), ConfigMapV1.class));
+    assertThat(store.configMap("shop", "web-config"))
+        .contains(JSON.treeToValue(expected.at("/configMaps/shop~1web-config"), ConfigMapV1.class));
     assertThat(store.configMap("shop", "old-config")).as("deleted before the store was written").isEmpty();
     assertThat(expected.get("secrets").size()).isEqualTo(2);
     for (String name : List.of("db", "registry")) {

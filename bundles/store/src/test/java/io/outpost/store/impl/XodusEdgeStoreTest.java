@@ -274,7 +274,8 @@ class XodusEdgeStoreTest {
       store.deviceStatuses().delivered(p);
     });
     assertThat(store.deviceStatuses().depth()).isZero();
-    assertThat((store.podStatuses().requeue() + store.deviceStatuses().requeue())).as("a new bridge session gets it again").isEqualTo(1);
+    assertThat(store.podStatuses().requeue() + store.deviceStatuses().requeue())
+        .as("a new bridge session gets it again").isEqualTo(1);
     store.deviceStatuses().forget("d1");
     assertThat(store.deviceStatuses().depth()).isZero();
     assertThat(store.deviceStatuses().last("d1")).isEmpty();

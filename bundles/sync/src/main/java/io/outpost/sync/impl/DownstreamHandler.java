@@ -9,9 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decodes one downstream message and applies it to the sync log as the store's change ({@link WireChanges}). Bad input is rejected with a logged, counted reason and never reaches
- * the store; every message is acknowledged once handled (after the store committed it, if it applied), because
- * redelivering a message that cannot be applied would not help: a gap is repaired by a resync instead.
+ * Decodes one downstream message and applies it to the sync log as the store's change ({@link WireChanges}). Bad
+ * input is rejected with a logged, counted reason and never reaches the store; every message is acknowledged once
+ * handled (after the store committed it, if it applied), because redelivering a message that cannot be applied
+ * would not help: a gap is repaired by a resync instead.
  */
 final class DownstreamHandler {
   private static final Logger LOG = LoggerFactory.getLogger(DownstreamHandler.class);
