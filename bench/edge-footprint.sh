@@ -29,12 +29,13 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 printf "user root\nlistener %s 127.0.0.1\nallow_anonymous true\n" "$port" > "$WORK/mosquitto.conf"
 mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 & PIDS+=($!)
 podman system service --time=0 "unix://$WORK/podman.sock" > "$WORK/podman.log" 2>&1 & PIDS+=($!)
 mkdir -p "$WORK/edge" && tar -xzf "$ARCHIVE" -C "$WORK/edge" --strip-components=1
-sed -i "s|^node.name = .*|node.name = bench-edge|; s|^broker.url = .*|broker.url = tcp://127.0.0.1:$port|; s|^insecure.plaintext = .*|insecure.plaintext = true|; s|^engine.host = .*|engine.host = unix://$WORK/podman.sock|" "$WORK/edge/etc/io.outpost.node.cfg"
+sed -i "s|^metrics.port = .*|metrics.port = $(free_port)|; s|^node.name = .*|node.name = bench-edge|; s|^broker.url = .*|broker.url = tcp://127.0.0.1:$port|; s|^insecure.plaintext = .*|insecure.plaintext = true|; s|^engine.host = .*|engine.host = unix://$WORK/podman.sock|" "$WORK/edge/etc/io.outpost.node.cfg"
 sed -i "s|^sshPort = .*|sshPort = 0|" "$WORK/edge/etc/org.apache.karaf.shell.cfg"
 if [ -n "${OUTPOST_BENCH_EDIT:-}" ]; then (cd "$WORK/edge" && eval "$OUTPOST_BENCH_EDIT"); fi
 ANALYSE=${OUTPOST_BENCH_ANALYSE:-0}
