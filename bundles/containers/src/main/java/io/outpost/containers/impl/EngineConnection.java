@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * One HTTP/1.1 exchange with the container engine on its own connection (every engine request: {@link EngineHttp}
  * for the short ones, and the streams — an exec whose stdin, stdout and stderr are relayed, a followed log with
- * back-pressure): the response body, or the hijacked connection after an upgrade, is read and written directly. Reading and writing from
- * two threads at once is safe (the channel's read and write locks are separate; JDK 17's {@code Channels} streams
- * would serialise them). Closing the connection ends the exchange at any point.
+ * back-pressure): the response body, or the hijacked connection after an upgrade, is read and written directly.
+ * Reading and writing from two threads at once is safe (the channel's read and write locks are separate; JDK 17's
+ * {@code Channels} streams would serialise them). Closing the connection ends the exchange at any point.
  */
 final class EngineConnection implements AutoCloseable {
   private static final int MAX_HEAD = 64 * 1024;
