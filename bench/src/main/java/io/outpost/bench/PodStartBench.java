@@ -35,14 +35,14 @@ public final class PodStartBench {
       await().atMost(BenchStack.PATIENCE).until(() -> stack.client.nodes().withName(stack.node).get() != null);
       long pid = stack.edgeJavaPid();
       settle();
-      System.out.printf("edge idle (0 pods): RSS %d MB%n", ProcessStats.rssKb(pid) / 1024);
+      System.out.printf("edge idle (0 pods): %s%n", ProcessStats.memory(pid));
 
       for (int i = 0; i < 10; i++) {
         create(stack, "warm-" + i);
       }
       stack.awaitRunning(10);
       settle();
-      System.out.printf("edge with 10 running pods: RSS %d MB%n", ProcessStats.rssKb(pid) / 1024);
+      System.out.printf("edge with 10 running pods: %s%n", ProcessStats.memory(pid));
 
       Map<String, Long> runningAt = new ConcurrentHashMap<>();
       try (Watch watch = stack.client.pods().inNamespace("default").watch(new Watcher<>() {
@@ -86,9 +86,9 @@ public final class PodStartBench {
       long ticks = ProcessStats.cpuTicks(pid);
       await().pollDelay(CPU_WINDOW).atMost(CPU_WINDOW.plusSeconds(5)).until(() -> true);
       double seconds = (ProcessStats.cpuTicks(pid) - ticks) / 100.0;
-      System.out.printf("edge idle with %d running pods: CPU %.1f s per minute (%.1f %% of one core), RSS %d MB%n",
+      System.out.printf("edge idle with %d running pods: CPU %.1f s per minute (%.1f %% of one core), %s%n",
           pods + 10, seconds * 60 / CPU_WINDOW.toSeconds(), seconds * 100 / CPU_WINDOW.toSeconds(),
-          ProcessStats.rssKb(pid) / 1024);
+          ProcessStats.memory(pid));
     }
   }
 

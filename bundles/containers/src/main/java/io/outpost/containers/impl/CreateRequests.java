@@ -1,71 +1,70 @@
 package io.outpost.containers.impl;
 
-import com.github.dockerjava.api.command.CreateContainerCmd;
-import com.github.dockerjava.api.model.AccessMode;
-import com.github.dockerjava.api.model.Bind;
-import com.github.dockerjava.api.model.Capability;
-import com.github.dockerjava.api.model.ExposedPort;
-import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.InternetProtocol;
-import com.github.dockerjava.api.model.Ports;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.outpost.protocol.PortV1;
 import io.outpost.protocol.ResourcesV1;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Collection;
+import java.util.Map;
 
-/** How a {@link ContainerSpec} becomes a Docker Engine API create request. */
+/** How a {@link ContainerSpec} becomes a Docker Engine API create request ({@code POST /containers/create}). */
 final class CreateRequests {
   /** The CFS period the kubelet uses for CPU limits. */
   static final long CPU_PERIOD_MICROS = 100_000;
 
   private CreateRequests() {}
 
-  /** Sets command, environment, working directory, host configuration (network, resources, ports, binds). */
-  static CreateContainerCmd fill(CreateContainerCmd cmd, ContainerSpec spec) {
+  /**
+   * The request body: image, labels, command, environment, working directory, user, exposed ports, hostname and
+   * the host configuration (network, resources, ports, binds, security). The name goes in the query.
+   */
+  static ObjectNode body(ContainerSpec spec) {
+    ObjectNode body = EngineHttp.JSON.createObjectNode();
+    body.put("Image", spec.image());
+    if (spec.labels() != null) {
+      putStrings(body.putObject("Labels"), spec.labels());
+    }
     if (spec.entrypoint() != null && !spec.entrypoint().isEmpty()) {
-      cmd.withEntrypoint(spec.entrypoint());
+      strings(body.putArray("Entrypoint"), spec.entrypoint());
     }
     if (spec.cmd() != null && !spec.cmd().isEmpty()) {
-      cmd.withCmd(spec.cmd());
+      strings(body.putArray("Cmd"), spec.cmd());
     }
     if (spec.env() != null && !spec.env().isEmpty()) {
-      cmd.withEnv(spec.env());
+      strings(body.putArray("Env"), spec.env());
     }
     if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
-      cmd.withWorkingDir(spec.workingDir());
+      body.put("WorkingDir", spec.workingDir());
     }
     if (spec.security().user() != null) {
-      cmd.withUser(spec.security().user());
+      body.put("User", spec.security().user());
     }
-    HostConfig host = hostConfig(spec);
+    ObjectNode host = hostConfig(spec);
     if (spec.ports() != null && !spec.ports().isEmpty()) {
-      List<ExposedPort> exposed = new ArrayList<>();
-      Ports bindings = new Ports();
+      ObjectNode exposed = body.putObject("ExposedPorts");
+      host = host == null ? EngineHttp.JSON.createObjectNode() : host;
+      ObjectNode bindings = host.putObject("PortBindings");
       for (PortV1 port : spec.ports()) {
-        ExposedPort target = new ExposedPort(port.containerPort(),
-            InternetProtocol.parse(port.protocolOrTcp().toLowerCase(java.util.Locale.ROOT)));
-        exposed.add(target);
-        bindings.bind(target, port.hostIP() == null ? Ports.Binding.bindPort(port.hostPort())
-            : Ports.Binding.bindIpAndPort(port.hostIP(), port.hostPort()));
+        String target = port.containerPort() + "/" + port.protocolOrTcp().toLowerCase(java.util.Locale.ROOT);
+        exposed.putObject(target);
+        ObjectNode binding = bindings.putArray(target).addObject();
+        binding.put("HostIp", port.hostIP() == null ? "" : port.hostIP());
+        binding.put("HostPort", port.hostPort() == null ? "" : Integer.toString(port.hostPort()));
       }
-      cmd.withExposedPorts(exposed);
-      host = (host == null ? HostConfig.newHostConfig() : host).withPortBindings(bindings);
     }
     if (spec.mounts() != null && !spec.mounts().isEmpty()) {
-      List<Bind> binds = new ArrayList<>();
+      host = host == null ? EngineHttp.JSON.createObjectNode() : host;
+      ArrayNode binds = host.putArray("Binds");
       for (Volumes.Mount mount : spec.mounts()) {
-        binds.add(new Bind(mount.source(), new com.github.dockerjava.api.model.Volume(mount.target()),
-            mount.readOnly() ? AccessMode.ro : AccessMode.rw));
+        binds.add(mount.source() + ":" + mount.target() + ":" + (mount.readOnly() ? "ro" : "rw"));
       }
-      host = (host == null ? HostConfig.newHostConfig() : host).withBinds(binds);
     }
-    if (host != null) {
-      cmd.withHostConfig(host);
-    }
+    // Always sent, empty if there is nothing to set, as docker-java did.
+    body.set("HostConfig", host == null ? EngineHttp.JSON.createObjectNode() : host);
     if (spec.hostname() != null && joined(spec) == null) {
-      cmd.withHostName(spec.hostname());
+      body.put("Hostname", spec.hostname());
     }
-    return cmd;
+    return body;
   }
 
   /**
@@ -81,11 +80,11 @@ final class CreateRequests {
    * without swap, CPU limit as a CFS quota over a 100 ms period, CPU request (else limit) as the CPU weight (shares,
    * at least 2); the log capped at {@link ContainerSpec#logMaxBytes}. Null if there is nothing to set.
    */
-  static HostConfig hostConfig(ContainerSpec spec) {
-    HostConfig host = HostConfig.newHostConfig();
+  static ObjectNode hostConfig(ContainerSpec spec) {
+    ObjectNode host = EngineHttp.JSON.createObjectNode();
     boolean set = false;
     if (spec.networkMode() != null) {
-      host.withNetworkMode(spec.networkMode());
+      host.put("NetworkMode", spec.networkMode());
       set = true;
     }
     if (joined(spec) != null) {
@@ -95,28 +94,27 @@ final class CreateRequests {
       // into its /etc/hostname; a Hostname in the same request is refused ("cannot set hostname when running in
       // the host UTS namespace"), so none is sent. NetworkMode "container:<id>" alone leaves a private UTS
       // namespace whose hostname is the container id (a Hostname there would only copy the name, not share it).
-      host.withUtSMode(joined(spec));
+      host.put("UTSMode", joined(spec));
     }
     if (spec.logMaxBytes() > 0) {
       // The engine's default log driver, capped (Podman: the k8s-file log is truncated at this size).
-      host.withLogConfig(new com.github.dockerjava.api.model.LogConfig(null,
-          java.util.Map.of("max-size", Long.toString(spec.logMaxBytes()))));
+      host.putObject("LogConfig").putObject("Config").put("max-size", Long.toString(spec.logMaxBytes()));
       set = true;
     }
     set |= security(host, spec.security(), joined(spec) != null);
     ResourcesV1 resources = spec.resources();
     if (resources != null) {
       if (resources.memoryLimitBytes() != null && resources.memoryLimitBytes() > 0) {
-        host.withMemory(resources.memoryLimitBytes()).withMemorySwap(resources.memoryLimitBytes());
+        host.put("Memory", resources.memoryLimitBytes()).put("MemorySwap", resources.memoryLimitBytes());
         set = true;
       }
       if (resources.cpuLimitMillis() != null && resources.cpuLimitMillis() > 0) {
-        host.withCpuPeriod(CPU_PERIOD_MICROS).withCpuQuota(resources.cpuLimitMillis() * CPU_PERIOD_MICROS / 1000);
+        host.put("CpuPeriod", CPU_PERIOD_MICROS).put("CpuQuota", resources.cpuLimitMillis() * CPU_PERIOD_MICROS / 1000);
         set = true;
       }
       Long weight = resources.cpuRequestMillis() != null ? resources.cpuRequestMillis() : resources.cpuLimitMillis();
       if (weight != null) {
-        host.withCpuShares((int) Math.max(2, Math.min(262_144, weight * 1024 / 1000)));
+        host.put("CpuShares", (int) Math.max(2, Math.min(262_144, weight * 1024 / 1000)));
         set = true;
       }
     }
@@ -127,48 +125,56 @@ final class CreateRequests {
    * The security settings of a container (see {@link EngineSecurity}); {@code joined}: the container shares its
    * sandbox's UTS namespace already. Whether anything was set.
    */
-  static boolean security(HostConfig host, EngineSecurity security, boolean joined) {
+  static boolean security(ObjectNode host, EngineSecurity security, boolean joined) {
     boolean set = false;
     if (!security.groupAdd().isEmpty()) {
-      host.withGroupAdd(security.groupAdd());
+      strings(host.putArray("GroupAdd"), security.groupAdd());
       set = true;
     }
     if (!security.capAdd().isEmpty()) {
-      host.withCapAdd(security.capAdd().stream().map(Capability::valueOf).toArray(Capability[]::new));
+      strings(host.putArray("CapAdd"), security.capAdd());
       set = true;
     }
     if (!security.capDrop().isEmpty()) {
-      host.withCapDrop(security.capDrop().stream().map(Capability::valueOf).toArray(Capability[]::new));
+      strings(host.putArray("CapDrop"), security.capDrop());
       set = true;
     }
     if (security.privileged()) {
-      host.withPrivileged(true);
+      host.put("Privileged", true);
       set = true;
     }
     if (security.readOnlyRootfs()) {
-      host.withReadonlyRootfs(true);
+      host.put("ReadonlyRootfs", true);
       set = true;
     }
     if (!security.securityOpts().isEmpty()) {
-      host.withSecurityOpts(security.securityOpts());
+      strings(host.putArray("SecurityOpt"), security.securityOpts());
       set = true;
     }
     if (security.pidMode() != null) {
-      host.withPidMode(security.pidMode());
+      host.put("PidMode", security.pidMode());
       set = true;
     }
     if (security.ipcMode() != null) {
-      host.withIpcMode(security.ipcMode());
+      host.put("IpcMode", security.ipcMode());
       set = true;
     }
     if (security.utsMode() != null && !joined) {
-      host.withUtSMode(security.utsMode());
+      host.put("UTSMode", security.utsMode());
       set = true;
     }
     if (!security.sysctls().isEmpty()) {
-      host.withSysctls(security.sysctls());
+      putStrings(host.putObject("Sysctls"), security.sysctls());
       set = true;
     }
     return set;
+  }
+
+  private static void strings(ArrayNode array, Collection<String> values) {
+    values.forEach(array::add);
+  }
+
+  private static void putStrings(ObjectNode object, Map<String, String> values) {
+    values.forEach(object::put);
   }
 }

@@ -1,78 +1,61 @@
 package io.outpost.containers.impl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.exception.DockerException;
-import com.github.dockerjava.api.exception.NotFoundException;
-import com.github.dockerjava.api.model.AuthConfig;
-import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.PullResponseItem;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import java.io.Closeable;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
- * {@link ContainerEngine} over docker-java (zerodep transport) at Docker Engine API version 1.41, which Podman
- * serves. Two HTTP clients: one with a response timeout for short requests, one without for streaming pulls (the
- * manager bounds pulls itself). docker-java runs inside the bundle: the thread context class loader is set to the
- * bundle's around client creation and every call.
+ * {@link ContainerEngine} over the Docker Engine API at version {@value EngineHttp#API_VERSION}, which Podman serves:
+ * the container requests here, the rest by area ({@link EngineImages}, {@link DockerVolumes}, {@link EngineExecs},
+ * {@link EngineEvents}), all over {@link EngineHttp} — the JDK's unix-domain sockets and HTTP/1.1 by hand.
  */
 final class DockerEngine implements ContainerEngine {
-  static final String API_VERSION = "1.41";
-  private static final long LOG_TIMEOUT_SECONDS = 30;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final String API_VERSION = EngineHttp.API_VERSION;
 
-  private final DockerClient client;
-  private final DockerClient pullClient;
+  private final EngineHttp http;
+  private final EngineImages images;
   private final DockerVolumes volumes;
+  private final EngineExecs execs;
 
   /** The engine refused the log size cap once (a driver without it): it is not sent again. */
   private volatile boolean logCapRefused;
 
-  private DockerEngine(DockerClient client, DockerClient pullClient) {
-    this.client = client;
-    this.pullClient = pullClient;
-    this.volumes = new DockerVolumes(client);
+  /** An inspect result and the engine state it was taken in. */
+  private record Inspected(String state, EngineContainer container) {}
+
+  /**
+   * The last inspect of each container, reused by {@link #list} while the engine lists the container in the same
+   * state: a pass over many pods then costs one list request, not one inspect per container. Every action the
+   * manager takes is followed by its own inspect, which refreshes the entry.
+   */
+  private final Map<String, Inspected> inspected = new ConcurrentHashMap<>();
+
+  private DockerEngine(EngineHttp http) {
+    this.http = http;
+    this.images = new EngineImages(http);
+    this.volumes = new DockerVolumes(http);
+    this.execs = new EngineExecs(http);
   }
 
+  /** A client of the engine at {@code unix:///path} or {@code tcp://host:port}; connects per request. */
   static DockerEngine connect(String host) {
-    return withBundleLoader(() -> {
-      DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-          .withDockerHost(host).withApiVersion(API_VERSION).withDockerTlsVerify(false).build();
-      return new DockerEngine(client(config, Duration.ofSeconds(30)), client(config, null));
-    });
-  }
-
-  private static DockerClient client(DockerClientConfig config, Duration responseTimeout) {
-    ZerodepDockerHttpClient.Builder http = new ZerodepDockerHttpClient.Builder()
-        .dockerHost(config.getDockerHost()).sslConfig(config.getSSLConfig())
-        .maxConnections(8).connectionTimeout(Duration.ofSeconds(5));
-    if (responseTimeout != null) {
-      http.responseTimeout(responseTimeout);
-    }
-    return DockerClientImpl.getInstance(config, http.build());
+    return new DockerEngine(new EngineHttp(host));
   }
 
   @Override
   public String version() {
-    return call("version", () -> {
-      client.pingCmd().exec();
-      return client.versionCmd().exec().getVersion();
-    });
+    // The ping's answer is text ("OK"), not JSON.
+    http.answer("version", "GET", "/_ping", null, EngineHttp.TIMEOUT, Map.of(), connection -> connection.text(64));
+    JsonNode version = http.call("version", "GET", "/version", null);
+    return version == null ? null : InspectedContainers.text(version, "Version");
   }
 
   @Override
@@ -86,19 +69,20 @@ final class DockerEngine implements ContainerEngine {
   }
 
   private List<EngineContainer> list(String node, Map<String, String> labels, boolean all) {
-    List<Container> containers = call("list containers", () -> client.listContainersCmd().withShowAll(true)
-        .withLabelFilter(labels).exec());
-    List<EngineContainer> result = new ArrayList<>(containers.size());
-    java.util.Set<String> listed = new java.util.HashSet<>();
-    for (Container container : containers) {
+    JsonNode containers = http.call("list containers", "GET", "/containers/json?all=true&filters="
+        + EngineHttp.filters(Map.of("label", EngineHttp.labelFilter(labels))), null);
+    List<EngineContainer> result = new ArrayList<>();
+    Set<String> listed = new HashSet<>();
+    for (JsonNode container : containers == null ? EngineHttp.JSON.createArrayNode() : containers) {
+      String id = InspectedContainers.text(container, "Id");
       // The label filter is the engine's; check again so that nothing without this node's label is ever touched.
-      if (container.getLabels() != null && node.equals(container.getLabels().get(Naming.NODE))) {
-        listed.add(container.getId());
-        Inspected cached = inspected.get(container.getId());
-        if (cached != null && cached.state().equals(container.getState())) {
+      if (id != null && node.equals(InspectedContainers.strings(container.path("Labels")).get(Naming.NODE))) {
+        listed.add(id);
+        Inspected cached = inspected.get(id);
+        if (cached != null && cached.state().equals(InspectedContainers.text(container, "State"))) {
           result.add(cached.container()); // unchanged since the last inspect: no request per container per pass
         } else {
-          inspect(container.getId()).ifPresent(result::add);
+          inspect(id).ifPresent(result::add);
         }
       }
     }
@@ -108,75 +92,54 @@ final class DockerEngine implements ContainerEngine {
     return result;
   }
 
-  /** An inspect result and the engine state it was taken in. */
-  private record Inspected(String state, EngineContainer container) {}
-
-  /**
-   * The last inspect of each container, reused by {@link #list} while the engine lists the container in the same
-   * state: a pass over many pods then costs one list request, not one inspect per container. Every action the
-   * manager takes is followed by its own inspect, which refreshes the entry.
-   */
-  private final Map<String, Inspected> inspected = new java.util.concurrent.ConcurrentHashMap<>();
-
   @Override
   public Optional<EngineContainer> inspect(String id) {
+    JsonNode response;
     try {
-      InspectContainerResponse response = call("inspect " + id, () -> client.inspectContainerCmd(id).exec());
-      EngineContainer container = InspectedContainers.container(response);
-      if (response.getState() != null && response.getState().getStatus() != null) {
-        inspected.put(id, new Inspected(response.getState().getStatus(), container));
-      }
-      return Optional.of(container);
+      response = http.call("inspect " + id, "GET", "/containers/" + id + "/json", null);
     } catch (EngineException e) {
-      if (e.getCause() instanceof NotFoundException) {
+      if (EngineHttp.notFound(e)) {
         return Optional.empty();
       }
       throw e;
     }
+    if (response == null) {
+      throw new EngineException("inspect " + id + ": the engine answered nothing", null);
+    }
+    EngineContainer container = InspectedContainers.container(response);
+    String status = InspectedContainers.status(response);
+    if (status != null) {
+      inspected.put(id, new Inspected(status, container));
+    }
+    return Optional.of(container);
   }
 
   @Override
   public boolean imageExists(String image) {
-    try {
-      call("inspect image " + image, () -> client.inspectImageCmd(image).exec());
-      return true;
-    } catch (EngineException e) {
-      if (e.getCause() instanceof NotFoundException) {
-        return false;
-      }
-      throw e;
-    }
+    return images.exists(image);
   }
 
   @Override
   public String imageUser(String image) {
-    com.github.dockerjava.api.command.InspectImageResponse inspected = call("inspect image " + image,
-        () -> client.inspectImageCmd(image).exec());
-    return inspected.getConfig() == null || inspected.getConfig().getUser() == null ? ""
-        : inspected.getConfig().getUser();
+    return images.user(image);
   }
 
   @Override
   public Closeable pull(String image, PullSecrets.Credentials credentials, Consumer<String> done) {
-    String[] ref = ImageRef.split(image);
-    PullCallback callback = new PullCallback(done);
-    return withBundleLoader(() -> {
-      var command = pullClient.pullImageCmd(ref[0]).withTag(ref[1]);
-      if (credentials != null) { // sent as the X-Registry-Auth header
-        command.withAuthConfig(new AuthConfig().withRegistryAddress(credentials.registry())
-            .withUsername(credentials.username()).withPassword(credentials.password())
-            .withIdentityToken(credentials.identityToken()));
-      }
-      return command.exec(callback);
-    });
+    return images.pull(image, credentials, done);
   }
 
   @Override
   public String create(ContainerSpec spec) {
     ContainerSpec sent = logCapRefused ? spec.withoutLogCap() : spec;
     try {
-      return call("create " + spec.name(), () -> CreateRequests.fill(client.createContainerCmd(sent.image())
-          .withName(sent.name()).withLabels(sent.labels()), sent).exec().getId());
+      JsonNode created = http.call("create " + spec.name(), "POST", "/containers/create?name="
+          + EngineHttp.query(sent.name()), CreateRequests.body(sent));
+      String id = created == null ? null : InspectedContainers.text(created, "Id");
+      if (id == null) {
+        throw new EngineException("create " + spec.name() + ": the engine's answer has no container id", null);
+      }
+      return id;
     } catch (EngineException e) {
       if (sent.logMaxBytes() > 0 && refusesLogCap(e.getMessage())) {
         // Docker with a journald or syslog default driver takes no max-size: its logs are bounded by that driver.
@@ -197,20 +160,20 @@ final class DockerEngine implements ContainerEngine {
 
   @Override
   public void start(String id) {
-    call("start " + id, () -> client.startContainerCmd(id).exec());
+    http.call("start " + id, "POST", "/containers/" + id + "/start", null);
   }
 
   @Override
   public void kill(String id, String signal) {
-    call("kill " + id, () -> client.killContainerCmd(id).withSignal(signal).exec());
+    http.call("kill " + id, "POST", "/containers/" + id + "/kill?signal=" + EngineHttp.query(signal), null);
   }
 
   @Override
   public void remove(String id, boolean force) {
     try {
-      call("remove " + id, () -> client.removeContainerCmd(id).withForce(force).exec());
+      http.call("remove " + id, "DELETE", "/containers/" + id + "?force=" + force, null);
     } catch (EngineException e) {
-      if (!(e.getCause() instanceof NotFoundException)) {
+      if (!EngineHttp.notFound(e)) {
         throw e;
       }
     }
@@ -233,170 +196,33 @@ final class DockerEngine implements ContainerEngine {
 
   @Override
   public String logs(String id, int tail, int maxBytes) {
-    LogCollector collector = new LogCollector(maxBytes);
-    call("logs " + id, () -> {
-      var cmd = client.logContainerCmd(id).withStdOut(true).withStdErr(true);
-      if (tail >= 0) {
-        cmd.withTail(tail);
-      }
-      try {
-        if (!cmd.exec(collector).awaitCompletion(LOG_TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
-          throw new IllegalStateException("the engine did not send the log within " + LOG_TIMEOUT_SECONDS + " s");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while reading the log", e);
-      }
-      return null;
-    });
-    return collector.text();
+    return execs.logs(id, tail, maxBytes);
   }
 
   @Override
   public Closeable events(String node, Consumer<String> onEvent, Consumer<String> onEnd) {
-    return withBundleLoader(() -> pullClient.eventsCmd().withLabelFilter(Map.of(Naming.NODE, node))
-        .withEventTypeFilter(com.github.dockerjava.api.model.EventType.CONTAINER)
-        .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
-          @Override
-          public void onNext(com.github.dockerjava.api.model.Event event) {
-            if (event.getId() != null) {
-              inspected.remove(event.getId()); // changed behind the manager's back (died, restarted): look again
-            }
-            Map<String, String> attributes = event.getActor() == null ? null : event.getActor().getAttributes();
-            onEvent.accept(attributes == null ? null : attributes.get(Naming.POD_UID));
-          }
-
-          @Override
-          public void onError(Throwable error) {
-            onEnd.accept(message(error));
-          }
-
-          @Override
-          public void onComplete() {
-            onEnd.accept("the event stream ended");
-          }
-        }));
+    return EngineEvents.follow(http, node, event -> {
+      String id = EngineEvents.containerId(event);
+      if (id != null) {
+        inspected.remove(id); // changed behind the manager's back (died, restarted): look again
+      }
+      Map<String, String> attributes = InspectedContainers.strings(event.path("Actor").path("Attributes"));
+      onEvent.accept(attributes.get(Naming.POD_UID));
+    }, onEnd);
   }
 
   @Override
   public Integer exec(String id, List<String> command, Duration timeout) {
-    return call("exec in " + id, () -> {
-      String exec = client.execCreateCmd(id).withCmd(command.toArray(String[]::new)).withAttachStdout(true)
-          .withAttachStderr(true).exec().getId();
-      try {
-        boolean done = client.execStartCmd(exec).exec(new LogCollector(64 * 1024))
-            .awaitCompletion(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        if (!done) {
-          return null;
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return null;
-      }
-      Long code = client.inspectExecCmd(exec).exec().getExitCodeLong();
-      return code == null ? null : code.intValue();
-    });
+    return execs.exec(id, command, timeout);
   }
 
   @Override
   public void close() {
-    closeQuietly(client);
-    closeQuietly(pullClient);
+    http.close();
   }
 
-  private static void closeQuietly(Closeable closeable) {
-    try {
-      closeable.close();
-    } catch (IOException e) {
-      // Closing the transport of a stopping component: nothing left to do with the error.
-      org.slf4j.LoggerFactory.getLogger(DockerEngine.class).debug("closing the engine client failed", e);
-    }
-  }
-
-  /** The engine's own message from an error response body ({@code {"message": ...}}), else the exception's. */
+  /** A failed request's message: the engine's own where it gave one. */
   static String message(Throwable error) {
-    String text = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
-    int brace = text.indexOf('{');
-    if (error instanceof DockerException && brace >= 0) {
-      try {
-        JsonNode body = JSON.readTree(text.substring(brace));
-        if (body.hasNonNull("message")) {
-          return body.get("message").asText();
-        }
-      } catch (IOException | RuntimeException e) {
-        return text.trim();
-      }
-    }
-    return text.trim();
-  }
-
-  static <T> T call(String what, Supplier<T> request) {
-    try {
-      return withBundleLoader(request);
-    } catch (RuntimeException e) {
-      throw new EngineException(what + ": " + message(e), e);
-    }
-  }
-
-  static void call(String what, Runnable request) {
-    call(what, () -> {
-      request.run();
-      return null;
-    });
-  }
-
-  private static <T> T withBundleLoader(Supplier<T> work) {
-    Thread thread = Thread.currentThread();
-    ClassLoader previous = thread.getContextClassLoader();
-    thread.setContextClassLoader(DockerEngine.class.getClassLoader());
-    try {
-      return work.get();
-    } finally {
-      thread.setContextClassLoader(previous);
-    }
-  }
-
-  /** Collects the pull's error, if any, and reports once. */
-  private static final class PullCallback extends ResultCallback.Adapter<PullResponseItem> {
-    private final Consumer<String> done;
-    private final AtomicBoolean reported = new AtomicBoolean();
-    private volatile String error;
-
-    PullCallback(Consumer<String> done) {
-      this.done = done;
-    }
-
-    @Override
-    public void onNext(PullResponseItem item) {
-      if (item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null) {
-        error = item.getErrorDetail().getMessage();
-      } else if (item.getError() != null) {
-        error = item.getError();
-      }
-    }
-
-    @Override
-    public void onError(Throwable throwable) {
-      report(message(throwable));
-      super.onError(throwable);
-    }
-
-    @Override
-    public void onComplete() {
-      report(error);
-      super.onComplete();
-    }
-
-    @Override
-    public void close() throws IOException {
-      report("pull abandoned");
-      super.close();
-    }
-
-    private void report(String outcome) {
-      if (reported.compareAndSet(false, true)) {
-        done.accept(outcome);
-      }
-    }
+    return EngineHttp.message(error);
   }
 }

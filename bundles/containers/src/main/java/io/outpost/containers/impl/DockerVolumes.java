@@ -1,42 +1,47 @@
 package io.outpost.containers.impl;
 
-import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.InspectVolumeResponse;
-import com.github.dockerjava.api.exception.NotFoundException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** The volume requests of {@link DockerEngine}: named volumes of the engine's {@code local} driver. */
 final class DockerVolumes {
-  private final DockerClient client;
+  private final EngineHttp http;
 
-  DockerVolumes(DockerClient client) {
-    this.client = client;
+  DockerVolumes(EngineHttp http) {
+    this.http = http;
   }
 
   void create(String name, Map<String, String> driverOptions, Map<String, String> labels) {
     try {
-      DockerEngine.call("inspect volume " + name, () -> client.inspectVolumeCmd(name).exec());
+      http.call("inspect volume " + name, "GET", "/volumes/" + name, null);
       return;
     } catch (EngineException e) {
-      if (!(e.getCause() instanceof NotFoundException)) {
+      if (!EngineHttp.notFound(e)) {
         throw e;
       }
     }
-    DockerEngine.call("create volume " + name, () -> client.createVolumeCmd().withName(name).withDriver("local")
-        .withDriverOpts(driverOptions).withLabels(labels).exec());
+    ObjectNode body = EngineHttp.JSON.createObjectNode().put("Name", name).put("Driver", "local");
+    if (driverOptions != null) {
+      driverOptions.forEach(body.putObject("DriverOpts")::put);
+    }
+    if (labels != null) {
+      labels.forEach(body.putObject("Labels")::put);
+    }
+    http.call("create volume " + name, "POST", "/volumes/create", body);
   }
 
   Map<String, String> list(String node) {
-    List<InspectVolumeResponse> volumes = DockerEngine.call("list volumes", () -> client.listVolumesCmd()
-        .withFilter("label", List.of(Naming.NODE + "=" + node)).exec().getVolumes());
+    JsonNode answer = http.call("list volumes", "GET", "/volumes?filters="
+        + EngineHttp.filters(Map.of("label", List.of(Naming.NODE + "=" + node))), null);
     Map<String, String> byName = new LinkedHashMap<>();
-    if (volumes != null) {
-      for (InspectVolumeResponse volume : volumes) {
-        Map<String, String> labels = volume.getLabels() == null ? Map.of() : volume.getLabels();
+    if (answer != null) {
+      for (JsonNode volume : answer.path("Volumes")) {
+        Map<String, String> labels = InspectedContainers.strings(volume.path("Labels"));
         if (node.equals(labels.get(Naming.NODE))) { // the engine filtered; checked again as for containers
-          byName.put(volume.getName(), labels.get(Naming.POD_UID));
+          byName.put(InspectedContainers.text(volume, "Name"), labels.get(Naming.POD_UID));
         }
       }
     }
@@ -45,9 +50,9 @@ final class DockerVolumes {
 
   void remove(String name) {
     try {
-      DockerEngine.call("remove volume " + name, () -> client.removeVolumeCmd(name).exec());
+      http.call("remove volume " + name, "DELETE", "/volumes/" + name, null);
     } catch (EngineException e) {
-      if (!(e.getCause() instanceof NotFoundException)) {
+      if (!EngineHttp.notFound(e)) {
         throw e;
       }
     }

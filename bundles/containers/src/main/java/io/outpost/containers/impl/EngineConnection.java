@@ -22,15 +22,16 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One HTTP/1.1 exchange with the container engine on its own connection, for the streaming calls docker-java does
- * not serve well (an exec whose stdin, stdout and stderr are relayed, a followed log with back-pressure): the
- * response body, or the hijacked connection after an upgrade, is read and written directly. Reading and writing from
- * two threads at once is safe (the channel's read and write locks are separate; JDK 17's {@code Channels} streams
- * would serialise them). Closing the connection ends the exchange at any point.
+ * One HTTP/1.1 exchange with the container engine on its own connection (every engine request: {@link EngineHttp}
+ * for the short ones, and the streams — an exec whose stdin, stdout and stderr are relayed, a followed log with
+ * back-pressure): the response body, or the hijacked connection after an upgrade, is read and written directly.
+ * Reading and writing from two threads at once is safe (the channel's read and write locks are separate; JDK 17's
+ * {@code Channels} streams would serialise them). Closing the connection ends the exchange at any point.
  */
 final class EngineConnection implements AutoCloseable {
   private static final int MAX_HEAD = 64 * 1024;
   private static final int READ_BUFFER = 64 * 1024;
+  private static final int CONNECT_TIMEOUT_MILLIS = 5000;
 
   private final SocketChannel channel;
   private final InputStream raw;
@@ -69,7 +70,13 @@ final class EngineConnection implements AutoCloseable {
         throw e;
       }
     } else if ("tcp".equals(uri.getScheme()) || "http".equals(uri.getScheme())) {
-      channel = SocketChannel.open(new InetSocketAddress(uri.getHost(), uri.getPort()));
+      channel = SocketChannel.open();
+      try {
+        channel.socket().connect(new InetSocketAddress(uri.getHost(), uri.getPort()), CONNECT_TIMEOUT_MILLIS);
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
     } else {
       throw new IOException("unsupported engine host " + host + " (unix:// or tcp://)");
     }
@@ -103,6 +110,12 @@ final class EngineConnection implements AutoCloseable {
    * exec start); the body is then the raw stream both ways.
    */
   EngineConnection send(String method, String path, String json, boolean upgrade) throws IOException {
+    return send(method, path, json, upgrade, Map.of());
+  }
+
+  /** As above, with more request header fields (a pull's {@code X-Registry-Auth}). */
+  EngineConnection send(String method, String path, String json, boolean upgrade, Map<String, String> fields)
+      throws IOException {
     byte[] content = json == null ? new byte[0] : json.getBytes(StandardCharsets.UTF_8);
     StringBuilder head = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: engine\r\n");
     if (upgrade) {
@@ -110,6 +123,9 @@ final class EngineConnection implements AutoCloseable {
     }
     if (json != null) {
       head.append("Content-Type: application/json\r\n");
+    }
+    for (Map.Entry<String, String> field : fields.entrySet()) {
+      head.append(field.getKey()).append(": ").append(field.getValue()).append("\r\n");
     }
     head.append("Content-Length: ").append(content.length).append("\r\n\r\n");
     write(head.toString().getBytes(StandardCharsets.US_ASCII));
@@ -192,7 +208,9 @@ final class EngineConnection implements AutoCloseable {
     headers = fields;
     String encoding = headers.getOrDefault("Transfer-Encoding", "").toLowerCase(Locale.ROOT);
     String length = headers.get("Content-Length");
-    if (encoding.contains("chunked")) {
+    if (status == 204 || status == 304 || (status >= 100 && status < 200 && status != 101)) {
+      body = InputStream.nullInputStream(); // no body by definition (a start's 204): nothing to wait for
+    } else if (encoding.contains("chunked")) {
       body = new ChunkedInput(raw);
     } else if (length != null && status != 101) {
       body = new BoundedInput(raw, Long.parseLong(length));

@@ -1,40 +1,67 @@
 package io.outpost.containers.impl;
 
-import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.model.ContainerNetwork;
-import com.github.dockerjava.api.model.NetworkSettings;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** What the container manager keeps of an engine's inspect answer. */
+/** What the container manager keeps of an engine's inspect answer ({@code GET /containers/{id}/json}). */
 final class InspectedContainers {
   private InspectedContainers() {}
 
-  static EngineContainer container(InspectContainerResponse inspect) {
-    InspectContainerResponse.ContainerState state = inspect.getState();
-    boolean running = state != null && Boolean.TRUE.equals(state.getRunning());
-    Map<String, String> labels = inspect.getConfig() == null || inspect.getConfig().getLabels() == null
-        ? Map.of() : Map.copyOf(inspect.getConfig().getLabels());
-    String name = inspect.getName() == null ? null : inspect.getName().replaceFirst("^/", "");
-    return new EngineContainer(inspect.getId(), name, labels, state == null ? null : state.getStatus(), running,
-        state == null ? null : state.getExitCode(), state != null && Boolean.TRUE.equals(state.getOOMKilled()),
-        state == null || state.getError() == null || state.getError().isBlank() ? null : state.getError(),
-        Timestamps.rfc3339(inspect.getCreated()), state == null ? null : Timestamps.rfc3339(state.getStartedAt()),
-        state == null ? null : Timestamps.rfc3339(state.getFinishedAt()), inspect.getImageId(),
-        ip(inspect.getNetworkSettings()), state == null ? null : Timestamps.exact(state.getStartedAt()));
+  static EngineContainer container(JsonNode inspect) {
+    JsonNode state = inspect.path("State");
+    boolean hasState = state.isObject();
+    boolean running = state.path("Running").asBoolean(false);
+    Map<String, String> labels = strings(inspect.path("Config").path("Labels"));
+    String name = text(inspect, "Name");
+    name = name == null ? null : name.replaceFirst("^/", "");
+    String error = text(state, "Error");
+    Integer exitCode = state.hasNonNull("ExitCode") ? state.get("ExitCode").asInt() : null;
+    return new EngineContainer(text(inspect, "Id"), name, labels, text(state, "Status"), running,
+        hasState ? exitCode : null, state.path("OOMKilled").asBoolean(false),
+        error == null || error.isBlank() ? null : error,
+        Timestamps.rfc3339(text(inspect, "Created")), hasState ? Timestamps.rfc3339(text(state, "StartedAt")) : null,
+        hasState ? Timestamps.rfc3339(text(state, "FinishedAt")) : null, text(inspect, "Image"),
+        ip(inspect.path("NetworkSettings")), hasState ? Timestamps.exact(text(state, "StartedAt")) : null);
   }
 
-  private static String ip(NetworkSettings settings) {
-    if (settings == null) {
+  /** The engine's state of a container ({@code running}, {@code exited}, ...) in an inspect answer, or null. */
+  static String status(JsonNode inspect) {
+    return text(inspect.path("State"), "Status");
+  }
+
+  /** A JSON object of strings as a map (empty if absent or null; null values left out). */
+  static Map<String, String> strings(JsonNode object) {
+    if (!object.isObject()) {
+      return Map.of();
+    }
+    Map<String, String> map = new LinkedHashMap<>();
+    object.fields().forEachRemaining(e -> {
+      if (!e.getValue().isNull()) {
+        map.put(e.getKey(), e.getValue().asText());
+      }
+    });
+    return Map.copyOf(map);
+  }
+
+  /** A field's text, or null if it is absent or null. */
+  static String text(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    return value == null || value.isNull() ? null : value.asText();
+  }
+
+  private static String ip(JsonNode settings) {
+    if (!settings.isObject()) {
       return null;
     }
-    if (settings.getIpAddress() != null && !settings.getIpAddress().isBlank()) {
-      return settings.getIpAddress();
+    String address = text(settings, "IPAddress");
+    if (address != null && !address.isBlank()) {
+      return address;
     }
-    if (settings.getNetworks() != null) {
-      for (ContainerNetwork network : settings.getNetworks().values()) {
-        if (network.getIpAddress() != null && !network.getIpAddress().isBlank()) {
-          return network.getIpAddress();
-        }
+    for (JsonNode network : settings.path("Networks")) {
+      String ip = text(network, "IPAddress");
+      if (ip != null && !ip.isBlank()) {
+        return ip;
       }
     }
     return null;
