@@ -3,8 +3,10 @@ package io.outpost.containers.impl;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-@ObjectClassDefinition(name = "Outpost container manager",
+@ObjectClassDefinition(pid = ContainerManagerComponent.PID,
+    name = "Outpost container manager",
     description = "How this edge node runs its pods on the local container engine.")
+/** The metatype of the component's own PID (its keys may also be set in the node-wide io.outpost.node). */
 public @interface ContainersConfig {
   @AttributeDefinition(description = "Name of this edge node (the Kubernetes node name); labels every container.")
   String node_name();

@@ -148,7 +148,7 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
 
   private static void require(String value, String key) {
     if (value == null || value.isEmpty()) {
-      throw new IllegalArgumentException(key + " is required (configuration PID io.outpost.node)");
+      throw new IllegalArgumentException(key + " is required (configuration PIDs io.outpost.containers, io.outpost.node)");
     }
   }
 }
