@@ -58,7 +58,7 @@ final class EdgeSync implements MqttLink.Handler {
 
   EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion,
       java.util.function.Supplier<java.util.Map<String, Double>> health,
-      java.util.function.Supplier<io.outpost.protocol.stream.PodStreams> podStreams) {
+      java.util.function.Supplier<io.outpost.containers.PodStreams> podStreams) {
     this.health = health;
     this.settings = settings;
     this.store = store;

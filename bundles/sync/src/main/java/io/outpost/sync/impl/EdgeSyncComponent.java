@@ -1,8 +1,8 @@
 package io.outpost.sync.impl;
 
 import io.outpost.metrics.MetricSource;
-import io.outpost.protocol.NodeAllocatable;
-import io.outpost.protocol.stream.PodStreams;
+import io.outpost.containers.NodeAllocatable;
+import io.outpost.containers.PodStreams;
 import io.outpost.metrics.MetricSources;
 import io.outpost.store.EdgeStore;
 import io.outpost.store.StoreListener;
