@@ -111,7 +111,7 @@ public class ConfigurationEditIT {
       SyncService sync = context.getService(context.getServiceReference(SyncService.class));
       await("the link is up on the new broker").atMost(Duration.ofSeconds(60))
           .until(() -> sync.state().connected() && url.equals(sync.state().broker()));
-      assertEquals("the store was not closed and opened again: its service is the same", ids.get(STORE),
+      assertEquals("the store was not closed and opened again: its service is the same", (long) ids.get(STORE),
           serviceId(STORE));
       assertTrue("no Outpost service went away: " + unregistered, unregistered.isEmpty());
 

@@ -1,5 +1,7 @@
 package io.outpost.sync.impl;
 
+import io.outpost.identity.NodeCredentials;
+import java.time.Clock;
 import io.outpost.metrics.MetricSource;
 import io.outpost.containers.NodeAllocatable;
 import io.outpost.containers.PodStreams;
@@ -43,6 +45,8 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
 
   private final ScheduledExecutorService executor;
   private final EdgeStore store;
+  /** This node's credentials (the identity bundle's service): enrollment and renewal. */
+  private final NodeCredentials credentials;
   private final String agentVersion;
   /** The link and everything on it, for the current settings; replaced (under this lock) when they change. */
   private volatile EdgeSync sync;
@@ -62,13 +66,16 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
   volatile PodStreams podStreams;
 
   @Activate
-  public EdgeSyncComponent(SyncConfig config, @Reference EdgeStore store, BundleContext context) {
-    this(config, store, context.getBundle().getVersion().toString());
+  public EdgeSyncComponent(SyncConfig config, @Reference EdgeStore store, @Reference NodeCredentials credentials,
+      BundleContext context) {
+    this(config, store, credentials, context.getBundle().getVersion().toString());
   }
 
-  EdgeSyncComponent(SyncConfig config, EdgeStore store, String agentVersion) {
+  /** With the given credentials; null: credentials of its own, kept where the configuration says (tests). */
+  EdgeSyncComponent(SyncConfig config, EdgeStore store, NodeCredentials credentials, String agentVersion) {
     this.settings = Settings.from(config);
     this.store = store;
+    this.credentials = credentials;
     this.agentVersion = agentVersion;
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-sync"));
     this.sync = newSync(settings);
@@ -77,7 +84,7 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
 
   private EdgeSync newSync(Settings with) {
     return new EdgeSync(with, store, executor, agentVersion, () -> MetricSources.summary(withOwn(sources)),
-        () -> podStreams);
+        () -> podStreams, credentials != null ? credentials : NodeCredentials.of(with.enrollment(), Clock.systemUTC()));
   }
 
   /**

@@ -87,6 +87,11 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
         + " not set in etc/io.outpost.sync.cfg or etc/io.outpost.node.cfg");
   }
 
+  /** Where this node's identity is kept and how it joins unattended, for its {@code NodeCredentials}. */
+  io.outpost.identity.NodeCredentials.Enrollment enrollment() {
+    return new io.outpost.identity.NodeCredentials.Enrollment(node, identityDir, joinUrl, joinToken, joinCa);
+  }
+
   /** True if the link uses TLS with this node's certificate. */
   boolean tls() {
     return brokerUrl.startsWith("ssl://") || brokerUrl.startsWith("wss://");

@@ -28,7 +28,7 @@ class ConfigurationChangeTest {
         XodusEdgeStore store = new XodusEdgeStore(dir.resolve("store"), new Codec())) {
       Map<String, Object> values = Map.of("node_name", "edge-cfg", "broker_url", first.url(), "insecure_plaintext",
           true, "heartbeat_interval_seconds", 1);
-      EdgeSyncComponent sync = new EdgeSyncComponent(JoinConfigurationTest.config(values), store, "test");
+      EdgeSyncComponent sync = new EdgeSyncComponent(JoinConfigurationTest.config(values), store, null, "test");
       try {
         await("connected to the first broker").atMost(Duration.ofSeconds(30)).until(() -> sync.state().connected());
 
