@@ -82,13 +82,24 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   private volatile Closeable events;
 
   @Activate
-  public ContainerManagerComponent(@Reference EdgeStore store, ContainersConfig config) {
-    this(store, config, null);
+  public ContainerManagerComponent(@Reference EdgeStore store, ContainersConfig config,
+      java.util.Map<String, Object> properties) {
+    this(store, config, properties, null);
+  }
+
+  /** Without any {@code allow.*} switch on (tests). */
+  ContainerManagerComponent(EdgeStore store, ContainersConfig config) {
+    this(store, config, java.util.Map.of(), null);
   }
 
   /** With a given engine client (tests count its requests); null: connect to {@code engine.host}. */
   ContainerManagerComponent(EdgeStore store, ContainersConfig config, ContainerEngine engine) {
-    this.settings = Settings.from(config);
+    this(store, config, java.util.Map.of(), engine);
+  }
+
+  ContainerManagerComponent(EdgeStore store, ContainersConfig config, java.util.Map<String, ?> properties,
+      ContainerEngine engine) {
+    this.settings = Settings.from(config, properties);
     this.store = store;
     this.givenEngine = engine;
     ClassLoader bundleLoader = ContainerManagerComponent.class.getClassLoader();
@@ -132,15 +143,15 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
    * its previous settings.
    */
   @Modified
-  void modified(ContainersConfig config) {
-    reconfigure(config);
+  void modified(ContainersConfig config, java.util.Map<String, Object> properties) {
+    reconfigure(config, properties);
   }
 
   /** {@link #modified}: true if the manager restarted with new settings. */
-  boolean reconfigure(ContainersConfig config) {
+  boolean reconfigure(ContainersConfig config, java.util.Map<String, ?> properties) {
     Settings next;
     try {
-      next = Settings.from(config);
+      next = Settings.from(config, properties);
     } catch (IllegalArgumentException e) {
       LOG.error("Configuration change refused, the container manager keeps its previous settings: {}",
           e.getMessage());

@@ -35,12 +35,12 @@ class ConfigurationChangePodmanTest extends PodmanFixture {
       Settings before = manager.settings();
       int versions = engine.versions.get();
 
-      assertThat(manager.reconfigure(with(config, Map.of()))).as("another component's key changed").isFalse();
+      assertThat(manager.reconfigure(with(config, Map.of()), Map.of("broker.url", "ssl://elsewhere:8883"))).as("another component's key changed").isFalse();
       assertThat(manager.settings()).isSameAs(before);
-      assertThat(manager.reconfigure(with(config, Map.of("pod_workers", -1)))).as("an invalid value").isFalse();
+      assertThat(manager.reconfigure(with(config, Map.of("pod_workers", -1)), Map.of("allow.privileged", "true"))).as("an invalid value").isFalse();
       assertThat(manager.settings()).isSameAs(before);
 
-      assertThat(manager.reconfigure(with(config, Map.of("allow_privileged", true, "pod_workers", 3)))).isTrue();
+      assertThat(manager.reconfigure(with(config, Map.of("pod_workers", 3)), Map.of("allow.privileged", "true"))).isTrue();
       assertThat(manager.settings().security().allowPrivileged()).isTrue();
       assertThat(manager.settings().podWorkers()).isEqualTo(3);
       // The restarted reconciler looks at the engine again (its first pass asks for the version) and finds the
