@@ -2,6 +2,7 @@ package io.outpost.itests;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.maven;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
@@ -137,9 +138,34 @@ public class ConfigurationEditIT {
     }
   }
 
+  /**
+   * A component's own file: a key there reaches that component only, and a key also set in the node-wide
+   * {@code io.outpost.node} is overridden by it (the rule that keeps a configuration written before the split working).
+   */
+  @Test
+  public void aComponentsOwnPidReachesOnlyItAndTheNodeWidePidWins() throws Exception {
+    long containers = serviceId(CONTAINERS);
+    long sync = serviceId(SYNC);
+    String engine = String.valueOf(property(CONTAINERS, "engine.host"));
+    edit("io.outpost.containers", "pod.workers", "3");
+    edit("io.outpost.containers", "engine.host", "unix:///not/the/node/wide/one.sock");
+    await("the container manager has its new pod.workers").atMost(Duration.ofSeconds(60))
+        .until(() -> "3".equals(String.valueOf(property(CONTAINERS, "pod.workers"))));
+    assertEquals("io.outpost.node sets engine.host too, and wins", engine,
+        String.valueOf(property(CONTAINERS, "engine.host")));
+    assertNull("the sync does not read io.outpost.containers", property(SYNC, "pod.workers"));
+    assertEquals(containers, serviceId(CONTAINERS));
+    assertEquals(sync, serviceId(SYNC));
+  }
+
   /** Sets one key of {@code io.outpost.node} through Configuration Admin, as {@code config:property-set} does. */
   private void edit(String key, Object value) throws Exception {
-    org.osgi.service.cm.Configuration node = configurationAdmin.getConfiguration("io.outpost.node", null);
+    edit("io.outpost.node", key, value);
+  }
+
+  /** Sets one key of {@code pid} through Configuration Admin. */
+  private void edit(String pid, String key, Object value) throws Exception {
+    org.osgi.service.cm.Configuration node = configurationAdmin.getConfiguration(pid, null);
     Dictionary<String, Object> properties = node.getProperties();
     properties.put(key, value);
     node.update(properties);
