@@ -2,6 +2,7 @@ package io.outpost.identity;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.outpost.protocol.JoinMessages;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

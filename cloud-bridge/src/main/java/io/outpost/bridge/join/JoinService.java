@@ -9,7 +9,7 @@ import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.outpost.bridge.Metrics;
 import io.outpost.identity.CertificateAuthority;
-import io.outpost.identity.JoinMessages;
+import io.outpost.protocol.JoinMessages;
 import io.outpost.identity.Pki;
 import io.outpost.identity.Tls;
 import io.outpost.protocol.Topics;

@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.outpost.bridge.Metrics;
 import io.outpost.identity.CertificateAuthority;
 import io.outpost.identity.JoinClient;
-import io.outpost.identity.JoinMessages;
+import io.outpost.protocol.JoinMessages;
 import io.outpost.identity.NodeIdentity;
 import io.outpost.identity.Pki;
 import io.outpost.identity.Tls;

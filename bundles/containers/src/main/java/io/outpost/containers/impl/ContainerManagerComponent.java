@@ -5,8 +5,8 @@ import java.io.Closeable;
 import java.io.IOException;
 import io.outpost.containers.EngineStatus;
 import io.outpost.containers.PodRuntime;
-import io.outpost.protocol.NodeAllocatable;
-import io.outpost.protocol.stream.PodStreams;
+import io.outpost.containers.NodeAllocatable;
+import io.outpost.containers.PodStreams;
 import io.outpost.protocol.stream.StreamRequest;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.PodStatusReport;
@@ -25,16 +25,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,21 +43,31 @@ import org.slf4j.LoggerFactory;
  * Runs this node's pods on the container engine. Owns one thread, {@code outpost-containers}: store changes, pull
  * completions and the periodic resync all just ask it for a pass. Deactivation stops that thread and closes the
  * engine client, and nothing else: containers keep running while the gateway restarts or is updated.
+ *
+ * <p>Configured by {@code io.outpost.containers} (its own keys) and {@code io.outpost.node} (node-wide keys, which
+ * win). A change is applied live ({@link #modified}): if a setting of the manager changed, its engine connection and
+ * reconciler start again with the new settings on its thread, under the same services (containers keep running, the
+ * sync's link is not touched); a change of another component's key does nothing here.
  */
 @Component(service = {ContainerManager.class, StoreListener.class, PodStreams.class}, immediate = true,
-    configurationPid = "io.outpost.node",
+    configurationPid = {ContainerManagerComponent.PID, "io.outpost.node"},
     configurationPolicy = ConfigurationPolicy.REQUIRE)
-@Designate(ocd = ContainersConfig.class)
 public final class ContainerManagerComponent implements ContainerManager, StoreListener, PodStreams {
   private static final Logger LOG = LoggerFactory.getLogger(ContainerManagerComponent.class);
   static final String THREAD_NAME = "outpost-containers";
+  /** The manager's own configuration PID; the node-wide {@code io.outpost.node} is read after it and wins. */
+  static final String PID = "io.outpost.containers";
 
-  private final Settings settings;
+  private final PodStore store;
   private final ScheduledExecutorService executor;
-  private final ExecutorService podPool;
-  private final ContainerEngine engine;
-  private final Reconciler reconciler;
-  private final StreamOpener streams;
+  private final ThreadPoolExecutor podPool;
+  /** The engine client the manager was given (tests), or null: it connects to {@code engine.host} itself. */
+  private final ContainerEngine givenEngine;
+  /** These four are replaced together on the executor's thread when the settings change ({@link #modified}). */
+  private volatile Settings settings;
+  private volatile ContainerEngine engine;
+  private volatile Reconciler reconciler;
+  private volatile StreamOpener streams;
   private final AtomicBoolean passQueued = new AtomicBoolean();
   /** Pods (store keys, uids) a focused pass should look at, and whether one is queued. */
   private final Set<String> focusKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -78,27 +89,107 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
       @Reference(name = "podStatuses", target = "(" + Outbox.NAME + "=" + Outbox.POD_STATUS + ")")
       Outbox<PodStatusReport> statuses,
       @Reference(name = "events", target = "(" + Outbox.NAME + "=" + Outbox.EVENT + ")") Outbox<EventReport> events,
-      ContainersConfig config) {
-    this(PodStore.of(desired, statuses, events), config, null);
+      ContainersConfig config, java.util.Map<String, Object> properties) {
+    this(PodStore.of(desired, statuses, events), config, properties, null);
+  }
+
+  /** Without any {@code allow.*} switch on (tests). */
+  ContainerManagerComponent(PodStore store, ContainersConfig config) {
+    this(store, config, java.util.Map.of(), null);
   }
 
   /** With a given engine client (tests count its requests); null: connect to {@code engine.host}. */
   ContainerManagerComponent(PodStore store, ContainersConfig config, ContainerEngine engine) {
-    this.settings = Settings.from(config);
+    this(store, config, java.util.Map.of(), engine);
+  }
+
+  ContainerManagerComponent(PodStore store, ContainersConfig config, java.util.Map<String, ?> properties,
+      ContainerEngine engine) {
+    this.settings = Settings.from(config, properties);
+    this.store = store;
+    this.givenEngine = engine;
     ClassLoader bundleLoader = ContainerManagerComponent.class.getClassLoader();
     ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, threads(THREAD_NAME, bundleLoader));
     pool.setRemoveOnCancelPolicy(true);
     this.executor = pool;
-    this.podPool = Executors.newFixedThreadPool(settings.podWorkers(), threads(THREAD_NAME + "-pod",
-        bundleLoader));
-    this.engine = engine != null ? engine : DockerEngine.connect(settings.engineHost());
-    this.reconciler = new Reconciler(settings, store, this.engine, Clock.systemUTC(), this::resync, podPool, () -> {
+    this.podPool = (ThreadPoolExecutor) Executors.newFixedThreadPool(settings.podWorkers(),
+        threads(THREAD_NAME + "-pod", bundleLoader));
+    start(settings);
+    resync();
+  }
+
+  /** Connects to the engine and sets up the reconciler and stream opener for {@code with}. */
+  private void start(Settings with) {
+    this.engine = givenEngine != null ? givenEngine : DockerEngine.connect(with.engineHost());
+    this.reconciler = new Reconciler(with, store, engine, Clock.systemUTC(), this::resync, podPool, () -> {
       NodeAllocatable node = nodeAllocatable;
       return node == null ? null : node.allocatable();
     });
-    this.streams = new StreamOpener(settings, store, this.engine);
-    LOG.info("Container manager for node {} using engine {}", settings.nodeName(), settings.engineHost());
+    this.streams = new StreamOpener(with, store, engine);
+    this.settings = with;
+    LOG.info("Container manager for node {} using engine {}", with.nodeName(), with.engineHost());
+  }
+
+  /** Closes what {@link #start} set up; containers keep running. */
+  private void stop() {
+    closeEvents();
+    streams.close();
+    reconciler.close();
+    if (givenEngine == null) {
+      engine.close();
+    }
+  }
+
+  /**
+   * A changed configuration ({@code io.outpost.containers} or {@code io.outpost.node}). Every key of the manager
+   * applies live: if its settings changed, the manager stops its engine connection, reconciler and streams and starts
+   * them again with the new settings, on its own thread between two passes, then makes a full pass (containers keep
+   * running, as over a restart of the bundle). A change that leaves its settings as they are — another component's
+   * key, such as the broker's — does nothing. An invalid value is refused with a logged reason and the manager keeps
+   * its previous settings.
+   */
+  @Modified
+  void modified(ContainersConfig config, java.util.Map<String, Object> properties) {
+    reconfigure(config, properties);
+  }
+
+  /** {@link #modified}: true if the manager restarted with new settings. */
+  boolean reconfigure(ContainersConfig config, java.util.Map<String, ?> properties) {
+    Settings next;
+    try {
+      next = Settings.from(config, properties);
+    } catch (IllegalArgumentException e) {
+      LOG.error("Configuration change refused, the container manager keeps its previous settings: {}",
+          e.getMessage());
+      return false;
+    }
+    if (next.equals(settings)) {
+      LOG.debug("Configuration changed, but no setting of the container manager");
+      return false;
+    }
+    java.util.concurrent.Future<?> restart = executor.submit(() -> {
+      stop();
+      podPool.setCorePoolSize(Math.min(next.podWorkers(), podPool.getMaximumPoolSize()));
+      podPool.setMaximumPoolSize(next.podWorkers());
+      podPool.setCorePoolSize(next.podWorkers());
+      start(next);
+    });
+    try {
+      restart.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      LOG.error("Restarting the container manager with its new settings failed", e.getCause());
+      return false;
+    }
     resync();
+    return true;
+  }
+
+  /** The settings in use. */
+  Settings settings() {
+    return settings;
   }
 
   private static ThreadFactory threads(String name, ClassLoader bundleLoader) {
@@ -123,6 +214,14 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    stop();
+    if (givenEngine != null) {
+      givenEngine.close();
+    }
+    LOG.info("Container manager stopped; containers keep running");
+  }
+
+  private void closeEvents() {
     Closeable stream = events;
     events = null;
     if (stream != null) {
@@ -132,10 +231,6 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
         LOG.debug("Closing the engine event stream failed", e);
       }
     }
-    streams.close();
-    reconciler.close();
-    engine.close();
-    LOG.info("Container manager stopped; containers keep running");
   }
 
   /**

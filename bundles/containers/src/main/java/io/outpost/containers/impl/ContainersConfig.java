@@ -3,8 +3,10 @@ package io.outpost.containers.impl;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-@ObjectClassDefinition(name = "Outpost container manager",
+@ObjectClassDefinition(pid = ContainerManagerComponent.PID,
+    name = "Outpost container manager",
     description = "How this edge node runs its pods on the local container engine.")
+/** The metatype of the component's own PID (its keys may also be set in the node-wide io.outpost.node). */
 public @interface ContainersConfig {
   @AttributeDefinition(description = "Name of this edge node (the Kubernetes node name); labels every container.")
   String node_name();
@@ -61,21 +63,8 @@ public @interface ContainersConfig {
       + "<hostname>.<that domain> if it sets setHostnameAsFQDN.")
   String cluster_domain() default Settings.DEFAULT_CLUSTER_DOMAIN;
 
-  @AttributeDefinition(description = "Whether pods may run privileged containers (securityContext.privileged). Off: "
-      + "such a pod is rejected (Failed, reason CapabilitiesForbidden) with a Warning Event.")
-  boolean allow_privileged() default false;
-
-  @AttributeDefinition(description = "Whether pods may use the host's network namespace (spec.hostNetwork); their "
-      + "pod IP is then the node's address. Off: rejected with reason CapabilitiesForbidden.")
-  boolean allow_host_network() default false;
-
-  @AttributeDefinition(description = "Whether pods may use the host's PID namespace (spec.hostPID). Off: rejected "
-      + "with reason CapabilitiesForbidden.")
-  boolean allow_host_pid() default false;
-
-  @AttributeDefinition(description = "Whether pods may use the host's IPC namespace (spec.hostIPC). Off: rejected "
-      + "with reason CapabilitiesForbidden.")
-  boolean allow_host_ipc() default false;
+  // The switches allow.privileged, allow.host.network, allow.host.pid and allow.host.ipc are one table,
+  // NodeSecurity.Allow, read from the component's properties: each what pods may use beyond the defaults.
 
   @AttributeDefinition(description = "Unsafe (but namespaced) sysctls pods may set beyond the kubelet's safe set, "
       + "comma-separated names or prefixes ending in * (the kubelet's --allowed-unsafe-sysctls), e.g. net.core.*; "

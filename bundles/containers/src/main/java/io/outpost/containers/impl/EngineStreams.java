@@ -1,6 +1,6 @@
 package io.outpost.containers.impl;
 
-import io.outpost.protocol.stream.PodStreams.StreamOutput;
+import io.outpost.containers.PodStreams.StreamOutput;
 import io.outpost.protocol.stream.StreamFrame;
 import java.io.IOException;
 import java.io.InputStream;

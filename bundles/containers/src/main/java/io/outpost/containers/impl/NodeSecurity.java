@@ -15,6 +15,34 @@ record NodeSecurity(boolean allowPrivileged, boolean allowHostNetwork, boolean a
     List<String> allowedUnsafeSysctls, boolean seccompDefault, Path seccompDir) {
 
   /**
+   * The node's switches for what pods may use beyond the defaults, each {@code false} unless its key is
+   * {@code true}; a pod asking for one that is off is rejected (Failed, reason {@code CapabilitiesForbidden}, with a
+   * Warning Event).
+   */
+  enum Allow {
+    /** Privileged containers ({@code securityContext.privileged}). */
+    PRIVILEGED("allow.privileged"),
+    /** The host's network namespace ({@code spec.hostNetwork}); the pod IP is then the node's address. */
+    HOST_NETWORK("allow.host.network"),
+    /** The host's PID namespace ({@code spec.hostPID}). */
+    HOST_PID("allow.host.pid"),
+    /** The host's IPC namespace ({@code spec.hostIPC}). */
+    HOST_IPC("allow.host.ipc");
+
+    final String key;
+
+    Allow(String key) {
+      this.key = key;
+    }
+
+    /** Whether {@code properties} (the component's configuration) turn this switch on. */
+    boolean in(java.util.Map<String, ?> properties) {
+      Object value = properties == null ? null : properties.get(key);
+      return value != null && Boolean.parseBoolean(value.toString().trim());
+    }
+  }
+
+  /**
    * The kubelet's safe sysctls ({@code pkg/kubelet/sysctl/safe_sysctls.go}, 1.32): namespaced, and unable to affect
    * other pods or the node. Always allowed.
    */

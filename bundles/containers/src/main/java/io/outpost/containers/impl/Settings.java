@@ -115,7 +115,13 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
     }
   }
 
+  /** {@code config} with every {@link NodeSecurity.Allow} switch off. */
   static Settings from(ContainersConfig config) {
+    return from(config, java.util.Map.of());
+  }
+
+  /** {@code config}, with the {@link NodeSecurity.Allow} switches read from the component's {@code properties}. */
+  static Settings from(ContainersConfig config, java.util.Map<String, ?> properties) {
     return new Settings(trim(config.node_name()), trim(config.engine_host()),
         Duration.ofSeconds(config.resync_interval_seconds()), config.pod_workers(), trim(config.infra_image()),
         words(config.infra_command()),
@@ -125,14 +131,15 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
             .map(p -> Path.of(p).normalize()).toList(),
         config.container_log_max_mb() * 1024L * 1024L,
         config.cluster_domain() == null || config.cluster_domain().isBlank() ? DEFAULT_CLUSTER_DOMAIN
-            : config.cluster_domain().trim(), security(config),
+            : config.cluster_domain().trim(), security(config, properties),
         new Storage(Duration.ofSeconds(config.emptydir_check_interval_seconds()), config.emptydir_walk_max_entries(),
             NodefsPressure.parse(config.eviction_hard())));
   }
 
-  private static NodeSecurity security(ContainersConfig config) {
-    return new NodeSecurity(config.allow_privileged(), config.allow_host_network(), config.allow_host_pid(),
-        config.allow_host_ipc(), words(config.allowed_unsafe_sysctls() == null ? null
+  private static NodeSecurity security(ContainersConfig config, java.util.Map<String, ?> properties) {
+    return new NodeSecurity(NodeSecurity.Allow.PRIVILEGED.in(properties),
+        NodeSecurity.Allow.HOST_NETWORK.in(properties), NodeSecurity.Allow.HOST_PID.in(properties),
+        NodeSecurity.Allow.HOST_IPC.in(properties), words(config.allowed_unsafe_sysctls() == null ? null
             : config.allowed_unsafe_sysctls().replace(',', ' ')), config.seccomp_default(),
         config.seccomp_profiles_dir() == null || config.seccomp_profiles_dir().isBlank()
             ? NodeSecurity.defaultSeccompDir() : Path.of(config.seccomp_profiles_dir().trim()));
@@ -148,7 +155,8 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
 
   private static void require(String value, String key) {
     if (value == null || value.isEmpty()) {
-      throw new IllegalArgumentException(key + " is required (configuration PID io.outpost.node)");
+      throw new IllegalArgumentException(key + " is required (configuration PIDs io.outpost.containers,"
+          + " io.outpost.node)");
     }
   }
 }

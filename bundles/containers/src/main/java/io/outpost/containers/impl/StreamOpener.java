@@ -2,7 +2,7 @@ package io.outpost.containers.impl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.outpost.protocol.stream.PodStreams;
+import io.outpost.containers.PodStreams;
 import io.outpost.protocol.stream.StreamEnd;
 import io.outpost.protocol.stream.StreamFrame;
 import io.outpost.protocol.stream.StreamRequest;

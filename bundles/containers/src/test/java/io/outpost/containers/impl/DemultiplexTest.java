@@ -2,7 +2,7 @@ package io.outpost.containers.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.outpost.protocol.stream.PodStreams;
+import io.outpost.containers.PodStreams;
 import io.outpost.protocol.stream.StreamEnd;
 import io.outpost.protocol.stream.StreamFrame;
 import java.io.ByteArrayInputStream;

@@ -53,6 +53,22 @@ class SettingsTest {
     return config(node, host, resync, 4);
   }
 
+  /** The allow.* switches: one table, each off unless its key is true (as a .cfg string or a typed Boolean). */
+  @Test
+  void eachAllowSwitchIsOffUnlessItsKeyIsTrue() {
+    NodeSecurity security = Settings.from(config("edge-1", "unix:///x", 7), java.util.Map.of("allow.privileged",
+        " TRUE ", "allow.host.network", Boolean.TRUE, "allow.host.pid", "yes", "allow.host.ipc", "false")).security();
+    assertThat(security.allowPrivileged()).isTrue();
+    assertThat(security.allowHostNetwork()).isTrue();
+    assertThat(security.allowHostPID()).as("only true is true").isFalse();
+    assertThat(security.allowHostIPC()).isFalse();
+    NodeSecurity none = Settings.from(config("edge-1", "unix:///x", 7)).security();
+    assertThat(List.of(none.allowPrivileged(), none.allowHostNetwork(), none.allowHostPID(), none.allowHostIPC()))
+        .containsOnly(false);
+    assertThat(java.util.Arrays.stream(NodeSecurity.Allow.values()).map(a -> a.key)).containsExactly(
+        "allow.privileged", "allow.host.network", "allow.host.pid", "allow.host.ipc");
+  }
+
   private static ContainersConfig config(String node, String host, int resync, int workers) {
     return new TestConfig(node, host, resync, workers, " localhost/pause:1 ", " sleep   infinity ", "", "");
   }

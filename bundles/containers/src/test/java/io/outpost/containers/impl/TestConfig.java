@@ -18,26 +18,6 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
   }
 
   @Override
-  public boolean allow_privileged() {
-    return false;
-  }
-
-  @Override
-  public boolean allow_host_network() {
-    return false;
-  }
-
-  @Override
-  public boolean allow_host_pid() {
-    return false;
-  }
-
-  @Override
-  public boolean allow_host_ipc() {
-    return false;
-  }
-
-  @Override
   public String allowed_unsafe_sysctls() {
     return "";
   }

@@ -30,10 +30,10 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,10 +51,11 @@ import org.slf4j.LoggerFactory;
  * unreachable, takes a worker of the healthy pool for one timeout).
  */
 @Component(service = {StoreListener.class, DeviceTwins.class}, immediate = true,
-    configurationPid = "io.outpost.node", configurationPolicy = ConfigurationPolicy.REQUIRE)
-@Designate(ocd = DevicesConfig.class)
+    configurationPid = {DeviceTwins.PID, "io.outpost.node"}, configurationPolicy = ConfigurationPolicy.REQUIRE)
 public final class DeviceTwins implements StoreListener {
   private static final Logger LOG = LoggerFactory.getLogger(DeviceTwins.class);
+  /** The device module's own configuration PID; the node-wide {@code io.outpost.node} is read after it and wins. */
+  static final String PID = "io.outpost.devices";
 
   private final DesiredState store;
   private final Outbox<DeviceStatusReport> statuses;
@@ -93,9 +94,7 @@ public final class DeviceTwins implements StoreListener {
     this.statuses = statuses;
     this.drivers = drivers;
     this.node = Topics.requireNodeName(config.node_name());
-    if (config.devices_workers() < 1 || config.devices_workers() > 64) {
-      throw new IllegalArgumentException("devices.workers must be between 1 and 64, was " + config.devices_workers());
-    }
+    workers(config);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-devices"));
     AtomicInteger count = new AtomicInteger();
     this.workers = Executors.newFixedThreadPool(config.devices_workers(),
@@ -105,6 +104,50 @@ public final class DeviceTwins implements StoreListener {
         r -> new Thread(r, "outpost-devices-retry-" + retryCount.incrementAndGet()));
     drivers.onChange(driversChanged);
     refreshSoon();
+  }
+
+  private static int workers(DevicesConfig config) {
+    if (config.devices_workers() < 1 || config.devices_workers() > 64) {
+      throw new IllegalArgumentException("devices.workers must be between 1 and 64, was " + config.devices_workers());
+    }
+    return config.devices_workers();
+  }
+
+  /**
+   * A changed configuration ({@code io.outpost.devices} or {@code io.outpost.node}): {@code devices.workers} applies
+   * live (both pools grow or shrink; passes running keep their thread). A changed {@code node.name} applies when the
+   * module is next started (logged); other components' keys leave the devices alone.
+   */
+  @Modified
+  synchronized void modified(DevicesConfig config) {
+    int size;
+    try {
+      size = workers(config);
+    } catch (IllegalArgumentException e) {
+      LOG.error("Configuration change refused, the device workers stay as they are: {}", e.getMessage());
+      return;
+    }
+    resize((java.util.concurrent.ThreadPoolExecutor) workers, size);
+    resize((java.util.concurrent.ThreadPoolExecutor) retries, size);
+    if (!node.equals(config.node_name() == null ? null : config.node_name().trim())) {
+      LOG.warn("node.name changed to {}: the device module goes on as {} until it is next started",
+          config.node_name(), node);
+    }
+  }
+
+  /** The pool's size now. */
+  int workerCount() {
+    return ((java.util.concurrent.ThreadPoolExecutor) workers).getMaximumPoolSize();
+  }
+
+  private static void resize(java.util.concurrent.ThreadPoolExecutor pool, int size) {
+    if (size > pool.getMaximumPoolSize()) {
+      pool.setMaximumPoolSize(size);
+      pool.setCorePoolSize(size);
+    } else {
+      pool.setCorePoolSize(size);
+      pool.setMaximumPoolSize(size);
+    }
   }
 
   @Deactivate

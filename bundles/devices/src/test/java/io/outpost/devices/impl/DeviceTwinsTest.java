@@ -260,6 +260,20 @@ class DeviceTwinsTest {
     assertThat(TwinValues.typed("n/a", level)).isEqualTo("n/a");
   }
 
+  /** devices.workers applies live (both pools); a refused value leaves them as they are. */
+  @Test
+  void aChangedWorkerCountAppliesLive() {
+    start(4);
+    twins.modified(config(4));
+    assertThat(twins.workerCount()).isEqualTo(4);
+    twins.modified(config(2));
+    assertThat(twins.workerCount()).isEqualTo(2);
+    twins.modified(config(9));
+    assertThat(twins.workerCount()).isEqualTo(9);
+    twins.modified(config(0));
+    assertThat(twins.workerCount()).as("refused: out of range").isEqualTo(9);
+  }
+
   private static DevicesConfig config(int workers) {
     return new DevicesConfig() {
       @Override

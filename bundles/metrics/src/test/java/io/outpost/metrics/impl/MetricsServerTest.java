@@ -1,6 +1,7 @@
 package io.outpost.metrics.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.outpost.metrics.MetricSource;
 import io.outpost.metrics.MetricSources;
@@ -101,6 +102,26 @@ class MetricsServerTest {
   @Test
   void portZeroIsOff() throws Exception {
     server = new MetricsServer(config(0));
+    assertThat(server.port()).isEqualTo(-1);
+  }
+
+  /** A new port applies live: the endpoint moves; the same settings (another component's key changed) keep it. */
+  @Test
+  void aChangedPortMovesTheEndpointAndAnUnchangedOneKeepsIt() throws Exception {
+    int first = freePort();
+    server = new MetricsServer(config(first));
+    server.modified(config(first));
+    assertThat(server.port()).isEqualTo(first);
+    int second = freePort();
+    server.modified(config(second));
+    assertThat(server.port()).isEqualTo(second);
+    java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + second + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", first).close()).as("the old port is closed")
+        .isInstanceOf(java.net.ConnectException.class);
+    server.modified(config(0));
     assertThat(server.port()).isEqualTo(-1);
   }
 }

@@ -22,10 +22,10 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,15 +34,31 @@ import org.slf4j.LoggerFactory;
  * {@link SyncLog} and the three {@link Outbox} services ({@link Outbox#NAME} tells them apart); tells
  * {@link StoreListener}s about committed changes on a thread of its own. The services are registered here, not by
  * DS, so the bundle declares them as capabilities for the resolver itself.
+ *
+ * <p>Configured by {@code io.outpost.store} and the node-wide {@code io.outpost.node} (which wins). The store is
+ * never reopened by a configuration change ({@link #modified}): a change of another component's key — the broker,
+ * the container settings — leaves it alone, and a change of its own keys takes effect when the store is next
+ * started (logged).
  */
 @Capability(namespace = "osgi.service",
     attribute = "objectClass:List<String>=\"io.outpost.store.DesiredState,io.outpost.store.SyncLog\"")
 @Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=io.outpost.store.Outbox")
-@Component(service = {}, immediate = true, configurationPid = "io.outpost.node",
+@Component(service = {}, immediate = true, configurationPid = {EdgeStoreComponent.PID, "io.outpost.node"},
     configurationPolicy = ConfigurationPolicy.REQUIRE)
-@Designate(ocd = StoreConfig.class)
 public final class EdgeStoreComponent implements StoreListener {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeStoreComponent.class);
+  /** The store's own configuration PID; the node-wide {@code io.outpost.node} is read after it and wins. */
+  static final String PID = "io.outpost.store";
+
+  /** The settings the store was opened with. */
+  private final Opened opened;
+
+  /** What the store is opened with: a change of any of it needs the store to be opened again. */
+  record Opened(Path directory, int eventsMax) {
+    static Opened of(StoreConfig config) {
+      return new Opened(resolve(config.data_dir()).resolve("store"), config.events_max());
+    }
+  }
 
   private final XodusEdgeStore store;
   private final ExecutorService notifier;
@@ -57,7 +73,8 @@ public final class EdgeStoreComponent implements StoreListener {
 
   @Activate
   public EdgeStoreComponent(StoreConfig config, BundleContext context) throws Exception {
-    Path directory = resolve(config.data_dir()).resolve("store");
+    this.opened = Opened.of(config);
+    Path directory = opened.directory();
     Files.createDirectories(directory);
     this.notifier = Executors.newSingleThreadExecutor(r -> new Thread(r, "outpost-store-notify"));
     ClassLoader previous = Thread.currentThread().getContextClassLoader();
@@ -89,6 +106,35 @@ public final class EdgeStoreComponent implements StoreListener {
     Path path = Path.of(dataDir);
     String karafData = System.getProperty("karaf.data");
     return path.isAbsolute() || karafData == null ? path : Path.of(karafData).resolve(path);
+  }
+
+  /**
+   * A changed configuration ({@code io.outpost.store} or {@code io.outpost.node}). The store stays open: reopening it
+   * would take it away from every component using it. If {@code data.dir} or {@code events.max} changed, that is
+   * logged, and applies when the store is next started ({@code
+   * bundle:restart io.outpost.store}, or a restart of the node).
+   */
+  @Modified
+  void modified(StoreConfig config) {
+    pending(config);
+  }
+
+  /** The keys of {@code config} that differ from what the store was opened with (logged if any). */
+  List<String> pending(StoreConfig config) {
+    Opened next = Opened.of(config);
+    List<String> pending = new java.util.ArrayList<>();
+    if (!next.directory().equals(opened.directory())) {
+      pending.add("data.dir");
+    }
+    if (next.eventsMax() != opened.eventsMax()) {
+      pending.add("events.max");
+    }
+    if (!pending.isEmpty()) {
+      LOG.warn("Store settings changed ({}): they apply when the store is next started (bundle:restart"
+          + " io.outpost.store, or restart the node); the store stays open at {} until then", pending,
+          opened.directory());
+    }
+    return pending;
   }
 
   @Deactivate

@@ -12,13 +12,14 @@ import java.util.stream.Stream;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 
 /**
  * The edge store as metrics: its size on disk. (Counting what it holds would decode every object on every scrape
  * and heartbeat; pods are counted by the container manager from memory.)
  */
-@Component(service = MetricSource.class, configurationPid = "io.outpost.node",
+@Component(service = MetricSource.class, configurationPid = {EdgeStoreComponent.PID, "io.outpost.node"},
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 public final class StoreMetrics implements MetricSource {
   private final Path directory;
@@ -27,6 +28,12 @@ public final class StoreMetrics implements MetricSource {
   @Activate
   public StoreMetrics(@Reference SyncLog store, StoreConfig config) {
     this.directory = EdgeStoreComponent.resolve(config.data_dir()).resolve("store");
+  }
+
+  /** The store's directory changes only when the store is started again (then so is this): nothing to do. */
+  @Modified
+  void modified() {
+    // measured where the running store is, as the store stays open over a configuration change
   }
 
   @Override

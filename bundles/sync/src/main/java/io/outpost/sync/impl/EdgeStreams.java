@@ -2,8 +2,8 @@ package io.outpost.sync.impl;
 
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.stream.FlowControl;
-import io.outpost.protocol.stream.PodStreams;
-import io.outpost.protocol.stream.PodStreams.PodStream;
+import io.outpost.containers.PodStreams;
+import io.outpost.containers.PodStreams.PodStream;
 import io.outpost.protocol.stream.SequenceCheck;
 import io.outpost.protocol.stream.StreamEnd;
 import io.outpost.protocol.stream.StreamFrame;

@@ -1,5 +1,6 @@
 package io.outpost.sync.impl;
 
+import io.outpost.identity.NodeCredentials;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Buckets;
 import io.outpost.protocol.Codec;
@@ -55,9 +56,17 @@ final class EdgeSync implements MqttLink.Handler {
     this(settings, store, executor, agentVersion, java.util.Map::of, () -> null);
   }
 
+  /** With credentials of its own, kept where {@code settings} say (tests; the component passes the service). */
   EdgeSync(Settings settings, SyncStore store, ScheduledExecutorService executor, String agentVersion,
       java.util.function.Supplier<java.util.Map<String, Double>> health,
-      java.util.function.Supplier<io.outpost.protocol.stream.PodStreams> podStreams) {
+      java.util.function.Supplier<io.outpost.containers.PodStreams> podStreams) {
+    this(settings, store, executor, agentVersion, health, podStreams,
+        NodeCredentials.of(settings.enrollment(), Clock.systemUTC()));
+  }
+
+  EdgeSync(Settings settings, SyncStore store, ScheduledExecutorService executor, String agentVersion,
+      java.util.function.Supplier<java.util.Map<String, Double>> health,
+      java.util.function.Supplier<io.outpost.containers.PodStreams> podStreams, NodeCredentials credentials) {
     this.health = health;
     this.settings = settings;
     this.store = store;
@@ -67,7 +76,7 @@ final class EdgeSync implements MqttLink.Handler {
         Clock.systemUTC());
     this.shaper = new ReportShaper(settings.factsRefresh(), settings.metricsInterval(), Clock.systemUTC());
     this.downstream = new DownstreamHandler(settings.node(), codec, store.log(), resyncs, rejected, outcomes);
-    this.credentials = new NodeCredentials(settings, Clock.systemUTC());
+    this.credentials = credentials;
     this.link = new MqttLink(settings, executor, this, credentials);
     this.outbox = new OutboxPublisher(settings.node(), store, link, codec, executor, rejected,
         () -> link.isConnected() && bridgeListening);
@@ -227,7 +236,7 @@ final class EdgeSync implements MqttLink.Handler {
         .orElseGet(link::problem));
   }
 
-  /** Joins with a one-time token (see {@link NodeCredentials}) and reconnects with the new identity. */
+  /** Joins with a one-time token (the identity bundle's {@link NodeCredentials}) and reconnects with it. */
   String join(String url, String token, String caFingerprint) {
     io.outpost.identity.NodeIdentity identity = credentials.join(url, token, caFingerprint);
     link.reconnectNow();
@@ -257,7 +266,7 @@ final class EdgeSync implements MqttLink.Handler {
       try {
         renewals.execute(() -> {
           try {
-            if (credentials.renewIfDue()) {
+            if (settings.tls() && credentials.renewIfDue()) {
               link.reconnectNow();
             }
           } finally {

@@ -1,8 +1,10 @@
 package io.outpost.sync.impl;
 
+import io.outpost.identity.NodeCredentials;
+import java.time.Clock;
 import io.outpost.metrics.MetricSource;
-import io.outpost.protocol.NodeAllocatable;
-import io.outpost.protocol.stream.PodStreams;
+import io.outpost.containers.NodeAllocatable;
+import io.outpost.containers.PodStreams;
 import io.outpost.metrics.MetricSources;
 import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.EventReport;
@@ -24,22 +26,35 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The edge node's sync service. A configuration change (e.g. {@code config:edit io.outpost.node}) re-activates the
- * component: the old connection closes and a new one opens with the new settings, without restarting Karaf.
+ * The edge node's sync service. Configured by {@code io.outpost.sync} (its own keys) and {@code io.outpost.node}
+ * (node-wide keys, which win: see {@link #PID}). A configuration change is applied live ({@link #modified}): if it
+ * changes a setting of the sync, the old connection closes and a new one opens with the new settings; a change of
+ * any other component's key (the container manager's, the store's) leaves the link alone.
  */
 @Component(service = {SyncService.class, StoreListener.class, MetricSource.class, NodeAllocatable.class},
     immediate = true,
-    configurationPid = "io.outpost.node", configurationPolicy = ConfigurationPolicy.REQUIRE)
-@Designate(ocd = SyncConfig.class)
+    configurationPid = {EdgeSyncComponent.PID, "io.outpost.node"}, configurationPolicy = ConfigurationPolicy.REQUIRE)
 public final class EdgeSyncComponent implements SyncService, StoreListener, MetricSource, NodeAllocatable {
+  /** The sync's own configuration PID; the node-wide {@code io.outpost.node} is read after it and wins. */
+  static final String PID = "io.outpost.sync";
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeSyncComponent.class);
+
   private final ScheduledExecutorService executor;
-  private final EdgeSync sync;
+  private final SyncStore store;
+  /** This node's credentials (the identity bundle's service): enrollment and renewal. */
+  private final NodeCredentials credentials;
+  private final String agentVersion;
+  /** The link and everything on it, for the current settings; replaced (under this lock) when they change. */
+  private volatile EdgeSync sync;
+  private Settings settings;
 
   /**
    * Every other part of the node that reports on its health (this component's own metrics are added directly: a
@@ -61,17 +76,61 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
       @Reference(name = "deviceStatuses", target = "(" + Outbox.NAME + "=" + Outbox.DEVICE_STATUS + ")")
       Outbox<DeviceStatusReport> deviceStatuses,
       @Reference(name = "events", target = "(" + Outbox.NAME + "=" + Outbox.EVENT + ")") Outbox<EventReport> events,
-      BundleContext context) {
-    SyncStore store = new SyncStore(log, podStatuses, deviceStatuses, events);
-    Settings settings = Settings.from(config);
+      @Reference(name = "credentials") NodeCredentials credentials, BundleContext context) {
+    this(config, new SyncStore(log, podStatuses, deviceStatuses, events), credentials,
+        context.getBundle().getVersion().toString());
+  }
+
+  /** With the given credentials; null: credentials of its own, kept where the configuration says (tests). */
+  EdgeSyncComponent(SyncConfig config, SyncStore store, NodeCredentials credentials, String agentVersion) {
+    this.settings = Settings.from(config);
+    this.store = store;
+    this.credentials = credentials;
+    this.agentVersion = agentVersion;
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-sync"));
-    this.sync = new EdgeSync(settings, store, executor, context.getBundle().getVersion().toString(),
-        () -> MetricSources.summary(withOwn(sources)), () -> podStreams);
+    this.sync = newSync(settings);
     sync.start();
   }
 
+  private EdgeSync newSync(Settings with) {
+    return new EdgeSync(with, store, executor, agentVersion, () -> MetricSources.summary(withOwn(sources)),
+        () -> podStreams, credentials != null ? credentials : NodeCredentials.of(with.enrollment(), Clock.systemUTC()));
+  }
+
+  /**
+   * A changed configuration ({@code io.outpost.sync} or {@code io.outpost.node}). Every key of the sync applies live:
+   * if the sync's settings changed, the link closes and opens again with them (the store and the rest of the node
+   * stay as they are). A change that leaves them as they are — another component's key — does nothing, so the link
+   * stays up. An invalid value is refused with a logged reason and the link keeps its previous settings.
+   */
+  @Modified
+  void modified(SyncConfig config) {
+    reconfigure(config);
+  }
+
+  /** {@link #modified}: true if the link was restarted with new settings. */
+  synchronized boolean reconfigure(SyncConfig config) {
+    Settings next;
+    try {
+      next = Settings.from(config);
+    } catch (IllegalArgumentException e) {
+      LOG.error("Configuration change refused, the link keeps its previous settings: {}", e.getMessage());
+      return false;
+    }
+    if (next.equals(settings)) {
+      LOG.debug("Configuration changed, but no setting of the sync: the link stays as it is");
+      return false;
+    }
+    LOG.info("Sync settings changed: reconnecting to {} as {}", next.brokerUrl(), next.node());
+    sync.close();
+    settings = next;
+    sync = newSync(next);
+    sync.start();
+    return true;
+  }
+
   @Deactivate
-  void deactivate() throws InterruptedException {
+  synchronized void deactivate() throws InterruptedException {
     sync.close();
     executor.shutdownNow();
     executor.awaitTermination(10, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.outpost.sync.impl;
 
+import io.outpost.identity.NodeCredentials;
 import io.outpost.protocol.MqttSockets;
 import io.outpost.protocol.Topics;
 import java.util.List;
@@ -156,7 +157,7 @@ final class MqttLink {
       options.setMaximumPacketSize((long) settings.maxMessageBytes() + PACKET_OVERHEAD);
       java.util.Optional<javax.net.ssl.SSLContext> tls;
       try {
-        tls = credentials.tls();
+        tls = settings.tls() ? java.util.Optional.of(credentials.tls()) : java.util.Optional.empty();
       } catch (RuntimeException e) { // no identity yet, a damaged one, a join that failed: try again later
         lost(attempt, e.getMessage());
         return;

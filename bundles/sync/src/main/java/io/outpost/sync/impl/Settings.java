@@ -58,7 +58,7 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     return java.util.Optional.of("broker.url '" + brokerUrl + "' is plain MQTT: without TLS this node is not"
         + " authenticated, and any host on the path can read its traffic and register Nodes. Set broker.url ="
         + " ssl://<broker>:8883 (and outpost:join), or, for a development link only, insecure.plaintext = true in"
-        + " etc/io.outpost.node.cfg");
+        + " etc/io.outpost.sync.cfg (or in etc/io.outpost.node.cfg, which wins)");
   }
 
   /**
@@ -79,12 +79,17 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
       return java.util.Optional.of(String.join(", ", set) + (set.size() == 1 ? " is" : " are") + " set, but broker.url"
           + " '" + brokerUrl + "' is plain TCP: a node joins only to use its certificate with an ssl:// (or wss://)"
           + " broker. Set broker.url = ssl://<broker>:8883, or remove " + String.join(", ", set)
-          + " from etc/io.outpost.node.cfg");
+          + " from etc/io.outpost.sync.cfg and etc/io.outpost.node.cfg");
     }
     java.util.List<String> missing = join.keySet().stream().filter(k -> !set.contains(k)).toList();
     return missing.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of("an unattended join needs join.url,"
         + " join.token and join.ca together; " + String.join(", ", missing) + (missing.size() == 1 ? " is" : " are")
-        + " not set in etc/io.outpost.node.cfg");
+        + " not set in etc/io.outpost.sync.cfg or etc/io.outpost.node.cfg");
+  }
+
+  /** Where this node's identity is kept and how it joins unattended, for its {@code NodeCredentials}. */
+  io.outpost.identity.NodeCredentials.Enrollment enrollment() {
+    return new io.outpost.identity.NodeCredentials.Enrollment(node, identityDir, joinUrl, joinToken, joinCa);
   }
 
   /** True if the link uses TLS with this node's certificate. */

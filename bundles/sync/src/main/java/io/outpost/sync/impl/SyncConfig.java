@@ -3,7 +3,9 @@ package io.outpost.sync.impl;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-@ObjectClassDefinition(name = "Outpost sync", description = "This edge node's MQTT link to the cloud bridge.")
+@ObjectClassDefinition(pid = EdgeSyncComponent.PID,
+    name = "Outpost sync", description = "This edge node's MQTT link to the cloud bridge.")
+/** The metatype of the component's own PID (its keys may also be set in the node-wide io.outpost.node). */
 public @interface SyncConfig {
   @AttributeDefinition(description = "This node's name, as the Kubernetes Node is named (DNS-1123).")
   String node_name();

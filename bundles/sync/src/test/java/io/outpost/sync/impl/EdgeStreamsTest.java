@@ -3,7 +3,7 @@ package io.outpost.sync.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.outpost.protocol.stream.PodStreams;
+import io.outpost.containers.PodStreams;
 import io.outpost.protocol.stream.StreamEnd;
 import io.outpost.protocol.stream.StreamFrame;
 import io.outpost.protocol.stream.StreamFrame.Type;

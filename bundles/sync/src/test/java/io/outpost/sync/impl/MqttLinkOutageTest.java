@@ -59,7 +59,7 @@ class MqttLinkOutageTest {
     broker = Mosquitto.start(dir.resolve("broker"));
     Settings settings = new Settings(NODE, broker.url(), "outage-test-client", Duration.ofSeconds(1),
         Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110);
-    link = new MqttLink(settings, executor, new CountingHandler(), new NodeCredentials(settings, Clock.systemUTC()));
+    link = new MqttLink(settings, executor, new CountingHandler(), io.outpost.identity.NodeCredentials.of(settings.enrollment(), Clock.systemUTC()));
     executor.execute(link::connect);
     await().atMost(Duration.ofSeconds(30)).until(link::isConnected);
     String topic = Topics.up(NODE, Topics.Up.STATUS);

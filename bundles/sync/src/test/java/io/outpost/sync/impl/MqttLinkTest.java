@@ -49,7 +49,7 @@ class MqttLinkTest {
     try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"))) {
       Settings settings = new Settings("link-test", broker.url(), "link-test-client", Duration.ofSeconds(1),
           Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(); // the test's own broker
-      MqttLink link = new MqttLink(settings, executor, handler, new NodeCredentials(settings, Clock.systemUTC()));
+      MqttLink link = new MqttLink(settings, executor, handler, io.outpost.identity.NodeCredentials.of(settings.enrollment(), Clock.systemUTC()));
       // The broker sends the retained announcement right after its SUBACK, and Paho may hand it over before it
       // completes the subscription: here it comes first, before the link has even connected.
       MqttMessage early = new MqttMessage(new byte[] {'{', '}'}, 0, false, null);

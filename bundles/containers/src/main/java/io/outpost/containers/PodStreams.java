@@ -1,8 +1,13 @@
-package io.outpost.protocol.stream;
+package io.outpost.containers;
+
+import io.outpost.protocol.stream.StreamEnd;
+import io.outpost.protocol.stream.StreamRequest;
 
 /**
- * The edge's side of streams, offered as an OSGi service by the container manager and used by the sync bundle,
- * which relays the frames. Implementations serve only pods this node runs.
+ * The edge's side of streams ({@code kubectl logs/exec/port-forward}): the in-process contract between the container
+ * manager, which offers it as an OSGi service, and the sync bundle, which relays the frames over MQTT. The frames,
+ * requests, ends and flow control on the wire are protocol ({@code io.outpost.protocol.stream}); this interface is
+ * not. Implementations serve only pods this node runs.
  */
 public interface PodStreams {
 

@@ -1,7 +1,7 @@
-package io.outpost.identity;
+package io.outpost.protocol;
 
 /**
- * The JSON bodies of the bridge's join endpoint ({@code POST /v1/join}, {@code POST /v1/renew}); see
+ * Wire format of the bridge's join endpoint: the JSON bodies ({@code POST /v1/join}, {@code POST /v1/renew}); see
  * docs/security.md. Version 1.
  */
 public final class JoinMessages {

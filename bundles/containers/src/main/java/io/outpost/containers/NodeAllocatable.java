@@ -1,4 +1,4 @@
-package io.outpost.protocol;
+package io.outpost.containers;
 
 import java.util.Map;
 
@@ -7,7 +7,8 @@ import java.util.Map;
  * the hard eviction thresholds, in Kubernetes quantities: {@code cpu}, {@code memory}, {@code pods},
  * {@code ephemeral-storage}). Offered as an OSGi service by the sync bundle, which computes them; the container
  * manager admits new pods against them, as the kubelet admits pods against its Node's allocatable. Like
- * {@link io.outpost.protocol.stream.PodStreams}, an interface between two edge bundles, not a message.
+ * {@link PodStreams}, an interface between two edge bundles, not a message: it belongs to the container manager's
+ * API, which the sync implements.
  */
 public interface NodeAllocatable {
 
