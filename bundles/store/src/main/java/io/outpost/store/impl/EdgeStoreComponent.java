@@ -73,6 +73,16 @@ public final class EdgeStoreComponent implements StoreListener {
 
   @Activate
   public EdgeStoreComponent(StoreConfig config, BundleContext context) throws Exception {
+    this(config);
+    registrations.add(context.registerService(new String[] {DesiredState.class.getName(), SyncLog.class.getName()},
+        store, null));
+    registrations.add(context.registerService(Outbox.class, store.podStatuses(), named(Outbox.POD_STATUS)));
+    registrations.add(context.registerService(Outbox.class, store.deviceStatuses(), named(Outbox.DEVICE_STATUS)));
+    registrations.add(context.registerService(Outbox.class, store.events(), named(Outbox.EVENT)));
+  }
+
+  /** Opens the store without publishing its services (tests). */
+  EdgeStoreComponent(StoreConfig config) throws Exception {
     this.opened = Opened.of(config);
     Path directory = opened.directory();
     Files.createDirectories(directory);
@@ -89,11 +99,11 @@ public final class EdgeStoreComponent implements StoreListener {
       Thread.currentThread().setContextClassLoader(previous);
     }
     LOG.info("Edge store open at {} (schema {}, position {})", directory, store.schemaVersion(), store.position());
-    registrations.add(context.registerService(new String[] {DesiredState.class.getName(), SyncLog.class.getName()},
-        store, null));
-    registrations.add(context.registerService(Outbox.class, store.podStatuses(), named(Outbox.POD_STATUS)));
-    registrations.add(context.registerService(Outbox.class, store.deviceStatuses(), named(Outbox.DEVICE_STATUS)));
-    registrations.add(context.registerService(Outbox.class, store.events(), named(Outbox.EVENT)));
+  }
+
+  /** The open store (tests). */
+  XodusEdgeStore store() {
+    return store;
   }
 
   private static Dictionary<String, Object> named(String outbox) {

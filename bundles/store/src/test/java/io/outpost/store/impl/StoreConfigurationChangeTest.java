@@ -19,10 +19,10 @@ class StoreConfigurationChangeTest {
   void theStoreStaysOpenAndItsOwnChangesWaitForTheNextStart() throws Exception {
     EdgeStoreComponent store = new EdgeStoreComponent(config(dir.resolve("a").toString(), 1000));
     try {
-      long before = store.position().seq();
+      long before = store.store().position().seq();
       assertThat(store.pending(config(dir.resolve("a").toString(), 1000))).as("only the broker changed").isEmpty();
       assertThat(store.pending(config(dir.resolve("b").toString(), 50))).containsExactly("data.dir", "events.max");
-      assertThat(store.position().seq()).as("still open, where it was").isEqualTo(before);
+      assertThat(store.store().position().seq()).as("still open, where it was").isEqualTo(before);
       assertThat(dir.resolve("b")).as("not opened at the new data.dir").doesNotExist();
     } finally {
       store.deactivate();
@@ -39,11 +39,6 @@ class StoreConfigurationChangeTest {
       @Override
       public String data_dir() {
         return dataDir;
-      }
-
-      @Override
-      public int max_message_bytes() {
-        return 262144;
       }
 
       @Override

@@ -3,7 +3,6 @@ package io.outpost.sync.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.outpost.protocol.Codec;
 import io.outpost.store.impl.XodusEdgeStore;
 import io.outpost.testing.Mosquitto;
 import java.nio.file.Path;
@@ -25,10 +24,11 @@ class ConfigurationChangeTest {
   void onlyAChangeOfTheSyncsOwnSettingsTouchesTheLink() throws Exception {
     try (Mosquitto first = Mosquitto.start(dir.resolve("first"));
         Mosquitto second = Mosquitto.start(dir.resolve("second"));
-        XodusEdgeStore store = new XodusEdgeStore(dir.resolve("store"), new Codec())) {
+        XodusEdgeStore store = new XodusEdgeStore(dir.resolve("store"))) {
       Map<String, Object> values = Map.of("node_name", "edge-cfg", "broker_url", first.url(), "insecure_plaintext",
           true, "heartbeat_interval_seconds", 1);
-      EdgeSyncComponent sync = new EdgeSyncComponent(JoinConfigurationTest.config(values), store, null, "test");
+      EdgeSyncComponent sync = new EdgeSyncComponent(JoinConfigurationTest.config(values), TestStores.sync(store), null,
+          "test");
       try {
         await("connected to the first broker").atMost(Duration.ofSeconds(30)).until(() -> sync.state().connected());
 
