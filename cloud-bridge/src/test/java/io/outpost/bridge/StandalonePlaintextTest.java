@@ -1,8 +1,9 @@
-package io.outpost.broker;
+package io.outpost.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.outpost.broker.EmbeddedBroker;
 import io.outpost.testing.Ports;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,19 +25,19 @@ class StandalonePlaintextTest {
   @Test
   void onLoopbackTheBridgesLinkIsAllowedAndTheWarningSaysSo() {
     Map<String, String> settings = new HashMap<>();
-    String warning = StandaloneMain.allowPlaintext(StandaloneMain.parse("127.0.0.1:1883", dir), settings);
+    String warning = StandaloneMain.allowPlaintext(EmbeddedBroker.Settings.parse("127.0.0.1:1883", dir), settings);
     assertThat(settings).containsEntry("OUTPOST_INSECURE_PLAINTEXT", "true");
     assertThat(warning).contains("127.0.0.1:1883 WITHOUT TLS").contains("loopback only")
         .contains("OUTPOST_INSECURE_PLAINTEXT=true").contains("insecure.plaintext = true").contains("OUTPOST_CA_DIR");
 
     Map<String, String> elsewhere = new HashMap<>(Map.of("OUTPOST_BROKER_URL", "tcp://other.example:1883"));
-    StandaloneMain.allowPlaintext(StandaloneMain.parse("localhost:1883", dir), elsewhere);
+    StandaloneMain.allowPlaintext(EmbeddedBroker.Settings.parse("localhost:1883", dir), elsewhere);
     assertThat(elsewhere).as("another broker: the operator decides").doesNotContainKey("OUTPOST_INSECURE_PLAINTEXT");
   }
 
   @Test
   void onAnyOtherAddressOnlyTheOperatorsSettingAllowsIt() {
-    EmbeddedBroker.Settings everywhere = StandaloneMain.parse("0.0.0.0:1883", dir);
+    EmbeddedBroker.Settings everywhere = EmbeddedBroker.Settings.parse("0.0.0.0:1883", dir);
     assertThatThrownBy(() -> StandaloneMain.allowPlaintext(everywhere, new HashMap<>()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OUTPOST_EMBEDDED_BROKER 0.0.0.0:1883")
         .hasMessageContaining("register Nodes").hasMessageContaining("OUTPOST_CA_DIR")

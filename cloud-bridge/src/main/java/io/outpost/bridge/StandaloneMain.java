@@ -1,13 +1,16 @@
-package io.outpost.broker;
+package io.outpost.bridge;
 
-import io.outpost.bridge.BridgeConfig;
-import io.outpost.bridge.BridgeMain;
+import io.outpost.bridge.config.BridgeConfig;
+import io.outpost.bridge.join.Onboarding;
+import io.outpost.broker.EmbeddedBroker;
+import io.outpost.broker.Logging;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The bridge with an embedded MQTT 5 broker, for single-machine installations and the quickstart: one process, no
- * broker to install. Configured like the plain bridge ({@code OUTPOST_*} variables) plus:
+ * The bridge with its embedded MQTT 5 broker (module {@code cloud-bridge-broker}), for single-machine installations:
+ * one process, no broker to install; the main of the {@code -with-broker} jar ({@link BridgeMain} is the plain
+ * bridge's). Configured like the plain bridge ({@code OUTPOST_*} variables) plus:
  * <ul>
  *   <li>{@code OUTPOST_EMBEDDED_BROKER} — {@code host:port} the broker listens on (default {@code 127.0.0.1:1883};
  *       {@code 0.0.0.0:1883} to let edge nodes on other machines connect), or {@code off} to use
@@ -37,7 +40,7 @@ public final class StandaloneMain {
     }
     EmbeddedBroker.Settings brokerSettings;
     try {
-      brokerSettings = parse(listen, Path.of(settings.getOrDefault("OUTPOST_EMBEDDED_BROKER_DATA", "outpost-broker")));
+      brokerSettings = EmbeddedBroker.Settings.parse(listen, Path.of(settings.getOrDefault("OUTPOST_EMBEDDED_BROKER_DATA", "outpost-broker")));
     } catch (IllegalArgumentException e) {
       System.err.println("outpost-bridge: invalid configuration: " + e.getMessage());
       System.exit(2);
@@ -56,9 +59,9 @@ public final class StandaloneMain {
     // One client and one onboarding (CA, node certificate records) for the broker's TLS and for the bridge.
     io.fabric8.kubernetes.client.KubernetesClient client =
         new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
-    io.outpost.bridge.join.Onboarding onboarding;
+    Onboarding onboarding;
     try {
-      onboarding = io.outpost.bridge.join.Onboarding.from(settings, client);
+      onboarding = Onboarding.from(settings, client);
     } catch (IllegalArgumentException e) {
       System.err.println("outpost-bridge: invalid configuration: " + e.getMessage());
       client.close();
@@ -79,13 +82,13 @@ public final class StandaloneMain {
    * (server certificate for {@code OUTPOST_JOIN_NAMES}), confines every node to its topics and refuses revoked
    * nodes; without it, plain TCP for development.
    */
-  static EmbeddedBroker.Tls tls(Map<String, String> settings, io.outpost.bridge.join.Onboarding onboarding) {
+  static EmbeddedBroker.Tls tls(Map<String, String> settings, Onboarding onboarding) {
     if (onboarding == null) {
       return null;
     }
     java.security.KeyPair keys = io.outpost.identity.Pki.newKeyPair();
     // The names nodes use, and the addresses the bridge itself connects to (it verifies the host name).
-    java.util.Set<String> names = new java.util.LinkedHashSet<>(io.outpost.bridge.join.Onboarding.names(settings));
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(Onboarding.names(settings));
     names.addAll(java.util.List.of("127.0.0.1", "localhost"));
     java.security.cert.X509Certificate certificate = onboarding.ca().issueServer("outpost-broker",
         keys.getPublic(), java.util.List.copyOf(names), java.time.Duration.ofDays(3650));
@@ -128,19 +131,4 @@ public final class StandaloneMain {
     }
   }
 
-  static EmbeddedBroker.Settings parse(String listen, Path dataDir) {
-    int colon = listen.lastIndexOf(':');
-    if (colon <= 0 || colon == listen.length() - 1) {
-      throw new IllegalArgumentException("OUTPOST_EMBEDDED_BROKER '" + listen + "' must be host:port or off");
-    }
-    int port;
-    try {
-      port = Integer.parseInt(listen.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("OUTPOST_EMBEDDED_BROKER '" + listen + "': port is not a number");
-    }
-    EmbeddedBroker.Settings local = EmbeddedBroker.Settings.local(port, dataDir.toAbsolutePath());
-    return new EmbeddedBroker.Settings(listen.substring(0, colon), port, local.dataDir(), local.maxPacketBytes(),
-        local.maxQueuedPerClient());
-  }
 }
