@@ -1,9 +1,9 @@
 package io.outpost.bench;
 
-import io.outpost.protocol.Codec;
-import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodV1;
+import io.outpost.store.Change;
+import io.outpost.store.SyncPosition;
 import io.outpost.store.impl.XodusEdgeStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,10 +35,10 @@ public final class StoreBench {
 
   private static double run(int messages, int batch) throws IOException {
     Path dir = Files.createTempDirectory("outpost-store-bench-");
-    try (XodusEdgeStore store = new XodusEdgeStore(dir, new Codec())) {
-      store.apply(Downstream.marker(EPOCH, 1, Downstream.Op.SYNC_BEGIN, "bench"));
+    try (XodusEdgeStore store = new XodusEdgeStore(dir)) {
+      store.apply(new Change.ResyncBegin(new SyncPosition(EPOCH, 1)));
       long start = System.nanoTime();
-      List<Downstream> pending = new ArrayList<>(batch);
+      List<Change> pending = new ArrayList<>(batch);
       for (int i = 0; i < messages; i++) {
         pending.add(upsert(i + 2L, i));
         if (pending.size() == batch) {
@@ -63,11 +63,12 @@ public final class StoreBench {
     }
   }
 
-  private static Downstream upsert(long seq, int i) {
+  private static Change upsert(long seq, int i) {
     PodV1 pod = new PodV1("bench-node", "Always", 30L, null, null, List.of(new PodV1.ContainerV1("app",
         "registry.example/app:1." + (i % 7), "IfNotPresent", List.of("/bin/app"), List.of("--port", "8080"), null,
         List.of(new PodV1.EnvVarV1("POD_INDEX", Integer.toString(i)), new PodV1.EnvVarV1("MODE", "edge")))));
-    return Downstream.upsertPod(EPOCH, seq, new ObjectRef("Pod", "bench", "pod-" + (i % 1000), "uid-" + (i % 1000),
+    return new Change.Put(new SyncPosition(EPOCH, seq), new ObjectRef("Pod", "bench", "pod-" + (i % 1000),
+        "uid-" + (i % 1000),
         Long.toString(seq)), pod);
   }
 }

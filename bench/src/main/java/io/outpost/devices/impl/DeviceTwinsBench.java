@@ -8,11 +8,11 @@ import io.outpost.devices.DriverException;
 import io.outpost.devices.ProtocolDriver;
 import io.outpost.devices.TelemetrySink;
 import io.outpost.devices.modbus.ModbusDriver;
-import io.outpost.protocol.Codec;
 import io.outpost.protocol.DeviceModelV1;
 import io.outpost.protocol.DeviceV1;
-import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
+import io.outpost.store.Change;
+import io.outpost.store.SyncPosition;
 import io.outpost.store.impl.XodusEdgeStore;
 import io.outpost.testing.Ports;
 import io.outpost.testing.Trees;
@@ -52,25 +52,25 @@ public final class DeviceTwinsBench {
     slave.addProcessImage(UNIT, image);
     slave.open();
     java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    XodusEdgeStore store = new XodusEdgeStore(dir.resolve("store"), new Codec());
+    XodusEdgeStore store = new XodusEdgeStore(dir.resolve("store"));
     DeviceTwins twins = null;
     try {
       long seq = 1;
-      store.apply(Downstream.marker(1, seq, Downstream.Op.SYNC_BEGIN, "bench"));
-      store.apply(Downstream.upsertDeviceModel(1, ++seq, new ObjectRef(Downstream.KIND_DEVICE_MODEL, "bench", "meter",
+      store.apply(new Change.ResyncBegin(new SyncPosition(1, seq)));
+      store.apply(new Change.Put(new SyncPosition(1, ++seq), new ObjectRef("DeviceModel", "bench", "meter",
           "m", "1"), new DeviceModelV1("modbus", List.of(
               new DeviceModelV1.ModelPropertyV1("power", "INT", "ReadOnly", null, null, "W"),
               new DeviceModelV1.ModelPropertyV1("limit", "INT", "ReadWrite", "0", "65535", "W")))));
       for (int i = 0; i < devices; i++) {
-        store.apply(Downstream.upsertDevice(1, ++seq, ref("meter-" + i), device(port, i)));
+        store.apply(new Change.Put(new SyncPosition(1, ++seq), ref("meter-" + i), device(port, i)));
       }
       int closed = Ports.free();
       for (int i = 0; i < failing; i++) {
         // Half refuse connections, half accept and never answer (each read waits for the 1 s timeout).
         int target = i % 2 == 0 ? closed : silent.getLocalPort();
-        store.apply(Downstream.upsertDevice(1, ++seq, ref("broken-" + i), device(target, 0)));
+        store.apply(new Change.Put(new SyncPosition(1, ++seq), ref("broken-" + i), device(target, 0)));
       }
-      store.apply(Downstream.marker(1, ++seq, Downstream.Op.SYNC_END, "bench"));
+      store.apply(new Change.ResyncEnd(new SyncPosition(1, ++seq)));
 
       AtomicLong reads = new AtomicLong();
       ModbusDriver modbus = new ModbusDriver();
@@ -94,7 +94,7 @@ public final class DeviceTwinsBench {
         }
       });
       BlockingQueue<String[]> seen = new LinkedBlockingQueue<>();
-      twins = new DeviceTwins(store, drivers, config(workers));
+      twins = new DeviceTwins(store, store.deviceStatuses(), drivers, config(workers));
       twins.sinks = List.of((TelemetrySink) (ns, device, at, values) -> {
         Object power = values.get("power");
         if (power != null) {
@@ -153,7 +153,7 @@ public final class DeviceTwinsBench {
   }
 
   private static ObjectRef ref(String name) {
-    return new ObjectRef(Downstream.KIND_DEVICE, "bench", name, "uid-" + name, "1");
+    return new ObjectRef("Device", "bench", name, "uid-" + name, "1");
   }
 
   private static DeviceV1 device(int port, int i) {

@@ -1,6 +1,6 @@
 package io.outpost.store;
 
-/** What {@link EdgeStore#apply} did with a message, and why. */
+/** What {@link SyncLog#apply} did with a message, and why. */
 public record ApplyResult(Outcome outcome, SyncPosition position, String detail) {
 
   public enum Outcome {

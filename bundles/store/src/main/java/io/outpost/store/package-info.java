@@ -1,4 +1,7 @@
-/** The edge store: durable desired state, sync position and upstream outbox of one edge node. */
+/**
+ * The edge store: the durable desired state ({@link io.outpost.store.DesiredState}), sync log and position
+ * ({@link io.outpost.store.SyncLog}) and upstream outboxes ({@link io.outpost.store.Outbox}) of one edge node.
+ */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("2.0.0")
 package io.outpost.store;

@@ -49,7 +49,8 @@ public class DistributionIT {
       "io.outpost.protocol", "io.outpost.metrics", "io.outpost.identity", "io.outpost.store", "io.outpost.sync",
       "io.outpost.containers", "io.outpost.console");
   private static final List<String> SERVICES = List.of(
-      "io.outpost.store.EdgeStore", "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");
+      "io.outpost.store.DesiredState", "io.outpost.store.SyncLog", "io.outpost.store.Outbox",
+      "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");
 
   @Inject
   private BundleContext context;

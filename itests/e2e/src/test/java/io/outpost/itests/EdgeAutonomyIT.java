@@ -9,7 +9,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.outpost.protocol.Codec;
 import io.outpost.store.StoredPod;
 import io.outpost.store.impl.XodusEdgeStore;
 import java.util.Map;
@@ -206,7 +205,7 @@ class EdgeAutonomyIT extends StackTest {
         .untilAsserted(() -> assertThat(stack.pod("ld-change").getStatus().getPhase()).isEqualTo("Running"));
 
     stack.edge.close(); // read the store the way the edge left it on disk
-    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"), new Codec(),
+    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"),
         XodusEdgeStore.DEFAULT_MAX_EVENTS)) {
       Map<String, String> heldUids = new TreeMap<>();
       store.held().forEach(ref -> heldUids.put(ref.key(), ref.uid()));
@@ -292,7 +291,7 @@ class EdgeAutonomyIT extends StackTest {
     String last = "update-" + updates;
     long syncs = stack.edge.logCount("Resync complete");
     stack.edge.close();
-    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"), new Codec(),
+    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"),
         XodusEdgeStore.DEFAULT_MAX_EVENTS)) {
       assertThat(store.pods()).isNotEmpty(); // it opens, and it holds what was acknowledged before the kills
     } finally {
@@ -301,7 +300,7 @@ class EdgeAutonomyIT extends StackTest {
     await("edge converged to the last update (seed " + seed + ")").atMost(PATIENCE).until(() ->
         stack.edge.logCount("Resync complete") > syncs);
     stack.edge.close();
-    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"), new Codec(),
+    try (XodusEdgeStore store = XodusEdgeStore.inDataDir(stack.edge.home().resolve("data/outpost"),
         XodusEdgeStore.DEFAULT_MAX_EVENTS)) {
       StoredPod stream = store.pods().stream().filter(p -> p.ref().name().equals("stream")).findFirst()
           .orElseThrow();

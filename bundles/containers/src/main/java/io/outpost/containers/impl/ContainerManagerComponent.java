@@ -8,7 +8,10 @@ import io.outpost.containers.PodRuntime;
 import io.outpost.protocol.NodeAllocatable;
 import io.outpost.protocol.stream.PodStreams;
 import io.outpost.protocol.stream.StreamRequest;
-import io.outpost.store.EdgeStore;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.store.DesiredState;
+import io.outpost.store.Outbox;
 import io.outpost.store.StoreListener;
 import java.time.Clock;
 import java.time.Duration;
@@ -71,12 +74,16 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   private volatile Closeable events;
 
   @Activate
-  public ContainerManagerComponent(@Reference EdgeStore store, ContainersConfig config) {
-    this(store, config, null);
+  public ContainerManagerComponent(@Reference(name = "desiredState") DesiredState desired,
+      @Reference(name = "podStatuses", target = "(" + Outbox.NAME + "=" + Outbox.POD_STATUS + ")")
+      Outbox<PodStatusReport> statuses,
+      @Reference(name = "events", target = "(" + Outbox.NAME + "=" + Outbox.EVENT + ")") Outbox<EventReport> events,
+      ContainersConfig config) {
+    this(PodStore.of(desired, statuses, events), config, null);
   }
 
   /** With a given engine client (tests count its requests); null: connect to {@code engine.host}. */
-  ContainerManagerComponent(EdgeStore store, ContainersConfig config, ContainerEngine engine) {
+  ContainerManagerComponent(PodStore store, ContainersConfig config, ContainerEngine engine) {
     this.settings = Settings.from(config);
     ClassLoader bundleLoader = ContainerManagerComponent.class.getClassLoader();
     ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, threads(THREAD_NAME, bundleLoader));

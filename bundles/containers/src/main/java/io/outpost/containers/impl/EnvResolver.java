@@ -7,7 +7,7 @@ import io.outpost.protocol.PodV1.EnvFromV1;
 import io.outpost.protocol.PodV1.EnvVarV1;
 import io.outpost.protocol.PodV1.KeyRefV1;
 import io.outpost.protocol.SecretV1;
-import io.outpost.store.EdgeStore;
+import io.outpost.store.DesiredState;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +25,10 @@ final class EnvResolver {
   /** Kubernetes accepts C identifiers and more; this is its rule for env var names. */
   private static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
 
-  private final EdgeStore store;
+  private final DesiredState store;
   private final String node;
 
-  EnvResolver(EdgeStore store, String node) {
+  EnvResolver(DesiredState store, String node) {
     this.store = store;
     this.node = node;
   }

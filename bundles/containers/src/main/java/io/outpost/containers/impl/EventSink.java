@@ -3,7 +3,7 @@ package io.outpost.containers.impl;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.ObjectRef;
-import io.outpost.store.EdgeStore;
+import io.outpost.store.Outbox;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
@@ -33,7 +33,7 @@ final class EventSink {
   /** client-go's {@code maxLruCacheEntries}. */
   static final int REMEMBERED = 4096;
 
-  private final EdgeStore store;
+  private final Outbox<EventReport> store;
   private final String node;
   private final Clock clock;
   /** Correlation key → the event recorded under it last; guarded by itself. */
@@ -48,7 +48,7 @@ final class EventSink {
 
   private record Key(String uid, String fieldPath, String type, String reason, String message) {}
 
-  EventSink(EdgeStore store, String node, Clock clock) {
+  EventSink(Outbox<EventReport> store, String node, Clock clock) {
     this.store = store;
     this.node = node;
     this.clock = clock;
@@ -83,7 +83,7 @@ final class EventSink {
           : new EventReport(Codec.VERSION, node, newId(), pod, type, reason, text, 1, now, now, fieldPath);
       seen.put(key, event);
       try {
-        store.recordEvent(event);
+        store.record(event);
       } catch (RuntimeException e) {
         // An event is worth less than the work that produced it: never let recording one fail a reconcile step.
         LOG.warn("Could not record event {} for {}: {}", reason, pod.key(), e.getMessage());

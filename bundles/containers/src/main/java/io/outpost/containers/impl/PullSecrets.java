@@ -3,7 +3,7 @@ package io.outpost.containers.impl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.outpost.protocol.SecretV1;
-import io.outpost.store.EdgeStore;
+import io.outpost.store.DesiredState;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -28,9 +28,9 @@ final class PullSecrets {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String DOCKER_HUB = "docker.io";
 
-  private final EdgeStore store;
+  private final DesiredState store;
 
-  PullSecrets(EdgeStore store) {
+  PullSecrets(DesiredState store) {
     this.store = store;
   }
 

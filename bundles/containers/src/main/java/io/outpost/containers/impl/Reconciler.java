@@ -3,7 +3,6 @@ package io.outpost.containers.impl;
 import io.outpost.containers.EngineStatus;
 import io.outpost.containers.PodRuntime;
 import io.outpost.protocol.PodStatusReport;
-import io.outpost.store.EdgeStore;
 import io.outpost.store.StoredPod;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,7 +32,7 @@ final class Reconciler {
   static final Duration STOPPING_POLL = Duration.ofSeconds(1);
 
   private final Settings settings;
-  private final EdgeStore store;
+  private final PodStore store;
   private final ContainerEngine engine;
   private final Clock clock;
   private final PodWorker worker;
@@ -50,7 +49,7 @@ final class Reconciler {
   private final ExecutorService podPool;
 
   /** A reconciler that works on one pod at a time, on the caller's thread. */
-  Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake) {
+  Reconciler(Settings settings, PodStore store, ContainerEngine engine, Clock clock, Runnable wake) {
     this(settings, store, engine, clock, wake, null);
   }
 
@@ -58,7 +57,7 @@ final class Reconciler {
    * {@code podPool}, if not null, works on several pods of a pass at once (each pod on one thread at a time): on a
    * cold start the engine creates and starts containers of different pods in parallel.
    */
-  Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake,
+  Reconciler(Settings settings, PodStore store, ContainerEngine engine, Clock clock, Runnable wake,
       ExecutorService podPool) {
     this(settings, store, engine, clock, wake, podPool, java.util.Map::of);
   }
@@ -67,22 +66,22 @@ final class Reconciler {
    * {@code allocatable}: the node's allocatable resources, against which new pods are admitted ({@link
    * PodAdmission}); null when unknown. The constructors without it admit every pod (no resource is known).
    */
-  Reconciler(Settings settings, EdgeStore store, ContainerEngine engine, Clock clock, Runnable wake,
+  Reconciler(Settings settings, PodStore store, ContainerEngine engine, Clock clock, Runnable wake,
       ExecutorService podPool, java.util.function.Supplier<Map<String, String>> allocatable) {
     this.settings = settings;
     this.store = store;
     this.engine = engine;
     this.clock = clock;
     this.podPool = podPool;
-    this.volumes = new Volumes(store, settings.volumesDir(), settings.hostPathAllow(),
+    this.volumes = new Volumes(store.desired(), settings.volumesDir(), settings.hostPathAllow(),
         new MemoryVolumes(engine, settings.nodeName(), allocatable));
-    EventSink events = new EventSink(store, settings.nodeName(), clock);
+    EventSink events = new EventSink(store.events(), settings.nodeName(), clock);
     this.evictions = new Evictions(volumes, settings.volumesDir(), events, wake, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
         new SecurityAdmission(settings.security()));
     this.prober = new Prober(engine, events, wake);
-    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store, settings.nodeName()),
-        new PullSecrets(store), events, volumes, prober);
+    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store.desired(), settings.nodeName()),
+        new PullSecrets(store.desired()), events, volumes, prober);
     this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
   }
 
@@ -107,7 +106,7 @@ final class Reconciler {
         byUid.computeIfAbsent(uid, u -> new ArrayList<>()).add(container);
       }
     }
-    List<StoredPod> pods = store.pods();
+    List<StoredPod> pods = store.desired().pods();
     admit(pods, byUid);
     evictions.measureIfDue(pods, now, uid -> {
       PodState state = states.get(uid);
@@ -167,7 +166,7 @@ final class Reconciler {
       return new Focus(false, Map.of());
     }
     Instant now = clock.instant();
-    List<StoredPod> selected = store.pods().stream()
+    List<StoredPod> selected = store.desired().pods().stream()
         .filter(p -> keys.contains(p.ref().key()) || uids.contains(p.ref().uid())).toList();
     Set<String> found = new HashSet<>();
     selected.forEach(p -> {
@@ -177,7 +176,7 @@ final class Reconciler {
     boolean complete = found.containsAll(keys) && found.containsAll(uids);
     List<Callable<Void>> steps = new ArrayList<>();
     java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
-    List<StoredPod> all = store.pods();
+    List<StoredPod> all = store.desired().pods();
     for (StoredPod stored : selected) {
       PodState state = states.computeIfAbsent(stored.ref().uid(), this::resume);
       if (admission.verdict(stored.ref().uid()) == PodAdmission.Verdict.UNDECIDED) {
@@ -224,7 +223,7 @@ final class Reconciler {
    */
   private PodState resume(String uid) {
     PodState state = new PodState();
-    store.lastStatus(uid).ifPresent(last -> {
+    store.statuses().last(uid).ifPresent(last -> {
       state.lastRecorded = last;
       state.firstSeen = last.startTime();
       state.evicted = Evictions.isEviction(last) ? last.message() : null;
@@ -292,7 +291,7 @@ final class Reconciler {
     PodStatusReport rejection = admission.rejection(stored.ref().uid(), stored.pod().deleting());
     if (rejection != null) { // refused at admission: its containers are never created
       if (!rejection.equals(state.lastRecorded)) {
-        store.recordStatus(rejection);
+        store.statuses().record(rejection);
         state.lastRecorded = rejection;
       }
       return;
@@ -324,7 +323,7 @@ final class Reconciler {
       report = Evictions.status(report, eviction);
     }
     if (!report.equals(state.lastRecorded)) {
-      store.recordStatus(report);
+      store.statuses().record(report);
       state.lastRecorded = report;
       LOG.debug("Pod {} is {}", stored.ref().key(), report.phase());
     }
@@ -344,7 +343,7 @@ final class Reconciler {
           engine.remove(container.id(), true);
           LOG.info("Removed container {} of pod uid {}, which this node no longer runs", container.name(), uid);
         }
-        store.forgetStatus(uid);
+        store.statuses().forget(uid);
         states.remove(uid);
         admission.forget(uid);
         evictions.forget(uid);

@@ -6,7 +6,6 @@ import io.outpost.protocol.stream.PodStreams;
 import io.outpost.protocol.stream.StreamEnd;
 import io.outpost.protocol.stream.StreamFrame;
 import io.outpost.protocol.stream.StreamRequest;
-import io.outpost.store.EdgeStore;
 import io.outpost.store.StoredPod;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,7 +32,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   private static final java.time.Duration ENGINE_TIMEOUT = java.time.Duration.ofSeconds(30);
 
   private final Settings settings;
-  private final EdgeStore store;
+  private final PodStore store;
   private final ContainerEngine engine;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   /** Closes engine connections whose answer does not come (see {@link EngineConnection#exchange}). */
@@ -43,7 +42,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
     return thread;
   });
 
-  StreamOpener(Settings settings, EdgeStore store, ContainerEngine engine) {
+  StreamOpener(Settings settings, PodStore store, ContainerEngine engine) {
     this.settings = settings;
     this.store = store;
     this.engine = engine;
@@ -51,7 +50,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
 
   @Override
   public PodStream open(StreamRequest request, StreamOutput output) throws StreamException {
-    StoredPod pod = store.pods().stream().filter(p -> request.namespace().equals(p.ref().namespace())
+    StoredPod pod = store.desired().pods().stream().filter(p -> request.namespace().equals(p.ref().namespace())
         && request.pod().equals(p.ref().name())).findFirst().orElseThrow(() -> new StreamException(404,
             "pod " + request.namespace() + "/" + request.pod() + " does not run on node " + settings.nodeName()));
     if (!request.podUid().equals(pod.ref().uid())) {
@@ -151,7 +150,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   }
 
   private boolean hasRestarted(EngineContainer container) {
-    return store.lastStatus(container.label(Naming.POD_UID)).map(status -> status.containers() == null ? 0
+    return store.statuses().last(container.label(Naming.POD_UID)).map(status -> status.containers() == null ? 0
         : status.containers().stream().filter(c -> container.label(Naming.CONTAINER).equals(c.name()))
             .mapToInt(c -> c.restartCount()).sum()).orElse(0) > 0;
   }

@@ -8,7 +8,7 @@ import io.outpost.protocol.PodV1.ContainerV1;
 import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.VolumeV1;
 import io.outpost.protocol.VolumeV1.KeyedSourceV1;
-import io.outpost.store.EdgeStore;
+import io.outpost.store.DesiredState;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,12 +38,12 @@ final class Volumes {
   /** One bind mount for the engine. */
   record Mount(String source, String target, boolean readOnly) {}
 
-  private final EdgeStore store;
+  private final DesiredState store;
   private final Path root;
   private final HostPaths hostPaths;
   private final MemoryVolumes memory;
 
-  Volumes(EdgeStore store, Path root, List<Path> hostPathAllow, MemoryVolumes memory) {
+  Volumes(DesiredState store, Path root, List<Path> hostPathAllow, MemoryVolumes memory) {
     this.store = store;
     this.root = root;
     this.hostPaths = new HostPaths(hostPathAllow);

@@ -25,7 +25,7 @@ class EngineEventsPodmanTest extends PodmanFixture {
     ObjectRef ref = new ObjectRef("Pod", "default", "watched", UUID.randomUUID().toString(), "1");
     store.put(ref, new PodV1(node, "Always", 1L, null, null, List.of(new ContainerV1("app", Podman.TEST_IMAGE,
         "IfNotPresent", List.of("sleep", "3600"), null, null, null))));
-    ContainerManagerComponent manager = new ContainerManagerComponent(store, config());
+    ContainerManagerComponent manager = new ContainerManagerComponent(store, config(), null);
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> running(store.status(ref.uid())));
       assertThat(store.status(ref.uid()).containers().get(0).restartCount()).isZero();

@@ -1,19 +1,16 @@
 package io.outpost.containers.impl;
 
 import io.outpost.protocol.ConfigMapV1;
-import io.outpost.protocol.Downstream;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
-import io.outpost.store.ApplyResult;
-import io.outpost.store.EdgeStore;
-import io.outpost.store.PendingEvent;
-import io.outpost.store.PendingStatus;
+import io.outpost.store.DesiredState;
+import io.outpost.store.Outbox;
+import io.outpost.store.OutboxEntry;
 import io.outpost.store.StoredPod;
-import io.outpost.store.SyncPosition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +19,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** An in-memory {@link EdgeStore} holding pods, ConfigMaps, Secrets and the statuses and events recorded. */
-final class FakeStore implements EdgeStore {
+/** An in-memory store holding pods, ConfigMaps, Secrets and the statuses and events recorded. */
+final class FakeStore implements PodStore, DesiredState {
   private final Map<String, StoredPod> pods = new ConcurrentHashMap<>();
   final Map<String, PodStatusReport> statuses = new ConcurrentHashMap<>();
   final List<PodStatusReport> recorded = new CopyOnWriteArrayList<>();
@@ -47,7 +44,21 @@ final class FakeStore implements EdgeStore {
   }
 
   @Override
-  public boolean recordStatus(PodStatusReport report) {
+  public DesiredState desired() {
+    return this;
+  }
+
+  @Override
+  public Outbox<PodStatusReport> statuses() {
+    return statusOutbox;
+  }
+
+  @Override
+  public Outbox<EventReport> events() {
+    return eventOutbox;
+  }
+
+  boolean recordStatus(PodStatusReport report) {
     PodStatusReport previous = statuses.put(report.ref().uid(), report);
     if (report.equals(previous)) {
       return false;
@@ -56,18 +67,7 @@ final class FakeStore implements EdgeStore {
     return true;
   }
 
-  @Override
-  public Optional<PodStatusReport> lastStatus(String uid) {
-    return Optional.ofNullable(statuses.get(uid));
-  }
-
-  @Override
-  public int requeueStatuses() {
-    return 0;
-  }
-
-  @Override
-  public void forgetStatus(String uid) {
+  void forgetStatus(String uid) {
     statuses.remove(uid);
     forgotten.add(uid);
   }
@@ -75,6 +75,8 @@ final class FakeStore implements EdgeStore {
   final Map<String, ConfigMapV1> configMaps = new ConcurrentHashMap<>();
   final Map<String, SecretV1> secrets = new ConcurrentHashMap<>();
   final List<EventReport> events = new CopyOnWriteArrayList<>();
+  private final Outbox<PodStatusReport> statusOutbox = new StatusOutbox();
+  private final Outbox<EventReport> eventOutbox = new EventOutbox();
 
   @Override
   public Optional<ConfigMapV1> configMap(String namespace, String name) {
@@ -91,58 +93,6 @@ final class FakeStore implements EdgeStore {
     return Optional.empty();
   }
 
-  @Override
-  public int recordEvent(EventReport event) {
-    events.add(event);
-    return 0;
-  }
-
-  @Override
-  public List<PendingEvent> pendingEvents(int max) {
-    return List.of();
-  }
-
-  @Override
-  public void eventDelivered(PendingEvent event) {}
-
-  @Override
-  public int eventDepth() {
-    return events.size();
-  }
-
-  @Override
-  public long eventsDropped() {
-    return 0;
-  }
-
-  @Override
-  public ApplyResult apply(Downstream message) {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public SyncPosition position() {
-    return SyncPosition.NONE;
-  }
-
-  @Override
-  public List<ObjectRef> held() {
-    return pods.values().stream().map(StoredPod::ref).toList();
-  }
-
-  @Override
-  public List<PendingStatus> pendingStatuses(int max) {
-    return List.of();
-  }
-
-  @Override
-  public void statusDelivered(String uid, long version) {}
-
-  @Override
-  public int outboxDepth() {
-    return 0;
-  }
-
   // Devices are not the container manager's business: this store holds none.
   @Override
   public List<io.outpost.store.StoredDevice> devices() {
@@ -154,33 +104,69 @@ final class FakeStore implements EdgeStore {
     return Optional.empty();
   }
 
-  @Override
-  public boolean recordDeviceStatus(io.outpost.protocol.DeviceStatusReport report) {
-    throw new UnsupportedOperationException("the container manager records no device status");
+  /** What the container manager does with the pod status outbox: record, read the last, forget. */
+  private final class StatusOutbox extends NoDelivery<PodStatusReport> {
+    @Override
+    public boolean record(PodStatusReport report) {
+      return recordStatus(report);
+    }
+
+    @Override
+    public Optional<PodStatusReport> last(String uid) {
+      return Optional.ofNullable(statuses.get(uid));
+    }
+
+    @Override
+    public void forget(String uid) {
+      forgetStatus(uid);
+    }
+
+    @Override
+    public int depth() {
+      return 0;
+    }
   }
 
-  @Override
-  public Optional<io.outpost.protocol.DeviceStatusReport> lastDeviceStatus(String uid) {
-    return Optional.empty();
+  /** Events are only appended by the container manager. */
+  private final class EventOutbox extends NoDelivery<EventReport> {
+    @Override
+    public boolean record(EventReport event) {
+      events.add(event);
+      return true;
+    }
+
+    @Override
+    public Optional<EventReport> last(String key) {
+      return Optional.empty();
+    }
+
+    @Override
+    public void forget(String key) {}
+
+    @Override
+    public int depth() {
+      return events.size();
+    }
   }
 
-  @Override
-  public List<io.outpost.store.PendingDeviceStatus> pendingDeviceStatuses(int max) {
-    return List.of();
-  }
+  /** Delivery is the sync's business: nothing is ever pending here. */
+  private abstract static class NoDelivery<T> implements Outbox<T> {
+    @Override
+    public List<OutboxEntry<T>> pending(int max) {
+      return List.of();
+    }
 
-  @Override
-  public void deviceStatusDelivered(String uid, long version) {
-    throw new UnsupportedOperationException("the container manager delivers no device status");
-  }
+    @Override
+    public void delivered(OutboxEntry<T> entry) {}
 
-  @Override
-  public int deviceOutboxDepth() {
-    return 0;
-  }
+    @Override
+    public long dropped() {
+      return 0;
+    }
 
-  @Override
-  public void forgetDeviceStatus(String uid) {
-    throw new UnsupportedOperationException("the container manager forgets no device status");
+    @Override
+    public int requeue() {
+      return 0;
+    }
   }
 }

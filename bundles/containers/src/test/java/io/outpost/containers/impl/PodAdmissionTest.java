@@ -29,7 +29,7 @@ class PodAdmissionTest {
   private final Map<String, PodStatusReport> recorded = new HashMap<>();
   private final List<StoredPod> pods = new ArrayList<>();
   private final PodAdmission admission = new PodAdmission("edge-1", allocatable::get,
-      new EventSink(store, "edge-1", Clock.systemUTC()),
+      new EventSink(store.events(), "edge-1", Clock.systemUTC()),
       Clock.fixed(Instant.parse("2026-12-07T03:00:00Z"), ZoneOffset.UTC));
 
   private static ContainerV1 container(String name, Long cpuMillis, Long memory) {
@@ -120,8 +120,8 @@ class PodAdmissionTest {
     StoredPod refused = pod("refused", 500, 0);
     assertThat(decide(refused)).isEqualTo(Verdict.REJECTED);
     PodStatusReport rejection = admission.rejection(refused.ref().uid(), false);
-    PodAdmission restarted = new PodAdmission("edge-1", () -> Map.of("cpu", "64"), new EventSink(store, "edge-1",
-        Clock.systemUTC()), Clock.systemUTC());
+    PodAdmission restarted = new PodAdmission("edge-1", () -> Map.of("cpu", "64"),
+        new EventSink(store.events(), "edge-1", Clock.systemUTC()), Clock.systemUTC());
     assertThat(restarted.decide(refused, rejection, false, pods, recorded::get))
         .as("refused by the node's previous run: refused it stays, however much room there is now")
         .isEqualTo(Verdict.REJECTED);

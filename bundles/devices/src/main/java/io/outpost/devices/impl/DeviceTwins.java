@@ -5,7 +5,9 @@ import io.outpost.devices.TelemetrySink;
 import io.outpost.protocol.DeviceModelV1;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.Topics;
-import io.outpost.store.EdgeStore;
+import io.outpost.protocol.DeviceStatusReport;
+import io.outpost.store.DesiredState;
+import io.outpost.store.Outbox;
 import io.outpost.store.StoreListener;
 import io.outpost.store.StoredDevice;
 import java.time.Clock;
@@ -54,7 +56,8 @@ import org.slf4j.LoggerFactory;
 public final class DeviceTwins implements StoreListener {
   private static final Logger LOG = LoggerFactory.getLogger(DeviceTwins.class);
 
-  private final EdgeStore store;
+  private final DesiredState store;
+  private final Outbox<DeviceStatusReport> statuses;
   private final DriverRegistry drivers;
   private final String node;
   private final Clock clock = Clock.systemUTC();
@@ -82,8 +85,12 @@ public final class DeviceTwins implements StoreListener {
   }
 
   @Activate
-  public DeviceTwins(@Reference EdgeStore store, @Reference DriverRegistry drivers, DevicesConfig config) {
+  public DeviceTwins(@Reference(name = "desiredState") DesiredState store,
+      @Reference(name = "deviceStatuses", target = "(" + Outbox.NAME + "=" + Outbox.DEVICE_STATUS + ")")
+      Outbox<DeviceStatusReport> statuses, @Reference(name = "drivers") DriverRegistry drivers,
+      DevicesConfig config) {
     this.store = store;
+    this.statuses = statuses;
     this.drivers = drivers;
     this.node = Topics.requireNodeName(config.node_name());
     if (config.devices_workers() < 1 || config.devices_workers() > 64) {
@@ -146,14 +153,14 @@ public final class DeviceTwins implements StoreListener {
       }
       DeviceRunner runner = entry.getValue().runner;
       // After any pass in flight (which may wait for a slow device): never on this thread.
-      retries.execute(() -> runner.stop(() -> store.forgetDeviceStatus(entry.getKey())));
+      retries.execute(() -> runner.stop(() -> statuses.forget(entry.getKey())));
       LOG.info("Device {} no longer on this node", entry.getValue().runner.device().ref().key());
       return true;
     });
     for (StoredDevice device : wanted.values()) {
       Scheduled scheduled = running.get(device.ref().uid());
       if (scheduled == null) {
-        scheduled = new Scheduled(new DeviceRunner(node, clock, device, store.lastDeviceStatus(device.ref().uid())));
+        scheduled = new Scheduled(new DeviceRunner(node, clock, device, statuses.last(device.ref().uid())));
         running.put(device.ref().uid(), scheduled);
         LOG.info("Serving Device {} ({})", device.ref().key(), device.device().protocol());
       } else {
@@ -183,7 +190,7 @@ public final class DeviceTwins implements StoreListener {
   private void pass(Scheduled scheduled) {
     DeviceRunner.Outcome outcome;
     try {
-      outcome = scheduled.runner.pass(context, store::recordDeviceStatus);
+      outcome = scheduled.runner.pass(context, statuses::record);
     } catch (RuntimeException e) {
       // A bug or a driver breaking its contract: this device waits and retries, the others go on.
       LOG.warn("Device {}: pass failed", scheduled.runner.device().ref().key(), e);

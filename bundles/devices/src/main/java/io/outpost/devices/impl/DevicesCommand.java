@@ -1,7 +1,8 @@
 package io.outpost.devices.impl;
 
 import io.outpost.protocol.DeviceStatusReport;
-import io.outpost.store.EdgeStore;
+import io.outpost.store.DesiredState;
+import io.outpost.store.Outbox;
 import io.outpost.store.StoredDevice;
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
@@ -14,7 +15,10 @@ import org.apache.karaf.shell.support.table.ShellTable;
 @Service
 public class DevicesCommand implements Action {
   @Reference
-  EdgeStore store;
+  DesiredState store;
+
+  @Reference(filter = "(" + Outbox.NAME + "=" + Outbox.DEVICE_STATUS + ")")
+  Outbox<DeviceStatusReport> statuses;
 
   @Override
   public Object execute() {
@@ -25,7 +29,7 @@ public class DevicesCommand implements Action {
     table.column("Twins (reported / desired written)");
     table.column("Problem");
     for (StoredDevice device : store.devices()) {
-      DeviceStatusReport status = store.lastDeviceStatus(device.ref().uid()).orElse(null);
+      DeviceStatusReport status = statuses.last(device.ref().uid()).orElse(null);
       StringBuilder twins = new StringBuilder();
       StringBuilder problem = new StringBuilder(status == null || status.reason() == null ? ""
           : status.reason() + ": " + status.message());

@@ -6,13 +6,13 @@ import static org.awaitility.Awaitility.await;
 import io.outpost.devices.DriverException;
 import io.outpost.devices.ProtocolDriver;
 import io.outpost.devices.TelemetrySink;
-import io.outpost.protocol.Codec;
 import io.outpost.protocol.DeviceModelV1;
 import io.outpost.protocol.DeviceModelV1.ModelPropertyV1;
 import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.DeviceV1;
 import io.outpost.protocol.DeviceV1.PropertyV1;
-import io.outpost.protocol.Downstream;
+import io.outpost.store.Change;
+import io.outpost.store.SyncPosition;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.store.impl.XodusEdgeStore;
 import java.lang.annotation.Annotation;
@@ -90,14 +90,14 @@ class DeviceTwinsTest {
 
   @BeforeEach
   void open() {
-    store = new XodusEdgeStore(dir.resolve("store"), new Codec());
+    store = new XodusEdgeStore(dir.resolve("store"));
     seq = 1;
-    store.apply(Downstream.marker(EPOCH, seq, Downstream.Op.SYNC_BEGIN, "c"));
-    apply(Downstream.upsertDeviceModel(EPOCH, ++seq, ref(Downstream.KIND_DEVICE_MODEL, "thermostat", "m1", "1"),
+    store.apply(new Change.ResyncBegin(new SyncPosition(EPOCH, seq)));
+    apply(new Change.Put(new SyncPosition(EPOCH, ++seq), ref("DeviceModel", "thermostat", "m1", "1"),
         new DeviceModelV1("testbus", List.of(
             new ModelPropertyV1("temperature", "INT", "ReadOnly", null, null, "celsius"),
             new ModelPropertyV1("setpoint", "INT", "ReadWrite", "5", "30", "celsius")))));
-    apply(Downstream.marker(EPOCH, ++seq, Downstream.Op.SYNC_END, "c"));
+    apply(new Change.ResyncEnd(new SyncPosition(EPOCH, ++seq)));
     drivers = new DriverRegistry();
     drivers.addDriver(testbus);
   }
@@ -111,8 +111,8 @@ class DeviceTwinsTest {
     store.close();
   }
 
-  private void apply(Downstream message) {
-    assertThat(store.apply(message).outcome().advanced()).as("applied %s", message.ref()).isTrue();
+  private void apply(Change change) {
+    assertThat(store.apply(change).outcome().advanced()).as("applied %s", change).isTrue();
   }
 
   private static ObjectRef ref(String kind, String name, String uid, String rv) {
@@ -120,7 +120,7 @@ class DeviceTwinsTest {
   }
 
   private void device(String name, String uid, String rv, String ip, String protocol, String setpoint) {
-    apply(Downstream.upsertDevice(EPOCH, ++seq, ref(Downstream.KIND_DEVICE, name, uid, rv), new DeviceV1(
+    apply(new Change.Put(new SyncPosition(EPOCH, ++seq), ref("Device", name, uid, rv), new DeviceV1(
         "thermostat", protocol, Map.of("ip", ip), List.of(
             new PropertyV1("temperature", null, Map.of("offset", "0"), 100, 100, true),
             new PropertyV1("setpoint", setpoint, Map.of("offset", "3"), 100, 100, true)))));
@@ -130,12 +130,12 @@ class DeviceTwinsTest {
   }
 
   private void start(int workers) {
-    twins = new DeviceTwins(store, drivers, config(workers));
+    twins = new DeviceTwins(store, store.deviceStatuses(), drivers, config(workers));
     twins.sinks = List.of((TelemetrySink) (namespace, device, at, values) -> telemetry.add(values));
   }
 
   private DeviceStatusReport status(String uid) {
-    return store.lastDeviceStatus(uid).orElseThrow(() -> new AssertionError("no status of " + uid));
+    return store.deviceStatuses().last(uid).orElseThrow(() -> new AssertionError("no status of " + uid));
   }
 
   private static DeviceStatusReport.TwinV1 twin(DeviceStatusReport status, String property) {
@@ -156,7 +156,7 @@ class DeviceTwinsTest {
       assertThat(twin(status, "setpoint").observedDesired()).isEqualTo("21");
       assertThat(twin(status, "setpoint").reported()).isEqualTo("21");
     });
-    assertThat(store.pendingDeviceStatuses(10)).extracting(p -> p.uid()).contains("d1");
+    assertThat(store.deviceStatuses().pending(10)).extracting(p -> p.key()).contains("d1");
     assertThat(telemetry).anySatisfy(values -> assertThat(values).containsEntry("temperature", 215L));
 
     // The device changes: the twin follows on the next read.
@@ -183,9 +183,9 @@ class DeviceTwinsTest {
     assertThat(writes).as("21 was already written before the restart").hasValue(1);
 
     // Removed from the node: its status is forgotten.
-    apply(Downstream.delete(EPOCH, ++seq, ref(Downstream.KIND_DEVICE, "boiler", "d1", "3")));
+    apply(new Change.Remove(new SyncPosition(EPOCH, ++seq), ref("Device", "boiler", "d1", "3")));
     twins.objectsChanged(java.util.Set.of("Device/plant/boiler"));
-    await().atMost(PATIENCE).until(() -> store.lastDeviceStatus("d1").isEmpty());
+    await().atMost(PATIENCE).until(() -> store.deviceStatuses().last("d1").isEmpty());
   }
 
   @Test
@@ -193,7 +193,7 @@ class DeviceTwinsTest {
     device("hanging", "d-hang", "1", "hang", "testbus", null);
     device("dead", "d-dead", "1", "gone", "testbus", null);
     device("alien", "d-alien", "1", "10.0.0.9", "opcua", null);
-    apply(Downstream.upsertDevice(EPOCH, ++seq, ref(Downstream.KIND_DEVICE, "orphan", "d-orphan", "1"),
+    apply(new Change.Put(new SyncPosition(EPOCH, ++seq), ref("Device", "orphan", "d-orphan", "1"),
         new DeviceV1("no-such-model", "testbus", Map.of("ip", "10.0.0.8"), null)));
     banks.computeIfAbsent("10.0.0.2", k -> new ConcurrentHashMap<>()).put("0", "180");
     device("good", "d-good", "1", "10.0.0.2", "testbus", "12");
@@ -215,7 +215,7 @@ class DeviceTwinsTest {
     await().atMost(PATIENCE).until(() -> "181".equals(twin(status("d-good"), "temperature").reported()));
     banks.get("10.0.0.2").put("0", "182");
     await().atMost(PATIENCE).until(() -> "182".equals(twin(status("d-good"), "temperature").reported()));
-    assertThat(store.lastDeviceStatus("d-hang")).as("still in its first pass").isEmpty();
+    assertThat(store.deviceStatuses().last("d-hang")).as("still in its first pass").isEmpty();
 
     // A driver for the unknown protocol arrives: the device is served without any change to it.
     drivers.addDriver(new ProtocolDriver() {

@@ -1,11 +1,12 @@
 package io.outpost.store.impl;
 
-import io.outpost.protocol.Codec;
-import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.ApplyResult.Outcome;
+import io.outpost.store.Change;
+import io.outpost.store.Kind;
 import io.outpost.store.SyncPosition;
+import io.outpost.store.impl.StoreCodec.StoredObject;
 import io.outpost.store.impl.XodusEdgeStore.Applied;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -18,23 +19,23 @@ import jetbrains.exodus.env.Store;
 import jetbrains.exodus.env.Transaction;
 
 /**
- * Applies downstream messages inside the edge store's transactions: the sequence check against the sync position,
- * the object change (Secrets sealed) and the new position, plus the deletes a resync defers to its SYNC_END.
+ * Applies sync-log changes inside the edge store's transactions: the sequence check against the sync position, the
+ * object change (Secrets sealed) and the new position, plus the removals a resync defers to its end.
  */
 final class Applier {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Applier.class);
   private static final String EPOCH = "epoch";
   private static final String SEQ = "seq";
-  /** Non-zero between an applied SYNC_BEGIN and its SYNC_END. */
+  /** Non-zero between an applied resync begin and its end. */
   private static final String SYNCING = "syncing";
 
-  private final Codec codec;
+  private final StoreCodec codec;
   private final Store objects;
   private final Store pendingDeletes;
   private final Records records;
   private final SecretSealer sealer;
 
-  Applier(Codec codec, Store objects, Store pendingDeletes, Records records, SecretSealer sealer) {
+  Applier(StoreCodec codec, Store objects, Store pendingDeletes, Records records, SecretSealer sealer) {
     this.codec = codec;
     this.objects = objects;
     this.pendingDeletes = pendingDeletes;
@@ -42,82 +43,89 @@ final class Applier {
     this.sealer = sealer;
   }
 
-  Applied apply(Transaction txn, Downstream message) {
+  Applied apply(Transaction txn, Change change) {
     SyncPosition at = position(txn);
-    if (message.op() == Downstream.Op.SYNC_BEGIN) {
+    SyncPosition to = change.at();
+    if (change instanceof Change.ResyncBegin) {
       // Only the answer to this node's own pending request gets here (the sync drops any other), so it starts the
       // stream the node follows from now on, whatever its epoch: a bridge whose clock stepped back is followed too.
       records.writeLong(txn, SYNCING, 1);
-      return new Applied(new ApplyResult(Outcome.SYNC_STARTED, setPosition(txn, message), null));
+      return new Applied(new ApplyResult(Outcome.SYNC_STARTED, setPosition(txn, to), null));
     }
-    if (message.epoch() < at.epoch()) {
-      return new Applied(new ApplyResult(Outcome.OLD_EPOCH, at, "epoch " + message.epoch() + " < " + at.epoch()));
+    if (to.epoch() < at.epoch()) {
+      return new Applied(new ApplyResult(Outcome.OLD_EPOCH, at, "epoch " + to.epoch() + " < " + at.epoch()));
     }
-    if (message.epoch() > at.epoch()) {
-      return new Applied(new ApplyResult(Outcome.GAP, at, "new bridge epoch " + message.epoch()));
+    if (to.epoch() > at.epoch()) {
+      return new Applied(new ApplyResult(Outcome.GAP, at, "new bridge epoch " + to.epoch()));
     }
-    if (message.seq() <= at.seq()) {
-      return new Applied(new ApplyResult(Outcome.DUPLICATE, at, "seq " + message.seq() + " <= " + at.seq()));
+    if (to.seq() <= at.seq()) {
+      return new Applied(new ApplyResult(Outcome.DUPLICATE, at, "seq " + to.seq() + " <= " + at.seq()));
     }
-    if (message.seq() > at.seq() + 1) {
-      return new Applied(new ApplyResult(Outcome.GAP, at, "expected seq " + (at.seq() + 1) + ", got "
-          + message.seq()));
+    if (to.seq() > at.seq() + 1) {
+      return new Applied(new ApplyResult(Outcome.GAP, at, "expected seq " + (at.seq() + 1) + ", got " + to.seq()));
     }
-    return applyInOrder(txn, message);
+    return applyInOrder(txn, change);
   }
 
-  Applied applyInOrder(Transaction txn, Downstream message) {
-    switch (message.op()) {
-      case SYNC_END -> {
-        records.writeLong(txn, SYNCING, 0);
-        return new Applied(new ApplyResult(Outcome.SYNC_ENDED, setPosition(txn, message), null),
-            purgePendingDeletes(txn));
-      }
-      case DELETE -> {
-        String key = message.ref().key();
-        ByteIterable entry = StringBinding.stringToEntry(key);
-        if (records.readLong(txn, SYNCING) != 0 && objects.get(txn, entry) != null) {
-          // During a resync the cloud's deletes take effect at SYNC_END: a resync cut short removes nothing.
-          pendingDeletes.put(txn, entry, LongBinding.longToEntry(message.seq()));
-          return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), "deferred to SYNC_END"));
-        }
-        pendingDeletes.delete(txn, entry);
-        boolean removed = objects.delete(txn, entry);
-        return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), null), removed ? key : null);
-      }
-      case UPSERT -> {
-        String key = message.ref().key();
-        ByteIterable stored = objects.get(txn, StringBinding.stringToEntry(key));
-        if (stored != null) {
-          Downstream previous = decodeObject(key, stored);
-          ObjectRef held = previous == null ? null : previous.ref();
-          if (held != null && held.uid().equals(message.ref().uid())
-              && !ResourceVersions.isNewer(message.ref().resourceVersion(), held.resourceVersion())) {
-            return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, message),
-                "resourceVersion " + message.ref().resourceVersion() + " is not newer than "
-                    + held.resourceVersion()));
-          }
-        }
-        pendingDeletes.delete(txn, StringBinding.stringToEntry(key));
-        byte[] encoded = codec.encode(message);
-        if (Downstream.KIND_SECRET.equals(message.ref().kind())) {
-          encoded = sealer.seal(key, encoded);
-        }
-        objects.put(txn, StringBinding.stringToEntry(key), new ArrayByteIterable(encoded));
-        return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, message), null), key);
-      }
-      default -> throw new IllegalStateException("unhandled op " + message.op());
+  private Applied applyInOrder(Transaction txn, Change change) {
+    if (change instanceof Change.ResyncEnd end) {
+      records.writeLong(txn, SYNCING, 0);
+      return new Applied(new ApplyResult(Outcome.SYNC_ENDED, setPosition(txn, end.at()), null),
+          purgePendingDeletes(txn));
     }
+    if (change instanceof Change.Remove remove) {
+      return remove(txn, remove);
+    }
+    if (change instanceof Change.Put put) {
+      return put(txn, put);
+    }
+    throw new IllegalStateException("unhandled change " + change.getClass().getSimpleName());
+  }
+
+  private Applied remove(Transaction txn, Change.Remove remove) {
+    String key = remove.ref().key();
+    ByteIterable entry = StringBinding.stringToEntry(key);
+    if (records.readLong(txn, SYNCING) != 0 && objects.get(txn, entry) != null) {
+      // During a resync the cloud's deletes take effect at its end: a resync cut short removes nothing.
+      pendingDeletes.put(txn, entry, LongBinding.longToEntry(remove.at().seq()));
+      return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, remove.at()), "deferred to SYNC_END"));
+    }
+    pendingDeletes.delete(txn, entry);
+    boolean removed = objects.delete(txn, entry);
+    return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, remove.at()), null), removed ? key : null);
+  }
+
+  private Applied put(Transaction txn, Change.Put put) {
+    String key = put.ref().key();
+    ByteIterable stored = objects.get(txn, StringBinding.stringToEntry(key));
+    if (stored != null) {
+      StoredObject previous = decodeObject(key, stored);
+      ObjectRef held = previous == null ? null : previous.ref();
+      if (held != null && held.uid().equals(put.ref().uid())
+          && !ResourceVersions.isNewer(put.ref().resourceVersion(), held.resourceVersion())) {
+        return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, put.at()),
+            "resourceVersion " + put.ref().resourceVersion() + " is not newer than " + held.resourceVersion()));
+      }
+    }
+    pendingDeletes.delete(txn, StringBinding.stringToEntry(key));
+    objects.put(txn, StringBinding.stringToEntry(key), new ArrayByteIterable(encodeObject(put.ref(), put.spec())));
+    return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, put.at()), null), key);
+  }
+
+  /** An object as stored: in the store's encoding, sealed if it is a Secret. */
+  byte[] encodeObject(ObjectRef ref, Object spec) {
+    byte[] encoded = codec.encodeObject(ref, spec);
+    return Kind.SECRET.label().equals(ref.kind()) ? sealer.seal(ref.key(), encoded) : encoded;
   }
 
   SyncPosition position(Transaction txn) {
     return new SyncPosition(records.readLong(txn, EPOCH), records.readLong(txn, SEQ));
   }
 
-  private SyncPosition setPosition(Transaction txn, Downstream message) {
-    records.writeLong(txn, EPOCH, message.epoch());
-    records.writeLong(txn, SEQ, message.seq());
-    return new SyncPosition(message.epoch(), message.seq());
+  private SyncPosition setPosition(Transaction txn, SyncPosition to) {
+    records.writeLong(txn, EPOCH, to.epoch());
+    records.writeLong(txn, SEQ, to.seq());
+    return to;
   }
 
   /**
@@ -125,13 +133,13 @@ final class Applier {
    * key file was lost or replaced): the object counts as not held, so the next resync brings it again and it is
    * overwritten, instead of the store failing on it forever.
    */
-  Downstream decodeObject(String key, ByteIterable value) {
+  StoredObject decodeObject(String key, ByteIterable value) {
     byte[] bytes = Records.bytes(value);
     if (!SecretSealer.sealed(bytes)) {
-      return records.decode(bytes, Downstream.class);
+      return codec.decodeObject(bytes);
     }
     try {
-      return records.decode(sealer.open(key, bytes), Downstream.class);
+      return codec.decodeObject(sealer.open(key, bytes));
     } catch (IllegalStateException e) {
       LOG.warn("{}: treated as not held; the bridge sends it again at the next resync", e.getMessage());
       return null;

@@ -1,31 +1,22 @@
 package io.outpost.store.impl;
 
-import io.outpost.protocol.Codec;
-import io.outpost.protocol.ConfigMapV1;
-import io.outpost.protocol.DeviceModelV1;
-import io.outpost.protocol.DeviceStatusReport;
-import io.outpost.protocol.Downstream;
-import io.outpost.protocol.EventReport;
-import io.outpost.protocol.NodeV1;
-import io.outpost.protocol.ObjectRef;
-import io.outpost.protocol.PodStatusReport;
-import io.outpost.protocol.SecretV1;
-import io.outpost.store.ApplyResult;
-import io.outpost.store.EdgeStore;
-import io.outpost.store.PendingDeviceStatus;
-import io.outpost.store.PendingEvent;
-import io.outpost.store.PendingStatus;
+import io.outpost.store.DesiredState;
+import io.outpost.store.Outbox;
 import io.outpost.store.StoreListener;
-import io.outpost.store.StoredDevice;
-import io.outpost.store.StoredPod;
-import io.outpost.store.SyncPosition;
+import io.outpost.store.SyncLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
-import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import org.osgi.annotation.bundle.Capability;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -38,15 +29,24 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Publishes the {@link EdgeStore} of this node and tells {@link StoreListener}s about committed changes. */
-@Component(service = EdgeStore.class, immediate = true, configurationPid = "io.outpost.node",
+/**
+ * Opens this node's edge store (migrating an older schema first) and publishes its views: {@link DesiredState},
+ * {@link SyncLog} and the three {@link Outbox} services ({@link Outbox#NAME} tells them apart); tells
+ * {@link StoreListener}s about committed changes on a thread of its own. The services are registered here, not by
+ * DS, so the bundle declares them as capabilities for the resolver itself.
+ */
+@Capability(namespace = "osgi.service",
+    attribute = "objectClass:List<String>=\"io.outpost.store.DesiredState,io.outpost.store.SyncLog\"")
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=io.outpost.store.Outbox")
+@Component(service = {}, immediate = true, configurationPid = "io.outpost.node",
     configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = StoreConfig.class)
-public final class EdgeStoreComponent implements EdgeStore {
+public final class EdgeStoreComponent implements StoreListener {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeStoreComponent.class);
 
   private final XodusEdgeStore store;
   private final ExecutorService notifier;
+  private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
 
   /**
    * Listeners are held as service objects and fetched only to notify them: the sync component both uses this store
@@ -56,20 +56,33 @@ public final class EdgeStoreComponent implements EdgeStore {
   private volatile List<ComponentServiceObjects<StoreListener>> listeners;
 
   @Activate
-  public EdgeStoreComponent(StoreConfig config) throws Exception {
+  public EdgeStoreComponent(StoreConfig config, BundleContext context) throws Exception {
     Path directory = resolve(config.data_dir()).resolve("store");
     Files.createDirectories(directory);
+    this.notifier = Executors.newSingleThreadExecutor(r -> new Thread(r, "outpost-store-notify"));
     ClassLoader previous = Thread.currentThread().getContextClassLoader();
     // Xodus finds its pluggable parts through ServiceLoader on the context class loader.
     Thread.currentThread().setContextClassLoader(XodusEdgeStore.class.getClassLoader());
     try {
-      this.store = XodusEdgeStore.inDataDir(directory.getParent(), new Codec(config.max_message_bytes()),
-          config.events_max());
+      this.store = XodusEdgeStore.inDataDir(directory.getParent(), config.events_max(), this);
+    } catch (RuntimeException e) {
+      notifier.shutdown();
+      throw e;
     } finally {
       Thread.currentThread().setContextClassLoader(previous);
     }
-    this.notifier = Executors.newSingleThreadExecutor(r -> new Thread(r, "outpost-store-notify"));
-    LOG.info("Edge store open at {} (position {})", directory, store.position());
+    LOG.info("Edge store open at {} (schema {}, position {})", directory, store.schemaVersion(), store.position());
+    registrations.add(context.registerService(new String[] {DesiredState.class.getName(), SyncLog.class.getName()},
+        store, null));
+    registrations.add(context.registerService(Outbox.class, store.podStatuses(), named(Outbox.POD_STATUS)));
+    registrations.add(context.registerService(Outbox.class, store.deviceStatuses(), named(Outbox.DEVICE_STATUS)));
+    registrations.add(context.registerService(Outbox.class, store.events(), named(Outbox.EVENT)));
+  }
+
+  private static Dictionary<String, Object> named(String outbox) {
+    Hashtable<String, Object> properties = new Hashtable<>();
+    properties.put(Outbox.NAME, outbox);
+    return properties;
   }
 
   static Path resolve(String dataDir) {
@@ -80,166 +93,26 @@ public final class EdgeStoreComponent implements EdgeStore {
 
   @Deactivate
   void deactivate() {
+    for (ServiceRegistration<?> registration : registrations) {
+      try {
+        registration.unregister();
+      } catch (IllegalStateException alreadyGone) {
+        // the bundle is stopping and the framework unregistered it first
+      }
+    }
     notifier.shutdown();
     store.close();
     LOG.info("Edge store closed");
   }
 
   @Override
-  public ApplyResult apply(Downstream message) {
-    XodusEdgeStore.Applied applied = store.applyTracked(message);
-    if (!applied.changedKeys().isEmpty()) {
-      notifyListeners(l -> l.objectsChanged(applied.changedKeys()));
-    }
-    return applied.result();
+  public void objectsChanged(Set<String> keys) {
+    notifyListeners(l -> l.objectsChanged(keys));
   }
 
   @Override
-  public SyncPosition position() {
-    return store.position();
-  }
-
-  @Override
-  public List<StoredPod> pods() {
-    return store.pods();
-  }
-
-  @Override
-  public List<ObjectRef> held() {
-    return store.held();
-  }
-
-  @Override
-  public Optional<ConfigMapV1> configMap(String namespace, String name) {
-    return store.configMap(namespace, name);
-  }
-
-  @Override
-  public Optional<SecretV1> secret(String namespace, String name) {
-    return store.secret(namespace, name);
-  }
-
-  @Override
-  public Optional<NodeV1> node(String name) {
-    return store.node(name);
-  }
-
-  @Override
-  public int recordEvent(EventReport event) {
-    int dropped = store.recordEvent(event);
-    if (dropped > 0) {
-      long total = store.eventsDropped();
-      // Logged on the first drop and every 100th after it: a long outage must not flood the log.
-      if (total == dropped || total / 100 != (total - dropped) / 100) {
-        LOG.warn("Event outbox full ({} undelivered): dropped the oldest event; {} dropped in total",
-            store.eventDepth(), total);
-      }
-    }
+  public void outboxChanged() {
     notifyListeners(StoreListener::outboxChanged);
-    return dropped;
-  }
-
-  @Override
-  public List<PendingEvent> pendingEvents(int max) {
-    return store.pendingEvents(max);
-  }
-
-  @Override
-  public void eventDelivered(PendingEvent event) {
-    store.eventDelivered(event);
-  }
-
-  @Override
-  public int eventDepth() {
-    return store.eventDepth();
-  }
-
-  @Override
-  public long eventsDropped() {
-    return store.eventsDropped();
-  }
-
-  @Override
-  public boolean recordStatus(PodStatusReport report) {
-    boolean changed = store.recordStatus(report);
-    if (changed) {
-      notifyListeners(StoreListener::outboxChanged);
-    }
-    return changed;
-  }
-
-  @Override
-  public Optional<PodStatusReport> lastStatus(String uid) {
-    return store.lastStatus(uid);
-  }
-
-  @Override
-  public int requeueStatuses() {
-    return store.requeueStatuses();
-  }
-
-  @Override
-  public List<PendingStatus> pendingStatuses(int max) {
-    return store.pendingStatuses(max);
-  }
-
-  @Override
-  public void statusDelivered(String uid, long version) {
-    store.statusDelivered(uid, version);
-  }
-
-  @Override
-  public int outboxDepth() {
-    return store.outboxDepth();
-  }
-
-  @Override
-  public void forgetStatus(String uid) {
-    store.forgetStatus(uid);
-  }
-
-  @Override
-  public List<StoredDevice> devices() {
-    return store.devices();
-  }
-
-  @Override
-  public Optional<DeviceModelV1> deviceModel(String namespace, String name) {
-    return store.deviceModel(namespace, name);
-  }
-
-  @Override
-  public boolean recordDeviceStatus(DeviceStatusReport report) {
-    boolean changed = store.recordDeviceStatus(report);
-    if (changed) {
-      notifyListeners(StoreListener::outboxChanged);
-    }
-    return changed;
-  }
-
-  @Override
-  public Optional<DeviceStatusReport> lastDeviceStatus(String uid) {
-    return store.lastDeviceStatus(uid);
-  }
-
-  @Override
-  public List<PendingDeviceStatus> pendingDeviceStatuses(int max) {
-    return store.pendingDeviceStatuses(max);
-  }
-
-  @Override
-  public void deviceStatusDelivered(String uid, long version) {
-    store.deviceStatusDelivered(uid, version);
-  }
-
-  @Override
-  public int deviceOutboxDepth() {
-    return store.deviceOutboxDepth();
-  }
-
-  @Override
-  public void forgetDeviceStatus(String uid) {
-    store.forgetDeviceStatus(uid);
   }
 
   private void notifyListeners(Consumer<StoreListener> call) {

@@ -8,9 +8,6 @@ public @interface StoreConfig {
   @AttributeDefinition(description = "Data directory; relative paths are resolved against karaf.data.")
   String data_dir() default "outpost";
 
-  @AttributeDefinition(description = "Largest message, in bytes, the store encodes or decodes.")
-  int max_message_bytes() default 262144;
-
   @AttributeDefinition(description = "Most undelivered events kept while offline; beyond it the oldest are dropped.")
   int events_max() default 1000;
 }

@@ -1,7 +1,7 @@
 package io.outpost.store.impl;
 
 import io.outpost.metrics.MetricSource;
-import io.outpost.store.EdgeStore;
+import io.outpost.store.SyncLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,7 +25,7 @@ public final class StoreMetrics implements MetricSource {
 
   /** Active only while the store is (it names the store's directory). */
   @Activate
-  public StoreMetrics(@Reference EdgeStore store, StoreConfig config) {
+  public StoreMetrics(@Reference SyncLog store, StoreConfig config) {
     this.directory = EdgeStoreComponent.resolve(config.data_dir()).resolve("store");
   }
 

@@ -1,111 +1,152 @@
 package io.outpost.store.impl;
 
-import io.outpost.protocol.Codec;
 import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.DeviceModelV1;
 import io.outpost.protocol.DeviceStatusReport;
-import io.outpost.protocol.Downstream;
+import io.outpost.protocol.DeviceV1;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.NodeV1;
-import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
+import io.outpost.protocol.PodV1;
+import io.outpost.protocol.SecretV1;
 import io.outpost.store.ApplyResult;
-import io.outpost.store.ApplyResult.Outcome;
-import io.outpost.store.EdgeStore;
-import io.outpost.store.PendingDeviceStatus;
-import io.outpost.store.PendingEvent;
-import io.outpost.store.PendingStatus;
+import io.outpost.store.Change;
+import io.outpost.store.DesiredState;
+import io.outpost.store.Kind;
+import io.outpost.store.Outbox;
+import io.outpost.store.StoreListener;
 import io.outpost.store.StoredDevice;
 import io.outpost.store.StoredPod;
+import io.outpost.store.SyncLog;
 import io.outpost.store.SyncPosition;
+import io.outpost.store.impl.StoreCodec.StoredObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import jetbrains.exodus.ArrayByteIterable;
 import jetbrains.exodus.ByteIterable;
-import jetbrains.exodus.bindings.LongBinding;
 import jetbrains.exodus.bindings.StringBinding;
 import jetbrains.exodus.env.Cursor;
 import jetbrains.exodus.env.Environment;
 import jetbrains.exodus.env.EnvironmentConfig;
 import jetbrains.exodus.env.Environments;
-import jetbrains.exodus.env.Store;
-import jetbrains.exodus.env.StoreConfig;
-import jetbrains.exodus.env.Transaction;
 
 /**
- * The edge store on one Xodus environment. Stores: {@code objects} (store key → the UPSERT message that last set it),
- * {@code meta} (sync position, resync flag, counters), {@code pendingDeletes} (keys the cloud deleted during a
- * resync that is not finished yet), {@code lastStatus} (uid → last recorded status), {@code outbox} (uid → version +
- * undelivered status), the same two for devices ({@code lastDeviceStatus}, {@code deviceOutbox}) and {@code events}
- * (append-only, bounded: sequence → undelivered event). Every write commits
- * with an fsync, so a crash loses nothing acknowledged.
+ * The edge store on one Xodus environment ({@link Stores} names its parts): the desired state, the sync log and the
+ * three outboxes, in the store's own encoding ({@link StoreCodec}) under a {@link Schema} version. Opening refuses a
+ * newer schema and migrates an older one first. Every write commits with an fsync, so a crash loses nothing
+ * acknowledged; {@code listener} hears of committed changes.
  */
-public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
+public final class XodusEdgeStore implements DesiredState, SyncLog, AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(XodusEdgeStore.class);
   public static final int DEFAULT_MAX_EVENTS = 1000;
+  private static final StoreListener NOBODY = new StoreListener() {};
 
-  private final Codec codec;
   private final Environment env;
-  private final Store objects;
-  private final Store pendingDeletes;
+  private final Stores stores;
   private final Applier applier;
-  private final Records records;
-  private final SecretSealer sealer;
-  private final EventOutbox eventOutbox;
-  private final StatusOutbox<PodStatusReport> statusOutbox;
-  private final StatusOutbox<DeviceStatusReport> deviceOutbox;
+  private final StoreListener listener;
+  private final Outbox<PodStatusReport> podStatuses;
+  private final Outbox<DeviceStatusReport> deviceStatuses;
+  private final Outbox<EventReport> events;
 
-  public XodusEdgeStore(Path directory, Codec codec) {
-    this(directory, codec, DEFAULT_MAX_EVENTS);
+  public XodusEdgeStore(Path directory) {
+    this(directory, DEFAULT_MAX_EVENTS);
   }
 
-  public XodusEdgeStore(Path directory, Codec codec, int maxEvents) {
-    this(directory, codec, maxEvents, directory.resolve("secrets.key")); // Xodus only reads its *.xd files
+  public XodusEdgeStore(Path directory, int maxEvents) {
+    this(directory, maxEvents, directory.resolve("secrets.key"), NOBODY); // Xodus only reads its *.xd files
+  }
+
+  public XodusEdgeStore(Path directory, int maxEvents, Path secretKeyFile) {
+    this(directory, maxEvents, secretKeyFile, NOBODY);
   }
 
   /**
    * The store as the gateway lays it out under its {@code data.dir}: the database in {@code store/}, the key that
    * encrypts Secrets in {@code identity/store.key}, beside the node's identity.
    */
-  public static XodusEdgeStore inDataDir(Path dataDir, Codec codec, int maxEvents) {
-    return new XodusEdgeStore(dataDir.resolve("store"), codec, maxEvents, dataDir.resolve("identity")
-        .resolve("store.key"));
+  public static XodusEdgeStore inDataDir(Path dataDir, int maxEvents) {
+    return inDataDir(dataDir, maxEvents, NOBODY);
   }
 
-  /** A store whose Secrets are encrypted with the key in {@code secretKeyFile} (created 0600 if missing). */
-  public XodusEdgeStore(Path directory, Codec codec, int maxEvents, Path secretKeyFile) {
-    this.sealer = SecretSealer.open(secretKeyFile);
+  /** {@link #inDataDir(Path, int)}, telling {@code listener} of committed changes. */
+  public static XodusEdgeStore inDataDir(Path dataDir, int maxEvents, StoreListener listener) {
+    return new XodusEdgeStore(dataDir.resolve("store"), maxEvents, dataDir.resolve("identity")
+        .resolve("store.key"), listener);
+  }
+
+  /**
+   * A store whose Secrets are encrypted with the key in {@code secretKeyFile} (created 0600 if missing). Throws
+   * {@link IllegalStateException} for a store of a newer schema, which is left untouched.
+   */
+  public XodusEdgeStore(Path directory, int maxEvents, Path secretKeyFile, StoreListener listener) {
     if (maxEvents < 1) {
       throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
     }
-    this.codec = codec;
-    EnvironmentConfig config = new EnvironmentConfig()
+    this.listener = listener;
+    this.env = Environments.newInstance(directory.toFile(), new EnvironmentConfig()
         .setLogDurableWrite(true)
         .setEnvCloseForcedly(true)
-        .setGcEnabled(true);
-    this.env = Environments.newInstance(directory.toFile(), config);
-    Store[] stores = env.computeInTransaction(txn -> new Store[] {
-        env.openStore("objects", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("meta", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("lastStatus", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("outbox", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("pendingDeletes", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("events", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("lastDeviceStatus", StoreConfig.WITHOUT_DUPLICATES, txn),
-        env.openStore("deviceOutbox", StoreConfig.WITHOUT_DUPLICATES, txn)});
-    this.objects = stores[0];
-    this.pendingDeletes = stores[4];
-    this.records = new Records(codec, stores[1]);
-    this.applier = new Applier(codec, objects, pendingDeletes, records, sealer);
-    this.eventOutbox = new EventOutbox(stores[5], records, maxEvents);
-    this.statusOutbox = new StatusOutbox<>(stores[2], stores[3], records, PodStatusReport.class, "statusCounter");
-    this.deviceOutbox = new StatusOutbox<>(stores[6], stores[7], records, DeviceStatusReport.class,
-        "deviceStatusCounter");
+        .setGcEnabled(true));
+    StoreCodec codec = new StoreCodec();
+    Records records;
+    try {
+      long version = Schema.version(env);
+      Schema.requireReadable(version, directory);
+      SecretSealer sealer = SecretSealer.open(secretKeyFile);
+      this.stores = env.computeInTransaction(txn -> Stores.open(env, txn));
+      records = new Records(stores.meta());
+      this.applier = new Applier(codec, stores.objects(), stores.pendingDeletes(), records, sealer);
+      if (version < Schema.CURRENT) {
+        migrate(directory, version, records, codec, sealer);
+      } else if (!env.computeInReadonlyTransaction(txn -> records.has(txn, Schema.KEY))) {
+        env.executeInTransaction(txn -> records.writeLong(txn, Schema.KEY, Schema.CURRENT));
+      }
+    } catch (RuntimeException e) {
+      env.close();
+      throw e;
+    }
+    Runnable changed = listener::outboxChanged;
+    this.podStatuses = new TransactionalOutbox<>(Outbox.POD_STATUS, env, new CoalescingLog<>(stores.lastStatus(),
+        stores.statusOutbox(), records, codec, PodStatusReport.class, r -> r.ref().uid(), "statusCounter"), changed);
+    this.deviceStatuses = new TransactionalOutbox<>(Outbox.DEVICE_STATUS, env, new CoalescingLog<>(
+        stores.lastDeviceStatus(), stores.deviceOutbox(), records, codec, DeviceStatusReport.class,
+        r -> r.ref().uid(), "deviceStatusCounter"), changed);
+    this.events = new TransactionalOutbox<>(Outbox.EVENT, env, new AppendLog<>(stores.events(), records, codec,
+        EventReport.class, new EventRepeats(), maxEvents, "eventCounter", "eventsDropped"), changed);
+  }
+
+  /** Migrates a schema 1 store and records the new version, in one transaction. */
+  private void migrate(Path directory, long from, Records records, StoreCodec codec, SecretSealer sealer) {
+    LOG.info("Edge store at {} has schema version {}: migrating it to {}", directory, from, Schema.CURRENT);
+    long started = System.nanoTime();
+    V1Migration.Counts counts = env.computeInExclusiveTransaction(txn -> {
+      V1Migration.Counts done = new V1Migration(codec, applier, sealer).migrate(txn, stores);
+      records.writeLong(txn, Schema.KEY, Schema.CURRENT);
+      return done;
+    });
+    LOG.info("Edge store migrated to schema version {} in {} ms: {} value(s) rewritten, {} unreadable left out",
+        Schema.CURRENT, (System.nanoTime() - started) / 1_000_000, counts.migrated(), counts.unreadable());
+  }
+
+  /** The schema version the store is at (always {@link Schema#CURRENT} once open). */
+  public long schemaVersion() {
+    return env.computeInReadonlyTransaction(txn -> new Records(stores.meta()).readLong(txn, Schema.KEY));
+  }
+
+  public Outbox<PodStatusReport> podStatuses() {
+    return podStatuses;
+  }
+
+  public Outbox<DeviceStatusReport> deviceStatuses() {
+    return deviceStatuses;
+  }
+
+  public Outbox<EventReport> events() {
+    return events;
   }
 
   /** A change applied by {@link #apply}; {@code changedKeys} names the objects that changed (often none). */
@@ -120,27 +161,36 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   }
 
   @Override
-  public ApplyResult apply(Downstream message) {
-    return applyTracked(message).result();
+  public ApplyResult apply(Change change) {
+    return applyTracked(change).result();
   }
 
   /** {@link #apply}, also naming the objects that changed. */
-  public Applied applyTracked(Downstream message) {
-    return env.computeInTransaction(txn -> applier.apply(txn, message));
+  public Applied applyTracked(Change change) {
+    Applied applied = env.computeInTransaction(txn -> applier.apply(txn, change));
+    announce(applied.changedKeys());
+    return applied;
   }
 
-  /**
-   * Applies messages in order in one transaction (one fsync): each is checked against the position the previous
-   * one left, exactly as if applied one by one. For bursts, where acknowledging after one commit is enough.
-   */
-  public List<Applied> applyAll(List<Downstream> messages) {
-    return env.computeInTransaction(txn -> {
-      List<Applied> results = new ArrayList<>(messages.size());
-      for (Downstream message : messages) {
-        results.add(applier.apply(txn, message));
+  @Override
+  public List<ApplyResult> applyAll(List<Change> changes) {
+    List<Applied> applied = env.computeInTransaction(txn -> {
+      List<Applied> results = new ArrayList<>(changes.size());
+      for (Change change : changes) {
+        results.add(applier.apply(txn, change));
       }
       return results;
     });
+    Set<String> changed = new java.util.LinkedHashSet<>();
+    applied.forEach(a -> changed.addAll(a.changedKeys()));
+    announce(changed);
+    return applied.stream().map(Applied::result).toList();
+  }
+
+  private void announce(Set<String> changedKeys) {
+    if (!changedKeys.isEmpty()) {
+      listener.objectsChanged(changedKeys);
+    }
   }
 
   @Override
@@ -150,24 +200,28 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
 
   @Override
   public List<StoredPod> pods() {
-    return ofKind(Downstream.KIND_POD).stream().map(m -> new StoredPod(m.ref(), m.pod())).toList();
+    return ofKind(Kind.POD).stream().map(o -> new StoredPod(o.ref(), (PodV1) o.spec())).toList();
   }
 
   @Override
   public List<StoredDevice> devices() {
-    return ofKind(Downstream.KIND_DEVICE).stream().map(m -> new StoredDevice(m.ref(), m.device())).toList();
+    return ofKind(Kind.DEVICE).stream().map(o -> new StoredDevice(o.ref(), (DeviceV1) o.spec())).toList();
   }
 
   /** The objects of one kind (never Secrets: they are sealed). */
-  private List<Downstream> ofKind(String kind) {
+  private List<StoredObject> ofKind(Kind kind) {
     return env.computeInReadonlyTransaction(txn -> {
-      List<Downstream> found = new ArrayList<>();
-      String prefix = kind + "/";
-      try (Cursor cursor = objects.openCursor(txn)) {
+      List<StoredObject> found = new ArrayList<>();
+      String prefix = kind.label() + "/";
+      try (Cursor cursor = stores.objects().openCursor(txn)) {
         // Keys are kind/namespace/name: a kind is one range, no other object is decoded (or decrypted).
         ByteIterable at = cursor.getSearchKeyRange(StringBinding.stringToEntry(prefix));
         while (at != null && StringBinding.entryToString(cursor.getKey()).startsWith(prefix)) {
-          found.add(records.decode(cursor.getValue(), Downstream.class));
+          StoredObject object = applier.decodeObject(StringBinding.entryToString(cursor.getKey()),
+              cursor.getValue());
+          if (object != null) {
+            found.add(object);
+          }
           at = cursor.getNext() ? cursor.getValue() : null;
         }
       }
@@ -180,10 +234,11 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
   public List<ObjectRef> held() {
     return env.computeInReadonlyTransaction(txn -> {
       List<ObjectRef> refs = new ArrayList<>();
-      try (Cursor cursor = objects.openCursor(txn)) {
+      try (Cursor cursor = stores.objects().openCursor(txn)) {
         while (cursor.getNext()) {
-          if (pendingDeletes.get(txn, cursor.getKey()) == null) {
-            Downstream held = applier.decodeObject(StringBinding.entryToString(cursor.getKey()), cursor.getValue());
+          if (stores.pendingDeletes().get(txn, cursor.getKey()) == null) {
+            StoredObject held = applier.decodeObject(StringBinding.entryToString(cursor.getKey()),
+                cursor.getValue());
             if (held != null) {
               refs.add(held.ref());
             }
@@ -194,135 +249,31 @@ public final class XodusEdgeStore implements EdgeStore, AutoCloseable {
     });
   }
 
-  /** The message that last set the object with this store key, if the store holds it. */
-  public Optional<Downstream> object(String key) {
-    return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(objects.get(txn,
-        StringBinding.stringToEntry(key))).map(value -> applier.decodeObject(key, value))); // unreadable: empty
+  /** The spec of the object with this store key, if the store holds it (and can read it). */
+  private Optional<Object> spec(Kind kind, String namespace, String name) {
+    String key = ObjectRef.key(kind.label(), namespace, name);
+    return env.computeInReadonlyTransaction(txn -> Optional.ofNullable(stores.objects().get(txn,
+        StringBinding.stringToEntry(key))).map(value -> applier.decodeObject(key, value)).map(StoredObject::spec));
   }
 
   @Override
   public Optional<ConfigMapV1> configMap(String namespace, String name) {
-    return object(ObjectRef.key(Downstream.KIND_CONFIG_MAP, namespace, name)).map(Downstream::configMap);
+    return spec(Kind.CONFIG_MAP, namespace, name).map(ConfigMapV1.class::cast);
   }
 
   @Override
   public Optional<SecretV1> secret(String namespace, String name) {
-    return object(ObjectRef.key(Downstream.KIND_SECRET, namespace, name)).map(Downstream::secret);
+    return spec(Kind.SECRET, namespace, name).map(SecretV1.class::cast);
   }
 
   @Override
   public Optional<NodeV1> node(String name) {
-    return object(ObjectRef.key(Downstream.KIND_NODE, null, name)).map(Downstream::node);
+    return spec(Kind.NODE, null, name).map(NodeV1.class::cast);
   }
 
   @Override
   public Optional<DeviceModelV1> deviceModel(String namespace, String name) {
-    return object(ObjectRef.key(Downstream.KIND_DEVICE_MODEL, namespace, name)).map(Downstream::deviceModel);
-  }
-
-  /**
-   * Appends an event for upstream delivery. Repeats of the newest pending event (same object, type, reason and
-   * message) raise its count instead. Beyond {@code maxEvents} undelivered events the oldest is dropped and counted.
-   * Returns how many events were dropped by this call (0 or 1).
-   */
-  @Override
-  public int recordEvent(EventReport event) {
-    return env.computeInTransaction(txn -> eventOutbox.record(txn, event));
-  }
-
-  /** Undelivered events, oldest first, at most {@code max}. */
-  @Override
-  public List<PendingEvent> pendingEvents(int max) {
-    return env.computeInReadonlyTransaction(txn -> eventOutbox.pending(txn, max));
-  }
-
-  /**
-   * Removes a delivered event, unless it was merged with a repeat after it was read: then it stays, with its new
-   * count, and is delivered again (the bridge updates the Event it names).
-   */
-  @Override
-  public void eventDelivered(PendingEvent delivered) {
-    env.executeInTransaction(txn -> eventOutbox.delivered(txn, delivered));
-  }
-
-  @Override
-  public int eventDepth() {
-    return env.computeInReadonlyTransaction(eventOutbox::depth);
-  }
-
-  /** Events dropped because the outbox was full, over the life of this store. */
-  @Override
-  public long eventsDropped() {
-    return env.computeInReadonlyTransaction(eventOutbox::dropped);
-  }
-
-  @Override
-  public boolean recordStatus(PodStatusReport report) {
-    byte[] encoded = codec.encode(report);
-    return env.computeInTransaction(txn -> statusOutbox.record(txn, report.ref().uid(), encoded));
-  }
-
-  @Override
-  public Optional<PodStatusReport> lastStatus(String uid) {
-    return env.computeInReadonlyTransaction(txn -> statusOutbox.last(txn, uid));
-  }
-
-  @Override
-  public int requeueStatuses() {
-    return env.computeInTransaction(txn -> statusOutbox.requeue(txn) + deviceOutbox.requeue(txn));
-  }
-
-  @Override
-  public List<PendingStatus> pendingStatuses(int max) {
-    return env.computeInReadonlyTransaction(txn -> statusOutbox.pending(txn, max)).stream()
-        .map(p -> new PendingStatus(p.uid(), p.version(), p.report())).toList();
-  }
-
-  @Override
-  public boolean recordDeviceStatus(DeviceStatusReport report) {
-    byte[] encoded = codec.encode(report);
-    return env.computeInTransaction(txn -> deviceOutbox.record(txn, report.ref().uid(), encoded));
-  }
-
-  @Override
-  public Optional<DeviceStatusReport> lastDeviceStatus(String uid) {
-    return env.computeInReadonlyTransaction(txn -> deviceOutbox.last(txn, uid));
-  }
-
-  @Override
-  public List<PendingDeviceStatus> pendingDeviceStatuses(int max) {
-    return env.computeInReadonlyTransaction(txn -> deviceOutbox.pending(txn, max)).stream()
-        .map(p -> new PendingDeviceStatus(p.uid(), p.version(), p.report())).toList();
-  }
-
-  @Override
-  public void deviceStatusDelivered(String uid, long version) {
-    env.executeInTransaction(txn -> deviceOutbox.delivered(txn, uid, version));
-  }
-
-  @Override
-  public int deviceOutboxDepth() {
-    return env.computeInReadonlyTransaction(deviceOutbox::depth);
-  }
-
-  @Override
-  public void forgetDeviceStatus(String uid) {
-    env.executeInTransaction(txn -> deviceOutbox.forget(txn, uid));
-  }
-
-  @Override
-  public void statusDelivered(String uid, long version) {
-    env.executeInTransaction(txn -> statusOutbox.delivered(txn, uid, version));
-  }
-
-  @Override
-  public int outboxDepth() {
-    return env.computeInReadonlyTransaction(statusOutbox::depth);
-  }
-
-  @Override
-  public void forgetStatus(String uid) {
-    env.executeInTransaction(txn -> statusOutbox.forget(txn, uid));
+    return spec(Kind.DEVICE_MODEL, namespace, name).map(DeviceModelV1.class::cast);
   }
 
   @Override

@@ -3,9 +3,8 @@ package io.outpost.store.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.outpost.protocol.Codec;
 import io.outpost.protocol.ConfigMapV1;
-import io.outpost.protocol.Downstream;
+import io.outpost.store.Change;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.SecretV1;
 import java.io.IOException;
@@ -24,14 +23,14 @@ class SecretsAtRestTest {
   private static final String VALUE = "correct-horse-battery-staple";
   @TempDir Path dir;
 
-  private static Downstream secret(long seq, String rv) {
-    return Downstream.upsertSecret(1, seq, new ObjectRef("Secret", "ns", "db", "s1", rv), new SecretV1("Opaque",
+  private static Change secret(long seq, String rv) {
+    return Changes.put(1, seq, new ObjectRef("Secret", "ns", "db", "s1", rv), new SecretV1("Opaque",
         Map.of("password", Base64.getEncoder().encodeToString(VALUE.getBytes(StandardCharsets.UTF_8)))));
   }
 
   /** A resync opens the store's first epoch, as a new bridge epoch does. */
   private static void begin(XodusEdgeStore store) {
-    store.apply(Downstream.marker(1, 0, Downstream.Op.SYNC_BEGIN, "c"));
+    store.apply(Changes.begin(1, 0));
   }
 
   private static boolean filesContain(Path directory, String text) throws IOException {
@@ -52,10 +51,10 @@ class SecretsAtRestTest {
     Path storeDir = dir.resolve("store");
     Path key = dir.resolve("identity/store.key");
     String encoded = Base64.getEncoder().encodeToString(VALUE.getBytes(StandardCharsets.UTF_8));
-    try (XodusEdgeStore store = new XodusEdgeStore(storeDir, new Codec(), 100, key)) {
+    try (XodusEdgeStore store = new XodusEdgeStore(storeDir, 100, key)) {
       begin(store);
       assertThat(store.apply(secret(1, "1")).outcome()).isEqualTo(io.outpost.store.ApplyResult.Outcome.APPLIED);
-      store.apply(Downstream.upsertConfigMap(1, 2, new ObjectRef("ConfigMap", "ns", "cfg", "c1", "1"),
+      store.apply(Changes.put(1, 2, new ObjectRef("ConfigMap", "ns", "cfg", "c1", "1"),
           new ConfigMapV1(Map.of("plain", "visible-config"), null)));
       assertThat(store.secret("ns", "db")).get().satisfies(s -> assertThat(s.text("password")).isEqualTo(VALUE));
       assertThat(store.held()).extracting(ObjectRef::name).containsExactlyInAnyOrder("db", "cfg");
@@ -67,7 +66,7 @@ class SecretsAtRestTest {
     assertThat(Files.getPosixFilePermissions(key)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
         PosixFilePermission.OWNER_WRITE);
 
-    try (XodusEdgeStore reopened = new XodusEdgeStore(storeDir, new Codec(), 100, key)) {
+    try (XodusEdgeStore reopened = new XodusEdgeStore(storeDir, 100, key)) {
       assertThat(reopened.secret("ns", "db")).get().satisfies(s -> assertThat(s.text("password"))
           .isEqualTo(VALUE));
       assertThat(reopened.apply(secret(3, "1")).outcome()).as("stale check reads the sealed value")
@@ -78,11 +77,11 @@ class SecretsAtRestTest {
   @Test
   void withAnotherKeyTheSecretCountsAsNotHeldUntilTheCloudSendsItAgain() {
     Path storeDir = dir.resolve("store");
-    try (XodusEdgeStore store = new XodusEdgeStore(storeDir, new Codec(), 100, dir.resolve("k1"))) {
+    try (XodusEdgeStore store = new XodusEdgeStore(storeDir, 100, dir.resolve("k1"))) {
       begin(store);
       assertThat(store.apply(secret(1, "1")).outcome()).isEqualTo(io.outpost.store.ApplyResult.Outcome.APPLIED);
     }
-    try (XodusEdgeStore other = new XodusEdgeStore(storeDir, new Codec(), 100, dir.resolve("k2"))) {
+    try (XodusEdgeStore other = new XodusEdgeStore(storeDir, 100, dir.resolve("k2"))) {
       // The key file was lost: the Secret counts as not held (the next resync brings it again), nothing fails.
       assertThat(other.secret("ns", "db")).isEmpty();
       assertThat(other.held()).isEmpty();

@@ -4,14 +4,15 @@ import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.store.ApplyResult;
-import io.outpost.store.EdgeStore;
+import io.outpost.store.SyncLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decodes and applies one downstream message. Bad input is rejected with a logged, counted reason and never reaches
- * the store; every message is acknowledged once handled (after the store committed it, if it applied), because
- * redelivering a message that cannot be applied would not help: a gap is repaired by a resync instead.
+ * Decodes one downstream message and applies it to the sync log as the store's change ({@link WireChanges}). Bad
+ * input is rejected with a logged, counted reason and never reaches the store; every message is acknowledged once
+ * handled (after the store committed it, if it applied), because redelivering a message that cannot be applied
+ * would not help: a gap is repaired by a resync instead.
  */
 final class DownstreamHandler {
   private static final Logger LOG = LoggerFactory.getLogger(DownstreamHandler.class);
@@ -21,14 +22,14 @@ final class DownstreamHandler {
 
   private final String node;
   private final Codec codec;
-  private final EdgeStore store;
+  private final SyncLog store;
   private final ResyncTracker resyncs;
   private final Counters rejected;
   private final Counters outcomes;
   /** The bridge's bucket digests from the last DIGEST_MISMATCH for a pending request; null if it sent none. */
   private java.util.List<String> mismatchBuckets;
 
-  DownstreamHandler(String node, Codec codec, EdgeStore store, ResyncTracker resyncs, Counters rejected,
+  DownstreamHandler(String node, Codec codec, SyncLog store, ResyncTracker resyncs, Counters rejected,
       Counters outcomes) {
     this.node = node;
     this.codec = codec;
@@ -82,7 +83,7 @@ final class DownstreamHandler {
       LOG.info("Ignored SYNC_BEGIN {} for a resync this node is not waiting for", message.correlationId());
       return Then.NOTHING;
     }
-    ApplyResult result = store.apply(message);
+    ApplyResult result = store.apply(WireChanges.of(message));
     outcomes.increment(result.outcome().name().toLowerCase(java.util.Locale.ROOT));
     switch (result.outcome()) {
       case SYNC_STARTED -> resyncs.answerStarted(message.correlationId());

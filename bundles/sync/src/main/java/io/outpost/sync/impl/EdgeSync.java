@@ -7,7 +7,6 @@ import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ProtocolException;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
-import io.outpost.store.EdgeStore;
 import io.outpost.store.SyncPosition;
 import io.outpost.sync.SyncState;
 import java.time.Clock;
@@ -34,7 +33,7 @@ final class EdgeSync implements MqttLink.Handler {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeSync.class);
 
   private final Settings settings;
-  private final EdgeStore store;
+  private final SyncStore store;
   private final ScheduledExecutorService executor;
   private final Codec codec;
   private final NodeFacts facts;
@@ -52,11 +51,11 @@ final class EdgeSync implements MqttLink.Handler {
   /** The node's health summary for heartbeats (empty where nothing reports). */
   private final java.util.function.Supplier<java.util.Map<String, Double>> health;
 
-  EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion) {
+  EdgeSync(Settings settings, SyncStore store, ScheduledExecutorService executor, String agentVersion) {
     this(settings, store, executor, agentVersion, java.util.Map::of, () -> null);
   }
 
-  EdgeSync(Settings settings, EdgeStore store, ScheduledExecutorService executor, String agentVersion,
+  EdgeSync(Settings settings, SyncStore store, ScheduledExecutorService executor, String agentVersion,
       java.util.function.Supplier<java.util.Map<String, Double>> health,
       java.util.function.Supplier<io.outpost.protocol.stream.PodStreams> podStreams) {
     this.health = health;
@@ -67,7 +66,7 @@ final class EdgeSync implements MqttLink.Handler {
     this.facts = new NodeFacts(settings.node(), agentVersion, settings.maxPods(), settings.nodeStatus(),
         Clock.systemUTC());
     this.shaper = new ReportShaper(settings.factsRefresh(), settings.metricsInterval(), Clock.systemUTC());
-    this.downstream = new DownstreamHandler(settings.node(), codec, store, resyncs, rejected, outcomes);
+    this.downstream = new DownstreamHandler(settings.node(), codec, store.log(), resyncs, rejected, outcomes);
     this.credentials = new NodeCredentials(settings, Clock.systemUTC());
     this.link = new MqttLink(settings, executor, this, credentials);
     this.outbox = new OutboxPublisher(settings.node(), store, link, codec, executor, rejected,
@@ -223,7 +222,7 @@ final class EdgeSync implements MqttLink.Handler {
   SyncState state() {
     SyncPosition position = store.position();
     return new SyncState(settings.node(), settings.brokerUrl(), link.isConnected(), position.epoch(),
-        position.seq(), store.outboxDepth() + store.deviceOutboxDepth(), store.eventDepth(), store.eventsDropped(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
+        position.seq(), store.statusDepth(), store.events().depth(), store.events().dropped(), resyncs.lastCompletedAt(), resyncs.lastObjects(),
         rejected.snapshot(), outcomes.snapshot(), settings.refusal().map(r -> "configuration refused: " + r)
         .orElseGet(link::problem));
   }

@@ -4,7 +4,11 @@ import io.outpost.metrics.MetricSource;
 import io.outpost.protocol.NodeAllocatable;
 import io.outpost.protocol.stream.PodStreams;
 import io.outpost.metrics.MetricSources;
-import io.outpost.store.EdgeStore;
+import io.outpost.protocol.DeviceStatusReport;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.PodStatusReport;
+import io.outpost.store.Outbox;
+import io.outpost.store.SyncLog;
 import io.outpost.store.StoreListener;
 import io.outpost.sync.SyncService;
 import io.outpost.sync.SyncState;
@@ -51,7 +55,14 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
   volatile PodStreams podStreams;
 
   @Activate
-  public EdgeSyncComponent(SyncConfig config, @Reference EdgeStore store, BundleContext context) {
+  public EdgeSyncComponent(SyncConfig config, @Reference(name = "syncLog") SyncLog log,
+      @Reference(name = "podStatuses", target = "(" + Outbox.NAME + "=" + Outbox.POD_STATUS + ")")
+      Outbox<PodStatusReport> podStatuses,
+      @Reference(name = "deviceStatuses", target = "(" + Outbox.NAME + "=" + Outbox.DEVICE_STATUS + ")")
+      Outbox<DeviceStatusReport> deviceStatuses,
+      @Reference(name = "events", target = "(" + Outbox.NAME + "=" + Outbox.EVENT + ")") Outbox<EventReport> events,
+      BundleContext context) {
+    SyncStore store = new SyncStore(log, podStatuses, deviceStatuses, events);
     Settings settings = Settings.from(config);
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-sync"));
     this.sync = new EdgeSync(settings, store, executor, context.getBundle().getVersion().toString(),

@@ -3,10 +3,8 @@ package io.outpost.sync.impl;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Message;
 import io.outpost.protocol.Topics;
-import io.outpost.store.EdgeStore;
-import io.outpost.store.PendingDeviceStatus;
-import io.outpost.store.PendingEvent;
-import io.outpost.store.PendingStatus;
+import io.outpost.store.Outbox;
+import io.outpost.store.OutboxEntry;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -26,7 +24,7 @@ final class OutboxPublisher {
   private static final int BATCH = 64;
 
   private final String node;
-  private final EdgeStore store;
+  private final SyncStore store;
   private final MqttLink link;
   private final Codec codec;
   private final Executor executor;
@@ -36,7 +34,7 @@ final class OutboxPublisher {
   private final Set<String> events = new HashSet<>();
   private final Set<String> devices = new HashSet<>();
 
-  OutboxPublisher(String node, EdgeStore store, MqttLink link, Codec codec, Executor executor, Counters rejected,
+  OutboxPublisher(String node, SyncStore store, MqttLink link, Codec codec, Executor executor, Counters rejected,
       BooleanSupplier ready) {
     this.node = node;
     this.store = store;
@@ -62,17 +60,14 @@ final class OutboxPublisher {
     if (!ready.getAsBoolean()) {
       return;
     }
-    for (PendingStatus status : store.pendingStatuses(BATCH + statuses.size())) {
-      publishTracked(statuses, status.uid() + "@" + status.version(), Topics.Up.STATUS, status.report(),
-          () -> store.statusDelivered(status.uid(), status.version()));
-    }
-    for (PendingDeviceStatus status : store.pendingDeviceStatuses(BATCH + devices.size())) {
-      publishTracked(devices, status.uid() + "@" + status.version(), Topics.Up.DEVICE, status.report(),
-          () -> store.deviceStatusDelivered(status.uid(), status.version()));
-    }
-    for (PendingEvent event : store.pendingEvents(BATCH + events.size())) {
-      publishTracked(events, event.sequence() + "#" + event.event().count(), Topics.Up.EVENT, event.event(),
-          () -> store.eventDelivered(event));
+    drain(store.podStatuses(), statuses, Topics.Up.STATUS);
+    drain(store.deviceStatuses(), devices, Topics.Up.DEVICE);
+    drain(store.events(), events, Topics.Up.EVENT);
+  }
+
+  private <T extends Message> void drain(Outbox<T> from, Set<String> inFlightOfKind, Topics.Up channel) {
+    for (OutboxEntry<T> entry : from.pending(BATCH + inFlightOfKind.size())) {
+      publishTracked(inFlightOfKind, entry.id(), channel, entry.report(), () -> from.delivered(entry));
     }
   }
 

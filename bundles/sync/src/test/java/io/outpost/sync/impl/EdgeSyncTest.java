@@ -49,7 +49,7 @@ class EdgeSyncTest {
   @BeforeEach
   void start() throws Exception {
     broker = Mosquitto.start(dir.resolve("broker"));
-    store = new XodusEdgeStore(dir.resolve("store"), new Codec());
+    store = new XodusEdgeStore(dir.resolve("store"));
     bridge = new MqttClient(broker.url(), "test-bridge", new MemoryPersistence());
     bridge.connect();
     // MqttClient.subscribe(String, int, listener) recurses forever in Paho 1.2.5: use the array form.
@@ -63,7 +63,7 @@ class EdgeSyncTest {
     executor = Executors.newSingleThreadScheduledExecutor();
     Settings settings = new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
         Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(); // the test's own broker
-    sync = new EdgeSync(settings, store, executor, "test");
+    sync = new EdgeSync(settings, TestStores.sync(store), executor, "test");
     sync.start();
   }
 
@@ -176,16 +176,16 @@ class EdgeSyncTest {
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
     PodStatusReport report = new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "web", "u1", "1"),
         "Running", null, null, "10.88.0.2", null, null, List.of(), false);
-    store.recordStatus(report);
+    store.podStatuses().record(report);
     sync.outboxChanged(); // drained: the bridge's announcement came with the subscription
     PodStatusReport received = statuses.poll(30, TimeUnit.SECONDS);
     assertThat(received).isEqualTo(report);
-    await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
+    await().atMost(Duration.ofSeconds(20)).until(() -> store.podStatuses().depth() == 0);
 
     // A new bridge session may have lost what the old one was sent: the newest status is offered again.
     bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH + 1, "session-2", "now")), 1, true);
     assertThat(statuses.poll(30, TimeUnit.SECONDS)).isEqualTo(report);
-    await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
+    await().atMost(Duration.ofSeconds(20)).until(() -> store.podStatuses().depth() == 0);
   }
 
   @Test
@@ -193,11 +193,11 @@ class EdgeSyncTest {
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
     int pods = 300; // several times Mosquitto's Receive Maximum (max_inflight_messages, 20 by default)
     for (int i = 0; i < pods; i++) {
-      store.recordStatus(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "web-" + i, "u" + i, "1"),
+      store.podStatuses().record(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "web-" + i, "u" + i, "1"),
           "Running", null, null, "10.88.0.2", null, null, List.of(), false));
     }
     sync.outboxChanged();
-    await().atMost(Duration.ofSeconds(60)).until(() -> store.outboxDepth() == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> store.podStatuses().depth() == 0);
     assertThat(statuses.stream().map(r -> r.ref().name()).distinct().count()).isEqualTo(pods);
     assertThat(sync.refusedPublishes()).as("publishes beyond the broker's Receive Maximum are refused by the"
         + " client; the outbox must leave room for them and for stream frames").isZero();
@@ -209,17 +209,17 @@ class EdgeSyncTest {
     // The store keeps what its own limit allows; the node was configured to send less (max.message.bytes).
     sync.close();
     sync = new EdgeSync(new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
-        Duration.ofSeconds(2), 3600, 4096, 110).allowingPlaintext(), store, executor, "test");
+        Duration.ofSeconds(2), 3600, 4096, 110).allowingPlaintext(), TestStores.sync(store), executor, "test");
     sync.start();
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
-    store.recordStatus(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "huge", "u-huge", "1"),
+    store.podStatuses().record(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "huge", "u-huge", "1"),
         "Failed", "Error", "x".repeat(8192), null, null, null, List.of(), false));
     PodStatusReport fine = new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "fine", "u-fine", "1"),
         "Running", null, null, "10.88.0.3", null, null, List.of(), false);
-    store.recordStatus(fine);
+    store.podStatuses().record(fine);
     sync.outboxChanged();
     assertThat(statuses.poll(30, TimeUnit.SECONDS)).isEqualTo(fine);
-    await().atMost(Duration.ofSeconds(20)).until(() -> store.outboxDepth() == 0);
+    await().atMost(Duration.ofSeconds(20)).until(() -> store.podStatuses().depth() == 0);
     assertThat(sync.state().rejected()).containsEntry("oversized", 1L);
   }
 

@@ -68,8 +68,8 @@ class JoinConfigurationTest {
     BlockingQueue<String> resyncs = new LinkedBlockingQueue<>();
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
     try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
-        XodusEdgeStore refusedStore = new XodusEdgeStore(dir.resolve("refused"), codec);
-        XodusEdgeStore fineStore = new XodusEdgeStore(dir.resolve("fine"), codec)) {
+        XodusEdgeStore refusedStore = new XodusEdgeStore(dir.resolve("refused"));
+        XodusEdgeStore fineStore = new XodusEdgeStore(dir.resolve("fine"))) {
       MqttClient bridge = new MqttClient(broker.url(), "test-bridge", new MemoryPersistence());
       bridge.connect();
       IMqttMessageListener resync = (t, m) -> resyncs.add(codec.decode(m.getPayload(), ResyncRequest.class).node());
@@ -80,9 +80,9 @@ class JoinConfigurationTest {
       Settings refused = new Settings("edge-refused", broker.url(), "edge-refused", Duration.ofSeconds(1),
           Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110, dir.resolve("identity"),
           "https://bridge.example.net:9443", "ojt1.abc.def", "sha256:00ff");
-      EdgeSync refusedSync = new EdgeSync(refused, refusedStore, executor, "test");
+      EdgeSync refusedSync = new EdgeSync(refused, TestStores.sync(refusedStore), executor, "test");
       EdgeSync fineSync = new EdgeSync(new Settings("edge-fine", broker.url(), "edge-fine", Duration.ofSeconds(1),
-          Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(), fineStore, executor, "test");
+          Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(), TestStores.sync(fineStore), executor, "test");
       try {
         refusedSync.start();
         fineSync.start(); // started after the refused one, on the same thread: its connect is not ahead of it

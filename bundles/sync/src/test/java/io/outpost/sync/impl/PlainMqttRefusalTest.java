@@ -68,8 +68,8 @@ class PlainMqttRefusalTest {
     BlockingQueue<String> resyncs = new LinkedBlockingQueue<>();
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
     try (Mosquitto broker = Mosquitto.start(dir.resolve("broker"));
-        XodusEdgeStore refusedStore = new XodusEdgeStore(dir.resolve("refused"), codec);
-        XodusEdgeStore allowedStore = new XodusEdgeStore(dir.resolve("allowed"), codec)) {
+        XodusEdgeStore refusedStore = new XodusEdgeStore(dir.resolve("refused"));
+        XodusEdgeStore allowedStore = new XodusEdgeStore(dir.resolve("allowed"))) {
       MqttClient bridge = new MqttClient(broker.url(), "test-bridge", new MemoryPersistence());
       bridge.connect();
       IMqttMessageListener resync = (t, m) -> resyncs.add(codec.decode(m.getPayload(), ResyncRequest.class).node());
@@ -78,10 +78,10 @@ class PlainMqttRefusalTest {
           new IMqttMessageListener[] {resync, resync});
       bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, 1L, "session-0", "now")), 1, true);
       EdgeSync refused = new EdgeSync(new Settings("edge-plain", broker.url(), "edge-plain", Duration.ofSeconds(1),
-          Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110), refusedStore, executor, "test");
+          Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110), TestStores.sync(refusedStore), executor, "test");
       EdgeSync allowed = new EdgeSync(new Settings("edge-allowed", broker.url(), "edge-allowed",
           Duration.ofSeconds(1), Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(),
-          allowedStore, executor, "test");
+          TestStores.sync(allowedStore), executor, "test");
       try {
         refused.start();
         allowed.start(); // started after the refused one, on the same thread: its connect is not ahead of it

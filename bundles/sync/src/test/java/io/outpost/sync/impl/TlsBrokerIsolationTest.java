@@ -186,10 +186,10 @@ class TlsBrokerIsolationTest {
     bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, 1, "s", "now")), 1, true);
 
     ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-    try (XodusEdgeStore store = new XodusEdgeStore(dir.resolve("store"), codec)) {
+    try (XodusEdgeStore store = new XodusEdgeStore(dir.resolve("store"))) {
       Settings settings = new Settings("edge-a", broker.url(), "outpost-edge-edge-a", Duration.ofSeconds(1),
           Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110, identityDir, "", "", "");
-      EdgeSync sync = new EdgeSync(settings, store, executor, "test");
+      EdgeSync sync = new EdgeSync(settings, TestStores.sync(store), executor, "test");
       sync.start();
       try {
         await().atMost(Duration.ofSeconds(30)).until(() -> sync.state().connected());
