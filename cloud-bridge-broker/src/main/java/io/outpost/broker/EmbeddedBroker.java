@@ -45,6 +45,26 @@ public final class EmbeddedBroker implements AutoCloseable {
     public static Settings local(int port, Path dataDir) {
       return new Settings("127.0.0.1", port, dataDir, 512 * 1024, 100_000);
     }
+
+    /**
+     * {@code OUTPOST_EMBEDDED_BROKER}'s {@code host:port}, with the loopback defaults for the rest and {@code dataDir}
+     * for the broker's data.
+     */
+    public static Settings parse(String listen, Path dataDir) {
+      int colon = listen.lastIndexOf(':');
+      if (colon <= 0 || colon == listen.length() - 1) {
+        throw new IllegalArgumentException("OUTPOST_EMBEDDED_BROKER '" + listen + "' must be host:port or off");
+      }
+      int port;
+      try {
+        port = Integer.parseInt(listen.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("OUTPOST_EMBEDDED_BROKER '" + listen + "': port is not a number");
+      }
+      Settings local = local(port, dataDir.toAbsolutePath());
+      return new Settings(listen.substring(0, colon), port, local.dataDir(), local.maxPacketBytes(),
+          local.maxQueuedPerClient());
+    }
   }
 
   /**

@@ -100,9 +100,9 @@ class EmbeddedBrokerTest {
   void invalidSettingsAreRefusedWithTheReason() {
     assertThatThrownBy(() -> new EmbeddedBroker.Settings("127.0.0.1", 0, dir, 4096, 1))
         .hasMessageContaining("port 0");
-    assertThatThrownBy(() -> StandaloneMain.parse("1883", dir)).hasMessageContaining("host:port");
-    assertThatThrownBy(() -> StandaloneMain.parse("0.0.0.0:mqtt", dir)).hasMessageContaining("not a number");
-    assertThat(StandaloneMain.parse("0.0.0.0:1884", dir).port()).isEqualTo(1884);
+    assertThatThrownBy(() -> EmbeddedBroker.Settings.parse("1883", dir)).hasMessageContaining("host:port");
+    assertThatThrownBy(() -> EmbeddedBroker.Settings.parse("0.0.0.0:mqtt", dir)).hasMessageContaining("not a number");
+    assertThat(EmbeddedBroker.Settings.parse("0.0.0.0:1884", dir).port()).isEqualTo(1884);
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.outpost.bridge;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.outpost.bridge.config.BridgeConfig;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 

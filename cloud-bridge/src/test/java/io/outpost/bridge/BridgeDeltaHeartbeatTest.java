@@ -12,18 +12,17 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.bridge.kube.EdgeTaint;
+import io.outpost.bridge.upstream.UpstreamNames;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.NodeReport;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Protocol §5.5: a heartbeat leaves out what did not change. The Node keeps its capacity, allocatable, addresses,
@@ -31,21 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
  * what the Node shows.
  */
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(BridgeHarnessExtension.class)
 class BridgeDeltaHeartbeatTest {
   static KubernetesClient client;
 
-  @TempDir Path dir;
+  /** Started before each test and closed after it ({@link BridgeHarnessExtension}). */
   private BridgeHarness h;
-
-  @BeforeEach
-  void start() throws Exception {
-    h = BridgeHarness.start(dir, client);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    h.close();
-  }
 
   private static final Map<String, String> CAPACITY = Map.of("cpu", "4", "memory", "8167056Ki", "pods", "110",
       "ephemeral-storage", "263183712Ki");
@@ -121,7 +111,7 @@ class BridgeDeltaHeartbeatTest {
     assertThat(h.metric("outpost_bridge_heartbeats_total")).isEqualTo(3);
     assertThat(h.bridge.metrics().edgeValue("edge-delta", "outpost_edge_pods")).as("the last samples stand")
         .isEqualTo(3.0);
-    assertThat(h.rejected(NodeFigures.REJECTED)).isZero();
+    assertThat(h.rejected(UpstreamNames.FIGURES_REJECTED)).isZero();
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.bridge.kube.Devices;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.Downstream;
@@ -189,7 +190,7 @@ class BridgeDevicesTest {
 
   @SuppressWarnings("unchecked")
   private Map<String, Object> status(String name) {
-    GenericKubernetesResource device = client.genericKubernetesResources(DeviceTranslator.DEVICES)
+    GenericKubernetesResource device = client.genericKubernetesResources(Devices.DEVICES)
         .inNamespace("plant").withName(name).get();
     Object status = device.getAdditionalProperties().get("status");
     return status == null ? Map.of() : (Map<String, Object>) status;

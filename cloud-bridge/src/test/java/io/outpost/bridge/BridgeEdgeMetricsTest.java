@@ -10,30 +10,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Every node's health, as its heartbeats summarise it, on the bridge's own /metrics — without scraping the sites. */
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(BridgeHarnessExtension.class)
 class BridgeEdgeMetricsTest {
   static KubernetesClient client;
 
-  @TempDir Path dir;
+  /** Started before each test and closed after it ({@link BridgeHarnessExtension}). */
   private BridgeHarness h;
-
-  @BeforeEach
-  void start() throws Exception {
-    h = BridgeHarness.start(dir, client);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    h.close();
-  }
 
   private String scrape() throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"

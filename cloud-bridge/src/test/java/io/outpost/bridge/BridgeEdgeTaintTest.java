@@ -18,18 +18,17 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.zjsonpatch.JsonPatch;
+import io.outpost.bridge.admission.AdmissionReviews;
+import io.outpost.bridge.upstream.UpstreamNames;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.NodeReport;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Edge nodes are opt-in for workloads: the Node is registered with the edge taint, keeps it through status writes,
@@ -38,22 +37,13 @@ import org.junit.jupiter.api.io.TempDir;
  * there; a node advertising capacity it cannot have is refused and counted.
  */
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(BridgeHarnessExtension.class)
 class BridgeEdgeTaintTest {
   static KubernetesClient client;
-  private static final ObjectMapper JSON = AdmissionWebhook.mapper();
+  private static final ObjectMapper JSON = AdmissionReviews.mapper();
 
-  @TempDir Path dir;
+  /** Started before each test and closed after it ({@link BridgeHarnessExtension}). */
   private BridgeHarness h;
-
-  @BeforeEach
-  void start() throws Exception {
-    h = BridgeHarness.start(dir, client);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    h.close();
-  }
 
   private static final Map<String, String> CAPACITY = Map.of("cpu", "4", "memory", "8Gi", "pods", "110",
       "ephemeral-storage", "100Gi");
@@ -155,7 +145,7 @@ class BridgeEdgeTaintTest {
     huge.put("ephemeral-storage", "200Gi"); // plausible: written, which shows the heartbeat was applied
     edge.heartbeat(report("edge-big", huge, Map.of("cpu", "100000")));
 
-    await().atMost(FakeEdge.TIMEOUT).until(() -> h.rejected(NodeFigures.REJECTED) >= 6);
+    await().atMost(FakeEdge.TIMEOUT).until(() -> h.rejected(UpstreamNames.FIGURES_REJECTED) >= 6);
     Node node = awaitNode("edge-big", n -> new Quantity("200Gi").equals(n.getStatus().getCapacity()
         .get("ephemeral-storage")));
     Map<String, String> capacity = new LinkedHashMap<>();
@@ -187,7 +177,7 @@ class BridgeEdgeTaintTest {
   private static Pod admitted(Pod pod) throws Exception {
     byte[] review = JSON.writeValueAsBytes(Map.of("apiVersion", "admission.k8s.io/v1", "kind", "AdmissionReview",
         "request", Map.of("uid", "r", "object", pod)));
-    JsonNode response = AdmissionWebhook.review(JSON, review, "edge-s"::equals, "outpost.io/edge", "true")
+    JsonNode response = AdmissionReviews.review(JSON, review, "edge-s"::equals, "outpost.io/edge", "true")
         .path("response");
     JsonNode object = JSON.valueToTree(pod);
     if (response.has("patch")) {

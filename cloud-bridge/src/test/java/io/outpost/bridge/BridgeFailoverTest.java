@@ -3,9 +3,11 @@ package io.outpost.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.outpost.bridge.config.BridgeConfig;
+import io.outpost.bridge.ha.ActiveLabels;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.testing.Mosquitto;
@@ -96,7 +98,7 @@ class BridgeFailoverTest {
     io.outpost.testing.KubeletPki pki = new io.outpost.testing.KubeletPki(dir.resolve("pki"));
     for (String pod : List.of("bridge-a", "bridge-b")) {
       client.pods().inNamespace("outpost-system").resource(new PodBuilder().withNewMetadata().withName(pod)
-          .withNamespace("outpost-system").addToLabels(ActiveLabel.LABEL, "true").endMetadata().withNewSpec()
+          .withNamespace("outpost-system").addToLabels(ActiveLabels.LABEL, "true").endMetadata().withNewSpec()
           .addNewContainer().withName("bridge").withImage("bridge").endContainer().endSpec().build()).create();
     }
     try (RbacEnforcement rbac = RbacEnforcement.forBridge(client);
@@ -122,7 +124,7 @@ class BridgeFailoverTest {
   private static String label(String pod) {
     Map<String, String> labels = client.pods().inNamespace("outpost-system").withName(pod).get().getMetadata()
         .getLabels();
-    return labels == null ? null : labels.get(ActiveLabel.LABEL);
+    return labels == null ? null : labels.get(ActiveLabels.LABEL);
   }
 
   private static BridgeConfig withKubelet(BridgeConfig config, io.outpost.testing.KubeletPki pki) {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.bridge.upstream.UpstreamNames;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.EventReport;
@@ -122,7 +123,7 @@ class BridgeFloodTest {
       assertThat(names).as("every calm node Ready").allMatch(BridgeFloodTest::ready);
       assertThat(h.metric("outpost_bridge_heartbeats_handled_total")).isGreaterThanOrEqualTo(2L * NODES);
       List<String> droppedSeries = h.bridge.metrics().render().lines()
-          .filter(l -> l.startsWith(UpstreamLanes.DROPPED + "{")).toList();
+          .filter(l -> l.startsWith(UpstreamNames.DROPPED + "{")).toList();
       assertThat(droppedSeries).isNotEmpty().allMatch(l -> l.contains("node=\"flooder\""));
     } finally {
       flooding.set(false);
@@ -187,12 +188,12 @@ class BridgeFloodTest {
   }
 
   private static long dropped(BridgeHarness h, String node, String channel) {
-    return h.metric(UpstreamLanes.DROPPED, "node", node, "channel", channel, "reason", "rate_limited")
-        + h.metric(UpstreamLanes.DROPPED, "node", node, "channel", channel, "reason", "queue_full");
+    return h.metric(UpstreamNames.DROPPED, "node", node, "channel", channel, "reason", "rate_limited")
+        + h.metric(UpstreamNames.DROPPED, "node", node, "channel", channel, "reason", "queue_full");
   }
 
   private static Lease lease(String node) {
-    return client.leases().inNamespace(LeaseRenewer.NAMESPACE).withName(node).get();
+    return client.leases().inNamespace(UpstreamNames.LEASE_NAMESPACE).withName(node).get();
   }
 
   private static ZonedDateTime renewTime(Lease lease) {

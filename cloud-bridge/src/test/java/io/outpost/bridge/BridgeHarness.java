@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.outpost.bridge.config.BridgeConfig;
+import io.outpost.bridge.kube.Devices;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
@@ -187,8 +189,8 @@ final class BridgeHarness implements AutoCloseable {
       }
       client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
     }
-    client.genericKubernetesResources(DeviceTranslator.DEVICES).inAnyNamespace().delete();
-    client.genericKubernetesResources(DeviceTranslator.DEVICE_MODELS).inAnyNamespace().delete();
+    client.genericKubernetesResources(Devices.DEVICES).inAnyNamespace().delete();
+    client.genericKubernetesResources(Devices.DEVICE_MODELS).inAnyNamespace().delete();
     client.configMaps().inAnyNamespace().delete();
     client.secrets().inAnyNamespace().delete();
     client.v1().events().inAnyNamespace().delete();

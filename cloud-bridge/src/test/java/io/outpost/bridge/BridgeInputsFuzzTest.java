@@ -3,6 +3,7 @@ package io.outpost.bridge;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.outpost.bridge.admission.AdmissionReviews;
 import io.outpost.bridge.join.JoinServiceParsing;
 import java.io.IOException;
 
@@ -15,7 +16,7 @@ import java.io.IOException;
  * this module's surefire configuration).
  */
 class BridgeInputsFuzzTest {
-  private static final ObjectMapper JSON = AdmissionWebhook.mapper();
+  private static final ObjectMapper JSON = AdmissionReviews.mapper();
 
   @FuzzTest(maxDuration = "20s")
   void parseExternalInput(FuzzedDataProvider data) {
@@ -23,7 +24,7 @@ class BridgeInputsFuzzTest {
     byte[] body = data.consumeRemainingAsBytes();
     if (admission) {
       try {
-        if (AdmissionWebhook.review(JSON, body, node -> node.startsWith("edge"), "outpost.io/edge", "true")
+        if (AdmissionReviews.review(JSON, body, node -> node.startsWith("edge"), "outpost.io/edge", "true")
             == null) {
           throw new AssertionError("no answer");
         }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.testing.KubeletPki;
 import java.io.IOException;
 import java.net.BindException;

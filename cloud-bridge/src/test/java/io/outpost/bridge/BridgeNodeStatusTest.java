@@ -10,40 +10,29 @@ import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.bridge.upstream.UpstreamNames;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.NodeReport;
 import io.outpost.protocol.Topics;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Capacity, allocatable and the pressure conditions of an edge Node as a kubelet writes them, from the heartbeat;
  * implausible figures are not written but counted; an old node's heartbeat still works as before.
  */
 @EnableKubernetesMockClient(crud = true)
+@ExtendWith(BridgeHarnessExtension.class)
 class BridgeNodeStatusTest {
   static KubernetesClient client;
 
-  @TempDir Path dir;
+  /** Started before each test and closed after it ({@link BridgeHarnessExtension}). */
   private BridgeHarness h;
-
-  @BeforeEach
-  void start() throws Exception {
-    h = BridgeHarness.start(dir, client);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    h.close();
-  }
 
   private static final Map<String, String> CAPACITY = Map.of("cpu", "4", "memory", "8167056Ki", "pods", "110",
       "ephemeral-storage", "263183712Ki");
@@ -108,7 +97,7 @@ class BridgeNodeStatusTest {
       assertThat(c.getLastHeartbeatTime()).isNotNull();
       assertThat(c.getLastTransitionTime()).isNotNull();
     });
-    assertThat(h.rejected(NodeFigures.REJECTED)).isZero();
+    assertThat(h.rejected(UpstreamNames.FIGURES_REJECTED)).isZero();
   }
 
   @Test
@@ -156,7 +145,7 @@ class BridgeNodeStatusTest {
     assertThat(node.getStatus().getAllocatable()).isEqualTo(node.getStatus().getCapacity());
     assertThat(node.getStatus().getConditions()).extracting(NodeCondition::getType).containsExactly("Ready");
     assertThat(h.metric("outpost_bridge_heartbeats_total")).isEqualTo(1);
-    assertThat(h.rejected(NodeFigures.REJECTED)).isZero();
+    assertThat(h.rejected(UpstreamNames.FIGURES_REJECTED)).isZero();
     assertThat(h.rejected("malformed") + h.rejected("invalid")).isZero();
   }
 
@@ -177,7 +166,7 @@ class BridgeNodeStatusTest {
     edge.heartbeat(report("edge-bad", capacity, allocatable, List.of(memory(true), disk(false), PID,
         new NodeReport.Condition("Haunted", "True", "Ghosts", "boo"))));
 
-    await().atMost(FakeEdge.TIMEOUT).until(() -> h.rejected(NodeFigures.REJECTED) == 5);
+    await().atMost(FakeEdge.TIMEOUT).until(() -> h.rejected(UpstreamNames.FIGURES_REJECTED) == 5);
     Node node = awaitNode("edge-bad", n -> "True".equals(condition(n, "MemoryPressure").getStatus()));
     assertThat(text(node.getStatus().getCapacity())).as("bad figures keep the Node's values; good ones apply")
         .isEqualTo(Map.of("cpu", "4", "memory", "8167056Ki", "pods", "120", "ephemeral-storage", "263183712Ki"));

@@ -3,30 +3,27 @@ package io.outpost.bridge;
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
-import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import com.tngtech.archunit.library.dependencies.SliceRule;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bridge's package rules (docs/architecture.md, "Rules that keep this picture true"): no package cycle, and the
- * bridge depends on nothing of Outpost but the wire format and identity. Checked on the compiled main classes.
+ * The bridge's package rules (docs/architecture.md, "Rules that keep this picture true"): no package cycle, the
+ * dependency directions between the packages, and the bridge depends on nothing of Outpost but the wire format,
+ * identity and (from its launcher only) the embedded broker. Checked on the compiled main classes.
  */
 class BridgePackagesTest {
-
-  /**
-   * The one known cycle, documented in docs/architecture.md and to be removed by issue 20's package restructuring:
-   * the root package reaches into {@code join} from exactly these classes (the CLI and onboarding from the combined
-   * main, the join-token label in the Secret informer). Any other root-to-join dependency is a new cycle and fails.
-   */
-  private static final String KNOWN_ROOT_TO_JOIN_ORIGINS = "io\\.outpost\\.bridge\\.(BridgeMain|Informers)(\\$.*)?";
+  private static final String[] PACKAGES = {"io.outpost.bridge", "io.outpost.bridge.admission",
+      "io.outpost.bridge.config", "io.outpost.bridge.downstream", "io.outpost.bridge.flow", "io.outpost.bridge.ha",
+      "io.outpost.bridge.join", "io.outpost.bridge.kube", "io.outpost.bridge.kubelet", "io.outpost.bridge.metrics",
+      "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.upstream"};
 
   private static JavaClasses bridge;
 
@@ -35,38 +32,76 @@ class BridgePackagesTest {
     bridge = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
         .importPackages("io.outpost.bridge");
     assertThat(bridge.stream().map(c -> c.getPackageName()).distinct())
-        .as("the bridge's main packages were imported").contains("io.outpost.bridge", "io.outpost.bridge.join");
-  }
-
-  private static SliceRule packagesFreeOfCycles() {
-    return slices().matching("io.outpost.(**)").namingSlices("package io.outpost.$1").should().beFreeOfCycles();
+        .as("the bridge's main packages were imported, and no package that the rules below do not name")
+        .containsExactlyInAnyOrder(PACKAGES);
   }
 
   @Test
-  void noPackageCycleBeyondTheKnownRootJoinCycle() {
-    packagesFreeOfCycles()
-        .ignoreDependency(nameMatching(KNOWN_ROOT_TO_JOIN_ORIGINS), resideInAPackage("io.outpost.bridge.join"))
-        .because("a package cycle hides which part owns what; the root<->join cycle is the one documented"
-            + " exception (docs/architecture.md), to be removed by issue 20")
+  void noPackageCycle() {
+    slices().matching("io.outpost.(**)").namingSlices("package io.outpost.$1").should().beFreeOfCycles()
+        .because("a package cycle hides which part owns what")
         .check(bridge);
   }
 
+  /**
+   * The directions of docs/architecture.md: the root package wires everything and nothing depends on it; the parts
+   * (downstream, upstream, kubelet, admission, ha, join) do not depend on each other, except that admission uses what
+   * the downstream translation leaves out; they build on the Kubernetes caches and the MQTT link; configuration,
+   * metrics, per-node queues and network values are at the bottom, used by all.
+   */
   @Test
-  void theDocumentedExceptionIsStillNeeded() {
-    // When the restructuring removes the root<->join cycle this fails: then delete the exception above and this test,
-    // and the rule becomes "no package cycle", without exception.
-    assertThat(packagesFreeOfCycles().evaluate(bridge).hasViolation())
-        .as("the known root<->join cycle still exists; if not, remove the exception from noPackageCycle...")
-        .isTrue();
+  void dependenciesPointFromTheWiringThroughThePartsToTheShared() {
+    layeredArchitecture().consideringOnlyDependenciesInLayers()
+        .layer("wiring").definedBy("io.outpost.bridge")
+        .layer("downstream").definedBy("io.outpost.bridge.downstream")
+        .layer("upstream").definedBy("io.outpost.bridge.upstream")
+        .layer("kubelet").definedBy("io.outpost.bridge.kubelet")
+        .layer("admission").definedBy("io.outpost.bridge.admission")
+        .layer("ha").definedBy("io.outpost.bridge.ha")
+        .layer("join").definedBy("io.outpost.bridge.join")
+        .layer("kube").definedBy("io.outpost.bridge.kube")
+        .layer("mqtt").definedBy("io.outpost.bridge.mqtt")
+        .layer("metrics").definedBy("io.outpost.bridge.metrics")
+        .layer("config").definedBy("io.outpost.bridge.config")
+        .layer("flow").definedBy("io.outpost.bridge.flow")
+        .layer("net").definedBy("io.outpost.bridge.net")
+        .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
+        .whereLayer("downstream").mayOnlyBeAccessedByLayers("wiring", "admission")
+        .whereLayer("upstream").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("kubelet").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("admission").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("ha").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("join").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission")
+        .whereLayer("mqtt").mayOnlyBeAccessedByLayers("wiring", "downstream", "kubelet")
+        .whereLayer("metrics").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
+            "join", "mqtt")
+        .whereLayer("config").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
+            "ha", "join", "kube", "mqtt")
+        .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join")
+        .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
+            "join", "metrics", "config")
+        .because("each part of the bridge can be read, tested and changed without the parts beside it; only the"
+            + " wiring (Bridge, BridgeMain) knows them all")
+        .check(bridge);
   }
 
   @Test
   void bridgeDependsOnlyOnTheWireFormatAndIdentityOfOutpost() {
     noClasses().that().resideInAPackage("io.outpost.bridge..")
-        .should().dependOnClassesThat(resideInAPackage("io.outpost..")
-            .and(not(resideInAnyPackage("io.outpost.bridge..", "io.outpost.protocol..", "io.outpost.identity.."))))
-        .because("the bridge speaks to edge nodes only through the protocol; the embedded broker, the quickstart and"
-            + " the edge bundles' internals depend on it, never the other way round")
+        .should().dependOnClassesThat(resideInAPackage("io.outpost..").and(not(resideInAnyPackage(
+            "io.outpost.bridge..", "io.outpost.protocol..", "io.outpost.identity..", "io.outpost.broker.."))))
+        .because("the bridge speaks to edge nodes only through the protocol; the quickstart and the edge bundles'"
+            + " internals depend on it, never the other way round")
+        .check(bridge);
+  }
+
+  @Test
+  void onlyTheLauncherEmbedsTheBroker() {
+    noClasses().that().resideInAPackage("io.outpost.bridge..").and().resideOutsideOfPackage("io.outpost.bridge")
+        .should().dependOnClassesThat().resideInAPackage("io.outpost.broker..")
+        .because("the embedded broker is optional: only the launcher (BridgeMain) starts it, and the bridge's parts"
+            + " work with any MQTT 5 broker")
         .check(bridge);
   }
 }

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Downstream;

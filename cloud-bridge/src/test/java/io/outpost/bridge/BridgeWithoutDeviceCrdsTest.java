@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.outpost.bridge.config.BridgeConfig;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -30,8 +30,8 @@ import org.eclipse.paho.mqttv5.common.MqttSubscription;
  * A test stand-in for an edge node: a Paho client that records every {@code Downstream} on its down topic and
  * publishes protocol v1 messages on its up topics. {@link #wiretap} records every node's down topic instead.
  */
-final class FakeEdge implements AutoCloseable {
-  static final Duration TIMEOUT = Duration.ofSeconds(30);
+public final class FakeEdge implements AutoCloseable {
+  public static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   /** One message as received, with the topic it came on. */
   record Received(String topic, Downstream message) {}
@@ -116,7 +116,7 @@ final class FakeEdge implements AutoCloseable {
     return correlationId;
   }
 
-  static NodeReport nodeReport(String node) {
+  public static NodeReport nodeReport(String node) {
     return new NodeReport(Codec.VERSION, node, Instant.now().toString(), true, "Outpost edge ready",
         Map.of("cpu", "4", "memory", "8167056Ki", "pods", "110"),
         List.of(new NodeReport.Address("InternalIP", "192.0.2.17"), new NodeReport.Address("Hostname", node)),

@@ -39,7 +39,7 @@ public final class RbacEnforcement implements Interceptor, AutoCloseable {
   /** Requests to answer 404, as an API server that does not serve the resource (a CRD not applied). */
   private volatile Predicate<ApiRequest> notServed = request -> false;
 
-  RbacEnforcement(ShippedRbac rbac) throws IOException {
+  public RbacEnforcement(ShippedRbac rbac) throws IOException {
     this.rbac = rbac;
     forbidden = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
     forbidden.createContext("/", exchange -> {

@@ -29,9 +29,9 @@ import java.util.stream.Stream;
  * Non-resource requests are allowed only for the discovery paths every authenticated user may read
  * ({@code system:discovery}, {@code system:public-info-viewer}).
  */
-final class ShippedRbac {
-  static final String BRIDGE_NAMESPACE = "outpost-system";
-  static final String BRIDGE_ACCOUNT = "outpost-bridge";
+public final class ShippedRbac {
+  public static final String BRIDGE_NAMESPACE = "outpost-system";
+  public static final String BRIDGE_ACCOUNT = "outpost-bridge";
 
   /** A rule granted in one namespace, or cluster-wide ({@code namespace} null). */
   private record Grant(String namespace, PolicyRule rule) {}
@@ -55,7 +55,7 @@ final class ShippedRbac {
   }
 
   /** The shipped manifests' objects, {@code deploy/kubernetes/*.yaml} in file order. */
-  static List<HasMetadata> manifests(KubernetesClient parser) {
+  public static List<HasMetadata> manifests(KubernetesClient parser) {
     return manifests(parser, Project.root().resolve("deploy/kubernetes"));
   }
 
@@ -73,7 +73,7 @@ final class ShippedRbac {
     return objects;
   }
 
-  static ShippedRbac of(List<HasMetadata> objects, String namespace, String name) {
+  public static ShippedRbac of(List<HasMetadata> objects, String namespace, String name) {
     Map<String, List<PolicyRule>> roles = new java.util.HashMap<>();
     Map<String, List<PolicyRule>> clusterRoles = new java.util.HashMap<>();
     for (HasMetadata object : objects) {

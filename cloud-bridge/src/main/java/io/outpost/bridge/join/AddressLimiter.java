@@ -1,6 +1,6 @@
 package io.outpost.bridge.join;
 
-import io.outpost.bridge.TokenBucket;
+import io.outpost.bridge.flow.TokenBucket;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Map;

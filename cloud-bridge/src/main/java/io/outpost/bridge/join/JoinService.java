@@ -7,7 +7,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
-import io.outpost.bridge.Metrics;
+import io.outpost.bridge.metrics.Metrics;
 import io.outpost.identity.CertificateAuthority;
 import io.outpost.protocol.JoinMessages;
 import io.outpost.identity.Pki;
@@ -56,7 +56,7 @@ public final class JoinService implements AutoCloseable {
   private final HttpsServer server;
   private final ExecutorService executor;
   private final AddressLimiter limiter;
-  private final io.outpost.bridge.Refusals refusals;
+  private final io.outpost.bridge.metrics.Refusals refusals;
 
   /**
    * Requests per minute and burst per source address, and how many addresses are tracked at once.
@@ -66,24 +66,24 @@ public final class JoinService implements AutoCloseable {
     public static final Limits DEFAULTS = new Limits(60, 20, 10_000);
 
     public static Limits from(java.util.Map<String, String> settings) {
-      return new Limits(io.outpost.bridge.BridgeConfig.integer(settings, "OUTPOST_JOIN_PER_MINUTE", 60, 1, 60_000),
-          io.outpost.bridge.BridgeConfig.integer(settings, "OUTPOST_JOIN_BURST", 20, 1, 10_000), 10_000);
+      return new Limits(io.outpost.bridge.config.BridgeConfig.integer(settings, "OUTPOST_JOIN_PER_MINUTE", 60, 1, 60_000),
+          io.outpost.bridge.config.BridgeConfig.integer(settings, "OUTPOST_JOIN_BURST", 20, 1, 10_000), 10_000);
     }
   }
 
   public JoinService(CertificateAuthority ca, JoinTokens tokens, NodeCertificates certificates, Duration validity,
       Metrics metrics, String bindAddress, int port, List<String> serverNames) throws IOException {
-    this(ca, tokens, certificates, validity, metrics, new io.outpost.bridge.BindAddress(
+    this(ca, tokens, certificates, validity, metrics, new io.outpost.bridge.net.BindAddress(
         java.net.InetAddress.getByName(bindAddress), "OUTPOST_JOIN_BIND"), port, serverNames, Limits.DEFAULTS);
   }
 
   /** The endpoint on {@code bind}:{@code port}; a failed bind names both and their settings. */
   public JoinService(CertificateAuthority ca, JoinTokens tokens, NodeCertificates certificates, Duration validity,
-      Metrics metrics, io.outpost.bridge.BindAddress bind, int port, List<String> serverNames, Limits limits)
+      Metrics metrics, io.outpost.bridge.net.BindAddress bind, int port, List<String> serverNames, Limits limits)
       throws IOException {
     this.ca = ca;
     this.limiter = new AddressLimiter(limits.perMinute(), limits.burst(), limits.sources(), System::nanoTime);
-    this.refusals = new io.outpost.bridge.Refusals(metrics, LOG, System::nanoTime);
+    this.refusals = new io.outpost.bridge.metrics.Refusals(metrics, LOG, System::nanoTime);
     this.tokens = tokens;
     this.certificates = certificates;
     this.validity = validity;

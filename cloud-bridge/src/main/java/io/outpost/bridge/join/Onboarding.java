@@ -1,9 +1,9 @@
 package io.outpost.bridge.join;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.outpost.bridge.BindAddress;
-import io.outpost.bridge.BridgeConfig;
-import io.outpost.bridge.Metrics;
+import io.outpost.bridge.config.BridgeConfig;
+import io.outpost.bridge.metrics.Metrics;
+import io.outpost.bridge.net.BindAddress;
 import io.outpost.identity.CertificateAuthority;
 import io.outpost.identity.Pki;
 import io.outpost.identity.Tls;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.outpost.bridge.Metrics;
+import io.outpost.bridge.metrics.Metrics;
 import io.outpost.identity.CertificateAuthority;
 import io.outpost.identity.JoinClient;
 import io.outpost.protocol.JoinMessages;
@@ -268,7 +268,7 @@ class JoinServiceTest {
   @Test
   void oneAddressOverItsRequestRateIsAnswered429WithRetryAfterAndCounted() throws Exception {
     try (JoinService limited = new JoinService(ca, tokens, certificates, Duration.ofDays(30), metrics,
-        new io.outpost.bridge.BindAddress(java.net.InetAddress.getByName("127.0.0.1"), "OUTPOST_JOIN_BIND"), 0,
+        new io.outpost.bridge.net.BindAddress(java.net.InetAddress.getByName("127.0.0.1"), "OUTPOST_JOIN_BIND"), 0,
         List.of("127.0.0.1"), new JoinService.Limits(1, 3, 100))) {
       HttpClient anonymous = HttpClient.newBuilder().sslContext(Tls.pinned(ca.fingerprint(), null, null)).build();
       URI limitedUri = URI.create("https://127.0.0.1:" + limited.port() + "/v1/join");

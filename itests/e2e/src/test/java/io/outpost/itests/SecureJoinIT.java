@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.outpost.bridge.Bridge;
-import io.outpost.bridge.BridgeConfig;
+import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.join.JoinTokens;
 import io.outpost.bridge.join.Onboarding;
 import io.outpost.identity.CertificateAuthority;

@@ -1,0 +1,164 @@
+package io.outpost.bridge.upstream;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.outpost.bridge.config.BridgeConfig;
+import io.outpost.bridge.flow.NodeQueues;
+import io.outpost.bridge.kube.ChangeHandler;
+import io.outpost.bridge.kube.Informers;
+import io.outpost.bridge.metrics.Metrics;
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.ResyncRequest;
+import io.outpost.protocol.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The upstream path as one part: what nodes send, from the MQTT callback to the Kubernetes writes. Stream frames go
+ * straight to the stream sink (the kubelet API); every other message takes its lane ({@link UpstreamLanes}) and is
+ * handled ({@link Upstream}) by the writers of Node status and Leases, pod status, Events and Device status, per node
+ * in order. Informer and MQTT callbacks only enqueue; they never block.
+ */
+public final class UpstreamPath implements AutoCloseable {
+  private final KubernetesClient client;
+  private final BridgeConfig config;
+  private final Metrics metrics;
+  /** Upstream messages other than resyncs: heartbeats on their own lane, the rest in fair per-node shares. */
+  private final UpstreamLanes lanes;
+  /** The Kubernetes writes that follow from upstream messages, per node on the message lane's threads. */
+  private final NodeQueues writers;
+  private final ScheduledExecutorService leaseTicker =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-leases"));
+  private final DeletedPods deletedPods = new DeletedPods();
+  private volatile Upstream handler;
+  private volatile BiConsumer<Topics.UpTopic, byte[]> streams = (address, payload) -> { };
+  private LeaseRenewer leases;
+  private NodeWriter nodes;
+  private PodStatusWriter statuses;
+  private Predicate<String> edgeNode;
+  private BiConsumer<String, Runnable> resyncLane;
+
+  public UpstreamPath(BridgeConfig config, KubernetesClient client, Metrics metrics) {
+    this.client = client;
+    this.config = config;
+    this.metrics = metrics;
+    this.lanes = new UpstreamLanes(config.fairShares(), metrics, System::nanoTime,
+        (topic, payload) -> handler.handle(topic, payload),
+        (waiting, newer) -> handler.coalesceHeartbeats(waiting, newer));
+    this.writers = lanes.writers();
+  }
+
+  /** The per-node threads Kubernetes writes run on (other parts queue their writes for a node there too). */
+  public NodeQueues writers() {
+    return writers;
+  }
+
+  /**
+   * Builds the writers over {@code informers}' caches and listens to them; before the informers start. {@code
+   * edgeNode} says which node names are edge nodes; resync requests run on {@code resyncLane} (the node's router
+   * thread) and are answered by {@code resync}; {@code edgePod} says which pods are routed to an edge node.
+   */
+  public void start(Codec codec, Informers informers, Predicate<String> edgeNode, Predicate<Pod> edgePod,
+      BiConsumer<String, Runnable> resyncLane, Consumer<ResyncRequest> resync) {
+    this.edgeNode = edgeNode;
+    this.resyncLane = resyncLane;
+    leases = new LeaseRenewer(client, metrics, Clock.systemUTC(), config.leaseDurationSeconds(),
+        config.leaseRenewInterval(), config.kubeWritesPerSecond());
+    nodes = new NodeWriter(client, config, metrics, informers::node, Clock.systemUTC(), leases);
+    statuses = new PodStatusWriter(client, metrics, new StatusClaims(new PodAddressRanges(config.podNetworks(),
+        informers::node)));
+    DeviceStatusWriter deviceStatuses = new DeviceStatusWriter(client, metrics, informers::device);
+    handler = new Upstream(codec, metrics, informers::pod, edgeNode, nodes, statuses, new EventWriter(client, metrics),
+        resync, informers::device, report -> deviceStatuses.offer(report, writers), deletedPods);
+    // Before the router hears of a deletion: the node's late reports on the pod are expected, not refused.
+    informers.pods().addEventHandler(deletedPods);
+    informers.pods().addEventHandler(new ReadinessGateChanges(informers, edgePod));
+    informers.nodes().addEventHandler(ChangeHandler.onDelete(node -> {
+      metrics.forgetEdge(node.getMetadata().getName());
+      lanes.forget(node.getMetadata().getName());
+    }));
+    metrics.gauge("outpost_bridge_upstream_queue", lanes::depth);
+    metrics.gauge("outpost_bridge_upstream_queue_deepest_node", lanes::deepestNode);
+    metrics.gauge("outpost_bridge_heartbeats_waiting", lanes::heartbeatsWaiting);
+  }
+
+  /** Where stream frames go (the kubelet API); until set they are dropped. */
+  public void streamsTo(BiConsumer<Topics.UpTopic, byte[]> sink) {
+    this.streams = sink;
+  }
+
+  /** An upstream message, on the MQTT callback thread: stream frames are relayed at once, the rest takes its lane. */
+  public void receive(String topic, byte[] payload) {
+    Optional<Topics.UpTopic> address = Topics.parseUp(topic);
+    if (address.isPresent() && address.get().channel() == Topics.Up.STREAM) {
+      streams.accept(address.get(), payload);
+    } else {
+      lanes.route(address, topic, payload, edgeNode, resyncLane);
+    }
+  }
+
+  /** True if this bridge registered the Node (the informer cache may not have caught up with it yet). */
+  public boolean registered(String node) {
+    return nodes != null && nodes.registered(node);
+  }
+
+  /** The kubelet endpoint every Node's status publishes. */
+  public void publishKubeletEndpoint(String address, boolean addressIsIp, int port) {
+    nodes.kubeletEndpoint(address, addressIsIp, port);
+  }
+
+  /** Starts renewing the edge nodes' Leases (the active bridge only). */
+  public void renewLeases() {
+    leaseTicker.scheduleWithFixedDelay(() -> leases.tick(Duration.ofSeconds(1)), 1, 1, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    lanes.close();
+    leaseTicker.shutdownNow();
+    try {
+      leaseTicker.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Ready is computed over a pod's readiness gates, as by a kubelet: a change of one rechecks it. */
+  private final class ReadinessGateChanges implements ResourceEventHandler<Pod> {
+    private final Informers informers;
+    private final Predicate<Pod> edgePod;
+
+    ReadinessGateChanges(Informers informers, Predicate<Pod> edgePod) {
+      this.informers = informers;
+      this.edgePod = edgePod;
+    }
+
+    @Override
+    public void onAdd(Pod pod) {
+      // Only changes of a gate matter.
+    }
+
+    @Override
+    public void onUpdate(Pod before, Pod after) {
+      if (edgePod.test(after) && !Objects.equals(before.getMetadata().getResourceVersion(),
+          after.getMetadata().getResourceVersion()) && ReadinessGates.changed(before, after)) {
+        writers.execute(after.getSpec().getNodeName(), () -> ReadinessGates.recheck(statuses, metrics,
+            informers.pods().getStore().get(after)));
+      }
+    }
+
+    @Override
+    public void onDelete(Pod pod, boolean finalStateUnknown) {
+      // Only changes of a gate matter.
+    }
+  }
+}
