@@ -2,7 +2,6 @@ package io.outpost.bridge.mqtt;
 
 import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.metrics.Metrics;
-import io.outpost.protocol.MqttSockets;
 import io.outpost.protocol.Topics;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;

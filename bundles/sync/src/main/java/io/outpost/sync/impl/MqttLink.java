@@ -1,7 +1,6 @@
 package io.outpost.sync.impl;
 
 import io.outpost.identity.NodeCredentials;
-import io.outpost.protocol.MqttSockets;
 import io.outpost.protocol.Topics;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;

@@ -1,4 +1,4 @@
-package io.outpost.protocol;
+package io.outpost.bridge.mqtt;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,26 +8,28 @@ import javax.net.SocketFactory;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Socket factories for the MQTT connections of nodes and bridge, with Nagle's algorithm off ({@code TCP_NODELAY}).
- * With it on, a small publish waits for the acknowledgement of the one before it, and the peer delays that
- * acknowledgement (up to 40 ms on Linux): interactive streams (kubectl exec) paid about 80 ms per round trip and
- * log streams crawled. MQTT already batches what it can, so nothing is gained by letting TCP wait.
+ * Socket factories for this link's MQTT connection, with Nagle's algorithm off ({@code TCP_NODELAY}). With it on, a
+ * small publish waits for the acknowledgement of the one before it, and the peer delays that acknowledgement (up to
+ * 40 ms on Linux): interactive streams (kubectl exec) paid about 80 ms per round trip and log streams crawled. MQTT
+ * already batches what it can, so nothing is gained by letting TCP wait. The node's link (bundles/sync,
+ * {@code io.outpost.sync.impl}) has its own copy: the
+ * two links share no module but the wire format's, and this is transport, not wire format.
  */
-public final class MqttSockets {
+final class MqttSockets {
   private MqttSockets() {}
 
   /**
    * For a broker URL without a TLS context of our own: the JVM's default TLS for {@code ssl://} and
    * {@code wss://}, plain sockets otherwise.
    */
-  public static SocketFactory forUrl(String brokerUrl) {
+  static SocketFactory forUrl(String brokerUrl) {
     return brokerUrl.startsWith("ssl://") || brokerUrl.startsWith("wss://")
         ? tls((SSLSocketFactory) SSLSocketFactory.getDefault())
         : new NoDelay(SocketFactory.getDefault());
   }
 
   /** For {@code ssl://} broker URLs: {@code tls}'s sockets, with Nagle's algorithm off. */
-  public static SSLSocketFactory tls(SSLSocketFactory tls) {
+  static SSLSocketFactory tls(SSLSocketFactory tls) {
     return new NoDelayTls(tls);
   }
 
