@@ -197,7 +197,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     return runnable -> {
       Thread thread = new Thread(runnable, name.equals(THREAD_NAME) ? name : name + "-" + count.incrementAndGet());
       thread.setDaemon(true);
-      // docker-java looks things up on the context class loader: make it this bundle's.
+      // Libraries that look things up on the context class loader find this bundle's.
       thread.setContextClassLoader(bundleLoader);
       return thread;
     };
@@ -340,31 +340,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
 
   @Override
   public String logs(String namespace, String pod, String container, int tailLines) {
-    String name = namespace + "/" + pod;
-    List<EngineContainer> own;
-    try {
-      own = engine.list(settings.nodeName()).stream().filter(c -> !Sandbox.isInfra(c)
-          && namespace.equals(c.label(Naming.POD_NAMESPACE)) && pod.equals(c.label(Naming.POD_NAME))).toList();
-    } catch (EngineException e) {
-      throw new IllegalStateException("cannot ask the container engine: " + e.getMessage(), e);
-    }
-    if (own.isEmpty()) {
-      throw new IllegalArgumentException("pod " + name + " has no containers on node " + settings.nodeName());
-    }
-    List<String> names = own.stream().map(c -> c.label(Naming.CONTAINER)).distinct().sorted().toList();
-    if (container == null && names.size() != 1) {
-      throw new IllegalArgumentException("a container name must be specified for pod " + name + ", choose one of: "
-          + names);
-    }
-    String wanted = container == null ? names.get(0) : container;
-    EngineContainer target = own.stream().filter(c -> wanted.equals(c.label(Naming.CONTAINER))).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("container " + wanted + " is not valid for pod " + name
-            + ", choose one of: " + names));
-    try {
-      return engine.logs(target.id(), tailLines, MAX_LOG_BYTES);
-    } catch (EngineException e) {
-      throw new IllegalStateException("cannot read the log of " + name + " " + wanted + ": " + e.getMessage(), e);
-    }
+    return PodLogs.read(engine, settings.nodeName(), namespace, pod, container, tailLines, MAX_LOG_BYTES);
   }
 
   /** kubectl logs/exec/port-forward for a pod this node runs (see {@link StreamOpener}). */
