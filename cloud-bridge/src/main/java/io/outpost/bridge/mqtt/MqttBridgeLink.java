@@ -2,6 +2,7 @@ package io.outpost.bridge.mqtt;
 
 import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.metrics.Metrics;
+import io.outpost.identity.MqttSockets;
 import io.outpost.protocol.Topics;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;

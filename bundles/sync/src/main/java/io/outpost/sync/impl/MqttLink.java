@@ -1,5 +1,6 @@
 package io.outpost.sync.impl;
 
+import io.outpost.identity.MqttSockets;
 import io.outpost.identity.NodeCredentials;
 import io.outpost.protocol.Topics;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.outpost.bridge.mqtt;
+package io.outpost.identity;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,28 +8,28 @@ import javax.net.SocketFactory;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Socket factories for this link's MQTT connection, with Nagle's algorithm off ({@code TCP_NODELAY}). With it on, a
- * small publish waits for the acknowledgement of the one before it, and the peer delays that acknowledgement (up to
- * 40 ms on Linux): interactive streams (kubectl exec) paid about 80 ms per round trip and log streams crawled. MQTT
- * already batches what it can, so nothing is gained by letting TCP wait. The node's link (bundles/sync,
- * {@code io.outpost.sync.impl}) has its own copy: the
- * two links share no module but the wire format's, and this is transport, not wire format.
+ * Socket factories for the MQTT links of nodes and bridge, with Nagle's algorithm off ({@code TCP_NODELAY}), over
+ * the TLS contexts of this package ({@link Tls}) or plain sockets. With it on, a small publish waits for the
+ * acknowledgement of the one before it, and the peer delays that acknowledgement (up to 40 ms on Linux): interactive
+ * streams (kubectl exec) paid about 80 ms per round trip and log streams crawled. MQTT already batches what it can,
+ * so nothing is gained by letting TCP wait. Transport, not wire format: it lives with the TLS contexts both links
+ * (the node's sync and the bridge) connect with, the one module they share besides the wire format.
  */
-final class MqttSockets {
+public final class MqttSockets {
   private MqttSockets() {}
 
   /**
    * For a broker URL without a TLS context of our own: the JVM's default TLS for {@code ssl://} and
    * {@code wss://}, plain sockets otherwise.
    */
-  static SocketFactory forUrl(String brokerUrl) {
+  public static SocketFactory forUrl(String brokerUrl) {
     return brokerUrl.startsWith("ssl://") || brokerUrl.startsWith("wss://")
         ? tls((SSLSocketFactory) SSLSocketFactory.getDefault())
         : new NoDelay(SocketFactory.getDefault());
   }
 
   /** For {@code ssl://} broker URLs: {@code tls}'s sockets, with Nagle's algorithm off. */
-  static SSLSocketFactory tls(SSLSocketFactory tls) {
+  public static SSLSocketFactory tls(SSLSocketFactory tls) {
     return new NoDelayTls(tls);
   }
 
