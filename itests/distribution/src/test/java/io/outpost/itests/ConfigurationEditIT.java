@@ -4,15 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.maven;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
 import io.outpost.sync.SyncService;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +21,6 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.karaf.options.LogLevelOption;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.BundleContext;
@@ -59,34 +52,8 @@ public class ConfigurationEditIT {
 
   @Configuration
   public Option[] config() {
-    String repo = System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository");
-    return new Option[] {
-        karafDistributionConfiguration()
-            .frameworkUrl(maven("io.outpost", "outpost-karaf", System.getProperty("outpost.version")).type("tar.gz"))
-            .unpackDirectory(new File("target/exam"))
-            .useDeployFolder(false),
-        configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
-        logLevel(LogLevelOption.LogLevel.WARN),
-        mavenBundle("org.hamcrest", "hamcrest", "2.2"),
-        mavenBundle("org.awaitility", "awaitility", "4.2.2"),
-        editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository", repo),
-        editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "node.name", NODE),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "metrics.port", Integer.toString(freePort())),
-        // No broker there yet: the test moves the link to its own Mosquitto.
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "broker.url", "tcp://127.0.0.1:" + freePort()),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "insecure.plaintext", "true"),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "engine.host",
-            "unix://" + new File("target/exam/no-engine.sock").getAbsolutePath()),
-    };
-  }
-
-  private static int freePort() {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return ExamNode.options(NODE, mavenBundle("org.hamcrest", "hamcrest", "2.2"),
+        mavenBundle("org.awaitility", "awaitility", "4.2.2"));
   }
 
   @Test
@@ -102,7 +69,7 @@ public class ConfigurationEditIT {
     context.addServiceListener(listener, "(|(objectClass=" + STORE + ")(objectClass=" + SYNC + ")(objectClass="
         + CONTAINERS + "))");
     Path dir = Files.createTempDirectory("outpost-config-edit-");
-    int port = freePort();
+    int port = ExamNode.freePort();
     Process broker = startMosquitto(dir, port);
     try {
       String url = "tcp://127.0.0.1:" + port;

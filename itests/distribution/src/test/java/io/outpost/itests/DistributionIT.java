@@ -4,15 +4,9 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.maven;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -24,7 +18,6 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.karaf.options.LogLevelOption;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.apache.karaf.features.FeaturesService;
@@ -57,33 +50,7 @@ public class DistributionIT {
 
   @Configuration
   public Option[] config() {
-    String repo = System.getProperty("maven.repo.local", System.getProperty("user.home") + "/.m2/repository");
-    return new Option[] {
-        karafDistributionConfiguration()
-            .frameworkUrl(maven("io.outpost", "outpost-karaf", System.getProperty("outpost.version")).type("tar.gz"))
-            .unpackDirectory(new File("target/exam"))
-            .useDeployFolder(false),
-        configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
-        logLevel(LogLevelOption.LogLevel.WARN),
-        editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository", repo),
-        editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "node.name", "paxexam-node"),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "metrics.port", Integer.toString(freePort())),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "broker.url", "tcp://127.0.0.1:" + freePort()),
-        // A plain broker that is not there: allowed explicitly, so that the node tries it (and reports it down).
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "insecure.plaintext", "true"),
-        editConfigurationFilePut("etc/io.outpost.node.cfg", "engine.host",
-            "unix://" + new File("target/exam/no-engine.sock").getAbsolutePath()),
-    };
-  }
-
-  /** Runs in the test JVM, before the container starts (so it cannot use outpost-testing inside the probe). */
-  private static int freePort() {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return ExamNode.options("paxexam-node");
   }
 
   @Test
