@@ -28,6 +28,9 @@ import org.osgi.framework.ServiceEvent;
 import org.osgi.framework.ServiceListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
 /**
  * Editing the node's configuration on the built distribution, through Configuration Admin (what {@code config:edit}
@@ -40,7 +43,11 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class ConfigurationEditIT {
   private static final String NODE = "paxexam-config";
-  private static final String STORE = "io.outpost.store.EdgeStore";
+  /** The store's services (desired state and sync log in one registration; the outboxes) are registered by its
+   * component when it opens the store, and only then. */
+  private static final String STORE = "io.outpost.store.SyncLog";
+  private static final String OUTBOX = "io.outpost.store.Outbox";
+  private static final String STORE_COMPONENT = "io.outpost.store.impl.EdgeStoreComponent";
   private static final String SYNC = "io.outpost.sync.SyncService";
   private static final String CONTAINERS = "io.outpost.containers.ContainerManager";
 
@@ -66,8 +73,8 @@ public class ConfigurationEditIT {
         unregistered.add(String.join(",", (String[]) event.getServiceReference().getProperty("objectClass")));
       }
     };
-    context.addServiceListener(listener, "(|(objectClass=" + STORE + ")(objectClass=" + SYNC + ")(objectClass="
-        + CONTAINERS + "))");
+    context.addServiceListener(listener, "(|(objectClass=" + STORE + ")(objectClass=" + OUTBOX + ")(objectClass="
+        + SYNC + ")(objectClass=" + CONTAINERS + "))");
     Path dir = Files.createTempDirectory("outpost-config-edit-");
     int port = ExamNode.freePort();
     Process broker = startMosquitto(dir, port);
@@ -75,7 +82,8 @@ public class ConfigurationEditIT {
       String url = "tcp://127.0.0.1:" + port;
       edit("broker.url", url);
       await("the store and the sync have the new broker.url").atMost(Duration.ofSeconds(60))
-          .until(() -> url.equals(property(STORE, "broker.url")) && url.equals(property(SYNC, "broker.url")));
+          .until(() -> url.equals(componentProperty(STORE_COMPONENT, "broker.url"))
+              && url.equals(property(SYNC, "broker.url")));
       SyncService sync = context.getService(context.getServiceReference(SyncService.class));
       await("the link is up on the new broker").atMost(Duration.ofSeconds(60))
           .until(() -> sync.state().connected() && url.equals(sync.state().broker()));
@@ -149,6 +157,27 @@ public class ConfigurationEditIT {
       return (Long) tracker.getServiceReference().getProperty("service.id");
     } finally {
       tracker.close();
+    }
+  }
+
+  /** A configuration property of the DS component {@code name} as SCR holds it (null: not configured yet). */
+  private Object componentProperty(String name, String key) {
+    ServiceReference<ServiceComponentRuntime> reference = context.getServiceReference(ServiceComponentRuntime.class);
+    if (reference == null) {
+      return null;
+    }
+    ServiceComponentRuntime scr = context.getService(reference);
+    try {
+      for (ComponentDescriptionDTO description : scr.getComponentDescriptionDTOs()) {
+        if (description.name.equals(name)) {
+          for (ComponentConfigurationDTO configuration : scr.getComponentConfigurationDTOs(description)) {
+            return configuration.properties.get(key);
+          }
+        }
+      }
+      return null;
+    } finally {
+      context.ungetService(reference);
     }
   }
 
