@@ -135,6 +135,11 @@ public final class DeviceTwins implements StoreListener {
     }
   }
 
+  /** The last status recorded for device {@code uid} (its twins as last read and written), delivered or not. */
+  public java.util.Optional<DeviceStatusReport> lastStatus(String uid) {
+    return statuses.last(uid);
+  }
+
   /** The pool's size now. */
   int workerCount() {
     return ((java.util.concurrent.ThreadPoolExecutor) workers).getMaximumPoolSize();

@@ -2,7 +2,6 @@ package io.outpost.devices.impl;
 
 import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.store.DesiredState;
-import io.outpost.store.Outbox;
 import io.outpost.store.StoredDevice;
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
@@ -17,8 +16,13 @@ public class DevicesCommand implements Action {
   @Reference
   DesiredState store;
 
-  @Reference(filter = "(" + Outbox.NAME + "=" + Outbox.DEVICE_STATUS + ")")
-  Outbox<DeviceStatusReport> statuses;
+  /**
+   * The device module's own component, for the last status of each device: the shell injects a reference by its
+   * type alone (Karaf's {@code @Reference} filter selects which services make the command available, not which one
+   * is injected), and the store offers three {@code Outbox} services.
+   */
+  @Reference
+  DeviceTwins twins;
 
   @Override
   public Object execute() {
@@ -29,7 +33,7 @@ public class DevicesCommand implements Action {
     table.column("Twins (reported / desired written)");
     table.column("Problem");
     for (StoredDevice device : store.devices()) {
-      DeviceStatusReport status = statuses.last(device.ref().uid()).orElse(null);
+      DeviceStatusReport status = twins.lastStatus(device.ref().uid()).orElse(null);
       StringBuilder twins = new StringBuilder();
       StringBuilder problem = new StringBuilder(status == null || status.reason() == null ? ""
           : status.reason() + ": " + status.message());
