@@ -49,6 +49,9 @@ kpid=$!
 ready() { [ -f "$log" ] && grep -q "Edge store open" "$log" && grep -q "Connected to tcp" "$log" && grep -q "is reachable" "$log"; }
 until ready; do
   kill -0 "$kpid" 2>/dev/null || { echo "karaf exited"; cat "$WORK/console.log"; exit 1; }
+  if [ $(( $(date +%s%N) - start )) -gt 180000000000 ]; then # a boot feature that does not resolve never gets there
+    echo "components not active after 180 s: no figure"; grep -m 5 "ERROR" "$log" || true; exit 1
+  fi
   timeout 0.1 tail -f /dev/null || true   # poll the log every 100 ms
 done
 end=$(date +%s%N)
