@@ -44,7 +44,7 @@ final class Reconciler {
   private boolean orphansSwept;
   private final Map<String, PodState> states = new HashMap<>();
   private volatile List<PodRuntime> snapshot = List.of();
-  private volatile EngineStatus engineStatus;
+  private final EngineHealth engineHealth;
 
   private final ExecutorService podPool;
 
@@ -82,7 +82,7 @@ final class Reconciler {
     this.prober = new Prober(engine, events, wake);
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store.desired(), settings.nodeName()),
         new PullSecrets(store.desired()), events, volumes, prober);
-    this.engineStatus = new EngineStatus(settings.engineHost(), false, null, clock.instant());
+    this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
   }
 
   /** One pass. Returns how long to wait before the next one (at most the resync interval). */
@@ -93,9 +93,9 @@ final class Reconciler {
       // the pass (Podman's /version runs its OCI runtime and conmon to report theirs: hundreds of milliseconds of
       // CPU that, asked first, delayed every pod of a cold start).
       containers = engine.list(settings.nodeName());
-      engineReachable();
+      engineHealth.reachable();
     } catch (EngineException e) {
-      engineUnreachable(e.getMessage());
+      engineHealth.unreachable(e.getMessage());
       return settings.resyncInterval();
     }
     Instant now = clock.instant();
@@ -144,7 +144,7 @@ final class Reconciler {
     }
     prober.endPass();
     snapshot = sorted(runtimes);
-    askVersion();
+    engineHealth.askVersion();
     return nextDelay(pods, now);
   }
 
@@ -162,7 +162,7 @@ final class Reconciler {
    * containers is the full pass's job).
    */
   Focus reconcile(Set<String> keys, Set<String> uids) {
-    if (!engineStatus.reachable()) {
+    if (!engineHealth.status().reachable()) {
       return new Focus(false, Map.of());
     }
     Instant now = clock.instant();
@@ -388,39 +388,6 @@ final class Reconciler {
     return delay.compareTo(MIN_DELAY) < 0 ? MIN_DELAY : delay;
   }
 
-  private void engineReachable() {
-    EngineStatus previous = engineStatus;
-    if (!previous.reachable()) {
-      LOG.info("Container engine at {} is reachable", settings.engineHost());
-      engineStatus = new EngineStatus(settings.engineHost(), true, null, clock.instant());
-    }
-  }
-
-  /** The engine's version, once per connection, when the pass's pods have had their turn. */
-  private void askVersion() {
-    EngineStatus current = engineStatus;
-    if (!current.reachable() || current.message() != null) {
-      return;
-    }
-    try {
-      String version = engine.version();
-      LOG.info("Container engine at {} is version {}", settings.engineHost(), version);
-      engineStatus = new EngineStatus(current.host(), true, version, current.since());
-    } catch (EngineException e) {
-      // The next pass lists again and records the engine as unreachable if it is.
-      LOG.debug("Asking the engine version failed: {}", e.getMessage());
-    }
-  }
-
-  private void engineUnreachable(String message) {
-    EngineStatus previous = engineStatus;
-    if (previous.reachable() || previous.message() == null) {
-      LOG.warn("Container engine at {} is unreachable, retrying every {} s: {}", settings.engineHost(),
-          settings.resyncInterval().toSeconds(), message);
-      engineStatus = new EngineStatus(settings.engineHost(), false, message, clock.instant());
-    }
-  }
-
   /** Stops the probes; containers keep running. */
   void close() {
     prober.close();
@@ -432,6 +399,6 @@ final class Reconciler {
   }
 
   EngineStatus engine() {
-    return engineStatus;
+    return engineHealth.status();
   }
 }
