@@ -112,11 +112,7 @@ final class EngineHttp implements AutoCloseable {
     } catch (EngineException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      if (late.get()) {
-        TimedOut timedOut = new TimedOut(timeout, e);
-        throw new EngineException(what + ": " + timedOut.getMessage(), timedOut);
-      }
-      throw new EngineException(what + ": " + message(e), e);
+      throw failed(what, e, late.get(), timeout);
     } finally {
       if (alarm != null) {
         alarm.cancel(false);
@@ -157,16 +153,21 @@ final class EngineHttp implements AutoCloseable {
       if (e instanceof EngineException engine) {
         throw engine;
       }
-      if (late.get()) {
-        TimedOut timedOut = new TimedOut(TIMEOUT, e);
-        throw new EngineException(what + ": " + timedOut.getMessage(), timedOut);
-      }
-      throw new EngineException(what + ": " + message(e), e);
+      throw failed(what, e, late.get(), TIMEOUT);
     } finally {
       if (alarm != null) {
         alarm.cancel(false);
       }
     }
+  }
+
+  /** What a request that failed with {@code e} is reported as: timed out if its watchdog fired, else {@code e}. */
+  private static EngineException failed(String what, Exception e, boolean late, Duration timeout) {
+    if (late) {
+      TimedOut timedOut = new TimedOut(timeout, e);
+      return new EngineException(what + ": " + timedOut.getMessage(), timedOut);
+    }
+    return new EngineException(what + ": " + message(e), e);
   }
 
   /** The request's header fields and {@code Connection: close}: one request per connection, the engine closes it. */
