@@ -63,7 +63,8 @@ final class EnvResolver {
     }
     if (container.env() != null) {
       for (EnvVarV1 var : container.env()) {
-        String value = var.valueFrom() == null ? (var.value() == null ? "" : var.value())
+        // A literal value may refer to the variables defined before it, $(NAME), as the kubelet expands it.
+        String value = var.valueFrom() == null ? Expansion.expand(var.value() == null ? "" : var.value(), env)
             : valueFrom(pod, var, podIP);
         if (value != null) {
           env.remove(var.name()); // a later definition moves to the end, as in the kubelet's list

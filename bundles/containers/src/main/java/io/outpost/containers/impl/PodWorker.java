@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -347,8 +348,10 @@ final class PodWorker {
 
   ContainerSpec containerSpec(ObjectRef ref, ContainerV1 spec, List<String> variables, String networkMode,
       List<Volumes.Mount> mounts, EngineSecurity secured) {
-    return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(), spec.command(), spec.args(),
-        variables, spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
+    Map<String, String> environment = Expansion.variables(variables); // $(NAME) in command and args
+    return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(),
+        Expansion.expand(spec.command(), environment), Expansion.expand(spec.args(), environment), variables,
+        spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
         spec.resources(), null, mounts, logMaxBytes, secured);
   }
 

@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** Pod features against Podman: init containers, host ports, resource limits. */
+/** Pod features against Podman: init containers, host ports, resource limits, $(VAR) references. */
 class PodFeaturesPodmanTest extends PodmanFixture {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -150,5 +150,24 @@ class PodFeaturesPodmanTest extends PodmanFixture {
     assertThat(host.at("/LogConfig/Size").asText()).isEqualTo("10.49MB");
     assertThat(inspect(Podman.infraContainersOf(ref.uid()).get(0)).at("/HostConfig/LogConfig/Size").asText())
         .isEqualTo("10.49MB");
+  }
+
+  @Test
+  void variableReferencesAreExpandedInEnvCommandAndArgsAsTheKubeletDoes() throws Exception {
+    ObjectRef ref = ref("expanded");
+    // Unexpanded, sleep would get "$(DURATION)" and exit at once: Running says the argument was expanded.
+    store.put(ref, new PodV1(node, "Never", 1L, null, null, List.of(new ContainerV1("app", Podman.TEST_IMAGE,
+        "IfNotPresent", List.of("sleep"), List.of("$(DURATION)"), null,
+        List.of(new PodV1.EnvVarV1("A", "hello"), new PodV1.EnvVarV1("B", "$(A)-world"),
+            new PodV1.EnvVarV1("C", "$$(A)"), new PodV1.EnvVarV1("D", "$(MISSING) $(LATER)"),
+            new PodV1.EnvVarV1("LATER", "defined after D"), new PodV1.EnvVarV1("DURATION", "3600"))))));
+
+    reconcileUntil(ref.uid(), s -> "Running".equals(s.phase()));
+
+    JsonNode container = inspect(Podman.appContainersOf(ref.uid()).get(0));
+    List<String> env = new java.util.ArrayList<>();
+    container.at("/Config/Env").forEach(e -> env.add(e.asText()));
+    assertThat(env).contains("A=hello", "B=hello-world", "C=$(A)", "D=$(MISSING) $(LATER)", "DURATION=3600");
+    assertThat(container.at("/Args").toString()).contains("3600").doesNotContain("DURATION");
   }
 }
