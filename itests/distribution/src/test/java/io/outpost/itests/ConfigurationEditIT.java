@@ -110,6 +110,9 @@ public class ConfigurationEditIT {
       context.removeServiceListener(listener);
       broker.destroy();
       broker.waitFor();
+      try (java.util.stream.Stream<Path> files = Files.walk(dir)) { // the broker's configuration and log
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
+      }
     }
   }
 
