@@ -220,7 +220,26 @@ final class OutpostStack implements AutoCloseable {
     } finally {
       client.close();
       kubernetes.destroy();
+      keepEdgeLog();
       Trees.deleteTree(dir);
+    }
+  }
+
+  /**
+   * The edge's Karaf log survives the stack in {@code target/edge-logs/<node>.karaf.log} (the module's build
+   * directory, removed by {@code mvn clean}): an intermittent failure can be read after the fact.
+   */
+  private void keepEdgeLog() {
+    Path log = dir.resolve("edge/data/log/karaf.log");
+    if (!Files.exists(log)) {
+      return;
+    }
+    try {
+      Path kept = Path.of("target", "edge-logs");
+      Files.createDirectories(kept);
+      Files.copy(log, kept.resolve(node + ".karaf.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (java.io.IOException e) {
+      System.err.println("edge log not kept: " + e.getMessage());
     }
   }
 }
