@@ -100,11 +100,7 @@ final class EngineHttp implements AutoCloseable {
     ScheduledFuture<?> alarm = null;
     try {
       connection = EngineConnection.open(host);
-      EngineConnection opened = connection;
-      alarm = watchdog.schedule(() -> {
-        late.set(true);
-        opened.close();
-      }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+      alarm = closeAfter(connection, timeout, late);
       connection.send(method, versioned(path), body == null ? null : JSON.writeValueAsString(body), false,
           closing(headers));
       refuseUnlessOk(connection);
@@ -134,11 +130,7 @@ final class EngineHttp implements AutoCloseable {
     AtomicBoolean late = new AtomicBoolean();
     try {
       connection = EngineConnection.open(host);
-      EngineConnection opened = connection;
-      alarm = watchdog.schedule(() -> {
-        late.set(true);
-        opened.close();
-      }, TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      alarm = closeAfter(connection, TIMEOUT, late);
       connection.send(method, versioned(path), null, false, closing(headers));
       alarm.cancel(false);
       if (late.get()) {
@@ -159,6 +151,14 @@ final class EngineHttp implements AutoCloseable {
         alarm.cancel(false);
       }
     }
+  }
+
+  /** Closes {@code connection} once {@code timeout} has passed, marking it {@code late}; cancel to disarm. */
+  private ScheduledFuture<?> closeAfter(EngineConnection connection, Duration timeout, AtomicBoolean late) {
+    return watchdog.schedule(() -> {
+      late.set(true);
+      connection.close();
+    }, timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** What a request that failed with {@code e} is reported as: timed out if its watchdog fired, else {@code e}. */
