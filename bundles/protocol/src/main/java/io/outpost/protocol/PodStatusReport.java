@@ -23,7 +23,16 @@ public record PodStatusReport(
     List<ContainerStatusV1> containers,
     boolean stopped,
     List<ContainerStatusV1> initContainers,
-    Boolean sandboxReady) implements Message {
+    Boolean sandboxReady,
+    List<ContainerStatusV1> ephemeralContainers) implements Message {
+
+  /** A report without {@code ephemeralContainers}, as edges built before them send it. */
+  public PodStatusReport(int v, String node, ObjectRef ref, String phase, String reason, String message,
+      String podIP, String hostIP, String startTime, List<ContainerStatusV1> containers, boolean stopped,
+      List<ContainerStatusV1> initContainers, Boolean sandboxReady) {
+    this(v, node, ref, phase, reason, message, podIP, hostIP, startTime, containers, stopped, initContainers,
+        sandboxReady, null);
+  }
 
   /** A report for a pod without init containers. */
   public PodStatusReport(int v, String node, ObjectRef ref, String phase, String reason, String message,
@@ -46,7 +55,14 @@ public record PodStatusReport(
       boolean ready,
       int restartCount,
       ContainerStateV1 state,
-      ContainerStateV1 lastState) {}
+      ContainerStateV1 lastState,
+      Boolean started) {
+    /** A status without {@code started} (the kubelet's startup-probe verdict), as edges built before it send it. */
+    public ContainerStatusV1(String name, String image, String imageID, String containerID, boolean ready,
+        int restartCount, ContainerStateV1 state, ContainerStateV1 lastState) {
+      this(name, image, imageID, containerID, ready, restartCount, state, lastState, null);
+    }
+  }
 
   /** {@code kind} is one of running, waiting, terminated, as in Kubernetes' ContainerState. */
   public record ContainerStateV1(

@@ -1,6 +1,7 @@
 package io.outpost.protocol;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The part of a Kubernetes Pod an edge node needs to run it. {@code deletionTimestamp} is set once Kubernetes has
@@ -24,11 +25,34 @@ public record PodV1(
     String subdomain,
     Boolean setHostnameAsFQDN,
     SecurityV1.PodSecurityV1 securityContext,
-    List<String> unsupported) {
+    List<String> unsupported,
+    Long activeDeadlineSeconds,
+    List<HostAliasV1> hostAliases,
+    List<ContainerV1> ephemeralContainers,
+    Map<String, String> labels,
+    Map<String, String> annotations,
+    String serviceAccountName) {
 
   /** At most this many unsupported fields are named in one pod; each at most {@link #MAX_UNSUPPORTED_TEXT} chars. */
   public static final int MAX_UNSUPPORTED = 16;
   public static final int MAX_UNSUPPORTED_TEXT = 512;
+  /** At most this many {@code hostAliases} entries, each with at most this many host names. */
+  public static final int MAX_HOST_ALIASES = 64;
+  /** At most this many ephemeral containers ({@code kubectl debug} sessions) per pod. */
+  public static final int MAX_EPHEMERAL_CONTAINERS = 32;
+
+  /**
+   * A pod as bridges before the issue-21 fields (activeDeadlineSeconds, hostAliases, ephemeralContainers, labels,
+   * annotations, serviceAccountName) send it.
+   */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
+      List<VolumeV1> volumes, List<String> imagePullSecrets, String hostname, String subdomain,
+      Boolean setHostnameAsFQDN, SecurityV1.PodSecurityV1 securityContext, List<String> unsupported) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
+        securityContext, unsupported, null, null, null, null, null, null);
+  }
 
   /** A pod with security settings whose spec the edge can otherwise honour in full (nothing {@code unsupported}). */
   public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
@@ -62,7 +86,8 @@ public record PodV1(
   public PodV1 withSecurityContext(SecurityV1.PodSecurityV1 security) {
     return new PodV1(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp,
         deletionGracePeriodSeconds, containers, initContainers, volumes, imagePullSecrets, hostname, subdomain,
-        setHostnameAsFQDN, security, unsupported);
+        setHostnameAsFQDN, security, unsupported, activeDeadlineSeconds, hostAliases, ephemeralContainers, labels,
+        annotations, serviceAccountName);
   }
 
   /** The pod-level security settings; an empty record if none were sent. */
@@ -83,7 +108,8 @@ public record PodV1(
   public PodV1 withRestartPolicy(String policy) {
     return new PodV1(nodeName, policy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
         containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
-        securityContext, unsupported);
+        securityContext, unsupported, activeDeadlineSeconds, hostAliases, ephemeralContainers, labels, annotations,
+        serviceAccountName);
   }
 
   /** Whether the kernel hostname is the pod's fully qualified name ({@code spec.setHostnameAsFQDN}). */
@@ -121,6 +147,26 @@ public record PodV1(
   /** The init containers, in the order they run; empty if none. */
   public List<ContainerV1> initContainersInOrder() {
     return initContainers == null ? List.of() : initContainers;
+  }
+
+  /** The ephemeral containers ({@code kubectl debug}), in the order they were added; empty if none. */
+  public List<ContainerV1> ephemeralContainersInOrder() {
+    return ephemeralContainers == null ? List.of() : ephemeralContainers;
+  }
+
+  /** The {@code spec.hostAliases} entries for the pod's {@code /etc/hosts}; empty if none. */
+  public List<HostAliasV1> hostAliasList() {
+    return hostAliases == null ? List.of() : hostAliases;
+  }
+
+  /** The pod's labels, as far as the bridge sent them (for the downward API); empty if none. */
+  public Map<String, String> labelMap() {
+    return labels == null ? Map.of() : labels;
+  }
+
+  /** The pod's annotations, as far as the bridge sent them (for the downward API); empty if none. */
+  public Map<String, String> annotationMap() {
+    return annotations == null ? Map.of() : annotations;
   }
 
   public boolean deleting() {
@@ -172,6 +218,44 @@ public record PodV1(
             + MAX_UNSUPPORTED_TEXT + " characters");
       }
     }
+    if (activeDeadlineSeconds != null && activeDeadlineSeconds < 1) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.activeDeadlineSeconds must be positive, was "
+          + activeDeadlineSeconds);
+    }
+    if (hostAliasList().size() > MAX_HOST_ALIASES) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.hostAliases has " + hostAliasList().size()
+          + " entries, at most " + MAX_HOST_ALIASES);
+    }
+    for (HostAliasV1 alias : hostAliasList()) {
+      Validation.require(alias, "pod.hostAliases[]");
+      alias.validate();
+    }
+    if (ephemeralContainersInOrder().size() > MAX_EPHEMERAL_CONTAINERS) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.ephemeralContainers has "
+          + ephemeralContainersInOrder().size() + " entries, at most " + MAX_EPHEMERAL_CONTAINERS);
+    }
+    java.util.Set<String> regular = new java.util.HashSet<>();
+    containers.forEach(c -> regular.add(c.name()));
+    for (ContainerV1 container : ephemeralContainersInOrder()) {
+      Validation.require(container, "pod.ephemeralContainers[]");
+      container.validate();
+      if (!names.add(container.name())) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "container name '" + container.name()
+            + "' is used twice in the pod");
+      }
+      if (container.targetContainerName() != null && !regular.contains(container.targetContainerName())) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "ephemeral container " + container.name()
+            + " targets unknown container '" + container.targetContainerName() + "'");
+      }
+    }
+    for (Map.Entry<String, String> entry : labelMap().entrySet()) {
+      Validation.require(entry.getKey(), "pod.labels key");
+      Validation.require(entry.getValue(), "pod.labels value");
+    }
+    for (Map.Entry<String, String> entry : annotationMap().entrySet()) {
+      Validation.require(entry.getKey(), "pod.annotations key");
+      Validation.require(entry.getValue(), "pod.annotations value");
+    }
     java.util.Set<String> volumeNames = new java.util.HashSet<>();
     if (volumes != null) {
       for (VolumeV1 volume : volumes) {
@@ -188,6 +272,7 @@ public record PodV1(
     }
     List<ContainerV1> all = new java.util.ArrayList<>(containers);
     all.addAll(initContainersInOrder());
+    all.addAll(ephemeralContainersInOrder());
     for (ContainerV1 container : all) {
       for (VolumeV1.VolumeMountV1 mount : container.mounts()) {
         Validation.require(mount, "container.volumeMounts[]");
@@ -201,6 +286,11 @@ public record PodV1(
         }
         if (mount.subPath() != null && !mount.subPath().isEmpty()) {
           VolumeV1.requireRelative(mount.subPath(), "container " + container.name() + " subPath");
+        }
+        if (mount.subPath() != null && !mount.subPath().isEmpty() && mount.subPathExpr() != null
+            && !mount.subPathExpr().isEmpty()) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "container " + container.name()
+              + ": subPath and subPathExpr are mutually exclusive");
         }
       }
     }
@@ -220,7 +310,43 @@ public record PodV1(
       List<PortV1> ports,
       List<VolumeV1.VolumeMountV1> volumeMounts,
       ProbeV1.ProbesV1 probes,
-      SecurityV1.ContainerSecurityV1 securityContext) {
+      SecurityV1.ContainerSecurityV1 securityContext,
+      LifecycleV1 lifecycle,
+      String terminationMessagePath,
+      String terminationMessagePolicy,
+      String restartPolicy,
+      Boolean stdin,
+      Boolean stdinOnce,
+      Boolean tty,
+      String targetContainerName) {
+
+    /**
+     * A container as bridges before the issue-21 fields (lifecycle, termination message, sidecar restartPolicy,
+     * stdin/tty, ephemeral target) send it.
+     */
+    public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
+        String workingDir, List<EnvVarV1> env, List<EnvFromV1> envFrom, ResourcesV1 resources, List<PortV1> ports,
+        List<VolumeV1.VolumeMountV1> volumeMounts, ProbeV1.ProbesV1 probes,
+        SecurityV1.ContainerSecurityV1 securityContext) {
+      this(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports, volumeMounts,
+          probes, securityContext, null, null, null, null, null, null, null, null);
+    }
+
+    /** Where the container writes its termination message; Kubernetes' default if not sent. */
+    public String terminationMessageFile() {
+      return terminationMessagePath == null || terminationMessagePath.isEmpty() ? "/dev/termination-log"
+          : terminationMessagePath;
+    }
+
+    /** Whether the container log's tail stands in for an empty termination message of a failed container. */
+    public boolean fallbackToLogsOnError() {
+      return "FallbackToLogsOnError".equals(terminationMessagePolicy);
+    }
+
+    /** Whether this init container is a native sidecar ({@code restartPolicy: Always}). */
+    public boolean sidecar() {
+      return "Always".equals(restartPolicy);
+    }
 
     /** A container without a {@code securityContext}. */
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
@@ -233,7 +359,8 @@ public record PodV1(
     /** The same container with the given security settings. */
     public ContainerV1 withSecurityContext(SecurityV1.ContainerSecurityV1 security) {
       return new ContainerV1(name, image, imagePullPolicy, command, args, workingDir, env, envFrom, resources, ports,
-          volumeMounts, probes, security);
+          volumeMounts, probes, security, lifecycle, terminationMessagePath, terminationMessagePolicy, restartPolicy,
+          stdin, stdinOnce, tty, targetContainerName);
     }
 
     public ContainerV1(String name, String image, String imagePullPolicy, List<String> command, List<String> args,
@@ -273,6 +400,23 @@ public record PodV1(
       Validation.require(image, "container.image");
       if (securityContext != null) {
         securityContext.validate(name);
+      }
+      if (lifecycle != null) {
+        lifecycle.validate("container " + name + " lifecycle");
+      }
+      if (terminationMessagePath != null && !terminationMessagePath.isEmpty()
+          && !terminationMessagePath.startsWith("/")) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "container " + name
+            + ": terminationMessagePath must be absolute, was '" + terminationMessagePath + "'");
+      }
+      if (terminationMessagePolicy != null && !List.of("File", "FallbackToLogsOnError")
+          .contains(terminationMessagePolicy)) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "container " + name
+            + ": terminationMessagePolicy must be File or FallbackToLogsOnError, was '" + terminationMessagePolicy + "'");
+      }
+      if (restartPolicy != null && !"Always".equals(restartPolicy)) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "container " + name
+            + ": a container-level restartPolicy can only be Always (a sidecar), was '" + restartPolicy + "'");
       }
       if (resources != null) {
         resources.validate();
@@ -327,19 +471,104 @@ public record PodV1(
     }
   }
 
-  /** Exactly one of the three is set. {@code fieldPath} as in Kubernetes' fieldRef (e.g. metadata.name). */
-  public record EnvSourceV1(KeyRefV1 configMapKeyRef, KeyRefV1 secretKeyRef, String fieldPath) {
+  /**
+   * Exactly one is set. {@code fieldPath} as in Kubernetes' fieldRef (e.g. metadata.name), {@code resourceFieldRef}
+   * as in Kubernetes (a container's requests or limits).
+   */
+  public record EnvSourceV1(KeyRefV1 configMapKeyRef, KeyRefV1 secretKeyRef, String fieldPath,
+      ResourceFieldRefV1 resourceFieldRef) {
+    /** A source as bridges before {@code resourceFieldRef} send it. */
+    public EnvSourceV1(KeyRefV1 configMapKeyRef, KeyRefV1 secretKeyRef, String fieldPath) {
+      this(configMapKeyRef, secretKeyRef, fieldPath, null);
+    }
+
     void validate() throws ProtocolException {
-      int set = (configMapKeyRef == null ? 0 : 1) + (secretKeyRef == null ? 0 : 1) + (fieldPath == null ? 0 : 1);
+      int set = (configMapKeyRef == null ? 0 : 1) + (secretKeyRef == null ? 0 : 1) + (fieldPath == null ? 0 : 1)
+          + (resourceFieldRef == null ? 0 : 1);
       if (set != 1) {
         throw new ProtocolException(ProtocolException.Reason.INVALID,
             "container.env[].valueFrom needs exactly one source, found " + set);
+      }
+      if (resourceFieldRef != null) {
+        resourceFieldRef.validate("container.env[].valueFrom.resourceFieldRef");
       }
       for (KeyRefV1 ref : new KeyRefV1[] {configMapKeyRef, secretKeyRef}) {
         if (ref != null) {
           Validation.require(ref.name(), "container.env[].valueFrom.name");
           Validation.require(ref.key(), "container.env[].valueFrom.key");
         }
+      }
+    }
+  }
+
+  /**
+   * A container's resource as Kubernetes' resourceFieldRef: {@code resource} one of {@code limits.cpu},
+   * {@code requests.memory}, …; {@code containerName} absent means the container itself (env) and is required in
+   * volumes; {@code divisor} a Kubernetes quantity, absent meaning 1.
+   */
+  public record ResourceFieldRefV1(String containerName, String resource, String divisor) {
+    void validate(String what) throws ProtocolException {
+      Validation.require(resource, what + ".resource");
+    }
+  }
+
+  /** One {@code spec.hostAliases} entry: {@code hostnames} resolve to {@code ip} in the pod's /etc/hosts. */
+  public record HostAliasV1(String ip, List<String> hostnames) {
+    void validate() throws ProtocolException {
+      Validation.require(ip, "pod.hostAliases[].ip");
+      if (hostnames == null || hostnames.isEmpty() || hostnames.size() > MAX_HOST_ALIASES) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.hostAliases[" + ip
+            + "] needs 1.." + MAX_HOST_ALIASES + " hostnames");
+      }
+      for (String host : hostnames) {
+        Validation.require(host, "pod.hostAliases[].hostnames[]");
+        if (host.chars().anyMatch(c -> c <= ' ' || c == '#')) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.hostAliases[].hostnames[] '" + host
+              + "' contains whitespace or '#'");
+        }
+      }
+      if (ip.chars().anyMatch(c -> c <= ' ' || c == '#')) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.hostAliases[].ip '" + ip
+            + "' contains whitespace or '#'");
+      }
+    }
+  }
+
+  /**
+   * A container's lifecycle hooks and stop signal: {@code postStart} runs right after the container starts,
+   * {@code preStop} before it is stopped; {@code stopSignal} the signal that stops it (absent: the image's).
+   */
+  public record LifecycleV1(HandlerV1 postStart, HandlerV1 preStop, String stopSignal) {
+    void validate(String what) throws ProtocolException {
+      if (postStart != null) {
+        postStart.validate(what + ".postStart");
+      }
+      if (preStop != null) {
+        preStop.validate(what + ".preStop");
+      }
+    }
+  }
+
+  /**
+   * A lifecycle hook: exactly one of {@code exec}, {@code httpGet}, {@code sleepSeconds}, or {@code unsupported}
+   * naming a handler the edge cannot run (with the reason; the hook then fails as a kubelet's would).
+   */
+  public record HandlerV1(List<String> exec, ProbeV1.HttpGetV1 httpGet, Long sleepSeconds, String unsupported) {
+    void validate(String what) throws ProtocolException {
+      int set = (exec != null ? 1 : 0) + (httpGet != null ? 1 : 0) + (sleepSeconds != null ? 1 : 0)
+          + (unsupported != null ? 1 : 0);
+      if (set != 1) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, what + " needs exactly one of exec, httpGet"
+            + " and sleep, has " + set);
+      }
+      if (exec != null && exec.isEmpty()) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, what + ".exec is empty");
+      }
+      if (httpGet != null && (httpGet.port() < 1 || httpGet.port() > 65535)) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, what + ".httpGet.port must be 1..65535");
+      }
+      if (sleepSeconds != null && sleepSeconds < 0) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, what + ".sleep.seconds must not be negative");
       }
     }
   }

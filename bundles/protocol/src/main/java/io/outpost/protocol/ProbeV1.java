@@ -11,9 +11,35 @@ import java.util.List;
  */
 public record ProbeV1(List<String> exec, HttpGetV1 httpGet, Integer tcpPort, String unsupported,
     Integer initialDelaySeconds, Integer periodSeconds, Integer timeoutSeconds, Integer successThreshold,
-    Integer failureThreshold) {
+    Integer failureThreshold, GrpcV1 grpc, Long terminationGracePeriodSeconds) {
 
-  public record HttpGetV1(String path, int port, String scheme) {}
+  /** A probe as bridges before gRPC probes and probe-level grace periods send it. */
+  public ProbeV1(List<String> exec, HttpGetV1 httpGet, Integer tcpPort, String unsupported,
+      Integer initialDelaySeconds, Integer periodSeconds, Integer timeoutSeconds, Integer successThreshold,
+      Integer failureThreshold) {
+    this(exec, httpGet, tcpPort, unsupported, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold,
+        failureThreshold, null, null);
+  }
+
+  /**
+   * An HTTP GET: {@code host} absent means the pod IP; {@code httpHeaders} sent with the request (a {@code Host}
+   * header among them overrides the host name sent).
+   */
+  public record HttpGetV1(String path, int port, String scheme, String host, List<HttpHeaderV1> httpHeaders) {
+    public HttpGetV1(String path, int port, String scheme) {
+      this(path, port, scheme, null, null);
+    }
+
+    /** The headers to send; empty if none. */
+    public List<HttpHeaderV1> headers() {
+      return httpHeaders == null ? List.of() : httpHeaders;
+    }
+  }
+
+  public record HttpHeaderV1(String name, String value) {}
+
+  /** A gRPC health check (grpc.health.v1.Health/Check) on {@code port}; {@code service} absent means "". */
+  public record GrpcV1(int port, String service) {}
 
   /** A container's probes; each optional. */
   public record ProbesV1(ProbeV1 liveness, ProbeV1 readiness, ProbeV1 startup) {}
@@ -40,15 +66,30 @@ public record ProbeV1(List<String> exec, HttpGetV1 httpGet, Integer tcpPort, Str
 
   void validate(String what) throws ProtocolException {
     int handlers = (exec != null ? 1 : 0) + (httpGet != null ? 1 : 0) + (tcpPort != null ? 1 : 0)
-        + (unsupported != null ? 1 : 0);
+        + (grpc != null ? 1 : 0) + (unsupported != null ? 1 : 0);
     if (handlers != 1) {
-      throw new ProtocolException(ProtocolException.Reason.INVALID, what + " needs exactly one of exec, httpGet"
-          + " and tcpPort, has " + handlers);
+      throw new ProtocolException(ProtocolException.Reason.INVALID, what + " needs exactly one of exec, httpGet,"
+          + " tcpPort and grpc, has " + handlers);
+    }
+    if (httpGet != null) {
+      for (HttpHeaderV1 header : httpGet.headers()) {
+        Validation.require(header, what + ".httpGet.httpHeaders[]");
+        Validation.require(header.name(), what + ".httpGet.httpHeaders[].name");
+        if (header.name().chars().anyMatch(c -> c <= ' ' || c == ':' || c > '~')
+            || (header.value() != null && header.value().chars().anyMatch(c -> c == '\r' || c == '\n'))) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, what + ".httpGet.httpHeaders[] '"
+              + header.name() + "' is not a valid header");
+        }
+      }
+    }
+    if (terminationGracePeriodSeconds != null && terminationGracePeriodSeconds < 1) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, what
+          + ".terminationGracePeriodSeconds must be positive");
     }
     if (exec != null && exec.isEmpty()) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, what + ".exec is empty");
     }
-    int port = httpGet != null ? httpGet.port() : tcpPort != null ? tcpPort : 1;
+    int port = httpGet != null ? httpGet.port() : tcpPort != null ? tcpPort : grpc != null ? grpc.port() : 1;
     if (port < 1 || port > 65535) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, what + " port must be 1..65535, was " + port);
     }

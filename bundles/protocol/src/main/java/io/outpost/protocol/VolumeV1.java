@@ -9,7 +9,31 @@ import java.util.List;
  * running without it).
  */
 public record VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap, KeyedSourceV1 secret,
-    HostPathV1 hostPath, ProjectedV1 projected, String unsupported) {
+    HostPathV1 hostPath, ProjectedV1 projected, String unsupported, DownwardApiV1 downwardAPI) {
+
+  /** A volume as bridges before {@code downwardAPI} volumes send it. */
+  public VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap, KeyedSourceV1 secret,
+      HostPathV1 hostPath, ProjectedV1 projected, String unsupported) {
+    this(name, emptyDir, configMap, secret, hostPath, projected, unsupported, null);
+  }
+
+  /** Files of pod fields ({@code fieldPath}) and container resources ({@code resourceFieldRef}). */
+  public record DownwardApiV1(List<DownwardFileV1> items, Integer defaultMode) {
+    public List<DownwardFileV1> files() {
+      return items == null ? List.of() : items;
+    }
+  }
+
+  /** One downward-API file: exactly one of {@code fieldPath} and {@code resourceFieldRef}. */
+  public record DownwardFileV1(String path, String fieldPath, PodV1.ResourceFieldRefV1 resourceFieldRef,
+      Integer mode) {}
+
+  /**
+   * A bound ServiceAccount token written to {@code path}: requested by the bridge for the pod with this
+   * {@code audience} (absent: the API server's) and {@code expirationSeconds} (absent: 3607, as the API server
+   * defaults it).
+   */
+  public record ServiceAccountTokenV1(String audience, Long expirationSeconds, String path) {}
 
   /** Keys of a ConfigMap or Secret as files: all keys, or only {@code items}; modes octal as in Kubernetes. */
   public record KeyedSourceV1(String name, List<KeyToPathV1> items, Integer defaultMode, Boolean optional) {
@@ -40,11 +64,25 @@ public record VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap
 
   public record ProjectedV1(List<ProjectionV1> sources, Integer defaultMode) {}
 
-  /** One projected source: exactly one of a ConfigMap or a Secret. */
-  public record ProjectionV1(KeyedSourceV1 configMap, KeyedSourceV1 secret) {}
+  /** One projected source: exactly one of a ConfigMap, a Secret, downward-API files or a ServiceAccount token. */
+  public record ProjectionV1(KeyedSourceV1 configMap, KeyedSourceV1 secret, DownwardApiV1 downwardAPI,
+      ServiceAccountTokenV1 serviceAccountToken) {
+    public ProjectionV1(KeyedSourceV1 configMap, KeyedSourceV1 secret) {
+      this(configMap, secret, null, null);
+    }
+  }
 
-  /** Where a volume appears in a container; {@code subPath} a relative path inside the volume. */
-  public record VolumeMountV1(String name, String mountPath, String subPath, Boolean readOnly) {
+  /**
+   * Where a volume appears in a container; {@code subPath} a relative path inside the volume, or {@code subPathExpr}
+   * one with {@code $(VAR)} references expanded against the container's environment; {@code mountPropagation} as
+   * in Kubernetes (absent: None).
+   */
+  public record VolumeMountV1(String name, String mountPath, String subPath, Boolean readOnly, String subPathExpr,
+      String mountPropagation) {
+    public VolumeMountV1(String name, String mountPath, String subPath, Boolean readOnly) {
+      this(name, mountPath, subPath, readOnly, null, null);
+    }
+
     public boolean readOnlyMount() {
       return Boolean.TRUE.equals(readOnly);
     }
@@ -52,13 +90,14 @@ public record VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap
 
   void validate() throws ProtocolException {
     Validation.require(name, "volume.name");
-    int sources = count(emptyDir, configMap, secret, hostPath, projected, unsupported);
+    int sources = count(emptyDir, configMap, secret, hostPath, projected, unsupported, downwardAPI);
     if (sources != 1) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
           + " needs exactly one source, has " + sources);
     }
     validate(configMap);
     validate(secret);
+    validate(downwardAPI);
     if (emptyDir != null && emptyDir.sizeLimitBytes() != null && emptyDir.sizeLimitBytes() < 0) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
           + ": emptyDir.sizeLimitBytes must not be negative, was " + emptyDir.sizeLimitBytes());
@@ -70,12 +109,38 @@ public record VolumeV1(String name, EmptyDirV1 emptyDir, KeyedSourceV1 configMap
     if (projected != null && projected.sources() != null) {
       for (ProjectionV1 source : projected.sources()) {
         Validation.require(source, "volume.projected.sources[]");
-        if ((source.configMap() == null) == (source.secret() == null)) {
+        if (count(source.configMap(), source.secret(), source.downwardAPI(), source.serviceAccountToken()) != 1) {
           throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
-              + ": a projected source needs exactly one of configMap and secret");
+              + ": a projected source needs exactly one of configMap, secret, downwardAPI and serviceAccountToken");
         }
         validate(source.configMap());
         validate(source.secret());
+        validate(source.downwardAPI());
+        if (source.serviceAccountToken() != null) {
+          requireRelative(source.serviceAccountToken().path(), "volume " + name + " serviceAccountToken path");
+          Long expiry = source.serviceAccountToken().expirationSeconds();
+          if (expiry != null && expiry < 600) {
+            throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
+                + ": serviceAccountToken.expirationSeconds must be at least 600, was " + expiry);
+          }
+        }
+      }
+    }
+  }
+
+  private void validate(DownwardApiV1 source) throws ProtocolException {
+    if (source == null) {
+      return;
+    }
+    for (DownwardFileV1 file : source.files()) {
+      Validation.require(file, "volume.downwardAPI.items[]");
+      requireRelative(file.path(), "volume " + name + " downwardAPI item path");
+      if ((file.fieldPath() == null) == (file.resourceFieldRef() == null)) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "volume " + name
+            + ": a downwardAPI item needs exactly one of fieldPath and resourceFieldRef");
+      }
+      if (file.resourceFieldRef() != null) {
+        file.resourceFieldRef().validate("volume " + name + " downwardAPI item resourceFieldRef");
       }
     }
   }
