@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hot swap never touches workloads: with five pods running on the built distribution, every Outpost bundle is
- * updated from the Karaf console (over SSH, as an operator would), one after another. No container is restarted
+ * updated from the Karaf console (over SSH, as an operator would, {@code bundle:update -r}), one after another. No container is restarted
  * or recreated, and the node keeps working afterwards: a killed container is restarted and reported, a new pod
  * runs.
  */
@@ -36,15 +36,30 @@ class HotSwapIT extends StackTest {
 
     long connects = stack.edge.logCount("Connected to ");
     for (String bundle : BUNDLES) {
-      stack.edge.console("bundle:update " + bundle);
+      // -r: refresh after the update, as docs/operations.md says. Without it, bundles importing the updated one's
+      // packages stay wired to its old revision and may not see the services of the new one (a console command then
+      // stays "Command not found"), which is what this test caught intermittently before it refreshed.
+      stack.edge.console("bundle:update -r " + bundle);
       await(bundle + " active again").atMost(PATIENCE).untilAsserted(() ->
           assertThat(stack.edge.console("bundle:list -s -t 0")).containsPattern(
               "(?m)^.*\\bActive\\b.*\\b" + bundle.replace(".", "\\.") + "\\s*$"));
     }
     // The updated console bundle registers its commands once their services are back: until then the shell answers
-    // "Command not found", which is part of what this waits out.
-    await("the node's components answer on the console again").atMost(PATIENCE).ignoreExceptions().untilAsserted(() ->
-        assertThat(stack.edge.console("outpost:status")).containsPattern("connected\\W+true"));
+    // "Command not found", which is part of what this waits out. Every failed attempt says why, and a timeout carries
+    // the node's component states and its last warnings (one line: what a CI summary shows).
+    try {
+      await("the node's components answer on the console again").atMost(PATIENCE).untilAsserted(() -> {
+        String status;
+        try {
+          status = stack.edge.console("outpost:status");
+        } catch (RuntimeException e) {
+          throw new AssertionError("outpost:status failed: " + OutpostStack.oneLine(e.getMessage()));
+        }
+        assertThat(status).as("outpost:status").containsPattern("connected\\W+true");
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + " | " + stack.edgeDiagnostics(), e);
+    }
     assertThat(stack.edge.logCount("Connected to ")).as("the sync bundle really restarted and reconnected")
         .isGreaterThan(connects);
 
