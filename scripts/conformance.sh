@@ -14,6 +14,8 @@
 #   --scope common-node|sig-node
 #                            common-node (default): the [Conformance] specs of test/e2e/common/node, the issue-21
 #                            yardstick; sig-node: every [sig-node] [Conformance] spec (adds 7 from test/e2e/node)
+#   --focus REGEXP           run only the specs whose text matches (default: '\[sig-node\].*\[Conformance\]'),
+#                            e.g. '\[sig-node\] Probing container.*\[Conformance\]' to repeat one group
 #   --skip-file FILE         the skip list (default: scripts/conformance-skip.txt beside this script)
 #   --results DIR            where results go (default: conformance-results/<UTC time>); the JUnit report is
 #                            DIR/junit_01.xml, the suite's log DIR/e2e.log
@@ -34,13 +36,13 @@ set -euo pipefail
 readonly EDGE_TAINT_KEY="node.outpost.io/edge"
 readonly CONFORMANCE_TAINT_KEY="outpost.io/conformance"
 readonly CONFORMANCE_TAINT="${CONFORMANCE_TAINT_KEY}=edge-only:NoSchedule"
-readonly FOCUS='\[sig-node\].*\[Conformance\]'
 readonly COMMON_NODE_FILES='test/e2e/common/node/'
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 runner=""
 e2e_test="${E2E_TEST:-}"
 scope="common-node"
+focus='\[sig-node\].*\[Conformance\]'
 skip_file="${script_dir}/conformance-skip.txt"
 results=""
 edge_label="outpost.io/edge=true"
@@ -69,6 +71,7 @@ while [[ $# -gt 0 ]]; do
     --runner) runner="${2:?--runner needs e2e or hydrophone}"; shift 2 ;;
     --e2e-test) e2e_test="${2:?--e2e-test needs a path}"; shift 2 ;;
     --scope) scope="${2:?--scope needs common-node or sig-node}"; shift 2 ;;
+    --focus) focus="${2:?--focus needs a regular expression}"; shift 2 ;;
     --skip-file) skip_file="${2:?--skip-file needs a file}"; shift 2 ;;
     --results) results="${2:?--results needs a directory}"; shift 2 ;;
     --edge-label) edge_label="${2:?--edge-label needs KEY=VALUE}"; shift 2 ;;
@@ -253,7 +256,7 @@ if [[ "$runner" == e2e ]]; then
     "--provider=skeleton"
     "--non-blocking-taints=$non_blocking"
     "--report-dir=$results"
-    "--ginkgo.focus=$FOCUS"
+    "--ginkgo.focus=$focus"
     "--ginkgo.timeout=$timeout"
     "--ginkgo.no-color"
     "--ginkgo.v"
@@ -271,7 +274,7 @@ else
   note "hydrophone's test pod tolerates every taint and may itself be placed on the edge node; docs/conformance.md \
 prefers the e2e runner"
   args=(
-    "--focus=$FOCUS"
+    "--focus=$focus"
     "--conformance-image=$conformance_image"
     "--output-dir=$results"
     "--extra-args=\"--non-blocking-taints=$non_blocking\""
