@@ -150,13 +150,15 @@ edge_value="${edge_label#*=}"
 edge_match="\"${edge_key}\":\"${edge_value}\""
 edge_ready=()
 edge_not_ready=()
+edge_tainted=0
 cloud_open=()
 while IFS='|' read -r name labels unschedulable taints ready; do
   [[ -z "$name" ]] && continue
   if [[ "$labels" == *"$edge_match"* ]]; then
     if [[ "$ready" == "True" ]]; then edge_ready+=("$name"); else edge_not_ready+=("$name"); fi
-    [[ "$taints" == *"${EDGE_TAINT_KEY}:NoSchedule"* ]] \
-      || note "edge node $name does not carry ${EDGE_TAINT_KEY}:NoSchedule (an older bridge?); the bridge adds it back"
+    if [[ "$taints" == *"${EDGE_TAINT_KEY}:NoSchedule"* ]]; then
+      edge_tainted=$((edge_tainted + 1))
+    fi
   elif [[ "$unschedulable" != "true" && "$ready" == "True" && "$taints" != *":NoSchedule"* && "$taints" != *":NoExecute"* ]]; then
     cloud_open+=("$name")
   fi
@@ -176,7 +178,13 @@ ${cloud_open[*]}. Taint them for the run (--taint-cloud-nodes does it and undoes
 schedulable node is the edge node (docs/conformance.md, 'How the suite's pods reach the edge node')"
 fi
 
-# The suite's pods must tolerate the edge taint: PodTolerationRestriction's cluster default (docs/conformance.md).
+# With the edge taint on, the suite's pods must tolerate it (PodTolerationRestriction's cluster default), and the
+# four lifecycle-hook specs cannot find the node; a bridge with OUTPOST_EDGE_TAINT=false needs neither (docs/conformance.md).
+if [[ $edge_tainted -eq 0 ]]; then
+  note "edge nodes carry no ${EDGE_TAINT_KEY} taint (bridge with OUTPOST_EDGE_TAINT=false): no toleration needed"
+else
+note "edge nodes carry ${EDGE_TAINT_KEY}:NoSchedule: the 4 Container Lifecycle Hook specs will fail to find a node; \
+run the bridge with OUTPOST_EDGE_TAINT=false for the run and remove the taint (docs/conformance.md)"
 probe_errors="$(mktemp)"
 probe_tolerations="$(kubectl create --dry-run=server -o jsonpath='{.spec.tolerations}' -f - 2>"$probe_errors" <<'EOF'
 apiVersion: v1
@@ -193,8 +201,9 @@ EOF
 rm -f "$probe_errors"
 [[ "$probe_tolerations" == *"$EDGE_TAINT_KEY"* ]] \
   || die "a new pod does not get a toleration of ${EDGE_TAINT_KEY}: enable the PodTolerationRestriction admission \
-plugin with that toleration as the cluster default (docs/conformance.md, 'Preparing the cluster'); tolerations \
-given now: ${probe_tolerations:-none}"
+plugin with that toleration as the cluster default (docs/conformance.md, 'Preparing the cluster'), or run the \
+bridge with OUTPOST_EDGE_TAINT=false and remove the taint; tolerations given now: ${probe_tolerations:-none}"
+fi
 
 # kube-system pods that landed on an edge node keep the framework from starting (it waits for them to be Ready).
 system_on_edge="$(kubectl get pods -n kube-system -o jsonpath='{range .items[*]}{.spec.nodeName}{"|"}{.metadata.name}{"|"}{.status.phase}{"\n"}{end}' 2>/dev/null || true)"
