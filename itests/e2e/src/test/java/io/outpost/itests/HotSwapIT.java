@@ -24,6 +24,12 @@ class HotSwapIT extends StackTest {
       "io.outpost.store",
       "io.outpost.sync", "io.outpost.containers", "io.outpost.console");
 
+  private String edgeMetrics() throws Exception {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        "http://127.0.0.1:" + stack.edge.metricsPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
   @Test
   void updatingEveryOutpostBundleFromTheConsoleRestartsNoWorkload() {
     List<String> names = List.of("hot-1", "hot-2", "hot-3", "hot-4", "hot-5");
@@ -60,6 +66,9 @@ class HotSwapIT extends StackTest {
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       throw new AssertionError(e.getMessage() + " | " + stack.edgeDiagnostics(), e);
     }
+    // Refreshed updates leave no old revision behind: the node's gauge for them reads 0.
+    await("no bundle waits for a refresh").atMost(PATIENCE).untilAsserted(() -> assertThat(edgeMetrics())
+        .containsPattern("(?m)^outpost_edge_bundles_pending_refresh 0(\\.0)?$"));
     assertThat(stack.edge.logCount("Connected to ")).as("the sync bundle really restarted and reconnected")
         .isGreaterThan(connects);
 
