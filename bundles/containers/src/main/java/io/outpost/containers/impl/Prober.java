@@ -145,6 +145,12 @@ final class Prober implements AutoCloseable {
     return state == null || (state.started && state.ready && !state.killed);
   }
 
+  /** False while a startup probe has not passed for the container's current run (the kubelet's {@code started}). */
+  boolean started(String containerId) {
+    Probes state = probes.get(containerId);
+    return state == null || state.started;
+  }
+
   /** At the end of a pass: stops probing every container the pass did not see running. */
   void endPass() {
     for (Map.Entry<String, Probes> entry : probes.entrySet()) {
