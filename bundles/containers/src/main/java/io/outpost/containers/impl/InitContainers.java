@@ -33,7 +33,8 @@ final class InitContainers {
   /**
    * One step; true once initialization is over (every regular init container completed and every sidecar started, or
    * the app containers exist already). Records the init views in {@code state}. With {@code sandboxWaiting} set (the
-   * pod's sandbox is not up) nothing is started: every init container waits in PodInitializing, as under a kubelet.
+   * pod's sandbox is not up) nothing is started: every init container shows that waiting state (ContainerCreating with
+   * the reason, as the app containers do, where a kubelet shows PodInitializing and the reason in an Event only).
    */
   boolean run(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state, Instant now,
       String networkMode, ContainerStateV1 sandboxWaiting) {
@@ -45,7 +46,10 @@ final class InitContainers {
     for (ContainerV1 spec : specs) {
       PodState.Memory memory = state.container(spec.name());
       EngineContainer container = PodWorker.find(existing, spec.name());
-      if (blocked) {
+      if (sandboxWaiting != null) {
+        views.add(new ContainerView(spec.name(), spec.image(), null, sandboxWaiting, memory.restartCount,
+            memory.lastState, null, true, true, true, role(spec)));
+      } else if (blocked) {
         views.add(pending(spec, container, memory, pod));
       } else if (spec.sidecar()) {
         ContainerView view = sidecar(ref, pod, spec, container, existing, state, memory, now, networkMode,
@@ -127,7 +131,7 @@ final class InitContainers {
     }
     boolean running = container != null && container.running();
     if (running) {
-      prober.watch(ref, spec, container, state.podIP);
+      prober.watch(ref, spec, container, state.podIP, true);
     }
     return new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
         memory.lastState, memory.terminated, true, !running || !prober.ready(container.id()),

@@ -75,9 +75,7 @@ final class PodWorker {
         continue;
       }
       if (sandboxed.waiting() != null) {
-        // kubelet_pods.go convertToAPIContainerStatuses: PodInitializing is the default for a pod with init containers
-        memory.waiting = pod.initContainersInOrder().isEmpty() ? sandboxed.waiting()
-            : ContainerStateV1.waiting(InitContainers.POD_INITIALIZING, null);
+        memory.waiting = sandboxed.waiting();
         views.add(new ContainerView(spec.name(), spec.image(), null, memory.waiting, memory.restartCount,
             memory.lastState, null, true));
         continue;

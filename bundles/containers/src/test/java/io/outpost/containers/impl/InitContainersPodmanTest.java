@@ -129,6 +129,14 @@ class InitContainersPodmanTest extends PodmanFixture {
     assertThat(gated.phase()).isEqualTo("Pending");
     assertThat(KubectlStatus.of(pod, gated)).isEqualTo("Init:1/2");
 
+    // prober_manager.go: the sidecar's probe Events name it as an init container.
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(store.events).anySatisfy(e -> {
+          assertThat(e.reason()).isEqualTo("Unhealthy");
+          assertThat(e.message()).startsWith("Startup probe failed");
+          assertThat(e.fieldPath()).isEqualTo("spec.initContainers{proxy}");
+        }));
+
     exec(ref, "proxy", "touch", "/tmp/up");
     PodStatusReport running = reconcileUntil(ref.uid(), s -> "running".equals(s.containers().get(0).state().kind()));
     proxy = named(running.initContainers(), "proxy");
