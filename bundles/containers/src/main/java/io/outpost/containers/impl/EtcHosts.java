@@ -19,17 +19,19 @@ import java.util.UUID;
 
 /**
  * The pod's {@code /etc/hosts}, managed as the kubelet manages it ({@code kubelet_pods.go makeHostsMount},
- * {@code ensureHostsFile}): one file per pod, {@code <volumes.dir>/<pod uid>/etc-hosts} (the kubelet's
- * {@code pods/<uid>/etc-hosts}), bind-mounted read-write at {@code /etc/hosts} into every container of the pod once it
+ * {@code ensureHostsFile}): one file per pod, {@code <volumes.dir>/.etc-hosts/<pod uid>} (the kubelet's
+ * {@code pods/<uid>/etc-hosts}; kept apart from the pod's volumes, so that a pod without disk volumes has none of
+ * them on the node's disk), removed with the pod's volumes ({@link #remove}), bind-mounted read-write at {@code /etc/hosts} into every container of the pod once it
  * has an IP, unless the container mounts something there itself. Its content is the kubelet's: the header, the
  * localhost and IPv6 lines, the pod IP with the pod's hostname (its FQDN first with {@code spec.subdomain}), then
  * {@code spec.hostAliases}; for a {@code hostNetwork} pod, the node's own hosts file under its own header, plus the
  * aliases. The file is rewritten (to a new file renamed over it: never through a link, never in place) when a container
  * is created and its content differs, so what one container wrote is not what the next one gets. A container can only
- * write to its own pod's file: the pod's directory is the node's, and no volume of the pod reaches it.
+ * write to its own pod's file: the directory is the node's, and no volume of any pod reaches it.
  */
 final class EtcHosts {
-  static final String FILE = "etc-hosts";
+  /** The directory under {@code volumes.dir} holding one hosts file per pod, named by the pod's uid. */
+  static final String DIR = ".etc-hosts";
   static final String TARGET = "/etc/hosts";
   static final String HEADER = "# Kubernetes-managed hosts file.\n";
   static final String HEADER_HOST_NETWORK = "# Kubernetes-managed hosts file (host network).\n";
@@ -97,20 +99,25 @@ final class EtcHosts {
     return hosts.toString();
   }
 
+  /** Removes a pod's hosts file (with its volumes, once its containers are gone). */
+  static void remove(Path volumesDir, String uid) throws IOException {
+    Files.deleteIfExists(volumesDir.resolve(DIR).resolve(uid));
+  }
+
   /** Writes the pod's file if its content differs: a new file renamed over the old one. */
   private Path write(ObjectRef ref, String content) throws IOException {
-    Path dir = volumesDir.resolve(ref.uid());
+    Path dir = volumesDir.resolve(DIR);
     Files.createDirectories(dir);
     if (Files.isSymbolicLink(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException("the pod's directory is not a directory");
+      throw new IOException(dir + " is not a directory");
     }
-    Path file = dir.resolve(FILE);
+    Path file = dir.resolve(ref.uid());
     byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
     if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) == bytes.length
         && Arrays.equals(Files.readAllBytes(file), bytes)) {
       return file;
     }
-    Path temporary = dir.resolve(FILE + ".tmp-" + UUID.randomUUID());
+    Path temporary = dir.resolve(ref.uid() + ".tmp-" + UUID.randomUUID());
     try {
       Files.write(temporary, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
           LinkOption.NOFOLLOW_LINKS);

@@ -89,7 +89,7 @@ class DeadlineAndHostsPodmanTest extends PodmanFixture {
         + "10.1.2.3\tfoo.local\tbar.local\n"
         + "10.1.2.4\tbaz.local\n";
     assertThat(Podman.cli("exec", containerId(ref, "app"), "cat", "/etc/hosts")).isEqualTo(expected);
-    assertThat(Files.readString(volumes.resolve(ref.uid()).resolve("etc-hosts"))).isEqualTo(expected);
+    assertThat(Files.readString(volumes.resolve(".etc-hosts").resolve(ref.uid()))).isEqualTo(expected);
   }
 
   @Test
@@ -106,13 +106,16 @@ class DeadlineAndHostsPodmanTest extends PodmanFixture {
 
     String appHosts = exec(ref, "app", "cat", "/etc/hosts");
     assertThat(appHosts).startsWith("# Kubernetes-managed hosts file.").doesNotContain("evil");
-    Path podFile = volumes.resolve(ref.uid()).resolve("etc-hosts");
+    Path podFile = volumes.resolve(".etc-hosts").resolve(ref.uid());
     assertThat(Files.isSymbolicLink(podFile)).isFalse();
     assertThat(Files.readString(podFile, StandardCharsets.UTF_8)).isEqualTo(appHosts + "\n");
     assertThat(Files.readString(nodeHosts)).as("the node's own hosts file is untouched").isEqualTo(nodeHostsBefore);
-    try (var files = Files.list(volumes.resolve(ref.uid()))) {
-      assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("etc-hosts")))
-          .as("no temporary file left behind").containsExactly("etc-hosts");
+    try (var files = Files.list(volumes.resolve(".etc-hosts"))) {
+      assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(ref.uid())))
+          .as("no temporary file left behind").containsExactly(ref.uid());
     }
+    store.remove(ref.uid());
+    reconciler.reconcile();
+    assertThat(podFile).as("removed with the pod").doesNotExist();
   }
 }
