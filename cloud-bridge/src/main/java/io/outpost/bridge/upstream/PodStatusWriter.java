@@ -240,7 +240,8 @@ final class PodStatusWriter {
         .withImageID(c.imageID() == null ? "" : c.imageID())
         .withContainerID(c.containerID())
         .withReady(c.ready())
-        .withStarted(c.state() != null && "running".equals(c.state().kind()))
+        // The startup-probe verdict the node reports (prober_manager.go isContainerStarted); older edges: running.
+        .withStarted(c.started() != null ? c.started() : c.state() != null && "running".equals(c.state().kind()))
         .withRestartCount(c.restartCount())
         .withState(state(c.state()))
         .withLastState(state(c.lastState()))

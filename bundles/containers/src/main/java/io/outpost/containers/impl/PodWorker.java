@@ -38,6 +38,7 @@ final class PodWorker {
   private final Prober prober;
   private final SecurityContexts security;
   private final FsGroupOwnership fsGroups;
+  private final EtcHosts hostsFile;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
       EventSink events, Volumes volumes, Prober prober) {
@@ -50,9 +51,10 @@ final class PodWorker {
     this.events = events;
     this.images = new Images(engine, wake, events, pullSecrets);
     this.sandbox = new Sandbox(engine, settings, images, events, volumes.memory());
-    this.init = new InitContainers(this);
+    this.init = new InitContainers(this, prober);
     this.security = new SecurityContexts(settings.security(), engine);
     this.fsGroups = new FsGroupOwnership(settings.volumesDir());
+    this.hostsFile = new EtcHosts(settings.volumesDir(), settings.clusterDomain(), java.nio.file.Path.of("/etc/hosts"));
   }
 
   /** Brings a pod that should run one step closer to running. */
@@ -62,13 +64,12 @@ final class PodWorker {
       volumes.refresh(ref, pod); // ConfigMap and Secret changes reach running containers
       fsGroups.apply(ref, pod);
     }
-    boolean initialized = sandboxed.waiting() == null
-        && init.run(ref, pod, existing, state, now, sandboxed.networkMode());
+    boolean initialized = init.run(ref, pod, existing, state, now, sandboxed.networkMode(), sandboxed.waiting());
     List<ContainerView> views = new ArrayList<>();
     for (ContainerV1 spec : pod.containers()) {
       PodState.Memory memory = state.container(spec.name());
       if (sandboxed.waiting() == null && !initialized) {
-        memory.waiting = ContainerStateV1.waiting("PodInitializing", null);
+        memory.waiting = ContainerStateV1.waiting(InitContainers.POD_INITIALIZING, null);
         views.add(new ContainerView(spec.name(), spec.image(), null, memory.waiting, memory.restartCount,
             memory.lastState, null, true));
         continue;
@@ -93,12 +94,14 @@ final class PodWorker {
       boolean willRestart = container == null || container.running()
           || StatusMapper.restarts(pod.restartPolicy(), container.exitCode());
       boolean notReady = false;
+      boolean notStarted = false;
       if (container != null && container.running()) {
         prober.watch(ref, spec, container, state.podIP);
         notReady = !prober.ready(container.id());
+        notStarted = !prober.started(container.id());
       }
       views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
-          memory.lastState, memory.terminated, willRestart, notReady));
+          memory.lastState, memory.terminated, willRestart, notReady, notStarted, ContainerView.Role.APP));
     }
     return views;
   }
@@ -116,7 +119,9 @@ final class PodWorker {
       PodState.Memory memory = state.container(container.label(Naming.CONTAINER));
       Images.cancelPull(memory);
       memory.waiting = null;
-      if (container.running()) {
+      if (container.running() && !TerminationOrder.mayStop(pod, container, existing)) {
+        remaining.add(container); // a sidecar: stopped after the containers that may still use it
+      } else if (container.running()) {
         signal(ref, pod, container, state, memory, now);
         engine.inspect(container.id()).ifPresent(remaining::add);
       } else {
@@ -148,10 +153,11 @@ final class PodWorker {
       views.add(new ContainerView(spec.name(), spec.image(), container, null, memory.restartCount,
           memory.lastState, terminated, false));
     }
+    init.stopping(pod, remaining, state);
     return views;
   }
 
-  private void signal(ObjectRef ref, PodV1 pod, EngineContainer container, PodState state, PodState.Memory memory,
+  void signal(ObjectRef ref, PodV1 pod, EngineContainer container, PodState state, PodState.Memory memory,
       Instant now) {
     long grace = Math.max(0, pod.gracePeriodSeconds());
     if (state.killDeadline == null) {
@@ -195,7 +201,7 @@ final class PodWorker {
     try {
       SpecSupport.require(pod);
       variables = env.resolve(ref, spec, state.podIP);
-      mounts = volumes.mounts(ref, pod, spec);
+      mounts = hostsFile.withHostsFile(ref, pod, spec, state.podIP, volumes.mounts(ref, pod, spec));
       fsGroups.apply(ref, pod);
     } catch (EnvResolver.ConfigError e) {
       configError(ref, pod, spec, memory, e);

@@ -76,6 +76,8 @@ final class Prober implements AutoCloseable {
   private final class Probes {
     final ObjectRef pod;
     final String container;
+    /** The container's Event {@code fieldPath}: {@code spec.initContainers{name}} for a sidecar. */
+    final String fieldPath;
     final String id;
     /** The engine's start time of the run probed. */
     final Instant run;
@@ -89,9 +91,10 @@ final class Prober implements AutoCloseable {
     final Map<String, ScheduledFuture<?>> tasks = new ConcurrentHashMap<>();
     final Map<String, int[]> counts = new ConcurrentHashMap<>();
 
-    Probes(ObjectRef pod, ContainerV1 spec, EngineContainer engineContainer, String ip) {
+    Probes(ObjectRef pod, ContainerV1 spec, EngineContainer engineContainer, String ip, boolean init) {
       this.pod = pod;
       this.container = spec.name();
+      this.fieldPath = io.outpost.protocol.EventReport.containerPath(spec.name(), init);
       this.spec = spec;
       this.id = engineContainer.id();
       this.run = engineContainer.started();
@@ -120,6 +123,11 @@ final class Prober implements AutoCloseable {
    * since its probes were armed (another start time) gets new ones.
    */
   void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP) {
+    watch(pod, spec, container, podIP, false);
+  }
+
+  /** As above; {@code init}: the container is a native sidecar (an init container), for its Events. */
+  void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP, boolean init) {
     seen.add(container.id());
     if (spec.probes() == null) {
       return;
@@ -128,7 +136,7 @@ final class Prober implements AutoCloseable {
     if (current != null && java.util.Objects.equals(current.run, container.started())) {
       return;
     }
-    Probes state = new Probes(pod, spec, container, podIP != null ? podIP : container.ip());
+    Probes state = new Probes(pod, spec, container, podIP != null ? podIP : container.ip(), init);
     probes.put(container.id(), state);
     if (current != null) {
       current.cancel();
@@ -143,6 +151,12 @@ final class Prober implements AutoCloseable {
   boolean ready(String containerId) {
     Probes state = probes.get(containerId);
     return state == null || (state.started && state.ready && !state.killed);
+  }
+
+  /** False while a startup probe has not passed for the container's current run (the kubelet's {@code started}). */
+  boolean started(String containerId) {
+    Probes state = probes.get(containerId);
+    return state == null || state.started;
   }
 
   /** At the end of a pass: stops probing every container the pass did not see running. */
@@ -181,7 +195,7 @@ final class Prober implements AutoCloseable {
     count[1]++;
     count[0] = 0;
     events.warning(state.pod, "Unhealthy", kind + " probe failed: " + failure,
-        io.outpost.protocol.EventReport.containerPath(state.container, false));
+        state.fieldPath);
     if (count[1] >= probe.failures()) {
       failed(state, kind, failure);
     }
@@ -214,7 +228,7 @@ final class Prober implements AutoCloseable {
       return; // a newer run replaced this one while the attempt ran: never kill it for the old run's failure
     }
     events.normal(state.pod, "Killing", "Container " + state.container + " failed " + kind.toLowerCase()
-        + " probe, will be restarted", io.outpost.protocol.EventReport.containerPath(state.container, false));
+        + " probe, will be restarted", state.fieldPath);
     LOG.warn("Container {} of pod {} failed its {} probe ({}): killing it", state.container, state.pod.key(),
         kind.toLowerCase(), failure);
     try {

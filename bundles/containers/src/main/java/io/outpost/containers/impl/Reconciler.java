@@ -40,6 +40,7 @@ final class Reconciler {
   private final Prober prober;
   private final PodAdmission admission;
   private final Evictions evictions;
+  private final ActiveDeadline deadlines;
   /** Whether a full pass has looked for memory volumes left by pods gone while the node was down. */
   private boolean orphansSwept;
   private final Map<String, PodState> states = new HashMap<>();
@@ -80,6 +81,7 @@ final class Reconciler {
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
         new SecurityAdmission(settings.security()));
     this.prober = new Prober(engine, events, wake);
+    this.deadlines = new ActiveDeadline(events, engine);
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store.desired(), settings.nodeName()),
         new PullSecrets(store.desired()), events, volumes, prober);
     this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
@@ -227,6 +229,7 @@ final class Reconciler {
       state.lastRecorded = last;
       state.firstSeen = last.startTime();
       state.evicted = Evictions.isEviction(last) ? last.message() : null;
+      state.deadlineExceeded = ActiveDeadline.isExceeded(last);
       if (last.containers() != null) {
         for (PodStatusReport.ContainerStatusV1 container : last.containers()) {
           PodState.Memory memory = state.container(container.name());
@@ -297,9 +300,12 @@ final class Reconciler {
       return;
     }
     String eviction = evictions.evicted(stored, state, now);
+    boolean pastDeadline = eviction == null && deadlines.exceeded(stored, state, now);
     List<ContainerView> views;
     boolean stopped = false;
-    if (eviction != null) {
+    if (pastDeadline && !stored.pod().deleting()) {
+      views = deadlines.stop(worker, stored.ref(), stored.pod(), containers, state, now);
+    } else if (eviction != null) {
       views = evictions.stop(worker, stored, containers, state, now);
       stopped = stored.pod().deleting() && state.evictionDone;
     } else if (stored.pod().deleting()) {
@@ -321,6 +327,8 @@ final class Reconciler {
         state.initViews, state.firstSeen, sandboxReady);
     if (eviction != null) {
       report = Evictions.status(report, eviction);
+    } else if (pastDeadline) {
+      report = ActiveDeadline.status(report, state);
     }
     if (!report.equals(state.lastRecorded)) {
       store.statuses().record(report);
@@ -372,7 +380,8 @@ final class Reconciler {
       Instant poll = now.plus(STOPPING_POLL);
       next = next == null || poll.isBefore(next) ? poll : next;
     }
-    return next;
+    Instant deadline = ActiveDeadline.lookAgainAt(stored, state, now, STOPPING_POLL);
+    return deadline != null && (next == null || deadline.isBefore(next)) ? deadline : next;
   }
 
   private Duration nextDelay(List<StoredPod> pods, Instant now) {

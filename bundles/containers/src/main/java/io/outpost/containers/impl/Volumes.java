@@ -137,6 +137,7 @@ final class Volumes {
   void remove(String uid) {
     try {
       Trees.delete(root.resolve(uid));
+      EtcHosts.remove(root, uid);
     } catch (IOException e) {
       LOG.warn("Removing the volumes of pod uid {} failed: {}", uid, e.getMessage());
     }
