@@ -239,6 +239,9 @@ final class Prober implements AutoCloseable {
     if (state.ip == null) {
       return "the pod has no IP";
     }
+    if (probe.grpc() != null) {
+      return GrpcHealthCheck.check(state.ip, probe.grpc().port(), probe.grpc().service(), timeout);
+    }
     if (probe.tcpPort() != null) {
       try (Socket socket = new Socket()) {
         socket.connect(new InetSocketAddress(state.ip, probe.tcpPort()), (int) timeout.toMillis());

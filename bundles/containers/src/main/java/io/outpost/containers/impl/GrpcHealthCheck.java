@@ -1,0 +1,380 @@
+package io.outpost.containers.impl;
+
+import io.outpost.containers.impl.Http2Frames.Frame;
+import io.outpost.containers.impl.Http2Frames.ProtocolError;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A gRPC probe as the kubelet makes it: one {@code grpc.health.v1.Health/Check} call over plaintext HTTP/2 with prior
+ * knowledge (h2c), to the pod's IP, bounded as a whole by the probe's timeout, without any gRPC library. SERVING is
+ * success; any other answer is a failure worded as the kubelet words it (pkg/probe/grpc): {@code service unhealthy
+ * (responded with "NOT_SERVING")}, an RPC error {@code error: health rpc probe failed: rpc error: code = … desc = …},
+ * {@code timeout: health rpc did not complete within 1s}. Like the kubelet's blocking dial, a connection that does
+ * not come up (refused, reset, no server SETTINGS) is retried with gRPC's back-off (1 s, ×1.6, ±20 %) while the
+ * timeout allows, and then fails with {@code timeout: failed to connect service "ip:port" within 1s: context deadline
+ * exceeded}; when the next attempt could not start before the deadline it fails at once with that message. A hostile
+ * server gets nowhere: frames are capped at 16 KiB, the response at 16 KiB, control frames answered at most
+ * {@value #MAX_CONTROL} times, every read bounded by the time left.
+ */
+final class GrpcHealthCheck {
+  private static final Logger LOG = LoggerFactory.getLogger(GrpcHealthCheck.class);
+
+  /** The kubelet's gRPC probes say {@code kube-probe/<major>.<minor>}; Outpost stands in for a 1.32 kubelet. */
+  static final String USER_AGENT = "kube-probe/1.32";
+  static final String PATH = "/grpc.health.v1.Health/Check";
+  private static final int SERVING = 1;
+  private static final int STREAM = 1;
+  /** Response bytes accepted on the stream (a HealthCheckResponse is 7 with its gRPC prefix). */
+  static final int MAX_RESPONSE = 16_384;
+  /** Header block bytes accepted (HEADERS and CONTINUATION together, per block). */
+  static final int MAX_HEADER_BLOCK = 65_536;
+  /** SETTINGS and PINGs answered before the server counts as flooding. */
+  static final int MAX_CONTROL = 16;
+  /** Frames read in one call before the server counts as flooding. */
+  static final int MAX_FRAMES = 1_000;
+
+  private final String host;
+  private final int port;
+  private final String address;
+  private final byte[] request;
+  private final Duration timeout;
+  private final long deadline;
+
+  private int initialWindow;
+  private int sendWindow;
+  private int connectionWindow;
+  private int peerMaxFrame;
+  private int control;
+
+  private GrpcHealthCheck(String host, int port, String service, Duration timeout) {
+    this.host = host;
+    this.port = port;
+    this.address = (host.contains(":") ? "[" + host + "]" : host) + ":" + port; // Go's net.JoinHostPort
+    this.request = GrpcMessages.request(service == null ? "" : service);
+    this.timeout = timeout;
+    this.deadline = System.nanoTime() + timeout.toNanos();
+  }
+
+  /** One probe attempt: null when the service is SERVING, otherwise why not, as the kubelet says it. */
+  static String check(String host, int port, String service, Duration timeout) {
+    return new GrpcHealthCheck(host, port, service, timeout).run();
+  }
+
+  private String run() {
+    for (int attempt = 0; ; attempt++) {
+      try (Socket socket = new Socket()) {
+        try {
+          handshake(socket);
+        } catch (IOException | ProtocolError e) {
+          LOG.debug("gRPC probe: connecting to {} failed: {}", address, e.toString());
+          if (!backOff(attempt)) {
+            return "timeout: failed to connect service \"" + address + "\" within " + GrpcMessages.goDuration(timeout)
+                + ": context deadline exceeded";
+          }
+          continue;
+        }
+        try {
+          return call(socket);
+        } catch (SocketTimeoutException e) {
+          return "timeout: health rpc did not complete within " + GrpcMessages.goDuration(timeout);
+        } catch (IOException e) {
+          return rpcError("Unavailable", "error reading from server: " + e.getMessage());
+        } catch (ProtocolError e) {
+          return rpcError("Internal", e.getMessage());
+        }
+      } catch (IOException e) {
+        LOG.debug("gRPC probe: closing the connection to {} failed: {}", address, e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "error: health rpc probe failed: interrupted";
+      }
+    }
+  }
+
+  /** Waits before the next connection attempt; false when that attempt could not start before the deadline. */
+  private boolean backOff(int attempt) throws InterruptedException {
+    double base = TimeUnit.SECONDS.toNanos(1) * Math.pow(1.6, Math.min(attempt, 10));
+    long delay = (long) (base * (1 + 0.2 * (ThreadLocalRandom.current().nextDouble() * 2 - 1)));
+    if (System.nanoTime() + delay >= deadline) {
+      return false;
+    }
+    TimeUnit.NANOSECONDS.sleep(delay);
+    return true;
+  }
+
+  /** Left time in ms for the next blocking step, at least 1; a SocketTimeoutException once it is used up. */
+  private int remainingMillis() throws SocketTimeoutException {
+    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    if (left <= 0) {
+      throw new SocketTimeoutException("deadline exceeded");
+    }
+    return (int) Math.min(left, Integer.MAX_VALUE);
+  }
+
+  /** Connects and exchanges the prefaces: ready once the server's SETTINGS arrived (and were acknowledged). */
+  private void handshake(Socket socket) throws IOException, ProtocolError {
+    socket.connect(new InetSocketAddress(host, port), remainingMillis());
+    socket.setTcpNoDelay(true);
+    OutputStream out = socket.getOutputStream();
+    out.write(Http2Frames.PREFACE);
+    Http2Frames.write(out, Http2Frames.SETTINGS, 0, 0, Http2Frames.settings(Http2Frames.SETTINGS_ENABLE_PUSH, 0));
+    out.flush();
+    initialWindow = Http2Frames.DEFAULT_WINDOW;
+    sendWindow = Http2Frames.DEFAULT_WINDOW;
+    connectionWindow = Http2Frames.DEFAULT_WINDOW;
+    peerMaxFrame = Http2Frames.DEFAULT_MAX_FRAME_SIZE;
+    control = 0;
+    Frame first = read(socket);
+    if (first.type() != Http2Frames.SETTINGS || first.has(Http2Frames.FLAG_ACK) || first.stream() != 0) {
+      throw new ProtocolError("the server's preface is not a SETTINGS frame (type " + first.type() + ")");
+    }
+    settings(first, out);
+  }
+
+  private Frame read(Socket socket) throws IOException, ProtocolError {
+    return Http2Frames.read(new BoundedInput(socket), Http2Frames.DEFAULT_MAX_FRAME_SIZE);
+  }
+
+  private void settings(Frame frame, OutputStream out) throws IOException, ProtocolError {
+    byte[] p = frame.payload();
+    if (p.length % 6 != 0) {
+      throw new ProtocolError("SETTINGS frame of " + p.length + " bytes");
+    }
+    for (int at = 0; at < p.length; at += 6) {
+      int id = ((p[at] & 0xff) << 8) | (p[at + 1] & 0xff);
+      long value = frame.word(at + 2);
+      if (id == Http2Frames.SETTINGS_INITIAL_WINDOW_SIZE) {
+        if (value > Integer.MAX_VALUE) {
+          throw new ProtocolError("initial window size " + value + " too large");
+        }
+        sendWindow += (int) value - initialWindow;
+        initialWindow = (int) value;
+      } else if (id == Http2Frames.SETTINGS_MAX_FRAME_SIZE) {
+        if (value < Http2Frames.DEFAULT_MAX_FRAME_SIZE || value > 16_777_215) {
+          throw new ProtocolError("max frame size " + value + " out of range");
+        }
+        peerMaxFrame = (int) value;
+      }
+    }
+    answer(out, Http2Frames.SETTINGS, new byte[0]);
+  }
+
+  /** Acknowledges a SETTINGS or PING; past {@value #MAX_CONTROL} answers the server is flooding. */
+  private void answer(OutputStream out, int type, byte[] payload) throws IOException, ProtocolError {
+    if (++control > MAX_CONTROL) {
+      throw new ProtocolError("too many control frames from the server");
+    }
+    Http2Frames.write(out, type, Http2Frames.FLAG_ACK, 0, payload);
+    out.flush();
+  }
+
+  /** Sends the request on stream 1 and reads until the stream ends: the verdict. */
+  private String call(Socket socket) throws IOException, ProtocolError {
+    OutputStream out = socket.getOutputStream();
+    Http2Frames.write(out, Http2Frames.HEADERS, Http2Frames.FLAG_END_HEADERS, STREAM, Http2Frames.literalHeaders(
+        ":method", "POST", ":scheme", "http", ":path", PATH, ":authority", address,
+        "content-type", "application/grpc", "user-agent", USER_AGENT, "te", "trailers"));
+    int sent = send(out, 0);
+    out.flush();
+    HpackDecoder hpack = new HpackDecoder();
+    ByteArrayOutputStream response = new ByteArrayOutputStream();
+    ByteArrayOutputStream block = null; // the header block being read, until END_HEADERS
+    boolean blockEndsStream = false;
+    List<String[]> lastFields = List.of();
+    for (int frames = 0; frames < MAX_FRAMES; frames++) {
+      Frame frame = read(socket);
+      if (block != null && (frame.type() != Http2Frames.CONTINUATION || frame.stream() != STREAM)) {
+        throw new ProtocolError("expected CONTINUATION, got frame type " + frame.type());
+      }
+      boolean ended = false;
+      switch (frame.type()) {
+        case Http2Frames.SETTINGS -> {
+          if (!frame.has(Http2Frames.FLAG_ACK)) {
+            settings(frame, out);
+          }
+        }
+        case Http2Frames.PING -> {
+          if (!frame.has(Http2Frames.FLAG_ACK)) {
+            if (frame.payload().length != 8) {
+              throw new ProtocolError("PING frame of " + frame.payload().length + " bytes");
+            }
+            answer(out, Http2Frames.PING, frame.payload());
+          }
+        }
+        case Http2Frames.WINDOW_UPDATE -> {
+          int increment = (int) (frame.word(0) & 0x7fffffff);
+          if (frame.stream() == 0) {
+            connectionWindow = (int) Math.min(Integer.MAX_VALUE, (long) connectionWindow + increment);
+          } else if (frame.stream() == STREAM) {
+            sendWindow = (int) Math.min(Integer.MAX_VALUE, (long) sendWindow + increment);
+          }
+        }
+        case Http2Frames.GOAWAY -> {
+          if ((frame.word(0) & 0x7fffffff) < STREAM) {
+            return rpcError("Unavailable", "the server sent GOAWAY before handling the call (error code "
+                + Http2Frames.errorCode(frame.word(4)) + ")");
+          }
+        }
+        case Http2Frames.RST_STREAM -> {
+          if (frame.stream() == STREAM) {
+            long code = frame.word(0);
+            return rpcError(code == 7 ? "Unavailable" : code == 8 ? "Canceled" : code == 11 ? "ResourceExhausted"
+                : code == 12 ? "PermissionDenied" : "Internal",
+                "stream terminated by RST_STREAM with error code: " + Http2Frames.errorCode(code));
+          }
+        }
+        case Http2Frames.PUSH_PROMISE -> throw new ProtocolError("PUSH_PROMISE although push is disabled");
+        case Http2Frames.HEADERS, Http2Frames.CONTINUATION -> {
+          if (frame.stream() == STREAM) {
+            if (frame.type() == Http2Frames.HEADERS) {
+              if (block != null) {
+                throw new ProtocolError("HEADERS inside a header block");
+              }
+              block = new ByteArrayOutputStream();
+              blockEndsStream = frame.has(Http2Frames.FLAG_END_STREAM);
+            } else if (block == null) {
+              throw new ProtocolError("CONTINUATION without HEADERS");
+            }
+            block.writeBytes(frame.type() == Http2Frames.HEADERS ? headerFragment(frame) : frame.payload());
+            if (block.size() > MAX_HEADER_BLOCK) {
+              throw new ProtocolError("header block larger than " + MAX_HEADER_BLOCK + " bytes");
+            }
+            if (frame.has(Http2Frames.FLAG_END_HEADERS)) {
+              lastFields = hpack.decode(block.toByteArray()); // every block: the dynamic table is shared
+              block = null;
+              ended = blockEndsStream;
+            }
+          }
+        }
+        case Http2Frames.DATA -> {
+          if (frame.stream() == STREAM) {
+            response.writeBytes(frame.unpadded());
+            if (response.size() > MAX_RESPONSE) {
+              throw new ProtocolError("response larger than " + MAX_RESPONSE + " bytes");
+            }
+            ended = frame.has(Http2Frames.FLAG_END_STREAM);
+          }
+        }
+        default -> { } // PRIORITY, unknown types and other streams: nothing this call needs
+      }
+      if (ended) {
+        return verdict(response.toByteArray(), lastFields);
+      }
+      sent = send(out, sent);
+    }
+    throw new ProtocolError("more than " + MAX_FRAMES + " frames without an answer");
+  }
+
+  /** A HEADERS payload without padding and priority fields. */
+  private static byte[] headerFragment(Frame frame) throws ProtocolError {
+    byte[] fragment = frame.unpadded();
+    if (frame.has(0x20)) { // PRIORITY: stream dependency and weight
+      if (fragment.length < 5) {
+        throw new ProtocolError("HEADERS with PRIORITY too short");
+      }
+      fragment = java.util.Arrays.copyOfRange(fragment, 5, fragment.length);
+    }
+    return fragment;
+  }
+
+  /** Sends as much of the request's DATA as the windows allow, from {@code sent}; returns the new offset. */
+  private int send(OutputStream out, int sent) throws IOException {
+    while (sent < request.length) {
+      int chunk = Math.min(request.length - sent, Math.min(peerMaxFrame, Math.min(sendWindow, connectionWindow)));
+      if (chunk <= 0) {
+        return sent;
+      }
+      boolean last = sent + chunk == request.length;
+      Http2Frames.write(out, Http2Frames.DATA, last ? Http2Frames.FLAG_END_STREAM : 0, STREAM,
+          java.util.Arrays.copyOfRange(request, sent, sent + chunk));
+      sendWindow -= chunk;
+      connectionWindow -= chunk;
+      sent += chunk;
+    }
+    out.flush();
+    return sent;
+  }
+
+  /** The stream ended: the trailers' grpc-status, then the HealthCheckResponse, decide. */
+  private String verdict(byte[] response, List<String[]> trailers) throws ProtocolError {
+    String status = field(trailers, "grpc-status");
+    String message = GrpcMessages.percentDecoded(field(trailers, "grpc-message"));
+    if (status == null) {
+      return rpcError("Internal", response.length == 0 ? "the server ended the call without a grpc-status"
+          : "server closed the stream without sending trailers");
+    }
+    if (!"0".equals(status)) {
+      int code = status.matches("[0-9]{1,4}") ? Integer.parseInt(status) : -1;
+      if (code == 12) {
+        return "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): " + message;
+      }
+      return rpcError(code < 0 ? "Internal" : code < GrpcMessages.CODES.size() ? GrpcMessages.CODES.get(code) : "Code(" + code + ")",
+          code < 0 ? "transport: malformed grpc-status: " + status : message);
+    }
+    if (response.length == 0) {
+      return rpcError("Internal", "the server ended the call without a response");
+    }
+    if (response.length < 5 || response[0] != 0) {
+      throw new ProtocolError(response.length < 5 ? "truncated gRPC message"
+          : "compressed gRPC message although none was accepted");
+    }
+    long length = ((response[1] & 0xffL) << 24) | ((response[2] & 0xff) << 16) | ((response[3] & 0xff) << 8)
+        | (response[4] & 0xff);
+    if (length != response.length - 5) {
+      throw new ProtocolError("gRPC message of " + length + " bytes in " + (response.length - 5));
+    }
+    long serving = GrpcMessages.servingStatus(response, 5);
+    if (serving == SERVING) {
+      return null;
+    }
+    String name = serving < GrpcMessages.STATUSES.size() ? GrpcMessages.STATUSES.get((int) serving) : Long.toString(serving);
+    return "service unhealthy (responded with \"" + name + "\")";
+  }
+
+  private static String field(List<String[]> fields, String name) {
+    return fields.stream().filter(f -> name.equals(f[0])).map(f -> f[1]).reduce((a, b) -> b).orElse(null);
+  }
+
+  private static String rpcError(String code, String description) {
+    return "error: health rpc probe failed: rpc error: code = " + code + " desc = " + description;
+  }
+
+  /**
+   * The socket's input, unbuffered, each read bounded by the time left until the deadline: a server dripping bytes
+   * cannot stretch the call past the probe's timeout.
+   */
+  private final class BoundedInput extends InputStream {
+    private final Socket socket;
+    private final InputStream in;
+
+    BoundedInput(Socket socket) throws IOException {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+    }
+
+    @Override
+    public int read() throws IOException {
+      socket.setSoTimeout(remainingMillis());
+      return in.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      socket.setSoTimeout(remainingMillis());
+      return in.read(b, off, len);
+    }
+  }
+}
