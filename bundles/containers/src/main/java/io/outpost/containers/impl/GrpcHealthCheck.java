@@ -186,7 +186,8 @@ final class GrpcHealthCheck {
     OutputStream out = socket.getOutputStream();
     Http2Frames.write(out, Http2Frames.HEADERS, Http2Frames.FLAG_END_HEADERS, STREAM, Http2Frames.literalHeaders(
         ":method", "POST", ":scheme", "http", ":path", PATH, ":authority", address,
-        "content-type", "application/grpc", "user-agent", USER_AGENT, "te", "trailers"));
+        "content-type", "application/grpc", "user-agent", USER_AGENT, "te", "trailers",
+        "grpc-timeout", Math.min(remainingMillis(), 99_999_999) + "m")); // as grpc-go sends the call's deadline
     int sent = send(out, 0);
     out.flush();
     HpackDecoder hpack = new HpackDecoder();

@@ -74,8 +74,12 @@ class GrpcHealthCheckTest {
 
     assertThat(check(null)).as("the server's overall health, service \"\"").isNull();
     assertThat(check("outpost.Echo")).isNull();
-    assertThat(requestHeaders).hasSize(2).allSatisfy(headers -> assertThat(headers.get(
-        Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER))).startsWith("kube-probe/1.32"));
+    assertThat(requestHeaders).hasSize(2).allSatisfy(headers -> {
+      assertThat(headers.get(Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER)))
+          .startsWith("kube-probe/1.32");
+      assertThat(Long.parseLong(headers.get(Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER))
+          .replace("m", ""))).as("the deadline left, in ms").isBetween(1L, 1_000L);
+    });
   }
 
   @Test
