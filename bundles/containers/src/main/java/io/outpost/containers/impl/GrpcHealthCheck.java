@@ -58,6 +58,12 @@ final class GrpcHealthCheck {
   private int connectionWindow;
   private int peerMaxFrame;
   private int control;
+  /** The call's state: the connection's HPACK table, the response so far, the header block being read. */
+  private HpackDecoder hpack;
+  private ByteArrayOutputStream response;
+  private ByteArrayOutputStream block;
+  private boolean blockEndsStream;
+  private List<String[]> lastFields;
 
   private GrpcHealthCheck(String host, int port, String service, Duration timeout) {
     this.host = host;
@@ -190,105 +196,109 @@ final class GrpcHealthCheck {
         "grpc-timeout", Math.min(remainingMillis(), 99_999_999) + "m")); // as grpc-go sends the call's deadline
     int sent = send(out, 0);
     out.flush();
-    HpackDecoder hpack = new HpackDecoder();
-    ByteArrayOutputStream response = new ByteArrayOutputStream();
-    ByteArrayOutputStream block = null; // the header block being read, until END_HEADERS
-    boolean blockEndsStream = false;
-    List<String[]> lastFields = List.of();
+    hpack = new HpackDecoder();
+    response = new ByteArrayOutputStream();
+    block = null;
+    lastFields = List.of();
     for (int frames = 0; frames < MAX_FRAMES; frames++) {
       Frame frame = read(socket);
       if (block != null && (frame.type() != Http2Frames.CONTINUATION || frame.stream() != STREAM)) {
         throw new ProtocolError("expected CONTINUATION, got frame type " + frame.type());
       }
-      boolean ended = false;
-      switch (frame.type()) {
-        case Http2Frames.SETTINGS -> {
-          if (!frame.has(Http2Frames.FLAG_ACK)) {
-            settings(frame, out);
-          }
-        }
-        case Http2Frames.PING -> {
-          if (!frame.has(Http2Frames.FLAG_ACK)) {
-            if (frame.payload().length != 8) {
-              throw new ProtocolError("PING frame of " + frame.payload().length + " bytes");
-            }
-            answer(out, Http2Frames.PING, frame.payload());
-          }
-        }
-        case Http2Frames.WINDOW_UPDATE -> {
-          int increment = (int) (frame.word(0) & 0x7fffffff);
-          if (frame.stream() == 0) {
-            connectionWindow = (int) Math.min(Integer.MAX_VALUE, (long) connectionWindow + increment);
-          } else if (frame.stream() == STREAM) {
-            sendWindow = (int) Math.min(Integer.MAX_VALUE, (long) sendWindow + increment);
-          }
-        }
-        case Http2Frames.GOAWAY -> {
-          if ((frame.word(0) & 0x7fffffff) < STREAM) {
-            return rpcError("Unavailable", "the server sent GOAWAY before handling the call (error code "
-                + Http2Frames.errorCode(frame.word(4)) + ")");
-          }
-        }
-        case Http2Frames.RST_STREAM -> {
-          if (frame.stream() == STREAM) {
-            long code = frame.word(0);
-            return rpcError(code == 7 ? "Unavailable" : code == 8 ? "Canceled" : code == 11 ? "ResourceExhausted"
-                : code == 12 ? "PermissionDenied" : "Internal",
-                "stream terminated by RST_STREAM with error code: " + Http2Frames.errorCode(code));
-          }
-        }
-        case Http2Frames.PUSH_PROMISE -> throw new ProtocolError("PUSH_PROMISE although push is disabled");
-        case Http2Frames.HEADERS, Http2Frames.CONTINUATION -> {
-          if (frame.stream() == STREAM) {
-            if (frame.type() == Http2Frames.HEADERS) {
-              if (block != null) {
-                throw new ProtocolError("HEADERS inside a header block");
-              }
-              block = new ByteArrayOutputStream();
-              blockEndsStream = frame.has(Http2Frames.FLAG_END_STREAM);
-            } else if (block == null) {
-              throw new ProtocolError("CONTINUATION without HEADERS");
-            }
-            block.writeBytes(frame.type() == Http2Frames.HEADERS ? headerFragment(frame) : frame.payload());
-            if (block.size() > MAX_HEADER_BLOCK) {
-              throw new ProtocolError("header block larger than " + MAX_HEADER_BLOCK + " bytes");
-            }
-            if (frame.has(Http2Frames.FLAG_END_HEADERS)) {
-              lastFields = hpack.decode(block.toByteArray()); // every block: the dynamic table is shared
-              block = null;
-              ended = blockEndsStream;
-            }
-          }
-        }
-        case Http2Frames.DATA -> {
-          if (frame.stream() == STREAM) {
-            response.writeBytes(frame.unpadded());
-            if (response.size() > MAX_RESPONSE) {
-              throw new ProtocolError("response larger than " + MAX_RESPONSE + " bytes");
-            }
-            ended = frame.has(Http2Frames.FLAG_END_STREAM);
-          }
-        }
-        default -> { } // PRIORITY, unknown types and other streams: nothing this call needs
-      }
-      if (ended) {
-        return verdict(response.toByteArray(), lastFields);
+      Ended ended = frame.stream() == 0 ? connectionFrame(frame, out)
+          : frame.stream() == STREAM ? streamFrame(frame) : null; // other streams: nothing this call needs
+      if (ended != null) {
+        return ended.failure();
       }
       sent = send(out, sent);
     }
     throw new ProtocolError("more than " + MAX_FRAMES + " frames without an answer");
   }
 
-  /** A HEADERS payload without padding and priority fields. */
-  private static byte[] headerFragment(Frame frame) throws ProtocolError {
-    byte[] fragment = frame.unpadded();
-    if (frame.has(0x20)) { // PRIORITY: stream dependency and weight
-      if (fragment.length < 5) {
-        throw new ProtocolError("HEADERS with PRIORITY too short");
+  /** How the call ended: its failure, or null for success. */
+  private record Ended(String failure) {}
+
+  /** A frame on stream 0: answered or applied; a GOAWAY that drops the call ends it. */
+  private Ended connectionFrame(Frame frame, OutputStream out) throws IOException, ProtocolError {
+    switch (frame.type()) {
+      case Http2Frames.SETTINGS -> {
+        if (!frame.has(Http2Frames.FLAG_ACK)) {
+          settings(frame, out);
+        }
       }
-      fragment = java.util.Arrays.copyOfRange(fragment, 5, fragment.length);
+      case Http2Frames.PING -> {
+        if (!frame.has(Http2Frames.FLAG_ACK)) {
+          if (frame.payload().length != 8) {
+            throw new ProtocolError("PING frame of " + frame.payload().length + " bytes");
+          }
+          answer(out, Http2Frames.PING, frame.payload());
+        }
+      }
+      case Http2Frames.WINDOW_UPDATE -> connectionWindow = (int) Math.min(Integer.MAX_VALUE,
+          (long) connectionWindow + (frame.word(0) & 0x7fffffff));
+      case Http2Frames.GOAWAY -> {
+        if ((frame.word(0) & 0x7fffffff) < STREAM) {
+          return new Ended(rpcError("Unavailable", "the server sent GOAWAY before handling the call (error code "
+              + Http2Frames.errorCode(frame.word(4)) + ")"));
+        }
+      }
+      default -> { } // PRIORITY, unknown types
     }
-    return fragment;
+    return null;
+  }
+
+  /** A frame of the call's stream: the response and trailers are collected until the stream ends. */
+  private Ended streamFrame(Frame frame) throws ProtocolError {
+    switch (frame.type()) {
+      case Http2Frames.WINDOW_UPDATE -> sendWindow = (int) Math.min(Integer.MAX_VALUE,
+          (long) sendWindow + (frame.word(0) & 0x7fffffff));
+      case Http2Frames.RST_STREAM -> {
+        long code = frame.word(0);
+        return new Ended(rpcError(code == 7 ? "Unavailable" : code == 8 ? "Canceled" : code == 11
+            ? "ResourceExhausted" : code == 12 ? "PermissionDenied" : "Internal",
+            "stream terminated by RST_STREAM with error code: " + Http2Frames.errorCode(code)));
+      }
+      case Http2Frames.PUSH_PROMISE -> throw new ProtocolError("PUSH_PROMISE although push is disabled");
+      case Http2Frames.HEADERS, Http2Frames.CONTINUATION -> {
+        if (headerBlock(frame)) {
+          return new Ended(verdict(response.toByteArray(), lastFields));
+        }
+      }
+      case Http2Frames.DATA -> {
+        response.writeBytes(frame.unpadded());
+        if (response.size() > MAX_RESPONSE) {
+          throw new ProtocolError("response larger than " + MAX_RESPONSE + " bytes");
+        }
+        if (frame.has(Http2Frames.FLAG_END_STREAM)) {
+          return new Ended(verdict(response.toByteArray(), lastFields));
+        }
+      }
+      default -> { } // PRIORITY, unknown types
+    }
+    return null;
+  }
+
+  /** Adds a HEADERS or CONTINUATION frame to the header block; true once a block that ends the stream is read. */
+  private boolean headerBlock(Frame frame) throws ProtocolError {
+    if (frame.type() == Http2Frames.HEADERS) {
+      if (block != null) {
+        throw new ProtocolError("HEADERS inside a header block");
+      }
+      block = new ByteArrayOutputStream();
+      blockEndsStream = frame.has(Http2Frames.FLAG_END_STREAM);
+    } else if (block == null) {
+      throw new ProtocolError("CONTINUATION without HEADERS");
+    }
+    block.writeBytes(frame.type() == Http2Frames.HEADERS ? frame.headerFragment() : frame.payload());
+    if (block.size() > MAX_HEADER_BLOCK) {
+      throw new ProtocolError("header block larger than " + MAX_HEADER_BLOCK + " bytes");
+    }
+    if (!frame.has(Http2Frames.FLAG_END_HEADERS)) {
+      return false;
+    }
+    lastFields = hpack.decode(block.toByteArray()); // every block, in order: the dynamic table is shared
+    block = null;
+    return blockEndsStream;
   }
 
   /** Sends as much of the request's DATA as the windows allow, from {@code sent}; returns the new offset. */

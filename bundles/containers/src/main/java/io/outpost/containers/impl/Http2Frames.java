@@ -30,6 +30,7 @@ final class Http2Frames {
   static final int FLAG_ACK = 0x1;
   static final int FLAG_END_HEADERS = 0x4;
   static final int FLAG_PADDED = 0x8;
+  static final int FLAG_PRIORITY = 0x20;
 
   static final int SETTINGS_ENABLE_PUSH = 0x2;
   static final int SETTINGS_INITIAL_WINDOW_SIZE = 0x4;
@@ -61,6 +62,18 @@ final class Http2Frames {
         throw new ProtocolError("padding longer than the frame");
       }
       return java.util.Arrays.copyOfRange(payload, 1, payload.length - (payload[0] & 0xff));
+    }
+
+    /** A HEADERS payload without padding and the PRIORITY flag's dependency and weight. */
+    byte[] headerFragment() throws ProtocolError {
+      byte[] fragment = unpadded();
+      if (has(FLAG_PRIORITY)) {
+        if (fragment.length < 5) {
+          throw new ProtocolError("HEADERS with PRIORITY too short");
+        }
+        fragment = java.util.Arrays.copyOfRange(fragment, 5, fragment.length);
+      }
+      return fragment;
     }
 
     /** The first 32-bit word of the payload (RST_STREAM's and GOAWAY's error code at {@code at}). */

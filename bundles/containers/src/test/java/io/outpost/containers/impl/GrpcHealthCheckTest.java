@@ -182,6 +182,15 @@ class GrpcHealthCheckTest {
     assertThat(answeredWith(headers(Http2Frames.FLAG_END_STREAM, ":status", "200", "grpc-status", "14",
         "grpc-message", "shutting%20down%20%E2%80%93%20bye")))
         .isEqualTo("error: health rpc probe failed: rpc error: code = Unavailable desc = shutting down – bye");
+    ByteArrayOutputStream paddedWithPriority = new ByteArrayOutputStream();
+    paddedWithPriority.write(2); // pad length
+    paddedWithPriority.writeBytes(new byte[] {0, 0, 0, 3, 15}); // stream dependency and weight
+    paddedWithPriority.writeBytes(Http2Frames.literalHeaders(":status", "200", "grpc-status", "5", "grpc-message",
+        "gone"));
+    paddedWithPriority.writeBytes(new byte[2]);
+    assertThat(answeredWith(frame(Http2Frames.HEADERS, Http2Frames.FLAG_END_HEADERS | Http2Frames.FLAG_END_STREAM
+        | Http2Frames.FLAG_PADDED | Http2Frames.FLAG_PRIORITY, 1, paddedWithPriority.toByteArray())))
+        .isEqualTo("error: health rpc probe failed: rpc error: code = NotFound desc = gone");
     assertThat(answeredWith(headers(0, ":status", "200"), data(Http2Frames.FLAG_END_STREAM, serving)))
         .as("no trailers").isEqualTo("error: health rpc probe failed: rpc error: code = Internal desc = "
             + "server closed the stream without sending trailers");
