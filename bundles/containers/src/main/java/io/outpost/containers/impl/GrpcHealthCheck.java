@@ -9,7 +9,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -81,7 +80,8 @@ final class GrpcHealthCheck {
 
   private String run() {
     for (int attempt = 0; ; attempt++) {
-      try (Socket socket = new Socket()) {
+      Socket socket = new Socket();
+      try {
         try {
           handshake(socket);
         } catch (IOException | ProtocolError e) {
@@ -92,21 +92,27 @@ final class GrpcHealthCheck {
           }
           continue;
         }
-        try {
-          return call(socket);
-        } catch (SocketTimeoutException e) {
-          return "timeout: health rpc did not complete within " + GrpcMessages.goDuration(timeout);
-        } catch (IOException e) {
-          return rpcError("Unavailable", "error reading from server: " + e.getMessage());
-        } catch (ProtocolError e) {
-          return rpcError("Internal", e.getMessage());
-        }
+        return call(socket);
+      } catch (SocketTimeoutException e) {
+        return "timeout: health rpc did not complete within " + GrpcMessages.goDuration(timeout);
       } catch (IOException e) {
-        LOG.debug("gRPC probe: closing the connection to {} failed: {}", address, e.toString());
+        return rpcError("Unavailable", "error reading from server: " + e.getMessage());
+      } catch (ProtocolError e) {
+        return rpcError("Internal", e.getMessage());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return "error: health rpc probe failed: interrupted";
+      } finally {
+        close(socket);
       }
+    }
+  }
+
+  private void close(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      LOG.debug("gRPC probe: closing the connection to {} failed: {}", address, e.toString());
     }
   }
 
@@ -332,8 +338,8 @@ final class GrpcHealthCheck {
       if (code == 12) {
         return "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): " + message;
       }
-      return rpcError(code < 0 ? "Internal" : code < GrpcMessages.CODES.size() ? GrpcMessages.CODES.get(code) : "Code(" + code + ")",
-          code < 0 ? "transport: malformed grpc-status: " + status : message);
+      return code < 0 ? rpcError("Internal", "transport: malformed grpc-status: " + status)
+          : rpcError(GrpcMessages.codeName(code), message);
     }
     if (response.length == 0) {
       return rpcError("Internal", "the server ended the call without a response");
@@ -351,8 +357,7 @@ final class GrpcHealthCheck {
     if (serving == SERVING) {
       return null;
     }
-    String name = serving < GrpcMessages.STATUSES.size() ? GrpcMessages.STATUSES.get((int) serving) : Long.toString(serving);
-    return "service unhealthy (responded with \"" + name + "\")";
+    return "service unhealthy (responded with \"" + GrpcMessages.statusName(serving) + "\")";
   }
 
   private static String field(List<String[]> fields, String name) {

@@ -20,6 +20,16 @@ final class GrpcMessages {
 
   private GrpcMessages() {}
 
+  /** A gRPC status code's name as grpc-go's codes.Code prints it ({@code Code(17)} beyond the known ones). */
+  static String codeName(int code) {
+    return code < CODES.size() ? CODES.get(code) : "Code(" + code + ")";
+  }
+
+  /** A ServingStatus's name as Go's protobuf enums print it (the number when unknown). */
+  static String statusName(long status) {
+    return status < STATUSES.size() ? STATUSES.get((int) status) : Long.toString(status);
+  }
+
   /** The gRPC message of HealthCheckRequest { string service = 1 }: flag 0, length, protobuf. */
   static byte[] request(String service) {
     byte[] name = service.getBytes(StandardCharsets.UTF_8);
