@@ -180,8 +180,8 @@ final class Prober implements AutoCloseable {
     } catch (RuntimeException e) {
       failure = e.getMessage();
     }
-    if (state.cancelled) {
-      return; // the run it probed is over: its result says nothing about the current one
+    if (state.cancelled || Thread.currentThread().isInterrupted()) {
+      return; // the run it probed is over, or the prober is closing: the result says nothing about the current run
     }
     int[] count = state.counts.computeIfAbsent(kind, k -> new int[2]); // [successes, failures] in a row
     if (failure == null) {
@@ -252,6 +252,9 @@ final class Prober implements AutoCloseable {
     }
     if (state.ip == null) {
       return "the pod has no IP";
+    }
+    if (probe.grpc() != null) {
+      return GrpcHealthCheck.check(state.ip, probe.grpc().port(), probe.grpc().service(), timeout);
     }
     if (probe.tcpPort() != null) {
       try (Socket socket = new Socket()) {
