@@ -30,6 +30,7 @@ final class ProbeTranslator {
     List<String> exec = null;
     ProbeV1.HttpGetV1 http = null;
     Integer tcp = null;
+    ProbeV1.GrpcV1 grpc = null;
     String unsupported = null;
     if (p.getExec() != null && p.getExec().getCommand() != null && !p.getExec().getCommand().isEmpty()) {
       exec = p.getExec().getCommand();
@@ -43,13 +44,20 @@ final class ProbeTranslator {
       if (tcp == null) {
         unsupported = "tcpSocket port " + portText(p.getTcpSocket().getPort()) + " is not a port of the container";
       }
+    } else if (p.getGrpc() != null) {
+      Integer port = p.getGrpc().getPort();
+      if (port != null && port >= 1 && port <= 65535) {
+        grpc = new ProbeV1.GrpcV1(port, ContainerTranslator.emptyToNull(p.getGrpc().getService()));
+      } else {
+        unsupported = "grpc port " + port + " is not a port number";
+      }
     } else {
-      unsupported = p.getGrpc() != null ? "gRPC probes are not supported on edge nodes" : "probe has no handler";
+      unsupported = "probe has no handler";
     }
     Long grace = p.getTerminationGracePeriodSeconds() != null && p.getTerminationGracePeriodSeconds() > 0
         ? p.getTerminationGracePeriodSeconds() : null;
     return new ProbeV1(exec, http, tcp, unsupported, p.getInitialDelaySeconds(), p.getPeriodSeconds(),
-        p.getTimeoutSeconds(), p.getSuccessThreshold(), p.getFailureThreshold(), null, grace);
+        p.getTimeoutSeconds(), p.getSuccessThreshold(), p.getFailureThreshold(), grpc, grace);
   }
 
   /**

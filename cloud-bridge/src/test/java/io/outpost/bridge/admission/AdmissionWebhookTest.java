@@ -146,13 +146,13 @@ class AdmissionWebhookTest {
   void aPodForEdgeNodesWithFieldsTheyDoNotProvideIsAdmittedWithAWarningPerField() throws Exception {
     Pod pod = new PodBuilder().withNewMetadata().withName("web").withNamespace("shop").endMetadata().withNewSpec()
         .withNodeSelector(Map.of("outpost.io/edge", "true")).withRuntimeClassName("kata")
-        .addNewContainer().withName("app").withImage("nginx").withNewLivenessProbe().withNewGrpc().withPort(9000)
-        .endGrpc().endLivenessProbe().endContainer().endSpec().build();
+        .addNewContainer().withName("app").withImage("nginx").withNewLivenessProbe().withNewTcpSocket()
+        .withHost("10.0.0.9").withNewPort(80).endTcpSocket().endLivenessProbe().endContainer().endSpec().build();
     JsonNode answer = JSON.readTree(post(review(pod)).body()).path("response");
     assertThat(answer.path("allowed").asBoolean()).isTrue();
     assertThat(answer.path("warnings")).extracting(JsonNode::asText).containsExactly(
-        "edge nodes will not start this pod: spec.containers[app].livenessProbe.grpc: gRPC probes are not run on"
-            + " edge nodes (the node has no HTTP/2 client); use an exec probe with grpc_health_probe",
+        "edge nodes will not start this pod: spec.containers[app].livenessProbe.tcpSocket.host: probing another host"
+            + " than the pod is not supported on edge nodes",
         "edge nodes will not start this pod: spec.runtimeClassName: runtime classes are not available on edge nodes");
 
     Pod cloud = new PodBuilder(pod).editSpec().withNodeSelector(Map.of()).endSpec().build();

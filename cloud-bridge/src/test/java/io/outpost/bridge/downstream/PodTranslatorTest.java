@@ -136,18 +136,19 @@ class PodTranslatorTest {
         null));
     assertThat(probes.readiness().period()).isEqualTo(5);
     assertThat(probes.liveness().unsupported()).isEqualTo("tcpSocket port nope is not a port of the container");
-    assertThat(probes.startup().unsupported()).isEqualTo("gRPC probes are not supported on edge nodes");
+    assertThat(probes.startup().grpc()).isEqualTo(new io.outpost.protocol.ProbeV1.GrpcV1(9000, null));
+    assertThat(probes.startup().unsupported()).isNull();
   }
 
   @Test
-  void probeHostHeadersAndGracePeriodTravelAndGrpcIsRefused() {
+  void probeHostHeadersGracePeriodAndGrpcTravel() {
     io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder()
         .withNewMetadata().withName("web").withNamespace("shop").endMetadata()
         .withNewSpec().withNodeName("edge-1").addNewContainer().withName("app").withImage("nginx")
         .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withHost("10.1.2.3")
         .withPort(new io.fabric8.kubernetes.api.model.IntOrString(8080)).addNewHttpHeader("Host", "example.com")
         .addNewHttpHeader("X-Empty", null).endHttpGet().withTerminationGracePeriodSeconds(3L).endLivenessProbe()
-        .withNewStartupProbe().withNewGrpc().withPort(9000).endGrpc().endStartupProbe()
+        .withNewStartupProbe().withNewGrpc().withPort(9000).withService("shop.Cart").endGrpc().endStartupProbe()
         .endContainer().endSpec().build();
 
     io.outpost.protocol.PodV1 edge = PodTranslator.toEdge(pod);
@@ -157,9 +158,9 @@ class PodTranslatorTest {
         null, "10.1.2.3", java.util.List.of(new io.outpost.protocol.ProbeV1.HttpHeaderV1("Host", "example.com"),
             new io.outpost.protocol.ProbeV1.HttpHeaderV1("X-Empty", ""))));
     assertThat(probes.liveness().terminationGracePeriodSeconds()).isEqualTo(3L);
-    assertThat(probes.startup().grpc()).as("refused, so never run in a kill loop").isNull();
-    assertThat(edge.unsupported()).singleElement().asString()
-        .startsWith("spec.containers[app].startupProbe.grpc: gRPC probes are not run on edge nodes");
+    assertThat(probes.startup().grpc()).as("run by the node as a kubelet runs it")
+        .isEqualTo(new io.outpost.protocol.ProbeV1.GrpcV1(9000, "shop.Cart"));
+    assertThat(edge.unsupportedFields()).isEmpty();
   }
 
   @Test

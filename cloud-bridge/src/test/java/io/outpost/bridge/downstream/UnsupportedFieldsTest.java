@@ -66,13 +66,9 @@ class UnsupportedFieldsTest {
         .endSpec().build();
 
     assertThat(UnsupportedFields.of(pod)).containsExactly(
-        "spec.initContainers[proxy].startupProbe.grpc: gRPC probes are not run on edge nodes (the node has no"
-            + " HTTP/2 client); use an exec probe with grpc_health_probe",
         "spec.containers[app].resources.limits: nvidia.com/gpu is not a resource edge nodes provide",
         "spec.containers[app].resources.limits.ephemeral-storage: not enforced on edge nodes (use emptyDir.sizeLimit)",
         "spec.containers[app].volumeDevices: block devices are not available on edge nodes",
-        "spec.containers[app].livenessProbe.grpc: gRPC probes are not run on edge nodes (the node has no HTTP/2"
-            + " client); use an exec probe with grpc_health_probe",
         "spec.containers[app].readinessProbe.tcpSocket.host: probing another host than the pod is not supported on"
             + " edge nodes",
         "spec.containers[app].volumeMounts[data].mountPropagation: only None is provided on edge nodes",

@@ -113,8 +113,10 @@ final class ContainerRules {
         .honoured(PROBE + ".tcpSocket", "A TCP connection to the pod IP.")
         .honoured(PROBE + ".tcpSocket.port", "A number or a port name of the container.")
         .refused(PROBE + ".tcpSocket.host", "probing another host than the pod is not supported on edge nodes")
-        .refusedTree(PROBE + ".grpc", "gRPC probes are not run on edge nodes (the node has no HTTP/2 client); use an"
-            + " exec probe with grpc_health_probe")
+        .honoured(PROBE + ".grpc", "A grpc.health.v1 Health/Check call to the pod IP (plaintext HTTP/2, as a"
+            + " kubelet); SERVING is success, with the kubelet's failure messages.")
+        .honoured(PROBE + ".grpc.port", "The port number.")
+        .honoured(PROBE + ".grpc.service", "The service name asked about (\"\" if absent).")
         .honoured(PROBE + ".initialDelaySeconds", "As on a kubelet.")
         .honoured(PROBE + ".periodSeconds", "As on a kubelet (10 s if absent).")
         .honoured(PROBE + ".timeoutSeconds", "As on a kubelet (1 s if absent).")

@@ -33,7 +33,7 @@ class PodSpecContractDocTest {
     for (Rule rule : PodSpecContract.get().rules()) {
       assertThat(generated).contains("| `" + rule.path() + "`");
     }
-    assertThat(generated).contains("| `spec.containers[].livenessProbe.grpc` and below | REFUSED | set | gRPC probes"
-        + " are not run on edge nodes");
+    assertThat(generated).contains("| `spec.containers[].livenessProbe.tcpSocket.host` | REFUSED | set | probing"
+        + " another host than the pod");
   }
 }

@@ -67,7 +67,9 @@ class PodSpecContractTest {
   void aliasedPathsFollowTheirOriginalUnlessARuleNamesThem() {
     assertThat(contract.rule("spec.initContainers[].lifecycle.preStop.httpGet.host"))
         .isSameAs(contract.rule("spec.containers[].lifecycle.postStart.httpGet.host"));
-    assertThat(contract.rule("spec.ephemeralContainers[].startupProbe.grpc").verdict()).isEqualTo(Verdict.REFUSED);
+    assertThat(contract.rule("spec.ephemeralContainers[].startupProbe.grpc").verdict()).isEqualTo(Verdict.HONOURED);
+    assertThat(contract.rule("spec.ephemeralContainers[].startupProbe.tcpSocket.host").verdict())
+        .isEqualTo(Verdict.REFUSED);
     assertThat(contract.rule("spec.initContainers[].restartPolicy").verdict()).isEqualTo(Verdict.HONOURED);
     assertThat(contract.rule("spec.containers[].restartPolicy").verdict()).isEqualTo(Verdict.NOT_APPLICABLE);
     assertThat(contract.covering("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[]"
