@@ -210,5 +210,17 @@ class DownwardApiPodmanTest extends PodmanFixture {
 
     assertThat(app.state().message()).startsWith("unsupported fieldPath \"spec.nodeName\" in downwardAPI item node");
     assertThat(Podman.appContainersOf(ref.uid())).isEmpty();
+
+    // An item named like the writer's own link: refused, never written over ..data.
+    ObjectRef reserved = new ObjectRef("Pod", "default", "reserved", UUID.randomUUID().toString(), "1");
+    store.put(reserved, pod(List.of(app(List.of("sleep", "3600"), null, null,
+        List.of(new VolumeMountV1("info", "/info", null, null)))), List.of(new VolumeV1("info", null, null, null,
+        null, null, null, new DownwardApiV1(List.of(new DownwardFileV1("..data", "metadata.name", null, null)),
+        null))), null, null));
+    ContainerStatusV1 refused = reconcileUntil(reserved.uid(), s -> "CreateContainerConfigError".equals(
+        s.containers().get(0).state().reason())).containers().get(0);
+    assertThat(refused.state().message()).isEqualTo("volume \"info\": path ..data is reserved (it must not start "
+        + "with '..')");
+    assertThat(Podman.appContainersOf(reserved.uid())).isEmpty();
   }
 }
