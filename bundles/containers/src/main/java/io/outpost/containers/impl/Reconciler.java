@@ -80,8 +80,9 @@ final class Reconciler {
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
         new SecurityAdmission(settings.security()));
     this.prober = new Prober(engine, events, wake);
-    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store.desired(), settings.nodeName(), allocatable),
-        new PullSecrets(store.desired()), events, volumes, prober);
+    this.worker = new PodWorker(engine, settings, wake,
+        new EnvResolver(store.desired(), settings.nodeName(), allocatable), new PullSecrets(store.desired()), events,
+        volumes, prober);
     this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
   }
 
