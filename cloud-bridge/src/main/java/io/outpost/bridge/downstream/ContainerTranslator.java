@@ -58,8 +58,8 @@ final class ContainerTranslator {
     Map<String, Quantity> requests = requirements.getRequests() == null ? Map.of() : requirements.getRequests();
     Map<String, Quantity> limits = requirements.getLimits() == null ? Map.of() : requirements.getLimits();
     ResourcesV1 resources = new ResourcesV1(millis(requests.get("cpu")), millis(limits.get("cpu")),
-        bytes(requests.get("memory")), bytes(limits.get("memory")));
-    return resources.equals(new ResourcesV1(null, null, null, null)) ? null : resources;
+        bytes(requests.get("memory")), bytes(limits.get("memory")), bytes(requests.get("ephemeral-storage")));
+    return resources.equals(new ResourcesV1(null, null, null, null, null)) ? null : resources;
   }
 
   private static Long millis(Quantity cpu) {

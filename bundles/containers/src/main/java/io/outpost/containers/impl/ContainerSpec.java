@@ -41,6 +41,17 @@ record ContainerSpec(
         logMaxBytes, EngineSecurity.NONE);
   }
 
+  /** The same container with {@code more} labels. */
+  ContainerSpec withLabels(Map<String, String> more) {
+    if (more.isEmpty()) {
+      return this;
+    }
+    Map<String, String> all = new java.util.LinkedHashMap<>(labels);
+    all.putAll(more);
+    return new ContainerSpec(name, image, entrypoint, cmd, env, workingDir, all, networkMode, hostname, resources,
+        ports, mounts, logMaxBytes, security);
+  }
+
   /** The same container with the engine's own log settings. */
   ContainerSpec withoutLogCap() {
     return new ContainerSpec(name, image, entrypoint, cmd, env, workingDir, labels, networkMode, hostname, resources,

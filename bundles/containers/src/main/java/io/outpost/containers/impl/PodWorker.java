@@ -198,10 +198,12 @@ final class PodWorker {
     }
     List<String> variables;
     List<Volumes.Mount> mounts;
+    Map<Integer, String> subPaths;
     try {
       SpecSupport.require(pod);
-      variables = env.resolve(ref, spec, state.podIP);
-      mounts = hostsFile.withHostsFile(ref, pod, spec, state.podIP, volumes.mounts(ref, pod, spec));
+      variables = env.resolve(ref, pod, spec, state.podIP);
+      subPaths = SubPathExpressions.expand(spec, variables);
+      mounts = hostsFile.withHostsFile(ref, pod, spec, state.podIP, volumes.mounts(ref, pod, spec, subPaths));
       fsGroups.apply(ref, pod);
     } catch (EnvResolver.ConfigError e) {
       configError(ref, pod, spec, memory, e);
@@ -226,7 +228,8 @@ final class PodWorker {
     }
     String id;
     try {
-      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts, secured));
+      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts, secured)
+          .withLabels(SubPathExpressions.labels(subPaths)));
     } catch (EngineException e) {
       images.forget(spec.image());
       return failed(ref, path, state, memory, now, "CreateContainerError", e, null);
@@ -248,7 +251,7 @@ final class PodWorker {
 
   EngineContainer start(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container, PodState state,
       PodState.Memory memory, Instant now) {
-    if (!state.backoff.ready(now) || !mountsHold(ref, pod, spec, memory)) {
+    if (!state.backoff.ready(now) || !mountsHold(ref, pod, spec, container, memory)) {
       return container;
     }
     String name = container.label(Naming.CONTAINER);
@@ -284,7 +287,7 @@ final class PodWorker {
       memory.waiting = waiting;
       return container;
     }
-    if (!mountsHold(ref, pod, spec, memory)) {
+    if (!mountsHold(ref, pod, spec, container, memory)) {
       return container;
     }
     String path = fieldPath(pod, spec.name());
@@ -312,9 +315,10 @@ final class PodWorker {
    * on every start: a subPath or hostPath swapped for a symlink must not lead outside); false, with the container
    * waiting in CreateContainerConfigError, if they no longer hold.
    */
-  private boolean mountsHold(ObjectRef ref, PodV1 pod, ContainerV1 spec, PodState.Memory memory) {
+  private boolean mountsHold(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container,
+      PodState.Memory memory) {
     try {
-      volumes.mounts(ref, pod, spec);
+      volumes.mounts(ref, pod, spec, SubPathExpressions.recorded(container)); // the subPathExpr it was created with
       return true;
     } catch (EnvResolver.ConfigError e) {
       configError(ref, pod, spec, memory, e);

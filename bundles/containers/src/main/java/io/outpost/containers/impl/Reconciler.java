@@ -82,8 +82,9 @@ final class Reconciler {
         new SecurityAdmission(settings.security()));
     this.prober = new Prober(engine, events, wake);
     this.deadlines = new ActiveDeadline(events, engine);
-    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store.desired(), settings.nodeName()),
-        new PullSecrets(store.desired()), events, volumes, prober);
+    this.worker = new PodWorker(engine, settings, wake,
+        new EnvResolver(store.desired(), settings.nodeName(), allocatable), new PullSecrets(store.desired()), events,
+        volumes, prober);
     this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
   }
 

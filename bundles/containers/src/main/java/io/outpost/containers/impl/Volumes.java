@@ -25,11 +25,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories (a {@code medium: Memory}
- * emptyDir is a tmpfs of the engine instead, {@link MemoryVolumes}; other media are refused), ConfigMap, Secret and
- * projected volumes as atomically replaced file sets mounted read-only (updates reach running containers, as with the
- * kubelet), and hostPath directories within the configured allow-list. Every path that comes from Kubernetes (items,
- * subPath, hostPath) is checked, symlinks followed, to stay inside its volume or the allow-list, at every container
- * start; nothing a container can write is followed when the node writes or removes a volume.
+ * emptyDir is a tmpfs of the engine instead, {@link MemoryVolumes}; other media are refused), ConfigMap, Secret,
+ * downwardAPI ({@link DownwardApiFiles}) and projected volumes as atomically replaced file sets mounted read-only
+ * (updates, a pod's new labels too, reach running containers, as with the kubelet), and hostPath directories within
+ * the configured allow-list. Every path that comes from Kubernetes (items, subPath, expanded subPathExpr, hostPath) is
+ * checked, symlinks followed, to stay inside its volume or the allow-list, at every container start; nothing a
+ * container can write is followed when the node writes or removes a volume.
  */
 final class Volumes {
   private static final Logger LOG = LoggerFactory.getLogger(Volumes.class);
@@ -42,12 +43,14 @@ final class Volumes {
   private final Path root;
   private final HostPaths hostPaths;
   private final MemoryVolumes memory;
+  private final DownwardApiFiles downward;
 
   Volumes(DesiredState store, Path root, List<Path> hostPathAllow, MemoryVolumes memory) {
     this.store = store;
     this.root = root;
     this.hostPaths = new HostPaths(hostPathAllow);
     this.memory = memory;
+    this.downward = new DownwardApiFiles(memory::allocatable);
   }
 
   /** The pod's memory-backed emptyDirs (tmpfs volumes of the engine). */
@@ -72,19 +75,31 @@ final class Volumes {
    * kubelet, whatever the mount says.
    */
   List<Mount> mounts(ObjectRef ref, PodV1 pod, ContainerV1 container) throws EnvResolver.ConfigError {
+    return mounts(ref, pod, container, Map.of());
+  }
+
+  /**
+   * As {@link #mounts(ObjectRef, PodV1, ContainerV1)}, {@code expanded} holding the subPath of each mount with a
+   * {@code subPathExpr} by its index ({@link SubPathExpressions}); such a mount without one is the whole volume.
+   */
+  List<Mount> mounts(ObjectRef ref, PodV1 pod, ContainerV1 container, Map<Integer, String> expanded)
+      throws EnvResolver.ConfigError {
     if (container.mounts().isEmpty()) {
       return List.of();
     }
     Map<String, Path> dirs = prepare(ref, pod);
     List<Mount> mounts = new ArrayList<>();
-    for (VolumeV1.VolumeMountV1 mount : container.mounts()) {
+    for (int index = 0; index < container.mounts().size(); index++) {
+      VolumeV1.VolumeMountV1 mount = container.mounts().get(index);
+      String subPathOf = mount.subPathExpr() != null && !mount.subPathExpr().isEmpty()
+          ? expanded.getOrDefault(index, "") : mount.subPath();
       Path dir = dirs.get(mount.name());
       if (dir == null) {
         throw new EnvResolver.ConfigError("volume \"" + mount.name() + "\" not found in the pod");
       }
       VolumeV1 volume = volume(pod, mount.name());
       if (volume.emptyDir() != null && volume.emptyDir().memory()) {
-        if (mount.subPath() != null && !mount.subPath().isEmpty()) {
+        if (subPathOf != null && !subPathOf.isEmpty()) {
           // The node cannot see into the engine's tmpfs to check a subPath (API 1.41 binds no volume subpath).
           throw new EnvResolver.ConfigError("subPath is not supported on edge nodes for emptyDir volumes with "
               + "medium Memory (volumeMount \"" + mount.name() + "\" of container \"" + container.name() + "\")");
@@ -93,13 +108,13 @@ final class Volumes {
         continue;
       }
       Path source = dir;
-      if (mount.subPath() != null && !mount.subPath().isEmpty()) {
+      if (subPathOf != null && !subPathOf.isEmpty()) {
         try {
-          source = subPath(dir, mount.subPath(), volume.emptyDir() != null);
+          source = subPath(dir, subPathOf, volume.emptyDir() != null);
         } catch (SafePaths.OutsideException e) {
           // As the kubelet: no detail about the host's filesystem for the pod, the detail in the node's log.
           LOG.warn("Pod {} container {}: subPath {} of volume {} {}, outside its volume", ref.key(), container.name(),
-              mount.subPath(), mount.name(), e.getMessage());
+              subPathOf, mount.name(), e.getMessage());
           throw new EnvResolver.ConfigError("failed to prepare subPath for volumeMount \"" + mount.name()
               + "\" of container \"" + container.name() + "\"");
         }
@@ -118,7 +133,7 @@ final class Volumes {
     for (VolumeV1 volume : pod.volumes()) {
       if (isData(volume)) {
         try {
-          if (AtomicDirectory.write(dataDir(ref, volume), files(ref.namespace(), volume))) {
+          if (AtomicDirectory.write(dataDir(ref, volume), files(ref, pod, volume))) {
             LOG.info("Updated volume {} of pod {}", volume.name(), ref.key());
           }
         } catch (EnvResolver.ConfigError e) {
@@ -151,7 +166,7 @@ final class Volumes {
     }
     for (VolumeV1 volume : pod.volumes()) {
       try {
-        dirs.put(volume.name(), prepare(ref, volume));
+        dirs.put(volume.name(), prepare(ref, pod, volume));
       } catch (IOException e) {
         throw new EnvResolver.ConfigError("volume \"" + volume.name() + "\": " + e.getMessage());
       }
@@ -159,7 +174,7 @@ final class Volumes {
     return dirs;
   }
 
-  private Path prepare(ObjectRef ref, VolumeV1 volume) throws EnvResolver.ConfigError, IOException {
+  private Path prepare(ObjectRef ref, PodV1 pod, VolumeV1 volume) throws EnvResolver.ConfigError, IOException {
     String name = volume.name();
     if (volume.unsupported() != null) {
       throw new EnvResolver.ConfigError("volume \"" + name + "\": " + volume.unsupported()
@@ -185,7 +200,7 @@ final class Volumes {
       return hostPaths.resolve(name, volume.hostPath());
     }
     Path dir = dataDir(ref, volume);
-    AtomicDirectory.write(dir, files(ref.namespace(), volume));
+    AtomicDirectory.write(dir, files(ref, pod, volume));
     return dir;
   }
 
@@ -220,19 +235,27 @@ final class Volumes {
     return pod.volumes().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
   }
 
-  /** ConfigMap, Secret and projected volumes: files the node writes, read-only for every container. */
+  /** ConfigMap, Secret, downwardAPI and projected volumes: files the node writes, read-only for every container. */
   private static boolean isData(VolumeV1 volume) {
-    return volume.configMap() != null || volume.secret() != null || volume.projected() != null;
+    return volume.configMap() != null || volume.secret() != null || volume.projected() != null
+        || volume.downwardAPI() != null;
   }
 
-  private Map<String, FileContent> files(String namespace, VolumeV1 volume) throws EnvResolver.ConfigError {
+  private Map<String, FileContent> files(ObjectRef ref, PodV1 pod, VolumeV1 volume) throws EnvResolver.ConfigError {
+    String namespace = ref.namespace();
     Map<String, FileContent> files = new LinkedHashMap<>();
     if (volume.configMap() != null) {
       add(files, namespace, volume.configMap(), false, volume.configMap().defaultMode());
     } else if (volume.secret() != null) {
       add(files, namespace, volume.secret(), true, volume.secret().defaultMode());
+    } else if (volume.downwardAPI() != null) {
+      downward.add(files, ref, pod, volume.downwardAPI(), volume.downwardAPI().defaultMode());
     } else if (volume.projected() != null && volume.projected().sources() != null) {
       for (VolumeV1.ProjectionV1 source : volume.projected().sources()) {
+        if (source.downwardAPI() != null) {
+          downward.add(files, ref, pod, source.downwardAPI(), volume.projected().defaultMode());
+          continue;
+        }
         boolean secret = source.secret() != null;
         add(files, namespace, secret ? source.secret() : source.configMap(), secret,
             volume.projected().defaultMode());
