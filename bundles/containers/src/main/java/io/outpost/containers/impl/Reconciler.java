@@ -38,6 +38,7 @@ final class Reconciler {
   private final PodWorker worker;
   private final Volumes volumes;
   private final Prober prober;
+  private final LifecycleHooks hooks;
   private final PodAdmission admission;
   private final Evictions evictions;
   /** Whether a full pass has looked for memory volumes left by pods gone while the node was down. */
@@ -79,9 +80,10 @@ final class Reconciler {
     this.evictions = new Evictions(volumes, settings.volumesDir(), events, wake, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
         new SecurityAdmission(settings.security()));
-    this.prober = new Prober(engine, events, wake);
+    this.hooks = new LifecycleHooks(engine, events, wake);
+    this.prober = new Prober(engine, events, wake, hooks.stops());
     this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store.desired(), settings.nodeName()),
-        new PullSecrets(store.desired()), events, volumes, prober);
+        new PullSecrets(store.desired()), events, volumes, prober, hooks);
     this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
   }
 
@@ -391,6 +393,7 @@ final class Reconciler {
   /** Stops the probes; containers keep running. */
   void close() {
     prober.close();
+    hooks.close();
     evictions.close();
   }
 
