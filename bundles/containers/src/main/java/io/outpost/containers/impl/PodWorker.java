@@ -111,6 +111,9 @@ final class PodWorker {
         }
       } else if (container != null) {
         hooks.runOver(container.id());
+        if (!container.neverStarted()) { // also a run that ended within this step: its message at once
+          memory.terminated = messages.terminated(ref, spec, container);
+        }
       }
       views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
           memory.lastState, memory.terminated, willRestart, notReady));

@@ -44,6 +44,9 @@ final class TerminationMessages {
   static final int FALLBACK_LINES = 80;
   static final int FALLBACK_BYTES = 2048;
 
+  /** How {@link LogCollector} starts a log it cut. */
+  private static final String TRUNCATED = "[... older log lines left out";
+
   private final ContainerEngine engine;
   private final Path root;
   /** Container id + finish time → the terminated state read for that run (a file read and a log request once). */
@@ -100,7 +103,8 @@ final class TerminationMessages {
     if (spec == null) {
       return plain;
     }
-    String key = container.id() + "@" + container.finishedAt() + "@" + container.startedAt();
+    // The exact start time tells runs apart (the engine's second-precision times may not).
+    String key = container.id() + "@" + container.started() + "@" + container.finishedAt();
     ContainerStateV1 known = read.get(key);
     if (known != null) {
       return known;
@@ -128,7 +132,9 @@ final class TerminationMessages {
       return text;
     }
     try {
-      return engine.logs(container.id(), FALLBACK_LINES, FALLBACK_BYTES);
+      String log = engine.logs(container.id(), FALLBACK_LINES, FALLBACK_BYTES);
+      // The kubelet's circular buffer keeps the newest bytes and says nothing of the rest: no truncation notice.
+      return log.startsWith(TRUNCATED) ? log.substring(log.indexOf('\n') + 1) : log;
     } catch (EngineException e) {
       LOG.debug("No log of container {} for its termination message: {}", container.name(), e.getMessage());
       return "";
