@@ -12,7 +12,9 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
@@ -45,6 +47,7 @@ final class HttpGets {
     if (host == null) {
       throw new IOException("the pod has no IP");
     }
+    String request = request(get, host, agent); // refused before connecting if it is not one clean request
     boolean https = "HTTPS".equalsIgnoreCase(get.scheme());
     int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     try (Socket socket = https ? tls() : new Socket()) {
@@ -54,7 +57,7 @@ final class HttpGets {
         ssl.startHandshake();
       }
       OutputStream out = socket.getOutputStream();
-      out.write(request(get, host, agent).getBytes(StandardCharsets.ISO_8859_1));
+      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       return status(socket.getInputStream());
     }
@@ -67,29 +70,52 @@ final class HttpGets {
         + path(get);
   }
 
-  static String request(ProbeV1.HttpGetV1 get, String host, String agent) {
-    Map<String, String> headers = new LinkedHashMap<>();
+  /**
+   * The request's text; throws if the path, the host or a header would break out of its line or field (control
+   * characters, a space in the path, a header name that is not a token): a hook's fields come from the pod.
+   */
+  static String request(ProbeV1.HttpGetV1 get, String host, String agent) throws IOException {
+    clean("path", path(get), true);
+    clean("host", host, true);
+    Map<String, List<String>> headers = new LinkedHashMap<>();
     for (ProbeV1.HttpHeaderV1 header : get.headers()) {
+      if (header == null || header.name() == null || header.name().isEmpty()
+          || header.name().chars().anyMatch(c -> c <= ' ' || c >= 0x7f || c == ':')) {
+        throw new IOException("invalid HTTP header name \"" + (header == null ? null : header.name()) + "\"");
+      }
+      clean("value of header " + header.name(), header.value() == null ? "" : header.value(), false);
       String name = canonical(header.name());
       String value = header.value() == null ? "" : header.value();
-      headers.merge(name, value, (a, b) -> a); // Go's Header.Get: the first value of a repeated header
+      headers.computeIfAbsent(name, n -> new ArrayList<>()).add(value); // Go's Header.Add
     }
-    String hostHeader = headers.remove("Host");
-    String userAgent = headers.remove("User-Agent");
-    String accept = headers.remove("Accept");
+    String hostHeader = first(headers.remove("Host")); // the request's host, never a header of its own
+    String userAgent = first(headers.get("User-Agent"));
+    List<String> accept = headers.remove("Accept");
     StringBuilder request = new StringBuilder("GET ").append(path(get)).append(" HTTP/1.1\r\n");
     request.append("Host: ").append(hostHeader != null && !hostHeader.isEmpty() ? hostHeader
         : authority(host, get.port())).append("\r\n");
-    request.append("User-Agent: ").append(userAgent != null ? userAgent : "kube-" + agent + "/"
-        + KUBE_VERSION).append("\r\n");
+    if (userAgent == null) {
+      request.append("User-Agent: kube-").append(agent).append('/').append(KUBE_VERSION).append("\r\n");
+    }
     if (accept == null) {
       request.append("Accept: */*\r\n");
-    } else if (!accept.isEmpty()) {
-      request.append("Accept: ").append(accept).append("\r\n");
+    } else if (!first(accept).isEmpty()) { // an empty Accept removes it (newProbeRequest)
+      accept.forEach(value -> request.append("Accept: ").append(value).append("\r\n"));
     }
-    headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+    headers.forEach((name, values) -> values.forEach(value ->
+        request.append(name).append(": ").append(value).append("\r\n")));
     request.append("Connection: close\r\n\r\n");
     return request.toString();
+  }
+
+  private static String first(List<String> values) {
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  private static void clean(String what, String text, boolean noSpace) throws IOException {
+    if (text.chars().anyMatch(c -> c < ' ' && c != '\t' || c == 0x7f || c > 0xff || noSpace && c == ' ')) {
+      throw new IOException("invalid character in the " + what);
+    }
   }
 
   private static String path(ProbeV1.HttpGetV1 get) {

@@ -407,6 +407,11 @@ final class PodWorker {
     return io.outpost.protocol.EventReport.containerPath(container, init);
   }
 
+  /** Removes what the worker keeps on disk for a pod that is gone (its termination-message files). */
+  void removed(String uid) {
+    messages.remove(uid);
+  }
+
   /** The pod's container or init container {@code name}, or null. */
   static ContainerV1 spec(PodV1 pod, String name) {
     for (ContainerV1 spec : pod.containers()) {

@@ -350,6 +350,7 @@ final class Reconciler {
         admission.forget(uid);
         evictions.forget(uid);
         volumes.remove(uid);
+        worker.removed(uid);
       } catch (RuntimeException e) {
         LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);
       }

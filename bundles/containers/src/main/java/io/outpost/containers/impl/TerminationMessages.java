@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * last {@value #FALLBACK_LINES} lines of its log, at most {@value #FALLBACK_BYTES} bytes, stand in for it
  * ({@code readLastStringFromContainerLogs}). A message of the engine is kept in front ({@code "<engine>: <file>"}).
  *
- * <p>The files live in {@code <volumes>/<pod uid>/termination/<container>} and go with the pod's volumes. A
+ * <p>The files live in {@code <volumes>/.termination/<pod uid>/<container>}, on the node's volume filesystem, and
+ * are removed with the pod's volumes. A
  * container sees only the file's content: it cannot replace the mount point (the engine refuses to unlink it), and
  * the node opens the file without following symlinks, checks it is a regular file, and reads at most
  * {@value #MAX_MESSAGE} bytes whatever its size. The manager empties the file before it starts the container again,
@@ -47,6 +48,9 @@ final class TerminationMessages {
   /** How {@link LogCollector} starts a log it cut. */
   private static final String TRUNCATED = "[... older log lines left out";
 
+  /** Under the volumes directory, beside the pods' own directories (which hold only their volumes). */
+  static final String DIR = ".termination";
+
   private final ContainerEngine engine;
   private final Path root;
   /** Container id + finish time → the terminated state read for that run (a file read and a log request once). */
@@ -59,7 +63,7 @@ final class TerminationMessages {
 
   /** The file of the node for container {@code name} of the pod. */
   Path file(String uid, String name) {
-    return root.resolve(uid).resolve("termination").resolve(Naming.sanitise(name));
+    return root.resolve(DIR).resolve(uid).resolve(Naming.sanitise(name));
   }
 
   /**
@@ -156,6 +160,15 @@ final class TerminationMessages {
         // reads at most MAX_MESSAGE bytes, even if the file grows meanwhile
       }
       return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Removes the files of a pod that is gone. */
+  void remove(String uid) {
+    try {
+      Trees.delete(root.resolve(DIR).resolve(uid));
+    } catch (IOException e) {
+      LOG.warn("Removing the termination-message files of pod uid {} failed: {}", uid, e.getMessage());
     }
   }
 

@@ -96,14 +96,18 @@ class TerminationMessagesPodmanTest extends PodmanFixture {
     ContainerStatusV1 status = finished(ref);
     assertThat(status.state().message()).hasSize(TerminationMessages.MAX_MESSAGE).endsWith("xxxEND")
         .doesNotContain("root:");
-    Path file = volumes.resolve(ref.uid()).resolve("termination").resolve("app");
+    Path file = volumes.resolve(TerminationMessages.DIR).resolve(ref.uid()).resolve("app");
     assertThat(Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isTrue();
+
+    store.remove(ref.uid());
+    reconciler.reconcile();
+    assertThat(file.getParent()).as("removed with the pod").doesNotExist();
   }
 
   @Test
   void aSymlinkPlacedWhereTheNodeKeepsTheFileIsNeverFollowed() throws Exception {
     // The node's own check: should its file ever be a symlink (a compromised or confused writer), it is not read.
-    Path dir = Files.createDirectories(volumes.resolve("some-uid").resolve("termination"));
+    Path dir = Files.createDirectories(volumes.resolve(TerminationMessages.DIR).resolve("some-uid"));
     Path secret = Files.writeString(dir.getParent().resolve("secret"), "node secret");
     Files.createSymbolicLink(dir.resolve("app"), secret);
     assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> TerminationMessages.tail(dir.resolve("app"))))
