@@ -77,14 +77,15 @@ final class ContainerStops {
     });
   }
 
-  /** What the preStop stage of a reconciler-driven stop says. */
-  record Stage(boolean first, boolean proceed, boolean hookRan) {}
+  /** What the preStop stage of a reconciler-driven stop says; {@code killDeadline}: when SIGKILL is due. */
+  record Stage(boolean first, boolean proceed, Instant killDeadline) {}
 
   /**
    * The preStop stage of a stop the reconciler drives: on the first call ({@code first}) starts the container's
    * preStop hook if it has one and {@code graceSeconds > 0}; {@code proceed} once the hook has returned or
-   * {@code deadline} (the end of the grace period) has passed — the caller then sends the stop signal and, if
-   * {@code hookRan}, gives the container at least {@value #MINIMUM_GRACE_SECONDS} s more before SIGKILL.
+   * {@code deadline} (the end of the grace period) has passed — the caller then sends the stop signal and sends
+   * SIGKILL at {@code killDeadline}: {@code deadline}, or, after a hook that left less, {@value
+   * #MINIMUM_GRACE_SECONDS} s from now (the kubelet's minimum).
    */
   Stage preStop(ObjectRef ref, ContainerV1 spec, String fieldPath, EngineContainer container, String podIP,
       long graceSeconds, Instant deadline, Instant now) {
@@ -93,7 +94,7 @@ final class ContainerStops {
     if (first) {
       running = hook(ref, spec, fieldPath, container, podIP, graceSeconds);
       if (running == null) {
-        return new Stage(true, true, false);
+        return new Stage(true, true, deadline);
       }
       preStops.put(container.id(), running);
     }
@@ -103,9 +104,10 @@ final class ContainerStops {
         LOG.info("preStop hook of container {} of pod {} did not finish within the grace period", spec.name(),
             ref.key());
       }
-      return new Stage(first, true, true);
+      Instant minimum = now.plusSeconds(MINIMUM_GRACE_SECONDS);
+      return new Stage(first, true, deadline.isBefore(minimum) ? minimum : deadline);
     }
-    return new Stage(first, false, true);
+    return new Stage(first, false, deadline);
   }
 
   /** Forgets a container that is gone. */

@@ -175,6 +175,18 @@ final class LifecycleHooks implements AutoCloseable {
     stops.kill(ref, spec, path, container, ip, pod.gracePeriodSeconds(), "FailedPostStartHook");
   }
 
+  /**
+   * Whether the running {@code container} is still starting: its postStart hook (started now if {@code startedNow},
+   * the manager having just started it) has not returned, or failed and the container is being killed.
+   */
+  boolean starting(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container, String podIP,
+      boolean startedNow) {
+    if (startedNow) {
+      postStart(ref, pod, spec, container, podIP);
+    }
+    return postStartPhase(container) != Phase.NONE;
+  }
+
   /** Where the postStart of the container's current run stands. */
   Phase postStartPhase(EngineContainer container) {
     PostStart current = postStarts.get(container.id());
@@ -195,6 +207,12 @@ final class LifecycleHooks implements AutoCloseable {
   /** Forgets the postStart of a container whose run is over (exited or removed). */
   void runOver(String id) {
     postStarts.remove(id);
+  }
+
+  /** Forgets a container that is gone. */
+  void forget(String id) {
+    runOver(id);
+    stops.forget(id);
   }
 
   /** The kubelet's {@code format.Pod}: {@code name_namespace(uid)}. */

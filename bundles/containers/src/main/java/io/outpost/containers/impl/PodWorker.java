@@ -99,12 +99,8 @@ final class PodWorker {
           || StatusMapper.restarts(pod.restartPolicy(), container.exitCode());
       boolean notReady = false;
       if (container != null && container.running()) {
-        if (!wasRunning) {
-          hooks.postStart(ref, pod, spec, container, state.podIP); // started by this step
-        }
-        if (hooks.postStartPhase(container) != LifecycleHooks.Phase.NONE) {
-          // The kubelet's startContainer returns once postStart has: until then the container is being created.
-          memory.waiting = ContainerStateV1.waiting("ContainerCreating", null);
+        if (hooks.starting(ref, pod, spec, container, state.podIP, !wasRunning)) {
+          memory.waiting = ContainerStateV1.waiting("ContainerCreating", null); // postStart has not returned
         } else {
           prober.watch(ref, pod, spec, container, state.podIP);
           notReady = !prober.ready(container.id());
@@ -141,8 +137,7 @@ final class PodWorker {
         memory.terminated = container.neverStarted() ? null
             : messages.terminated(ref, spec(pod, container.label(Naming.CONTAINER)), container);
         engine.remove(container.id(), true);
-        hooks.runOver(container.id());
-        hooks.stops().forget(container.id());
+        hooks.forget(container.id());
         messages.forget(container.id());
         LOG.info("Removed container {} of deleted pod", container.name());
       }
@@ -191,10 +186,7 @@ final class PodWorker {
         if (!stage.proceed()) {
           return; // the preStop hook runs, within the grace period
         }
-        if (stage.hookRan() && grace > 0 && state.killDeadline.isBefore(now.plusSeconds(
-            ContainerStops.MINIMUM_GRACE_SECONDS))) {
-          state.killDeadline = now.plusSeconds(ContainerStops.MINIMUM_GRACE_SECONDS); // the kubelet's minimum
-        }
+        state.killDeadline = stage.killDeadline();
         memory.signalled = true;
         memory.killed = grace == 0;
         engine.kill(container.id(), grace == 0 ? "SIGKILL" : ContainerStops.stopSignal(container));
@@ -414,12 +406,8 @@ final class PodWorker {
 
   /** The pod's container or init container {@code name}, or null. */
   static ContainerV1 spec(PodV1 pod, String name) {
-    for (ContainerV1 spec : pod.containers()) {
-      if (spec.name().equals(name)) {
-        return spec;
-      }
-    }
-    return pod.initContainersInOrder().stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+    return java.util.stream.Stream.concat(pod.containers().stream(), pod.initContainersInOrder().stream())
+        .filter(c -> c.name().equals(name)).findFirst().orElse(null);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {
