@@ -11,7 +11,8 @@ import java.util.Map;
  * hostname is theirs, {@code hostname} is then not used); null is the engine's default network. {@code hostname} null
  * is the engine's default. {@code resources} null: no limits. {@code ports}: published on the node (the infra
  * container's), null for none. {@code security}: user, groups, capabilities, seccomp, namespaces
- * ({@link EngineSecurity#NONE}: the engine's defaults).
+ * ({@link EngineSecurity#NONE}: the engine's defaults). {@code stopSignal}: the signal that stops the container
+ * ({@code lifecycle.stopSignal}); null keeps the image's {@code STOPSIGNAL}.
  */
 record ContainerSpec(
     String name,
@@ -27,10 +28,19 @@ record ContainerSpec(
     List<PortV1> ports,
     List<Volumes.Mount> mounts,
     long logMaxBytes,
-    EngineSecurity security) {
+    EngineSecurity security,
+    String stopSignal) {
 
   ContainerSpec {
     security = security == null ? EngineSecurity.NONE : security;
+  }
+
+  /** A container stopped by its image's stop signal. */
+  ContainerSpec(String name, String image, List<String> entrypoint, List<String> cmd, List<String> env,
+      String workingDir, Map<String, String> labels, String networkMode, String hostname, ResourcesV1 resources,
+      List<PortV1> ports, List<Volumes.Mount> mounts, long logMaxBytes, EngineSecurity security) {
+    this(name, image, entrypoint, cmd, env, workingDir, labels, networkMode, hostname, resources, ports, mounts,
+        logMaxBytes, security, null);
   }
 
   /** A container with the engine's default security settings. */
@@ -55,6 +65,6 @@ record ContainerSpec(
   /** The same container with the engine's own log settings. */
   ContainerSpec withoutLogCap() {
     return new ContainerSpec(name, image, entrypoint, cmd, env, workingDir, labels, networkMode, hostname, resources,
-        ports, mounts, 0, security);
+        ports, mounts, 0, security, stopSignal);
   }
 }

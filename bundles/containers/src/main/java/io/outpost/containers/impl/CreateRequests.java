@@ -36,6 +36,9 @@ final class CreateRequests {
     if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
       body.put("WorkingDir", spec.workingDir());
     }
+    if (spec.stopSignal() != null && !spec.stopSignal().isEmpty()) {
+      body.put("StopSignal", spec.stopSignal()); // else the engine keeps the image's STOPSIGNAL
+    }
     if (spec.security().user() != null) {
       body.put("User", spec.security().user());
     }

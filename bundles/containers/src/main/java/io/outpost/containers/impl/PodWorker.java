@@ -39,9 +39,13 @@ final class PodWorker {
   private final SecurityContexts security;
   private final FsGroupOwnership fsGroups;
   private final EtcHosts hostsFile;
+  private final LifecycleHooks hooks;
+  private final TerminationMessages messages;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
-      EventSink events, Volumes volumes, Prober prober) {
+      EventSink events, Volumes volumes, Prober prober, LifecycleHooks hooks) {
+    this.hooks = hooks;
+    this.messages = new TerminationMessages(engine, settings.volumesDir());
     this.volumes = volumes;
     this.prober = prober;
     this.engine = engine;
@@ -81,6 +85,7 @@ final class PodWorker {
         continue;
       }
       EngineContainer container = find(existing, spec.name());
+      boolean wasRunning = container != null && container.running();
       if (container == null) {
         container = create(ref, pod, spec, state, memory, now, sandboxed.networkMode());
       } else if (container.running()) {
@@ -96,9 +101,19 @@ final class PodWorker {
       boolean notReady = false;
       boolean notStarted = false;
       if (container != null && container.running()) {
-        prober.watch(ref, spec, container, state.podIP);
-        notReady = !prober.ready(container.id());
-        notStarted = !prober.started(container.id());
+        if (hooks.starting(ref, pod, spec, container, state.podIP, !wasRunning)) {
+          memory.waiting = ContainerStateV1.waiting("ContainerCreating", null); // postStart has not returned
+          notStarted = true;
+        } else {
+          prober.watch(ref, pod, spec, container, state.podIP);
+          notReady = !prober.ready(container.id());
+          notStarted = !prober.started(container.id());
+        }
+      } else if (container != null) {
+        hooks.runOver(container.id());
+        if (!container.neverStarted()) { // also a run that ended within this step: its message at once
+          memory.terminated = messages.terminated(ref, spec, container);
+        }
       }
       views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
           memory.lastState, memory.terminated, willRestart, notReady, notStarted, ContainerView.Role.APP));
@@ -125,8 +140,11 @@ final class PodWorker {
         signal(ref, pod, container, state, memory, now);
         engine.inspect(container.id()).ifPresent(remaining::add);
       } else {
-        memory.terminated = container.neverStarted() ? null : StatusMapper.terminated(container);
+        memory.terminated = container.neverStarted() ? null
+            : messages.terminated(ref, spec(pod, container.label(Naming.CONTAINER)), container);
         engine.remove(container.id(), true);
+        hooks.forget(container.id());
+        messages.forget(container.id());
         LOG.info("Removed container {} of deleted pod", container.name());
       }
     }
@@ -165,12 +183,20 @@ final class PodWorker {
     }
     try {
       if (!memory.signalled) {
+        String name = container.label(Naming.CONTAINER);
+        ContainerStops.Stage stage = hooks.stops().preStop(ref, spec(pod, name), fieldPath(pod, name), container,
+            state.podIP, grace, state.killDeadline, now);
+        if (stage.first()) {
+          // kuberuntime_container.go killContainer: Normal Killing "Stopping container <name>" on the container.
+          events.normal(ref, "Killing", "Stopping container " + name, fieldPath(pod, name));
+        }
+        if (!stage.proceed()) {
+          return; // the preStop hook runs, within the grace period
+        }
+        state.killDeadline = stage.killDeadline();
         memory.signalled = true;
         memory.killed = grace == 0;
-        // kuberuntime_container.go killContainer: Normal Killing "Stopping container <name>" on the container.
-        String name = container.label(Naming.CONTAINER);
-        events.normal(ref, "Killing", "Stopping container " + name, fieldPath(pod, name));
-        engine.kill(container.id(), grace == 0 ? "SIGKILL" : "SIGTERM");
+        engine.kill(container.id(), grace == 0 ? "SIGKILL" : ContainerStops.stopSignal(container));
         LOG.info("Stopping container {} (grace period {} s)", container.name(), grace);
       } else if (!memory.killed && !now.isBefore(state.killDeadline)) {
         memory.killed = true;
@@ -228,6 +254,13 @@ final class PodWorker {
     }
     String id;
     try {
+      mounts = new ArrayList<>(mounts);
+      mounts.add(messages.mount(ref, spec));
+    } catch (IOException e) {
+      return failed(ref, path, state, memory, now, "CreateContainerError", new EngineException(
+          "termination-message file: " + e.getMessage(), e), null);
+    }
+    try {
       id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts, secured)
           .withLabels(SubPathExpressions.labels(subPaths)));
     } catch (EngineException e) {
@@ -268,7 +301,7 @@ final class PodWorker {
 
   EngineContainer exited(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container,
       PodState state, PodState.Memory memory, Instant now) {
-    ContainerStateV1 terminated = StatusMapper.terminated(container);
+    ContainerStateV1 terminated = messages.terminated(ref, spec, container);
     memory.terminated = terminated;
     if (!StatusMapper.restarts(pod.restartPolicy(), container.exitCode())) {
       memory.waiting = null;
@@ -291,6 +324,7 @@ final class PodWorker {
       return container;
     }
     String path = fieldPath(pod, spec.name());
+    messages.reset(ref, spec); // the new run's message is its own, as a kubelet's new container's file is new
     try {
       engine.start(container.id());
     } catch (EngineException e) {
@@ -362,7 +396,8 @@ final class PodWorker {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(),
         Expansion.expand(spec.command(), environment), Expansion.expand(spec.args(), environment), variables,
         spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources(), null, mounts, logMaxBytes, secured);
+        spec.resources(), null, mounts, logMaxBytes, secured,
+        spec.lifecycle() == null ? null : spec.lifecycle().stopSignal());
   }
 
   /**
@@ -373,6 +408,17 @@ final class PodWorker {
   static String fieldPath(PodV1 pod, String container) {
     boolean init = pod.initContainersInOrder().stream().anyMatch(c -> c.name().equals(container));
     return io.outpost.protocol.EventReport.containerPath(container, init);
+  }
+
+  /** Removes what the worker keeps on disk for a pod that is gone (its termination-message files). */
+  void removed(String uid) {
+    messages.remove(uid);
+  }
+
+  /** The pod's container or init container {@code name}, or null. */
+  static ContainerV1 spec(PodV1 pod, String name) {
+    return java.util.stream.Stream.concat(pod.containers().stream(), pod.initContainersInOrder().stream())
+        .filter(c -> c.name().equals(name)).findFirst().orElse(null);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

@@ -38,6 +38,7 @@ final class Reconciler {
   private final PodWorker worker;
   private final Volumes volumes;
   private final Prober prober;
+  private final LifecycleHooks hooks;
   private final PodAdmission admission;
   private final Evictions evictions;
   private final ActiveDeadline deadlines;
@@ -80,11 +81,12 @@ final class Reconciler {
     this.evictions = new Evictions(volumes, settings.volumesDir(), events, wake, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
         new SecurityAdmission(settings.security()));
-    this.prober = new Prober(engine, events, wake);
+    this.hooks = new LifecycleHooks(engine, events, wake);
+    this.prober = new Prober(engine, events, wake, hooks.stops());
     this.deadlines = new ActiveDeadline(events, engine);
     this.worker = new PodWorker(engine, settings, wake,
         new EnvResolver(store.desired(), settings.nodeName(), allocatable), new PullSecrets(store.desired()), events,
-        volumes, prober);
+        volumes, prober, hooks);
     this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
   }
 
@@ -357,6 +359,7 @@ final class Reconciler {
         admission.forget(uid);
         evictions.forget(uid);
         volumes.remove(uid);
+        worker.removed(uid);
       } catch (RuntimeException e) {
         LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);
       }
@@ -401,6 +404,7 @@ final class Reconciler {
   /** Stops the probes; containers keep running. */
   void close() {
     prober.close();
+    hooks.close();
     evictions.close();
   }
 

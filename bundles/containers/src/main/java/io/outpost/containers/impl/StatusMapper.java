@@ -93,7 +93,10 @@ final class StatusMapper {
     if (engine.neverStarted()) {
       return ContainerStateV1.waiting("ContainerCreating", null);
     }
-    return terminated(engine);
+    ContainerStateV1 terminated = terminated(engine);
+    ContainerStateV1 known = view.terminated(); // the manager's, for the same run: with its termination message
+    return known != null && java.util.Objects.equals(known.finishedAt(), terminated.finishedAt())
+        && java.util.Objects.equals(known.startedAt(), terminated.startedAt()) ? known : terminated;
   }
 
   static ContainerStateV1 terminated(EngineContainer engine) {
