@@ -36,6 +36,13 @@ final class CreateRequests {
     if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
       body.put("WorkingDir", spec.workingDir());
     }
+    if (spec.stdio().stdin()) {
+      // kubectl attach -i: the engine keeps the process's stdin open for attaching clients.
+      body.put("OpenStdin", true).put("StdinOnce", spec.stdio().stdinOnce());
+    }
+    if (spec.stdio().tty()) {
+      body.put("Tty", true);
+    }
     if (spec.security().user() != null) {
       body.put("User", spec.security().user());
     }

@@ -38,6 +38,7 @@ final class PodWorker {
   private final Prober prober;
   private final SecurityContexts security;
   private final FsGroupOwnership fsGroups;
+  private final EphemeralContainers ephemeral;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
       EventSink events, Volumes volumes, Prober prober) {
@@ -53,6 +54,7 @@ final class PodWorker {
     this.init = new InitContainers(this);
     this.security = new SecurityContexts(settings.security(), engine);
     this.fsGroups = new FsGroupOwnership(settings.volumesDir());
+    this.ephemeral = new EphemeralContainers(this, engine, node);
   }
 
   /** Brings a pod that should run one step closer to running. */
@@ -100,6 +102,8 @@ final class PodWorker {
       views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
           memory.lastState, memory.terminated, willRestart, notReady));
     }
+    ephemeral.run(ref, pod, existing, state, now, sandboxed.waiting() == null && initialized,
+        sandboxed.networkMode());
     return views;
   }
 
@@ -220,7 +224,8 @@ final class PodWorker {
     }
     String id;
     try {
-      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts, secured));
+      id = engine.create(ephemeral.adapt(ref, pod, spec, containerSpec(ref, spec, variables, networkMode, mounts,
+          secured)));
     } catch (EngineException e) {
       images.forget(spec.image());
       return failed(ref, path, state, memory, now, "CreateContainerError", e, null);
@@ -352,7 +357,7 @@ final class PodWorker {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(),
         Expansion.expand(spec.command(), environment), Expansion.expand(spec.args(), environment), variables,
         spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources(), null, mounts, logMaxBytes, secured);
+        spec.resources(), null, mounts, logMaxBytes, secured).withStdio(ContainerSpec.Stdio.of(spec));
   }
 
   /**
