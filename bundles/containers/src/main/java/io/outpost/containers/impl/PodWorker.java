@@ -362,10 +362,14 @@ final class PodWorker {
 
   /**
    * The kubelet's {@code involvedObject.fieldPath} for a container of the pod ({@code kubecontainer.
-   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container, else
+   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container,
+   * {@code spec.ephemeralContainers{name}} for an ephemeral one, else
    * {@code spec.containers{name}}.
    */
   static String fieldPath(PodV1 pod, String container) {
+    if (pod.ephemeralContainersInOrder().stream().anyMatch(c -> c.name().equals(container))) {
+      return "spec.ephemeralContainers{" + container + "}";
+    }
     boolean init = pod.initContainersInOrder().stream().anyMatch(c -> c.name().equals(container));
     return io.outpost.protocol.EventReport.containerPath(container, init);
   }
