@@ -159,7 +159,16 @@ class KubeletWebSocketIT extends StackTest {
         .until(() -> stack.pod("ws-target").getStatus().getEphemeralContainerStatuses().get(0),
             status -> status.getState().getTerminated() != null);
     assertThat(exited.getRestartCount()).isZero();
+    assertThat(exited.getState().getTerminated().getExitCode()).isZero();
     assertThat(stack.pod("ws-target").getStatus().getContainerStatuses().get(0).getState().getRunning())
         .isNotNull();
+
+    // The pod goes with its ephemeral container, which the node removes before the target it shares processes with.
+    String uid = stack.pod("ws-target").getMetadata().getUid();
+    stack.client.pods().inNamespace("default").withName("ws-target").delete();
+    await("the debugged pod's containers removed").atMost(PATIENCE).untilAsserted(() -> {
+      assertThat(stack.pod("ws-target")).isNull();
+      assertThat(Podman.containersLabelled(OutpostStack.UID_LABEL, uid)).isEmpty();
+    });
   }
 }
