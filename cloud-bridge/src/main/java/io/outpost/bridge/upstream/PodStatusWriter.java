@@ -179,6 +179,12 @@ final class PodStatusWriter {
         .withConditions(conditions(report, pod, checked))
         .withContainerStatuses(containers)
         .withInitContainerStatuses(init);
+    if (checked.ephemeralContainers() != null) { // kubectl debug: never ready, never restarted
+      status.withEphemeralContainerStatuses(checked.ephemeralContainers().stream().map(PodStatusWriter::container)
+          .toList());
+    } else if (previous != null && previous.getEphemeralContainerStatuses() != null) {
+      status.withEphemeralContainerStatuses(previous.getEphemeralContainerStatuses()); // a node that reports none
+    }
     if (checked.podIP() != null) {
       status.withPodIPs(new PodIP(checked.podIP()));
     }

@@ -36,6 +36,8 @@ final class PodState {
   boolean deadlineStopped;
   /** The init containers as the last pass saw them, in order. */
   List<ContainerView> initViews = List.of();
+  /** The ephemeral containers as the last pass saw them, in order ({@link EphemeralContainers}). */
+  List<ContainerView> ephemeralViews = List.of();
 
   Memory container(String name) {
     return containers.computeIfAbsent(name, n -> new Memory());

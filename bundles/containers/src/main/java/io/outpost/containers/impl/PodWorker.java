@@ -41,6 +41,7 @@ final class PodWorker {
   private final EtcHosts hostsFile;
   private final LifecycleHooks hooks;
   private final TerminationMessages messages;
+  private final EphemeralContainers ephemeral;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
       EventSink events, Volumes volumes, Prober prober, LifecycleHooks hooks) {
@@ -59,6 +60,7 @@ final class PodWorker {
     this.security = new SecurityContexts(settings.security(), engine);
     this.fsGroups = new FsGroupOwnership(settings.volumesDir());
     this.hostsFile = new EtcHosts(settings.volumesDir(), settings.clusterDomain(), java.nio.file.Path.of("/etc/hosts"));
+    this.ephemeral = new EphemeralContainers(this, engine, node);
   }
 
   /** Brings a pod that should run one step closer to running. */
@@ -118,6 +120,8 @@ final class PodWorker {
       views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
           memory.lastState, memory.terminated, willRestart, notReady, notStarted, ContainerView.Role.APP));
     }
+    ephemeral.run(ref, pod, existing, state, now, sandboxed.waiting() == null && initialized,
+        sandboxed.networkMode());
     return views;
   }
 
@@ -261,8 +265,8 @@ final class PodWorker {
           "termination-message file: " + e.getMessage(), e), null);
     }
     try {
-      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts, secured)
-          .withLabels(SubPathExpressions.labels(subPaths)));
+      id = engine.create(ephemeral.adapt(ref, pod, spec, containerSpec(ref, spec, variables, networkMode, mounts,
+          secured).withLabels(SubPathExpressions.labels(subPaths))));
     } catch (EngineException e) {
       images.forget(spec.image());
       return failed(ref, path, state, memory, now, "CreateContainerError", e, null);
@@ -396,16 +400,21 @@ final class PodWorker {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(),
         Expansion.expand(spec.command(), environment), Expansion.expand(spec.args(), environment), variables,
         spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources(), null, mounts, logMaxBytes, secured,
-        spec.lifecycle() == null ? null : spec.lifecycle().stopSignal());
+        spec.resources(), null, mounts, logMaxBytes, secured)
+        .withStopSignal(spec.lifecycle() == null ? null : spec.lifecycle().stopSignal())
+        .withStdio(ContainerSpec.Stdio.of(spec));
   }
 
   /**
    * The kubelet's {@code involvedObject.fieldPath} for a container of the pod ({@code kubecontainer.
-   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container, else
+   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container,
+   * {@code spec.ephemeralContainers{name}} for an ephemeral one, else
    * {@code spec.containers{name}}.
    */
   static String fieldPath(PodV1 pod, String container) {
+    if (pod.ephemeralContainersInOrder().stream().anyMatch(c -> c.name().equals(container))) {
+      return "spec.ephemeralContainers{" + container + "}";
+    }
     boolean init = pod.initContainersInOrder().stream().anyMatch(c -> c.name().equals(container));
     return io.outpost.protocol.EventReport.containerPath(container, init);
   }

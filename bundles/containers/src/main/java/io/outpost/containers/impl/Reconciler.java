@@ -328,6 +328,7 @@ final class Reconciler {
         || legacy && views.stream().anyMatch(v -> v.engine() != null && v.engine().running());
     PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP,
         state.initViews, state.firstSeen, sandboxReady);
+    report = EphemeralContainers.status(report, state.ephemeralViews);
     if (eviction != null) {
       report = Evictions.status(report, eviction);
     } else if (pastDeadline) {
