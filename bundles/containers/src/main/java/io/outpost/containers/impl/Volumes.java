@@ -42,9 +42,11 @@ final class Volumes {
   private final Path root;
   private final HostPaths hostPaths;
   private final MemoryVolumes memory;
+  private final ServiceAccountTokenFiles tokens;
 
   Volumes(DesiredState store, Path root, List<Path> hostPathAllow, MemoryVolumes memory) {
     this.store = store;
+    this.tokens = new ServiceAccountTokenFiles(store);
     this.root = root;
     this.hostPaths = new HostPaths(hostPathAllow);
     this.memory = memory;
@@ -118,7 +120,7 @@ final class Volumes {
     for (VolumeV1 volume : pod.volumes()) {
       if (isData(volume)) {
         try {
-          if (AtomicDirectory.write(dataDir(ref, volume), files(ref.namespace(), volume))) {
+          if (AtomicDirectory.write(dataDir(ref, volume), files(ref, pod, volume))) {
             LOG.info("Updated volume {} of pod {}", volume.name(), ref.key());
           }
         } catch (EnvResolver.ConfigError e) {
@@ -150,7 +152,7 @@ final class Volumes {
     }
     for (VolumeV1 volume : pod.volumes()) {
       try {
-        dirs.put(volume.name(), prepare(ref, volume));
+        dirs.put(volume.name(), prepare(ref, pod, volume));
       } catch (IOException e) {
         throw new EnvResolver.ConfigError("volume \"" + volume.name() + "\": " + e.getMessage());
       }
@@ -158,7 +160,7 @@ final class Volumes {
     return dirs;
   }
 
-  private Path prepare(ObjectRef ref, VolumeV1 volume) throws EnvResolver.ConfigError, IOException {
+  private Path prepare(ObjectRef ref, PodV1 pod, VolumeV1 volume) throws EnvResolver.ConfigError, IOException {
     String name = volume.name();
     if (volume.unsupported() != null) {
       throw new EnvResolver.ConfigError("volume \"" + name + "\": " + volume.unsupported()
@@ -184,7 +186,7 @@ final class Volumes {
       return hostPaths.resolve(name, volume.hostPath());
     }
     Path dir = dataDir(ref, volume);
-    AtomicDirectory.write(dir, files(ref.namespace(), volume));
+    AtomicDirectory.write(dir, files(ref, pod, volume));
     return dir;
   }
 
@@ -224,7 +226,8 @@ final class Volumes {
     return volume.configMap() != null || volume.secret() != null || volume.projected() != null;
   }
 
-  private Map<String, FileContent> files(String namespace, VolumeV1 volume) throws EnvResolver.ConfigError {
+  private Map<String, FileContent> files(ObjectRef ref, PodV1 pod, VolumeV1 volume) throws EnvResolver.ConfigError {
+    String namespace = ref.namespace();
     Map<String, FileContent> files = new LinkedHashMap<>();
     if (volume.configMap() != null) {
       add(files, namespace, volume.configMap(), false, volume.configMap().defaultMode());
@@ -232,6 +235,11 @@ final class Volumes {
       add(files, namespace, volume.secret(), true, volume.secret().defaultMode());
     } else if (volume.projected() != null && volume.projected().sources() != null) {
       for (VolumeV1.ProjectionV1 source : volume.projected().sources()) {
+        if (source.serviceAccountToken() != null) {
+          VolumeV1.ServiceAccountTokenV1 token = source.serviceAccountToken();
+          files.put(token.path(), tokens.file(ref, pod, volume, token));
+          continue;
+        }
         boolean secret = source.secret() != null;
         add(files, namespace, secret ? source.secret() : source.configMap(), secret,
             volume.projected().defaultMode());
