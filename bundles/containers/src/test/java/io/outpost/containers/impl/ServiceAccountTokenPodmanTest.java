@@ -81,6 +81,33 @@ class ServiceAccountTokenPodmanTest extends PodmanFixture {
     assertThat(exec(ref, "app", "cat", MOUNT + "/token")).isEqualTo("eyJhbGciOiJSUzI1NiJ9.grouped.signature");
   }
 
+  @Test
+  void inTheRunningManagerATokenChangeIsAFocusedPassOnItsPodNotAFullList() {
+    ObjectRef ref = new ObjectRef("Pod", "default", "focused", UUID.randomUUID().toString(), "1");
+    store.configMaps.put("default/kube-root-ca.crt", new ConfigMapV1(Map.of("ca.crt", "-----CA-----"), null));
+    store.put(ref, pod(null));
+    // The manager as in the gateway (a periodic pass only every hour); the fixture's reconciler is not used.
+    ContainerManagerComponent manager = new ContainerManagerComponent(store, new TestConfig(node, podman.host(),
+        3600, 2, Podman.TEST_IMAGE, "sleep 2147483647", dir.resolve("volumes-" + node).toString(), ""), engine);
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> store.status(ref.uid()) != null && "CreateContainerConfigError"
+          .equals(store.status(ref.uid()).containers().get(0).state().reason()));
+      store.tokens.put("default/focused", tokens(ref.uid(), "eyJhbGciOiJSUzI1NiJ9.first.signature"));
+      manager.objectsChanged(java.util.Set.of("ServiceAccountToken/default/focused"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> "running".equals(store.status(ref.uid()).containers().get(0)
+          .state().kind()));
+      int fullLists = engine.fullLists.get();
+
+      store.tokens.put("default/focused", tokens(ref.uid(), "eyJhbGciOiJSUzI1NiJ9.second.signature"));
+      manager.objectsChanged(java.util.Set.of("ServiceAccountToken/default/focused"));
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(exec(ref, "app", "cat", MOUNT + "/token"))
+          .isEqualTo("eyJhbGciOiJSUzI1NiJ9.second.signature"));
+      assertThat(engine.fullLists.get()).as("a token refresh lists only its pod's containers").isEqualTo(fullLists);
+    } finally {
+      manager.deactivate();
+    }
+  }
+
   private PodV1 pod(SecurityV1.PodSecurityV1 security) {
     VolumeV1 access = new VolumeV1(VOLUME, null, null, null, null, new VolumeV1.ProjectedV1(List.of(
         new ProjectionV1(null, null, null, new VolumeV1.ServiceAccountTokenV1(null, 3607L, "token")),
