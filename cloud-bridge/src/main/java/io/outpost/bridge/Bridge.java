@@ -134,6 +134,11 @@ public final class Bridge implements AutoCloseable {
       close();
       onLeadershipLost.run();
     });
+    if (!config.edgeTaint()) {
+      LOG.warn("OUTPOST_EDGE_TAINT=false: edge Nodes are registered without the {} taint and it is not restored —"
+          + " every DaemonSet and any pod without a node selector may be scheduled onto edge nodes. Meant for a"
+          + " conformance run only (docs/conformance.md)", io.outpost.bridge.kube.EdgeTaint.KEY);
+    }
     LOG.info("Bridge started; health on :{}", http.port());
   }
 

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class BridgePackagesTest {
   private static final String[] PACKAGES = {"io.outpost.bridge", "io.outpost.bridge.admission",
-      "io.outpost.bridge.config", "io.outpost.bridge.downstream", "io.outpost.bridge.flow", "io.outpost.bridge.ha",
+      "io.outpost.bridge.config", "io.outpost.bridge.downstream", "io.outpost.bridge.downstream.contract",
+      "io.outpost.bridge.flow", "io.outpost.bridge.ha",
       "io.outpost.bridge.join", "io.outpost.bridge.kube", "io.outpost.bridge.kubelet", "io.outpost.bridge.metrics",
       "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.upstream"};
 
@@ -46,7 +47,7 @@ class BridgePackagesTest {
   /**
    * The directions of docs/architecture.md: the root package wires everything and nothing depends on it; the parts
    * (downstream, upstream, kubelet, admission, ha, join) do not depend on each other, except that admission uses what
-   * the downstream translation leaves out; they build on the Kubernetes caches and the MQTT link; configuration,
+   * the downstream translation leaves out; the PodSpec contract is the downstream translation's alone; they build on the Kubernetes caches and the MQTT link; configuration,
    * metrics, per-node queues and network values are at the bottom, used by all.
    */
   @Test
@@ -54,6 +55,7 @@ class BridgePackagesTest {
     layeredArchitecture().consideringOnlyDependenciesInLayers()
         .layer("wiring").definedBy("io.outpost.bridge")
         .layer("downstream").definedBy("io.outpost.bridge.downstream")
+        .layer("contract").definedBy("io.outpost.bridge.downstream.contract")
         .layer("upstream").definedBy("io.outpost.bridge.upstream")
         .layer("kubelet").definedBy("io.outpost.bridge.kubelet")
         .layer("admission").definedBy("io.outpost.bridge.admission")
@@ -67,6 +69,7 @@ class BridgePackagesTest {
         .layer("net").definedBy("io.outpost.bridge.net")
         .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
         .whereLayer("downstream").mayOnlyBeAccessedByLayers("wiring", "admission")
+        .whereLayer("contract").mayOnlyBeAccessedByLayers("downstream")
         .whereLayer("upstream").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("kubelet").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("admission").mayOnlyBeAccessedByLayers("wiring")

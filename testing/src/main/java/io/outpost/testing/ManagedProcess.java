@@ -2,6 +2,7 @@ package io.outpost.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,23 +33,55 @@ public final class ManagedProcess implements AutoCloseable {
     }
   }
 
-  /** Runs a command to completion and returns its output (stdout and stderr); fails naming the command. */
+  /** Runs a command to completion (at most two minutes) and returns its output; fails naming the command. */
   public static String run(List<String> command, Map<String, String> env) {
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().putAll(env);
+    return run(command, env, Duration.ofMinutes(2));
+  }
+
+  /**
+   * Runs a command to completion and returns its output (stdout and stderr); fails naming the command, with its
+   * output, if it exits non-zero or is still running after {@code timeout} (then its process tree is killed): a hung
+   * command must not hang the test that waits for it.
+   */
+  public static String run(List<String> command, Map<String, String> env, Duration timeout) {
+    Path output = null;
     try {
+      output = Files.createTempFile("outpost-run", ".out");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(output.toFile());
+      builder.environment().putAll(env);
       Process process = builder.start();
-      String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      if (process.waitFor() != 0) {
-        throw new IllegalStateException(command + " failed: " + output);
+      if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        List<ProcessHandle> descendants = process.descendants().toList();
+        descendants.forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        throw new IllegalStateException(command + " did not finish within " + timeout + "; output so far: "
+            + text(output));
       }
-      return output;
+      String text = text(output);
+      if (process.exitValue() != 0) {
+        throw new IllegalStateException(command + " failed: " + text);
+      }
+      return text;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + command, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    } finally {
+      if (output != null) {
+        try {
+          Files.deleteIfExists(output);
+        } catch (IOException e) {
+          // a temp file left behind is not worth failing the command's caller for
+        }
+      }
     }
+  }
+
+  private static String text(Path file) throws IOException {
+    return new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   public long pid() {

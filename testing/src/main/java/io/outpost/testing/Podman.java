@@ -110,8 +110,11 @@ public final class Podman implements AutoCloseable {
   public static void removeContainersLabelled(String label, String value) {
     List<String> ids = new ArrayList<>(containersLabelled(label, value));
     List<String> infra = ids("label=" + label + "=" + value, "label=io.outpost.container=" + INFRA);
+    // An ephemeral container (kubectl debug --target) holds its target's PID namespace: it goes first.
+    List<String> ephemeral = ids("label=" + label + "=" + value, "label=io.outpost.ephemeral=true");
     ids.removeAll(infra);
-    for (List<String> batch : List.of(ids, infra)) {
+    ids.removeAll(ephemeral);
+    for (List<String> batch : List.of(ephemeral, ids, infra)) {
       if (!batch.isEmpty()) {
         List<String> args = new ArrayList<>(List.of("rm", "-f", "-t", "0"));
         args.addAll(batch);

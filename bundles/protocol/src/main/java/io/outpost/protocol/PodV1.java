@@ -250,11 +250,16 @@ public record PodV1(
     }
     for (Map.Entry<String, String> entry : labelMap().entrySet()) {
       Validation.require(entry.getKey(), "pod.labels key");
-      Validation.require(entry.getValue(), "pod.labels value");
+      if (entry.getValue() == null) { // an empty value is a valid label value (and annotation value) in Kubernetes
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.labels[" + entry.getKey() + "] is null");
+      }
     }
     for (Map.Entry<String, String> entry : annotationMap().entrySet()) {
       Validation.require(entry.getKey(), "pod.annotations key");
-      Validation.require(entry.getValue(), "pod.annotations value");
+      if (entry.getValue() == null) {
+        throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.annotations[" + entry.getKey()
+            + "] is null");
+      }
     }
     java.util.Set<String> volumeNames = new java.util.HashSet<>();
     if (volumes != null) {

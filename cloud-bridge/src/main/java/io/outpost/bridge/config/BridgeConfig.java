@@ -39,7 +39,8 @@ public record BridgeConfig(
     BindAddress httpBind,
     BindAddress webhookBind,
     PodNetworks podNetworks,
-    FairShares fairShares) {
+    FairShares fairShares,
+    boolean edgeTaint) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -129,7 +130,9 @@ public record BridgeConfig(
         BindAddress.from(env, "OUTPOST_WEBHOOK_BIND"),
         // What a node may claim in pod status (docs/security.md): pod address ranges per node, site or default.
         PodNetworks.from(env),
-        FairShares.from(env));
+        FairShares.from(env),
+        // Off only for a conformance run (docs/conformance.md): the e2e framework picks nodes without NoSchedule taints.
+        bool(env, "OUTPOST_EDGE_TAINT", "true"));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

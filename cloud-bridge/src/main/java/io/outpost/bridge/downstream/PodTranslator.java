@@ -1,24 +1,30 @@
 package io.outpost.bridge.downstream;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvFromSource;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.EnvVarSource;
+import io.fabric8.kubernetes.api.model.EphemeralContainer;
+import io.fabric8.kubernetes.api.model.HostAlias;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodV1;
-import io.outpost.protocol.PortV1;
-import io.outpost.protocol.ResourcesV1;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
-/** Translates a Kubernetes Pod into the part of it an edge node needs (protocol {@link PodV1}). */
+/**
+ * Translates a Kubernetes Pod into the part of it an edge node needs (protocol {@link PodV1}), as the PodSpec contract
+ * (docs/podspec-contract.md) says: what the node honours is sent, what it refuses is named in {@code unsupported}.
+ * Labels always travel (the downward API reads them); annotations only as far as the pod reads them
+ * ({@link DownwardAnnotations}).
+ */
 final class PodTranslator {
+  /** Converts an ephemeral container into a container (the same fields, and {@code targetContainerName}). */
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private PodTranslator() {}
 
   static ObjectRef ref(Pod pod) {
@@ -31,105 +37,84 @@ final class PodTranslator {
   }
 
   static PodV1 toEdge(Pod pod) {
-    List<PodV1.ContainerV1> containers = pod.getSpec().getContainers().stream().map(PodTranslator::container)
+    PodSpec spec = pod.getSpec();
+    List<PodV1.ContainerV1> containers = spec.getContainers().stream().map(c -> ContainerTranslator.container(c, null))
         .toList();
-    List<PodV1.ContainerV1> init = pod.getSpec().getInitContainers() == null ? List.of()
-        : pod.getSpec().getInitContainers().stream().map(PodTranslator::container).toList();
-    return new PodV1(pod.getSpec().getNodeName(), pod.getSpec().getRestartPolicy(),
-        pod.getSpec().getTerminationGracePeriodSeconds(), pod.getMetadata().getDeletionTimestamp(),
-        pod.getMetadata().getDeletionGracePeriodSeconds(), containers, init.isEmpty() ? null : init,
-        VolumeTranslator.volumes(pod.getSpec().getVolumes()), pullSecrets(pod),
-        emptyToNull(pod.getSpec().getHostname()), emptyToNull(pod.getSpec().getSubdomain()),
-        optional(pod.getSpec().getSetHostnameAsFQDN()), SecurityContextTranslator.pod(pod.getSpec()),
-        emptyToNull(UnsupportedFields.of(pod)));
+    List<PodV1.ContainerV1> init = spec.getInitContainers() == null ? List.of()
+        : spec.getInitContainers().stream().map(c -> ContainerTranslator.container(c, null)).toList();
+    List<PodV1.ContainerV1> ephemeral = ephemeral(spec);
+    return new PodV1(spec.getNodeName(), spec.getRestartPolicy(), spec.getTerminationGracePeriodSeconds(),
+        pod.getMetadata().getDeletionTimestamp(), pod.getMetadata().getDeletionGracePeriodSeconds(), containers,
+        init.isEmpty() ? null : init, VolumeTranslator.volumes(spec.getVolumes()), pullSecrets(spec),
+        emptyToNull(spec.getHostname()), emptyToNull(spec.getSubdomain()), optional(spec.getSetHostnameAsFQDN()),
+        SecurityContextTranslator.pod(spec), emptyToNull(UnsupportedFields.of(pod)),
+        spec.getActiveDeadlineSeconds(), hostAliases(spec), ephemeral.isEmpty() ? null : ephemeral,
+        labels(pod.getMetadata().getLabels()), DownwardAnnotations.of(pod), serviceAccount(spec));
+  }
+
+  /**
+   * {@code kubectl debug} containers, within the wire's bound (more are refused by the contract), each targeting a
+   * regular container or none.
+   */
+  private static List<PodV1.ContainerV1> ephemeral(PodSpec spec) {
+    if (spec.getEphemeralContainers() == null) {
+      return List.of();
+    }
+    Set<String> regular = spec.getContainers().stream().map(Container::getName).collect(Collectors.toSet());
+    return spec.getEphemeralContainers().stream().limit(PodV1.MAX_EPHEMERAL_CONTAINERS)
+        .map(e -> ContainerTranslator.container(asContainer(e),
+            regular.contains(e.getTargetContainerName()) ? e.getTargetContainerName() : null))
+        .toList();
+  }
+
+  /** An ephemeral container as a container: the fields they share, without {@code targetContainerName}. */
+  static Container asContainer(EphemeralContainer ephemeral) {
+    Container container = JSON.convertValue(ephemeral, Container.class);
+    container.getAdditionalProperties().remove("targetContainerName");
+    return container;
+  }
+
+  /** {@code spec.hostAliases}, within the wire's bounds (more are refused by the contract). */
+  private static List<PodV1.HostAliasV1> hostAliases(PodSpec spec) {
+    if (spec.getHostAliases() == null) {
+      return null;
+    }
+    List<PodV1.HostAliasV1> aliases = spec.getHostAliases().stream()
+        .filter(a -> a.getIp() != null && !a.getIp().isEmpty() && a.getHostnames() != null)
+        .map(PodTranslator::hostAlias).filter(a -> !a.hostnames().isEmpty())
+        .limit(PodV1.MAX_HOST_ALIASES).toList();
+    return aliases.isEmpty() ? null : aliases;
+  }
+
+  private static PodV1.HostAliasV1 hostAlias(HostAlias alias) {
+    return new PodV1.HostAliasV1(alias.getIp(), alias.getHostnames().stream()
+        .filter(h -> h != null && !h.isEmpty()).limit(PodV1.MAX_HOST_ALIASES).toList());
+  }
+
+  private static Map<String, String> labels(Map<String, String> labels) {
+    if (labels == null || labels.isEmpty()) {
+      return null;
+    }
+    Map<String, String> sorted = new TreeMap<>();
+    labels.forEach((k, v) -> sorted.put(k, v == null ? "" : v));
+    return sorted;
+  }
+
+  /** {@code serviceAccountName}, or its deprecated alias {@code serviceAccount}; null if neither is set. */
+  private static String serviceAccount(PodSpec spec) {
+    String name = emptyToNull(spec.getServiceAccountName());
+    return name != null ? name : emptyToNull(spec.getServiceAccount());
   }
 
   private static String emptyToNull(String value) {
     return value == null || value.isEmpty() ? null : value;
   }
 
-  private static List<String> pullSecrets(Pod pod) {
-    List<String> names = pod.getSpec().getImagePullSecrets() == null ? List.of()
-        : pod.getSpec().getImagePullSecrets().stream().map(s -> s.getName())
+  private static List<String> pullSecrets(PodSpec spec) {
+    List<String> names = spec.getImagePullSecrets() == null ? List.of()
+        : spec.getImagePullSecrets().stream().map(s -> s.getName())
             .filter(n -> n != null && !n.isEmpty()).distinct().toList();
     return names.isEmpty() ? null : names;
-  }
-
-  private static PodV1.ContainerV1 container(Container c) {
-    List<PodV1.EnvVarV1> env = c.getEnv() == null ? List.of() : c.getEnv().stream().map(PodTranslator::env)
-        .toList();
-    List<PodV1.EnvFromV1> envFrom = c.getEnvFrom() == null ? List.of() : c.getEnvFrom().stream()
-        .map(PodTranslator::envFrom).toList();
-    return new PodV1.ContainerV1(c.getName(), c.getImage(), c.getImagePullPolicy(), emptyToNull(c.getCommand()),
-        emptyToNull(c.getArgs()), c.getWorkingDir(), env.isEmpty() ? null : env,
-        envFrom.isEmpty() ? null : envFrom, resources(c.getResources()), hostPorts(c),
-        VolumeTranslator.mounts(c), ProbeTranslator.probes(c), SecurityContextTranslator.container(c));
-  }
-
-  /** The ports published on the node (with a hostPort); the others mean nothing to the edge. */
-  private static List<PortV1> hostPorts(Container c) {
-    List<PortV1> ports = c.getPorts() == null ? List.of() : c.getPorts().stream()
-        .filter(p -> p.getHostPort() != null && p.getHostPort() > 0 && p.getContainerPort() != null)
-        .map(p -> new PortV1(p.getName(), p.getContainerPort(), p.getHostPort(), p.getProtocol(),
-            p.getHostIP() == null || p.getHostIP().isBlank() ? null : p.getHostIP()))
-        .toList();
-    return ports.isEmpty() ? null : ports;
-  }
-
-  /** Requests and limits as numbers (millicores, bytes); null if the container sets none. */
-  static ResourcesV1 resources(ResourceRequirements requirements) {
-    if (requirements == null) {
-      return null;
-    }
-    Map<String, Quantity> requests = requirements.getRequests() == null ? Map.of() : requirements.getRequests();
-    Map<String, Quantity> limits = requirements.getLimits() == null ? Map.of() : requirements.getLimits();
-    ResourcesV1 resources = new ResourcesV1(millis(requests.get("cpu")), millis(limits.get("cpu")),
-        bytes(requests.get("memory")), bytes(limits.get("memory")));
-    return resources.equals(new ResourcesV1(null, null, null, null)) ? null : resources;
-  }
-
-  private static Long millis(Quantity cpu) {
-    return cpu == null ? null : cpu.getNumericalAmount().multiply(BigDecimal.valueOf(1000))
-        .setScale(0, RoundingMode.CEILING).longValueExact();
-  }
-
-  private static Long bytes(Quantity memory) {
-    return memory == null ? null : memory.getNumericalAmount().setScale(0, RoundingMode.CEILING).longValueExact();
-  }
-
-  /**
-   * Literal values as they are; sources by reference, resolved on the edge from its store (so a pod restarted
-   * offline gets them too). A source the edge cannot resolve (resourceFieldRef) is passed as a field path it
-   * rejects with a clear CreateContainerConfigError rather than dropped silently.
-   */
-  private static PodV1.EnvVarV1 env(EnvVar var) {
-    EnvVarSource from = var.getValueFrom();
-    if (from == null) {
-      return new PodV1.EnvVarV1(var.getName(), var.getValue() == null ? "" : var.getValue());
-    }
-    PodV1.EnvSourceV1 source;
-    if (from.getConfigMapKeyRef() != null) {
-      source = new PodV1.EnvSourceV1(new PodV1.KeyRefV1(from.getConfigMapKeyRef().getName(),
-          from.getConfigMapKeyRef().getKey(), optional(from.getConfigMapKeyRef().getOptional())), null, null);
-    } else if (from.getSecretKeyRef() != null) {
-      source = new PodV1.EnvSourceV1(null, new PodV1.KeyRefV1(from.getSecretKeyRef().getName(),
-          from.getSecretKeyRef().getKey(), optional(from.getSecretKeyRef().getOptional())), null);
-    } else if (from.getFieldRef() != null) {
-      source = new PodV1.EnvSourceV1(null, null, from.getFieldRef().getFieldPath());
-    } else if (from.getResourceFieldRef() != null) {
-      source = new PodV1.EnvSourceV1(null, null, "resourceFieldRef:" + from.getResourceFieldRef().getResource());
-    } else {
-      source = new PodV1.EnvSourceV1(null, null, "unknown");
-    }
-    return new PodV1.EnvVarV1(var.getName(), null, source);
-  }
-
-  private static PodV1.EnvFromV1 envFrom(EnvFromSource from) {
-    PodV1.ObjectNameV1 configMap = from.getConfigMapRef() == null ? null
-        : new PodV1.ObjectNameV1(from.getConfigMapRef().getName(), optional(from.getConfigMapRef().getOptional()));
-    PodV1.ObjectNameV1 secret = from.getSecretRef() == null ? null
-        : new PodV1.ObjectNameV1(from.getSecretRef().getName(), optional(from.getSecretRef().getOptional()));
-    return new PodV1.EnvFromV1(from.getPrefix(), configMap, secret);
   }
 
   /** Only {@code true} is sent: absent and false mean the same, and the same content must compare equal. */

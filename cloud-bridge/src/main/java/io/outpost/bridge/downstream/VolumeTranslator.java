@@ -1,26 +1,32 @@
 package io.outpost.bridge.downstream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ConfigMapProjection;
+import io.fabric8.kubernetes.api.model.DownwardAPIVolumeFile;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EmptyDirVolumeSource;
 import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecretProjection;
+import io.fabric8.kubernetes.api.model.ServiceAccountTokenProjection;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
 import io.outpost.protocol.VolumeV1;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /**
  * Translates pod volumes and container mounts. Volume types the edge cannot provide (persistent volume claims,
- * network file systems, …) travel as {@code unsupported} so that the pod fails with a clear reason; projected
- * sources other than ConfigMaps and Secrets (service account tokens, downward API) are left out — the edge has no
- * API server to give a token for.
+ * network file systems, …) travel as {@code unsupported}, and the PodSpec contract refuses the pod naming them;
+ * projected sources are ConfigMaps, Secrets, downward-API files and ServiceAccount tokens (requested by the bridge,
+ * written by the node); a ClusterTrustBundle source is refused by the contract and not sent.
  */
 final class VolumeTranslator {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private VolumeTranslator() {}
 
   static List<VolumeV1> volumes(List<Volume> volumes) {
@@ -36,8 +42,9 @@ final class VolumeTranslator {
       return null;
     }
     return mounts.stream().map(m -> new VolumeV1.VolumeMountV1(m.getName(), m.getMountPath(),
-        m.getSubPath() == null || m.getSubPath().isEmpty() ? null : m.getSubPath(),
-        Boolean.TRUE.equals(m.getReadOnly()) ? Boolean.TRUE : null)).toList();
+        emptyToNull(m.getSubPath()), Boolean.TRUE.equals(m.getReadOnly()) ? Boolean.TRUE : null,
+        emptyToNull(m.getSubPathExpr()), "None".equals(m.getMountPropagation()) ? null
+            : emptyToNull(m.getMountPropagation()))).toList();
   }
 
   private static VolumeV1 volume(Volume v) {
@@ -72,12 +79,35 @@ final class VolumeTranslator {
         } else if (secret != null) {
           sources.add(new VolumeV1.ProjectionV1(null, new VolumeV1.KeyedSourceV1(secret.getName(),
               items(secret.getItems()), null, optional(secret.getOptional()))));
+        } else if (p.getDownwardAPI() != null) {
+          sources.add(new VolumeV1.ProjectionV1(null, null, new VolumeV1.DownwardApiV1(
+              files(p.getDownwardAPI().getItems()), null), null));
+        } else if (p.getServiceAccountToken() != null) {
+          ServiceAccountTokenProjection token = p.getServiceAccountToken();
+          sources.add(new VolumeV1.ProjectionV1(null, null, null, new VolumeV1.ServiceAccountTokenV1(
+              emptyToNull(token.getAudience()), token.getExpirationSeconds(), token.getPath())));
         }
       }
       return new VolumeV1(name, null, null, null, null, new VolumeV1.ProjectedV1(sources,
           v.getProjected().getDefaultMode()), null);
     }
+    if (v.getDownwardAPI() != null) {
+      return new VolumeV1(name, null, null, null, null, null, null, new VolumeV1.DownwardApiV1(
+          files(v.getDownwardAPI().getItems()), v.getDownwardAPI().getDefaultMode()));
+    }
     return new VolumeV1(name, null, null, null, null, null, typeOf(v));
+  }
+
+  /** Downward-API files: a pod field or a container resource each. */
+  private static List<VolumeV1.DownwardFileV1> files(List<DownwardAPIVolumeFile> items) {
+    return items == null || items.isEmpty() ? null : items.stream().map(i -> new VolumeV1.DownwardFileV1(
+        i.getPath(), i.getFieldRef() == null ? null : i.getFieldRef().getFieldPath(),
+        i.getResourceFieldRef() == null ? null : ContainerTranslator.resourceFieldRef(i.getResourceFieldRef()),
+        i.getMode())).toList();
+  }
+
+  private static String emptyToNull(String value) {
+    return value == null || value.isEmpty() ? null : value;
   }
 
   /**
@@ -101,17 +131,14 @@ final class VolumeTranslator {
     return Boolean.TRUE.equals(optional) ? Boolean.TRUE : null;
   }
 
+  /** The volume's type as Kubernetes names it (its one field besides {@code name}), for the node's message. */
   private static String typeOf(Volume v) {
-    if (v.getPersistentVolumeClaim() != null) {
-      return "persistentVolumeClaim";
-    } else if (v.getNfs() != null) {
-      return "nfs";
-    } else if (v.getDownwardAPI() != null) {
-      return "downwardAPI";
-    } else if (v.getCsi() != null) {
-      return "csi";
-    } else if (v.getEphemeral() != null) {
-      return "ephemeral";
+    JsonNode fields = JSON.valueToTree(v);
+    for (Iterator<String> names = fields.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!"name".equals(name) && !fields.get(name).isNull()) {
+        return name;
+      }
     }
     return "unknown";
   }

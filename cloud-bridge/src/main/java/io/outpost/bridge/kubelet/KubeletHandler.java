@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Routes kubelet API requests: {@code GET /containerLogs/{ns}/{pod}/{container}} is answered here as a chunked
- * text stream; {@code /exec/...} and {@code /portForward/...} are upgraded to SPDY ({@link SpdyStreams}). The pod
+ * text stream; {@code /exec/...}, {@code /attach/...} and {@code /portForward/...} are upgraded to SPDY
+ * ({@link SpdyStreams}) or to a WebSocket ({@link WebSocketStreams}), as the client asks. The pod
  * must exist and be bound to an edge node; the caller's certificate must be one the allowed users hold.
  */
 final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -103,15 +104,20 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       switch (path[0]) {
         case "healthz" -> respond(ctx, 200, "ok");
         case "containerLogs" -> logs(ctx, path, uri.parameters());
-        case "exec" -> {
-          // /exec/{ns}/{pod}/{container} or /exec/{ns}/{pod}/{uid}/{container}
+        case "exec", "attach" -> {
+          // /{exec|attach}/{ns}/{pod}/{container} or /{exec|attach}/{ns}/{pod}/{uid}/{container}
           requireLength(path, 4, 5);
           Target target = target(path[1], path[2]);
           if (path.length == 5 && !path[3].equals(target.uid())) {
             throw new Refused(404, "pod " + path[1] + "/" + path[2] + " has another uid than " + path[3]);
           }
-          SpdyStreams.exec(ctx, request, routes.relay(), target, path[1], path[2], path[path.length - 1],
-              uri.parameters());
+          StreamRequest stream = StreamRequests.execOrAttach(path[0], path[1], path[2], target.uid(),
+              path[path.length - 1], uri.parameters());
+          if (WebSocketStreams.requested(request)) {
+            WebSocketStreams.exec(ctx, request, routes.relay(), target, stream);
+          } else {
+            SpdyStreams.exec(ctx, request, routes.relay(), target, stream);
+          }
         }
         case "portForward" -> {
           // /portForward/{ns}/{pod} or /portForward/{ns}/{pod}/{uid}
@@ -120,9 +126,14 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
           if (path.length == 4 && !path[3].equals(target.uid())) {
             throw new Refused(404, "pod " + path[1] + "/" + path[2] + " has another uid than " + path[3]);
           }
-          SpdyStreams.portForward(ctx, request, routes.relay(), target, path[1], path[2]);
+          if (WebSocketStreams.requested(request)) {
+            WebSocketStreams.portForward(ctx, request, routes.relay(), target, path[1], path[2],
+                StreamRequests.ports(uri.parameters()));
+          } else {
+            SpdyStreams.portForward(ctx, request, routes.relay(), target, path[1], path[2]);
+          }
         }
-        case "attach", "run" -> throw new Refused(501, "/" + path[0] + " is not offered by Outpost edge nodes");
+        case "run" -> throw new Refused(501, "/run is not offered by Outpost edge nodes");
         default -> throw new Refused(404, "not found: " + uri.path());
       }
     } catch (Refused e) {

@@ -32,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code exec} and {@code portForward} as the API server speaks them to a kubelet: an HTTP/1.1 upgrade to SPDY/3.1,
+ * {@code exec}, {@code attach} and {@code portForward} as the API server speaks them to a kubelet: an HTTP/1.1 upgrade to SPDY/3.1,
  * then one SPDY stream per channel, named by its {@code streamtype} header. Go's spdystream neither sends nor honours
  * SPDY flow control, so none is used here either: the relay's credit and TCP back-pressure (the connection is not
  * read while the node has no room) bound what is held. Every stream the client opens is answered at once with a
@@ -48,23 +48,9 @@ final class SpdyStreams {
 
   private SpdyStreams() {}
 
+  /** An exec or attach ({@link StreamRequests}): the same streams, the node tells them apart. */
   static void exec(ChannelHandlerContext ctx, FullHttpRequest http, StreamRelay relay, KubeletHandler.Target target,
-      String namespace, String pod, String container, Map<String, List<String>> query)
-      throws KubeletHandler.Refused {
-    List<String> command = query.getOrDefault("command", List.of());
-    if (command.isEmpty()) {
-      throw new KubeletHandler.Refused(400, "exec needs a command");
-    }
-    boolean stdin = KubeletHandler.flag(query, "input") || KubeletHandler.flag(query, "stdin");
-    boolean stdout = KubeletHandler.flag(query, "output") || KubeletHandler.flag(query, "stdout");
-    boolean tty = KubeletHandler.flag(query, "tty");
-    boolean stderr = !tty && (KubeletHandler.flag(query, "error") || KubeletHandler.flag(query, "stderr"));
-    if (!stdin && !stdout && !stderr) {
-      throw new KubeletHandler.Refused(400, "you must specify at least one of stdin, stdout, stderr");
-    }
-    StreamRequest request = StreamRequest.exec(namespace, pod, target.uid(), container, command, stdin, stdout,
-        stderr, tty);
-    KubeletHandler.validate(request);
+      StreamRequest request) throws KubeletHandler.Refused {
     upgrade(ctx, http, EXEC_PROTOCOL, new Exec(relay, target, request));
   }
 
@@ -121,7 +107,7 @@ final class SpdyStreams {
     return status.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  /** One exec: error, stdin, stdout, stderr and resize streams, opened by the client in that order. */
+  /** One exec or attach: error, stdin, stdout, stderr and resize streams, opened by the client in that order. */
   private static final class Exec extends SpdySession implements StreamRelay.Listener {
     private final StreamRelay relay;
     private final KubeletHandler.Target target;

@@ -120,7 +120,8 @@ final class NodeWriter {
       putIfPresent(labels, "kubernetes.io/arch", report.info().architecture());
     }
     Node created = client.nodes().resource(new NodeBuilder().withNewMetadata().withName(report.node())
-        .withLabels(labels).endMetadata().withNewSpec().withTaints(EdgeTaint.taint()).endSpec().build()).create();
+        .withLabels(labels).endMetadata().withNewSpec()
+        .withTaints(config.edgeTaint() ? List.of(EdgeTaint.taint()) : List.of()).endSpec().build()).create();
     metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes");
     LOG.info("Registered edge node {}", report.node());
     return created;
@@ -135,7 +136,8 @@ final class NodeWriter {
   private Node keepTaint(Node node) {
     String name = node.getMetadata().getName();
     String version = node.getMetadata().getResourceVersion();
-    if (EdgeTaint.present(node) || (version != null && version.equals(taintPatchedAt.get(name)))) {
+    if (!config.edgeTaint() || EdgeTaint.present(node)
+        || (version != null && version.equals(taintPatchedAt.get(name)))) {
       return node; // present, or already put back on this version and the cache has not caught up
     }
     try {

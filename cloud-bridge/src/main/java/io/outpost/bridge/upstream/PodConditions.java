@@ -80,7 +80,7 @@ final class PodConditions {
    * {@code GeneratePodInitializedCondition}: True (reason PodCompleted) once the pod succeeded with every init
    * container known; True if an app container has started ({@code HasAnyRegularContainerStarted}); else
    * ContainersNotInitialized naming the init containers without a status and those not complete (a regular one
-   * terminated with exit code 0, a restartable one started).
+   * terminated with exit code 0, a restartable one started: running with its startup probe passed).
    */
   static Outcome initialized(PodSpec spec, String phase, List<ContainerStatusV1> containers,
       List<ContainerStatusV1> init) {
@@ -115,7 +115,10 @@ final class PodConditions {
 
   private static boolean initialized(Container container, ContainerStatusV1 status) {
     if ("Always".equals(container.getRestartPolicy())) {
-      return status.state() != null && "running".equals(status.state().kind());
+      // isInitContainerInitialized: a sidecar once it has started (running, its startup probe passed); a node that
+      // does not report started (older edges) counts it started while it runs.
+      boolean running = status.state() != null && "running".equals(status.state().kind());
+      return status.started() != null ? running && status.started() : running;
     }
     return status.state() != null && "terminated".equals(status.state().kind())
         && status.state().exitCode() != null && status.state().exitCode() == 0;

@@ -179,6 +179,12 @@ final class PodStatusWriter {
         .withConditions(conditions(report, pod, checked))
         .withContainerStatuses(containers)
         .withInitContainerStatuses(init);
+    if (checked.ephemeralContainers() != null) { // kubectl debug: never ready, never restarted
+      status.withEphemeralContainerStatuses(checked.ephemeralContainers().stream().map(PodStatusWriter::container)
+          .toList());
+    } else if (previous != null && previous.getEphemeralContainerStatuses() != null) {
+      status.withEphemeralContainerStatuses(previous.getEphemeralContainerStatuses()); // a node that reports none
+    }
     if (checked.podIP() != null) {
       status.withPodIPs(new PodIP(checked.podIP()));
     }
@@ -240,7 +246,8 @@ final class PodStatusWriter {
         .withImageID(c.imageID() == null ? "" : c.imageID())
         .withContainerID(c.containerID())
         .withReady(c.ready())
-        .withStarted(c.state() != null && "running".equals(c.state().kind()))
+        // The startup-probe verdict the node reports (prober_manager.go isContainerStarted); older edges: running.
+        .withStarted(c.started() != null ? c.started() : c.state() != null && "running".equals(c.state().kind()))
         .withRestartCount(c.restartCount())
         .withState(state(c.state()))
         .withLastState(state(c.lastState()))

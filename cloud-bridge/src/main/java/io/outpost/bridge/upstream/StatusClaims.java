@@ -19,7 +19,7 @@ import java.util.Set;
  *   <li>a pod IP in its pod address range ({@link PodAddressRanges}); a {@code hostNetwork} pod's IP among the node's
  *       own addresses;
  *   <li>a {@code hostIP} among its own addresses, as its heartbeats report them ({@link NodeHostIPs});
- *   <li>statuses of the containers and init containers in the pod's spec, one each.
+ *   <li>statuses of the containers, init containers and ephemeral containers in the pod's spec, one each.
  * </ul>
  * A field that fails is refused on its own, with a reason; the rest of the report stands (see docs/security.md,
  * "What a node may claim", for why the report is not refused whole). Stateless and thread-safe.
@@ -36,9 +36,16 @@ final class StatusClaims {
    * @param containers the reported statuses of containers in {@code spec.containers}
    * @param initContainers the reported statuses of containers in {@code spec.initContainers}
    * @param refusals what was refused, in report order
+   * @param ephemeralContainers the reported statuses of containers in {@code spec.ephemeralContainers}
    */
   record Checked(String podIP, List<ContainerStatusV1> containers, List<ContainerStatusV1> initContainers,
-      List<Refusal> refusals) {}
+      List<Refusal> refusals, List<ContainerStatusV1> ephemeralContainers) {
+    /** A check without ephemeral containers. */
+    Checked(String podIP, List<ContainerStatusV1> containers, List<ContainerStatusV1> initContainers,
+        List<Refusal> refusals) {
+      this(podIP, containers, initContainers, refusals, null);
+    }
+  }
 
   private final PodAddressRanges ranges;
 
@@ -63,7 +70,11 @@ final class StatusClaims {
         refusals);
     List<ContainerStatusV1> init = inSpec(report.initContainers(), pod.getSpec().getInitContainers(),
         "initContainers", refusals);
-    return new Checked(podIP, containers, init, List.copyOf(refusals));
+    List<ContainerStatusV1> ephemeral = inSpec(report.ephemeralContainers(), pod.getSpec()
+        .getEphemeralContainers() == null ? null : pod.getSpec().getEphemeralContainers().stream()
+            .map(e -> new io.fabric8.kubernetes.api.model.ContainerBuilder().withName(e.getName()).build()).toList(),
+        "ephemeralContainers", refusals);
+    return new Checked(podIP, containers, init, List.copyOf(refusals), ephemeral);
   }
 
   /** Why {@code ip} may not be the pod's IP, if it may not. */

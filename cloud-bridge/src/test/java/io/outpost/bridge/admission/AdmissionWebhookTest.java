@@ -145,22 +145,24 @@ class AdmissionWebhookTest {
   @Test
   void aPodForEdgeNodesWithFieldsTheyDoNotProvideIsAdmittedWithAWarningPerField() throws Exception {
     Pod pod = new PodBuilder().withNewMetadata().withName("web").withNamespace("shop").endMetadata().withNewSpec()
-        .withNodeSelector(Map.of("outpost.io/edge", "true")).withActiveDeadlineSeconds(60L)
-        .addNewContainer().withName("app").withImage("nginx").withNewLifecycle().withNewPreStop().withNewExec()
-        .withCommand("true").endExec().endPreStop().endLifecycle().endContainer().endSpec().build();
+        .withNodeSelector(Map.of("outpost.io/edge", "true")).withRuntimeClassName("kata")
+        .addNewContainer().withName("app").withImage("nginx").withNewLivenessProbe().withNewTcpSocket()
+        .withHost("10.0.0.9").withNewPort(80).endTcpSocket().endLivenessProbe().endContainer().endSpec().build();
     JsonNode answer = JSON.readTree(post(review(pod)).body()).path("response");
     assertThat(answer.path("allowed").asBoolean()).isTrue();
     assertThat(answer.path("warnings")).extracting(JsonNode::asText).containsExactly(
-        "edge nodes will not start this pod: spec.activeDeadlineSeconds: not enforced on edge nodes",
-        "edge nodes will not start this pod: spec.containers[app].lifecycle: postStart/preStop hooks are not run on"
-            + " edge nodes");
+        "edge nodes will not start this pod: spec.containers[app].livenessProbe.tcpSocket.host: probing another host"
+            + " than the pod is not supported on edge nodes",
+        "edge nodes will not start this pod: spec.runtimeClassName: runtime classes are not available on edge nodes");
 
     Pod cloud = new PodBuilder(pod).editSpec().withNodeSelector(Map.of()).endSpec().build();
     assertThat(JSON.readTree(post(review(cloud)).body()).path("response").has("warnings"))
         .as("a pod that may run on cloud nodes is none of the edge's business").isFalse();
-    Pod plain = new PodBuilder(pod).editSpec().withActiveDeadlineSeconds(null).editFirstContainer()
-        .withLifecycle(null).endContainer().endSpec().build();
-    assertThat(JSON.readTree(post(review(plain)).body()).path("response").has("warnings")).isFalse();
+    Pod plain = new PodBuilder(pod).editSpec().withRuntimeClassName(null).editFirstContainer()
+        .withLivenessProbe(null).withNewLifecycle().withNewPreStop().withNewExec().withCommand("true").endExec()
+        .endPreStop().endLifecycle().endContainer().withActiveDeadlineSeconds(60L).endSpec().build();
+    assertThat(JSON.readTree(post(review(plain)).body()).path("response").has("warnings"))
+        .as("hooks and deadlines are honoured on edge nodes").isFalse();
   }
 
   @Test

@@ -13,8 +13,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every PodSpec field an edge node would otherwise ignore is named and travels with the pod; a pod as the API server
- * defaults it (dnsPolicy ClusterFirst, terminationMessagePath, enableServiceLinks, scheduling fields) names none.
+ * Every PodSpec field the contract refuses is named and travels with the pod; a pod as the API server defaults it
+ * (dnsPolicy ClusterFirst, terminationMessagePath, enableServiceLinks, scheduling fields) names none, and neither
+ * does a pod using what the node honours.
  */
 class UnsupportedFieldsTest {
 
@@ -46,35 +47,86 @@ class UnsupportedFieldsTest {
 
   @Test
   void everyFieldEdgeNodesDoNotProvideIsNamedWithItsPath() {
-    Pod pod = defaulted().editSpec().withActiveDeadlineSeconds(60L).addNewHostAlias().withIp("10.0.0.1")
-        .withHostnames("db").endHostAlias().withShareProcessNamespace(true).withRuntimeClassName("kata")
-        .withNewDnsConfig().withNameservers("1.1.1.1").endDnsConfig()
-        .editFirstContainer().withNewLifecycle().withNewPreStop().withNewExec().withCommand("true").endExec()
-        .endPreStop().endLifecycle().withTty(true)
+    Pod pod = defaulted().editSpec().withShareProcessNamespace(true).withRuntimeClassName("kata")
+        .withDnsPolicy("None").withNewDnsConfig().withNameservers("1.1.1.1").endDnsConfig()
+        .editFirstContainer()
         .editResources().addToLimits("nvidia.com/gpu", new Quantity("1"))
         .addToRequests("ephemeral-storage", new Quantity("1Gi")).addToLimits("ephemeral-storage", new Quantity("2Gi"))
         .endResources()
-        .editFirstVolumeMount().withSubPathExpr("$(POD_NAME)").withMountPropagation("HostToContainer")
-        .endVolumeMount()
+        .editFirstVolumeMount().withMountPropagation("HostToContainer").endVolumeMount()
+        .addNewVolumeDevice().withName("data").withDevicePath("/dev/xvda").endVolumeDevice()
         .withNewLivenessProbe().withNewGrpc().withPort(9000).endGrpc().endLivenessProbe()
+        .withNewReadinessProbe().withNewTcpSocket().withHost("10.0.0.9").withNewPort(80).endTcpSocket()
+        .endReadinessProbe()
         .endContainer()
-        .addNewInitContainer().withName("proxy").withImage("envoy").withRestartPolicy("Always").endInitContainer()
+        .addNewVolume().withName("db").withNewPersistentVolumeClaim().withClaimName("db").endPersistentVolumeClaim()
+        .endVolume()
+        .addNewInitContainer().withName("proxy").withImage("envoy").withRestartPolicy("Always")
+        .withNewStartupProbe().withNewGrpc().withPort(9901).endGrpc().endStartupProbe().endInitContainer()
         .endSpec().build();
 
     assertThat(UnsupportedFields.of(pod)).containsExactly(
-        "spec.activeDeadlineSeconds: not enforced on edge nodes",
-        "spec.dnsConfig/dnsPolicy None: custom DNS configuration is not applied on edge nodes",
-        "spec.hostAliases: /etc/hosts entries are not written on edge nodes",
-        "spec.shareProcessNamespace: a shared process namespace is not provided on edge nodes",
-        "spec.runtimeClassName: runtime classes are not available on edge nodes",
-        "spec.initContainers[proxy].restartPolicy: sidecar containers are not supported on edge nodes",
-        "spec.containers[app].lifecycle: postStart/preStop hooks are not run on edge nodes",
-        "spec.containers[app].stdin/tty: attaching to a container is not supported on edge nodes",
-        "spec.containers[app].resources: nvidia.com/gpu is not a resource edge nodes provide",
+        "spec.containers[app].resources.limits: nvidia.com/gpu is not a resource edge nodes provide",
         "spec.containers[app].resources.limits.ephemeral-storage: not enforced on edge nodes (use emptyDir.sizeLimit)",
-        "spec.containers[app].volumeMounts[data].subPathExpr: not expanded on edge nodes",
+        "spec.containers[app].volumeDevices: block devices are not available on edge nodes",
+        "spec.containers[app].readinessProbe.tcpSocket.host: probing another host than the pod is not supported on"
+            + " edge nodes",
         "spec.containers[app].volumeMounts[data].mountPropagation: only None is provided on edge nodes",
-        "spec.containers[app].livenessProbe.grpc: gRPC probes are not run on edge nodes");
+        "spec.volumes[db].persistentVolumeClaim: persistent volumes are not provided on edge nodes",
+        "spec.dnsPolicy: None (custom DNS configuration) is not applied on edge nodes",
+        "spec.dnsConfig: custom DNS configuration is not applied on edge nodes",
+        "spec.shareProcessNamespace: a shared process namespace is not provided on edge nodes",
+        "spec.runtimeClassName: runtime classes are not available on edge nodes");
+  }
+
+  @Test
+  void whatTheNodeHonoursSinceIssue21IsNotNamed() {
+    Pod pod = defaulted().editSpec().withActiveDeadlineSeconds(60L).addNewHostAlias().withIp("10.0.0.1")
+        .withHostnames("db").endHostAlias()
+        .editFirstContainer().withNewLifecycle().withNewPreStop().withNewExec().withCommand("true").endExec()
+        .endPreStop().withNewPostStart().withNewSleep().withSeconds(1L).endSleep().endPostStart().endLifecycle()
+        .withTty(true).withStdin(true).withTerminationMessagePolicy("FallbackToLogsOnError")
+        .editFirstVolumeMount().withSubPathExpr("$(POD_NAME)").endVolumeMount()
+        .addNewEnv().withName("CPU").withNewValueFrom().withNewResourceFieldRef().withResource("limits.cpu")
+        .endResourceFieldRef().endValueFrom().endEnv()
+        .withNewReadinessProbe().withNewHttpGet().withHost("localhost").addNewHttpHeader("X-Probe", "1")
+        .withNewPort(80).endHttpGet().withTerminationGracePeriodSeconds(5L).endReadinessProbe()
+        .endContainer()
+        .addNewInitContainer().withName("proxy").withImage("envoy").withRestartPolicy("Always").endInitContainer()
+        .addNewEphemeralContainer().withName("debugger").withImage("busybox").withTargetContainerName("app")
+        .withStdin(true).withTty(true).endEphemeralContainer()
+        .addNewVolume().withName("info").withNewDownwardAPI().addNewItem().withPath("labels").withNewFieldRef()
+        .withFieldPath("metadata.labels").endFieldRef().endItem().endDownwardAPI().endVolume()
+        .addNewVolume().withName("kube-api-access").withNewProjected().addNewSource().withNewServiceAccountToken()
+        .withPath("token").withExpirationSeconds(3607L).endServiceAccountToken().endSource().endProjected().endVolume()
+        .endSpec().build();
+
+    assertThat(UnsupportedFields.of(pod)).isEmpty();
+  }
+
+  @Test
+  void refusalsAreConditionalWhereTheContractSaysSo() {
+    Pod fine = defaulted().editSpec().withShareProcessNamespace(false).withDnsPolicy("Default")
+        .editFirstContainer().editFirstVolumeMount().withRecursiveReadOnly("IfPossible").endVolumeMount()
+        .endContainer().endSpec().build();
+    Pod refused = defaulted().editSpec().withNewOs("windows").editFirstContainer().editFirstVolumeMount()
+        .withRecursiveReadOnly("Enabled").endVolumeMount().endContainer().endSpec().build();
+
+    assertThat(UnsupportedFields.of(fine)).isEmpty();
+    assertThat(UnsupportedFields.of(refused)).containsExactly(
+        "spec.containers[app].volumeMounts[data].recursiveReadOnly: recursive read-only mounts are not provided on"
+            + " edge nodes",
+        "spec.os.name: edge nodes run linux only");
+  }
+
+  @Test
+  void securitySettingsAreLeftToTheNodesSecurityAdmission() {
+    Pod pod = defaulted().editSpec().withHostUsers(false).withNewSecurityContext().withNewSeLinuxOptions()
+        .withLevel("s0").endSeLinuxOptions().endSecurityContext().endSpec().build();
+
+    assertThat(UnsupportedFields.of(pod)).isEmpty();
+    assertThat(PodTranslator.toEdge(pod).securityContext().unsupported())
+        .contains("hostUsers: false (user namespaces)", "securityContext.seLinuxOptions");
   }
 
   @Test
@@ -85,15 +137,26 @@ class UnsupportedFieldsTest {
     Pod pod = json.unmarshal(manifest, Pod.class);
 
     assertThat(UnsupportedFields.of(pod)).containsExactly(
-        "spec.futureField: a field this bridge does not know",
-        "spec.containers[app].stopSignal: a field this bridge does not know");
+        "spec.containers[app].stopSignal: a field this bridge does not know",
+        "spec.futureField: a field this bridge does not know");
+
+    Pod nested = json.unmarshal(json.asJson(defaulted().build()).replace("\"mountPath\"",
+        "\"futureMountField\":true,\"mountPath\""), Pod.class);
+    assertThat(UnsupportedFields.of(nested)).as("unknown fields are found at any depth").containsExactly(
+        "spec.containers[app].volumeMounts[data].futureMountField: a field this bridge does not know");
+
+    Pod stopSignal = json.unmarshal(json.asJson(defaulted().editSpec().editFirstContainer().withNewLifecycle()
+        .endLifecycle().endContainer().endSpec().build()).replace("\"lifecycle\":{", "\"lifecycle\":{"
+        + "\"stopSignal\":\"SIGUSR1\""), Pod.class);
+    assertThat(UnsupportedFields.of(stopSignal)).as("lifecycle.stopSignal of Kubernetes 1.33 is known").isEmpty();
   }
 
   @Test
   void theListIsCappedAndTheWireAcceptsWhatTheBridgeSends() throws Exception {
     PodBuilder pod = defaulted();
     for (int i = 0; i < 20; i++) {
-      pod.editSpec().addNewContainer().withName("c" + i).withImage("x").withTty(true).endContainer().endSpec();
+      pod.editSpec().addNewContainer().withName("c" + i).withImage("x").withNewResources()
+          .addToLimits("nvidia.com/gpu", new Quantity("1")).endResources().endContainer().endSpec();
     }
     List<String> fields = UnsupportedFields.of(pod.build());
     assertThat(fields).hasSize(UnsupportedFields.MAX_LISTED).last().isEqualTo("… and 5 more");

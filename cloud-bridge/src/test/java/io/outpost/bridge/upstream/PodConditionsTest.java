@@ -176,4 +176,74 @@ class PodConditionsTest {
     assertThat(kept.getHostIPs()).extracting(HostIP::getIp).containsExactly("192.0.2.17");
     assertThat(kept.getStartTime()).isEqualTo("2026-01-01T00:00:00Z");
   }
+
+  @Test
+  void nativeSidecarsInitializeOnceStartedCountTowardReadinessAndReportTheirStartupVerdict() {
+    // A Job-like pod: init container "setup" done, sidecar "proxy" running but its startup probe not passed yet.
+    PodSpec spec = new PodSpecBuilder().withNodeName("edge").withRestartPolicy("Never")
+        .withContainers(new ContainerBuilder().withName("job").build())
+        .withInitContainers(new ContainerBuilder().withName("setup").build(),
+            new ContainerBuilder().withName("proxy").withRestartPolicy("Always").build()).build();
+    ContainerStatusV1 setup = new ContainerStatusV1("setup", "img", null, null, true, 0,
+        ContainerStateV1.terminated("Completed", null, 0, "t", "t"), null, false);
+    ContainerStatusV1 starting = new ContainerStatusV1("proxy", "img", null, null, false, 0,
+        ContainerStateV1.running("t"), null, false);
+    ContainerStatusV1 initializing = new ContainerStatusV1("job", "img", null, null, false, 0,
+        ContainerStateV1.waiting("PodInitializing", null), null, false);
+    PodStatusReport pending = report("Pending", List.of(initializing), List.of(setup, starting));
+    assertThat(initialized(spec, pending)).as("generate.go isInitContainerInitialized: a sidecar once started")
+        .isEqualTo(new PodConditions.Outcome(false, "ContainersNotInitialized",
+            "containers with incomplete status: [proxy]"));
+    assertThat(containersReady(spec, pending)).isEqualTo(new PodConditions.Outcome(false, "ContainersNotReady",
+        "containers with unready status: [proxy job]"));
+
+    ContainerStatusV1 started = new ContainerStatusV1("proxy", "img", null, null, true, 0,
+        ContainerStateV1.running("t"), null, true);
+    ContainerStatusV1 job = new ContainerStatusV1("job", "img", null, null, true, 0, ContainerStateV1.running("t"),
+        null, true);
+    PodStatusReport running = report("Running", List.of(job), List.of(setup, started));
+    assertThat(initialized(spec, running)).isEqualTo(PodConditions.Outcome.TRUE);
+    assertThat(containersReady(spec, running)).isEqualTo(PodConditions.Outcome.TRUE);
+
+    // The sidecar restarts later: the pod stays initialized (an app container has started), not ready.
+    ContainerStatusV1 restarting = new ContainerStatusV1("proxy", "img", null, null, false, 1,
+        ContainerStateV1.waiting("CrashLoopBackOff", "back-off"), ContainerStateV1.terminated("Error", null, 137,
+            "t", "t"), false);
+    PodStatusReport degraded = report("Running", List.of(job), List.of(setup, restarting));
+    assertThat(initialized(spec, degraded)).isEqualTo(PodConditions.Outcome.TRUE);
+    assertThat(containersReady(spec, degraded)).isEqualTo(new PodConditions.Outcome(false, "ContainersNotReady",
+        "containers with unready status: [proxy]"));
+
+    PodStatus status = toStatus(pending, pod(spec, null), List.of("192.0.2.17"));
+    assertThat(status.getInitContainerStatuses()).extracting(c -> c.getName() + " started=" + c.getStarted()
+        + " ready=" + c.getReady()).containsExactly("setup started=false ready=true",
+            "proxy started=false ready=false");
+    assertThat(status.getConditions()).filteredOn(c -> "Initialized".equals(c.getType())).singleElement()
+        .satisfies(c -> {
+          assertThat(c.getStatus()).isEqualTo("False");
+          assertThat(c.getReason()).isEqualTo("ContainersNotInitialized");
+          assertThat(c.getMessage()).isEqualTo("containers with incomplete status: [proxy]");
+        });
+    assertThat(toStatus(running, pod(spec, null), List.of("192.0.2.17")).getInitContainerStatuses())
+        .extracting(c -> c.getName() + " started=" + c.getStarted()).containsExactly("setup started=false",
+            "proxy started=true");
+  }
+
+  @Test
+  void aPodPastItsDeadlineShowsTheKubeletsReasonAndMessage() {
+    PodStatusReport report = new PodStatusReport(1, "edge", REF, "Failed", "DeadlineExceeded",
+        "Pod was active on the node longer than the specified deadline", "10.88.0.5", null, "2026-01-01T00:00:00Z",
+        List.of(new ContainerStatusV1("web", "img", null, null, false, 0, ContainerStateV1.terminated("Error", null,
+            137, "t", "t"), null, false)), false, null, false);
+    PodSpec spec = spec(List.of("web"), List.of());
+    PodStatus status = toStatus(report, pod(spec, null), List.of("192.0.2.17"));
+    assertThat(status.getPhase()).isEqualTo("Failed");
+    assertThat(status.getReason()).isEqualTo("DeadlineExceeded");
+    assertThat(status.getMessage()).isEqualTo("Pod was active on the node longer than the specified deadline");
+    assertThat(status.getHostIP()).isEqualTo("192.0.2.17");
+    assertThat(status.getConditions()).filteredOn(c -> "ContainersReady".equals(c.getType())).singleElement()
+        .satisfies(c -> assertThat(c.getReason()).isEqualTo("PodFailed"));
+    assertThat(status.getConditions()).filteredOn(c -> "PodReadyToStartContainers".equals(c.getType()))
+        .singleElement().satisfies(c -> assertThat(c.getStatus()).isEqualTo("False"));
+  }
 }

@@ -58,4 +58,31 @@ class StatusClaimsTest {
       assertThat(r.message()).doesNotContain("\n").contains("10.42.1.5?2026").hasSizeLessThan(120);
     });
   }
+
+  @Test
+  void ephemeralContainerStatusesAreWrittenOnlyForTheSpecsEphemeralContainers() {
+    Pod debugged = new PodBuilder(pod("10.42.1.5")).editSpec().addNewEphemeralContainer().withName("debugger")
+        .withTargetContainerName("app").endEphemeralContainer().endSpec().build();
+    ContainerStatusV1 debugger = new ContainerStatusV1("debugger", "busybox", null, "docker://1", false, 0,
+        ContainerStateV1.terminated("Error", null, 3, "t0", "t1"), null);
+    ContainerStatusV1 forged = new ContainerStatusV1("app", "busybox", null, "docker://2", false, 0,
+        ContainerStateV1.running("t"), null);
+    PodStatusReport base = report("10.42.1.5", null);
+    PodStatusReport report = new PodStatusReport(1, "edge", base.ref(), "Running", null, null, "10.42.1.5", null,
+        null, base.containers(), false, null, null, List.of(debugger, forged));
+    StatusClaims.Checked checked = CLAIMS.check(report, debugged, List.of());
+    assertThat(checked.ephemeralContainers()).containsExactly(debugger);
+    assertThat(checked.refusals()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo("container_not_in_spec");
+      assertThat(r.message()).contains("spec.ephemeralContainers");
+    });
+    io.fabric8.kubernetes.api.model.PodStatus status = PodStatusWriter.toStatus(report, debugged, List.of(), checked);
+    assertThat(status.getEphemeralContainerStatuses()).singleElement().satisfies(s -> {
+      assertThat(s.getName()).isEqualTo("debugger");
+      assertThat(s.getReady()).isFalse();
+      assertThat(s.getState().getTerminated().getExitCode()).isEqualTo(3);
+    });
+    assertThat(CLAIMS.check(base, debugged, List.of()).ephemeralContainers()).as("an edge that reports none")
+        .isNull();
+  }
 }

@@ -177,6 +177,38 @@ final class OutpostStack implements AutoCloseable {
     return Podman.cli("inspect", "--format", "{{.State.Running}}", containerId).trim().equals("true");
   }
 
+  /**
+   * What the edge says about itself, on one line for a failure message: its Outpost bundles and DS components that
+   * are not active (from the console, if it answers) and the last warnings and errors of its log. The full log is
+   * kept in {@code target/edge-logs}.
+   */
+  String edgeDiagnostics() {
+    StringBuilder out = new StringBuilder();
+    for (String command : List.of("bundle:list -s -t 0", "scr:list")) {
+      try {
+        String answer = edge.console(command);
+        List<String> notActive = answer.lines().filter(line -> line.contains("io.outpost"))
+            .filter(line -> !line.contains("Active") && !line.contains("ACTIVE")).map(String::trim).toList();
+        out.append(command).append(": ").append(notActive.isEmpty() ? "all io.outpost active" : notActive)
+            .append(" | ");
+      } catch (RuntimeException e) {
+        out.append(command).append(" failed: ").append(oneLine(e.getMessage())).append(" | ");
+      }
+    }
+    List<String> warnings = edge.log().lines().filter(line -> line.contains("| WARN ") || line.contains("| ERROR"))
+        .filter(line -> !line.contains("Plain MQTT") && !line.contains("EventAdminAuditLoginModule")).toList();
+    out.append("last warnings: ").append(warnings.subList(Math.max(0, warnings.size() - 8), warnings.size()).stream()
+        .map(OutpostStack::oneLine).toList());
+    System.out.println("Edge diagnostics: " + out);
+    return out.toString();
+  }
+
+  /** A text on one line, at most 400 characters: for failure messages a CI summary prints in full. */
+  static String oneLine(String text) {
+    String line = text == null ? "null" : text.replaceAll("\\s+", " ").trim();
+    return line.length() > 400 ? line.substring(0, 400) + "…" : line;
+  }
+
   /** Waits until the pod is Running in Kubernetes (ready container) and its one container runs in Podman. */
   Pod awaitRunning(String name) {
     try {

@@ -36,6 +36,16 @@ final class CreateRequests {
     if (spec.workingDir() != null && !spec.workingDir().isEmpty()) {
       body.put("WorkingDir", spec.workingDir());
     }
+    if (spec.stopSignal() != null && !spec.stopSignal().isEmpty()) {
+      body.put("StopSignal", spec.stopSignal()); // else the engine keeps the image's STOPSIGNAL
+    }
+    if (spec.stdio().stdin()) {
+      // kubectl attach -i: the engine keeps the process's stdin open for attaching clients.
+      body.put("OpenStdin", true).put("StdinOnce", spec.stdio().stdinOnce());
+    }
+    if (spec.stdio().tty()) {
+      body.put("Tty", true);
+    }
     if (spec.security().user() != null) {
       body.put("User", spec.security().user());
     }

@@ -89,6 +89,7 @@ final class DockerEngine implements ContainerEngine {
     if (all) {
       inspected.keySet().retainAll(listed);
     }
+    result.sort(EphemeralContainers.removalOrder()); // stable: removing in list order frees PID namespaces first
     return result;
   }
 

@@ -10,6 +10,8 @@ import java.util.Map;
  * @param status the engine's state name (created, running, paused, restarting, exited, dead, ...)
  * @param started when the engine last started the container, at the engine's full precision (null if never): tells
  *     one run of a container from the next, which keeps its id
+ * @param stopSignal the signal the engine stops the container with ({@code Config.StopSignal}: the create request's,
+ *     else the image's {@code STOPSIGNAL}; a name or a number as the engine reports it), null if it reports none
  */
 record EngineContainer(
     String id,
@@ -25,7 +27,16 @@ record EngineContainer(
     String finishedAt,
     String imageId,
     String ip,
-    Instant started) {
+    Instant started,
+    String stopSignal) {
+
+  /** A container whose stop signal is not known (the engine's default). */
+  EngineContainer(String id, String name, Map<String, String> labels, String status, boolean running,
+      Integer exitCode, boolean oomKilled, String error, String createdAt, String startedAt, String finishedAt,
+      String imageId, String ip, Instant started) {
+    this(id, name, labels, status, running, exitCode, oomKilled, error, createdAt, startedAt, finishedAt, imageId, ip,
+        started, null);
+  }
 
   /** A container whose start is known at second precision only ({@link #startedAt}). */
   EngineContainer(String id, String name, Map<String, String> labels, String status, boolean running,

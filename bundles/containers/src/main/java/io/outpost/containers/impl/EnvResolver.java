@@ -2,6 +2,7 @@ package io.outpost.containers.impl;
 
 import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodV1;
 import io.outpost.protocol.PodV1.ContainerV1;
 import io.outpost.protocol.PodV1.EnvFromV1;
 import io.outpost.protocol.PodV1.EnvVarV1;
@@ -13,13 +14,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
  * Resolves a container's environment the way the kubelet does, from what the edge store holds: {@code envFrom}
  * first (ConfigMap and Secret keys, prefixed), then {@code env}, which overrides; {@code valueFrom} a ConfigMap key,
- * a Secret key or a pod field. A missing non-optional source fails with the kubelet's message, reported as
- * {@code CreateContainerConfigError}. Works offline: only the store is read.
+ * a Secret key, a pod field ({@link FieldPaths}) or a container resource ({@link ResourceFields}). A missing
+ * non-optional source fails with the kubelet's message, reported as {@code CreateContainerConfigError}. Works offline:
+ * only the store (and the node's own allocatable and address) is read.
  */
 final class EnvResolver {
   /** Kubernetes accepts C identifiers and more; this is its rule for env var names. */
@@ -27,10 +30,17 @@ final class EnvResolver {
 
   private final DesiredState store;
   private final String node;
+  private final Supplier<Map<String, String>> allocatable;
 
   EnvResolver(DesiredState store, String node) {
+    this(store, node, Map::of);
+  }
+
+  /** {@code allocatable}: the node's allocatable resources (null when unknown), for limits a container does not set. */
+  EnvResolver(DesiredState store, String node, Supplier<Map<String, String>> allocatable) {
     this.store = store;
     this.node = node;
+    this.allocatable = allocatable;
   }
 
   /** A container whose configuration cannot be resolved yet (a source is missing). */
@@ -47,8 +57,14 @@ final class EnvResolver {
     return resolve(pod, container, null);
   }
 
+  /** As {@link #resolve(ObjectRef, PodV1, ContainerV1, String)} without the pod's labels, annotations and others. */
+  List<String> resolve(ObjectRef ref, ContainerV1 container, String podIP) throws ConfigError {
+    return resolve(ref, null, container, podIP);
+  }
+
   /** {@code NAME=value} entries, in the order Kubernetes would set them; {@code podIP} for status.podIP(s). */
-  List<String> resolve(ObjectRef pod, ContainerV1 container, String podIP) throws ConfigError {
+  List<String> resolve(ObjectRef ref, PodV1 spec, ContainerV1 container, String podIP) throws ConfigError {
+    ObjectRef pod = ref;
     Map<String, String> env = new LinkedHashMap<>();
     if (container.envFrom() != null) {
       for (EnvFromV1 source : container.envFrom()) {
@@ -65,7 +81,7 @@ final class EnvResolver {
       for (EnvVarV1 var : container.env()) {
         // A literal value may refer to the variables defined before it, $(NAME), as the kubelet expands it.
         String value = var.valueFrom() == null ? Expansion.expand(var.value() == null ? "" : var.value(), env)
-            : valueFrom(pod, var, podIP);
+            : valueFrom(pod, spec, container, var, podIP);
         if (value != null) {
           env.remove(var.name()); // a later definition moves to the end, as in the kubelet's list
           env.put(var.name(), value);
@@ -107,7 +123,8 @@ final class EnvResolver {
   }
 
   /** The value, null if an optional source is missing (the variable is then not set). */
-  private String valueFrom(ObjectRef pod, EnvVarV1 var, String podIP) throws ConfigError {
+  private String valueFrom(ObjectRef pod, PodV1 spec, ContainerV1 container, EnvVarV1 var, String podIP)
+      throws ConfigError {
     KeyRefV1 configMapKey = var.valueFrom().configMapKeyRef();
     KeyRefV1 secretKey = var.valueFrom().secretKeyRef();
     if (configMapKey != null) {
@@ -129,15 +146,14 @@ final class EnvResolver {
       }
       return value;
     }
-    return switch (var.valueFrom().fieldPath()) {
-      case "metadata.name" -> pod.name();
-      case "metadata.namespace" -> pod.namespace();
-      case "metadata.uid" -> pod.uid();
-      case "spec.nodeName" -> node;
-      case "status.podIP", "status.podIPs" -> podIP == null ? "" : podIP;
-      default -> throw new ConfigError("unsupported fieldPath \"" + var.valueFrom().fieldPath()
-          + "\" in env " + var.name() + " (supported: metadata.name, metadata.namespace, metadata.uid, "
-          + "spec.nodeName, status.podIP)");
-    };
+    if (var.valueFrom().resourceFieldRef() != null) {
+      try {
+        return ResourceFields.value(var.valueFrom().resourceFieldRef(), spec, container, allocatable.get());
+      } catch (ConfigError e) {
+        throw new ConfigError(e.getMessage() + " (in env " + var.name() + ")");
+      }
+    }
+    return FieldPaths.env(pod, spec, var.valueFrom().fieldPath(),
+        new FieldPaths.Addresses(node, podIP, HostAddress.primary()), var.name());
   }
 }

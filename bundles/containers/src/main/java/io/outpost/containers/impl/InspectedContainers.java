@@ -22,7 +22,8 @@ final class InspectedContainers {
         error == null || error.isBlank() ? null : error,
         Timestamps.rfc3339(text(inspect, "Created")), hasState ? Timestamps.rfc3339(text(state, "StartedAt")) : null,
         hasState ? Timestamps.rfc3339(text(state, "FinishedAt")) : null, text(inspect, "Image"),
-        ip(inspect.path("NetworkSettings")), hasState ? Timestamps.exact(text(state, "StartedAt")) : null);
+        ip(inspect.path("NetworkSettings")), hasState ? Timestamps.exact(text(state, "StartedAt")) : null,
+        text(inspect.path("Config"), "StopSignal"));
   }
 
   /** The engine's state of a container ({@code running}, {@code exited}, ...) in an inspect answer, or null. */

@@ -165,6 +165,11 @@ final class MemoryVolumes {
     return limit == null || limit <= 0 ? null : limit;
   }
 
+  /** The node's allocatable resources (null when unknown), for the downward API's unset limits too. */
+  Map<String, String> allocatable() {
+    return allocatable.get();
+  }
+
   private Long allocatableMemory() {
     Map<String, String> resources = allocatable.get();
     return resources == null ? null : PodAdmission.amount(resources.get("memory"), 0);

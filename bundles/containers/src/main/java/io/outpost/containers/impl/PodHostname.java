@@ -32,8 +32,27 @@ final class PodHostname {
 
   private PodHostname() {}
 
+  /** The pod's hostname and its domain (null without {@code spec.subdomain}): the kubelet's {@code
+   *  GeneratePodHostNameAndDomain}, which also writes them into the pod's /etc/hosts ({@link EtcHosts}). */
+  record Names(String hostname, String domain) {}
+
   /** The kernel hostname of the pod's containers (the pod's UTS namespace). */
   static String of(ObjectRef ref, PodV1 pod, String clusterDomain) throws Invalid {
+    Names names = names(ref, pod, clusterDomain);
+    String hostname = names.hostname();
+    String domain = names.domain();
+    if (domain == null || !pod.hostnameAsFQDN()) {
+      return hostname;
+    }
+    String fqdn = hostname + "." + domain;
+    if (fqdn.length() > FQDN_MAX) {
+      throw new Invalid("failed to construct FQDN from pod hostname and cluster domain, FQDN " + fqdn
+          + " is too long (" + FQDN_MAX + " characters is the max, " + fqdn.length() + " characters requested)");
+    }
+    return fqdn;
+  }
+
+  static Names names(ObjectRef ref, PodV1 pod, String clusterDomain) throws Invalid {
     String hostname = ref.name();
     if (pod.hostname() != null && !pod.hostname().isEmpty()) {
       requireLabel("Hostname", pod.hostname());
@@ -46,15 +65,7 @@ final class PodHostname {
       domain = pod.subdomain() + "." + (ref.namespace() == null ? "default" : ref.namespace()) + ".svc."
           + clusterDomain;
     }
-    if (domain == null || !pod.hostnameAsFQDN()) {
-      return hostname;
-    }
-    String fqdn = hostname + "." + domain;
-    if (fqdn.length() > FQDN_MAX) {
-      throw new Invalid("failed to construct FQDN from pod hostname and cluster domain, FQDN " + fqdn
-          + " is too long (" + FQDN_MAX + " characters is the max, " + fqdn.length() + " characters requested)");
-    }
-    return fqdn;
+    return new Names(hostname, domain);
   }
 
   private static String truncate(String podName, String hostname) throws Invalid {

@@ -30,8 +30,14 @@ final class PodState {
   String evicted;
   /** The evicted pod's containers are gone and its volumes removed. */
   boolean evictionDone;
+  /** The pod was active longer than its {@code activeDeadlineSeconds} ({@link ActiveDeadline}). */
+  boolean deadlineExceeded;
+  /** The containers and sandbox of a pod past its deadline are stopped. */
+  boolean deadlineStopped;
   /** The init containers as the last pass saw them, in order. */
   List<ContainerView> initViews = List.of();
+  /** The ephemeral containers as the last pass saw them, in order ({@link EphemeralContainers}). */
+  List<ContainerView> ephemeralViews = List.of();
 
   Memory container(String name) {
     return containers.computeIfAbsent(name, n -> new Memory());

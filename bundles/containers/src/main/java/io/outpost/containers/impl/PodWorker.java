@@ -38,9 +38,15 @@ final class PodWorker {
   private final Prober prober;
   private final SecurityContexts security;
   private final FsGroupOwnership fsGroups;
+  private final EtcHosts hostsFile;
+  private final LifecycleHooks hooks;
+  private final TerminationMessages messages;
+  private final EphemeralContainers ephemeral;
 
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
-      EventSink events, Volumes volumes, Prober prober) {
+      EventSink events, Volumes volumes, Prober prober, LifecycleHooks hooks) {
+    this.hooks = hooks;
+    this.messages = new TerminationMessages(engine, settings.volumesDir());
     this.volumes = volumes;
     this.prober = prober;
     this.engine = engine;
@@ -50,9 +56,11 @@ final class PodWorker {
     this.events = events;
     this.images = new Images(engine, wake, events, pullSecrets);
     this.sandbox = new Sandbox(engine, settings, images, events, volumes.memory());
-    this.init = new InitContainers(this);
+    this.init = new InitContainers(this, prober);
     this.security = new SecurityContexts(settings.security(), engine);
     this.fsGroups = new FsGroupOwnership(settings.volumesDir());
+    this.hostsFile = new EtcHosts(settings.volumesDir(), settings.clusterDomain(), java.nio.file.Path.of("/etc/hosts"));
+    this.ephemeral = new EphemeralContainers(this, engine, node);
   }
 
   /** Brings a pod that should run one step closer to running. */
@@ -62,13 +70,12 @@ final class PodWorker {
       volumes.refresh(ref, pod); // ConfigMap and Secret changes reach running containers
       fsGroups.apply(ref, pod);
     }
-    boolean initialized = sandboxed.waiting() == null
-        && init.run(ref, pod, existing, state, now, sandboxed.networkMode());
+    boolean initialized = init.run(ref, pod, existing, state, now, sandboxed.networkMode(), sandboxed.waiting());
     List<ContainerView> views = new ArrayList<>();
     for (ContainerV1 spec : pod.containers()) {
       PodState.Memory memory = state.container(spec.name());
       if (sandboxed.waiting() == null && !initialized) {
-        memory.waiting = ContainerStateV1.waiting("PodInitializing", null);
+        memory.waiting = ContainerStateV1.waiting(InitContainers.POD_INITIALIZING, null);
         views.add(new ContainerView(spec.name(), spec.image(), null, memory.waiting, memory.restartCount,
             memory.lastState, null, true));
         continue;
@@ -80,6 +87,7 @@ final class PodWorker {
         continue;
       }
       EngineContainer container = find(existing, spec.name());
+      boolean wasRunning = container != null && container.running();
       if (container == null) {
         container = create(ref, pod, spec, state, memory, now, sandboxed.networkMode());
       } else if (container.running()) {
@@ -93,13 +101,27 @@ final class PodWorker {
       boolean willRestart = container == null || container.running()
           || StatusMapper.restarts(pod.restartPolicy(), container.exitCode());
       boolean notReady = false;
+      boolean notStarted = false;
       if (container != null && container.running()) {
-        prober.watch(ref, spec, container, state.podIP);
-        notReady = !prober.ready(container.id());
+        if (hooks.starting(ref, pod, spec, container, state.podIP, !wasRunning)) {
+          memory.waiting = ContainerStateV1.waiting("ContainerCreating", null); // postStart has not returned
+          notStarted = true;
+        } else {
+          prober.watch(ref, pod, spec, container, state.podIP);
+          notReady = !prober.ready(container.id());
+          notStarted = !prober.started(container.id());
+        }
+      } else if (container != null) {
+        hooks.runOver(container.id());
+        if (!container.neverStarted()) { // also a run that ended within this step: its message at once
+          memory.terminated = messages.terminated(ref, spec, container);
+        }
       }
       views.add(new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
-          memory.lastState, memory.terminated, willRestart, notReady));
+          memory.lastState, memory.terminated, willRestart, notReady, notStarted, ContainerView.Role.APP));
     }
+    ephemeral.run(ref, pod, existing, state, now, sandboxed.waiting() == null && initialized,
+        sandboxed.networkMode());
     return views;
   }
 
@@ -116,12 +138,17 @@ final class PodWorker {
       PodState.Memory memory = state.container(container.label(Naming.CONTAINER));
       Images.cancelPull(memory);
       memory.waiting = null;
-      if (container.running()) {
+      if (container.running() && !TerminationOrder.mayStop(pod, container, existing)) {
+        remaining.add(container); // a sidecar: stopped after the containers that may still use it
+      } else if (container.running()) {
         signal(ref, pod, container, state, memory, now);
         engine.inspect(container.id()).ifPresent(remaining::add);
       } else {
-        memory.terminated = container.neverStarted() ? null : StatusMapper.terminated(container);
+        memory.terminated = container.neverStarted() ? null
+            : messages.terminated(ref, spec(pod, container.label(Naming.CONTAINER)), container);
         engine.remove(container.id(), true);
+        hooks.forget(container.id());
+        messages.forget(container.id());
         LOG.info("Removed container {} of deleted pod", container.name());
       }
     }
@@ -148,10 +175,11 @@ final class PodWorker {
       views.add(new ContainerView(spec.name(), spec.image(), container, null, memory.restartCount,
           memory.lastState, terminated, false));
     }
+    init.stopping(pod, remaining, state);
     return views;
   }
 
-  private void signal(ObjectRef ref, PodV1 pod, EngineContainer container, PodState state, PodState.Memory memory,
+  void signal(ObjectRef ref, PodV1 pod, EngineContainer container, PodState state, PodState.Memory memory,
       Instant now) {
     long grace = Math.max(0, pod.gracePeriodSeconds());
     if (state.killDeadline == null) {
@@ -159,12 +187,20 @@ final class PodWorker {
     }
     try {
       if (!memory.signalled) {
+        String name = container.label(Naming.CONTAINER);
+        ContainerStops.Stage stage = hooks.stops().preStop(ref, spec(pod, name), fieldPath(pod, name), container,
+            state.podIP, grace, state.killDeadline, now);
+        if (stage.first()) {
+          // kuberuntime_container.go killContainer: Normal Killing "Stopping container <name>" on the container.
+          events.normal(ref, "Killing", "Stopping container " + name, fieldPath(pod, name));
+        }
+        if (!stage.proceed()) {
+          return; // the preStop hook runs, within the grace period
+        }
+        state.killDeadline = stage.killDeadline();
         memory.signalled = true;
         memory.killed = grace == 0;
-        // kuberuntime_container.go killContainer: Normal Killing "Stopping container <name>" on the container.
-        String name = container.label(Naming.CONTAINER);
-        events.normal(ref, "Killing", "Stopping container " + name, fieldPath(pod, name));
-        engine.kill(container.id(), grace == 0 ? "SIGKILL" : "SIGTERM");
+        engine.kill(container.id(), grace == 0 ? "SIGKILL" : ContainerStops.stopSignal(container));
         LOG.info("Stopping container {} (grace period {} s)", container.name(), grace);
       } else if (!memory.killed && !now.isBefore(state.killDeadline)) {
         memory.killed = true;
@@ -192,10 +228,12 @@ final class PodWorker {
     }
     List<String> variables;
     List<Volumes.Mount> mounts;
+    Map<Integer, String> subPaths;
     try {
       SpecSupport.require(pod);
-      variables = env.resolve(ref, spec, state.podIP);
-      mounts = volumes.mounts(ref, pod, spec);
+      variables = env.resolve(ref, pod, spec, state.podIP);
+      subPaths = SubPathExpressions.expand(spec, variables);
+      mounts = hostsFile.withHostsFile(ref, pod, spec, state.podIP, volumes.mounts(ref, pod, spec, subPaths));
       fsGroups.apply(ref, pod);
     } catch (EnvResolver.ConfigError e) {
       configError(ref, pod, spec, memory, e);
@@ -220,7 +258,15 @@ final class PodWorker {
     }
     String id;
     try {
-      id = engine.create(containerSpec(ref, spec, variables, networkMode, mounts, secured));
+      mounts = new ArrayList<>(mounts);
+      mounts.add(messages.mount(ref, spec));
+    } catch (IOException e) {
+      return failed(ref, path, state, memory, now, "CreateContainerError", new EngineException(
+          "termination-message file: " + e.getMessage(), e), null);
+    }
+    try {
+      id = engine.create(ephemeral.adapt(ref, pod, spec, containerSpec(ref, spec, variables, networkMode, mounts,
+          secured).withLabels(SubPathExpressions.labels(subPaths))));
     } catch (EngineException e) {
       images.forget(spec.image());
       return failed(ref, path, state, memory, now, "CreateContainerError", e, null);
@@ -242,7 +288,7 @@ final class PodWorker {
 
   EngineContainer start(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container, PodState state,
       PodState.Memory memory, Instant now) {
-    if (!state.backoff.ready(now) || !mountsHold(ref, pod, spec, memory)) {
+    if (!state.backoff.ready(now) || !mountsHold(ref, pod, spec, container, memory)) {
       return container;
     }
     String name = container.label(Naming.CONTAINER);
@@ -259,7 +305,7 @@ final class PodWorker {
 
   EngineContainer exited(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container,
       PodState state, PodState.Memory memory, Instant now) {
-    ContainerStateV1 terminated = StatusMapper.terminated(container);
+    ContainerStateV1 terminated = messages.terminated(ref, spec, container);
     memory.terminated = terminated;
     if (!StatusMapper.restarts(pod.restartPolicy(), container.exitCode())) {
       memory.waiting = null;
@@ -278,10 +324,11 @@ final class PodWorker {
       memory.waiting = waiting;
       return container;
     }
-    if (!mountsHold(ref, pod, spec, memory)) {
+    if (!mountsHold(ref, pod, spec, container, memory)) {
       return container;
     }
     String path = fieldPath(pod, spec.name());
+    messages.reset(ref, spec); // the new run's message is its own, as a kubelet's new container's file is new
     try {
       engine.start(container.id());
     } catch (EngineException e) {
@@ -306,9 +353,10 @@ final class PodWorker {
    * on every start: a subPath or hostPath swapped for a symlink must not lead outside); false, with the container
    * waiting in CreateContainerConfigError, if they no longer hold.
    */
-  private boolean mountsHold(ObjectRef ref, PodV1 pod, ContainerV1 spec, PodState.Memory memory) {
+  private boolean mountsHold(ObjectRef ref, PodV1 pod, ContainerV1 spec, EngineContainer container,
+      PodState.Memory memory) {
     try {
-      volumes.mounts(ref, pod, spec);
+      volumes.mounts(ref, pod, spec, SubPathExpressions.recorded(container)); // the subPathExpr it was created with
       return true;
     } catch (EnvResolver.ConfigError e) {
       configError(ref, pod, spec, memory, e);
@@ -352,17 +400,34 @@ final class PodWorker {
     return new ContainerSpec(Naming.containerName(ref, spec.name()), spec.image(),
         Expansion.expand(spec.command(), environment), Expansion.expand(spec.args(), environment), variables,
         spec.workingDir(), Naming.labels(node, ref, spec.name()), networkMode, null,
-        spec.resources(), null, mounts, logMaxBytes, secured);
+        spec.resources(), null, mounts, logMaxBytes, secured)
+        .withStopSignal(spec.lifecycle() == null ? null : spec.lifecycle().stopSignal())
+        .withStdio(ContainerSpec.Stdio.of(spec));
   }
 
   /**
    * The kubelet's {@code involvedObject.fieldPath} for a container of the pod ({@code kubecontainer.
-   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container, else
+   * GenerateContainerRef}): {@code spec.initContainers{name}} for an init container,
+   * {@code spec.ephemeralContainers{name}} for an ephemeral one, else
    * {@code spec.containers{name}}.
    */
   static String fieldPath(PodV1 pod, String container) {
+    if (pod.ephemeralContainersInOrder().stream().anyMatch(c -> c.name().equals(container))) {
+      return "spec.ephemeralContainers{" + container + "}";
+    }
     boolean init = pod.initContainersInOrder().stream().anyMatch(c -> c.name().equals(container));
     return io.outpost.protocol.EventReport.containerPath(container, init);
+  }
+
+  /** Removes what the worker keeps on disk for a pod that is gone (its termination-message files). */
+  void removed(String uid) {
+    messages.remove(uid);
+  }
+
+  /** The pod's container or init container {@code name}, or null. */
+  static ContainerV1 spec(PodV1 pod, String name) {
+    return java.util.stream.Stream.concat(pod.containers().stream(), pod.initContainersInOrder().stream())
+        .filter(c -> c.name().equals(name)).findFirst().orElse(null);
   }
 
   static EngineContainer find(List<EngineContainer> containers, String name) {

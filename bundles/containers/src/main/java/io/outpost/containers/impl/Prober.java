@@ -1,15 +1,12 @@
 package io.outpost.containers.impl;
 
 import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.PodV1;
 import io.outpost.protocol.PodV1.ContainerV1;
 import io.outpost.protocol.ProbeV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -40,27 +37,24 @@ final class Prober implements AutoCloseable {
   private final EventSink events;
   private final Runnable wake;
   private final ScheduledExecutorService scheduler;
-  /** Made on the first httpGet probe: a node without one keeps no HTTP client (selector thread, TLS classes). */
-  private volatile HttpClient http;
-
-  private HttpClient http() {
-    HttpClient client = http;
-    if (client == null) {
-      synchronized (this) {
-        if (http == null) {
-          http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
-        }
-        client = http;
-      }
-    }
-    return client;
-  }
+  /** Stops a container whose liveness or startup probe failed; null: SIGKILL at once. */
+  private final ContainerStops stops;
   /** Per container id: the probes' state of its current run. */
   private final Map<String, Probes> probes = new ConcurrentHashMap<>();
   /** Containers seen running in the current pass (pods are worked on in parallel). */
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
   Prober(ContainerEngine engine, EventSink events, Runnable wake) {
+    this(engine, events, wake, null);
+  }
+
+  /**
+   * A prober that stops a container failing its liveness or startup probe as the kubelet does ({@link
+   * ContainerStops}: preStop hook, stop signal, SIGKILL after the probe's {@code terminationGracePeriodSeconds}, else
+   * the pod's).
+   */
+  Prober(ContainerEngine engine, EventSink events, Runnable wake, ContainerStops stops) {
+    this.stops = stops;
     this.engine = engine;
     this.events = events;
     this.wake = wake;
@@ -76,11 +70,18 @@ final class Prober implements AutoCloseable {
   private final class Probes {
     final ObjectRef pod;
     final String container;
+    /** The container's Event {@code fieldPath}: {@code spec.initContainers{name}} for a sidecar. */
+    final String fieldPath;
     final String id;
     /** The engine's start time of the run probed. */
     final Instant run;
     final String ip;
     final ContainerV1 spec;
+    /** The pod's grace period ({@code deletionGracePeriodSeconds}, else {@code terminationGracePeriodSeconds}); null
+     *  if not known (the container is then killed at once). */
+    final Long podGrace;
+    final boolean deleting;
+    final EngineContainer engineContainer;
     volatile boolean started;
     volatile boolean ready;
     volatile boolean killed;
@@ -89,9 +90,14 @@ final class Prober implements AutoCloseable {
     final Map<String, ScheduledFuture<?>> tasks = new ConcurrentHashMap<>();
     final Map<String, int[]> counts = new ConcurrentHashMap<>();
 
-    Probes(ObjectRef pod, ContainerV1 spec, EngineContainer engineContainer, String ip) {
+    Probes(ObjectRef pod, PodV1 podSpec, ContainerV1 spec, EngineContainer engineContainer, String ip,
+        boolean init) {
       this.pod = pod;
+      this.podGrace = podSpec == null ? null : podSpec.gracePeriodSeconds();
+      this.deleting = podSpec != null && podSpec.deletionGracePeriodSeconds() != null;
+      this.engineContainer = engineContainer;
       this.container = spec.name();
+      this.fieldPath = io.outpost.protocol.EventReport.containerPath(spec.name(), init);
       this.spec = spec;
       this.id = engineContainer.id();
       this.run = engineContainer.started();
@@ -120,6 +126,22 @@ final class Prober implements AutoCloseable {
    * since its probes were armed (another start time) gets new ones.
    */
   void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP) {
+    watch(pod, null, spec, container, podIP, false);
+  }
+
+  /** As above; {@code init}: the container is a native sidecar (an init container), for its Events. */
+  void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP, boolean init) {
+    watch(pod, null, spec, container, podIP, init);
+  }
+
+  /** As above, for a container of {@code podSpec}, whose grace periods a kill by a probe honours. */
+  void watch(ObjectRef pod, PodV1 podSpec, ContainerV1 spec, EngineContainer container, String podIP) {
+    watch(pod, podSpec, spec, container, podIP, false);
+  }
+
+  /** As above, for a container of {@code podSpec}; {@code init}: a native sidecar, for its Events. */
+  void watch(ObjectRef pod, PodV1 podSpec, ContainerV1 spec, EngineContainer container, String podIP,
+      boolean init) {
     seen.add(container.id());
     if (spec.probes() == null) {
       return;
@@ -128,7 +150,7 @@ final class Prober implements AutoCloseable {
     if (current != null && java.util.Objects.equals(current.run, container.started())) {
       return;
     }
-    Probes state = new Probes(pod, spec, container, podIP != null ? podIP : container.ip());
+    Probes state = new Probes(pod, podSpec, spec, container, podIP != null ? podIP : container.ip(), init);
     probes.put(container.id(), state);
     if (current != null) {
       current.cancel();
@@ -143,6 +165,12 @@ final class Prober implements AutoCloseable {
   boolean ready(String containerId) {
     Probes state = probes.get(containerId);
     return state == null || (state.started && state.ready && !state.killed);
+  }
+
+  /** False while a startup probe has not passed for the container's current run (the kubelet's {@code started}). */
+  boolean started(String containerId) {
+    Probes state = probes.get(containerId);
+    return state == null || state.started;
   }
 
   /** At the end of a pass: stops probing every container the pass did not see running. */
@@ -166,8 +194,8 @@ final class Prober implements AutoCloseable {
     } catch (RuntimeException e) {
       failure = e.getMessage();
     }
-    if (state.cancelled) {
-      return; // the run it probed is over: its result says nothing about the current one
+    if (state.cancelled || Thread.currentThread().isInterrupted()) {
+      return; // the run it probed is over, or the prober is closing: the result says nothing about the current run
     }
     int[] count = state.counts.computeIfAbsent(kind, k -> new int[2]); // [successes, failures] in a row
     if (failure == null) {
@@ -181,9 +209,9 @@ final class Prober implements AutoCloseable {
     count[1]++;
     count[0] = 0;
     events.warning(state.pod, "Unhealthy", kind + " probe failed: " + failure,
-        io.outpost.protocol.EventReport.containerPath(state.container, false));
+        state.fieldPath);
     if (count[1] >= probe.failures()) {
-      failed(state, kind, failure);
+      failed(state, kind, probe, failure);
     }
   }
 
@@ -199,7 +227,7 @@ final class Prober implements AutoCloseable {
     }
   }
 
-  private void failed(Probes state, String kind, String failure) {
+  private void failed(Probes state, String kind, ProbeV1 probe, String failure) {
     if ("Readiness".equals(kind)) {
       if (state.ready) {
         state.ready = false;
@@ -213,14 +241,24 @@ final class Prober implements AutoCloseable {
     if (probes.get(state.id) != state) {
       return; // a newer run replaced this one while the attempt ran: never kill it for the old run's failure
     }
-    events.normal(state.pod, "Killing", "Container " + state.container + " failed " + kind.toLowerCase()
-        + " probe, will be restarted", io.outpost.protocol.EventReport.containerPath(state.container, false));
+    String message = "Container " + state.container + " failed " + kind.toLowerCase()
+        + " probe, will be restarted";
+    String path = state.fieldPath;
     LOG.warn("Container {} of pod {} failed its {} probe ({}): killing it", state.container, state.pod.key(),
         kind.toLowerCase(), failure);
-    try {
-      engine.kill(state.id, "SIGKILL");
-    } catch (EngineException e) {
-      LOG.debug("Killing {} failed: {}", state.id, e.getMessage());
+    if (stops != null && state.podGrace != null) {
+      // kuberuntime_container.go setTerminationGracePeriod: a deleted pod's grace period, else the probe's
+      // terminationGracePeriodSeconds, else the pod's.
+      long grace = !state.deleting && probe.terminationGracePeriodSeconds() != null
+          ? probe.terminationGracePeriodSeconds() : state.podGrace;
+      stops.kill(state.pod, state.spec, path, state.engineContainer, state.ip, grace, message);
+    } else {
+      events.normal(state.pod, "Killing", message, path);
+      try {
+        engine.kill(state.id, "SIGKILL");
+      } catch (EngineException e) {
+        LOG.debug("Killing {} failed: {}", state.id, e.getMessage());
+      }
     }
     wake.run();
   }
@@ -236,10 +274,16 @@ final class Prober implements AutoCloseable {
       return code == null ? "command timed out after " + probe.timeout() + "s"
           : code == 0 ? null : "command exited with " + code;
     }
-    if (state.ip == null) {
-      return "the pod has no IP";
+    if (probe.grpc() != null) {
+      if (state.ip == null) {
+        return "the pod has no IP";
+      }
+      return GrpcHealthCheck.check(state.ip, probe.grpc().port(), probe.grpc().service(), timeout);
     }
     if (probe.tcpPort() != null) {
+      if (state.ip == null) {
+        return "the pod has no IP";
+      }
       try (Socket socket = new Socket()) {
         socket.connect(new InetSocketAddress(state.ip, probe.tcpPort()), (int) timeout.toMillis());
         return null;
@@ -248,18 +292,11 @@ final class Prober implements AutoCloseable {
       }
     }
     ProbeV1.HttpGetV1 get = probe.httpGet();
-    String scheme = "HTTPS".equals(get.scheme()) ? "https" : "http";
-    String path = get.path().startsWith("/") ? get.path() : "/" + get.path();
-    URI uri = URI.create(scheme + "://" + state.ip + ":" + get.port() + path);
     try {
-      int status = http().send(HttpRequest.newBuilder(uri).timeout(timeout).header("User-Agent", "outpost-probe")
-          .GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+      int status = HttpGets.get(get, state.ip, "probe", timeout);
       return status >= 200 && status < 400 ? null : "HTTP probe failed with statuscode: " + status;
     } catch (IOException e) {
-      return "Get \"" + uri + "\": " + e.getMessage();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted";
+      return "Get \"" + HttpGets.url(get, state.ip) + "\": " + e.getMessage();
     }
   }
 

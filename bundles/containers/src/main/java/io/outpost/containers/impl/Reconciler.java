@@ -38,8 +38,10 @@ final class Reconciler {
   private final PodWorker worker;
   private final Volumes volumes;
   private final Prober prober;
+  private final LifecycleHooks hooks;
   private final PodAdmission admission;
   private final Evictions evictions;
+  private final ActiveDeadline deadlines;
   /** Whether a full pass has looked for memory volumes left by pods gone while the node was down. */
   private boolean orphansSwept;
   private final Map<String, PodState> states = new HashMap<>();
@@ -79,9 +81,12 @@ final class Reconciler {
     this.evictions = new Evictions(volumes, settings.volumesDir(), events, wake, clock, settings.storage());
     this.admission = new PodAdmission(settings.nodeName(), allocatable, events, clock,
         new SecurityAdmission(settings.security()));
-    this.prober = new Prober(engine, events, wake);
-    this.worker = new PodWorker(engine, settings, wake, new EnvResolver(store.desired(), settings.nodeName()),
-        new PullSecrets(store.desired()), events, volumes, prober);
+    this.hooks = new LifecycleHooks(engine, events, wake);
+    this.prober = new Prober(engine, events, wake, hooks.stops());
+    this.deadlines = new ActiveDeadline(events, engine);
+    this.worker = new PodWorker(engine, settings, wake,
+        new EnvResolver(store.desired(), settings.nodeName(), allocatable), new PullSecrets(store.desired()), events,
+        volumes, prober, hooks);
     this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
   }
 
@@ -227,6 +232,7 @@ final class Reconciler {
       state.lastRecorded = last;
       state.firstSeen = last.startTime();
       state.evicted = Evictions.isEviction(last) ? last.message() : null;
+      state.deadlineExceeded = ActiveDeadline.isExceeded(last);
       if (last.containers() != null) {
         for (PodStatusReport.ContainerStatusV1 container : last.containers()) {
           PodState.Memory memory = state.container(container.name());
@@ -297,9 +303,12 @@ final class Reconciler {
       return;
     }
     String eviction = evictions.evicted(stored, state, now);
+    boolean pastDeadline = eviction == null && deadlines.exceeded(stored, state, now);
     List<ContainerView> views;
     boolean stopped = false;
-    if (eviction != null) {
+    if (pastDeadline && !stored.pod().deleting()) {
+      views = deadlines.stop(worker, stored.ref(), stored.pod(), containers, state, now);
+    } else if (eviction != null) {
       views = evictions.stop(worker, stored, containers, state, now);
       stopped = stored.pod().deleting() && state.evictionDone;
     } else if (stored.pod().deleting()) {
@@ -319,8 +328,11 @@ final class Reconciler {
         || legacy && views.stream().anyMatch(v -> v.engine() != null && v.engine().running());
     PodStatusReport report = StatusMapper.pod(settings.nodeName(), stored.ref(), views, stopped, state.podIP,
         state.initViews, state.firstSeen, sandboxReady);
+    report = EphemeralContainers.status(report, state.ephemeralViews);
     if (eviction != null) {
       report = Evictions.status(report, eviction);
+    } else if (pastDeadline) {
+      report = ActiveDeadline.status(report, state);
     }
     if (!report.equals(state.lastRecorded)) {
       store.statuses().record(report);
@@ -348,6 +360,7 @@ final class Reconciler {
         admission.forget(uid);
         evictions.forget(uid);
         volumes.remove(uid);
+        worker.removed(uid);
       } catch (RuntimeException e) {
         LOG.warn("Removing the containers of pod uid {} failed: {}", uid, e.getMessage(), e);
       }
@@ -372,7 +385,8 @@ final class Reconciler {
       Instant poll = now.plus(STOPPING_POLL);
       next = next == null || poll.isBefore(next) ? poll : next;
     }
-    return next;
+    Instant deadline = ActiveDeadline.lookAgainAt(stored, state, now, STOPPING_POLL);
+    return deadline != null && (next == null || deadline.isBefore(next)) ? deadline : next;
   }
 
   private Duration nextDelay(List<StoredPod> pods, Instant now) {
@@ -391,6 +405,7 @@ final class Reconciler {
   /** Stops the probes; containers keep running. */
   void close() {
     prober.close();
+    hooks.close();
     evictions.close();
   }
 

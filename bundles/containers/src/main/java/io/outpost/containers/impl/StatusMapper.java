@@ -56,38 +56,27 @@ final class StatusMapper {
         }
       }
     }
-    String phase = stopped ? finalPhase(statuses) : initPhase(initViews, init);
+    String phase = stopped ? finalPhase(statuses) : InitPhase.phase(initViews, init, InitPhase.appStarted(statuses));
     if (phase == null) {
       phase = phase(views, statuses);
+      if (!"Running".equals(phase) && !"Pending".equals(phase) && InitPhase.sidecarRunning(initViews, init)) {
+        phase = "Running"; // getPhase: the sidecars of a finished pod still run until they are stopped
+      }
     }
     return new PodStatusReport(1, node, ref, phase, null, null, podIP, null, startTime, List.copyOf(statuses),
         stopped, init.isEmpty() ? null : init, sandboxReady);
   }
 
-  /**
-   * While init containers have not all completed: Failed if one failed for good (restart policy Never), else
-   * Pending. Null once they all completed (or there are none): the app containers decide.
-   */
-  static String initPhase(List<ContainerView> initViews, List<ContainerStatusV1> init) {
-    boolean allCompleted = true;
-    for (int i = 0; i < init.size(); i++) {
-      ContainerStateV1 state = init.get(i).state();
-      boolean terminated = "terminated".equals(state.kind());
-      boolean succeeded = terminated && state.exitCode() != null && state.exitCode() == 0;
-      if (terminated && !succeeded && !initViews.get(i).willRestart()) {
-        return "Failed";
-      }
-      allCompleted &= succeeded;
-    }
-    return allCompleted ? null : "Pending";
-  }
-
   static ContainerStatusV1 container(ContainerView view) {
     EngineContainer engine = view.engine();
     ContainerStateV1 state = state(view);
+    boolean running = "running".equals(state.kind());
+    // prober_manager.go UpdatePodStatus: a regular init container is ready once it completed; the others while they
+    // run, have started (startup probe passed) and pass their readiness probe. Started: running, startup passed.
+    boolean ready = view.role() == ContainerView.Role.INIT ? InitPhase.completed(state) : running && !view.notReady();
     return new ContainerStatusV1(view.name(), view.image(), engine == null ? null : engine.imageId(),
-        engine == null ? null : CONTAINER_ID_PREFIX + engine.id(), "running".equals(state.kind()) && !view.notReady(),
-        view.restartCount(), state, view.lastState());
+        engine == null ? null : CONTAINER_ID_PREFIX + engine.id(), ready, view.restartCount(), state,
+        view.lastState(), running && !view.notStarted());
   }
 
   static ContainerStateV1 state(ContainerView view) {
@@ -104,7 +93,10 @@ final class StatusMapper {
     if (engine.neverStarted()) {
       return ContainerStateV1.waiting("ContainerCreating", null);
     }
-    return terminated(engine);
+    ContainerStateV1 terminated = terminated(engine);
+    ContainerStateV1 known = view.terminated(); // the manager's, for the same run: with its termination message
+    return known != null && java.util.Objects.equals(known.finishedAt(), terminated.finishedAt())
+        && java.util.Objects.equals(known.startedAt(), terminated.startedAt()) ? known : terminated;
   }
 
   static ContainerStateV1 terminated(EngineContainer engine) {

@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves {@code kubectl logs}, {@code exec} and {@code port-forward} for pods this node runs, from the engine: a
+ * Serves {@code kubectl logs}, {@code exec}, {@code attach} ({@link ContainerAttach}) and {@code port-forward} for pods this node runs, from the engine: a
  * request is served only if the store holds the pod with the uid the bridge named and the engine runs it here.
  * Each stream reads on its own thread and blocks while the peer has no room (the engine, or the pod's socket, is
  * then not read either); closing a stream closes its engine connection or socket and nothing else.
@@ -35,6 +35,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   private final PodStore store;
   private final ContainerEngine engine;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
+  private final ContainerAttach attach = new ContainerAttach(this);
   /** Closes engine connections whose answer does not come (see {@link EngineConnection#exchange}). */
   private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread thread = new Thread(r, "outpost-engine-watchdog");
@@ -67,6 +68,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
       return switch (request.kind()) {
         case StreamRequest.LOGS -> logs(request, container(request, containers), output);
         case StreamRequest.EXEC -> exec(request, running(request, containers), output);
+        case StreamRequest.ATTACH -> attach.open(request, running(request, containers), pod.pod(), output);
         default -> portForward(request, containers, output);
       };
     } catch (IOException e) {
@@ -269,7 +271,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
     };
   }
 
-  private EngineConnection engineCall(String method, String path, String json, boolean upgrade)
+  EngineConnection engineCall(String method, String path, String json, boolean upgrade)
       throws IOException, StreamException {
     EngineConnection connection = exchange(method, path, json, upgrade);
     try {
@@ -285,7 +287,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
     }
   }
 
-  private EngineConnection exchange(String method, String path, String json, boolean upgrade) throws IOException {
+  EngineConnection exchange(String method, String path, String json, boolean upgrade) throws IOException {
     return EngineConnection.exchange(settings.engineHost(), method, path, json, upgrade, watchdog, ENGINE_TIMEOUT);
   }
 
@@ -294,7 +296,7 @@ final class StreamOpener implements PodStreams, AutoCloseable {
   }
 
   /** Runs {@code body} on its own thread; the stream ends with what it returns, or with the error it threw. */
-  private PodStream reader(String kind, StreamRequest request, StreamOutput output, AutoCloseable resource,
+  PodStream reader(String kind, StreamRequest request, StreamOutput output, AutoCloseable resource,
       Body body) {
     open.add(resource);
     Thread thread = new Thread(() -> {

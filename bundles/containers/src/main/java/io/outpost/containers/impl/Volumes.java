@@ -25,11 +25,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Pod volumes on the node, under {@code <volumes.dir>/<pod uid>/}: emptyDir directories (a {@code medium: Memory}
- * emptyDir is a tmpfs of the engine instead, {@link MemoryVolumes}; other media are refused), ConfigMap, Secret and
- * projected volumes as atomically replaced file sets mounted read-only (updates reach running containers, as with the
- * kubelet), and hostPath directories within the configured allow-list. Every path that comes from Kubernetes (items,
- * subPath, hostPath) is checked, symlinks followed, to stay inside its volume or the allow-list, at every container
- * start; nothing a container can write is followed when the node writes or removes a volume.
+ * emptyDir is a tmpfs of the engine instead, {@link MemoryVolumes}; other media are refused), ConfigMap, Secret,
+ * downwardAPI ({@link DownwardApiFiles}) and projected volumes as atomically replaced file sets mounted read-only
+ * (updates, a pod's new labels too, reach running containers, as with the kubelet), and hostPath directories within
+ * the configured allow-list. Every path that comes from Kubernetes (items, subPath, expanded subPathExpr, hostPath) is
+ * checked, symlinks followed, to stay inside its volume or the allow-list, at every container start; nothing a
+ * container can write is followed when the node writes or removes a volume.
  */
 final class Volumes {
   private static final Logger LOG = LoggerFactory.getLogger(Volumes.class);
@@ -43,6 +44,7 @@ final class Volumes {
   private final HostPaths hostPaths;
   private final MemoryVolumes memory;
   private final ServiceAccountTokenFiles tokens;
+  private final DownwardApiFiles downward;
 
   Volumes(DesiredState store, Path root, List<Path> hostPathAllow, MemoryVolumes memory) {
     this.store = store;
@@ -50,6 +52,7 @@ final class Volumes {
     this.root = root;
     this.hostPaths = new HostPaths(hostPathAllow);
     this.memory = memory;
+    this.downward = new DownwardApiFiles(memory::allocatable);
   }
 
   /** The pod's memory-backed emptyDirs (tmpfs volumes of the engine). */
@@ -74,19 +77,31 @@ final class Volumes {
    * kubelet, whatever the mount says.
    */
   List<Mount> mounts(ObjectRef ref, PodV1 pod, ContainerV1 container) throws EnvResolver.ConfigError {
+    return mounts(ref, pod, container, Map.of());
+  }
+
+  /**
+   * As {@link #mounts(ObjectRef, PodV1, ContainerV1)}, {@code expanded} holding the subPath of each mount with a
+   * {@code subPathExpr} by its index ({@link SubPathExpressions}); such a mount without one is the whole volume.
+   */
+  List<Mount> mounts(ObjectRef ref, PodV1 pod, ContainerV1 container, Map<Integer, String> expanded)
+      throws EnvResolver.ConfigError {
     if (container.mounts().isEmpty()) {
       return List.of();
     }
     Map<String, Path> dirs = prepare(ref, pod);
     List<Mount> mounts = new ArrayList<>();
-    for (VolumeV1.VolumeMountV1 mount : container.mounts()) {
+    for (int index = 0; index < container.mounts().size(); index++) {
+      VolumeV1.VolumeMountV1 mount = container.mounts().get(index);
+      String subPathOf = mount.subPathExpr() != null && !mount.subPathExpr().isEmpty()
+          ? expanded.getOrDefault(index, "") : mount.subPath();
       Path dir = dirs.get(mount.name());
       if (dir == null) {
         throw new EnvResolver.ConfigError("volume \"" + mount.name() + "\" not found in the pod");
       }
       VolumeV1 volume = volume(pod, mount.name());
       if (volume.emptyDir() != null && volume.emptyDir().memory()) {
-        if (mount.subPath() != null && !mount.subPath().isEmpty()) {
+        if (subPathOf != null && !subPathOf.isEmpty()) {
           // The node cannot see into the engine's tmpfs to check a subPath (API 1.41 binds no volume subpath).
           throw new EnvResolver.ConfigError("subPath is not supported on edge nodes for emptyDir volumes with "
               + "medium Memory (volumeMount \"" + mount.name() + "\" of container \"" + container.name() + "\")");
@@ -95,13 +110,13 @@ final class Volumes {
         continue;
       }
       Path source = dir;
-      if (mount.subPath() != null && !mount.subPath().isEmpty()) {
+      if (subPathOf != null && !subPathOf.isEmpty()) {
         try {
-          source = subPath(dir, mount.subPath(), volume.emptyDir() != null);
+          source = subPath(dir, subPathOf, volume.emptyDir() != null);
         } catch (SafePaths.OutsideException e) {
           // As the kubelet: no detail about the host's filesystem for the pod, the detail in the node's log.
           LOG.warn("Pod {} container {}: subPath {} of volume {} {}, outside its volume", ref.key(), container.name(),
-              mount.subPath(), mount.name(), e.getMessage());
+              subPathOf, mount.name(), e.getMessage());
           throw new EnvResolver.ConfigError("failed to prepare subPath for volumeMount \"" + mount.name()
               + "\" of container \"" + container.name() + "\"");
         }
@@ -139,6 +154,7 @@ final class Volumes {
   void remove(String uid) {
     try {
       Trees.delete(root.resolve(uid));
+      EtcHosts.remove(root, uid);
     } catch (IOException e) {
       LOG.warn("Removing the volumes of pod uid {} failed: {}", uid, e.getMessage());
     }
@@ -221,9 +237,10 @@ final class Volumes {
     return pod.volumes().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
   }
 
-  /** ConfigMap, Secret and projected volumes: files the node writes, read-only for every container. */
+  /** ConfigMap, Secret, downwardAPI and projected volumes: files the node writes, read-only for every container. */
   private static boolean isData(VolumeV1 volume) {
-    return volume.configMap() != null || volume.secret() != null || volume.projected() != null;
+    return volume.configMap() != null || volume.secret() != null || volume.projected() != null
+        || volume.downwardAPI() != null;
   }
 
   private Map<String, FileContent> files(ObjectRef ref, PodV1 pod, VolumeV1 volume) throws EnvResolver.ConfigError {
@@ -233,11 +250,17 @@ final class Volumes {
       add(files, namespace, volume.configMap(), false, volume.configMap().defaultMode());
     } else if (volume.secret() != null) {
       add(files, namespace, volume.secret(), true, volume.secret().defaultMode());
+    } else if (volume.downwardAPI() != null) {
+      downward.add(files, ref, pod, volume.downwardAPI(), volume.downwardAPI().defaultMode());
     } else if (volume.projected() != null && volume.projected().sources() != null) {
       for (VolumeV1.ProjectionV1 source : volume.projected().sources()) {
         if (source.serviceAccountToken() != null) {
           VolumeV1.ServiceAccountTokenV1 token = source.serviceAccountToken();
           files.put(token.path(), tokens.file(ref, pod, volume, token));
+          continue;
+        }
+        if (source.downwardAPI() != null) {
+          downward.add(files, ref, pod, source.downwardAPI(), volume.projected().defaultMode());
           continue;
         }
         boolean secret = source.secret() != null;

@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
  * What a session asks of the edge, carried by its OPEN frame. The bridge fills it from the kubelet API request;
  * the edge checks it again (it trusts the bridge's decoding, not its input) and serves it only for a pod it runs.
  *
- * @param kind {@code logs}, {@code exec} or {@code portforward}
+ * @param kind {@code logs}, {@code exec}, {@code attach} or {@code portforward}
  * @param podUid the pod's uid as the bridge knows it; the edge refuses a pod whose uid differs
- * @param container the container (logs, exec)
+ * @param container the container (logs, exec, attach)
  * @param tailLines logs: the last lines only, -1 for all
  * @param sinceSeconds logs: only the last seconds, 0 for all
  * @param limitBytes logs: at most this many bytes, 0 for no limit
@@ -29,6 +29,8 @@ public record StreamRequest(String kind, String namespace, String pod, String po
   public static final String LOGS = "logs";
   public static final String EXEC = "exec";
   public static final String PORT_FORWARD = "portforward";
+  /** Attach to the container's own stdio ({@code kubectl attach}, {@code kubectl debug -it}); since 2.1. */
+  public static final String ATTACH = "attach";
   private static final int MAX_ARGS = 128;
   private static final int MAX_ARG = 4096;
   /** All arguments together, in characters: even escaped as JSON (≤ 6 bytes each) the request fits one OPEN frame. */
@@ -49,6 +51,16 @@ public record StreamRequest(String kind, String namespace, String pod, String po
       boolean stdin, boolean stdout, boolean stderr, boolean tty) {
     return new StreamRequest(EXEC, namespace, pod, uid, container, List.copyOf(command), stdin, stdout, stderr, tty,
         false, -1, false, false, 0, 0, 0);
+  }
+
+  /**
+   * An attach to the running process of {@code container}: its stdin (if the container keeps one open), its output.
+   * {@code tty} is what the client asked; the node uses the container's own terminal setting, as a kubelet does.
+   */
+  public static StreamRequest attach(String namespace, String pod, String uid, String container, boolean stdin,
+      boolean stdout, boolean stderr, boolean tty) {
+    return new StreamRequest(ATTACH, namespace, pod, uid, container, null, stdin, stdout, stderr, tty, false, -1,
+        false, false, 0, 0, 0);
   }
 
   public static StreamRequest portForward(String namespace, String pod, String uid, int port) {
@@ -80,7 +92,7 @@ public record StreamRequest(String kind, String namespace, String pod, String po
 
   /** Throws naming the first field that is wrong. */
   public void validate() throws ProtocolException {
-    if (kind == null || !List.of(LOGS, EXEC, PORT_FORWARD).contains(kind)) {
+    if (kind == null || !List.of(LOGS, EXEC, ATTACH, PORT_FORWARD).contains(kind)) {
       throw invalid("unknown stream kind " + kind);
     }
     if (namespace == null || namespace.length() > 63 || !DNS_LABEL.matcher(namespace).matches()) {

@@ -45,6 +45,18 @@ class StreamFrameTest {
   }
 
   @Test
+  void anAttachNamesItsContainerAndTakesNoCommand() throws Exception {
+    StreamRequest attach = StreamRequest.attach("default", "web", "uid-1", "debugger", true, true, false, true);
+    StreamRequest decoded = StreamRequest.decode(attach.encode());
+    assertThat(decoded).isEqualTo(attach);
+    assertThat(decoded.kind()).isEqualTo(StreamRequest.ATTACH);
+    assertThat(decoded.command()).isNull();
+    assertThat(decoded.describe()).isEqualTo("attach default/web/debugger");
+    assertThatThrownBy(() -> StreamRequest.attach("default", "web", "uid-1", null, true, true, false, false)
+        .validate()).isInstanceOf(ProtocolException.class).hasMessageContaining("container");
+  }
+
+  @Test
   void badFramesAreRejectedWithTheirReason() {
     byte[] good = new StreamFrame(Type.PING, SESSION, 0, 0, null).encode();
     byte[] version = good.clone();
