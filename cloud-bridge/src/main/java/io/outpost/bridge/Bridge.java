@@ -8,6 +8,7 @@ import io.outpost.bridge.downstream.Routing;
 import io.outpost.bridge.ha.Leadership;
 import io.outpost.bridge.join.JoinTokens;
 import io.outpost.bridge.kube.Informers;
+import io.outpost.bridge.kube.ServiceAccountTokens;
 import io.outpost.bridge.kubelet.KubeletApi;
 import io.outpost.bridge.metrics.HttpEndpoints;
 import io.outpost.bridge.metrics.Metrics;
@@ -17,6 +18,7 @@ import io.outpost.bridge.upstream.UpstreamPath;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
 import java.lang.management.ManagementFactory;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -43,6 +45,8 @@ public final class Bridge implements AutoCloseable {
   private final SSLContext mqttTls;
   private final Metrics metrics = new Metrics();
   private final Routing routing;
+  /** Bound ServiceAccount tokens of edge pods (TokenRequest), routed with the pods. */
+  private final ServiceAccountTokens tokens;
   private final UpstreamPath upstream;
   private final TolerationBackstop tolerations;
   private final Leadership leadership;
@@ -68,6 +72,8 @@ public final class Bridge implements AutoCloseable {
     this.client = client;
     this.mqttTls = mqttTls;
     this.routing = new Routing(config.routerThreads());
+    this.tokens = new ServiceAccountTokens(client, Clock.systemUTC(),
+        outcome -> metrics.increment("outpost_bridge_sa_token_requests_total", "outcome", outcome));
     this.upstream = new UpstreamPath(config, client, metrics);
     this.leadership = new Leadership(client, config);
     this.tolerations = new TolerationBackstop(client, metrics, upstream.writers(), leadership::isActive);
@@ -88,7 +94,9 @@ public final class Bridge implements AutoCloseable {
     Predicate<String> edgeNode = name -> informers.node(name) != null || upstream.registered(name);
     // Informer handlers run in the order added: the upstream path hears of a pod's deletion before the router does.
     upstream.start(codec, informers, edgeNode, routing::isEdge, routing::execute, routing::resync);
-    routing.start(epoch, codec, link, informers, metrics, edgeNode);
+    routing.start(epoch, codec, link, informers, metrics, edgeNode, tokens);
+    informers.pods().addEventHandler(tokens.podHandler(routing::isEdge)); // asks before any node resyncs
+    metrics.gauge("outpost_bridge_sa_token_pods", tokens::pods);
     tolerations.listen(informers, routing::isEdge);
     metrics.gauge("outpost_bridge_edge_nodes", () -> informers.nodes().getStore().list().size());
     metrics.gauge("outpost_bridge_connected_nodes", informers::readyNodes);
@@ -187,6 +195,7 @@ public final class Bridge implements AutoCloseable {
     }
     leadership.unlabel();
     routing.close();
+    tokens.close();
     upstream.close();
     scheduler.shutdownNow();
     try {

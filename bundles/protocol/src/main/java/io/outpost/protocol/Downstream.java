@@ -8,7 +8,14 @@ import java.util.List;
  */
 public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
     SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets, DeviceV1 device,
-    DeviceModelV1 deviceModel) implements Message {
+    DeviceModelV1 deviceModel, ServiceAccountTokensV1 serviceAccountTokens) implements Message {
+
+  /** A message without a ServiceAccount token body (as bridges before tokens send). */
+  public Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
+      SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets, DeviceV1 device,
+      DeviceModelV1 deviceModel) {
+    this(v, epoch, seq, op, ref, pod, configMap, secret, node, correlationId, buckets, device, deviceModel, null);
+  }
 
   /** A message without a device body (every kind but Device and DeviceModel). */
   public Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
@@ -41,6 +48,11 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   public static final String KIND_DEVICE = "Device";
   /** The DeviceModel of a Device bound to the node. */
   public static final String KIND_DEVICE_MODEL = "DeviceModel";
+  /**
+   * The bound ServiceAccount tokens of one pod of the node ({@link ServiceAccountTokensV1}): store key
+   * {@code ServiceAccountToken/<namespace>/<pod name>}, uid the pod's.
+   */
+  public static final String KIND_SERVICE_ACCOUNT_TOKEN = "ServiceAccountToken";
 
   public static Downstream upsertPod(long epoch, long seq, ObjectRef ref, PodV1 pod) {
     return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, pod, null, null, null, null, null);
@@ -66,6 +78,12 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   public static Downstream upsertDeviceModel(long epoch, long seq, ObjectRef ref, DeviceModelV1 model) {
     return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, null,
         model);
+  }
+
+  public static Downstream upsertServiceAccountTokens(long epoch, long seq, ObjectRef ref,
+      ServiceAccountTokensV1 tokens) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, null, null,
+        tokens);
   }
 
   public static Downstream delete(long epoch, long seq, ObjectRef ref) {
@@ -126,7 +144,7 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   private void validateBody() throws ProtocolException {
     requireKnownKind();
     int bodies = (pod == null ? 0 : 1) + (configMap == null ? 0 : 1) + (secret == null ? 0 : 1) + (node == null ? 0 : 1)
-        + (device == null ? 0 : 1) + (deviceModel == null ? 0 : 1);
+        + (device == null ? 0 : 1) + (deviceModel == null ? 0 : 1) + (serviceAccountTokens == null ? 0 : 1);
     if (bodies != 1) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "an UPSERT carries exactly one body, found "
           + bodies);
@@ -161,6 +179,11 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
         Validation.require(ref.namespace(), "ref.namespace");
         deviceModel.validate();
       }
+      case KIND_SERVICE_ACCOUNT_TOKEN -> {
+        Validation.require(serviceAccountTokens, "serviceAccountTokens");
+        Validation.require(ref.namespace(), "ref.namespace");
+        serviceAccountTokens.validate(ref);
+      }
       default -> throw new IllegalStateException("unhandled kind " + ref.kind());
     }
   }
@@ -173,5 +196,5 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
 
   /** The kinds protocol v1 carries. */
   public static final java.util.Set<String> KINDS = java.util.Set.of(KIND_POD, KIND_CONFIG_MAP, KIND_SECRET, KIND_NODE,
-      KIND_DEVICE, KIND_DEVICE_MODEL);
+      KIND_DEVICE, KIND_DEVICE_MODEL, KIND_SERVICE_ACCOUNT_TOKEN);
 }

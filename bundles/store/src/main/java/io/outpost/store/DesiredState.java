@@ -4,6 +4,7 @@ import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.DeviceModelV1;
 import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.SecretV1;
+import io.outpost.protocol.ServiceAccountTokensV1;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,6 +23,14 @@ public interface DesiredState {
 
   /** A Secret a pod of this node references, as the cloud last sent it (decrypted: it is sealed on disk). */
   Optional<SecretV1> secret(String namespace, String name);
+
+  /**
+   * The bound ServiceAccount tokens of the pod {@code namespace/podName}, as the cloud last sent them (decrypted: they
+   * are sealed on disk like Secrets). Compare {@link ServiceAccountTokensV1#podUid()} with the pod's uid.
+   */
+  default Optional<ServiceAccountTokensV1> serviceAccountTokens(String namespace, String podName) {
+    return Optional.empty();
+  }
 
   /** This node's own Node object (labels, taints, cordon), as the cloud last sent it. */
   Optional<NodeV1> node(String name);

@@ -6,6 +6,7 @@ import io.outpost.protocol.DeviceV1;
 import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.PodV1;
 import io.outpost.protocol.SecretV1;
+import io.outpost.protocol.ServiceAccountTokensV1;
 import java.util.Arrays;
 
 /** The kinds of object the desired state holds, by their Kubernetes kind name, and the record of each one's spec. */
@@ -16,7 +17,9 @@ public enum Kind {
   /** The node's own Node object; cluster-scoped. */
   NODE("Node", NodeV1.class),
   DEVICE("Device", DeviceV1.class),
-  DEVICE_MODEL("DeviceModel", DeviceModelV1.class);
+  DEVICE_MODEL("DeviceModel", DeviceModelV1.class),
+  /** The bound ServiceAccount tokens of one pod (store key {@code ServiceAccountToken/<namespace>/<pod>}); sealed. */
+  SERVICE_ACCOUNT_TOKEN("ServiceAccountToken", ServiceAccountTokensV1.class);
 
   private final String label;
   private final Class<?> type;

@@ -6,9 +6,11 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.outpost.bridge.kube.Caches;
+import io.outpost.bridge.kube.ServiceAccountTokens;
 import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.ServiceAccountTokensV1;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -34,13 +36,20 @@ final class NodeContents {
   }
 
   private final Caches cache;
+  /** The pods' bound ServiceAccount tokens, or null (none are sent). */
+  private final ServiceAccountTokens tokens;
   /** Shared object store key → nodes using it (whether or not it exists). Updated atomically. */
   private final Map<String, Set<String>> referencedBy = new ConcurrentHashMap<>();
   /** The reverse: node → the keys it uses. */
   private final Map<String, Set<String>> references = new ConcurrentHashMap<>();
 
   NodeContents(Caches cache) {
+    this(cache, null);
+  }
+
+  NodeContents(Caches cache, ServiceAccountTokens tokens) {
     this.cache = cache;
+    this.tokens = tokens;
   }
 
   /** The nodes using a ConfigMap, Secret or DeviceModel (any thread): they reconcile when it changes. */
@@ -86,6 +95,16 @@ final class NodeContents {
     for (GenericKubernetesResource device : devices) {
       ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_DEVICE, device);
       objects.put(ref.key(), new Wanted(ref, DeviceTranslator.device(device)));
+    }
+    if (tokens != null) {
+      tokens.retain(node, pods);
+      for (Pod pod : pods) {
+        ServiceAccountTokensV1 issued = tokens.tokens(pod); // after its pod: a token belongs to one pod
+        if (issued != null) {
+          ObjectRef ref = ObjectTranslator.tokensRef(pod, issued);
+          objects.put(ref.key(), new Wanted(ref, issued));
+        }
+      }
     }
     return objects;
   }

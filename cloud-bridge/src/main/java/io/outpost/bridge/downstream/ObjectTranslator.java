@@ -5,10 +5,12 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.outpost.protocol.ConfigMapV1;
+import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.NodeV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.SecretV1;
+import io.outpost.protocol.ServiceAccountTokensV1;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -22,6 +24,15 @@ final class ObjectTranslator {
   static ObjectRef ref(String kind, HasMetadata object) {
     return new ObjectRef(kind, object.getMetadata().getNamespace(), object.getMetadata().getName(),
         object.getMetadata().getUid(), object.getMetadata().getResourceVersion());
+  }
+
+  /**
+   * The ref of a pod's tokens: the pod's namespace, name and uid; as resourceVersion a digest of the content (tokens
+   * have none of their own), so that every refresh is a new version to the edge and a repeat is not.
+   */
+  static ObjectRef tokensRef(io.fabric8.kubernetes.api.model.Pod pod, ServiceAccountTokensV1 tokens) {
+    return new ObjectRef(Downstream.KIND_SERVICE_ACCOUNT_TOKEN, pod.getMetadata().getNamespace(),
+        pod.getMetadata().getName(), pod.getMetadata().getUid(), "t" + ContentHash.of(tokens).substring(0, 16));
   }
 
   static ConfigMapV1 configMap(ConfigMap configMap) {
@@ -66,6 +77,8 @@ final class ObjectTranslator {
       return Downstream.upsertDevice(epoch, seq, ref, device);
     } else if (body instanceof io.outpost.protocol.DeviceModelV1 model) {
       return Downstream.upsertDeviceModel(epoch, seq, ref, model);
+    } else if (body instanceof ServiceAccountTokensV1 tokens) {
+      return Downstream.upsertServiceAccountTokens(epoch, seq, ref, tokens);
     }
     throw new IllegalArgumentException("no downstream body for " + body.getClass());
   }

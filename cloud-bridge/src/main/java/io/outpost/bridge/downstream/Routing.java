@@ -8,6 +8,7 @@ import io.outpost.bridge.flow.NodeQueues;
 import io.outpost.bridge.kube.ChangeHandler;
 import io.outpost.bridge.kube.Devices;
 import io.outpost.bridge.kube.Informers;
+import io.outpost.bridge.kube.ServiceAccountTokens;
 import io.outpost.bridge.metrics.Metrics;
 import io.outpost.bridge.mqtt.MqttBridgeLink;
 import io.outpost.protocol.Codec;
@@ -42,8 +43,17 @@ public final class Routing implements AutoCloseable {
    */
   public void start(long epoch, Codec codec, MqttBridgeLink link, Informers informers, Metrics metrics,
       Predicate<String> edgeNode) {
+    start(epoch, codec, link, informers, metrics, edgeNode, null);
+  }
+
+  /** As above, also routing each pod's bound ServiceAccount {@code tokens} (null: none) to its node. */
+  public void start(long epoch, Codec codec, MqttBridgeLink link, Informers informers, Metrics metrics,
+      Predicate<String> edgeNode, ServiceAccountTokens tokens) {
     this.edgeNode = edgeNode;
-    contents = new NodeContents(informers);
+    contents = new NodeContents(informers, tokens);
+    if (tokens != null) {
+      tokens.onChange(this::schedule);
+    }
     router = new Router(epoch, codec, link, contents, metrics);
     informers.pods().addEventHandler(new PodEvents());
     informers.nodes().addEventHandler(new ChangeHandler<>(node -> schedule(node.getMetadata().getName())));

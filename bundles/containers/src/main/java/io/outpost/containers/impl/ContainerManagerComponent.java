@@ -233,15 +233,19 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   }
 
   /**
-   * Changed pods get a focused pass (only their containers are listed); a change to anything else (a ConfigMap or
-   * Secret pods may use) gets a full one.
+   * Changed pods, and pods whose ServiceAccount tokens changed (a refresh every hour or so per pod), get a focused
+   * pass (only their containers are listed); a change to anything else (a ConfigMap or Secret pods may use) gets a
+   * full one.
    */
   @Override
   public void objectsChanged(Set<String> keys) {
     boolean other = false;
+    String tokens = io.outpost.protocol.Downstream.KIND_SERVICE_ACCOUNT_TOKEN + "/";
     for (String key : keys) {
       if (key.startsWith(io.outpost.protocol.Downstream.KIND_POD + "/")) {
         focusKeys.add(key);
+      } else if (key.startsWith(tokens)) {
+        focusKeys.add(io.outpost.protocol.Downstream.KIND_POD + "/" + key.substring(tokens.length()));
       } else {
         other = true;
       }

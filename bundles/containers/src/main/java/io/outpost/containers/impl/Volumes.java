@@ -43,10 +43,12 @@ final class Volumes {
   private final Path root;
   private final HostPaths hostPaths;
   private final MemoryVolumes memory;
+  private final ServiceAccountTokenFiles tokens;
   private final DownwardApiFiles downward;
 
   Volumes(DesiredState store, Path root, List<Path> hostPathAllow, MemoryVolumes memory) {
     this.store = store;
+    this.tokens = new ServiceAccountTokenFiles(store);
     this.root = root;
     this.hostPaths = new HostPaths(hostPathAllow);
     this.memory = memory;
@@ -252,6 +254,11 @@ final class Volumes {
       downward.add(files, ref, pod, volume.downwardAPI(), volume.downwardAPI().defaultMode());
     } else if (volume.projected() != null && volume.projected().sources() != null) {
       for (VolumeV1.ProjectionV1 source : volume.projected().sources()) {
+        if (source.serviceAccountToken() != null) {
+          VolumeV1.ServiceAccountTokenV1 token = source.serviceAccountToken();
+          files.put(token.path(), tokens.file(ref, pod, volume, token));
+          continue;
+        }
         if (source.downwardAPI() != null) {
           downward.add(files, ref, pod, source.downwardAPI(), volume.projected().defaultMode());
           continue;

@@ -74,6 +74,14 @@ final class FakeStore implements PodStore, DesiredState {
 
   final Map<String, ConfigMapV1> configMaps = new ConcurrentHashMap<>();
   final Map<String, SecretV1> secrets = new ConcurrentHashMap<>();
+  /** Pod tokens by {@code namespace/podName}. */
+  final Map<String, io.outpost.protocol.ServiceAccountTokensV1> tokens = new ConcurrentHashMap<>();
+
+  @Override
+  public Optional<io.outpost.protocol.ServiceAccountTokensV1> serviceAccountTokens(String namespace,
+      String podName) {
+    return Optional.ofNullable(tokens.get(namespace + "/" + podName));
+  }
   final List<EventReport> events = new CopyOnWriteArrayList<>();
   private final Outbox<PodStatusReport> statusOutbox = new StatusOutbox();
   private final Outbox<EventReport> eventOutbox = new EventOutbox();

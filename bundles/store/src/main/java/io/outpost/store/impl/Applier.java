@@ -112,10 +112,11 @@ final class Applier {
     return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, put.at()), null), key);
   }
 
-  /** An object as stored: in the store's encoding, sealed if it is a Secret. */
+  /** An object as stored: in the store's encoding, sealed if it is a Secret or a pod's ServiceAccount tokens. */
   byte[] encodeObject(ObjectRef ref, Object spec) {
     byte[] encoded = codec.encodeObject(ref, spec);
-    return Kind.SECRET.label().equals(ref.kind()) ? sealer.seal(ref.key(), encoded) : encoded;
+    return Kind.SECRET.label().equals(ref.kind()) || Kind.SERVICE_ACCOUNT_TOKEN.label().equals(ref.kind())
+        ? sealer.seal(ref.key(), encoded) : encoded;
   }
 
   SyncPosition position(Transaction txn) {

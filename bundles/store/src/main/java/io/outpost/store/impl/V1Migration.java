@@ -87,6 +87,7 @@ final class V1Migration {
       case NODE -> message.node();
       case DEVICE -> message.device();
       case DEVICE_MODEL -> message.deviceModel();
+      case SERVICE_ACCOUNT_TOKEN -> message.serviceAccountTokens();
     };
   }
 

@@ -10,6 +10,7 @@ import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
 import io.outpost.protocol.SecretV1;
+import io.outpost.protocol.ServiceAccountTokensV1;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.Change;
 import io.outpost.store.DesiredState;
@@ -208,7 +209,7 @@ public final class XodusEdgeStore implements DesiredState, SyncLog, AutoCloseabl
     return ofKind(Kind.DEVICE).stream().map(o -> new StoredDevice(o.ref(), (DeviceV1) o.spec())).toList();
   }
 
-  /** The objects of one kind (never Secrets: they are sealed). */
+  /** The objects of one kind (never Secrets or tokens: they are sealed). */
   private List<StoredObject> ofKind(Kind kind) {
     return env.computeInReadonlyTransaction(txn -> {
       List<StoredObject> found = new ArrayList<>();
@@ -264,6 +265,11 @@ public final class XodusEdgeStore implements DesiredState, SyncLog, AutoCloseabl
   @Override
   public Optional<SecretV1> secret(String namespace, String name) {
     return spec(Kind.SECRET, namespace, name).map(SecretV1.class::cast);
+  }
+
+  @Override
+  public Optional<ServiceAccountTokensV1> serviceAccountTokens(String namespace, String podName) {
+    return spec(Kind.SERVICE_ACCOUNT_TOKEN, namespace, podName).map(ServiceAccountTokensV1.class::cast);
   }
 
   @Override

@@ -31,6 +31,7 @@ final class WireChanges {
       case Downstream.KIND_NODE -> message.node();
       case Downstream.KIND_DEVICE -> message.device();
       case Downstream.KIND_DEVICE_MODEL -> message.deviceModel();
+      case Downstream.KIND_SERVICE_ACCOUNT_TOKEN -> message.serviceAccountTokens();
       default -> throw new IllegalArgumentException("unsupported kind " + message.ref().kind());
     };
   }

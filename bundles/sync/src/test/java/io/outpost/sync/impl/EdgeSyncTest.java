@@ -171,6 +171,39 @@ class EdgeSyncTest {
     assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
   }
 
+  private static Downstream tokens(long seq, String refUid, String podUid, String token) {
+    return Downstream.upsertServiceAccountTokens(EPOCH, seq, new ObjectRef("ServiceAccountToken", "default", "web",
+        refUid, "t" + seq), new io.outpost.protocol.ServiceAccountTokensV1(podUid, List.of(
+            new io.outpost.protocol.ServiceAccountTokensV1.TokenV1("kube-api-access-1", "token", token,
+                1_900_000_000L))));
+  }
+
+  @Test
+  void aPodsTokensAreStoredAndMalformedOversizedOrSpoofedTokenMessagesAreRejectedAndCounted() throws Exception {
+    String jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3ZWIifQ.c2ln";
+    ResyncRequest first = resyncs.poll(30, TimeUnit.SECONDS);
+    assertThat(first).isNotNull();
+    send(Downstream.marker(EPOCH, 5, Downstream.Op.SYNC_BEGIN, first.correlationId()));
+    send(pod(6, "web", NODE));
+    send(tokens(7, "uid-web", "uid-web", jwt));
+    send(Downstream.marker(EPOCH, 8, Downstream.Op.SYNC_END, first.correlationId()));
+    await().atMost(Duration.ofSeconds(20)).until(() -> sync.state().lastResyncAt() != null);
+    assertThat(store.serviceAccountTokens("default", "web")).get().satisfies(t ->
+        assertThat(t.token("kube-api-access-1", "token").token()).isEqualTo(jwt));
+
+    send(tokens(9, "uid-web", "uid-of-another-pod", jwt + "x")); // a body for another pod under web's ref
+    send(tokens(9, "uid-web", "uid-web", "a".repeat(100))); // a refresh: applied
+    // A token past 16,384 characters, and a token without its expiry:
+    sendRaw(new String(codec.encode(tokens(10, "uid-web", "uid-web", "b")), StandardCharsets.UTF_8)
+        .replace("\"b\"", "\"" + "b".repeat(16_385) + "\""));
+    sendRaw(new String(codec.encode(tokens(10, "uid-web", "uid-web", "c")), StandardCharsets.UTF_8)
+        .replace(",\"expiresAt\":1900000000", ""));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(sync.state().rejected())
+        .containsEntry("invalid", 2L).containsEntry("malformed", 1L));
+    assertThat(store.serviceAccountTokens("default", "web")).get().satisfies(t ->
+        assertThat(t.token("kube-api-access-1", "token").token()).isEqualTo("a".repeat(100)));
+  }
+
   @Test
   void deliversTheOutboxAndEmptiesIt() throws Exception {
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
