@@ -124,6 +124,50 @@ class KubeletBehavioursIT extends StackTest {
     assertThat(job.getState().getTerminated().getMessage()).isEqualTo("work done\n");
   }
 
+  @Test
+  void aProjectedServiceAccountTokenIsRequestedForThePodAndMountedWithItsCaAndNamespace() {
+    // What kube-apiserver's ServiceAccount admission injects into every pod, and the TokenRequest subresource the
+    // mock does not model, answered here as kube-apiserver does: a token bound to the pod the request names.
+    stack.configMap("kube-root-ca.crt", Map.of("ca.crt", "-----BEGIN CERTIFICATE-----\nMIIBe2e\n"
+        + "-----END CERTIFICATE-----\n"));
+    stack.kubernetes.expect().post().withPath("/api/v1/namespaces/default/serviceaccounts/default/token")
+        .andReply(201, request -> {
+          io.fabric8.kubernetes.api.model.authentication.TokenRequest asked =
+              io.fabric8.kubernetes.client.utils.Serialization.unmarshal(request.getUtf8Body(),
+                  io.fabric8.kubernetes.api.model.authentication.TokenRequest.class);
+          String token = "eyJhbGciOiJSUzI1NiJ9.bound-to-" + asked.getSpec().getBoundObjectRef().getName() + "-"
+              + asked.getSpec().getExpirationSeconds() + ".c2ln";
+          return io.fabric8.kubernetes.client.utils.Serialization.asJson(
+              new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder(asked).withNewStatus()
+                  .withToken(token).withExpirationTimestamp(java.time.Instant.now().plusSeconds(
+                      asked.getSpec().getExpirationSeconds()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                      .toString()).endStatus().build());
+        }).always();
+    String dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+    create(new PodBuilder().withNewMetadata().withName("tok").withNamespace("default").endMetadata()
+        .withNewSpec().withNodeName(stack.node).withRestartPolicy("Never").withTerminationGracePeriodSeconds(1L)
+        .withServiceAccountName("default")
+        .addNewVolume().withName("kube-api-access-e2e").withNewProjected().withDefaultMode(420)
+        .addNewSource().withNewServiceAccountToken().withExpirationSeconds(3607L).withPath("token")
+        .endServiceAccountToken().endSource()
+        .addNewSource().withNewConfigMap().withName("kube-root-ca.crt").addNewItem().withKey("ca.crt")
+        .withPath("ca.crt").endItem().endConfigMap().endSource()
+        .addNewSource().withNewDownwardAPI().addNewItem().withPath("namespace").withNewFieldRef()
+        .withFieldPath("metadata.namespace").endFieldRef().endItem().endDownwardAPI().endSource()
+        .endProjected().endVolume()
+        .addNewContainer().withName("app").withImage(Podman.TEST_IMAGE)
+        .withCommand("sh", "-c", "{ cat " + dir + "/token; echo; cat " + dir + "/namespace; echo; head -1 " + dir
+            + "/ca.crt; } > /dev/termination-log")
+        .addNewVolumeMount().withName("kube-api-access-e2e").withMountPath(dir).withReadOnly(true).endVolumeMount()
+        .endContainer().endSpec().build());
+
+    Pod done = await("the container read its token").atMost(PATIENCE).until(() -> stack.pod("tok"),
+        p -> p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase()));
+    String message = done.getStatus().getContainerStatuses().get(0).getState().getTerminated().getMessage();
+    assertThat(message).as("token bound to the pod with the lifetime asked, then namespace and CA")
+        .isEqualTo("eyJhbGciOiJSUzI1NiJ9.bound-to-tok-3607.c2ln\ndefault\n-----BEGIN CERTIFICATE-----\n");
+  }
+
   private Pod create(Pod pod) {
     return stack.client.pods().inNamespace("default").resource(pod).create();
   }

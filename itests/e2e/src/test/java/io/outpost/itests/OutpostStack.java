@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -57,8 +56,11 @@ final class OutpostStack implements AutoCloseable {
   OutpostStack() throws Exception {
     dir = Files.createTempDirectory("outpost-e2e-");
     // One API server for the whole test class: the bridge's informers watch it while the tests change it.
-    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+    // CRUD, plus expectations for what the mock does not model (TokenRequest: KubeletBehavioursIT).
+    Map<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>> responses =
+        new HashMap<>();
+    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
+        new io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher(responses), false);
     kubernetes.init();
     client = kubernetes.createClient();
     // The operator applies the device CRDs with the bridge (deploy/kubernetes/05-device-crds.yaml).
