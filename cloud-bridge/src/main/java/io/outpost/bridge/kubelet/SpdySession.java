@@ -25,7 +25,7 @@ abstract class SpdySession extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(SpdySession.class);
 
   ChannelHandlerContext ctx;
-  private int pauses;
+  private final ReadPauses pauses = new ReadPauses();
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -60,10 +60,7 @@ abstract class SpdySession extends ChannelInboundHandlerAdapter {
 
   /** The relay's back-pressure: the connection is read again once no session on it waits for credit. */
   void pause(boolean paused) {
-    ctx.executor().execute(() -> {
-      pauses += paused ? 1 : -1;
-      ctx.channel().config().setAutoRead(pauses <= 0);
-    });
+    pauses.pause(ctx, paused);
   }
 
   @Override

@@ -25,7 +25,7 @@ abstract class WsSession extends ChannelInboundHandlerAdapter {
 
   final WsChannels.Protocol protocol;
   ChannelHandlerContext ctx;
-  private int pauses;
+  private final ReadPauses pauses = new ReadPauses();
   private boolean closing;
 
   WsSession(WsChannels.Protocol protocol) {
@@ -101,10 +101,7 @@ abstract class WsSession extends ChannelInboundHandlerAdapter {
 
   /** The relay's back-pressure: the connection is read again once no session on it waits for credit. */
   void pause(boolean paused) {
-    ctx.executor().execute(() -> {
-      pauses += paused ? 1 : -1;
-      ctx.channel().config().setAutoRead(pauses <= 0);
-    });
+    pauses.pause(ctx, paused);
   }
 
   @Override
