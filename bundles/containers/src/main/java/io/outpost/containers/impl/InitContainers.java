@@ -131,7 +131,7 @@ final class InitContainers {
     }
     boolean running = container != null && container.running();
     if (running) {
-      prober.watch(ref, spec, container, state.podIP, true);
+      prober.watch(ref, null, spec, container, state.podIP, true);
     }
     return new ContainerView(spec.name(), spec.image(), container, memory.waiting, memory.restartCount,
         memory.lastState, memory.terminated, true, !running || !prober.ready(container.id()),

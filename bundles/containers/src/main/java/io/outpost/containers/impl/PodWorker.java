@@ -107,7 +107,7 @@ final class PodWorker {
           memory.waiting = ContainerStateV1.waiting("ContainerCreating", null); // postStart has not returned
           notStarted = true;
         } else {
-          prober.watch(ref, pod, spec, container, state.podIP);
+          prober.watch(ref, pod, spec, container, state.podIP, false);
           notReady = !prober.ready(container.id());
           notStarted = !prober.started(container.id());
         }

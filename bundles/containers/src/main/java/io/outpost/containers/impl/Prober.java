@@ -123,23 +123,9 @@ final class Prober implements AutoCloseable {
 
   /**
    * Starts probing a running container if it has probes and this run of it is not probed yet: a container restarted
-   * since its probes were armed (another start time) gets new ones.
+   * since its probes were armed (another start time) gets new ones. {@code podSpec}: the pod, whose grace periods a
+   * kill by a probe honours (null: killed at once); {@code init}: the container is a native sidecar, for its Events.
    */
-  void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP) {
-    watch(pod, null, spec, container, podIP, false);
-  }
-
-  /** As above; {@code init}: the container is a native sidecar (an init container), for its Events. */
-  void watch(ObjectRef pod, ContainerV1 spec, EngineContainer container, String podIP, boolean init) {
-    watch(pod, null, spec, container, podIP, init);
-  }
-
-  /** As above, for a container of {@code podSpec}, whose grace periods a kill by a probe honours. */
-  void watch(ObjectRef pod, PodV1 podSpec, ContainerV1 spec, EngineContainer container, String podIP) {
-    watch(pod, podSpec, spec, container, podIP, false);
-  }
-
-  /** As above, for a container of {@code podSpec}; {@code init}: a native sidecar, for its Events. */
   void watch(ObjectRef pod, PodV1 podSpec, ContainerV1 spec, EngineContainer container, String podIP,
       boolean init) {
     seen.add(container.id());
