@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently, everything Outpost's build, tests and quickstart need on a fresh Debian machine:
 # Debian packages (mosquitto, podman, runc, busybox-static, openssl; docker-registry and apache2-utils for the
-# private-registry tests; openssh-client and curl for the quickstart's console and API commands), and the local
+# private-registry tests; openssh-client and curl for the quickstart's console and API commands; nftables and iproute2 for site networking: pod routes, Services), and the local
 # test image localhost/busybox:test
 # built from busybox-static (no registry is reachable from the build machines).
 set -euo pipefail
@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CONTAINERS_CONF="$ROOT/etc/podman/containers.conf"
 
 need=()
-for pkg in mosquitto podman runc busybox-static uidmap openssl docker-registry apache2-utils openssh-client curl; do
+for pkg in mosquitto podman runc busybox-static uidmap openssl docker-registry apache2-utils openssh-client curl nftables iproute2; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 command -v mvn >/dev/null || need+=(maven)

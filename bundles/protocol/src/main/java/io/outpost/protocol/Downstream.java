@@ -8,7 +8,16 @@ import java.util.List;
  */
 public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
     SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets, DeviceV1 device,
-    DeviceModelV1 deviceModel, ServiceAccountTokensV1 serviceAccountTokens) implements Message {
+    DeviceModelV1 deviceModel, ServiceAccountTokensV1 serviceAccountTokens, ServiceV1 service,
+    EndpointSliceV1 endpointSlice, SiteNetworkV1 siteNetwork) implements Message {
+
+  /** A message without a site-networking body (as bridges before site networking send). */
+  public Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
+      SecretV1 secret, NodeV1 node, String correlationId, List<String> buckets, DeviceV1 device,
+      DeviceModelV1 deviceModel, ServiceAccountTokensV1 serviceAccountTokens) {
+    this(v, epoch, seq, op, ref, pod, configMap, secret, node, correlationId, buckets, device, deviceModel,
+        serviceAccountTokens, null, null, null);
+  }
 
   /** A message without a ServiceAccount token body (as bridges before tokens send). */
   public Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV1 pod, ConfigMapV1 configMap,
@@ -53,6 +62,12 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
    * {@code ServiceAccountToken/<namespace>/<pod name>}, uid the pod's.
    */
   public static final String KIND_SERVICE_ACCOUNT_TOKEN = "ServiceAccountToken";
+  /** A Service ({@link ServiceV1}), sent to every edge node that accepts the kind. */
+  public static final String KIND_SERVICE = "Service";
+  /** An EndpointSlice ({@link EndpointSliceV1}) with the endpoints of the receiving node's site only. */
+  public static final String KIND_ENDPOINT_SLICE = "EndpointSlice";
+  /** The node's pod ranges and its site's peers ({@link SiteNetworkV1}); cluster-scoped, named after the node. */
+  public static final String KIND_SITE_NETWORK = "SiteNetwork";
 
   public static Downstream upsertPod(long epoch, long seq, ObjectRef ref, PodV1 pod) {
     return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, pod, null, null, null, null, null);
@@ -84,6 +99,21 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
       ServiceAccountTokensV1 tokens) {
     return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, null, null,
         tokens);
+  }
+
+  public static Downstream upsertService(long epoch, long seq, ObjectRef ref, ServiceV1 service) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, null, null,
+        null, service, null, null);
+  }
+
+  public static Downstream upsertEndpointSlice(long epoch, long seq, ObjectRef ref, EndpointSliceV1 slice) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, null, null,
+        null, null, slice, null);
+  }
+
+  public static Downstream upsertSiteNetwork(long epoch, long seq, ObjectRef ref, SiteNetworkV1 network) {
+    return new Downstream(Codec.VERSION, epoch, seq, Op.UPSERT, ref, null, null, null, null, null, null, null, null,
+        null, null, null, network);
   }
 
   public static Downstream delete(long epoch, long seq, ObjectRef ref) {
@@ -144,7 +174,8 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
   private void validateBody() throws ProtocolException {
     requireKnownKind();
     int bodies = (pod == null ? 0 : 1) + (configMap == null ? 0 : 1) + (secret == null ? 0 : 1) + (node == null ? 0 : 1)
-        + (device == null ? 0 : 1) + (deviceModel == null ? 0 : 1) + (serviceAccountTokens == null ? 0 : 1);
+        + (device == null ? 0 : 1) + (deviceModel == null ? 0 : 1) + (serviceAccountTokens == null ? 0 : 1)
+        + (service == null ? 0 : 1) + (endpointSlice == null ? 0 : 1) + (siteNetwork == null ? 0 : 1);
     if (bodies != 1) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "an UPSERT carries exactly one body, found "
           + bodies);
@@ -184,6 +215,23 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
         Validation.require(ref.namespace(), "ref.namespace");
         serviceAccountTokens.validate(ref);
       }
+      case KIND_SERVICE -> {
+        Validation.require(service, "service");
+        Validation.require(ref.namespace(), "ref.namespace");
+        service.validate();
+      }
+      case KIND_ENDPOINT_SLICE -> {
+        Validation.require(endpointSlice, "endpointSlice");
+        Validation.require(ref.namespace(), "ref.namespace");
+        endpointSlice.validate();
+      }
+      case KIND_SITE_NETWORK -> {
+        Validation.require(siteNetwork, "siteNetwork");
+        if (ref.namespace() != null) {
+          throw new ProtocolException(ProtocolException.Reason.INVALID, "a SiteNetwork is cluster-scoped");
+        }
+        siteNetwork.validate();
+      }
       default -> throw new IllegalStateException("unhandled kind " + ref.kind());
     }
   }
@@ -196,5 +244,13 @@ public record Downstream(int v, long epoch, long seq, Op op, ObjectRef ref, PodV
 
   /** The kinds protocol v1 carries. */
   public static final java.util.Set<String> KINDS = java.util.Set.of(KIND_POD, KIND_CONFIG_MAP, KIND_SECRET, KIND_NODE,
-      KIND_DEVICE, KIND_DEVICE_MODEL, KIND_SERVICE_ACCOUNT_TOKEN);
+      KIND_DEVICE, KIND_DEVICE_MODEL, KIND_SERVICE_ACCOUNT_TOKEN, KIND_SERVICE, KIND_ENDPOINT_SLICE,
+      KIND_SITE_NETWORK);
+
+  /**
+   * The kinds every edge node applies, also one that does not say which kinds it accepts (nodes before
+   * {@link ResyncRequest#kinds()}): a bridge sends any other kind only to nodes that name it.
+   */
+  public static final java.util.Set<String> BASE_KINDS = java.util.Set.of(KIND_POD, KIND_CONFIG_MAP, KIND_SECRET,
+      KIND_NODE, KIND_DEVICE, KIND_DEVICE_MODEL);
 }

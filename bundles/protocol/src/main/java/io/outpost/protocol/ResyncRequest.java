@@ -16,8 +16,26 @@ import java.util.List;
  */
 public record ResyncRequest(
     int v, String node, String correlationId, long epoch, long lastSeq, String reason, List<ObjectRef> held,
-    String digest, Integer count, Integer bucketCount, List<Integer> buckets)
+    String digest, Integer count, Integer bucketCount, List<Integer> buckets, List<String> kinds)
     implements Message {
+
+  /**
+   * A request that does not say which kinds the node applies (as nodes before site networking send): the bridge
+   * then sends it only {@link Downstream#BASE_KINDS}.
+   */
+  public ResyncRequest(int v, String node, String correlationId, long epoch, long lastSeq, String reason,
+      List<ObjectRef> held, String digest, Integer count, Integer bucketCount, List<Integer> buckets) {
+    this(v, node, correlationId, epoch, lastSeq, reason, held, digest, count, bucketCount, buckets, null);
+  }
+
+  /**
+   * The downstream kinds this node applies ({@link Downstream#KINDS} it knows); null: {@link Downstream#BASE_KINDS}.
+   * The bridge sends a node only the kinds it accepts, so that a node of an older release is never sent an object
+   * it would reject (and re-request forever).
+   */
+  public java.util.Set<String> acceptedKinds() {
+    return kinds == null ? Downstream.BASE_KINDS : java.util.Set.copyOf(kinds);
+  }
 
   /** A request without buckets: compact ({@code held} null) or listing everything held. */
   public ResyncRequest(int v, String node, String correlationId, long epoch, long lastSeq, String reason,
@@ -46,6 +64,13 @@ public record ResyncRequest(
     }
     if (buckets != null || bucketCount != null) {
       validateBuckets();
+    }
+    if (kinds != null) {
+      // Kinds unknown to this side are ignored, not refused: a newer node may apply kinds this bridge never sends.
+      Validation.requireSize(kinds, 64, "kinds");
+      for (String kind : kinds) {
+        Validation.requireMaxLength(kind, 63, "kinds[]");
+      }
     }
   }
 

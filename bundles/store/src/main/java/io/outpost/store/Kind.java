@@ -19,7 +19,13 @@ public enum Kind {
   DEVICE("Device", DeviceV1.class),
   DEVICE_MODEL("DeviceModel", DeviceModelV1.class),
   /** The bound ServiceAccount tokens of one pod (store key {@code ServiceAccountToken/<namespace>/<pod>}); sealed. */
-  SERVICE_ACCOUNT_TOKEN("ServiceAccountToken", ServiceAccountTokensV1.class);
+  SERVICE_ACCOUNT_TOKEN("ServiceAccountToken", ServiceAccountTokensV1.class),
+  /** A Service of any namespace (site networking: forwarding, DNS, service-link environment variables). */
+  SERVICE("Service", io.outpost.protocol.ServiceV1.class),
+  /** An EndpointSlice with the endpoints of this node's site. */
+  ENDPOINT_SLICE("EndpointSlice", io.outpost.protocol.EndpointSliceV1.class),
+  /** This node's pod ranges and its site's peers; cluster-scoped, named after the node. */
+  SITE_NETWORK("SiteNetwork", io.outpost.protocol.SiteNetworkV1.class);
 
   private final String label;
   private final Class<?> type;

@@ -88,6 +88,9 @@ final class V1Migration {
       case DEVICE -> message.device();
       case DEVICE_MODEL -> message.deviceModel();
       case SERVICE_ACCOUNT_TOKEN -> message.serviceAccountTokens();
+      case SERVICE -> message.service();
+      case ENDPOINT_SLICE -> message.endpointSlice();
+      case SITE_NETWORK -> message.siteNetwork();
     };
   }
 

@@ -11,6 +11,10 @@ import io.outpost.protocol.PodStatusReport;
 import io.outpost.protocol.PodV1;
 import io.outpost.protocol.SecretV1;
 import io.outpost.protocol.ServiceAccountTokensV1;
+import io.outpost.protocol.ServiceV1;
+import io.outpost.protocol.SiteNetworkV1;
+import io.outpost.protocol.EndpointSliceV1;
+import io.outpost.store.StoredSpec;
 import io.outpost.store.ApplyResult;
 import io.outpost.store.Change;
 import io.outpost.store.DesiredState;
@@ -280,6 +284,27 @@ public final class XodusEdgeStore implements DesiredState, SyncLog, AutoCloseabl
   @Override
   public Optional<DeviceModelV1> deviceModel(String namespace, String name) {
     return spec(Kind.DEVICE_MODEL, namespace, name).map(DeviceModelV1.class::cast);
+  }
+
+  @Override
+  public List<StoredSpec<ServiceV1>> services() {
+    return ofKind(Kind.SERVICE).stream().map(o -> new StoredSpec<>(o.ref(), (ServiceV1) o.spec())).toList();
+  }
+
+  @Override
+  public Optional<ServiceV1> service(String namespace, String name) {
+    return spec(Kind.SERVICE, namespace, name).map(ServiceV1.class::cast);
+  }
+
+  @Override
+  public List<StoredSpec<EndpointSliceV1>> endpointSlices() {
+    return ofKind(Kind.ENDPOINT_SLICE).stream()
+        .map(o -> new StoredSpec<>(o.ref(), (EndpointSliceV1) o.spec())).toList();
+  }
+
+  @Override
+  public Optional<SiteNetworkV1> siteNetwork(String nodeName) {
+    return spec(Kind.SITE_NETWORK, null, nodeName).map(SiteNetworkV1.class::cast);
   }
 
   @Override

@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * a heartbeat, and drains the status outbox.
  */
 final class EdgeSync implements MqttLink.Handler {
+  /** Every kind this node's store holds: the bridge sends no other (see ResyncRequest#kinds). */
+  static final List<String> ACCEPTED_KINDS = java.util.Arrays.stream(io.outpost.store.Kind.values())
+      .map(io.outpost.store.Kind::label).sorted().toList();
   private static final Logger LOG = LoggerFactory.getLogger(EdgeSync.class);
 
   private final Settings settings;
@@ -317,10 +320,10 @@ final class EdgeSync implements MqttLink.Handler {
       List<ObjectRef> inThem = held.stream().filter(r -> covered.contains(Buckets.bucketOf(r.key(), theirs.size())))
           .toList();
       request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(), position.seq(),
-          reason, inThem, ResyncRequest.digestOf(held), held.size(), theirs.size(), differing);
+          reason, inThem, ResyncRequest.digestOf(held), held.size(), theirs.size(), differing, ACCEPTED_KINDS);
     } else {
       request = new ResyncRequest(Codec.VERSION, settings.node(), correlationId, position.epoch(), position.seq(),
-          reason, full ? held : null, ResyncRequest.digestOf(held), held.size());
+          reason, full ? held : null, ResyncRequest.digestOf(held), held.size(), null, null, ACCEPTED_KINDS);
     }
     byte[] payload;
     try {

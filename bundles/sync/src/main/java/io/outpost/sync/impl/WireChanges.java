@@ -32,6 +32,9 @@ final class WireChanges {
       case Downstream.KIND_DEVICE -> message.device();
       case Downstream.KIND_DEVICE_MODEL -> message.deviceModel();
       case Downstream.KIND_SERVICE_ACCOUNT_TOKEN -> message.serviceAccountTokens();
+      case Downstream.KIND_SERVICE -> message.service();
+      case Downstream.KIND_ENDPOINT_SLICE -> message.endpointSlice();
+      case Downstream.KIND_SITE_NETWORK -> message.siteNetwork();
       default -> throw new IllegalArgumentException("unsupported kind " + message.ref().kind());
     };
   }
