@@ -31,7 +31,33 @@ public record PodV1(
     List<ContainerV1> ephemeralContainers,
     Map<String, String> labels,
     Map<String, String> annotations,
-    String serviceAccountName) {
+    String serviceAccountName,
+    String dnsPolicy,
+    DnsConfigV1 dnsConfig,
+    Boolean enableServiceLinks) {
+
+  /** A pod as bridges before site networking (dnsPolicy, dnsConfig, enableServiceLinks) send it. */
+  public PodV1(String nodeName, String restartPolicy, Long terminationGracePeriodSeconds, String deletionTimestamp,
+      Long deletionGracePeriodSeconds, List<ContainerV1> containers, List<ContainerV1> initContainers,
+      List<VolumeV1> volumes, List<String> imagePullSecrets, String hostname, String subdomain,
+      Boolean setHostnameAsFQDN, SecurityV1.PodSecurityV1 securityContext, List<String> unsupported,
+      Long activeDeadlineSeconds, List<HostAliasV1> hostAliases, List<ContainerV1> ephemeralContainers,
+      Map<String, String> labels, Map<String, String> annotations, String serviceAccountName) {
+    this(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
+        containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
+        securityContext, unsupported, activeDeadlineSeconds, hostAliases, ephemeralContainers, labels, annotations,
+        serviceAccountName, null, null, null);
+  }
+
+  /** The pod's {@code dnsPolicy}; Kubernetes' default {@code ClusterFirst} if none was sent. */
+  public String dnsPolicyOrDefault() {
+    return dnsPolicy == null ? "ClusterFirst" : dnsPolicy;
+  }
+
+  /** Whether Service environment variables are injected ({@code enableServiceLinks}, true by default). */
+  public boolean serviceLinks() {
+    return enableServiceLinks == null || enableServiceLinks;
+  }
 
   /** At most this many unsupported fields are named in one pod; each at most {@link #MAX_UNSUPPORTED_TEXT} chars. */
   public static final int MAX_UNSUPPORTED = 16;
@@ -87,7 +113,7 @@ public record PodV1(
     return new PodV1(nodeName, restartPolicy, terminationGracePeriodSeconds, deletionTimestamp,
         deletionGracePeriodSeconds, containers, initContainers, volumes, imagePullSecrets, hostname, subdomain,
         setHostnameAsFQDN, security, unsupported, activeDeadlineSeconds, hostAliases, ephemeralContainers, labels,
-        annotations, serviceAccountName);
+        annotations, serviceAccountName, dnsPolicy, dnsConfig, enableServiceLinks);
   }
 
   /** The pod-level security settings; an empty record if none were sent. */
@@ -109,7 +135,7 @@ public record PodV1(
     return new PodV1(nodeName, policy, terminationGracePeriodSeconds, deletionTimestamp, deletionGracePeriodSeconds,
         containers, initContainers, volumes, imagePullSecrets, hostname, subdomain, setHostnameAsFQDN,
         securityContext, unsupported, activeDeadlineSeconds, hostAliases, ephemeralContainers, labels, annotations,
-        serviceAccountName);
+        serviceAccountName, dnsPolicy, dnsConfig, enableServiceLinks);
   }
 
   /** Whether the kernel hostname is the pod's fully qualified name ({@code spec.setHostnameAsFQDN}). */
@@ -183,6 +209,14 @@ public record PodV1(
 
   void validate() throws ProtocolException {
     Validation.require(nodeName, "pod.nodeName");
+    Validation.requireOneOf(dnsPolicy, java.util.Set.of("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"),
+        "pod.dnsPolicy");
+    if (dnsConfig != null) {
+      dnsConfig.validate();
+    }
+    if ("None".equals(dnsPolicy) && dnsConfig == null) {
+      throw new ProtocolException(ProtocolException.Reason.INVALID, "pod.dnsConfig is required with dnsPolicy None");
+    }
     if (containers == null || containers.isEmpty()) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "pod has no containers");
     }
