@@ -46,6 +46,7 @@ final class SiteNetworkTranslator {
         }
       }
     }
-    return new SiteNetworkV1(site, range.texts(), range.source(), peers);
+    String source = range.source().length() > 256 ? range.source().substring(0, 255) + "…" : range.source();
+    return new SiteNetworkV1(site, range.texts(), source, peers);
   }
 }

@@ -135,15 +135,16 @@ public final class PodCidrAllocator implements AutoCloseable {
     for (Cidr range : pool) {
       int mask = range.ipv6() ? sites.networks().nodeMaskIpv6() : sites.networks().nodeMaskIpv4();
       if (mask < range.prefix()) {
-        unallocatable(node, site, "unusable", "the pool " + range + " of site " + site + " is smaller than one node"
-            + " range (/" + mask + "): set OUTPOST_NODE_CIDR_MASK_SIZE" + (range.ipv6() ? "_IPV6" : "")
-            + " or widen the pool");
+        unallocatable(node, "unusable", "pool " + range + " smaller than a /" + mask, "the pool " + range
+            + " of site " + site + " is smaller than one node range (/" + mask + "): set OUTPOST_NODE_CIDR_MASK_SIZE"
+            + (range.ipv6() ? "_IPV6" : "") + " or widen the pool");
         return;
       }
       Optional<Cidr> block = lowestFree(range, mask, used);
       if (block.isEmpty()) {
-        unallocatable(node, site, "exhausted", "the pool " + range + " of site " + site + " has no free /" + mask
-            + " left for node " + name + " (add to OUTPOST_SITE_POD_CIDRS's range, or delete Nodes that left)");
+        unallocatable(node, "exhausted", "pool " + range + " exhausted", "the pool " + range + " of site " + site
+            + " has no free /" + mask + " left for node " + name + " (widen the site's range in"
+            + " OUTPOST_SITE_POD_CIDRS, or delete the Node objects of nodes that left)");
         return;
       }
       blocks.add(block.get());
@@ -176,12 +177,12 @@ public final class PodCidrAllocator implements AutoCloseable {
     changed.accept(name);
   }
 
-  private void unallocatable(Node node, String site, String outcome, String why) {
+  private void unallocatable(Node node, String outcome, String reason, String why) {
     String name = node.getMetadata().getName();
-    metrics.increment("outpost_bridge_pod_cidr_allocations_total", "outcome", outcome);
-    if (!sites.unallocatable(name, why)) {
-      return; // said already
+    if (!sites.unallocatable(name, reason)) {
+      return; // said and counted already
     }
+    metrics.increment("outpost_bridge_pod_cidr_allocations_total", "outcome", outcome);
     LOG.warn("Node {}: no pod range from its site's pool: {}; it has the default range (OUTPOST_POD_CIDRS) until a"
         + " block is free", name, why);
     event(node, why);
