@@ -88,12 +88,14 @@ final class NftScript {
 
   private static void baseChains(StringBuilder nft) {
     chain(nft, "filter-input", "type filter hook input priority filter - 10; policy accept;",
-        "ct state new fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports");
+        "ct state new fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap "
+            + "@no-endpoint-nodeports");
     chain(nft, "filter-forward", "type filter hook forward priority filter - 10; policy accept;",
         "ct state new ip daddr . meta l4proto . th dport vmap @no-endpoint-services");
     chain(nft, "filter-output", "type filter hook output priority filter - 10; policy accept;",
         "ct state new ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
-        "ct state new fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports");
+        "ct state new fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap "
+            + "@no-endpoint-nodeports");
     chain(nft, "nat-prerouting", "type nat hook prerouting priority dstnat; policy accept;", "jump services");
     chain(nft, "nat-output", "type nat hook output priority -100; policy accept;", "jump services");
     chain(nft, "nat-postrouting", "type nat hook postrouting priority srcnat - 20; policy accept;",
