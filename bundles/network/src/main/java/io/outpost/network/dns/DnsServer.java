@@ -14,10 +14,12 @@ import java.util.concurrent.ScheduledExecutorService;
 final class DnsServer implements AutoCloseable {
   private final UdpServer udp;
   private final TcpServer tcp;
+  private final InetSocketAddress address;
 
   private DnsServer(UdpServer udp, TcpServer tcp) {
     this.udp = udp;
     this.tcp = tcp;
+    this.address = udp.address();
   }
 
   static DnsServer open(InetSocketAddress address, QueryHandler handler, ExecutorService forwarding,
@@ -42,7 +44,7 @@ final class DnsServer implements AutoCloseable {
 
   /** Where it listens (UDP and TCP). */
   InetSocketAddress address() {
-    return udp.address();
+    return address;
   }
 
   @Override
