@@ -29,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * What each node should hold, computed from the informer caches — least privilege: its own Node object, its
  * SiteNetwork (its pod ranges and its site's peers only), every Service, every EndpointSlice with only the endpoints
  * of its site, the ConfigMaps and Secrets its pods reference, the DeviceModels of its Devices, its pods and the
- * Devices bound to it, nothing else, and of those only the kinds the node applies — and the index from shared objects (ConfigMaps, Secrets, DeviceModels) to the nodes that use them,
+ * Devices bound to it, nothing else, and of those only the kinds the node applies — and the index from shared
+ * objects (ConfigMaps, Secrets, DeviceModels) to the nodes that use them,
  * so that a change of one reaches exactly those nodes. The index is updated atomically (any thread may read it).
  */
 final class NodeContents {

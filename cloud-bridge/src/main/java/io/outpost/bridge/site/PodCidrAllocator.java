@@ -111,6 +111,9 @@ public final class PodCidrAllocator implements AutoCloseable {
       String site = sites.siteOf(node);
       List<Cidr> pool = site == null ? null : sites.networks().bySite().get(site);
       if (pool == null || sites.networks().byNode().containsKey(name) || sites.isRecorded(name)) {
+        if (sites.isUnallocatable(name)) {
+          sites.settled(name); // it left the site whose pool was exhausted: nothing to wait for
+        }
         continue;
       }
       try {
