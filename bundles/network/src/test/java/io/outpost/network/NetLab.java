@@ -59,6 +59,9 @@ public final class NetLab implements AutoCloseable {
     HostCommands.host().run("ip", "link", "add", ifNode, "netns", node, "type", "veth", "peer", "name", ifPod,
         "netns", pod);
     in(node).run("ip", "link", "set", ifNode, "master", bridge);
+    // As Podman's CNI bridge plugin sets up a pod's port (hairpinMode: true): with br_netfilter loaded, a pod's
+    // packet DNATed back to itself is bridged out of the port it came in on.
+    in(node).run("ip", "link", "set", ifNode, "type", "bridge_slave", "hairpin", "on");
     in(node).run("ip", "link", "set", ifNode, "up");
     in(pod).run("ip", "addr", "add", cidr, "dev", ifPod);
     in(pod).run("ip", "link", "set", ifPod, "up");
