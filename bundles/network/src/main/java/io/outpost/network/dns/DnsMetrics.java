@@ -80,8 +80,9 @@ final class DnsMetrics {
     rejections.get(rejection).increment();
     long suppressed = gates.get(rejection).pass(System.nanoTime());
     if (suppressed >= 0) {
-      LOG.warn("Cluster DNS rejected a query from {}: {}{} ({} more like it in the last minute not logged)",
-          client, rejection.meaning, detail == null ? "" : " (" + detail + ")", suppressed);
+      LOG.warn("Cluster DNS rejected a query from {}: {}{}{}", client, rejection.meaning,
+          detail == null ? "" : " (" + detail + ")",
+          suppressed == 0 ? "" : "; " + suppressed + " more like it since the last such line");
     }
   }
 
