@@ -53,6 +53,7 @@ final class DnsMetrics {
   private final Map<Source, Latencies> latencies = new EnumMap<>(Source.class);
   private final Map<String, LongAdder> upstreamFailures = new ConcurrentHashMap<>();
   private final LongAdder truncated = new LongAdder();
+  private final LongAdder bindFailures = new LongAdder();
 
   DnsMetrics() {
     for (Outcome outcome : Outcome.values()) {
@@ -98,6 +99,14 @@ final class DnsMetrics {
     return truncated.sum();
   }
 
+  void bindFailed() {
+    bindFailures.increment();
+  }
+
+  long bindFailures() {
+    return bindFailures.sum();
+  }
+
   void upstreamFailed(String reason) {
     upstreamFailures.computeIfAbsent(reason, r -> new LongAdder()).increment();
   }
@@ -140,6 +149,7 @@ final class DnsMetrics {
       }
     });
     series.put("outpost_edge_dns_listening", listening ? 1.0 : 0.0);
+    series.put("outpost_edge_dns_bind_failures_total", (double) bindFailures.sum());
     return series;
   }
 

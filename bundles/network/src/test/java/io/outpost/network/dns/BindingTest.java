@@ -113,6 +113,8 @@ class BindingTest {
     ClusterDnsComponent dns;
     try {
       dns = start(TestConfig.listening("127.0.0.66:" + port, ""));
+      ClusterDnsComponent started = dns;
+      await().until(() -> started.dnsMetrics().bindFailures() >= 1);
       assertThat(dns.address()).isEmpty();
     } finally {
       blocker.close();
