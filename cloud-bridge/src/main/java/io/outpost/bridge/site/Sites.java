@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.outpost.bridge.config.PodNetworks;
 import io.outpost.bridge.net.Cidr;
+import io.outpost.protocol.IpLiterals;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -162,7 +163,8 @@ public final class Sites {
     for (String type : List.of("InternalIP", "ExternalIP")) {
       for (NodeAddress address : node.getStatus().getAddresses()) {
         if (type.equals(address.getType()) && address.getAddress() != null
-            && Cidr.address(address.getAddress()).isPresent() && !addresses.contains(address.getAddress())
+            && Cidr.address(address.getAddress()).isPresent() && IpLiterals.isIp(address.getAddress())
+            && !addresses.contains(address.getAddress())
             && addresses.size() < max) {
           addresses.add(address.getAddress());
         }
