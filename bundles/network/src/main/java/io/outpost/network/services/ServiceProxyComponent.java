@@ -7,6 +7,7 @@ import io.outpost.network.site.HostCommands;
 import io.outpost.network.site.HostCommands.CommandException;
 import io.outpost.network.site.Backoff;
 import io.outpost.network.site.Ipv4Range;
+import io.outpost.network.site.PodNetworkComponent;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.SiteNetworkV1;
@@ -126,7 +127,11 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       return thread;
     });
     executor.setRemoveOnCancelPolicy(true);
-    executor.execute(() -> start(settings));
+    // The first rendering before activation returns: after a restart (also offline) Services work before pods start.
+    PodNetworkComponent.awaitFirst(executor.submit(() -> {
+      start(settings);
+      render();
+    }));
   }
 
   /** Starts the readiness watch for {@code with}; on the executor's thread. */
