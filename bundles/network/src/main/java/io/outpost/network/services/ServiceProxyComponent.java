@@ -136,8 +136,10 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
 
   /** Starts the readiness watch for {@code with}; on the executor's thread. */
   private void start(ProxySettings with) {
+    if (refusals == null || !with.nodeName().equals(settings.nodeName())) {
+      refusals = new RefusalReporter(events, with.nodeName(), Clock.systemUTC());
+    }
     settings = with;
-    refusals = new RefusalReporter(events, with.nodeName(), Clock.systemUTC());
     if (poll != null) {
       poll.cancel(false);
     }
