@@ -223,4 +223,21 @@ class ServiceForwardingNetnsTest {
 
     assertThat(in(node).run("nft", "list", "tables")).doesNotContain("outpost");
   }
+
+  @Test
+  void aNodeWithoutAPodRangeProgramsNoServiceAndItsTableGoesWithTheRange() throws Exception {
+    assertThat(in(node).run("nft", "list", "tables")).contains("table ip outpost");
+
+    store.remove("SiteNetwork", null, "edge-1");
+
+    // Nodes without site networking (no range: several may share one namespace, as on a test machine) leave no table.
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      assertThat(in(node).run("nft", "list", "tables")).doesNotContain("outpost");
+      assertThat(proxy.metrics()).containsEntry("outpost_edge_network_services_programmed", 0.0);
+    });
+
+    store.put("SiteNetwork", null, "edge-1", new SiteNetworkV1("s", List.of("10.244.1.0/24"), "test", List.of()));
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+        assertThat(who(client, "10.96.0.10:80")).endsWith("10.244.1.12"));
+  }
 }
