@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +76,38 @@ class HostileInputTest {
     assertThat(formerr.getRcode()).isEqualTo(Rcode.FORMERR);
     assertThat(DnsClient.udpRaw(server, new byte[] {1, 2, 3}, 300)).isNull();
     assertThat(rejected(Rejection.MALFORMED)).isEqualTo(2);
+    stillAnswers();
+  }
+
+  @Test
+  void randomBytesAndMangledQueriesNeitherStopNorConfuseTheServer() throws Exception {
+    java.util.Random random = new java.util.Random(22);
+    byte[] valid = DnsClient.query("big.shop.svc.cluster.local.", Type.A).toWire();
+    DnsMetrics metrics = fixture.dns.dnsMetrics();
+    java.util.function.LongSupplier ended = () -> java.util.Arrays.stream(DnsMetrics.Outcome.values())
+        .mapToLong(metrics::count).sum();
+    try (java.net.DatagramSocket socket = new java.net.DatagramSocket()) {
+      for (int i = 0; i < 2_000; i++) {
+        byte[] packet;
+        if (i % 2 == 0) {
+          packet = new byte[random.nextInt(600)];
+          random.nextBytes(packet);
+        } else {
+          packet = valid.clone(); // a real query with a few bytes flipped past the id
+          for (int flips = 0; flips < 3; flips++) {
+            packet[2 + random.nextInt(packet.length - 2)] ^= (byte) (1 << random.nextInt(8));
+          }
+        }
+        socket.send(new java.net.DatagramPacket(packet, packet.length, server));
+        if (i % 50 == 49) { // in batches the socket's receive buffer holds, so the kernel drops none
+          long sent = i + 1;
+          await().pollInterval(Duration.ofMillis(5)).until(() -> ended.getAsLong() == sent);
+        }
+      }
+    }
+    assertThat(ended.getAsLong()).as("every datagram came to an end, answered or not").isEqualTo(2_000);
+    assertThat(rejected(Rejection.MALFORMED)).isPositive();
+    assertThat(upstream.udpQueries.get() + upstream.tcpQueries.get()).isLessThanOrEqualTo(2_000);
     stillAnswers();
   }
 
