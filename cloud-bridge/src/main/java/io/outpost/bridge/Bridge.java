@@ -99,7 +99,8 @@ public final class Bridge implements AutoCloseable {
     // An edge-labelled Node in the cache, or one this bridge registered and the cache has not caught up with.
     Predicate<String> edgeNode = name -> informers.node(name) != null || upstream.registered(name);
     // Site membership and pod ranges: the same for the SiteNetworks sent and the pod IPs accepted.
-    Sites sites = new Sites(config.podNetworks(), informers::node, informers::edgeNodes);
+    Sites sites = new Sites(config.podNetworks(), informers::node, informers::edgeNodes,
+        config.kubelet().enabled() && config.kubelet().addressIsIp() ? config.kubelet().address() : null);
     Predicate<String> legacy = node -> routing.kinds().known(node)
         && !routing.kinds().accepts(node, Downstream.KIND_SITE_NETWORK);
     // Informer handlers run in the order added: the upstream path hears of a pod's deletion before the router does.

@@ -28,4 +28,16 @@ public interface PodNetwork {
    * {@code Default}.
    */
   String clusterDns();
+
+  /**
+   * Runs {@code creation} — the container manager creating the engine network — while the bridge does not hold the
+   * gateway address, and puts the address back before returning (also when {@code creation} fails). Podman 4.3
+   * refuses to create a network whose subnet is in use on the host ("subnet … is already used on the host or by
+   * another config"), and the networking feature puts the gateway on the bridge as soon as it knows the range, so
+   * that the node's DNS server listens before the first pod starts. Pods already on the bridge lose their gateway for
+   * the moment of the creation only. The default runs {@code creation} as it is (a bridge without an address).
+   */
+  default <T> T whileUnaddressed(java.util.concurrent.Callable<T> creation) throws Exception {
+    return creation.call();
+  }
 }

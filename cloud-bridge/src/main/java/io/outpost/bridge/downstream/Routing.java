@@ -155,7 +155,7 @@ public final class Routing implements AutoCloseable {
   private record SiteFacts(String site, List<String> addresses, List<String> podCIDRs) {}
 
   private SiteFacts facts(Node node) {
-    return new SiteFacts(sites.siteOf(node), Sites.lanAddresses(node, 8),
+    return new SiteFacts(sites.siteOf(node), sites.lanAddresses(node, 8),
         Sites.specRanges(node).stream().map(Object::toString).toList());
   }
 

@@ -41,7 +41,7 @@ final class SiteNetworkTranslator {
       String peerName = peer.getMetadata().getName();
       if (!peerName.equals(name)) {
         Sites.PodRange theirs = sites.range(peerName);
-        peers.add(new SiteNetworkV1.PeerV1(peerName, Sites.lanAddresses(peer, MAX_ADDRESSES),
+        peers.add(new SiteNetworkV1.PeerV1(peerName, sites.lanAddresses(peer, MAX_ADDRESSES),
             theirs.pending() || theirs.shared() ? List.of() : theirs.texts()));
         if (peers.size() == SiteNetworkV1.MAX_PEERS) {
           break;

@@ -68,11 +68,25 @@ public final class Sites {
   /** Ranges the allocator recorded on a Node that the cache may not show yet. */
   private final Map<String, List<Cidr>> recorded = new ConcurrentHashMap<>();
 
+  /** The bridge's own address published on every edge Node when it serves their kubelet API; never a node's. */
+  private final String bridgeAddress;
+
   /** {@code node}: an edge Node by name from the cache, or null; {@code nodes}: every edge Node in the cache. */
   public Sites(PodNetworks networks, Function<String, Node> node, Supplier<? extends Collection<Node>> nodes) {
+    this(networks, node, nodes, null);
+  }
+
+  /**
+   * {@code bridgeAddress}: the address the bridge publishes as every edge Node's {@code InternalIP} when it serves
+   * their kubelet API ({@code OUTPOST_KUBELET_ADDRESS}), or null: it is never taken for a node's LAN address (the
+   * node's own addresses are then its {@code ExternalIP}s).
+   */
+  public Sites(PodNetworks networks, Function<String, Node> node, Supplier<? extends Collection<Node>> nodes,
+      String bridgeAddress) {
     this.networks = networks;
     this.node = node;
     this.nodes = nodes;
+    this.bridgeAddress = bridgeAddress;
   }
 
   public PodNetworks networks() {
@@ -165,7 +179,7 @@ public final class Sites {
    * The node's addresses on the site LAN: its {@code InternalIP}s, then its {@code ExternalIP}s, IP literals only
    * (a name is never resolved), without repeats, at most {@code max}.
    */
-  public static List<String> lanAddresses(Node node, int max) {
+  public List<String> lanAddresses(Node node, int max) {
     List<String> addresses = new ArrayList<>();
     if (node == null || node.getStatus() == null || node.getStatus().getAddresses() == null) {
       return addresses;
@@ -174,7 +188,7 @@ public final class Sites {
       for (NodeAddress address : node.getStatus().getAddresses()) {
         if (type.equals(address.getType()) && address.getAddress() != null
             && Cidr.address(address.getAddress()).isPresent() && IpLiterals.isIp(address.getAddress())
-            && !addresses.contains(address.getAddress())
+            && !addresses.contains(address.getAddress()) && !address.getAddress().equals(bridgeAddress)
             && addresses.size() < max) {
           addresses.add(address.getAddress());
         }

@@ -80,7 +80,17 @@ class SitesTest {
         .addNewAddress("203.0.113.5", "ExternalIP").addNewAddress("n.example", "InternalIP")
         .addNewAddress("192.0.2.5", "InternalIP").addNewAddress("n", "Hostname")
         .addNewAddress("fd00::5", "InternalIP").addNewAddress("192.0.2.5", "ExternalIP").endStatus().build();
-    assertThat(Sites.lanAddresses(node, 8)).containsExactly("192.0.2.5", "fd00::5", "203.0.113.5");
-    assertThat(Sites.lanAddresses(node, 1)).containsExactly("192.0.2.5");
+    assertThat(sites().lanAddresses(node, 8)).containsExactly("192.0.2.5", "fd00::5", "203.0.113.5");
+    assertThat(sites().lanAddresses(node, 1)).containsExactly("192.0.2.5");
+  }
+
+  @Test
+  void theBridgesKubeletAddressIsNeverANodesLanAddress() {
+    // With the kubelet API served by the bridge, every edge Node's InternalIP is the bridge's address and the node's
+    // own addresses are its ExternalIPs (NodeWriter): routing a peer's pods "via" the bridge would go nowhere.
+    Node node = new NodeBuilder().withNewMetadata().withName("n").endMetadata().withNewStatus()
+        .addNewAddress("198.51.100.7", "InternalIP").addNewAddress("10.77.3.11", "ExternalIP").endStatus().build();
+    Sites behindBridge = new Sites(PodNetworks.from(Map.of()), nodes::get, nodes::values, "198.51.100.7");
+    assertThat(behindBridge.lanAddresses(node, 8)).containsExactly("10.77.3.11");
   }
 }

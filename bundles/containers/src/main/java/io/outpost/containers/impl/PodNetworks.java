@@ -70,12 +70,21 @@ final class PodNetworks {
       engine.removeNetwork(name);
     }
     try {
-      engine.createNetwork(name, wanted.subnet(), wanted.gateway(), wanted.bridge(), Map.of(LABEL, node));
+      // Podman refuses a subnet in use on the host: the bridge owner lifts its gateway address for the creation.
+      wanted.whileUnaddressed(() -> {
+        engine.createNetwork(name, wanted.subnet(), wanted.gateway(), wanted.bridge(), Map.of(LABEL, node));
+        return null;
+      });
     } catch (EngineException e) {
       // Created meanwhile by someone else with the same settings: fine; anything else fails the sandbox.
       if (engine.network(name).filter(n -> matches(n, wanted)).isEmpty()) {
         throw e;
       }
+    } catch (Unusable | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new Unusable("the pod bridge " + wanted.bridge() + " could not be prepared for engine network " + name
+          + ": " + e.getMessage());
     }
     lastConflict = null;
     LOG.info("Created engine network {} (subnet {}, gateway {}, bridge {}) for the node's pods", name,

@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  */
 @Component(service = {StoreListener.class, MetricSource.class}, immediate = true,
     configurationPid = {ClusterDnsComponent.PID, "io.outpost.node"},
-    configurationPolicy = ConfigurationPolicy.OPTIONAL)
+    // REQUIRE, as the container manager: with OPTIONAL, Felix SCR activated these two-PID components without
+    // io.outpost.node's values (node.name empty, found by the site e2e test); the distribution ships both files.
+    configurationPolicy = ConfigurationPolicy.REQUIRE)
 public final class ClusterDnsComponent implements StoreListener, MetricSource {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterDnsComponent.class);
   static final String PID = "io.outpost.network.dns";

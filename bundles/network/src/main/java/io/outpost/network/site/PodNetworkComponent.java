@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
  */
 @Component(service = {StoreListener.class, MetricSource.class}, immediate = true,
     configurationPid = {PodNetworkComponent.PID, "io.outpost.node"},
-    configurationPolicy = ConfigurationPolicy.OPTIONAL)
+    // REQUIRE, as the container manager: with OPTIONAL, Felix SCR activated these two-PID components without
+    // io.outpost.node's values (node.name empty, found by the site e2e test); the distribution ships both files.
+    configurationPolicy = ConfigurationPolicy.REQUIRE)
 public final class PodNetworkComponent implements StoreListener, MetricSource {
   private static final Logger LOG = LoggerFactory.getLogger(PodNetworkComponent.class);
   static final String PID = "io.outpost.network.site";
@@ -225,7 +227,7 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
 
   private void apply(SiteSettings with, SiteNetworkV1 site, Ipv4Range own) throws CommandException {
     new PodBridge(commands).ensure(with.bridge(), own);
-    SitePodNetwork network = SitePodNetwork.of(with, own);
+    SitePodNetwork network = SitePodNetwork.of(with, own, commands);
     if (!network.equals(offered)) {
       withdrawOffer();
       withdraw = offer.apply(network);
