@@ -51,9 +51,10 @@ class SiteLanIT {
   @Order(1)
   void eachNodeJoinsFromItsOwnNamespaceWithItsLanAddress() {
     for (SiteNode node : stack.nodes) {
-      // NodeFacts reports the first address of the node's first interface: eth0 of its namespace.
+      // NodeFacts reports the first address of the node's first interface: eth0 of its namespace (published as
+      // ExternalIP: the InternalIP of an edge Node is the bridge's kubelet address).
       await(node.name() + " reports its LAN address").atMost(SiteStack.PATIENCE)
-          .untilAsserted(() -> assertThat(stack.internalIp(node)).isEqualTo(node.address()));
+          .untilAsserted(() -> assertThat(stack.addresses(node)).contains("ExternalIP=" + node.address()));
       assertThat(NetNamespaces.pids(node.namespace())).as("processes in %s", node.namespace())
           .contains(node.edge().pid());
     }

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
@@ -83,7 +82,7 @@ final class SiteStack implements AutoCloseable {
         nodes.add(SiteNode.install(lan, i, broker.url(lan.cloudAddress())));
       }
       nodes.forEach(SiteNode::start);
-      List<String> siteValues = List.copyOf(sites.values());
+      List<String> siteValues = new ArrayList<>(sites.values()); // null: no site label
       for (int i = 0; i < nodes.size(); i++) {
         awaitReady(nodes.get(i));
         if (siteValues.get(i) != null) {
@@ -138,14 +137,17 @@ final class SiteStack implements AutoCloseable {
     });
   }
 
-  /** The node's InternalIP as the API holds it, or null. */
-  String internalIp(SiteNode node) {
+  /**
+   * The Node's addresses as the API holds them, as {@code type=address}. With the kubelet API served by the bridge
+   * (as here and in deploy/kubernetes) every edge Node's InternalIP is the bridge's {@code OUTPOST_KUBELET_ADDRESS}
+   * and the node's own address is its ExternalIP.
+   */
+  List<String> addresses(SiteNode node) {
     Node registered = client.nodes().withName(node.name()).get();
     if (registered == null || registered.getStatus() == null || registered.getStatus().getAddresses() == null) {
-      return null;
+      return List.of();
     }
-    return registered.getStatus().getAddresses().stream().filter(a -> a.getType().equals("InternalIP"))
-        .map(NodeAddress::getAddress).findFirst().orElse(null);
+    return registered.getStatus().getAddresses().stream().map(a -> a.getType() + "=" + a.getAddress()).toList();
   }
 
   Pod pod(String name) {
