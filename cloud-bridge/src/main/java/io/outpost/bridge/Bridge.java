@@ -14,9 +14,12 @@ import io.outpost.bridge.metrics.HttpEndpoints;
 import io.outpost.bridge.metrics.Metrics;
 import io.outpost.bridge.metrics.Readiness;
 import io.outpost.bridge.mqtt.MqttBridgeLink;
+import io.outpost.bridge.site.PodCidrAllocator;
+import io.outpost.bridge.site.Sites;
 import io.outpost.bridge.upstream.UpstreamPath;
 import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
+import io.outpost.protocol.Downstream;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Instant;
@@ -31,7 +34,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cloud bridge, wired: the informer caches ({@link Informers}), the downstream path that routes their changes to
- * per-node MQTT topics ({@link Routing}), the upstream path that writes pod status, Device status, Events, Node
+ * per-node MQTT topics ({@link Routing}), site membership and pod ranges ({@link Sites}, {@link PodCidrAllocator}), the upstream path that writes pod status, Device status, Events, Node
  * status and Leases ({@link UpstreamPath}), the kubelet API, the admission webhook and its backstop, and which
  * replica is active ({@link Leadership}). This class only builds and connects the parts and stops them in order.
  * MQTT is connected only after every informer has synced, so a resync is never answered from an empty cache.
@@ -54,6 +57,8 @@ public final class Bridge implements AutoCloseable {
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "outpost-bridge-mqtt"));
   private volatile Informers informers;
+  /** Records each edge node's block of its site's pool on its Node (active replica only). */
+  private volatile PodCidrAllocator podCidrs;
   private volatile MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
@@ -92,9 +97,19 @@ public final class Bridge implements AutoCloseable {
         new BridgeOnline(Codec.VERSION, epoch, UUID.randomUUID().toString(), Instant.now().toString())), mqttTls);
     // An edge-labelled Node in the cache, or one this bridge registered and the cache has not caught up with.
     Predicate<String> edgeNode = name -> informers.node(name) != null || upstream.registered(name);
+    // Site membership and pod ranges: the same for the SiteNetworks sent and the pod IPs accepted.
+    Sites sites = new Sites(config.podNetworks(), informers::node, informers::edgeNodes);
+    Predicate<String> legacy = node -> routing.kinds().known(node)
+        && !routing.kinds().accepts(node, Downstream.KIND_SITE_NETWORK);
     // Informer handlers run in the order added: the upstream path hears of a pod's deletion before the router does.
-    upstream.start(codec, informers, edgeNode, routing::isEdge, routing::execute, routing::resync);
-    routing.start(epoch, codec, link, informers, metrics, edgeNode, tokens);
+    upstream.start(codec, informers, edgeNode, routing::isEdge, routing::execute, routing::resync, sites, legacy);
+    routing.start(epoch, codec, link, informers, metrics, edgeNode, tokens, sites);
+    PodCidrAllocator allocator = new PodCidrAllocator(client, sites, metrics, leadership::isActive,
+        routing::nodeChanged);
+    podCidrs = allocator;
+    informers.nodes().addEventHandler(new io.outpost.bridge.kube.ChangeHandler<>(node -> allocator.request()));
+    informers.nodes().addEventHandler(io.outpost.bridge.kube.ChangeHandler.onDelete(
+        node -> allocator.forget(node.getMetadata().getName())));
     informers.pods().addEventHandler(tokens.podHandler(routing::isEdge)); // asks before any node resyncs
     metrics.gauge("outpost_bridge_sa_token_pods", tokens::pods);
     tolerations.listen(informers, routing::isEdge);
@@ -127,6 +142,7 @@ public final class Bridge implements AutoCloseable {
     }
     // Active: MQTT connects (the edges see a new session and resync) and Leases are renewed. Lost: stop everything.
     leadership.start(() -> {
+      allocator.request();
       upstream.renewLeases();
       link.connect();
       tolerations.checkAll(informers, routing::isEdge);
@@ -194,6 +210,9 @@ public final class Bridge implements AutoCloseable {
       webhook.close();
     }
     leadership.unlabel();
+    if (podCidrs != null) {
+      podCidrs.close();
+    }
     routing.close();
     tokens.close();
     upstream.close();

@@ -108,6 +108,46 @@ public final class FakeEdge implements AutoCloseable {
     return correlationId;
   }
 
+  /** Sends a full resync naming the kinds this node applies (null: none, as an older node) and returns its id. */
+  String resync(List<ObjectRef> held, List<String> kinds) throws MqttException {
+    String correlationId = UUID.randomUUID().toString();
+    publish(Topics.Up.RESYNC, codec.encode(new ResyncRequest(Codec.VERSION, node, correlationId, 0, 0, "test",
+        List.copyOf(held), null, null, null, null, kinds)));
+    return correlationId;
+  }
+
+  /** Sends the compact form naming the kinds this node applies and returns its correlation id. */
+  String resyncCompact(List<ObjectRef> held, List<String> kinds) throws MqttException {
+    String correlationId = UUID.randomUUID().toString();
+    publish(Topics.Up.RESYNC, codec.encode(new ResyncRequest(Codec.VERSION, node, correlationId, 0, 0, "test", null,
+        ResyncRequest.digestOf(held), held.size(), null, null, kinds)));
+    return correlationId;
+  }
+
+  /** What this node holds after applying every message received so far: the refs of the latest UPSERTs, by key. */
+  List<ObjectRef> held() {
+    Map<String, ObjectRef> held = new java.util.LinkedHashMap<>();
+    for (Downstream m : messages()) {
+      if (m.op() == Downstream.Op.UPSERT) {
+        held.put(m.ref().key(), m.ref());
+      } else if (m.op() == Downstream.Op.DELETE) {
+        held.remove(m.ref().key());
+      }
+    }
+    return List.copyOf(held.values());
+  }
+
+  /** The latest UPSERT of {@code kind}/{@code name} received, if any. */
+  Optional<Downstream> latest(String kind, String name) {
+    Downstream found = null;
+    for (Downstream m : messages()) {
+      if (m.op() == Downstream.Op.UPSERT && kind.equals(m.ref().kind()) && name.equals(m.ref().name())) {
+        found = m;
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
   /** Sends the compact form (digest only) and returns its correlation id. */
   String resyncCompact(List<ObjectRef> held) throws MqttException {
     String correlationId = UUID.randomUUID().toString();

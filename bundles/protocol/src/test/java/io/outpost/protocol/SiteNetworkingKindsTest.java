@@ -117,6 +117,33 @@ class SiteNetworkingKindsTest {
     assertThat(current.acceptedKinds()).contains("Service", "SomethingNewer");
   }
 
+  private static Downstream pod(String dnsPolicy, DnsConfigV1 dnsConfig) {
+    PodV1 pod = new PodV1("edge-1", "Always", 30L, null, null,
+        List.of(new PodV1.ContainerV1("app", "reg.example.com/app", null, null, null, null, null)), null, null, null,
+        null, null, null, null, null, null, null, null, null, null, null, dnsPolicy, dnsConfig, false);
+    return Downstream.upsertPod(1, 1, new ObjectRef(Downstream.KIND_POD, "shop", "web-0", "uid", "1"), pod);
+  }
+
+  @Test
+  void dnsSettingsOfPodsRoundTripAndAreChecked() throws Exception {
+    Downstream custom = pod("None", new DnsConfigV1(List.of("192.0.2.53"), List.of("corp.example"),
+        List.of(new DnsConfigV1.OptionV1("ndots", "2"), new DnsConfigV1.OptionV1("edns0", null))));
+    custom.validate();
+    Downstream decoded = codec.decode(codec.encode(custom), Downstream.class);
+    assertThat(decoded).isEqualTo(custom);
+    assertThat(decoded.pod().serviceLinks()).isFalse();
+    assertThat(pod(null, null).pod().dnsPolicyOrDefault()).isEqualTo("ClusterFirst");
+    assertInvalid(pod("None", null), "dnsConfig is required");
+    assertInvalid(pod("Anything", null), "pod.dnsPolicy");
+    assertInvalid(pod("Default", new DnsConfigV1(List.of("1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4"), null, null)),
+        "at most 3");
+    assertInvalid(pod("Default", new DnsConfigV1(List.of("dns.example"), null, null)), "not an IP address");
+    assertInvalid(pod("Default", new DnsConfigV1(null, List.of("evil\nnameserver 6.6.6.6"), null)),
+        "is not a DNS domain");
+    assertInvalid(pod("Default", new DnsConfigV1(null, null, List.of(new DnsConfigV1.OptionV1("ndots\n", "1")))),
+        "not a resolver option");
+  }
+
   private static void assertInvalid(Downstream message, String reason) {
     assertThatThrownBy(message::validate).isInstanceOf(ProtocolException.class).hasMessageContaining(reason);
   }

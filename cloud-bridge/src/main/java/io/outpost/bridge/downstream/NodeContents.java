@@ -5,12 +5,17 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.outpost.bridge.kube.Caches;
 import io.outpost.bridge.kube.ServiceAccountTokens;
+import io.outpost.bridge.site.Sites;
 import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ServiceAccountTokensV1;
+import io.outpost.protocol.ServiceV1;
+import io.outpost.protocol.SiteNetworkV1;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -21,9 +26,10 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What each node should hold, computed from the informer caches — least privilege: its own Node object, the
- * ConfigMaps and Secrets its pods reference, the DeviceModels of its Devices, its pods and the Devices bound to it,
- * nothing else — and the index from shared objects (ConfigMaps, Secrets, DeviceModels) to the nodes that use them,
+ * What each node should hold, computed from the informer caches — least privilege: its own Node object, its
+ * SiteNetwork (its pod ranges and its site's peers only), every Service, every EndpointSlice with only the endpoints
+ * of its site, the ConfigMaps and Secrets its pods reference, the DeviceModels of its Devices, its pods and the
+ * Devices bound to it, nothing else, and of those only the kinds the node applies — and the index from shared objects (ConfigMaps, Secrets, DeviceModels) to the nodes that use them,
  * so that a change of one reaches exactly those nodes. The index is updated atomically (any thread may read it).
  */
 final class NodeContents {
@@ -43,13 +49,21 @@ final class NodeContents {
   /** The reverse: node → the keys it uses. */
   private final Map<String, Set<String>> references = new ConcurrentHashMap<>();
 
+  /** Site membership and pod ranges; null: no SiteNetwork is sent and slices carry the node's own endpoints. */
+  private final Sites sites;
+  /** Services translated, by store key, for the resourceVersion they were translated at: shared by all nodes. */
+  private final Map<String, Translated> services = new ConcurrentHashMap<>();
+
+  private record Translated(String resourceVersion, ServiceV1 body) {}
+
   NodeContents(Caches cache) {
-    this(cache, null);
+    this(cache, null, null);
   }
 
-  NodeContents(Caches cache, ServiceAccountTokens tokens) {
+  NodeContents(Caches cache, ServiceAccountTokens tokens, Sites sites) {
     this.cache = cache;
     this.tokens = tokens;
+    this.sites = sites;
   }
 
   /** The nodes using a ConfigMap, Secret or DeviceModel (any thread): they reconcile when it changes. */
@@ -58,16 +72,36 @@ final class NodeContents {
     return nodes == null ? Set.of() : Set.copyOf(nodes);
   }
 
-  /**
-   * Everything the node should hold, dependencies first: its Node object, the ConfigMaps, Secrets and DeviceModels
-   * its pods and Devices use (those that exist), then the pods and Devices. Also refreshes the reference index.
-   */
+  /** Everything the node should hold, of every kind (tests). */
   Map<String, Wanted> desired(String node) {
+    return desired(node, Downstream.KINDS);
+  }
+
+  /**
+   * Everything the node should hold of the {@code kinds} it applies, dependencies first: its Node object, its
+   * SiteNetwork, the Services and EndpointSlices (before any pod: service-link environment variables are set when a
+   * container starts), the ConfigMaps, Secrets and DeviceModels its pods and Devices use (those that exist), then the
+   * pods and Devices. Also refreshes the reference index.
+   */
+  Map<String, Wanted> desired(String node, Set<String> kinds) {
     Map<String, Wanted> objects = new LinkedHashMap<>();
     Node self = cache.node(node);
-    if (self != null) {
+    if (self != null && kinds.contains(Downstream.KIND_NODE)) {
       ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_NODE, self);
       objects.put(ref.key(), new Wanted(ref, ObjectTranslator.node(self)));
+    }
+    if (self != null && sites != null && kinds.contains(Downstream.KIND_SITE_NETWORK)) {
+      SiteNetworkV1 network = SiteNetworkTranslator.of(self, sites);
+      if (network != null) {
+        ObjectRef ref = SiteNetworkTranslator.ref(self);
+        objects.put(ref.key(), new Wanted(ref, network));
+      }
+    }
+    if (kinds.contains(Downstream.KIND_SERVICE)) {
+      services(objects);
+    }
+    if (kinds.contains(Downstream.KIND_ENDPOINT_SLICE)) {
+      slices(node, objects);
     }
     List<Pod> pods = new ArrayList<>(cache.podsOn(node));
     pods.sort(Comparator.comparing(PodTranslator::key));
@@ -83,20 +117,21 @@ final class NodeContents {
     }
     index(node, keys);
     for (String key : keys) {
-      Wanted shared = shared(key);
+      Wanted shared = kinds.contains(key.substring(0, key.indexOf('/'))) ? shared(key) : null;
       if (shared != null) {
         objects.put(key, shared);
       }
     }
-    for (Pod pod : pods) {
+    for (Pod pod : kinds.contains(Downstream.KIND_POD) ? pods : List.<Pod>of()) {
       ObjectRef ref = PodTranslator.ref(pod);
       objects.put(ref.key(), new Wanted(ref, PodTranslator.toEdge(pod)));
     }
-    for (GenericKubernetesResource device : devices) {
+    for (GenericKubernetesResource device : kinds.contains(Downstream.KIND_DEVICE) ? devices
+        : List.<GenericKubernetesResource>of()) {
       ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_DEVICE, device);
       objects.put(ref.key(), new Wanted(ref, DeviceTranslator.device(device)));
     }
-    if (tokens != null) {
+    if (tokens != null && kinds.contains(Downstream.KIND_SERVICE_ACCOUNT_TOKEN)) {
       tokens.retain(node, pods);
       for (Pod pod : pods) {
         ServiceAccountTokensV1 issued = tokens.tokens(pod); // after its pod: a token belongs to one pod
@@ -107,6 +142,41 @@ final class NodeContents {
       }
     }
     return objects;
+  }
+
+  /** Every Service, sorted by key (translations shared by all nodes, redone only for a new resourceVersion). */
+  private void services(Map<String, Wanted> objects) {
+    List<Service> all = new ArrayList<>(cache.services());
+    all.sort(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()));
+    for (Service service : all) {
+      ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_SERVICE, service);
+      String version = service.getMetadata().getUid() + "/" + service.getMetadata().getResourceVersion();
+      Translated translated = services.get(ref.key());
+      if (translated == null || !translated.resourceVersion().equals(version)) {
+        translated = new Translated(version, ServiceTranslator.service(service));
+        services.put(ref.key(), translated);
+      }
+      objects.put(ref.key(), new Wanted(ref, translated.body()));
+    }
+    if (services.size() > all.size() + 64) {
+      services.keySet().removeIf(key -> objects.get(key) == null); // deleted Services
+    }
+  }
+
+  /**
+   * Every EndpointSlice of a Service, with only the endpoints on the nodes of the node's site (itself only without a
+   * site); a slice with none left is sent empty.
+   */
+  private void slices(String node, Map<String, Wanted> objects) {
+    java.util.Set<String> local = sites == null ? Set.of(node) : sites.endpointNodes(node);
+    List<EndpointSlice> all = new ArrayList<>(cache.endpointSlices());
+    all.sort(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()));
+    for (EndpointSlice slice : all) {
+      if (ServiceTranslator.serviceOf(slice) != null) {
+        ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_ENDPOINT_SLICE, slice);
+        objects.put(ref.key(), new Wanted(ref, ServiceTranslator.slice(slice, local)));
+      }
+    }
   }
 
   /** A ConfigMap, Secret or DeviceModel by store key, if it exists. */

@@ -79,6 +79,12 @@ final class ObjectTranslator {
       return Downstream.upsertDeviceModel(epoch, seq, ref, model);
     } else if (body instanceof ServiceAccountTokensV1 tokens) {
       return Downstream.upsertServiceAccountTokens(epoch, seq, ref, tokens);
+    } else if (body instanceof io.outpost.protocol.ServiceV1 service) {
+      return Downstream.upsertService(epoch, seq, ref, service);
+    } else if (body instanceof io.outpost.protocol.EndpointSliceV1 slice) {
+      return Downstream.upsertEndpointSlice(epoch, seq, ref, slice);
+    } else if (body instanceof io.outpost.protocol.SiteNetworkV1 network) {
+      return Downstream.upsertSiteNetwork(epoch, seq, ref, network);
     }
     throw new IllegalArgumentException("no downstream body for " + body.getClass());
   }

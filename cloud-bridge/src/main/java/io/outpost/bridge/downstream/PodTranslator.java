@@ -5,7 +5,10 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.HostAlias;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodDNSConfig;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.outpost.bridge.downstream.contract.DnsConfigBounds;
+import io.outpost.protocol.DnsConfigV1;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodV1;
@@ -49,7 +52,34 @@ final class PodTranslator {
         emptyToNull(spec.getHostname()), emptyToNull(spec.getSubdomain()), optional(spec.getSetHostnameAsFQDN()),
         SecurityContextTranslator.pod(spec), emptyToNull(UnsupportedFields.of(pod)),
         spec.getActiveDeadlineSeconds(), hostAliases(spec), ephemeral.isEmpty() ? null : ephemeral,
-        labels(pod.getMetadata().getLabels()), DownwardAnnotations.of(pod), serviceAccount(spec));
+        labels(pod.getMetadata().getLabels()), DownwardAnnotations.of(pod), serviceAccount(spec),
+        dnsPolicy(spec), dnsConfig(spec.getDnsConfig()), enableServiceLinks(spec));
+  }
+
+  /** {@code dnsPolicy}; the default ClusterFirst is not sent (absent and ClusterFirst mean the same). */
+  private static String dnsPolicy(PodSpec spec) {
+    String policy = emptyToNull(spec.getDnsPolicy());
+    return "ClusterFirst".equals(policy) ? null : policy;
+  }
+
+  /** Only {@code false} is sent: absent and true (the default) mean the same. */
+  private static Boolean enableServiceLinks(PodSpec spec) {
+    return Boolean.FALSE.equals(spec.getEnableServiceLinks()) ? Boolean.FALSE : null;
+  }
+
+  /**
+   * {@code dnsConfig}, if set and within the wire's bounds (beyond them the contract refuses the pod and the field
+   * is not sent); null otherwise.
+   */
+  static DnsConfigV1 dnsConfig(PodDNSConfig config) {
+    if (config == null || DnsConfigBounds.problem(JSON.valueToTree(config)).isPresent()) {
+      return null;
+    }
+    List<DnsConfigV1.OptionV1> options = config.getOptions() == null ? List.of() : config.getOptions().stream()
+        .map(o -> new DnsConfigV1.OptionV1(o.getName(), o.getValue())).toList();
+    DnsConfigV1 dns = new DnsConfigV1(emptyToNull(config.getNameservers()), emptyToNull(config.getSearches()),
+        options.isEmpty() ? null : options);
+    return dns.nameservers().isEmpty() && dns.searches().isEmpty() && dns.options().isEmpty() ? null : dns;
   }
 
   /**

@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * between nodes (the reference index) is updated atomically. Nothing here calls the Kubernetes API:
  * a reconnecting node costs it nothing.
  *
+ * <p>A node is sent only the kinds it applies ({@link AcceptedKinds}, from its latest resync request), and the
+ * digests expected of it count only those, so that a node of an older release neither rejects an object nor sees a
+ * digest it can never match.
+ *
  * <p>A node gets live changes only once it has resynced with this bridge incarnation: before that the bridge does
  * not know what it holds, and the node's resync (which every edge sends on connect and on a new bridge session)
  * answers with the difference anyway. So a bridge restart does not push every pod to every node.
@@ -43,6 +47,7 @@ final class Router {
   private final MqttBridgeLink link;
   private final NodeContents contents;
   private final Metrics metrics;
+  private final AcceptedKinds kinds;
   private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
   /** Per node, per store key: what the node was last sent and holds. The inner map only on the node's thread. */
   private final Map<String, Map<String, Sent>> sent = new ConcurrentHashMap<>();
@@ -50,7 +55,8 @@ final class Router {
   /** What an edge holds for a key: its uid, resourceVersion and content. */
   private record Sent(String uid, String resourceVersion, Object body) {}
 
-  Router(long epoch, Codec codec, MqttBridgeLink link, NodeContents contents, Metrics metrics) {
+  Router(long epoch, Codec codec, MqttBridgeLink link, NodeContents contents, Metrics metrics, AcceptedKinds kinds) {
+    this.kinds = kinds;
     this.epoch = epoch;
     this.codec = codec;
     this.link = link;
@@ -69,11 +75,11 @@ final class Router {
    * only change status (often written by this bridge from the edge's own report): those cost no message.
    */
   void reconcile(String node) {
-    Map<String, NodeContents.Wanted> desired = contents.desired(node);
     Map<String, Sent> held = sent.get(node);
     if (held == null) {
       return; // not resynced with this bridge yet: its resync will answer with the difference
     }
+    Map<String, NodeContents.Wanted> desired = contents.desired(node, kinds.of(node));
     int messages = 0;
     for (NodeContents.Wanted wanted : desired.values()) {
       Sent last = held.get(wanted.ref().key());
@@ -118,9 +124,10 @@ final class Router {
    * SYNC_BEGIN, the difference (UPSERT/DELETE), SYNC_END.
    */
   void resync(ResyncRequest request) {
+    Set<String> accepted = kinds.record(request);
     if (request.compact()) {
       String node = request.node();
-      Map<String, NodeContents.Wanted> desired = contents.desired(node);
+      Map<String, NodeContents.Wanted> desired = contents.desired(node, accepted);
       Map<String, ObjectRef> expected = expectedRefs(desired);
       if (ResyncRequest.digestOf(expected.values()).equals(request.digest())) {
         Map<String, Sent> held = new HashMap<>();
@@ -138,14 +145,14 @@ final class Router {
       Snapshot snapshot = snapshots.remove(request.node());
       if (snapshot == null || snapshot.count() != request.bucketCount()) {
         // This bridge did not send the buckets the node compared with (e.g. it restarted): compare again.
-        Map<String, NodeContents.Wanted> desired = contents.desired(request.node());
+        Map<String, NodeContents.Wanted> desired = contents.desired(request.node(), accepted);
         mismatch(request, expectedRefs(desired));
         return;
       }
-      resyncFull(request, withUncoveredBuckets(request, snapshot));
+      resyncFull(request, withUncoveredBuckets(request, snapshot), accepted);
       return;
     }
-    resyncFull(request, request.held());
+    resyncFull(request, request.held(), accepted);
   }
 
   /**
@@ -206,12 +213,12 @@ final class Router {
    * an older content (dependencies first), deletes of what it should not hold (pods first). Afterwards the router's
    * record of the node is exactly what the node holds once it applied the answer.
    */
-  private void resyncFull(ResyncRequest request, List<ObjectRef> nodeHolds) {
+  private void resyncFull(ResyncRequest request, List<ObjectRef> nodeHolds, Set<String> accepted) {
     String node = request.node();
     snapshots.remove(node);
     Map<String, ObjectRef> have = new HashMap<>();
     nodeHolds.forEach(ref -> have.put(ref.key(), ref));
-    Map<String, NodeContents.Wanted> desired = contents.desired(node);
+    Map<String, NodeContents.Wanted> desired = contents.desired(node, accepted);
     Map<String, ObjectRef> expected = expectedRefs(desired);
     Map<String, Sent> held = new HashMap<>();
     send(node, seq -> Downstream.marker(epoch, seq, Downstream.Op.SYNC_BEGIN, request.correlationId()));
@@ -228,6 +235,7 @@ final class Router {
       }
     }
     List<ObjectRef> stale = new ArrayList<>(have.values());
+    stale.removeIf(ref -> !accepted.contains(ref.kind())); // never a kind the node does not apply, not even a DELETE
     stale.sort(Comparator.comparing(ObjectRef::key, DELETE_ORDER));
     for (ObjectRef ref : stale) {
       send(node, seq -> Downstream.delete(epoch, seq, ref));

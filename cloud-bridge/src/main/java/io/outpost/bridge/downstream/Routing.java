@@ -2,6 +2,7 @@ package io.outpost.bridge.downstream;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.outpost.bridge.flow.NodeQueues;
@@ -11,10 +12,13 @@ import io.outpost.bridge.kube.Informers;
 import io.outpost.bridge.kube.ServiceAccountTokens;
 import io.outpost.bridge.metrics.Metrics;
 import io.outpost.bridge.mqtt.MqttBridgeLink;
+import io.outpost.bridge.site.Sites;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Downstream;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ResyncRequest;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,9 +36,17 @@ public final class Routing implements AutoCloseable {
   private NodeContents contents;
   private Router router;
   private Predicate<String> edgeNode;
+  private final AcceptedKinds kinds = new AcceptedKinds();
+  private Sites sites;
+  private Informers informers;
 
   public Routing(int threads) {
     this.queues = new NodeQueues(threads, "outpost-bridge-router");
+  }
+
+  /** The kinds each node applies, from its latest resync request. */
+  public AcceptedKinds kinds() {
+    return kinds;
   }
 
   /**
@@ -49,14 +61,29 @@ public final class Routing implements AutoCloseable {
   /** As above, also routing each pod's bound ServiceAccount {@code tokens} (null: none) to its node. */
   public void start(long epoch, Codec codec, MqttBridgeLink link, Informers informers, Metrics metrics,
       Predicate<String> edgeNode, ServiceAccountTokens tokens) {
+    start(epoch, codec, link, informers, metrics, edgeNode, tokens, null);
+  }
+
+  /**
+   * As above, also routing each node's SiteNetwork from {@code sites} (null: none is sent, and a node's
+   * EndpointSlices carry its own endpoints only); Services and EndpointSlices go to every node that applies them.
+   */
+  public void start(long epoch, Codec codec, MqttBridgeLink link, Informers informers, Metrics metrics,
+      Predicate<String> edgeNode, ServiceAccountTokens tokens, Sites sites) {
     this.edgeNode = edgeNode;
-    contents = new NodeContents(informers, tokens);
+    this.sites = sites;
+    this.informers = informers;
+    contents = new NodeContents(informers, tokens, sites);
     if (tokens != null) {
       tokens.onChange(this::schedule);
     }
-    router = new Router(epoch, codec, link, contents, metrics);
+    router = new Router(epoch, codec, link, contents, metrics, kinds);
     informers.pods().addEventHandler(new PodEvents());
-    informers.nodes().addEventHandler(new ChangeHandler<>(node -> schedule(node.getMetadata().getName())));
+    informers.nodes().addEventHandler(new NodeEvents());
+    informers.serviceInformer().addEventHandler(new ChangeHandler<>(s -> scheduleAll()));
+    informers.endpointSliceInformer().addEventHandler(new ChangeHandler<>(s -> scheduleAll()));
+    metrics.gauge("outpost_bridge_services", () -> informers.serviceInformer().getStore().list().size());
+    metrics.gauge("outpost_bridge_endpoint_slices", () -> informers.endpointSliceInformer().getStore().list().size());
     informers.configMaps().addEventHandler(new ChangeHandler<>(c -> referenced(Downstream.KIND_CONFIG_MAP, c)));
     informers.secrets().addEventHandler(new ChangeHandler<>(s -> referenced(Downstream.KIND_SECRET, s)));
     if (informers.devices() != null) {
@@ -95,6 +122,43 @@ public final class Routing implements AutoCloseable {
     }
   }
 
+  /** Every edge node, and every node the router streams to (a Service or EndpointSlice concerns them all). */
+  private void scheduleAll() {
+    Set<String> nodes = new HashSet<>();
+    informers.edgeNodes().forEach(n -> nodes.add(n.getMetadata().getName()));
+    nodes.forEach(this::schedule);
+  }
+
+  /**
+   * A node's change reaches the node, and, when what its site's peers are told of it changed (its site, LAN
+   * addresses or pod ranges), every node of its site before and after: their SiteNetworks and the endpoints of their
+   * EndpointSlices follow.
+   */
+  public void nodeChanged(String name) {
+    schedule(name);
+    if (sites != null) {
+      String site = sites.siteOf(name);
+      sites.members(site).forEach(n -> schedule(n.getMetadata().getName()));
+    }
+  }
+
+  private void siteChanged(Node before, Node after) {
+    if (sites == null) {
+      return;
+    }
+    for (Node node : before == after ? List.of(after) : List.of(before, after)) {
+      sites.members(sites.siteOf(node)).forEach(n -> schedule(n.getMetadata().getName()));
+    }
+  }
+
+  /** What a node's site peers are told of it. */
+  private record SiteFacts(String site, List<String> addresses, List<String> podCIDRs) {}
+
+  private SiteFacts facts(Node node) {
+    return new SiteFacts(sites.siteOf(node), Sites.lanAddresses(node, 8),
+        Sites.specRanges(node).stream().map(Object::toString).toList());
+  }
+
   private void referenced(String kind, HasMetadata object) {
     String key = ObjectRef.key(kind, object.getMetadata().getNamespace(), object.getMetadata().getName());
     contents.nodesReferencing(key).forEach(this::schedule);
@@ -103,6 +167,32 @@ public final class Routing implements AutoCloseable {
   @Override
   public void close() {
     queues.close();
+  }
+
+  /** Node changes: the node itself, and its site's nodes when its site facts changed. */
+  private final class NodeEvents implements ResourceEventHandler<Node> {
+    @Override
+    public void onAdd(Node node) {
+      schedule(node.getMetadata().getName());
+      siteChanged(node, node);
+    }
+
+    @Override
+    public void onUpdate(Node before, Node after) {
+      if (Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
+        return;
+      }
+      schedule(after.getMetadata().getName());
+      if (sites != null && !facts(before).equals(facts(after))) {
+        siteChanged(before, after);
+      }
+    }
+
+    @Override
+    public void onDelete(Node node, boolean finalStateUnknown) {
+      schedule(node.getMetadata().getName());
+      siteChanged(node, node);
+    }
   }
 
   /** A pod change reaches its node. */

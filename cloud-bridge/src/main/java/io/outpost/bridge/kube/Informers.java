@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.outpost.bridge.config.BridgeConfig;
@@ -18,7 +20,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The bridge's informers, one per kind over the whole cluster: edge Nodes (by label), Pods (indexed by node),
- * ConfigMaps, Secrets and, unless switched off, KubeEdge Devices (indexed by node) and DeviceModels. They are the
+ * ConfigMaps, Secrets, Services and EndpointSlices (site networking) and, unless switched off, KubeEdge Devices
+ * (indexed by node) and DeviceModels. They are the
  * only reads the bridge makes: every answer to an edge comes from these caches.
  */
 public final class Informers implements Caches {
@@ -28,6 +31,8 @@ public final class Informers implements Caches {
   private final SharedIndexInformer<Pod> pods;
   private final SharedIndexInformer<ConfigMap> configMaps;
   private final SharedIndexInformer<Secret> secrets;
+  private final SharedIndexInformer<Service> services;
+  private final SharedIndexInformer<EndpointSlice> endpointSlices;
   /** Null when the bridge serves no devices (OUTPOST_DEVICES=false). */
   private final SharedIndexInformer<GenericKubernetesResource> devices;
   private final SharedIndexInformer<GenericKubernetesResource> deviceModels;
@@ -43,6 +48,8 @@ public final class Informers implements Caches {
         .runnableInformer(0);
     configMaps = client.configMaps().inAnyNamespace().runnableInformer(0);
     secrets = client.secrets().inAnyNamespace().runnableInformer(0);
+    services = client.services().inAnyNamespace().runnableInformer(0);
+    endpointSlices = client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0);
     if (config.devices()) {
       devices = client.genericKubernetesResources(Devices.DEVICES)
           .inAnyNamespace().withIndexers(Map.of(NODE_INDEX, device -> List.of(Devices.nodeName(device))))
@@ -71,6 +78,14 @@ public final class Informers implements Caches {
     return secrets;
   }
 
+  public SharedIndexInformer<Service> serviceInformer() {
+    return services;
+  }
+
+  public SharedIndexInformer<EndpointSlice> endpointSliceInformer() {
+    return endpointSlices;
+  }
+
   /** Null when the bridge serves no devices. */
   public SharedIndexInformer<GenericKubernetesResource> devices() {
     return devices;
@@ -97,7 +112,8 @@ public final class Informers implements Caches {
   }
 
   private List<SharedIndexInformer<?>> all() {
-    List<SharedIndexInformer<?>> all = new ArrayList<>(List.of(nodes, pods, configMaps, secrets));
+    List<SharedIndexInformer<?>> all = new ArrayList<>(List.of(nodes, pods, configMaps, secrets, services,
+        endpointSlices));
     if (devices != null) {
       all.add(devices);
       all.add(deviceModels);
@@ -130,7 +146,9 @@ public final class Informers implements Caches {
 
   public String counts() {
     return nodes.getStore().list().size() + " edge nodes, " + pods.getStore().list().size() + " pods, "
-        + configMaps.getStore().list().size() + " ConfigMaps, " + secrets.getStore().list().size() + " Secrets"
+        + configMaps.getStore().list().size() + " ConfigMaps, " + secrets.getStore().list().size() + " Secrets, "
+        + services.getStore().list().size() + " Services, " + endpointSlices.getStore().list().size()
+        + " EndpointSlices"
         + (devices == null ? ", devices off" : ", " + devices.getStore().list().size() + " Devices, "
             + deviceModels.getStore().list().size() + " DeviceModels");
   }
@@ -165,6 +183,26 @@ public final class Informers implements Caches {
   @Override
   public GenericKubernetesResource deviceModel(String namespace, String name) {
     return deviceModels == null ? null : deviceModels.getStore().getByKey(namespace + "/" + name);
+  }
+
+  @Override
+  public List<Service> services() {
+    return services.getStore().list();
+  }
+
+  @Override
+  public List<EndpointSlice> endpointSlices() {
+    return endpointSlices.getStore().list();
+  }
+
+  /** A Service by namespace and name, or null. */
+  public Service service(String namespace, String name) {
+    return services.getStore().getByKey(namespace + "/" + name);
+  }
+
+  /** Every edge Node of the cache. */
+  public List<Node> edgeNodes() {
+    return nodes.getStore().list();
   }
 
   /** A Device by namespace and name, or null. */

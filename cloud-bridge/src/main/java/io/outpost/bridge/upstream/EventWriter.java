@@ -3,15 +3,18 @@ package io.outpost.bridge.upstream;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.EventSource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.bridge.metrics.Metrics;
 import io.outpost.protocol.EventReport;
 
 /**
- * Writes an edge's events as core/v1 Events on the pod, named {@code <pod>.<event id>} so that a redelivered event
+ * Writes an edge's events as core/v1 Events on the pod — or on the Service, for a Service the node cannot program
+ * (e.g. its NodePort is taken) — named {@code <pod or service>.<event id>} so that a redelivered event
  * changes nothing and a repeat (same id, higher count: the edge correlates repeats as the kubelet's correlator does)
  * updates the same Event's count and lastTimestamp (a PATCH, as client-go's {@code recordToSink} does). Legacy style
  * (count, first/lastTimestamp, no eventTime), like the kubelet's, which every Kubernetes version shows.
@@ -36,14 +39,24 @@ final class EventWriter {
   }
 
   void write(EventReport report, Pod pod) {
-    String namespace = pod.getMetadata().getNamespace();
-    String podName = pod.getMetadata().getName();
-    String name = (podName.length() > 236 ? podName.substring(0, 236) : podName) + "." + report.id();
+    write(report, "Pod", pod);
+  }
+
+  /** An event about a Service of the node (no container, so no {@code fieldPath}). */
+  void write(EventReport report, Service service) {
+    write(report, "Service", service);
+  }
+
+  private void write(EventReport report, String kind, HasMetadata involved) {
+    String namespace = involved.getMetadata().getNamespace();
+    String objectName = involved.getMetadata().getName();
+    String name = (objectName.length() > 236 ? objectName.substring(0, 236) : objectName) + "." + report.id();
     Event event = new EventBuilder()
         .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
-        .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion("v1").withKind("Pod")
-            .withNamespace(namespace).withName(podName).withUid(pod.getMetadata().getUid())
-            .withResourceVersion(pod.getMetadata().getResourceVersion()).withFieldPath(report.fieldPath()).build())
+        .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion("v1").withKind(kind)
+            .withNamespace(namespace).withName(objectName).withUid(involved.getMetadata().getUid())
+            .withResourceVersion(involved.getMetadata().getResourceVersion()).withFieldPath(report.fieldPath())
+            .build())
         .withType(report.type()).withReason(report.reason()).withMessage(report.message())
         .withCount(report.count()).withFirstTimestamp(report.firstTimestamp())
         .withLastTimestamp(report.lastTimestamp())

@@ -2,6 +2,7 @@ package io.outpost.bridge.upstream;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.outpost.bridge.kube.Devices;
 import io.outpost.bridge.metrics.Metrics;
@@ -45,6 +46,8 @@ final class Upstream {
   private final BiFunction<String, String, GenericKubernetesResource> deviceCache;
   private final Consumer<DeviceStatusReport> deviceStatuses;
   private final DeletedPods deleted;
+  /** Services by namespace and name (events about a Service a node cannot program). */
+  private final BiFunction<String, String, Service> serviceCache;
   private final NodeHostIPs hostIPs = new NodeHostIPs();
   /** Every rejection is counted; a node that keeps sending bad input is logged once a minute per reason. */
   private final Refusals refusals;
@@ -53,6 +56,15 @@ final class Upstream {
       NodeWriter nodes, PodStatusWriter statuses, EventWriter events, Consumer<ResyncRequest> resyncs,
       BiFunction<String, String, GenericKubernetesResource> deviceCache, Consumer<DeviceStatusReport> deviceStatuses,
       DeletedPods deleted) {
+    this(codec, metrics, podCache, edgeNodes, nodes, statuses, events, resyncs, deviceCache, deviceStatuses, deleted,
+        (namespace, name) -> null);
+  }
+
+  Upstream(Codec codec, Metrics metrics, BiFunction<String, String, Pod> podCache, Predicate<String> edgeNodes,
+      NodeWriter nodes, PodStatusWriter statuses, EventWriter events, Consumer<ResyncRequest> resyncs,
+      BiFunction<String, String, GenericKubernetesResource> deviceCache, Consumer<DeviceStatusReport> deviceStatuses,
+      DeletedPods deleted, BiFunction<String, String, Service> serviceCache) {
+    this.serviceCache = serviceCache;
     this.codec = codec;
     this.metrics = metrics;
     this.podCache = podCache;
@@ -139,7 +151,11 @@ final class Upstream {
           requireEdge(address);
           EventReport event = codec.decode(payload, EventReport.class);
           requireSender(address, event.node());
-          events.write(event, boundPod(address, event.ref()));
+          if (Downstream.KIND_SERVICE.equals(event.ref().kind())) {
+            events.write(event, service(event));
+          } else {
+            events.write(event, boundPod(address, event.ref()));
+          }
         }
         case RESYNC -> {
           requireEdge(address);
@@ -192,7 +208,7 @@ final class Upstream {
    */
   private Pod boundPod(Topics.UpTopic address, ObjectRef ref) throws Rejected, LateReport {
     if (!Downstream.KIND_POD.equals(ref.kind())) {
-      throw new Rejected("invalid", "only pods are reported on, not " + ref.kind());
+      throw new Rejected("invalid", "only pods and Services are reported on, not " + ref.kind());
     }
     Pod pod = podCache.apply(ref.namespace(), ref.name());
     if ((pod == null || !ref.uid().equals(pod.getMetadata().getUid())) && deleted.wasOn(ref.uid(), address.node())) {
@@ -207,6 +223,26 @@ final class Upstream {
           + pod.getSpec().getNodeName() + ", not to " + address.node());
     }
     return pod;
+  }
+
+  /**
+   * The Service an event is about: it must exist with that uid (every node that applies Services is sent them all);
+   * an event about a Service names no container.
+   */
+  private Service service(EventReport event) throws Rejected {
+    ObjectRef ref = event.ref();
+    if (ref.namespace() == null || ref.namespace().isEmpty()) {
+      throw new Rejected("invalid", "a Service is namespaced: " + ref.key() + " names no namespace");
+    }
+    if (event.fieldPath() != null) {
+      throw new Rejected("invalid", "an event about Service " + ref.key() + " names a container (" + event.fieldPath()
+          + ")");
+    }
+    Service service = serviceCache.apply(ref.namespace(), ref.name());
+    if (service == null || !ref.uid().equals(service.getMetadata().getUid())) {
+      throw new Rejected("unknown_service", "no Service " + ref.namespace() + "/" + ref.name() + " with uid " + ref.uid());
+    }
+    return service;
   }
 
   /** The Device a report is about must exist with that uid and be bound to the sender. */

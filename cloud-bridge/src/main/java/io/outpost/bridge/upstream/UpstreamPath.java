@@ -8,6 +8,7 @@ import io.outpost.bridge.flow.NodeQueues;
 import io.outpost.bridge.kube.ChangeHandler;
 import io.outpost.bridge.kube.Informers;
 import io.outpost.bridge.metrics.Metrics;
+import io.outpost.bridge.site.Sites;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
@@ -69,16 +70,27 @@ public final class UpstreamPath implements AutoCloseable {
    */
   public void start(Codec codec, Informers informers, Predicate<String> edgeNode, Predicate<Pod> edgePod,
       BiConsumer<String, Runnable> resyncLane, Consumer<ResyncRequest> resync) {
+    start(codec, informers, edgeNode, edgePod, resyncLane, resync, null, node -> true);
+  }
+
+  /**
+   * As above, a pod IP checked against the node's range from {@code sites} (null: the rule from before site
+   * networking for every node), except for nodes {@code legacy} says do not apply site networking.
+   */
+  public void start(Codec codec, Informers informers, Predicate<String> edgeNode, Predicate<Pod> edgePod,
+      BiConsumer<String, Runnable> resyncLane, Consumer<ResyncRequest> resync, Sites sites,
+      Predicate<String> legacy) {
     this.edgeNode = edgeNode;
     this.resyncLane = resyncLane;
     leases = new LeaseRenewer(client, metrics, Clock.systemUTC(), config.leaseDurationSeconds(),
         config.leaseRenewInterval(), config.kubeWritesPerSecond());
     nodes = new NodeWriter(client, config, metrics, informers::node, Clock.systemUTC(), leases);
-    statuses = new PodStatusWriter(client, metrics, new StatusClaims(new PodAddressRanges(config.podNetworks(),
-        informers::node)));
+    statuses = new PodStatusWriter(client, metrics, new StatusClaims(sites == null
+        ? new PodAddressRanges(config.podNetworks(), informers::node)
+        : new PodAddressRanges(sites, informers::node, legacy)));
     DeviceStatusWriter deviceStatuses = new DeviceStatusWriter(client, metrics, informers::device);
     handler = new Upstream(codec, metrics, informers::pod, edgeNode, nodes, statuses, new EventWriter(client, metrics),
-        resync, informers::device, report -> deviceStatuses.offer(report, writers), deletedPods);
+        resync, informers::device, report -> deviceStatuses.offer(report, writers), deletedPods, informers::service);
     // Before the router hears of a deletion: the node's late reports on the pod are expected, not refused.
     informers.pods().addEventHandler(deletedPods);
     informers.pods().addEventHandler(new ReadinessGateChanges(informers, edgePod));

@@ -274,4 +274,36 @@ class PodTranslatorTest {
     assertThat(edge.unsupported()).isNull();
     VolumeTranslatorTest.roundTrip(edge);
   }
+
+  @Test
+  void dnsPolicyDnsConfigAndServiceLinksAreSentAndTheDefaultsLeaveThePodAsBefore() {
+    io.fabric8.kubernetes.api.model.Pod plain = new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata().withName("web").withNamespace("shop").endMetadata()
+        .withNewSpec().withNodeName("edge-1").withDnsPolicy("ClusterFirst").withEnableServiceLinks(true)
+        .addNewContainer().withName("app").withImage("nginx").endContainer().endSpec().build();
+    io.outpost.protocol.PodV1 defaults = PodTranslator.toEdge(plain);
+    assertThat(defaults.dnsPolicy()).isNull();
+    assertThat(defaults.dnsConfig()).isNull();
+    assertThat(defaults.enableServiceLinks()).isNull();
+    assertThat(defaults.dnsPolicyOrDefault()).isEqualTo("ClusterFirst");
+    assertThat(defaults.serviceLinks()).isTrue();
+
+    for (String policy : java.util.List.of("ClusterFirstWithHostNet", "Default", "None")) {
+      io.fabric8.kubernetes.api.model.Pod pod = new io.fabric8.kubernetes.api.model.PodBuilder(plain).editSpec()
+          .withDnsPolicy(policy).endSpec().build();
+      assertThat(PodTranslator.toEdge(pod).dnsPolicy()).isEqualTo(policy);
+    }
+    io.fabric8.kubernetes.api.model.Pod custom = new io.fabric8.kubernetes.api.model.PodBuilder(plain).editSpec()
+        .withDnsPolicy("None").withEnableServiceLinks(false).withNewDnsConfig().withNameservers("192.0.2.53")
+        .withSearches("shop.svc.cluster.local").addNewOption().withName("ndots").withValue("2").endOption()
+        .addNewOption().withName("edns0").endOption().endDnsConfig().endSpec().build();
+    io.outpost.protocol.PodV1 sent = PodTranslator.toEdge(custom);
+    assertThat(sent.dnsConfig()).isEqualTo(new io.outpost.protocol.DnsConfigV1(java.util.List.of("192.0.2.53"),
+        java.util.List.of("shop.svc.cluster.local"), java.util.List.of(
+            new io.outpost.protocol.DnsConfigV1.OptionV1("ndots", "2"),
+            new io.outpost.protocol.DnsConfigV1.OptionV1("edns0", null))));
+    assertThat(sent.enableServiceLinks()).isFalse();
+    assertThat(sent.unsupported()).isNull();
+    assertThat(PodTranslator.dnsConfig(new io.fabric8.kubernetes.api.model.PodDNSConfig())).as("empty").isNull();
+  }
 }

@@ -73,8 +73,6 @@ class UnsupportedFieldsTest {
             + " edge nodes",
         "spec.containers[app].volumeMounts[data].mountPropagation: only None is provided on edge nodes",
         "spec.volumes[db].persistentVolumeClaim: persistent volumes are not provided on edge nodes",
-        "spec.dnsPolicy: None (custom DNS configuration) is not applied on edge nodes",
-        "spec.dnsConfig: custom DNS configuration is not applied on edge nodes",
         "spec.shareProcessNamespace: a shared process namespace is not provided on edge nodes",
         "spec.runtimeClassName: runtime classes are not available on edge nodes");
   }
@@ -102,6 +100,26 @@ class UnsupportedFieldsTest {
         .endSpec().build();
 
     assertThat(UnsupportedFields.of(pod)).isEmpty();
+  }
+
+  @Test
+  void dnsPolicyNoneWithADnsConfigIsHonouredAndOnlyAConfigBeyondTheWiresBoundsIsNamed() {
+    Pod custom = defaulted().editSpec().withDnsPolicy("None").withNewDnsConfig().withNameservers("1.1.1.1", "fd00::53")
+        .withSearches("shop.svc.cluster.local", "example.com").addNewOption().withName("ndots").withValue("2")
+        .endOption().addNewOption().withName("edns0").endOption().endDnsConfig().withEnableServiceLinks(false)
+        .endSpec().build();
+    assertThat(UnsupportedFields.of(custom)).isEmpty();
+
+    Pod tooMany = defaulted().editSpec().withDnsPolicy("None").withNewDnsConfig()
+        .withNameservers("1.1.1.1", "1.0.0.1", "8.8.8.8", "9.9.9.9").endDnsConfig().endSpec().build();
+    assertThat(UnsupportedFields.of(tooMany))
+        .containsExactly("spec.dnsConfig: more than 3 nameservers are not written on edge nodes");
+    assertThat(PodTranslator.toEdge(tooMany).dnsConfig()).as("not sent beyond the bounds").isNull();
+
+    Pod named = defaulted().editSpec().withNewDnsConfig().withNameservers("dns.example").endDnsConfig().endSpec()
+        .build();
+    assertThat(UnsupportedFields.of(named))
+        .containsExactly("spec.dnsConfig: nameserver 'dns.example' is not an IP address");
   }
 
   @Test

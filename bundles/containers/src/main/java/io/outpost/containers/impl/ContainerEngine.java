@@ -56,6 +56,21 @@ interface ContainerEngine extends AutoCloseable {
   /** Removes a volume (nothing if it is gone); fails while a container uses it. */
   void removeVolume(String name);
 
+  /** The engine network {@code name} (its IPv4 subnet and gateway), or empty if there is none. */
+  Optional<EngineNetworks.Network> network(String name);
+
+  /**
+   * Creates a bridge network {@code name} with one IPv4 {@code subnet} and {@code gateway} on the Linux bridge
+   * {@code bridge}, carrying {@code labels}.
+   */
+  void createNetwork(String name, String subnet, String gateway, String bridge, java.util.Map<String, String> labels);
+
+  /** Removes the network {@code name} (nothing if it is gone); fails while a container uses it. */
+  void removeNetwork(String name);
+
+  /** The ids of every container (any owner, running or not) attached to the network {@code name}. */
+  List<String> containersOn(String name);
+
   /** The container's log, stdout and stderr interleaved, its last {@code tail} lines (all if negative), at most
    *  {@code maxBytes} (the newest kept). */
   String logs(String id, int tail, int maxBytes);

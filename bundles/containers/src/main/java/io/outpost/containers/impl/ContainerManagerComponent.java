@@ -4,6 +4,7 @@ import io.outpost.containers.ContainerManager;
 import java.io.Closeable;
 import java.io.IOException;
 import io.outpost.containers.EngineStatus;
+import io.outpost.containers.PodNetwork;
 import io.outpost.containers.PodRuntime;
 import io.outpost.containers.NodeAllocatable;
 import io.outpost.containers.PodStreams;
@@ -35,6 +36,7 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +81,10 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   /** The node's allocatable resources (from the sync bundle, which reports them): new pods are admitted against them. */
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   volatile NodeAllocatable nodeAllocatable;
+  /** The node's pod network (networking feature), or null: new sandboxes join it; its coming or going restarts none. */
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+      policyOption = ReferencePolicyOption.GREEDY)
+  volatile PodNetwork podNetwork;
 
   /** The engine's container event stream, while open; only (re)opened on the executor's thread. */
   private volatile Closeable events;
@@ -123,7 +129,7 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
     this.reconciler = new Reconciler(with, store, engine, Clock.systemUTC(), this::resync, podPool, () -> {
       NodeAllocatable node = nodeAllocatable;
       return node == null ? null : node.allocatable();
-    });
+    }, () -> podNetwork);
     this.streams = new StreamOpener(with, store, engine);
     this.settings = with;
     LOG.info("Container manager for node {} using engine {}", with.nodeName(), with.engineHost());

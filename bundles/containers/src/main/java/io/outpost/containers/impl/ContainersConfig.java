@@ -63,6 +63,13 @@ public @interface ContainersConfig {
       + "<hostname>.<that domain> if it sets setHostnameAsFQDN.")
   String cluster_domain() default Settings.DEFAULT_CLUSTER_DOMAIN;
 
+  @AttributeDefinition(description = "The node's resolver configuration (the kubelet's --resolv-conf): pods with "
+      + "dnsPolicy Default, and ClusterFirst pods while the node has no cluster DNS, get its nameservers, search "
+      + "domains and options; ClusterFirst pods get its search domains after the cluster's. On a node whose "
+      + "/etc/resolv.conf points at a local stub resolver (systemd-resolved's 127.0.0.53), name the file listing the "
+      + "real upstream servers, e.g. /run/systemd/resolve/resolv.conf.")
+  String resolv_conf() default "/etc/resolv.conf";
+
   // The switches allow.privileged, allow.host.network, allow.host.pid and allow.host.ipc are one table,
   // NodeSecurity.Allow, read from the component's properties: each what pods may use beyond the defaults.
 

@@ -14,7 +14,7 @@ import java.util.function.Consumer;
 
 /**
  * {@link ContainerEngine} over the Docker Engine API at version {@value EngineHttp#API_VERSION}, which Podman serves:
- * the container requests here, the rest by area ({@link EngineImages}, {@link DockerVolumes}, {@link EngineExecs},
+ * the container requests here, the rest by area ({@link EngineImages}, {@link DockerVolumes}, {@link EngineNetworks}, {@link EngineExecs},
  * {@link EngineEvents}), all over {@link EngineHttp} — the JDK's unix-domain sockets and HTTP/1.1 by hand.
  */
 final class DockerEngine implements ContainerEngine {
@@ -24,6 +24,7 @@ final class DockerEngine implements ContainerEngine {
   private final EngineImages images;
   private final DockerVolumes volumes;
   private final EngineExecs execs;
+  private final EngineNetworks networks;
 
   /** The engine refused the log size cap once (a driver without it): it is not sent again. */
   private volatile boolean logCapRefused;
@@ -43,6 +44,7 @@ final class DockerEngine implements ContainerEngine {
     this.images = new EngineImages(http);
     this.volumes = new DockerVolumes(http);
     this.execs = new EngineExecs(http);
+    this.networks = new EngineNetworks(http);
   }
 
   /** A client of the engine at {@code unix:///path} or {@code tcp://host:port}; connects per request. */
@@ -193,6 +195,26 @@ final class DockerEngine implements ContainerEngine {
   @Override
   public void removeVolume(String name) {
     volumes.remove(name);
+  }
+
+  @Override
+  public Optional<EngineNetworks.Network> network(String name) {
+    return networks.inspect(name);
+  }
+
+  @Override
+  public void createNetwork(String name, String subnet, String gateway, String bridge, Map<String, String> labels) {
+    networks.create(name, subnet, gateway, bridge, labels);
+  }
+
+  @Override
+  public void removeNetwork(String name) {
+    networks.remove(name);
+  }
+
+  @Override
+  public List<String> containersOn(String name) {
+    return networks.containers(name);
   }
 
   @Override

@@ -21,8 +21,10 @@ import java.util.regex.Pattern;
  * Resolves a container's environment the way the kubelet does, from what the edge store holds: {@code envFrom}
  * first (ConfigMap and Secret keys, prefixed), then {@code env}, which overrides; {@code valueFrom} a ConfigMap key,
  * a Secret key, a pod field ({@link FieldPaths}) or a container resource ({@link ResourceFields}). A missing
- * non-optional source fails with the kubelet's message, reported as {@code CreateContainerConfigError}. Works offline:
- * only the store (and the node's own allocatable and address) is read.
+ * non-optional source fails with the kubelet's message, reported as {@code CreateContainerConfigError}. Then the
+ * Service variables ({@link ServiceLinks}) the container does not define itself; {@code $(VAR)} in an {@code env}
+ * value sees the variables defined before it, then the Service variables, as in the kubelet. Works offline: only
+ * the store (and the node's own allocatable and address) is read.
  */
 final class EnvResolver {
   /** Kubernetes accepts C identifiers and more; this is its rule for env var names. */
@@ -65,6 +67,7 @@ final class EnvResolver {
   /** {@code NAME=value} entries, in the order Kubernetes would set them; {@code podIP} for status.podIP(s). */
   List<String> resolve(ObjectRef ref, PodV1 spec, ContainerV1 container, String podIP) throws ConfigError {
     ObjectRef pod = ref;
+    Map<String, String> services = ServiceLinks.variables(store, ref.namespace(), spec == null || spec.serviceLinks());
     Map<String, String> env = new LinkedHashMap<>();
     if (container.envFrom() != null) {
       for (EnvFromV1 source : container.envFrom()) {
@@ -80,7 +83,9 @@ final class EnvResolver {
     if (container.env() != null) {
       for (EnvVarV1 var : container.env()) {
         // A literal value may refer to the variables defined before it, $(NAME), as the kubelet expands it.
-        String value = var.valueFrom() == null ? Expansion.expand(var.value() == null ? "" : var.value(), env)
+        // The kubelet's mapping: the variables so far, then the Service variables.
+        String value = var.valueFrom() == null ? Expansion.expand(var.value() == null ? "" : var.value(),
+            name -> env.containsKey(name) ? env.get(name) : services.get(name))
             : valueFrom(pod, spec, container, var, podIP);
         if (value != null) {
           env.remove(var.name()); // a later definition moves to the end, as in the kubelet's list
@@ -88,6 +93,7 @@ final class EnvResolver {
         }
       }
     }
+    services.forEach(env::putIfAbsent); // after the container's own, which override them
     return env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
   }
 

@@ -7,15 +7,9 @@ import io.outpost.protocol.PodV1.HostAliasV1;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * The pod's {@code /etc/hosts}, managed as the kubelet manages it ({@code kubelet_pods.go makeHostsMount},
@@ -53,7 +47,7 @@ final class EtcHosts {
    */
   List<Volumes.Mount> withHostsFile(ObjectRef ref, PodV1 pod, ContainerV1 container, String podIP,
       List<Volumes.Mount> mounts) throws EnvResolver.ConfigError {
-    if (podIP == null || mounts.stream().anyMatch(m -> TARGET.equals(normalise(m.target())))) {
+    if (podIP == null || NodeOwnedFiles.mounted(mounts, TARGET)) {
       return mounts;
     }
     Path file;
@@ -106,34 +100,6 @@ final class EtcHosts {
 
   /** Writes the pod's file if its content differs: a new file renamed over the old one. */
   private Path write(ObjectRef ref, String content) throws IOException {
-    Path dir = volumesDir.resolve(DIR);
-    Files.createDirectories(dir);
-    if (Files.isSymbolicLink(dir) || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException(dir + " is not a directory");
-    }
-    Path file = dir.resolve(ref.uid());
-    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-    if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) == bytes.length
-        && Arrays.equals(Files.readAllBytes(file), bytes)) {
-      return file;
-    }
-    Path temporary = dir.resolve(ref.uid() + ".tmp-" + UUID.randomUUID());
-    try {
-      Files.write(temporary, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS);
-      Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
-      Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(temporary);
-    }
-    return file;
-  }
-
-  private static String normalise(String target) {
-    String path = target;
-    while (path.length() > 1 && path.endsWith("/")) {
-      path = path.substring(0, path.length() - 1);
-    }
-    return path;
+    return NodeOwnedFiles.write(volumesDir.resolve(DIR), ref.uid(), content);
   }
 }

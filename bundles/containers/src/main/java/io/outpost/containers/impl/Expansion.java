@@ -19,6 +19,11 @@ final class Expansion {
   private Expansion() {}
 
   static String expand(String input, Map<String, String> variables) {
+    return expand(input, (java.util.function.Function<String, String>) variables::get);
+  }
+
+  /** {@code input} expanded with {@code lookup} (a name's value, null if undefined). */
+  static String expand(String input, java.util.function.Function<String, String> lookup) {
     if (input == null || input.indexOf(OPERATOR) < 0) {
       return input;
     }
@@ -39,7 +44,7 @@ final class Expansion {
           out.append(OPERATOR).append(OPENER); // incomplete reference: kept
         } else {
           String name = input.substring(cursor + 2, close);
-          String value = variables.get(name);
+          String value = lookup.apply(name);
           out.append(value != null ? value : OPERATOR + "" + OPENER + name + CLOSER);
           advance = close - cursor;
         }

@@ -21,6 +21,8 @@ final class PodState {
   PodStatusReport lastRecorded;
   /** The pod's IP: its infra container's, or null (no infra container yet, or a pod created without one). */
   String podIP;
+  /** The cluster DNS decision of the pod's sandbox ({@link Sandbox.Result#dns}), null if it recorded none. */
+  String sandboxDns;
   /**
    * When the manager first looked at the pod (RFC 3339, whole seconds): the pod's {@code startTime}, continued
    * from the last recorded status after a restart.

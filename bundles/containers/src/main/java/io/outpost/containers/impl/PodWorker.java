@@ -39,12 +39,15 @@ final class PodWorker {
   private final SecurityContexts security;
   private final FsGroupOwnership fsGroups;
   private final EtcHosts hostsFile;
+  private final ResolvConf resolvConf;
   private final LifecycleHooks hooks;
   private final TerminationMessages messages;
   private final EphemeralContainers ephemeral;
 
+  /** {@code podNetwork}: the node's pod network now, or null, for new sandboxes ({@link Sandbox}). */
   PodWorker(ContainerEngine engine, Settings settings, Runnable wake, EnvResolver env, PullSecrets pullSecrets,
-      EventSink events, Volumes volumes, Prober prober, LifecycleHooks hooks) {
+      EventSink events, Volumes volumes, Prober prober, LifecycleHooks hooks,
+      java.util.function.Supplier<io.outpost.containers.PodNetwork> podNetwork) {
     this.hooks = hooks;
     this.messages = new TerminationMessages(engine, settings.volumesDir());
     this.volumes = volumes;
@@ -55,7 +58,8 @@ final class PodWorker {
     this.env = env;
     this.events = events;
     this.images = new Images(engine, wake, events, pullSecrets);
-    this.sandbox = new Sandbox(engine, settings, images, events, volumes.memory());
+    this.resolvConf = new ResolvConf(settings.volumesDir(), settings.clusterDomain(), settings.resolvConf());
+    this.sandbox = new Sandbox(engine, settings, images, events, volumes.memory(), podNetwork, resolvConf);
     this.init = new InitContainers(this, prober);
     this.security = new SecurityContexts(settings.security(), engine);
     this.fsGroups = new FsGroupOwnership(settings.volumesDir());
@@ -66,6 +70,7 @@ final class PodWorker {
   /** Brings a pod that should run one step closer to running. */
   List<ContainerView> run(ObjectRef ref, PodV1 pod, List<EngineContainer> existing, PodState state, Instant now) {
     Sandbox.Result sandboxed = sandbox.ensure(ref, pod, existing, state, now);
+    state.sandboxDns = sandboxed.dns();
     if (!existing.isEmpty()) {
       volumes.refresh(ref, pod); // ConfigMap and Secret changes reach running containers
       fsGroups.apply(ref, pod);
@@ -234,6 +239,7 @@ final class PodWorker {
       variables = env.resolve(ref, pod, spec, state.podIP);
       subPaths = SubPathExpressions.expand(spec, variables);
       mounts = hostsFile.withHostsFile(ref, pod, spec, state.podIP, volumes.mounts(ref, pod, spec, subPaths));
+      mounts = resolvConf.withResolvConf(ref, pod, spec, state.sandboxDns, mounts);
       fsGroups.apply(ref, pod);
     } catch (EnvResolver.ConfigError e) {
       configError(ref, pod, spec, memory, e);

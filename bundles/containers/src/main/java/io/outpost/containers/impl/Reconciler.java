@@ -70,6 +70,16 @@ final class Reconciler {
    */
   Reconciler(Settings settings, PodStore store, ContainerEngine engine, Clock clock, Runnable wake,
       ExecutorService podPool, java.util.function.Supplier<Map<String, String>> allocatable) {
+    this(settings, store, engine, clock, wake, podPool, allocatable, () -> null);
+  }
+
+  /**
+   * {@code podNetwork}: the node's pod network now ({@link io.outpost.containers.PodNetwork}), or null: new pod
+   * sandboxes join it; the constructors without it leave every pod on the engine's default network.
+   */
+  Reconciler(Settings settings, PodStore store, ContainerEngine engine, Clock clock, Runnable wake,
+      ExecutorService podPool, java.util.function.Supplier<Map<String, String>> allocatable,
+      java.util.function.Supplier<io.outpost.containers.PodNetwork> podNetwork) {
     this.settings = settings;
     this.store = store;
     this.engine = engine;
@@ -86,7 +96,7 @@ final class Reconciler {
     this.deadlines = new ActiveDeadline(events, engine);
     this.worker = new PodWorker(engine, settings, wake,
         new EnvResolver(store.desired(), settings.nodeName(), allocatable), new PullSecrets(store.desired()), events,
-        volumes, prober, hooks);
+        volumes, prober, hooks, podNetwork);
     this.engineHealth = new EngineHealth(engine, settings.engineHost(), settings.resyncInterval(), clock);
   }
 

@@ -1,5 +1,6 @@
 package io.outpost.containers.impl;
 
+import io.outpost.containers.PodNetwork;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.PodStatusReport.ContainerStateV1;
 import io.outpost.protocol.PodV1;
@@ -17,6 +18,12 @@ import org.slf4j.LoggerFactory;
  * ("SandboxChanged"). Pods whose containers were created before infra containers existed (an upgrade) are left as
  * they are — never restarted for it. A hostname the kubelet would refuse (an FQDN over 64 characters) fails the
  * sandbox as it fails the kubelet's: the pod stays ContainerCreating with a FailedCreatePodSandBox event naming why.
+ *
+ * <p>The network: the host's for a {@code hostNetwork} pod; else the node's pod network if one is registered when the
+ * sandbox is created ({@link PodNetwork}, made sure of by {@link PodNetworks}; the pod IP is then the infra container's
+ * address on it), else the engine's default network. A pod keeps the network it was created on: the pod network
+ * coming or going restarts nothing. The pod's cluster DNS server is decided at the same moment and recorded on the
+ * infra container for {@link ResolvConf}.
  */
 final class Sandbox {
   private static final Logger LOG = LoggerFactory.getLogger(Sandbox.class);
@@ -28,6 +35,11 @@ final class Sandbox {
     String networkMode() {
       return infra == null ? null : "container:" + infra.id();
     }
+
+    /** The cluster DNS decision recorded on the infra container ({@link ResolvConf#LABEL}); null for none. */
+    String dns() {
+      return infra == null ? null : infra.label(ResolvConf.LABEL);
+    }
   }
 
   private final ContainerEngine engine;
@@ -37,10 +49,20 @@ final class Sandbox {
   private final EventSink events;
   private final SecurityAdmission security;
   private final MemoryVolumes memoryVolumes;
+  private final java.util.function.Supplier<PodNetwork> podNetwork;
+  private final PodNetworks networks;
+  private final ResolvConf resolvConf;
 
-  /** {@code memory}: the pod's memory-backed emptyDirs, which the infra container holds mounted for the pod. */
-  Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events, MemoryVolumes memory) {
+  /**
+   * {@code memory}: the pod's memory-backed emptyDirs, which the infra container holds mounted for the pod;
+   * {@code podNetwork}: the node's pod network now, or null (the engine's default network).
+   */
+  Sandbox(ContainerEngine engine, Settings settings, Images images, EventSink events, MemoryVolumes memory,
+      java.util.function.Supplier<PodNetwork> podNetwork, ResolvConf resolvConf) {
     this.memoryVolumes = memory;
+    this.podNetwork = podNetwork;
+    this.networks = new PodNetworks(engine, settings.nodeName());
+    this.resolvConf = resolvConf;
     this.engine = engine;
     this.node = settings.nodeName();
     this.settings = settings;
@@ -96,12 +118,25 @@ final class Sandbox {
       } catch (EnvResolver.ConfigError e) {
         return failed(ref, state, e.getMessage(), now);
       }
+      PodNetwork network = podNetwork.get(); // once: the pod keeps what it is created with
+      String networkMode = hostNetwork ? "host" : null;
+      String dns;
+      try {
+        if (network != null && !hostNetwork) {
+          networkMode = networks.ensure(network);
+        }
+        dns = dns(ref, pod, network);
+      } catch (PodNetworks.Unusable | java.io.IOException e) {
+        return failed(ref, state, e.getMessage(), now);
+      } catch (EngineException e) {
+        return failed(ref, state, "pod network: " + e.getMessage(), now);
+      }
       try {
         id = engine.create(new ContainerSpec(Naming.containerName(ref, INFRA), settings.infraImage(), null,
             settings.infraCommand().isEmpty() ? null : settings.infraCommand(), null, null,
-            Naming.labels(node, ref, INFRA), hostNetwork ? "host" : null, hostname, null,
+            Naming.labels(node, ref, INFRA), networkMode, hostname, null,
             hostNetwork ? null : hostPorts(pod), held.isEmpty() ? null : held, settings.logMaxBytes(),
-            SecurityContexts.forSandbox(pod)));
+            SecurityContexts.forSandbox(pod)).withLabels(java.util.Map.of(ResolvConf.LABEL, dns)));
       } catch (EngineException e) {
         images.forget(settings.infraImage());
         return failed(ref, state, e.getMessage(), now);
@@ -119,6 +154,18 @@ final class Sandbox {
     } catch (EngineException e) {
       return failed(ref, state, e.getMessage(), now);
     }
+  }
+
+  /**
+   * The pod's cluster DNS server ({@link ResolvConf#LABEL}: the pod network's, or {@link ResolvConf#NONE}), decided
+   * as the kubelet decides it when it creates the sandbox, with the Events it records then (MissingClusterDNS,
+   * DNSConfigForming). Fails if the node's resolv.conf cannot be read, as the kubelet's sandbox fails.
+   */
+  private String dns(ObjectRef ref, PodV1 pod, PodNetwork network) throws java.io.IOException {
+    String clusterDns = network == null || network.clusterDns() == null || network.clusterDns().isBlank() ? null
+        : network.clusterDns().trim();
+    resolvConf.config(ref, pod, clusterDns, (reason, message) -> events.warning(ref, reason, message));
+    return clusterDns == null ? ResolvConf.NONE : clusterDns;
   }
 
   /** The infra container's IP; for a pod on the host's network, the node's address (as the kubelet reports it). */

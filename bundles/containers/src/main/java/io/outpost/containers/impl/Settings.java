@@ -9,12 +9,15 @@ import java.util.List;
 record Settings(String nodeName, String engineHost, Duration resyncInterval, int podWorkers, String infraImage,
     List<String> infraCommand, Path volumesDir, List<Path> hostPathAllow, long logMaxBytes, String clusterDomain,
     NodeSecurity security,
-    Storage storage) {
+    Storage storage, Path resolvConf) {
   /** A container's log is truncated at this size unless configured otherwise ({@code container.log.max.mb}). */
   static final long DEFAULT_LOG_MAX_BYTES = 10L * 1024 * 1024;
 
   /** The kubelet's usual {@code clusterDomain}. */
   static final String DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+
+  /** The node's resolver configuration, the base of pods' /etc/resolv.conf (the kubelet's --resolv-conf default). */
+  static final Path DEFAULT_RESOLV_CONF = Path.of("/etc/resolv.conf");
 
   /** The kubelet's own default sandbox image. */
   static final String DEFAULT_INFRA_IMAGE = "registry.k8s.io/pause:3.10";
@@ -43,37 +46,43 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
 
   Settings(String nodeName, String engineHost, Duration resyncInterval) {
     this(nodeName, engineHost, resyncInterval, 4, DEFAULT_INFRA_IMAGE, List.of(), defaultVolumesDir(), List.of(),
-        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN, NodeSecurity.DEFAULT, Storage.DEFAULT);
+        DEFAULT_LOG_MAX_BYTES, DEFAULT_CLUSTER_DOMAIN, NodeSecurity.DEFAULT, Storage.DEFAULT, DEFAULT_RESOLV_CONF);
   }
 
   /** Settings with the given emptyDir watch. */
   Settings withStorage(Storage value) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
-        hostPathAllow, logMaxBytes, clusterDomain, security, value);
+        hostPathAllow, logMaxBytes, clusterDomain, security, value, resolvConf);
   }
 
   /** Settings with the given infra container image and command. */
   Settings withInfra(String image, List<String> command) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, image, command, volumesDir,
-        hostPathAllow, logMaxBytes, clusterDomain, security, storage);
+        hostPathAllow, logMaxBytes, clusterDomain, security, storage, resolvConf);
   }
 
   /** Settings with the given volume directory and hostPath allow-list. */
   Settings withVolumes(Path dir, List<Path> allow) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, dir, allow,
-        logMaxBytes, clusterDomain, security, storage);
+        logMaxBytes, clusterDomain, security, storage, resolvConf);
   }
 
   /** Settings with the given cluster domain. */
   Settings withClusterDomain(String domain) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
-        hostPathAllow, logMaxBytes, domain, security, storage);
+        hostPathAllow, logMaxBytes, domain, security, storage, resolvConf);
   }
 
   /** Settings with the given security policy. */
   Settings withSecurity(NodeSecurity policy) {
     return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
-        hostPathAllow, logMaxBytes, clusterDomain, policy, storage);
+        hostPathAllow, logMaxBytes, clusterDomain, policy, storage, resolvConf);
+  }
+
+  /** Settings with the given node resolv.conf. */
+  Settings withResolvConf(Path file) {
+    return new Settings(nodeName, engineHost, resyncInterval, podWorkers, infraImage, infraCommand, volumesDir,
+        hostPathAllow, logMaxBytes, clusterDomain, security, storage, file);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf). */
@@ -105,6 +114,10 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
       throw new IllegalArgumentException("cluster.domain must be a DNS domain such as cluster.local, got '"
           + clusterDomain + "'");
     }
+    resolvConf = resolvConf == null ? DEFAULT_RESOLV_CONF : resolvConf;
+    if (!resolvConf.isAbsolute()) {
+      throw new IllegalArgumentException("resolv.conf must be an absolute path, got " + resolvConf);
+    }
     if (security == null) {
       throw new IllegalArgumentException("the node's security settings are required");
     }
@@ -133,7 +146,9 @@ record Settings(String nodeName, String engineHost, Duration resyncInterval, int
         config.cluster_domain() == null || config.cluster_domain().isBlank() ? DEFAULT_CLUSTER_DOMAIN
             : config.cluster_domain().trim(), security(config, properties),
         new Storage(Duration.ofSeconds(config.emptydir_check_interval_seconds()), config.emptydir_walk_max_entries(),
-            NodefsPressure.parse(config.eviction_hard())));
+            NodefsPressure.parse(config.eviction_hard())),
+        config.resolv_conf() == null || config.resolv_conf().isBlank() ? DEFAULT_RESOLV_CONF
+            : Path.of(config.resolv_conf().trim()));
   }
 
   private static NodeSecurity security(ContainersConfig config, java.util.Map<String, ?> properties) {

@@ -155,6 +155,7 @@ final class Volumes {
     try {
       Trees.delete(root.resolve(uid));
       EtcHosts.remove(root, uid);
+      ResolvConf.remove(root, uid);
     } catch (IOException e) {
       LOG.warn("Removing the volumes of pod uid {} failed: {}", uid, e.getMessage());
     }

@@ -119,4 +119,24 @@ final class CountingEngine implements ContainerEngine {
   public void close() {
     delegate.close();
   }
+
+  @Override
+  public Optional<EngineNetworks.Network> network(String name) {
+    return delegate.network(name);
+  }
+
+  @Override
+  public void createNetwork(String name, String subnet, String gateway, String bridge, Map<String, String> labels) {
+    delegate.createNetwork(name, subnet, gateway, bridge, labels);
+  }
+
+  @Override
+  public void removeNetwork(String name) {
+    delegate.removeNetwork(name);
+  }
+
+  @Override
+  public List<String> containersOn(String name) {
+    return delegate.containersOn(name);
+  }
 }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -82,6 +83,25 @@ final class FakeStore implements PodStore, DesiredState {
       String podName) {
     return Optional.ofNullable(tokens.get(namespace + "/" + podName));
   }
+  /** Services by {@code namespace/name}, in store-key order. */
+  final Map<String, io.outpost.store.StoredSpec<io.outpost.protocol.ServiceV1>> services =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  void putService(String namespace, String name, io.outpost.protocol.ServiceV1 service) {
+    services.put(namespace + "/" + name, new io.outpost.store.StoredSpec<>(new ObjectRef("Service", namespace, name,
+        UUID.randomUUID().toString(), "1"), service));
+  }
+
+  @Override
+  public List<io.outpost.store.StoredSpec<io.outpost.protocol.ServiceV1>> services() {
+    return new ArrayList<>(services.values());
+  }
+
+  @Override
+  public Optional<io.outpost.protocol.ServiceV1> service(String namespace, String name) {
+    return Optional.ofNullable(services.get(namespace + "/" + name)).map(io.outpost.store.StoredSpec::spec);
+  }
+
   final List<EventReport> events = new CopyOnWriteArrayList<>();
   private final Outbox<PodStatusReport> statusOutbox = new StatusOutbox();
   private final Outbox<EventReport> eventOutbox = new EventOutbox();

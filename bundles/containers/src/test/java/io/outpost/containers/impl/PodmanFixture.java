@@ -35,6 +35,8 @@ abstract class PodmanFixture {
   protected FakeStore store;
   protected CountingEngine engine;
   protected Reconciler reconciler;
+  /** The node's pod network the reconciler sees (null: none, the engine's default network). */
+  protected volatile io.outpost.containers.PodNetwork podNetwork;
 
   @BeforeAll
   static void startPodman() {
@@ -55,7 +57,8 @@ abstract class PodmanFixture {
     engine = new CountingEngine(DockerEngine.connect(podman.host()));
     reconciler = new Reconciler(new Settings(node, podman.host(), Duration.ofSeconds(10))
         .withInfra(Podman.TEST_IMAGE, List.of("sleep", "2147483647"))
-        .withVolumes(volumes, List.of(allowed)), store, engine, Clock.systemUTC(), () -> { });
+        .withVolumes(volumes, List.of(allowed)), store, engine, Clock.systemUTC(), () -> { }, null,
+        java.util.Map::of, () -> podNetwork);
   }
 
   @AfterEach

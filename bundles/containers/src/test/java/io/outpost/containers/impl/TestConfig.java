@@ -48,6 +48,11 @@ record TestConfig(String node_name, String engine_host, int resync_interval_seco
   }
 
   @Override
+  public String resolv_conf() {
+    return "/etc/resolv.conf";
+  }
+
+  @Override
   public Class<? extends Annotation> annotationType() {
     return ContainersConfig.class;
   }

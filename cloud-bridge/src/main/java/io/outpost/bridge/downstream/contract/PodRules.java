@@ -35,13 +35,22 @@ final class PodRules {
             Checks.hostAliases(PodV1.MAX_HOST_ALIASES))
         .honoured("spec.hostAliases[].ip", "The address the hostnames resolve to.")
         .honoured("spec.hostAliases[].hostnames[]", "The names written for the address.")
-        .refused("spec.dnsPolicy", "None (custom DNS configuration) is not applied on edge nodes",
-            "None; the other policies (ClusterFirst by default, ClusterFirstWithHostNet, Default) use the node's"
-                + " resolvers, as a kubelet without cluster DNS does, until edge sites have cluster DNS",
-            Checks.textIs("None"))
-        .refusedTree("spec.dnsConfig", "custom DNS configuration is not applied on edge nodes")
-        .notApplicable("spec.enableServiceLinks", "No Service environment variables are injected: edge sites have"
-            + " no Services yet (they come with site networking); true (the default) is accepted as it is.")
+        .honoured("spec.dnsPolicy", "The pod's /etc/resolv.conf, as a kubelet writes it: ClusterFirst (the default)"
+            + " the node's cluster DNS with the search path <namespace>.svc.<cluster domain>, svc.<cluster domain>,"
+            + " <cluster domain>; ClusterFirstWithHostNet the same for a hostNetwork pod (which ClusterFirst gives"
+            + " the node's resolvers); Default the node's resolvers; None only spec.dnsConfig.")
+        .honoured("spec.dnsConfig", "Merged into the pod's /etc/resolv.conf as a kubelet merges it (with dnsPolicy"
+            + " None, the only source).", "beyond the API server's limits (3 nameservers, 32 search domains of 2048"
+                + " characters together), a nameserver that is not an IP address, a search domain or resolver option"
+                + " a resolver does not read", DnsConfigBounds.check())
+        .honoured("spec.dnsConfig.nameservers[]", "Nameservers, after those of the policy.")
+        .honoured("spec.dnsConfig.searches[]", "Search domains, after those of the policy.")
+        .honoured("spec.dnsConfig.options[]", "Resolver options; one named like an option of the policy replaces it.")
+        .honoured("spec.dnsConfig.options[].name", "The option's name (ndots, timeout, attempts, ...).")
+        .honoured("spec.dnsConfig.options[].value", "The option's value, if it takes one.")
+        .honoured("spec.enableServiceLinks", "true (the default): the environment variables of the Services of the"
+            + " pod's namespace ({SVC}_SERVICE_HOST, {SVC}_PORT_..., Docker links style), as a kubelet sets them;"
+            + " the KUBERNETES_SERVICE_* variables of the API server's Service are set either way.")
         .honoured("spec.serviceAccountName", "Names the ServiceAccount whose bound tokens the bridge requests for"
             + " the pod's projected serviceAccountToken sources.")
         .notApplicable("spec.serviceAccount", "Deprecated alias of serviceAccountName, which the API server keeps"

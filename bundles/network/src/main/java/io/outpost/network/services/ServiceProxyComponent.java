@@ -1,0 +1,340 @@
+package io.outpost.network.services;
+
+import io.outpost.containers.ContainerManager;
+import io.outpost.containers.PodRuntime;
+import io.outpost.metrics.MetricSource;
+import io.outpost.network.site.HostCommands;
+import io.outpost.network.site.HostCommands.CommandException;
+import io.outpost.network.site.Backoff;
+import io.outpost.network.site.Ipv4Range;
+import io.outpost.protocol.EventReport;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.SiteNetworkV1;
+import io.outpost.store.DesiredState;
+import io.outpost.store.Outbox;
+import io.outpost.store.StoreListener;
+import java.net.Inet4Address;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Programs the node's Service forwarding ({@link NftScript}, table {@code ip outpost}) from the store's Services,
+ * EndpointSlices and SiteNetwork and from the readiness of this node's own pods, on its own thread
+ * ({@code outpost-network-services}). Store changes and readiness changes (looked at every
+ * {@code readiness.period.millis}) ask for a rendering, coalesced over {@value #DEBOUNCE_MILLIS} ms; a rendering
+ * equal to the one in force is not applied again. If {@code nft} refuses the script, the previous ruleset stays in
+ * force (one transaction), the failure is logged and counted and the apply retried with back-off and jitter.
+ * Refused Services: {@link RefusalReporter}.
+ *
+ * <p>Deactivation (feature uninstall, bundle stop) deletes the table; when the whole framework stops (a gateway
+ * restart) it stays in force until the next start renders it again from the store.
+ */
+@Component(service = {StoreListener.class, MetricSource.class}, immediate = true,
+    configurationPid = {ServiceProxyComponent.PID, "io.outpost.node"},
+    configurationPolicy = ConfigurationPolicy.OPTIONAL)
+public final class ServiceProxyComponent implements StoreListener, MetricSource {
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceProxyComponent.class);
+  static final String PID = "io.outpost.network.services";
+  static final String THREAD_NAME = "outpost-network-services";
+  static final long DEBOUNCE_MILLIS = 100;
+
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+  volatile ContainerManager containers;
+
+  private final DesiredState desired;
+  private final Outbox<EventReport> events;
+  private final HostCommands commands;
+  /** This node's pods as the container manager sees them, or null without one. */
+  private final Supplier<List<PodRuntime>> localPods;
+  private final Supplier<Set<String>> nodeAddresses;
+  private final BooleanSupplier frameworkStopping;
+  private final ScheduledThreadPoolExecutor executor;
+  private final AtomicBoolean queued = new AtomicBoolean();
+  private volatile ProxySettings settings;
+
+  /** Only touched on the executor's thread. */
+  private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(2));
+  private RefusalReporter refusals;
+  private ScheduledFuture<?> retry;
+  private ScheduledFuture<?> poll;
+  private Map<String, LocalPod> lastLocal;
+  private Set<String> incumbents = Set.of();
+  private boolean warnedNoName;
+
+  private volatile String applied;
+  private volatile long programmed;
+  private final AtomicLong applies = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private volatile double lastApplySeconds;
+
+  @Activate
+  public ServiceProxyComponent(BundleContext context, @Reference(name = "desiredState") DesiredState desired,
+      @Reference(name = "events", target = "(" + Outbox.NAME + "=" + Outbox.EVENT + ")") Outbox<EventReport> events,
+      ServicesConfig config) {
+    this(desired, events, ProxySettings.from(config), HostCommands.host(), null, ServiceProxyComponent::ownAddresses,
+        () -> context.getBundle(0).getState() == Bundle.STOPPING);
+  }
+
+  /** @param localPods this node's pods, or null to ask the bound {@link ContainerManager} (if any) */
+  ServiceProxyComponent(DesiredState desired, Outbox<EventReport> events, ProxySettings settings,
+      HostCommands commands, Supplier<List<PodRuntime>> localPods, Supplier<Set<String>> nodeAddresses,
+      BooleanSupplier frameworkStopping) {
+    this.desired = desired;
+    this.events = events;
+    this.settings = settings;
+    this.commands = commands;
+    this.localPods = localPods != null ? localPods : () -> {
+      ContainerManager manager = containers;
+      return manager == null ? null : manager.pods();
+    };
+    this.nodeAddresses = nodeAddresses;
+    this.frameworkStopping = frameworkStopping;
+    this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+      Thread thread = new Thread(runnable, THREAD_NAME);
+      thread.setDaemon(true);
+      return thread;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    executor.execute(() -> start(settings));
+  }
+
+  /** Starts the readiness watch for {@code with}; on the executor's thread. */
+  private void start(ProxySettings with) {
+    settings = with;
+    refusals = new RefusalReporter(events, with.nodeName(), Clock.systemUTC());
+    if (poll != null) {
+      poll.cancel(false);
+    }
+    long period = with.readinessPeriod().toMillis();
+    poll = executor.scheduleWithFixedDelay(this::watchReadiness, period, period, TimeUnit.MILLISECONDS);
+    request();
+  }
+
+  @Modified
+  void modified(ServicesConfig config) {
+    ProxySettings next;
+    try {
+      next = ProxySettings.from(config);
+    } catch (IllegalArgumentException e) {
+      LOG.error("Configuration change refused, Service forwarding keeps its previous settings: {}", e.getMessage());
+      return;
+    }
+    if (!next.equals(settings)) {
+      submit(() -> start(next));
+    }
+  }
+
+  @Override
+  public void objectsChanged(Set<String> keys) {
+    String site = ObjectRef.key("SiteNetwork", null, settings.nodeName());
+    for (String key : keys) {
+      if (key.startsWith("Service/") || key.startsWith("EndpointSlice/") || key.equals(site)) {
+        request();
+        return;
+      }
+    }
+  }
+
+  /** Asks for a rendering in {@value #DEBOUNCE_MILLIS} ms; requests until then are merged into it. */
+  void request() {
+    if (queued.compareAndSet(false, true)) {
+      try {
+        executor.schedule(this::render, DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        LOG.debug("Service forwarding stopped; change ignored");
+      }
+    }
+  }
+
+  private void submit(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Service forwarding stopped; change ignored");
+    }
+  }
+
+  private Map<String, LocalPod> local() {
+    List<PodRuntime> pods = localPods.get();
+    return pods == null ? null : LocalPod.of(pods);
+  }
+
+  private void watchReadiness() {
+    try {
+      Map<String, LocalPod> now = local();
+      if (!java.util.Objects.equals(now, lastLocal)) {
+        request();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Could not read the local pods' readiness: {}", e.toString());
+    }
+  }
+
+  /** Renders from the store and applies if the ruleset changed. On the executor's thread only. */
+  private void render() {
+    queued.set(false);
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
+    }
+    ProxySettings with = settings;
+    if (with.nodeName().isEmpty()) {
+      if (!warnedNoName) {
+        LOG.warn("No node.name configured (io.outpost.node): Service forwarding waits for it");
+        warnedNoName = true;
+      }
+      return;
+    }
+    String script;
+    Plan plan;
+    try {
+      lastLocal = local();
+      List<Ipv4Range> podRanges = podRanges(desired.siteNetwork(with.nodeName()).orElse(null));
+      plan = ServicePlanner.plan(new ProxyInput(desired.services(), desired.endpointSlices(), lastLocal, podRanges,
+          nodeAddresses.get(), with, incumbents));
+      script = NftScript.render(plan, podRanges, with.nodeName());
+    } catch (RuntimeException e) {
+      failures.incrementAndGet();
+      LOG.error("Could not render the Service forwarding; the ruleset in force stays", e);
+      return;
+    }
+    refusals.report(plan.refused());
+    if (script.equals(applied)) {
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      commands.run(script, List.of("nft", "-f", "-"));
+    } catch (CommandException e) {
+      failures.incrementAndGet();
+      Duration delay = backoff.next();
+      LOG.warn("Applying the Service ruleset failed (attempt {}); the previous ruleset stays in force, retrying in "
+          + "{} ms: {}", backoff.failures(), delay.toMillis(), e.getMessage());
+      retry = executor.schedule(this::render, delay.toMillis(), TimeUnit.MILLISECONDS);
+      return;
+    }
+    lastApplySeconds = (System.nanoTime() - start) / 1e9;
+    if (backoff.failures() > 0) {
+      LOG.info("Service ruleset applied again after {} failed attempts", backoff.failures());
+    }
+    backoff.reset();
+    applied = script;
+    applies.incrementAndGet();
+    incumbents = new HashSet<>(plan.ports().stream().map(Plan.PortProgram::serviceKey).toList());
+    programmed = incumbents.size();
+    LOG.debug("Service ruleset applied: {} Services, {} ports, {} refused, in {} ms", programmed,
+        plan.ports().size(), plan.refused().size(), Math.round(lastApplySeconds * 1000));
+  }
+
+  /** This node's and its peers' IPv4 pod ranges, without overlaps (an nftables interval set refuses them). */
+  static List<Ipv4Range> podRanges(SiteNetworkV1 site) {
+    List<Ipv4Range> ranges = new ArrayList<>();
+    if (site == null) {
+      return ranges;
+    }
+    List<String> all = new ArrayList<>(site.podCIDRs());
+    site.peers().forEach(peer -> all.addAll(peer.podCIDRs()));
+    for (String cidr : all) {
+      if (Ipv4Range.isIpv4Cidr(cidr)) {
+        Ipv4Range range = Ipv4Range.parse(cidr);
+        if (ranges.stream().noneMatch(range::overlaps)) {
+          ranges.add(range);
+        }
+      }
+    }
+    return ranges;
+  }
+
+  private static Set<String> ownAddresses() {
+    Set<String> addresses = new HashSet<>();
+    try {
+      for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        Collections.list(nic.getInetAddresses()).stream().filter(Inet4Address.class::isInstance)
+            .forEach(address -> addresses.add(address.getHostAddress()));
+      }
+    } catch (SocketException e) {
+      LOG.warn("Could not list the node's addresses: {}", e.getMessage());
+    }
+    return addresses;
+  }
+
+  /** The ruleset in force (the last script applied), or null before the first. */
+  String applied() {
+    return applied;
+  }
+
+  @Override
+  public Map<String, Double> metrics() {
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("outpost_edge_network_service_rules_applied_total", (double) applies.get());
+    metrics.put("outpost_edge_network_service_apply_failures_total", (double) failures.get());
+    metrics.put("outpost_edge_network_service_apply_seconds", lastApplySeconds);
+    metrics.put("outpost_edge_network_services_programmed", (double) programmed);
+    RefusalReporter reporter = refusals;
+    metrics.put("outpost_edge_network_services_refused", reporter == null ? 0.0 : reporter.current());
+    metrics.put("outpost_edge_network_service_refusals_total", reporter == null ? 0.0 : reporter.total());
+    return metrics;
+  }
+
+  /** Stops; deletes the table unless the whole framework stops. Idempotent. */
+  @Deactivate
+  void deactivate() {
+    if (executor.isShutdown()) {
+      return;
+    }
+    boolean keep = frameworkStopping.getAsBoolean();
+    var done = executor.submit(() -> {
+      if (keep) {
+        LOG.info("Framework stopping: the Service ruleset (table ip {}) stays until the next start", NftScript.TABLE);
+        return;
+      }
+      try {
+        commands.run("add table ip " + NftScript.TABLE + "\ndelete table ip " + NftScript.TABLE + "\n",
+            List.of("nft", "-f", "-"));
+        LOG.info("Service forwarding stopped: table ip {} removed", NftScript.TABLE);
+      } catch (CommandException e) {
+        LOG.warn("Could not remove table ip {}: {}", NftScript.TABLE, e.getMessage());
+      }
+    });
+    try {
+      done.get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("Service forwarding did not stop cleanly: {}", e.toString());
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+}

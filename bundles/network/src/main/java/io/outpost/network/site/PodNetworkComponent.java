@@ -1,0 +1,298 @@
+package io.outpost.network.site;
+
+import io.outpost.containers.PodNetwork;
+import io.outpost.metrics.MetricSource;
+import io.outpost.network.site.HostCommands.CommandException;
+import io.outpost.protocol.ObjectRef;
+import io.outpost.protocol.SiteNetworkV1;
+import io.outpost.store.DesiredState;
+import io.outpost.store.StoreListener;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's pod network, from its {@code SiteNetwork} in the store (so also at a start while cut off): when the
+ * node has an IPv4 pod range it makes sure of the pod bridge and its gateway address, offers {@link PodNetwork} to
+ * the container manager, routes the site's peers' pod ranges via their LAN addresses and keeps pod source addresses
+ * within the site ({@link SiteMasquerade}). Every change of the node's SiteNetwork reconciles all of it on the
+ * component's own thread ({@code outpost-network-site}); a failed step is retried with back-off and jitter.
+ *
+ * <p>A changed range offers a new {@link PodNetwork} (new pods get the new range; existing pods keep theirs and the old
+ * gateway address stays on the bridge). Deactivation (feature uninstall, bundle stop) withdraws the offer and removes
+ * the node's routes and its nftables table; the bridge stays, so pods on it keep running. When the whole framework
+ * stops (a gateway restart) routes and table are left in place: the next start reconciles them.
+ */
+@Component(service = {StoreListener.class, MetricSource.class}, immediate = true,
+    configurationPid = {PodNetworkComponent.PID, "io.outpost.node"},
+    configurationPolicy = ConfigurationPolicy.OPTIONAL)
+public final class PodNetworkComponent implements StoreListener, MetricSource {
+  private static final Logger LOG = LoggerFactory.getLogger(PodNetworkComponent.class);
+  static final String PID = "io.outpost.network.site";
+  static final String THREAD_NAME = "outpost-network-site";
+
+  private final DesiredState desired;
+  private final HostCommands commands;
+  /** Registers a pod network; returns how to withdraw it. */
+  private final Function<PodNetwork, Runnable> offer;
+  /** True while the whole framework stops: routes and table then stay for the next start. */
+  private final BooleanSupplier frameworkStopping;
+  private final ScheduledThreadPoolExecutor executor;
+  private final AtomicBoolean queued = new AtomicBoolean();
+  private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(2));
+  private volatile SiteSettings settings;
+
+  /** Only touched on the executor's thread. */
+  private SitePodNetwork offered;
+  private Runnable withdraw;
+  private ScheduledFuture<?> retry;
+  private boolean warnedNoName;
+
+  private volatile int routes;
+  private volatile int skipped;
+  private final AtomicLong failures = new AtomicLong();
+
+  @Activate
+  public PodNetworkComponent(BundleContext context, @Reference(name = "desiredState") DesiredState desired,
+      SiteConfig config) {
+    this(desired, SiteSettings.from(config), HostCommands.host(), network -> register(context, network),
+        () -> context.getBundle(0).getState() == Bundle.STOPPING);
+  }
+
+  PodNetworkComponent(DesiredState desired, SiteSettings settings, HostCommands commands,
+      Function<PodNetwork, Runnable> offer, BooleanSupplier frameworkStopping) {
+    this.desired = desired;
+    this.settings = settings;
+    this.commands = commands;
+    this.offer = offer;
+    this.frameworkStopping = frameworkStopping;
+    this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+      Thread thread = new Thread(runnable, THREAD_NAME);
+      thread.setDaemon(true);
+      return thread;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    request();
+  }
+
+  private static Runnable register(BundleContext context, PodNetwork network) {
+    Dictionary<String, Object> properties = new Hashtable<>();
+    properties.put("outpost.network.subnet", network.subnet());
+    properties.put("outpost.network.bridge", network.bridge());
+    ServiceRegistration<PodNetwork> registration = context.registerService(PodNetwork.class, network, properties);
+    return () -> {
+      try {
+        registration.unregister();
+      } catch (IllegalStateException e) {
+        LOG.debug("Pod network already withdrawn (bundle stopping)");
+      }
+    };
+  }
+
+  @Modified
+  void modified(SiteConfig config) {
+    SiteSettings next;
+    try {
+      next = SiteSettings.from(config);
+    } catch (IllegalArgumentException e) {
+      LOG.error("Configuration change refused, the pod network keeps its previous settings: {}", e.getMessage());
+      return;
+    }
+    SiteSettings previous = settings;
+    if (next.equals(previous)) {
+      return;
+    }
+    submit(() -> {
+      if (previous.routeProtocol() != next.routeProtocol()) {
+        try {
+          new PeerRoutes(commands, previous.routeProtocol()).removeAll();
+        } catch (CommandException e) {
+          LOG.warn("Could not remove the routes of route protocol {}: {}", previous.routeProtocol(), e.getMessage());
+        }
+      }
+      settings = next;
+      reconcile();
+    });
+  }
+
+  @Override
+  public void objectsChanged(Set<String> keys) {
+    String node = settings.nodeName();
+    if (keys.contains(ObjectRef.key("SiteNetwork", null, node))) {
+      request();
+    }
+  }
+
+  /** Asks for a reconcile on the component's thread; requests while one waits are merged into it. */
+  void request() {
+    if (queued.compareAndSet(false, true)) {
+      submit(() -> {
+        queued.set(false);
+        reconcile();
+      });
+    }
+  }
+
+  private void submit(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Pod network stopped; change ignored");
+    }
+  }
+
+  /** Brings bridge, offer, routes and masquerading in line with the store. On the executor's thread only. */
+  private void reconcile() {
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
+    }
+    SiteSettings with = settings;
+    if (with.nodeName().isEmpty()) {
+      if (!warnedNoName) {
+        LOG.warn("No node.name configured (io.outpost.node): the pod network waits for it");
+        warnedNoName = true;
+      }
+      return;
+    }
+    Optional<SiteNetworkV1> site = desired.siteNetwork(with.nodeName());
+    Optional<Ipv4Range> own = site.flatMap(s -> s.podCIDRs().stream().filter(Ipv4Range::isIpv4Cidr).findFirst())
+        .map(Ipv4Range::parse).filter(Ipv4Range::holdsPods);
+    try {
+      if (own.isEmpty()) {
+        if (offered != null || routes > 0) {
+          LOG.info("Node {} has no IPv4 pod range (any more): pod network withdrawn, pods use the engine's default",
+              with.nodeName());
+        }
+        withdrawOffer();
+        routes = 0;
+        new PeerRoutes(commands, with.routeProtocol()).removeAll();
+        new SiteMasquerade(commands).remove();
+      } else {
+        apply(with, site.get(), own.get());
+      }
+      backoff.reset();
+    } catch (CommandException e) {
+      failures.incrementAndGet();
+      Duration delay = backoff.next();
+      LOG.warn("Pod network step failed (attempt {}), retrying in {} ms: {}", backoff.failures(), delay.toMillis(),
+          e.getMessage());
+      retry = executor.schedule(this::reconcile, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void apply(SiteSettings with, SiteNetworkV1 site, Ipv4Range own) throws CommandException {
+    new PodBridge(commands).ensure(with.bridge(), own);
+    SitePodNetwork network = SitePodNetwork.of(with, own);
+    if (!network.equals(offered)) {
+      withdrawOffer();
+      withdraw = offer.apply(network);
+      offered = network;
+      LOG.info("Pod network offered: {} on bridge {} (engine network {}, gateway {}, cluster DNS {})",
+          network.subnet(), network.bridge(), network.engineNetwork(), network.gateway(), network.clusterDns());
+    }
+    List<String> reasons = new ArrayList<>();
+    List<PeerRoutes.Route> wanted = PeerRoutes.desired(site, reasons);
+    reasons.forEach(reason -> LOG.warn("Site route refused: {}", reason));
+    PeerRoutes.Outcome outcome = new PeerRoutes(commands, with.routeProtocol()).reconcile(wanted);
+    if (outcome.installed() + outcome.removed() > 0) {
+      LOG.info("Routes to site {}'s pod ranges: {} installed or replaced, {} removed, {} unchanged", site.site(),
+          outcome.installed(), outcome.removed(), outcome.kept());
+    }
+    routes = outcome.installed() + outcome.kept();
+    skipped = reasons.size() + outcome.skipped().size();
+    List<Ipv4Range> siteRanges = wanted.stream().filter(r -> Ipv4Range.isIpv4Cidr(r.destination()))
+        .map(r -> Ipv4Range.parse(r.destination())).toList();
+    new SiteMasquerade(commands).apply(own, siteRanges);
+  }
+
+  private void withdrawOffer() {
+    if (withdraw != null) {
+      withdraw.run();
+      LOG.info("Pod network {} withdrawn", offered.subnet());
+    }
+    withdraw = null;
+    offered = null;
+  }
+
+  /** The pod network offered now, if any (read on the component's thread). */
+  Optional<PodNetwork> offered() throws InterruptedException, ExecutionException, TimeoutException {
+    return executor.submit(() -> Optional.<PodNetwork>ofNullable(offered)).get(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public Map<String, Double> metrics() {
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("outpost_edge_network_pod_network_offered", withdraw != null ? 1.0 : 0.0);
+    metrics.put("outpost_edge_network_site_routes", (double) routes);
+    metrics.put("outpost_edge_network_site_routes_skipped", (double) skipped);
+    metrics.put("outpost_edge_network_site_failures_total", (double) failures.get());
+    return metrics;
+  }
+
+  /**
+   * Withdraws the pod network; removes the routes and the nftables table unless the whole framework stops. Pods keep
+   * running, on the bridge, which stays. Idempotent.
+   */
+  @Deactivate
+  void deactivate() {
+    if (executor.isShutdown()) {
+      return;
+    }
+    boolean keep = frameworkStopping.getAsBoolean();
+    var done = executor.submit(() -> {
+      if (retry != null) {
+        retry.cancel(false);
+      }
+      withdrawOffer();
+      if (keep) {
+        LOG.info("Framework stopping: the node's site routes and nftables table stay until the next start");
+        return;
+      }
+      try {
+        int removed = new PeerRoutes(commands, settings.routeProtocol()).removeAll();
+        new SiteMasquerade(commands).remove();
+        LOG.info("Pod network stopped: {} site routes and table ip {} removed, bridge {} left for running pods",
+            removed, SiteMasquerade.TABLE, settings.bridge());
+      } catch (CommandException e) {
+        LOG.warn("Could not remove the node's site routes or table: {}", e.getMessage());
+      }
+    });
+    try {
+      done.get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("Pod network did not stop cleanly: {}", e.toString());
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+}
