@@ -54,6 +54,12 @@ final class SiteStack implements AutoCloseable {
    * every node is Ready in the API and labelled.
    */
   SiteStack(LinkedHashMap<String, String> sites, Map<String, String> bridgeEnvironment) throws Exception {
+    this(sites, bridgeEnvironment, node -> { });
+  }
+
+  /** As above; {@code beforeStart} may change each node's installation (its etc/ files) before its Karaf starts. */
+  SiteStack(LinkedHashMap<String, String> sites, Map<String, String> bridgeEnvironment,
+      java.util.function.Consumer<SiteNode> beforeStart) throws Exception {
     this.bridgeEnvironment = Map.copyOf(bridgeEnvironment);
     lan = SiteLan.create(List.copyOf(sites.keySet()));
     Mosquitto startedBroker = null;
@@ -81,6 +87,7 @@ final class SiteStack implements AutoCloseable {
       for (int i = 0; i < lan.size(); i++) {
         nodes.add(SiteNode.install(lan, i, broker.url(lan.cloudAddress())));
       }
+      nodes.forEach(beforeStart);
       nodes.forEach(SiteNode::start);
       List<String> siteValues = new ArrayList<>(sites.values()); // null: no site label
       for (int i = 0; i < nodes.size(); i++) {
