@@ -181,8 +181,14 @@ public final class SiteNode implements AutoCloseable {
     String ns = Files.exists(nsFile) ? Files.readString(nsFile).trim() : "";
     List<String> prefix = !ns.isEmpty() && NetNamespaces.exists(ns) ? NetNamespaces.enter(ns) : List.of();
     Map<String, String> env = Map.of("CONTAINERS_CONF", conf.toString());
-    Podman.removeContainersLabelled(NODE_LABEL, nodeDir.getFileName().toString(),
-        args -> ManagedProcess.run(NetNamespaces.prefixed(prefix, Podman.command(args)), env, Duration.ofMinutes(2)));
+    java.util.function.Function<String[], String> cli =
+        args -> ManagedProcess.run(NetNamespaces.prefixed(prefix, Podman.command(args)), env, Duration.ofMinutes(2));
+    Podman.removeContainersLabelled(NODE_LABEL, nodeDir.getFileName().toString(), cli);
+    String left = cli.apply(new String[] {"ps", "-a", "-q", "--filter", "label=" + NODE_LABEL + "="
+        + nodeDir.getFileName()}).strip();
+    if (!left.isEmpty()) {
+      throw new IllegalStateException("containers of " + nodeDir.getFileName() + " left after removal: " + left);
+    }
   }
 
   @Override

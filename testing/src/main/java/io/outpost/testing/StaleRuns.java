@@ -67,14 +67,20 @@ final class StaleRuns {
    */
   static void remove(int run, int nodes) {
     Path dir = SiteLan.STATE.resolve(Integer.toString(run));
-    for (Path node : nodeDirs(dir)) {
-      attempt("containers of " + node.getFileName(), () -> SiteNode.removeContainers(node));
-    }
     List<String> namespaces = new ArrayList<>();
     for (String ns : NetNamespaces.list()) {
       if (ns.startsWith(SiteLan.PREFIX + run + "-")) {
         namespaces.add(ns);
       }
+    }
+    // First the run's Karaf and Podman services (a live Karaf would create containers while they are removed), but
+    // not the engine's conmon monitors: the containers' removal needs them. Then the containers, then the rest.
+    for (String ns : namespaces) {
+      attempt("processes in " + ns, () -> NetNamespaces.pids(ns).stream().filter(pid -> !isConmon(pid))
+          .forEach(StaleRuns::kill));
+    }
+    for (Path node : nodeDirs(dir)) {
+      attempt("containers of " + node.getFileName(), () -> SiteNode.removeContainers(node));
     }
     for (String ns : namespaces) {
       attempt("processes in " + ns, () -> NetNamespaces.pids(ns).forEach(StaleRuns::kill));
@@ -108,6 +114,10 @@ final class StaleRuns {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static boolean isConmon(long pid) {
+    return ProcessHandle.of(pid).flatMap(h -> h.info().command()).map(c -> c.endsWith("/conmon")).orElse(false);
   }
 
   private static void kill(long pid) {

@@ -64,7 +64,7 @@ class SiteLanIT {
   @Order(2)
   void eachNodeRunsAPodOnItsOwnEngineInItsNamespace() {
     for (SiteNode node : stack.nodes) {
-      stack.create(new PodBuilder().withNewMetadata().withName("smoke-" + node.index()).withNamespace("default")
+      stack.create(new PodBuilder().withNewMetadata().withName("smoke-" + node.index())
           .endMetadata().withNewSpec().withNodeName(node.name()).withTerminationGracePeriodSeconds(2L)
           .addNewContainer().withName("app").withImage(Podman.TEST_IMAGE).withCommand("sleep", "3600")
           .endContainer().endSpec().build());

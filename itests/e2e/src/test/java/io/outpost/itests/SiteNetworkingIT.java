@@ -37,8 +37,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  *
  * <p>What the mock API server does not do, the test does as the cluster would: it allocates the Service's ClusterIP
  * and NodePort, and writes the EndpointSlice as the EndpointSlice controller does ({@link SiteWorkloads}). The test
- * image's busybox is static glibc, whose own name lookups crash without NSS libraries: names are resolved with
- * {@code nslookup} (busybox's own DNS client, reading the pod's /etc/resolv.conf) and then fetched by address.
+ * image's busybox is static glibc, whose resolver crashes without NSS libraries (its {@code wget} even for an
+ * address): names are resolved with {@code nslookup} (busybox's own DNS client, reading the pod's /etc/resolv.conf)
+ * and fetched by address with {@code nc}; the LAN client is curl.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -46,7 +47,6 @@ class SiteNetworkingIT {
   private static final Map<String, String> POOLS = Map.of("site-a", "10.201.0.0/16", "site-b", "10.202.0.0/16");
   private static final String CLUSTER_IP = "10.96.100.10";
   private static final int NODE_PORT = 30080;
-  private static final String DNS_NAME = "web.default.svc.cluster.local";
   private static final Duration EXEC = Duration.ofSeconds(20);
   private static final Duration CONVERGE = Duration.ofMinutes(1);
 
@@ -58,6 +58,8 @@ class SiteNetworkingIT {
   private String sliceName;
   private final Map<String, Pod> webPods = new LinkedHashMap<>();
   private String client;
+  /** {@code web.<the run's namespace>.svc.cluster.local}. */
+  private String dnsName;
 
   @BeforeAll
   void startSite() throws Exception {
@@ -81,8 +83,9 @@ class SiteNetworkingIT {
       webPods.put(name, stack.awaitRunning(name));
     }
     client = stack.containerOf(stack.awaitRunning("client-a1"));
-    service = stack.client.services().inNamespace(SiteWorkloads.NAMESPACE)
-        .resource(SiteWorkloads.service("web", "web", CLUSTER_IP, NODE_PORT)).create();
+    service = stack.client.services().inNamespace(stack.namespace)
+        .resource(SiteWorkloads.service(stack.namespace, "web", "web", CLUSTER_IP, NODE_PORT)).create();
+    dnsName = "web." + stack.namespace + ".svc.cluster.local";
     sliceName = "web-" + Integer.toHexString(service.getMetadata().getUid().hashCode() & 0xfffff);
     writeSlice(webPods.values());
   }
@@ -154,9 +157,9 @@ class SiteNetworkingIT {
   @Test
   @Order(4)
   void aPodReachesTheServiceByItsDnsName() {
-    await(DNS_NAME + " resolves to the ClusterIP in the pod").atMost(CONVERGE)
-        .untilAsserted(() -> assertThat(resolve(DNS_NAME)).isEqualTo(CLUSTER_IP));
-    Set<String> answers = answersUntilAll("http://" + resolve(DNS_NAME) + "/", Set.of("web-a1", "web-a2"));
+    await(dnsName + " resolves to the ClusterIP in the pod").atMost(CONVERGE)
+        .untilAsserted(() -> assertThat(resolve(dnsName)).isEqualTo(CLUSTER_IP));
+    Set<String> answers = answersUntilAll("http://" + resolve(dnsName) + "/", Set.of("web-a1", "web-a2"));
     assertThat(answers).containsExactlyInAnyOrder("web-a1", "web-a2");
   }
 
@@ -199,7 +202,7 @@ class SiteNetworkingIT {
 
     // Scale down: the controller drops the pod from the slice as soon as it is deleted (terminating, not serving).
     Pod gone = webPods.remove("web-a1");
-    stack.client.pods().inNamespace(SiteWorkloads.NAMESPACE).withName("web-a1").delete();
+    stack.client.pods().inNamespace(stack.namespace).withName("web-a1").delete();
     writeSlice(webPods.values());
     for (SiteNode node : List.of(a1, a2)) {
       await("web-a1 out of " + node.name() + "'s ruleset").atMost(CONVERGE)
@@ -220,10 +223,10 @@ class SiteNetworkingIT {
     a1.kill();
     a1.start();
     await("a1's cluster DNS back while cut off").atMost(SiteStack.PATIENCE)
-        .untilAsserted(() -> assertThat(resolve(DNS_NAME)).isEqualTo(CLUSTER_IP));
+        .untilAsserted(() -> assertThat(resolve(dnsName)).isEqualTo(CLUSTER_IP));
     Set<String> answers = answersUntilAll("http://" + CLUSTER_IP + "/", Set.of("web-a2", "web-a3"));
     assertThat(answers).containsExactlyInAnyOrder("web-a2", "web-a3");
-    Set<String> byName = answersUntilAll("http://" + resolve(DNS_NAME) + "/", Set.of("web-a2", "web-a3"));
+    Set<String> byName = answersUntilAll("http://" + resolve(dnsName) + "/", Set.of("web-a2", "web-a3"));
     assertThat(byName).containsExactlyInAnyOrder("web-a2", "web-a3");
     String nodePort = "http://" + a1.address() + ":" + NODE_PORT + "/";
     await("NodePort on the restarted a1 from the LAN").atMost(CONVERGE)
@@ -235,7 +238,7 @@ class SiteNetworkingIT {
 
   private void writeSlice(java.util.Collection<Pod> pods) {
     EndpointSlice slice = SiteWorkloads.slice(service, sliceName, pods);
-    stack.client.discovery().v1().endpointSlices().inNamespace(SiteWorkloads.NAMESPACE).resource(slice)
+    stack.client.discovery().v1().endpointSlices().inNamespace(stack.namespace).resource(slice)
         .createOr(existing -> existing.update());
   }
 
@@ -243,18 +246,31 @@ class SiteNetworkingIT {
     return webPods.containsKey(pod) ? webPods.get(pod).getStatus().getPodIP() : stack.pod(pod).getStatus().getPodIP();
   }
 
-  /** {@code GET url} from the client pod on a1: the answering pod's name; fails with wget's output otherwise. */
+  /**
+   * {@code GET url} from the client pod on a1, with busybox {@code nc} (the test image's static busybox {@code wget}
+   * crashes in glibc's resolver even for an address): the answering pod's name; fails with nc's output otherwise.
+   */
   private String fetch(String url) {
-    ManagedProcess.Outcome outcome = a1.exec(client, EXEC, "wget", "-q", "-T", "3", "-O-", url);
-    assertThat(outcome.ok()).as("wget %s in client-a1: %s", url, outcome.output()).isTrue();
+    java.net.URI uri = java.net.URI.create(url);
+    int port = uri.getPort() < 0 ? 80 : uri.getPort();
+    ManagedProcess.Outcome outcome = a1.exec(client, EXEC, "sh", "-c",
+        "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 " + uri.getHost() + " " + port);
+    assertThat(outcome.ok() && outcome.output().startsWith("HTTP/1.1 200"))
+        .as("GET %s from client-a1: %s", url, outcome.output()).isTrue();
+    return body(outcome.output());
+  }
+
+  /** {@code GET url} from the LAN namespace (a machine on the site's LAN), with curl. */
+  private String fromLan(String url) {
+    ManagedProcess.Outcome outcome = stack.lan.inLan(EXEC, "curl", "-s", "-S", "-m", "3", url);
+    assertThat(outcome.ok()).as("curl %s from the LAN: %s", url, outcome.output()).isTrue();
     return outcome.output().strip();
   }
 
-  /** {@code GET url} from the LAN namespace (a machine on the site's LAN). */
-  private String fromLan(String url) {
-    ManagedProcess.Outcome outcome = stack.lan.inLan(EXEC, "busybox", "wget", "-q", "-T", "3", "-O-", url);
-    assertThat(outcome.ok()).as("wget %s from the LAN: %s", url, outcome.output()).isTrue();
-    return outcome.output().strip();
+  private static String body(String response) {
+    String text = response.replace("\r\n", "\n");
+    int end = text.indexOf("\n\n");
+    return (end < 0 ? text : text.substring(end + 2)).strip();
   }
 
   /** Requests {@code url} from the client until every one of {@code expected} answered; returns all answers. */

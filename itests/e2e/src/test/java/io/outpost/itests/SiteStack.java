@@ -40,6 +40,11 @@ final class SiteStack implements AutoCloseable {
   static final String SITE_LABEL = "outpost.io/site";
 
   final SiteLan lan;
+  /**
+   * The run's own namespace for its pods and Services: container names ({@code outpost_<namespace>_<pod>_...}) and
+   * the engine's network records live in the one Podman store every run on the machine shares.
+   */
+  final String namespace;
   final Mosquitto broker;
   final KubernetesMockServer kubernetes;
   final KubernetesClient client;
@@ -62,6 +67,7 @@ final class SiteStack implements AutoCloseable {
       java.util.function.Consumer<SiteNode> beforeStart) throws Exception {
     this.bridgeEnvironment = Map.copyOf(bridgeEnvironment);
     lan = SiteLan.create(List.copyOf(sites.keySet()));
+    namespace = "site" + lan.run();
     Mosquitto startedBroker = null;
     KubernetesMockServer startedApi = null;
     KubernetesClient startedClient = null;
@@ -158,12 +164,13 @@ final class SiteStack implements AutoCloseable {
   }
 
   Pod pod(String name) {
-    return client.pods().inNamespace("default").withName(name).get();
+    return client.pods().inNamespace(namespace).withName(name).get();
   }
 
-  /** Creates the pod in namespace default (its {@code spec.nodeName} names the node). */
+  /** Creates the pod in the run's {@link #namespace} (its {@code spec.nodeName} names the node). */
   Pod create(Pod pod) {
-    return client.pods().inNamespace("default").resource(pod).create();
+    pod.getMetadata().setNamespace(namespace);
+    return client.pods().inNamespace(namespace).resource(pod).create();
   }
 
   /** The node a pod is bound to. */

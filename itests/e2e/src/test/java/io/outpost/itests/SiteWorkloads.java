@@ -23,14 +23,13 @@ import java.util.Map;
  * site, with its node name, address, zone-free conditions and a Pod targetRef; the bridge filters by site.
  */
 final class SiteWorkloads {
-  static final String NAMESPACE = "default";
   static final int WEB_PORT = 8080;
 
   private SiteWorkloads() {}
 
   /** A pod whose httpd answers {@code GET /} on {@link #WEB_PORT} with its own name. */
   static Pod web(String name, SiteNode node, String app) {
-    return new PodBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE).withLabels(Map.of("app", app))
+    return new PodBuilder().withNewMetadata().withName(name).withLabels(Map.of("app", app))
         .endMetadata().withNewSpec().withNodeName(node.name()).withTerminationGracePeriodSeconds(1L)
         .addNewContainer().withName("app").withImage(Podman.TEST_IMAGE)
         .withCommand("sh", "-c", "mkdir -p /www && echo \"$POD_NAME\" > /www/index.html && exec httpd -f -p "
@@ -43,7 +42,7 @@ final class SiteWorkloads {
 
   /** A pod that only waits: tests run wget and nslookup in it. */
   static Pod client(String name, SiteNode node) {
-    return new PodBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE).endMetadata()
+    return new PodBuilder().withNewMetadata().withName(name).endMetadata()
         .withNewSpec().withNodeName(node.name()).withTerminationGracePeriodSeconds(1L)
         .addNewContainer().withName("app").withImage(Podman.TEST_IMAGE).withCommand("sleep", "3600").endContainer()
         .endSpec().build();
@@ -53,8 +52,8 @@ final class SiteWorkloads {
    * A NodePort Service for pods labelled {@code app}: port 80 to the pods' {@code http} port, with the ClusterIP and
    * NodePort an API server would have allocated given here.
    */
-  static Service service(String name, String app, String clusterIp, int nodePort) {
-    return new ServiceBuilder().withNewMetadata().withName(name).withNamespace(NAMESPACE).endMetadata()
+  static Service service(String namespace, String name, String app, String clusterIp, int nodePort) {
+    return new ServiceBuilder().withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
         .withNewSpec().withType("NodePort").withSelector(Map.of("app", app)).withClusterIP(clusterIp)
         .withClusterIPs(clusterIp).withIpFamilies("IPv4").withIpFamilyPolicy("SingleStack")
         .withSessionAffinity("None").withExternalTrafficPolicy("Cluster").withInternalTrafficPolicy("Cluster")
@@ -71,9 +70,10 @@ final class SiteWorkloads {
     List<io.fabric8.kubernetes.api.model.discovery.v1.Endpoint> endpoints = pods.stream().map(pod ->
         new EndpointBuilder().withAddresses(pod.getStatus().getPodIP()).withNodeName(pod.getSpec().getNodeName())
             .withNewConditions().withReady(true).withServing(true).withTerminating(false).endConditions()
-            .withNewTargetRef().withKind("Pod").withNamespace(NAMESPACE).withName(pod.getMetadata().getName())
+            .withNewTargetRef().withKind("Pod").withNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
             .withUid(pod.getMetadata().getUid()).endTargetRef().build()).toList();
-    return new EndpointSliceBuilder().withNewMetadata().withName(sliceName).withNamespace(NAMESPACE)
+    return new EndpointSliceBuilder().withNewMetadata().withName(sliceName)
+        .withNamespace(service.getMetadata().getNamespace())
         .withLabels(Map.of("kubernetes.io/service-name", service.getMetadata().getName(),
             "endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"))
         .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Service")
