@@ -75,13 +75,21 @@ final class StaleRuns {
     }
     // First the run's Karaf and Podman services (a live Karaf would create containers while they are removed), but
     // not the engine's conmon monitors: the containers' removal needs them. Then the containers, then the rest.
+    List<Long> monitors = new ArrayList<>();
     for (String ns : namespaces) {
-      attempt("processes in " + ns, () -> NetNamespaces.pids(ns).stream().filter(pid -> !isConmon(pid))
-          .forEach(StaleRuns::kill));
+      attempt("processes in " + ns, () -> NetNamespaces.pids(ns).forEach(pid -> {
+        if (isConmon(pid)) {
+          monitors.add(pid);
+        } else {
+          kill(pid);
+        }
+      }));
     }
     for (Path node : nodeDirs(dir)) {
       attempt("containers of " + node.getFileName(), () -> SiteNode.removeContainers(node));
     }
+    // The monitors end with their containers; any still there (or still exiting) are ended and waited for.
+    monitors.forEach(StaleRuns::kill);
     for (String ns : namespaces) {
       attempt("processes in " + ns, () -> NetNamespaces.pids(ns).forEach(StaleRuns::kill));
     }
@@ -90,8 +98,9 @@ final class StaleRuns {
     }
     String link = SiteLan.PREFIX + run + "-up";
     attempt("link " + link, () -> {
+      // Deleting the LAN namespace removes the link's peer and so the link, asynchronously: gone by now is fine.
       if (NetNamespaces.linkExists(link)) {
-        NetNamespaces.ip("link", "delete", link);
+        ManagedProcess.attempt(List.of("ip", "link", "delete", link), java.util.Map.of(), java.time.Duration.ofSeconds(30));
       }
     });
     attempt("directory " + dir, () -> Trees.deleteTree(dir));
@@ -122,8 +131,10 @@ final class StaleRuns {
 
   private static void kill(long pid) {
     ProcessHandle.of(pid).ifPresent(handle -> {
-      System.err.println("site LAN: killing left-over pid " + pid + " " + handle.info().commandLine().orElse(""));
-      handle.destroyForcibly();
+      if (handle.isAlive()) {
+        System.err.println("site LAN: killing left-over pid " + pid + " " + handle.info().commandLine().orElse(""));
+        handle.destroyForcibly();
+      }
       try {
         handle.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
