@@ -191,6 +191,19 @@ public final class SiteLan implements AutoCloseable {
     return cut;
   }
 
+  /**
+   * Records a process of this run that lives outside its namespaces (the broker on the cloud side, say): if this
+   * run's JVM dies, the next run ends it, provided its command line still names this run's directory.
+   */
+  public void adopt(long pid) {
+    try {
+      Files.writeString(dir.resolve(StaleRuns.PIDS_FILE), pid + "\n", java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Runs a command in the LAN namespace ({@code ip netns exec}) and returns how it ended. */
   public ManagedProcess.Outcome inLan(Duration timeout, String... command) {
     return ManagedProcess.attempt(NetNamespaces.prefixed(NetNamespaces.exec(lanNamespace()), List.of(command)),

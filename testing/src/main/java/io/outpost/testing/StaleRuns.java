@@ -19,6 +19,8 @@ import java.util.stream.Stream;
  * namespaces and links with {@link SiteLan#PREFIX} that no owner file claims.
  */
 final class StaleRuns {
+  /** Processes of a run outside its namespaces ({@link SiteLan#adopt}), one PID a line. */
+  static final String PIDS_FILE = "pids";
   private static final Pattern RUN_NAME = Pattern.compile(Pattern.quote(SiteLan.PREFIX) + "(\\d{1,3})-.*");
 
   private StaleRuns() {}
@@ -93,6 +95,7 @@ final class StaleRuns {
     for (String ns : namespaces) {
       attempt("processes in " + ns, () -> NetNamespaces.pids(ns).forEach(StaleRuns::kill));
     }
+    attempt("adopted processes of run " + run, () -> adopted(dir).forEach(StaleRuns::kill));
     for (String ns : namespaces) {
       attempt("namespace " + ns, () -> NetNamespaces.delete(ns));
     }
@@ -100,7 +103,8 @@ final class StaleRuns {
     attempt("link " + link, () -> {
       // Deleting the LAN namespace removes the link's peer and so the link, asynchronously: gone by now is fine.
       if (NetNamespaces.linkExists(link)) {
-        ManagedProcess.attempt(List.of("ip", "link", "delete", link), java.util.Map.of(), java.time.Duration.ofSeconds(30));
+        ManagedProcess.attempt(List.of("ip", "link", "delete", link), java.util.Map.of(),
+            java.time.Duration.ofSeconds(30));
       }
     });
     attempt("directory " + dir, () -> Trees.deleteTree(dir));
@@ -111,6 +115,18 @@ final class StaleRuns {
         throw new UncheckedIOException(e);
       }
     });
+  }
+
+  /** The adopted PIDs whose process still names the run's directory on its command line (not a reused PID). */
+  private static List<Long> adopted(Path runDir) throws IOException {
+    Path file = runDir.resolve(PIDS_FILE);
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    return Files.readAllLines(file).stream().map(String::trim).filter(l -> l.matches("\\d+")).map(Long::parseLong)
+        .filter(pid -> ProcessHandle.of(pid).flatMap(h -> h.info().commandLine())
+            .map(line -> line.contains(runDir + "/")).orElse(false))
+        .toList();
   }
 
   private static List<Path> nodeDirs(Path runDir) {

@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * A {@link SiteLan} run whose JVM is killed leaves namespaces, links, a Podman service in the node's namespace and a
- * container behind; the next run removes all of it before it builds its own, and its own {@code close()} leaves
- * nothing either.
+ * A {@link SiteLan} run whose JVM is killed leaves namespaces, links, a Podman service in the node's namespace, a
+ * container and its broker behind; the next run removes all of it before it builds its own, and its own
+ * {@code close()} leaves nothing either.
  */
 class SiteLanCleanupIT {
   @Test
@@ -41,6 +41,7 @@ class SiteLanCleanupIT {
     int run = Integer.parseInt(ready[1]);
     String node = ready[2];
     String container = ready[3];
+    long broker = Long.parseLong(ready[4]);
     List<String> namespaces = List.of(SiteLan.PREFIX + run + "-lan", SiteLan.PREFIX + run + "-n0");
     List<Long> leftOver = NetNamespaces.pids(namespaces.get(1));
     assertThat(NetNamespaces.list()).containsAll(namespaces);
@@ -54,6 +55,7 @@ class SiteLanCleanupIT {
       assertThat(leftOver).allSatisfy(pid -> assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive))
           .as("pid %d", pid).isEmpty());
       assertThat(Podman.containersLabelled("io.outpost.node", node)).as("container %s", container).isEmpty();
+      assertThat(ProcessHandle.of(broker).filter(ProcessHandle::isAlive)).as("the run's broker").isEmpty();
       assertThat(Path.of("/tmp/outpost-sitelan", run + ".owner")).doesNotExist();
       assertThat(NetNamespaces.list()).contains(next.lanNamespace(), next.namespace(0));
       assertThat(next.inLan(java.time.Duration.ofSeconds(20), "busybox", "ping", "-c", "1", "-W", "2",

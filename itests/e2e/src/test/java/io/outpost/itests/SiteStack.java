@@ -73,6 +73,7 @@ final class SiteStack implements AutoCloseable {
     KubernetesClient startedClient = null;
     try {
       startedBroker = Mosquitto.start(lan.dir().resolve("broker"), List.of(lan.cloudAddress()));
+      lan.adopt(startedBroker.pid()); // a later run ends it if this JVM dies
       Map<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>> responses =
           new HashMap<>();
       startedApi = new KubernetesMockServer(new Context(), new MockWebServer(), responses,

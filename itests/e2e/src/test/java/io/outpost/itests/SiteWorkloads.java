@@ -70,7 +70,8 @@ final class SiteWorkloads {
     List<io.fabric8.kubernetes.api.model.discovery.v1.Endpoint> endpoints = pods.stream().map(pod ->
         new EndpointBuilder().withAddresses(pod.getStatus().getPodIP()).withNodeName(pod.getSpec().getNodeName())
             .withNewConditions().withReady(true).withServing(true).withTerminating(false).endConditions()
-            .withNewTargetRef().withKind("Pod").withNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+            .withNewTargetRef().withKind("Pod").withNamespace(pod.getMetadata().getNamespace())
+            .withName(pod.getMetadata().getName())
             .withUid(pod.getMetadata().getUid()).endTargetRef().build()).toList();
     return new EndpointSliceBuilder().withNewMetadata().withName(sliceName)
         .withNamespace(service.getMetadata().getNamespace())
