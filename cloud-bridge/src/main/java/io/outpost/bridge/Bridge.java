@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cloud bridge, wired: the informer caches ({@link Informers}), the downstream path that routes their changes to
- * per-node MQTT topics ({@link Routing}), site membership and pod ranges ({@link Sites}, {@link PodCidrAllocator}), the upstream path that writes pod status, Device status, Events, Node
+ * per-node MQTT topics ({@link Routing}), site membership and pod ranges ({@link Sites}, {@link PodCidrAllocator}),
+ * the upstream path that writes pod status, Device status, Events, Node
  * status and Leases ({@link UpstreamPath}), the kubelet API, the admission webhook and its backstop, and which
  * replica is active ({@link Leadership}). This class only builds and connects the parts and stops them in order.
  * MQTT is connected only after every informer has synced, so a resync is never answered from an empty cache.

@@ -24,7 +24,7 @@ class BridgePackagesTest {
       "io.outpost.bridge.config", "io.outpost.bridge.downstream", "io.outpost.bridge.downstream.contract",
       "io.outpost.bridge.flow", "io.outpost.bridge.ha",
       "io.outpost.bridge.join", "io.outpost.bridge.kube", "io.outpost.bridge.kubelet", "io.outpost.bridge.metrics",
-      "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.upstream"};
+      "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.site", "io.outpost.bridge.upstream"};
 
   private static JavaClasses bridge;
 
@@ -67,6 +67,7 @@ class BridgePackagesTest {
         .layer("config").definedBy("io.outpost.bridge.config")
         .layer("flow").definedBy("io.outpost.bridge.flow")
         .layer("net").definedBy("io.outpost.bridge.net")
+        .layer("site").definedBy("io.outpost.bridge.site")
         .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
         .whereLayer("downstream").mayOnlyBeAccessedByLayers("wiring", "admission")
         .whereLayer("contract").mayOnlyBeAccessedByLayers("downstream")
@@ -75,15 +76,16 @@ class BridgePackagesTest {
         .whereLayer("admission").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("ha").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("join").mayOnlyBeAccessedByLayers("wiring")
-        .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission")
+        .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "site")
         .whereLayer("mqtt").mayOnlyBeAccessedByLayers("wiring", "downstream", "kubelet")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "join", "mqtt")
+            "join", "mqtt", "site")
         .whereLayer("config").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "ha", "join", "kube", "mqtt")
+            "ha", "join", "kube", "mqtt", "site")
         .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join")
         .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "join", "metrics", "config")
+            "join", "metrics", "config", "site")
+        .whereLayer("site").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream")
         .because("each part of the bridge can be read, tested and changed without the parts beside it; only the"
             + " wiring (Bridge, BridgeMain) knows them all")
         .check(bridge);

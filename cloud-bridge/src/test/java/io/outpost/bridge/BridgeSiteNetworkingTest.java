@@ -158,7 +158,8 @@ class BridgeSiteNetworkingTest {
     assertThat(ofA1.peers().get(0).podCIDRs()).isEqualTo(rangeA2);
     SiteNetworkV1 ofB1 = awaitSiteNetwork(b1, n -> "site-b".equals(n.site()));
     assertThat(ofB1.peers()).as("nodes of other sites are never included").isEmpty();
-    assertThat(ofB1.podCIDRs()).as("a site without a pool: the default").containsExactly("10.88.0.0/16");
+    assertThat(ofB1.podCIDRs()).as("a site without a pool: the default, shared by every node, is no range of its own")
+        .isEmpty();
     assertThat(ofB1.source()).isEqualTo("OUTPOST_POD_CIDRS");
 
     Service web = service();
@@ -256,7 +257,7 @@ class BridgeSiteNetworkingTest {
     assertThat(event.getMessage()).contains("10.50.0.0/24").contains("no free /24");
     assertThat(h.metric("outpost_bridge_pod_cidr_allocations_total", "outcome", "exhausted")).isEqualTo(1);
     SiteNetworkV1 fallback = awaitSiteNetwork(second, n -> true);
-    assertThat(fallback.podCIDRs()).containsExactly("10.88.0.0/16");
+    assertThat(fallback.podCIDRs()).as("the shared default is never sent as a node's range").isEmpty();
     assertThat(fallback.source()).contains("OUTPOST_POD_CIDRS").contains("exhausted");
     assertThat(h.bridge.metrics().render()).contains("outpost_bridge_pod_cidr_unallocated_nodes 1");
 

@@ -62,8 +62,4 @@ public final class AcceptedKinds {
   public boolean known(String node) {
     return byNode.containsKey(node);
   }
-
-  void forget(String node) {
-    byNode.remove(node);
-  }
 }

@@ -12,6 +12,7 @@ import io.outpost.bridge.kube.ServiceAccountTokens;
 import io.outpost.bridge.site.Sites;
 import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Downstream;
+import io.outpost.protocol.EndpointSliceV1;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.ServiceAccountTokensV1;
 import io.outpost.protocol.ServiceV1;
@@ -29,15 +30,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * What each node should hold, computed from the informer caches — least privilege: its own Node object, its
  * SiteNetwork (its pod ranges and its site's peers only), every Service, every EndpointSlice with only the endpoints
  * of its site, the ConfigMaps and Secrets its pods reference, the DeviceModels of its Devices, its pods and the
- * Devices bound to it, nothing else, and of those only the kinds the node applies — and the index from shared objects (ConfigMaps, Secrets, DeviceModels) to the nodes that use them,
+ * Devices bound to it, nothing else, and of those only the kinds the node applies — and the index from shared
+ * objects (ConfigMaps, Secrets, DeviceModels) to the nodes that use them,
  * so that a change of one reaches exactly those nodes. The index is updated atomically (any thread may read it).
  */
 final class NodeContents {
-  /** What a node should hold for a key. */
-  record Wanted(ObjectRef ref, Object body) {
+  /** What a node should hold for a key; {@code hash} the body's content hash if known already (else null). */
+  record Wanted(ObjectRef ref, Object body, String hash) {
+    Wanted(ObjectRef ref, Object body) {
+      this(ref, body, null);
+    }
+
     /** The ref as sent and as digests name it: with the body's content hash (computed on demand). */
     ObjectRef hashedRef() {
-      return ref.withHash(ContentHash.of(body));
+      return ref.withHash(hash != null ? hash : ContentHash.of(body));
     }
   }
 
@@ -51,10 +57,15 @@ final class NodeContents {
 
   /** Site membership and pod ranges; null: no SiteNetwork is sent and slices carry the node's own endpoints. */
   private final Sites sites;
-  /** Services translated, by store key, for the resourceVersion they were translated at: shared by all nodes. */
+  /**
+   * Services translated, by store key, for the uid and resourceVersion they were translated at, with their content
+   * hash: shared by all nodes, so that a change reaching every node costs one translation.
+   */
   private final Map<String, Translated> services = new ConcurrentHashMap<>();
+  /** EndpointSlices translated, by store key and the set of nodes whose endpoints they keep (one per site). */
+  private final Map<String, Translated> slices = new ConcurrentHashMap<>();
 
-  private record Translated(String resourceVersion, ServiceV1 body) {}
+  private record Translated(String version, Object body, String hash) {}
 
   NodeContents(Caches cache) {
     this(cache, null, null);
@@ -152,11 +163,12 @@ final class NodeContents {
       ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_SERVICE, service);
       String version = service.getMetadata().getUid() + "/" + service.getMetadata().getResourceVersion();
       Translated translated = services.get(ref.key());
-      if (translated == null || !translated.resourceVersion().equals(version)) {
-        translated = new Translated(version, ServiceTranslator.service(service));
+      if (translated == null || !translated.version().equals(version)) {
+        ServiceV1 body = ServiceTranslator.service(service);
+        translated = new Translated(version, body, ContentHash.of(body));
         services.put(ref.key(), translated);
       }
-      objects.put(ref.key(), new Wanted(ref, translated.body()));
+      objects.put(ref.key(), new Wanted(ref, translated.body(), translated.hash()));
     }
     if (services.size() > all.size() + 64) {
       services.keySet().removeIf(key -> objects.get(key) == null); // deleted Services
@@ -169,12 +181,24 @@ final class NodeContents {
    */
   private void slices(String node, Map<String, Wanted> objects) {
     java.util.Set<String> local = sites == null ? Set.of(node) : sites.endpointNodes(node);
+    String members = String.join(",", new TreeSet<>(local));
     List<EndpointSlice> all = new ArrayList<>(cache.endpointSlices());
     all.sort(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()));
+    if (slices.size() > 4 * (all.size() + 64)) {
+      slices.clear(); // bounded: deleted slices and sites that changed are translated again when needed
+    }
     for (EndpointSlice slice : all) {
       if (ServiceTranslator.serviceOf(slice) != null) {
         ObjectRef ref = ObjectTranslator.ref(Downstream.KIND_ENDPOINT_SLICE, slice);
-        objects.put(ref.key(), new Wanted(ref, ServiceTranslator.slice(slice, local)));
+        String version = slice.getMetadata().getUid() + "/" + slice.getMetadata().getResourceVersion();
+        String memo = ref.key() + "|" + members;
+        Translated translated = slices.get(memo);
+        if (translated == null || !translated.version().equals(version)) {
+          EndpointSliceV1 body = ServiceTranslator.slice(slice, local);
+          translated = new Translated(version, body, ContentHash.of(body));
+          slices.put(memo, translated);
+        }
+        objects.put(ref.key(), new Wanted(ref, translated.body(), translated.hash()));
       }
     }
   }

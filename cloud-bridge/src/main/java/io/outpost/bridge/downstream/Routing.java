@@ -122,7 +122,7 @@ public final class Routing implements AutoCloseable {
     }
   }
 
-  /** Every edge node, and every node the router streams to (a Service or EndpointSlice concerns them all). */
+  /** Every edge node of the cache (a Service or EndpointSlice concerns them all; a node not yet in it resyncs). */
   private void scheduleAll() {
     Set<String> nodes = new HashSet<>();
     informers.edgeNodes().forEach(n -> nodes.add(n.getMetadata().getName()));

@@ -12,7 +12,9 @@ import java.util.List;
  * A node's {@link SiteNetworkV1}: its site, its pod ranges and where they come from, and, for every other edge node
  * of its site (never of another), the peer's LAN addresses ({@code InternalIP} first, then {@code ExternalIP}) and
  * pod ranges. None while the node's range is being allocated: a node never builds its pod network from a range
- * about to change.
+ * about to change. The operator's default shared by every edge node ({@code OUTPOST_POD_CIDRS}, the engine's default
+ * network) is never sent as a range, the node's or a peer's: it is the same on every node, so nothing can be routed
+ * to it, and a node without a range of its own keeps its pods on the engine's default network.
  */
 final class SiteNetworkTranslator {
   /** Addresses per peer the wire allows. */
@@ -40,13 +42,13 @@ final class SiteNetworkTranslator {
       if (!peerName.equals(name)) {
         Sites.PodRange theirs = sites.range(peerName);
         peers.add(new SiteNetworkV1.PeerV1(peerName, Sites.lanAddresses(peer, MAX_ADDRESSES),
-            theirs.pending() ? List.of() : theirs.texts()));
+            theirs.pending() || theirs.shared() ? List.of() : theirs.texts()));
         if (peers.size() == SiteNetworkV1.MAX_PEERS) {
           break;
         }
       }
     }
     String source = range.source().length() > 256 ? range.source().substring(0, 255) + "…" : range.source();
-    return new SiteNetworkV1(site, range.texts(), source, peers);
+    return new SiteNetworkV1(site, range.shared() ? List.of() : range.texts(), source, peers);
   }
 }

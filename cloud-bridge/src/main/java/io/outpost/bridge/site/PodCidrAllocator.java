@@ -111,6 +111,9 @@ public final class PodCidrAllocator implements AutoCloseable {
       String site = sites.siteOf(node);
       List<Cidr> pool = site == null ? null : sites.networks().bySite().get(site);
       if (pool == null || sites.networks().byNode().containsKey(name) || sites.isRecorded(name)) {
+        if (sites.isUnallocatable(name)) {
+          sites.settled(name); // it left the site whose pool was exhausted: nothing to wait for
+        }
         continue;
       }
       try {
@@ -171,6 +174,7 @@ public final class PodCidrAllocator implements AutoCloseable {
       throw e;
     }
     sites.recorded(name, blocks);
+    metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes");
     metrics.increment("outpost_bridge_pod_cidr_allocations_total", "outcome", "allocated");
     LOG.info("Node {} (site {}): pod range {} allocated from the site's pool and recorded as spec.podCIDRs", name,
         site, String.join(",", texts));

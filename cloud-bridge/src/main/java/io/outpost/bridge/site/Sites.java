@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.outpost.bridge.config.PodNetworks;
 import io.outpost.bridge.net.Cidr;
+import io.outpost.protocol.IpLiterals;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -34,6 +35,7 @@ public final class Sites {
 
   /** A node's pod ranges (at most one per family), where they come from, and whether an allocation is awaited. */
   public record PodRange(List<Cidr> cidrs, String source, boolean pending) {
+    static final String SHARED_SOURCE = "OUTPOST_POD_CIDRS";
     public static final PodRange NONE = new PodRange(List.of(), "none configured", false);
 
     public PodRange {
@@ -42,6 +44,15 @@ public final class Sites {
 
     public List<String> texts() {
       return cidrs.stream().map(Cidr::toString).toList();
+    }
+
+    /**
+     * Whether this is the operator's default for every edge node ({@code OUTPOST_POD_CIDRS}, typically the engine's
+     * default network, the same addresses on every node): good for checking pod IPs, but not a range of the node's
+     * own, so no pod network, route or Service forwarding is built on it.
+     */
+    public boolean shared() {
+      return source.startsWith(SHARED_SOURCE);
     }
 
     public boolean contain(byte[] address) {
@@ -139,9 +150,9 @@ public final class Sites {
         return new PodRange(List.of(), "being allocated from the pool of site " + site, true);
       }
       return networks.defaults().isEmpty() ? new PodRange(List.of(), "none (site " + site + ": " + why + ")", false)
-          : new PodRange(networks.defaults(), "OUTPOST_POD_CIDRS (site " + site + ": " + why + ")", false);
+          : new PodRange(networks.defaults(), PodRange.SHARED_SOURCE + " (site " + site + ": " + why + ")", false);
     }
-    return networks.defaults().isEmpty() ? PodRange.NONE : new PodRange(networks.defaults(), "OUTPOST_POD_CIDRS",
+    return networks.defaults().isEmpty() ? PodRange.NONE : new PodRange(networks.defaults(), PodRange.SHARED_SOURCE,
         false);
   }
 
@@ -162,7 +173,8 @@ public final class Sites {
     for (String type : List.of("InternalIP", "ExternalIP")) {
       for (NodeAddress address : node.getStatus().getAddresses()) {
         if (type.equals(address.getType()) && address.getAddress() != null
-            && Cidr.address(address.getAddress()).isPresent() && !addresses.contains(address.getAddress())
+            && Cidr.address(address.getAddress()).isPresent() && IpLiterals.isIp(address.getAddress())
+            && !addresses.contains(address.getAddress())
             && addresses.size() < max) {
           addresses.add(address.getAddress());
         }

@@ -93,7 +93,8 @@ final class StatusClaims {
     PodAddressRanges.Ranges range = ranges.of(node);
     if (range.cidrs().isEmpty()) {
       return Optional.of(new Refusal("pod_ip_no_range", "podIP " + ip + " cannot be checked: no pod address range"
-          + " for node " + node + " (" + range.source() + "; set OUTPOST_NODE_POD_CIDRS, OUTPOST_SITE_POD_CIDRS or OUTPOST_POD_CIDRS, or"
+          + " for node " + node + " (" + range.source() + "; set OUTPOST_NODE_POD_CIDRS, OUTPOST_SITE_POD_CIDRS or"
+          + " OUTPOST_POD_CIDRS, or"
           + " the Node's spec.podCIDRs)"));
     }
     return range.contain(address.get()) ? Optional.empty() : Optional.of(new Refusal("pod_ip_out_of_range",

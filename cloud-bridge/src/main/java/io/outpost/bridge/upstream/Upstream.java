@@ -240,7 +240,8 @@ final class Upstream {
     }
     Service service = serviceCache.apply(ref.namespace(), ref.name());
     if (service == null || !ref.uid().equals(service.getMetadata().getUid())) {
-      throw new Rejected("unknown_service", "no Service " + ref.namespace() + "/" + ref.name() + " with uid " + ref.uid());
+      throw new Rejected("unknown_service", "no Service " + ref.namespace() + "/" + ref.name() + " with uid "
+          + ref.uid());
     }
     return service;
   }

@@ -40,7 +40,7 @@ import org.osgi.util.tracker.ServiceTracker;
 public class DistributionIT {
   private static final List<String> OUTPOST_BUNDLES = List.of(
       "io.outpost.protocol", "io.outpost.metrics", "io.outpost.identity", "io.outpost.store", "io.outpost.sync",
-      "io.outpost.containers", "io.outpost.console");
+      "io.outpost.containers", "io.outpost.console", "io.outpost.network");
   private static final List<String> SERVICES = List.of(
       "io.outpost.store.DesiredState", "io.outpost.store.SyncLog", "io.outpost.store.Outbox",
       "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");
@@ -177,6 +177,44 @@ public class DistributionIT {
       assertEquals("2", String.valueOf(logging.get("log4j2.appender.audit.strategy.max")));
     } finally {
       tracker.close();
+    }
+  }
+
+  /**
+   * Site networking is a boot feature that an operator can take off a running node (a site with its own CNI) and put
+   * back: the network bundle goes and comes, and the container manager — which runs the pods — is the same service
+   * throughout (its optional PodNetwork reference is dynamic: nothing of it restarts).
+   */
+  @Test
+  public void theNetworkFeatureUninstallsAndReinstallsLiveWithoutRestartingTheContainerManager() throws Exception {
+    awaitOutpostServices();
+    ServiceTracker<FeaturesService, FeaturesService> features =
+        new ServiceTracker<>(context, FeaturesService.class, null);
+    features.open();
+    try {
+      FeaturesService featuresService = features.waitForService(60_000);
+      assertNotNull("no FeaturesService", featuresService);
+      assertTrue("outpost-network is a boot feature",
+          featuresService.isInstalled(featuresService.getFeature("outpost-network")));
+      Object managerId = context.getServiceReference("io.outpost.containers.ContainerManager")
+          .getProperty("service.id");
+
+      featuresService.uninstallFeature("outpost-network");
+      List<String> left = Arrays.stream(context.getBundles()).map(Bundle::getSymbolicName)
+          .filter("io.outpost.network"::equals).collect(Collectors.toList());
+      assertTrue("network bundle left after uninstall: " + left, left.isEmpty());
+      assertEquals("the container manager was restarted by the uninstall", managerId,
+          context.getServiceReference("io.outpost.containers.ContainerManager").getProperty("service.id"));
+
+      featuresService.installFeature("outpost-network");
+      Bundle network = Arrays.stream(context.getBundles())
+          .filter(b -> "io.outpost.network".equals(b.getSymbolicName())).findFirst().orElse(null);
+      assertNotNull("network bundle not back after install", network);
+      assertEquals(Bundle.ACTIVE, network.getState());
+      assertEquals("the container manager was restarted by the install", managerId,
+          context.getServiceReference("io.outpost.containers.ContainerManager").getProperty("service.id"));
+    } finally {
+      features.close();
     }
   }
 

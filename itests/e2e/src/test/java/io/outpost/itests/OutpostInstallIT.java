@@ -53,7 +53,9 @@ class OutpostInstallIT {
     String unit = Files.readString(root.resolve("etc/systemd/system/outpost.service"));
     assertThat(unit).contains("User=outpost", "Environment=KARAF_DATA=/var/lib/outpost",
         "ExecStart=/opt/outpost/bin/karaf server", "Restart=always", "WantedBy=multi-user.target",
-        "KillMode=mixed", "Environment=KARAF_EXEC=exec").doesNotContain("UMask");
+        "KillMode=mixed", "Environment=KARAF_EXEC=exec", "NoNewPrivileges=true",
+        "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_BIND_SERVICE",
+        "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE").doesNotContain("UMask");
     // Configuration holds secrets (a join token, broker passwords): not readable by other users.
     assertThat(Files.getPosixFilePermissions(prefix.resolve("etc"))).isEqualTo(
         PosixFilePermissions.fromString("rwxr-x---"));

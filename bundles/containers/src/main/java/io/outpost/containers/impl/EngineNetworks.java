@@ -14,7 +14,9 @@ import java.util.Optional;
  * {@code com.docker.network.bridge.name}, {@code host-local} IPAM with the given subnet and gateway, then
  * {@code portmap}, {@code firewall} and {@code tuning}; it always sets {@code ipMasq: true} (the option
  * {@code com.docker.network.bridge.enable_ip_masquerade} is ignored) and {@code isolate: true} (the firewall plugin's
- * {@code ingressPolicy: same-bridge}); no DNS plugin. {@code DELETE /networks/<name>} refuses while any container,
+ * {@code ingressPolicy: same-bridge}: its iptables rules isolating the bridge are added when a first container joins it
+ * and stay after the network is removed); no DNS plugin. A second network on the same bridge is refused ("bridge name
+ * … already in use"). {@code DELETE /networks/<name>} refuses while any container,
  * running or not, is attached; {@code GET /containers/json?all=true&filters={"network":[name]}} lists those.
  */
 final class EngineNetworks {

@@ -132,6 +132,10 @@ class KubeletParityPodmanTest {
     String image = "\"" + Podman.TEST_IMAGE + "\"";
     String web = "spec.containers{web}";
     assertThat(folded()).containsExactly(
+        // dns.go GetPodDNS: a node without cluster DNS (no pod network here) warns once per sandbox it creates.
+        expected("Warning", "MissingClusterDNS", null, "pod: \"web_default(" + ref.uid() + ")\". kubelet does not"
+            + " have ClusterDNS IP configured and cannot create Pod using \"ClusterFirst\" policy. Falling back to"
+            + " \"Default\" policy.", 1, t0, t0),
         expected("Normal", "Pulled", web, "Container image " + image + " already present on machine", 4, t0,
             t0.plusSeconds(35)),
         expected("Normal", "Created", web, "Created container: web", 4, t0, t0.plusSeconds(35)),

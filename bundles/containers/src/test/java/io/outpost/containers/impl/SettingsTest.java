@@ -49,6 +49,16 @@ class SettingsTest {
     }
   }
 
+  @Test
+  void theNodesResolvConfDefaultsToTheKubeletsAndMustBeAbsolute() {
+    Settings settings = Settings.from(config("edge-1", "unix:///x", 7));
+    assertThat(settings.resolvConf()).isEqualTo(java.nio.file.Path.of("/etc/resolv.conf"));
+    assertThat(settings.withResolvConf(java.nio.file.Path.of("/run/systemd/resolve/resolv.conf")).resolvConf())
+        .isEqualTo(java.nio.file.Path.of("/run/systemd/resolve/resolv.conf"));
+    assertThatThrownBy(() -> settings.withResolvConf(java.nio.file.Path.of("resolv.conf")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("resolv.conf must be an absolute path");
+  }
+
   private static ContainersConfig config(String node, String host, int resync) {
     return config(node, host, resync, 4);
   }

@@ -44,6 +44,29 @@ abstract class SiteNetworkFixture extends PodmanFixture {
     if (!ip("-br", "link").lines().filter(l -> l.startsWith(bridge + " ")).toList().isEmpty()) {
       ip("link", "del", bridge);
     }
+    removeIsolationRules(bridge);
+  }
+
+  /**
+   * The CNI firewall plugin's isolation rules for {@code bridge} ({@code isolate: true}, which Podman's Docker API
+   * sets): the plugin adds them when a container first joins the bridge and never removes them.
+   */
+  private static void removeIsolationRules(String bridge) {
+    for (String chain : List.of("CNI-ISOLATION-STAGE-1", "CNI-ISOLATION-STAGE-2")) {
+      String listing;
+      try {
+        listing = io.outpost.testing.ManagedProcess.run(List.of("iptables", "-w", "-L", chain, "-n", "-v",
+            "--line-numbers"), java.util.Map.of());
+      } catch (IllegalStateException e) {
+        continue; // no such chain: no container ever joined an isolated bridge
+      }
+      List<String> numbers = new ArrayList<>(listing.lines().filter(l -> l.contains(" " + bridge + " ")
+          || l.contains("!" + bridge + " ")).map(l -> l.trim().split("\\s+")[0]).toList());
+      java.util.Collections.reverse(numbers); // the last first: deleting one renumbers those after it
+      for (String number : numbers) {
+        io.outpost.testing.ManagedProcess.run(List.of("iptables", "-w", "-D", chain, number), java.util.Map.of());
+      }
+    }
   }
 
   /** A pod network on this test's network name and bridge with a fresh subnet; {@code clusterDns} may be null. */

@@ -168,6 +168,7 @@ public final class ClusterDnsComponent implements StoreListener, MetricSource {
       bindFailures = 0;
       LOG.info("Cluster DNS listening on {} (UDP and TCP)", server.address());
     } catch (IOException | RuntimeException e) {
+      metrics.bindFailed();
       long cap = Math.min(MAX_RETRY_MILLIS, 500L << Math.min(bindFailures, 10));
       long delay = ThreadLocalRandom.current().nextLong(cap / 2, cap + 1);
       if (bindFailures++ == 0) {

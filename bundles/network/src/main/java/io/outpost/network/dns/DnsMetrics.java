@@ -53,6 +53,7 @@ final class DnsMetrics {
   private final Map<Source, Latencies> latencies = new EnumMap<>(Source.class);
   private final Map<String, LongAdder> upstreamFailures = new ConcurrentHashMap<>();
   private final LongAdder truncated = new LongAdder();
+  private final LongAdder bindFailures = new LongAdder();
 
   DnsMetrics() {
     for (Outcome outcome : Outcome.values()) {
@@ -80,8 +81,9 @@ final class DnsMetrics {
     rejections.get(rejection).increment();
     long suppressed = gates.get(rejection).pass(System.nanoTime());
     if (suppressed >= 0) {
-      LOG.warn("Cluster DNS rejected a query from {}: {}{} ({} more like it in the last minute not logged)",
-          client, rejection.meaning, detail == null ? "" : " (" + detail + ")", suppressed);
+      LOG.warn("Cluster DNS rejected a query from {}: {}{}{}", client, rejection.meaning,
+          detail == null ? "" : " (" + detail + ")",
+          suppressed == 0 ? "" : "; " + suppressed + " more like it since the last such line");
     }
   }
 
@@ -95,6 +97,14 @@ final class DnsMetrics {
 
   long truncatedCount() {
     return truncated.sum();
+  }
+
+  void bindFailed() {
+    bindFailures.increment();
+  }
+
+  long bindFailures() {
+    return bindFailures.sum();
   }
 
   void upstreamFailed(String reason) {
@@ -139,6 +149,7 @@ final class DnsMetrics {
       }
     });
     series.put("outpost_edge_dns_listening", listening ? 1.0 : 0.0);
+    series.put("outpost_edge_dns_bind_failures_total", (double) bindFailures.sum());
     return series;
   }
 

@@ -6,6 +6,10 @@ import io.outpost.network.dns.DnsMetrics.Source;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -56,6 +60,8 @@ final class QueryHandler {
   private final ResponseCache cache;
   private final Forwarder forwarder;
   private final DnsMetrics metrics;
+  /** Questions being asked upstream now: the same question asked again meanwhile waits for that answer. */
+  private final Map<ResponseCache.Key, CompletableFuture<Message>> inFlight = new ConcurrentHashMap<>();
 
   QueryHandler(Supplier<ClusterZone> zone, ResponseCache cache, Forwarder forwarder, DnsMetrics metrics) {
     this.zone = zone;
@@ -136,12 +142,11 @@ final class QueryHandler {
     if (cached == null) {
       Message upstream;
       try {
-        upstream = forwarder.forward(question, query.getHeader().getFlag(Flags.CD));
+        upstream = ask(question, query.getHeader().getFlag(Flags.CD));
       } catch (Forwarder.UpstreamFailure e) {
         return finish(response(query, Rcode.SERVFAIL), pending.maxSize(), Outcome.SERVFAIL, Source.UPSTREAM,
             pending.started());
       }
-      cache.put(key(question), upstream);
       response = response(query, upstream.getRcode());
       if (pending.cname() != null) {
         response.addRecord(pending.cname(), Section.ANSWER);
@@ -159,6 +164,40 @@ final class QueryHandler {
       fill(response, cached, false);
     }
     return finish(response, pending.maxSize(), Outcome.FORWARDED, Source.UPSTREAM, pending.started());
+  }
+
+  /**
+   * The upstreams' answer to {@code question}, cached; while one thread asks, others with the same question wait for
+   * its answer instead of asking again (a burst of pods starting with the same name costs the upstream one query).
+   */
+  private Message ask(Record question, boolean checkingDisabled) throws Forwarder.UpstreamFailure {
+    ResponseCache.Key key = key(question);
+    if (checkingDisabled) {
+      return forwarder.forward(question, true);
+    }
+    CompletableFuture<Message> mine = new CompletableFuture<>();
+    CompletableFuture<Message> running = inFlight.putIfAbsent(key, mine);
+    if (running != null) {
+      try {
+        return running.get();
+      } catch (ExecutionException e) {
+        throw new Forwarder.UpstreamFailure(e.getCause().getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new Forwarder.UpstreamFailure("interrupted");
+      }
+    }
+    try {
+      Message answer = forwarder.forward(question, false);
+      cache.put(key, answer);
+      mine.complete(answer);
+      return answer;
+    } catch (Forwarder.UpstreamFailure | RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      inFlight.remove(key, mine);
+    }
   }
 
   private Reply cluster(Message query, ClusterZone cluster, Name name, int type, int maxSize, long started) {

@@ -7,6 +7,7 @@ import io.outpost.network.site.HostCommands;
 import io.outpost.network.site.HostCommands.CommandException;
 import io.outpost.network.site.Backoff;
 import io.outpost.network.site.Ipv4Range;
+import io.outpost.network.site.PodNetworkComponent;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.SiteNetworkV1;
@@ -68,6 +69,8 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   static final String PID = "io.outpost.network.services";
   static final String THREAD_NAME = "outpost-network-services";
   static final long DEBOUNCE_MILLIS = 100;
+  /** {@link #applied} when no table is in force because the node has no pod range. */
+  private static final String WITHDRAWN = "";
 
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   volatile ContainerManager containers;
@@ -126,13 +129,19 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       return thread;
     });
     executor.setRemoveOnCancelPolicy(true);
-    executor.execute(() -> start(settings));
+    // The first rendering before activation returns: after a restart (also offline) Services work before pods start.
+    PodNetworkComponent.awaitFirst(executor.submit(() -> {
+      start(settings);
+      render();
+    }));
   }
 
   /** Starts the readiness watch for {@code with}; on the executor's thread. */
   private void start(ProxySettings with) {
+    if (refusals == null || !with.nodeName().equals(settings.nodeName())) {
+      refusals = new RefusalReporter(events, with.nodeName(), Clock.systemUTC());
+    }
     settings = with;
-    refusals = new RefusalReporter(events, with.nodeName(), Clock.systemUTC());
     if (poll != null) {
       poll.cancel(false);
     }
@@ -216,11 +225,16 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       }
       return;
     }
+    SiteNetworkV1 site = desired.siteNetwork(with.nodeName()).orElse(null);
+    if (site == null || site.podCIDRs().stream().noneMatch(Ipv4Range::isIpv4Cidr)) {
+      withdraw();
+      return;
+    }
     String script;
     Plan plan;
     try {
       lastLocal = local();
-      List<Ipv4Range> podRanges = podRanges(desired.siteNetwork(with.nodeName()).orElse(null));
+      List<Ipv4Range> podRanges = podRanges(site);
       plan = ServicePlanner.plan(new ProxyInput(desired.services(), desired.endpointSlices(), lastLocal, podRanges,
           nodeAddresses.get(), with, incumbents));
       script = NftScript.render(plan, podRanges, with.nodeName());
@@ -305,6 +319,39 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
     metrics.put("outpost_edge_network_services_refused", reporter == null ? 0.0 : reporter.current());
     metrics.put("outpost_edge_network_service_refusals_total", reporter == null ? 0.0 : reporter.total());
     return metrics;
+  }
+
+  /**
+   * The node has no IPv4 pod range (yet, or any more: no site networking on it): it programs no Service, and a table
+   * of an earlier rendering (this run, or one a framework stop left) goes. Several nodes without ranges may share one
+   * network namespace (test machines): none of them leaves a table behind for the others. On the executor's thread.
+   */
+  private void withdraw() {
+    if (WITHDRAWN.equals(applied)) {
+      return;
+    }
+    boolean programmedBefore = applied != null;
+    try {
+      commands.run("add table ip " + NftScript.TABLE + "\ndelete table ip " + NftScript.TABLE + "\n",
+          List.of("nft", "-f", "-"));
+      if (programmedBefore) {
+        LOG.info("This node has no pod range any more: Service forwarding stopped, table ip {} removed",
+            NftScript.TABLE);
+      } else {
+        LOG.info("This node has no pod range (yet): no Service forwarding until its SiteNetwork names one");
+      }
+    } catch (CommandException e) {
+      if (programmedBefore) {
+        failures.incrementAndGet();
+        LOG.warn("Could not remove table ip {}: {}", NftScript.TABLE, e.getMessage());
+      } else {
+        // Without site networking a node may have no nft at all: nothing of ours can be in force then.
+        LOG.info("This node has no pod range (yet): no Service forwarding ({})", e.getMessage());
+      }
+    }
+    applied = WITHDRAWN;
+    incumbents = Set.of();
+    programmed = 0;
   }
 
   /** Stops; deletes the table unless the whole framework stops. Idempotent. */

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * node has an IPv4 pod range it makes sure of the pod bridge and its gateway address, offers {@link PodNetwork} to
  * the container manager, routes the site's peers' pod ranges via their LAN addresses and keeps pod source addresses
  * within the site ({@link SiteMasquerade}). Every change of the node's SiteNetwork reconciles all of it on the
- * component's own thread ({@code outpost-network-site}); a failed step is retried with back-off and jitter.
+ * component's own thread ({@code outpost-network-site}); a failed step is retried with back-off and jitter. The first
+ * pass completes before activation returns, so that after a restart the network is offered before pods start.
  *
  * <p>A changed range offers a new {@link PodNetwork} (new pods get the new range; existing pods keep theirs and the old
  * gateway address stays on the bridge). Deactivation (feature uninstall, bundle stop) withdraws the offer and removes
@@ -57,6 +58,8 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
   private static final Logger LOG = LoggerFactory.getLogger(PodNetworkComponent.class);
   static final String PID = "io.outpost.network.site";
   static final String THREAD_NAME = "outpost-network-site";
+  /** How long activation waits for the first pass. */
+  static final long FIRST_PASS_SECONDS = 30;
 
   private final DesiredState desired;
   private final HostCommands commands;
@@ -99,7 +102,19 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
       return thread;
     });
     executor.setRemoveOnCancelPolicy(true);
-    request();
+    // The first pass before activation returns: at a start (also offline) the pod network is offered before the
+    // container manager (start level 80) starts pods.
+    awaitFirst(executor.submit(this::reconcile));
+  }
+
+  public static void awaitFirst(java.util.concurrent.Future<?> first) {
+    try {
+      first.get(FIRST_PASS_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("First pass not done within {} s, it goes on in the background: {}", FIRST_PASS_SECONDS, e.toString());
+    }
   }
 
   private static Runnable register(BundleContext context, PodNetwork network) {

@@ -72,6 +72,30 @@ class ForwardingTest {
   }
 
   @Test
+  void theSameQuestionAskedByManyAtOnceGoesUpstreamOnce() throws Exception {
+    TestUpstream upstream = upstream("127.0.0.41");
+    upstream.hold = new java.util.concurrent.CountDownLatch(1);
+    InetSocketAddress server = serve(TestConfig.listening("127.0.0.40:0", upstream.hostPort()));
+    java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(5);
+    try {
+      List<java.util.concurrent.Future<Message>> answers = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        answers.add(clients.submit(() -> DnsClient.udp(server, "www.example.com.", Type.A)));
+      }
+      await().until(() -> fixture.dns.metrics().get("outpost_edge_dns_cache_misses_total") == 5.0
+          && upstream.udpQueries.get() == 1);
+      upstream.hold.countDown();
+      for (java.util.concurrent.Future<Message> answer : answers) {
+        assertThat(ClusterRecordsTest.addresses(answer.get())).containsExactly("192.0.2.80");
+      }
+      assertThat(upstream.udpQueries.get()).isEqualTo(1);
+    } finally {
+      upstream.hold.countDown();
+      clients.shutdownNow();
+    }
+  }
+
+  @Test
   void anAnswerLeavesTheCacheWhenItsTtlEnds() throws Exception {
     TestUpstream upstream = upstream("127.0.0.41");
     upstream.add(new ARecord(Name.fromConstantString("short.example.com."), DClass.IN, 1,

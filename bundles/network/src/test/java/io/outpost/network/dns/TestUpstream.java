@@ -36,6 +36,8 @@ final class TestUpstream implements AutoCloseable {
   final AtomicInteger tcpQueries = new AtomicInteger();
   final List<Record> asked = new CopyOnWriteArrayList<>();
   volatile Mode mode = Mode.ANSWER;
+  /** While set and not yet counted down, the UDP side holds its answers (queries queue in the socket). */
+  volatile java.util.concurrent.CountDownLatch hold;
   /** TTL and minimum of the SOA of negative answers; null: negative answers carry no SOA. */
   volatile Long soaTtl = 60L;
   private final Map<Name, List<Record>> records = new ConcurrentHashMap<>();
@@ -104,6 +106,10 @@ final class TestUpstream implements AutoCloseable {
         if (mode == Mode.SILENT) {
           continue;
         }
+        java.util.concurrent.CountDownLatch latch = hold;
+        if (latch != null) {
+          latch.await();
+        }
         Message query = new Message(java.util.Arrays.copyOf(buffer, packet.getLength()));
         byte[] wire = answer(query).toWire(mode == Mode.TRUNCATE_UDP ? 12 + question(query) : 65_535);
         if (mode == Mode.TRUNCATE_UDP) {
@@ -112,6 +118,8 @@ final class TestUpstream implements AutoCloseable {
         udp.send(new DatagramPacket(wire, wire.length, packet.getSocketAddress()));
       } catch (IOException e) {
         // closed, or a packet it could not parse: the test sees the missing answer
+      } catch (InterruptedException e) {
+        return;
       }
     }
   }

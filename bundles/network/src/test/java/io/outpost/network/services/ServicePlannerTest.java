@@ -177,6 +177,6 @@ class ServicePlannerTest {
         List.of(slicePort(null, 80)), ready("10.244.2.10", "edge-2", "a")))), RANGES, "edge-1");
 
     assertThat(script).doesNotContain("flush ruleset", "\"; ");
-    assertThat(script).containsPattern("chain svc-default-x____flush_ruleset___-tcp80-[0-9a-f]{8} \\{");
+    assertThat(script).containsPattern("chain svc-default-x___flush_ruleset___-tcp80-[0-9a-f]{8} \\{");
   }
 }

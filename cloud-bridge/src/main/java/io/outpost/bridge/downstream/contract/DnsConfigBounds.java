@@ -2,6 +2,7 @@ package io.outpost.bridge.downstream.contract;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.outpost.protocol.DnsConfigV1;
+import io.outpost.protocol.IpLiterals;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -15,7 +16,6 @@ public final class DnsConfigBounds {
   private static final Pattern SEARCH = Pattern.compile("[A-Za-z0-9._-]{1,253}");
   private static final Pattern OPTION = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern VALUE = Pattern.compile("[A-Za-z0-9._:-]{0,64}");
-  private static final Pattern IPV4 = Pattern.compile("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}");
 
   private DnsConfigBounds() {}
 
@@ -65,17 +65,9 @@ public final class DnsConfigBounds {
     return (value, reason) -> problem(value).map(p -> List.of(Finding.of(p))).orElse(List.of());
   }
 
-  /** An IPv4 dotted quad without leading zeros, or an IPv6 literal without zone (as the wire checks them). */
+  /** An IP literal as the wire checks it (no name is ever resolved). */
   private static boolean ipLiteral(String text) {
-    if (IPV4.matcher(text).matches()) {
-      for (String part : text.split("\\.")) {
-        if (Integer.parseInt(part) > 255) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return io.outpost.bridge.net.Cidr.address(text).isPresent() && text.contains(":");
+    return IpLiterals.isIp(text);
   }
 
   private static String clip(String text) {
