@@ -18,6 +18,8 @@ public final class EdgeNode implements AutoCloseable {
   private String consolePassword;
   private final Path home;
   private ManagedProcess process;
+  private List<String> launcher = List.of();
+  private Map<String, String> environment = Podman.environment();
 
   private EdgeNode(Path home) {
     this.home = home;
@@ -147,14 +149,30 @@ public final class EdgeNode implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Starts Karaf (and runs console commands) through {@code launcher}, e.g. {@link NetNamespaces#exec} for a node in
+   * its own network namespace, whose console port is on that namespace's loopback. Call before start.
+   */
+  public EdgeNode withLauncher(List<String> launcher) {
+    this.launcher = List.copyOf(launcher);
+    return this;
+  }
+
+  /** The environment Karaf starts with (default: the project's {@code CONTAINERS_CONF}). Call before start. */
+  public EdgeNode withEnvironment(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+    return this;
+  }
+
   /** Runs one console command through Karaf's {@code bin/client} and returns its output; fails if it fails. */
   public String console(String command) {
     if (consolePassword == null) {
       throw new IllegalStateException("install the node withConsoleUser() first");
     }
     String port = configValue("org.apache.karaf.shell.cfg", "sshPort");
-    return ManagedProcess.run(List.of(home.resolve("bin/client").toString(), "-a", port, "-h", "127.0.0.1",
-        "-u", CONSOLE_USER, "-p", consolePassword, "-r", "30", "-d", "1", command), Map.of());
+    return ManagedProcess.run(NetNamespaces.prefixed(launcher, List.of(home.resolve("bin/client").toString(), "-a",
+        port, "-h", "127.0.0.1", "-u", CONSOLE_USER, "-p", consolePassword, "-r", "30", "-d", "1", command)),
+        Map.of());
   }
 
   private String configValue(String file, String key) {
@@ -178,9 +196,9 @@ public final class EdgeNode implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Map<String, String> env = new LinkedHashMap<>(Podman.environment());
-    process = ManagedProcess.start("karaf", List.of(home.resolve("bin/karaf").toString(), "server"), env, home,
-        home.resolve("data/log/console.log"));
+    Map<String, String> env = new LinkedHashMap<>(environment);
+    process = ManagedProcess.start("karaf", NetNamespaces.prefixed(launcher,
+        List.of(home.resolve("bin/karaf").toString(), "server")), env, home, home.resolve("data/log/console.log"));
     return this;
   }
 

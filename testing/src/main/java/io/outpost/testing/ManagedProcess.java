@@ -44,6 +44,26 @@ public final class ManagedProcess implements AutoCloseable {
    * command must not hang the test that waits for it.
    */
   public static String run(List<String> command, Map<String, String> env, Duration timeout) {
+    Outcome outcome = attempt(command, env, timeout);
+    if (outcome.exitCode() != 0) {
+      throw new IllegalStateException(command + " failed: " + outcome.output());
+    }
+    return outcome.output();
+  }
+
+  /** How a command ended: its exit code and its output (stdout and stderr together). */
+  public record Outcome(int exitCode, String output) {
+    public boolean ok() {
+      return exitCode == 0;
+    }
+  }
+
+  /**
+   * Runs a command to completion and returns how it ended, a non-zero exit included (for probes whose failure is an
+   * answer, such as a connection that must be refused); fails only if it cannot start or is still running after
+   * {@code timeout} (then its process tree is killed).
+   */
+  public static Outcome attempt(List<String> command, Map<String, String> env, Duration timeout) {
     Path output = null;
     try {
       output = Files.createTempFile("outpost-run", ".out");
@@ -59,11 +79,7 @@ public final class ManagedProcess implements AutoCloseable {
         throw new IllegalStateException(command + " did not finish within " + timeout + "; output so far: "
             + text(output));
       }
-      String text = text(output);
-      if (process.exitValue() != 0) {
-        throw new IllegalStateException(command + " failed: " + text);
-      }
-      return text;
+      return new Outcome(process.exitValue(), text(output));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + command, e);
     } catch (InterruptedException e) {

@@ -18,6 +18,7 @@ public final class Mosquitto implements AutoCloseable {
   private final Path dir;
   private final int port;
   private final Tls tls;
+  private final List<String> addresses;
   private ManagedProcess process;
 
   /**
@@ -27,9 +28,14 @@ public final class Mosquitto implements AutoCloseable {
   public record Tls(Path caCert, Path serverCert, Path serverKey, Path aclFile, Path crl) {}
 
   private Mosquitto(Path dir, int port, Tls tls) {
+    this(dir, port, tls, List.of());
+  }
+
+  private Mosquitto(Path dir, int port, Tls tls, List<String> addresses) {
     this.dir = dir;
     this.port = port;
     this.tls = tls;
+    this.addresses = List.copyOf(addresses);
   }
 
   /** A broker with a TLS listener ({@link #url()} is {@code ssl://127.0.0.1:<port>}). */
@@ -41,7 +47,15 @@ public final class Mosquitto implements AutoCloseable {
   }
 
   public static Mosquitto start(Path dir) {
-    Mosquitto broker = new Mosquitto(dir, Ports.free(), null);
+    return start(dir, List.of());
+  }
+
+  /**
+   * A plain broker listening, on the same ephemeral port, on loopback and on each of {@code addresses} (local
+   * addresses, e.g. the root end of a {@link SiteLan}'s cloud link, where nodes in other namespaces reach it).
+   */
+  public static Mosquitto start(Path dir, List<String> addresses) {
+    Mosquitto broker = new Mosquitto(dir, Ports.free(), null, addresses);
     broker.writeConfig();
     broker.launch();
     return broker;
@@ -51,8 +65,7 @@ public final class Mosquitto implements AutoCloseable {
     try {
       Files.createDirectories(dir.resolve("data"));
       List<String> listener = tls == null
-          ? List.of("# written by io.outpost.testing.Mosquitto: development only (no TLS, anonymous)",
-              "user root", "listener " + port + " 127.0.0.1", "allow_anonymous true")
+          ? plainListeners()
           : new java.util.ArrayList<>(List.of("# written by io.outpost.testing.Mosquitto: TLS, client certificates",
               "user root", "per_listener_settings false", "listener " + port + " 127.0.0.1",
               "cafile " + tls.caCert(), "certfile " + tls.serverCert(), "keyfile " + tls.serverKey(),
@@ -79,6 +92,14 @@ public final class Mosquitto implements AutoCloseable {
     }
   }
 
+  private List<String> plainListeners() {
+    List<String> lines = new java.util.ArrayList<>(List.of(
+        "# written by io.outpost.testing.Mosquitto: development only (no TLS, anonymous)", "user root",
+        "listener " + port + " 127.0.0.1", "allow_anonymous true"));
+    addresses.forEach(address -> lines.add("listener " + port + " " + address));
+    return lines;
+  }
+
   private void launch() {
     process = ManagedProcess.start("mosquitto", List.of("mosquitto", "-c", dir.resolve("mosquitto.conf").toString()),
         Map.of(), dir, dir.resolve("mosquitto.log"));
@@ -96,7 +117,12 @@ public final class Mosquitto implements AutoCloseable {
   }
 
   public String url() {
-    return (tls == null ? "tcp" : "ssl") + "://127.0.0.1:" + port;
+    return url("127.0.0.1");
+  }
+
+  /** The broker's URL on one of the addresses it listens on. */
+  public String url(String address) {
+    return (tls == null ? "tcp" : "ssl") + "://" + address + ":" + port;
   }
 
   public long pid() {

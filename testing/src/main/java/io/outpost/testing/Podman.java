@@ -37,6 +37,14 @@ public final class Podman implements AutoCloseable {
 
   /** A service with extra environment (e.g. a private registries.conf). */
   public static Podman start(Path dir, Map<String, String> extraEnvironment) {
+    return start(dir, extraEnvironment, List.of());
+  }
+
+  /**
+   * A service started through {@code launcher} (e.g. {@link NetNamespaces#enter} for a service inside a network
+   * namespace), with extra environment (a node's own {@code CONTAINERS_CONF} replaces the project's).
+   */
+  public static Podman start(Path dir, Map<String, String> extraEnvironment, List<String> launcher) {
     Map<String, String> env = new java.util.HashMap<>(environment());
     env.putAll(extraEnvironment);
     try {
@@ -46,7 +54,8 @@ public final class Podman implements AutoCloseable {
     }
     Path socket = dir.resolve("podman.sock");
     ManagedProcess service = ManagedProcess.start("podman-service",
-        List.of("podman", "system", "service", "--time=0", "unix://" + socket), env, dir,
+        NetNamespaces.prefixed(launcher, List.of("podman", "system", "service", "--time=0", "unix://" + socket)),
+        env, dir,
         dir.resolve("podman-service.log"));
     await("podman socket " + socket).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> {
@@ -69,9 +78,33 @@ public final class Podman implements AutoCloseable {
 
   /** Runs the podman CLI with the project configuration and returns its standard output. */
   public static String cli(String... args) {
+    return ManagedProcess.run(command(args), environment());
+  }
+
+  /** {@code podman <args>}. */
+  public static List<String> command(String... args) {
     List<String> command = new ArrayList<>(List.of("podman"));
     command.addAll(List.of(args));
-    return ManagedProcess.run(command, environment());
+    return command;
+  }
+
+  /**
+   * Runs the podman CLI as a client of this service ({@code podman --url unix://<socket> <args>}): the containers of
+   * the service's own network namespace and network configuration. Returns its output; fails if it fails.
+   */
+  public String remote(String... args) {
+    return ManagedProcess.run(remoteCommand(args), environment());
+  }
+
+  /** Like {@link #remote}, but returns how the command ended instead of failing on a non-zero exit. */
+  public ManagedProcess.Outcome attemptRemote(java.time.Duration timeout, String... args) {
+    return ManagedProcess.attempt(remoteCommand(args), environment(), timeout);
+  }
+
+  private List<String> remoteCommand(String... args) {
+    List<String> command = new ArrayList<>(List.of("podman", "--url", host()));
+    command.addAll(List.of(args));
+    return command;
   }
 
   /** Ids of all containers (running or not) with {@code label=value}. */
@@ -81,11 +114,15 @@ public final class Podman implements AutoCloseable {
 
   /** Ids of all containers (running or not) that match every one of {@code filters} ({@code podman ps}). */
   private static List<String> ids(String... filters) {
+    return ids(Podman::cli, filters);
+  }
+
+  private static List<String> ids(java.util.function.Function<String[], String> cli, String... filters) {
     List<String> args = new ArrayList<>(List.of("ps", "-a", "-q", "--no-trunc"));
     for (String filter : filters) {
       args.addAll(List.of("--filter", filter));
     }
-    return cli(args.toArray(String[]::new)).lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
+    return cli.apply(args.toArray(String[]::new)).lines().map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
   /** The label value of a pod's infra container ({@code io.outpost.container}). */
@@ -108,17 +145,28 @@ public final class Podman implements AutoCloseable {
    * containers that joined their network namespace.
    */
   public static void removeContainersLabelled(String label, String value) {
-    List<String> ids = new ArrayList<>(containersLabelled(label, value));
-    List<String> infra = ids("label=" + label + "=" + value, "label=io.outpost.container=" + INFRA);
+    removeContainersLabelled(label, value, Podman::cli);
+  }
+
+  /** Like {@link #removeContainersLabelled(String, String)}, through {@link #remote} of this service. */
+  public void removeRemoteContainersLabelled(String label, String value) {
+    removeContainersLabelled(label, value, this::remote);
+  }
+
+  /** Like {@link #removeContainersLabelled(String, String)}, running podman with {@code args} through {@code cli}. */
+  static void removeContainersLabelled(String label, String value,
+      java.util.function.Function<String[], String> cli) {
+    List<String> ids = new ArrayList<>(ids(cli, "label=" + label + "=" + value));
+    List<String> infra = ids(cli, "label=" + label + "=" + value, "label=io.outpost.container=" + INFRA);
     // An ephemeral container (kubectl debug --target) holds its target's PID namespace: it goes first.
-    List<String> ephemeral = ids("label=" + label + "=" + value, "label=io.outpost.ephemeral=true");
+    List<String> ephemeral = ids(cli, "label=" + label + "=" + value, "label=io.outpost.ephemeral=true");
     ids.removeAll(infra);
     ids.removeAll(ephemeral);
     for (List<String> batch : List.of(ephemeral, ids, infra)) {
       if (!batch.isEmpty()) {
         List<String> args = new ArrayList<>(List.of("rm", "-f", "-t", "0"));
         args.addAll(batch);
-        cli(args.toArray(String[]::new));
+        cli.apply(args.toArray(String[]::new));
       }
     }
   }
