@@ -35,7 +35,15 @@ printf "user root\nlistener %s 127.0.0.1\nallow_anonymous true\n" "$port" > "$WO
 mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 & PIDS+=($!)
 podman system service --time=0 "unix://$WORK/podman.sock" > "$WORK/podman.log" 2>&1 & PIDS+=($!)
 mkdir -p "$WORK/edge" && tar -xzf "$ARCHIVE" -C "$WORK/edge" --strip-components=1
-sed -i "s|^metrics.port = .*|metrics.port = $(free_port)|; s|^node.name = .*|node.name = bench-edge|; s|^broker.url = .*|broker.url = tcp://127.0.0.1:$port|; s|^insecure.plaintext = .*|insecure.plaintext = true|; s|^engine.host = .*|engine.host = unix://$WORK/podman.sock|" "$WORK/edge/etc/io.outpost.node.cfg"
+# Since each component has its own file (issue 20), the bench's settings go in io.outpost.node.cfg, which every
+# component reads and which wins over the component's own file.
+sed -i "s|^node.name = .*|node.name = bench-edge|" "$WORK/edge/etc/io.outpost.node.cfg"
+cat >> "$WORK/edge/etc/io.outpost.node.cfg" <<CFG
+metrics.port = $(free_port)
+broker.url = tcp://127.0.0.1:$port
+insecure.plaintext = true
+engine.host = unix://$WORK/podman.sock
+CFG
 sed -i "s|^sshPort = .*|sshPort = 0|" "$WORK/edge/etc/org.apache.karaf.shell.cfg"
 if [ -n "${OUTPOST_BENCH_EDIT:-}" ]; then (cd "$WORK/edge" && eval "$OUTPOST_BENCH_EDIT"); fi
 ANALYSE=${OUTPOST_BENCH_ANALYSE:-0}
