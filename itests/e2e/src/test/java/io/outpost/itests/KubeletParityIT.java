@@ -69,14 +69,18 @@ class KubeletParityIT extends StackTest {
             + "\" already present on machine",
         "Normal Created x3 spec.containers{web} Created container: web",
         "Normal Started x3 spec.containers{web} Started container web",
-        "Warning BackOff x1 spec.containers{web} " + backOff));
+        "Warning BackOff x1 spec.containers{web} " + backOff,
+        // The node of this stack has no pod range, so no cluster DNS: a kubelet without --cluster-dns says so once
+        // per sandbox for a ClusterFirst pod and falls back to the node's resolvers (dns.go, MissingClusterDNS).
+        "Warning MissingClusterDNS x1 null pod: \"web_default(" + uid + ")\". kubelet does not have ClusterDNS IP"
+            + " configured and cannot create Pod using \"ClusterFirst\" policy. Falling back to \"Default\" policy."));
 
     // Deleted with a grace period (a finalizer keeps the pod as a real API server keeps it while the node stops it).
     stack.client.pods().inNamespace("default").withName("web").patch(PatchContext.of(PatchType.JSON_MERGE),
         "{\"metadata\":{\"deletionTimestamp\":\"" + Instant.now() + "\",\"deletionGracePeriodSeconds\":2}}");
     await("killed on deletion").atMost(PATIENCE).untilAsserted(() -> assertThat(events(uid))
         .contains("Normal Killing x1 spec.containers{web} Stopping container web"));
-    assertThat(events(uid)).as("one Event per distinct event").hasSize(5);
+    assertThat(events(uid)).as("one Event per distinct event").hasSize(6);
     for (Event event : stack.client.v1().events().inNamespace("default").list().getItems()) {
       if (uid.equals(event.getInvolvedObject().getUid())) {
         assertThat(event.getSource().getComponent()).isEqualTo("kubelet");
