@@ -61,7 +61,7 @@ final class KubeletServer implements AutoCloseable {
                 // An exec's command is in the query: a long `sh -c '<script>'` needs more than Netty's 4 KiB line.
                 .addLast("http", new HttpServerCodec(MAX_REQUEST_LINE, 8192, 8192))
                 .addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST))
-                .addLast("kubelet", new KubeletHandler(routes, config.allowedUsers()));
+                .addLast("kubelet", new KubeletHandler(routes, config.allowedUsers(), config.metricsUsers()));
           }
         });
     Channel bound;
