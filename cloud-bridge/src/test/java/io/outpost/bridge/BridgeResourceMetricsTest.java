@@ -203,6 +203,47 @@ class BridgeResourceMetricsTest {
     assertThat(summary.at("/node/cpu/usageNanoCores").isMissingNode()).as("no rate from one sample").isTrue();
   }
 
+  @Test
+  void scrapesWithKeepAliveShareOneConnectionAsMetricsServersDo() throws Exception {
+    FakeEdge edge = h.registeredEdge("edge-m5");
+    Pod pod = h.createPod("default", "busy", "edge-m5");
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    edge.publish(Topics.Up.STATS, codec.encode(report("edge-m5", at, pod.getMetadata().getUid(), 3_000_000_000L,
+        1_000_000_000L)));
+    ApiServerClient metricsServer = new ApiServerClient(h.bridge.kubeletPort(), pki,
+        pki.client("metrics-server", "metrics-server"));
+    await("stats of edge-m5").atMost(FakeEdge.TIMEOUT).until(() -> get(metricsServer, "/metrics/resource",
+        "edge-m5." + DOMAIN).status() == 200);
+    try (SSLSocket socket = (SSLSocket) metricsServer.tls().getSocketFactory().createSocket("127.0.0.1",
+        h.bridge.kubeletPort())) {
+      socket.setSoTimeout(10_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+      for (String path : List.of("/metrics/resource", "/stats/summary", "/metrics/resource")) {
+        socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: edge-m5." + DOMAIN + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        String head = readHead(in);
+        assertThat(head).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("connection: close");
+        int length = Integer.parseInt(head.replaceAll("(?is).*content-length: *(\\d+).*", "$1"));
+        byte[] body = in.readNBytes(length);
+        assertThat(new String(body, StandardCharsets.UTF_8)).contains(path.startsWith("/stats")
+            ? "\"usageCoreNanoSeconds\":3000000000" : "node_cpu_usage_seconds_total 3 " + at.toEpochMilli());
+      }
+    }
+  }
+
+  private static String readHead(java.io.DataInputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int next = in.read();
+      if (next < 0) {
+        throw new java.io.EOFException("connection closed after: " + head);
+      }
+      head.append((char) next);
+    }
+    return head.toString();
+  }
+
   static StatsReport report(String node, Instant at, String uid, long nodeCpu, long containerCpu) {
     return report(node, "busy", at, uid, nodeCpu, containerCpu);
   }

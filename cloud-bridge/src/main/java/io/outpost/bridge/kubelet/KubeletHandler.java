@@ -126,14 +126,14 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
           // /stats/summary (the Summary API); the kubelet's older /stats/... endpoints are gone from it too
           requireUsage(request, path, "summary");
           NodeUsage usage = routes.usage(request.headers().get(HttpHeaderNames.HOST));
-          respond(ctx, "application/json", StatsSummary.render(usage.node(), usage.samples()));
+          respond(ctx, request, "application/json", StatsSummary.render(usage.node(), usage.samples()));
         }
         case "metrics" -> {
           // /metrics/resource; the kubelet's own /metrics, /metrics/cadvisor and /metrics/probes are not offered
           requireUsage(request, path, "resource");
           NodeUsage usage = routes.usage(request.headers().get(HttpHeaderNames.HOST));
-          respond(ctx, ResourceMetrics.CONTENT_TYPE, ResourceMetrics.render(usage.samples(), usage.stale())
-              .getBytes(StandardCharsets.UTF_8));
+          respond(ctx, request, ResourceMetrics.CONTENT_TYPE, ResourceMetrics.render(usage.samples(),
+              usage.stale()).getBytes(StandardCharsets.UTF_8));
         }
         case "containerLogs" -> logs(ctx, path, uri.parameters());
         case "exec", "attach" -> {
@@ -262,13 +262,26 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
   }
 
-  /** A 200 answer with {@code body}, closing the connection (metrics-server opens one per scrape). */
-  static void respond(ChannelHandlerContext ctx, String contentType, byte[] body) {
+  /**
+   * A 200 answer with {@code body}. The connection stays open if the client asked for keep-alive (metrics-server
+   * scrapes every node every 15 s: a TLS handshake per scrape would cost more than the answer), for the next request
+   * within the idle limit, as before the first one; else it closes.
+   */
+  static void respond(ChannelHandlerContext ctx, FullHttpRequest request, String contentType, byte[] body) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
         Unpooled.wrappedBuffer(body));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     HttpUtil.setContentLength(response, body.length);
-    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    if (!HttpUtil.isKeepAlive(request)) {
+      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    HttpUtil.setKeepAlive(response, true);
+    if (ctx.pipeline().get("idle") == null) {
+      ctx.pipeline().addAfter("tls", "idle", new io.netty.handler.timeout.IdleStateHandler(
+          KubeletServer.IDLE_SECONDS, 0, 0));
+    }
+    ctx.writeAndFlush(response);
   }
 
   static void respond(ChannelHandlerContext ctx, int code, String message) {
