@@ -50,12 +50,13 @@ class BridgeResourceMetricsTest {
   private BridgeHarness h;
 
   @BeforeEach
-  void start() throws Exception {
+  void start(org.junit.jupiter.api.TestInfo test) throws Exception {
     pki = new KubeletPki(dir.resolve("pki"));
     Map<String, String> settings = new HashMap<>(pki.bridgeEnvironment());
     settings.put("OUTPOST_KUBELET_NODE_DOMAIN", DOMAIN);
     settings.put("OUTPOST_KUBELET_METRICS_USERS", "metrics-server");
-    settings.put("OUTPOST_KUBELET_STATS_STALE_SECONDS", "30");
+    // The cut-off test waits for its node's figures to go stale (the least limit allowed); the others read fresh ones.
+    settings.put("OUTPOST_KUBELET_STATS_STALE_SECONDS", test.getDisplayName().contains("CutOff") ? "5" : "60");
     h = BridgeHarness.start(dir, client, settings);
   }
 
@@ -184,23 +185,41 @@ class BridgeResourceMetricsTest {
   void aCutOffNodesFiguresKeepTheirOwnTimesAndAreMarkedAsAScrapeErrorNeverZero() throws Exception {
     FakeEdge edge = h.registeredEdge("edge-m4");
     Pod pod = h.createPod("default", "quiet", "edge-m4");
-    Instant old = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(600);
-    edge.publish(Topics.Up.STATS, codec.encode(report("edge-m4", "quiet", old, pod.getMetadata().getUid(), 7_500_000_000L,
-        2_500_000_000L)));
+    // The node's clock may be skewed: its sample times are served as they are, staleness is the bridge's call.
+    Instant sampled = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(600);
+    edge.publish(Topics.Up.STATS, codec.encode(report("edge-m4", "quiet", sampled, pod.getMetadata().getUid(),
+        7_500_000_000L, 2_500_000_000L)));
     ApiServerClient metricsServer = new ApiServerClient(h.bridge.kubeletPort(), pki,
         pki.client("metrics-server", "metrics-server"));
     await("stats of edge-m4").atMost(FakeEdge.TIMEOUT).until(() -> get(metricsServer, "/metrics/resource",
         "edge-m4." + DOMAIN).status() == 200);
-    Map<String, PrometheusText.Sample> byName = PrometheusText.parse(get(metricsServer, "/metrics/resource",
-        "edge-m4." + DOMAIN).body()).stream().collect(Collectors.toMap(s -> s.name() + s.labels(), s -> s));
-    assertThat(byName.get("resource_scrape_error{}").value()).isEqualTo(1.0);
+    assertThat(scrape(metricsServer, "edge-m4").get("resource_scrape_error{}").value()).as("just arrived").isZero();
+    // No report for longer than the limit (5 s here): the node is cut off.
+    Map<String, PrometheusText.Sample> byName = await("edge-m4 stale").atMost(FakeEdge.TIMEOUT)
+        .until(() -> scrape(metricsServer, "edge-m4"), m -> m.get("resource_scrape_error{}").value() == 1.0);
+    assertThat(byName.get("scrape_error{}").value()).isEqualTo(1.0);
     assertThat(byName.get("node_cpu_usage_seconds_total{}").value()).isEqualTo(7.5);
-    assertThat(byName.get("node_cpu_usage_seconds_total{}").timestampMs()).isEqualTo(old.toEpochMilli());
+    assertThat(byName.get("node_cpu_usage_seconds_total{}").timestampMs()).isEqualTo(sampled.toEpochMilli());
     assertThat(byName.get("container_cpu_usage_seconds_total{container=main, namespace=default, pod=quiet}")
-        .timestampMs()).isEqualTo(old.toEpochMilli());
+        .value()).isEqualTo(2.5);
+    assertThat(byName.get("container_cpu_usage_seconds_total{container=main, namespace=default, pod=quiet}")
+        .timestampMs()).isEqualTo(sampled.toEpochMilli());
     JsonNode summary = new ObjectMapper().readTree(get(metricsServer, "/stats/summary", "edge-m4." + DOMAIN).body());
-    assertThat(Instant.parse(summary.at("/node/cpu/time").asText())).isEqualTo(old);
+    assertThat(Instant.parse(summary.at("/node/cpu/time").asText())).isEqualTo(sampled);
+    assertThat(summary.at("/node/cpu/usageCoreNanoSeconds").asLong()).isEqualTo(7_500_000_000L);
     assertThat(summary.at("/node/cpu/usageNanoCores").isMissingNode()).as("no rate from one sample").isTrue();
+    // Back: the next report is fresh again.
+    Instant back = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    edge.publish(Topics.Up.STATS, codec.encode(report("edge-m4", "quiet", back, pod.getMetadata().getUid(),
+        8_000_000_000L, 3_000_000_000L)));
+    await("edge-m4 fresh").atMost(FakeEdge.TIMEOUT).until(() -> scrape(metricsServer, "edge-m4"),
+        m -> m.get("resource_scrape_error{}").value() == 0.0
+            && m.get("node_cpu_usage_seconds_total{}").timestampMs() == back.toEpochMilli());
+  }
+
+  private Map<String, PrometheusText.Sample> scrape(ApiServerClient as, String node) throws Exception {
+    return PrometheusText.parse(get(as, "/metrics/resource", node + "." + DOMAIN).body()).stream()
+        .collect(Collectors.toMap(s -> s.name() + s.labels(), s -> s));
   }
 
   @Test

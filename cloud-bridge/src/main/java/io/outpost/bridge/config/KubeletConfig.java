@@ -28,7 +28,8 @@ import java.util.stream.Collectors;
  * @param nodeDomain if set, every edge Node also publishes {@code <node>.<nodeDomain>} (as {@code ExternalDNS}), a
  *     name that must lead to the bridge's kubelet API: the one request metrics-server makes per node names the node
  *     only by the host it connects to, so resource usage is served only to requests for such a host
- * @param statsStaleAfter resource usage older than this is served as stale ({@code scrape_error 1})
+ * @param statsStaleAfter resource usage of a node from which no report arrived for this long is served as stale
+ *     ({@code scrape_error 1}, its own old sample times)
  */
 public record KubeletConfig(int port, String address, Path certFile, Path keyFile, Path clientCaFile,
     Set<String> allowedUsers, BindAddress bind, int publishedPort, Set<String> metricsUsers, String nodeDomain,

@@ -40,8 +40,11 @@ final class EdgeStats implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeStats.class);
   static final int BURST = 5;
 
-  /** The newest report of a node and the one before it (for rates), as accepted. */
-  record Samples(StatsReport latest, StatsReport previous) {}
+  /**
+   * The newest report of a node and the one before it (for rates), as accepted; {@code receivedNanos}: when the
+   * newest arrived, on the bridge's {@code nanos} clock (staleness is judged by arrival: node clocks may be skewed).
+   */
+  record Samples(StatsReport latest, StatsReport previous, long receivedNanos) {}
 
   private final Codec codec;
   private final Metrics metrics;
@@ -120,7 +123,8 @@ final class EdgeStats implements AutoCloseable {
     }
     StatsReport own = ownPods(report);
     metrics.increment("outpost_bridge_stats_reports_total");
-    samples.compute(report.node(), (node, before) -> new Samples(own, before == null ? null : before.latest()));
+    long now = nanos.getAsLong();
+    samples.compute(report.node(), (node, before) -> new Samples(own, before == null ? null : before.latest(), now));
   }
 
   /** The report with only the pods the node runs by the bridge's cache. */
@@ -148,6 +152,11 @@ final class EdgeStats implements AutoCloseable {
   Samples of(String node) {
     Samples found = samples.get(node);
     return found == null || !edgeNodes.test(node) ? null : found;
+  }
+
+  /** True if the newest samples arrived longer than {@code limit} ago. */
+  boolean stale(Samples found, java.time.Duration limit) {
+    return nanos.getAsLong() - found.receivedNanos() > limit.toNanos();
   }
 
   /** Forgets nodes that are no edge nodes any more (deleted Nodes); bounded memory, run periodically. */

@@ -9,7 +9,6 @@ import io.outpost.bridge.mqtt.MqttBridgeLink;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.Topics;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -83,9 +82,7 @@ public final class KubeletApi implements KubeletHandler.Routes, AutoCloseable {
     if (samples == null) {
       throw new KubeletHandler.Refused(503, "edge node " + node + " has sent no resource usage yet");
     }
-    Instant sampled = Instant.parse(samples.latest().usage().time());
-    boolean stale = Duration.between(sampled, Instant.now()).compareTo(config.statsStaleAfter()) > 0;
-    return new KubeletHandler.NodeUsage(node, samples, stale);
+    return new KubeletHandler.NodeUsage(node, samples, stats.stale(samples, config.statsStaleAfter()));
   }
 
   @Override
