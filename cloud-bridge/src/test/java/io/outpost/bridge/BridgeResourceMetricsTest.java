@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.outpost.bridge.kubelet.PrometheusText;
+import io.outpost.testing.PrometheusText;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.StatsReport;
 import io.outpost.protocol.Topics;

@@ -1,4 +1,4 @@
-package io.outpost.bridge.kubelet;
+package io.outpost.testing;
 
 import java.util.ArrayList;
 import java.util.HashMap;
