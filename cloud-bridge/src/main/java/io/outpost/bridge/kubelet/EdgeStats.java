@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A report is refused (counted in {@code outpost_bridge_rejected_total{reason}}, logged once a minute per node and
  * reason) if it does not decode, if its node is not the topic's, or if that is not an edge node; beyond one report per
- * second (burst {@value #BURST}) per node it is dropped ({@code outpost_bridge_upstream_dropped_total{channel="stats"}}).
+ * second (burst {@value #BURST}) per node it is dropped
+ * ({@code outpost_bridge_upstream_dropped_total{channel="stats"}}).
  * A pod the node is not running by the bridge's cache (unknown, another uid, bound elsewhere) is left out of what is
  * served and counted in {@code outpost_bridge_stats_pods_ignored_total}: a node claims only its own pods.
  */
