@@ -248,6 +248,12 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
     List<Ipv4Range> siteRanges = wanted.stream().filter(r -> Ipv4Range.isIpv4Cidr(r.destination()))
         .map(r -> Ipv4Range.parse(r.destination())).toList();
     new SiteMasquerade(commands).apply(own, siteRanges);
+    if (outcome.failed() > 0) {
+      // E.g. a peer's LAN address not on a link yet ("Nexthop has invalid gateway"): the rest is in force, and the
+      // whole pass is tried again with back-off until every route is in.
+      throw new CommandException(outcome.failed() + " route(s) to site " + site.site()
+          + "'s pod ranges not installed (see the warnings above)");
+    }
   }
 
   private void withdrawOffer() {
