@@ -47,8 +47,8 @@ public final class RulesetBench {
       }
       Collections.sort(applies);
       System.out.printf("re-apply after a one-endpoint change (%d rounds, includes ip netns exec + nft start): "
-          + "p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", rounds, percentile(applies, 50), percentile(applies, 99),
-          applies.get(applies.size() - 1));
+          + "p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", rounds, Percentiles.of(applies, 50),
+          Percentiles.of(applies, 99), applies.get(applies.size() - 1));
       long rules = run(List.of("ip", "netns", "exec", ns, "nft", "list", "table", "ip", "outpost"), null).lines()
           .filter(line -> line.contains("dnat") || line.contains("vmap") || line.contains("goto")).count();
       System.out.printf("rules with dnat/vmap/goto in the applied table: %,d%n", rules);
@@ -57,9 +57,6 @@ public final class RulesetBench {
     }
   }
 
-  private static double percentile(List<Double> sorted, int p) {
-    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
-  }
 
   private static String run(List<String> command, String stdin) throws IOException, InterruptedException {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
