@@ -1,11 +1,12 @@
 package io.outpost.bench;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -76,8 +77,9 @@ public final class SiteServiceBench {
         for (SiteNode node : started) {
           Awaitility.await(node.name() + " registered").atMost(PATIENCE).pollInterval(Duration.ofMillis(200))
               .until(() -> client.nodes().withName(node.name()).get() != null);
-          client.nodes().withName(node.name()).edit(n -> new NodeBuilder(n).editMetadata()
-              .addToLabels("outpost.io/site", SITE).endMetadata().build());
+          // A merge patch without resourceVersion, as `kubectl label` does: the bridge writes the Node meanwhile.
+          client.nodes().withName(node.name()).patch(PatchContext.of(PatchType.JSON_MERGE),
+              "{\"metadata\":{\"labels\":{\"outpost.io/site\":\"" + SITE + "\"}}}");
         }
         createService(client);
         String endpointNode = started.get(0).name();
