@@ -46,13 +46,15 @@ public final class SiteServiceBench {
   private static final String NAMESPACE = "bench";
   private static final String CLUSTER_IP = "10.96.77.10";
   private static final Duration PATIENCE = Duration.ofMinutes(5);
+  /** Held so that its level stays set (java.util.logging keeps loggers weakly). */
+  private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
 
   private SiteServiceBench() {}
 
   public static void main(String[] args) throws Exception {
     int nodes = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
-    Logger.getLogger("io.fabric8.mockwebserver").setLevel(Level.WARNING);
+    MOCK_LOG.setLevel(Level.WARNING);
     SiteLan lan = SiteLan.create(IntStream.rangeClosed(1, nodes).mapToObj(i -> "n" + i).toList());
     List<SiteNode> started = new ArrayList<>();
     List<Process> monitors = new ArrayList<>();

@@ -48,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * EndpointSlices and SiteNetwork and from the readiness of this node's own pods, on its own thread
  * ({@code outpost-network-services}). Store changes and readiness changes (looked at every
  * {@code readiness.period.millis}) ask for a rendering, coalesced over {@value #DEBOUNCE_MILLIS} ms; a rendering
- * equal to the one in force is not applied again. If {@code nft} refuses the script, the previous ruleset stays in
- * force (one transaction), the failure is logged and counted and the apply retried with back-off and jitter.
+ * equal to the one in force is not applied again. The first rendering writes the table whole; later ones apply only
+ * the changes ({@link NftDelta}), so a change costs what it touches, not the table's size, and ClientIP affinity
+ * entries survive it. If {@code nft} refuses a script, the previous ruleset stays in force (one transaction), the
+ * failure is logged and counted and the apply retried, with back-off and jitter, as a whole table.
  * Refused Services: {@link RefusalReporter}.
  *
  * <p>Deactivation (feature uninstall, bundle stop) deletes the table; when the whole framework stops (a gateway
@@ -84,6 +86,8 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   /** Only touched on the loop's thread. */
   private RefusalReporter refusals;
   private ScheduledFuture<?> poll;
+  /** The table as this component last applied it, or null when the kernel's may differ (none yet, a failure). */
+  private NftRuleset inForce;
   private Map<String, LocalPod> lastLocal;
   private Set<String> incumbents = Set.of();
   private boolean warnedNoName;
@@ -91,6 +95,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   private volatile String applied;
   private volatile long programmed;
   private final AtomicLong applies = new AtomicLong();
+  private final AtomicLong wholeApplies = new AtomicLong();
   /** Renderings that failed (not retried: the input is the same until the store changes). */
   private final AtomicLong renderFailures = new AtomicLong();
   private volatile double lastApplySeconds;
@@ -200,6 +205,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       withdraw();
       return;
     }
+    NftRuleset next;
     String script;
     Plan plan;
     try {
@@ -207,7 +213,8 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       List<Ipv4Range> podRanges = podRanges(site);
       plan = ServicePlanner.plan(new ProxyInput(desired.services(), desired.endpointSlices(), lastLocal, podRanges,
           nodeAddresses.get(), with, incumbents));
-      script = NftScript.render(plan, podRanges, with.nodeName());
+      next = NftScript.ruleset(plan, podRanges, with.nodeName());
+      script = next.script();
     } catch (RuntimeException e) {
       renderFailures.incrementAndGet();
       LOG.error("Could not render the Service forwarding; the ruleset in force stays", e);
@@ -217,14 +224,27 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
     if (script.equals(applied)) {
       return;
     }
+    // The changes from the table in force, or the whole table: at the first apply, after a failed one (the kernel's
+    // table may then differ from what this component believes), or where a delta cannot express the change.
+    java.util.Optional<String> delta = inForce == null ? java.util.Optional.empty() : NftDelta.between(inForce, next);
     long start = System.nanoTime();
-    commands.run(script, List.of("nft", "-f", "-"));
+    try {
+      commands.run(delta.orElse(script), List.of("nft", "-f", "-"));
+    } catch (CommandException e) {
+      inForce = null;
+      throw e;
+    }
     lastApplySeconds = (System.nanoTime() - start) / 1e9;
+    inForce = next;
     applied = script;
     applies.incrementAndGet();
+    if (delta.isEmpty()) {
+      wholeApplies.incrementAndGet();
+    }
     incumbents = new HashSet<>(plan.ports().stream().map(Plan.PortProgram::serviceKey).toList());
     programmed = incumbents.size();
-    LOG.debug("Service ruleset applied: {} Services, {} ports, {} refused, in {} ms", programmed,
+    LOG.debug("Service ruleset applied ({}): {} Services, {} ports, {} refused, in {} ms",
+        delta.isPresent() ? "changes, " + delta.get().length() + " bytes" : "whole table", programmed,
         plan.ports().size(), plan.refused().size(), Math.round(lastApplySeconds * 1000));
   }
 
@@ -269,6 +289,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   public Map<String, Double> metrics() {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("outpost_edge_network_service_rules_applied_total", (double) applies.get());
+    metrics.put("outpost_edge_network_service_whole_table_applies_total", (double) wholeApplies.get());
     metrics.put("outpost_edge_network_service_apply_failures_total",
         (double) (loop.failures() + renderFailures.get()));
     metrics.put("outpost_edge_network_service_apply_seconds", lastApplySeconds);
@@ -308,6 +329,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       }
     }
     applied = WITHDRAWN;
+    inForce = null;
     incumbents = Set.of();
     programmed = 0;
   }
