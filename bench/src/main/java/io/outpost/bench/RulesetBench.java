@@ -35,7 +35,8 @@ public final class RulesetBench {
         renders.add((System.nanoTime() - start) / 1e6);
       }
       System.out.printf("%d Services x %d endpoints: script %,d bytes, %,d lines; plan+render %.1f ms"
-          + " (warm, last of 6)%n", services, endpoints, script.length(), script.lines().count(), renders.get(renders.size() - 1));
+          + " (warm, last of 6)%n", services, endpoints, script.length(), script.lines().count(),
+          renders.get(renders.size() - 1));
       long start = System.nanoTime();
       run(List.of("ip", "netns", "exec", ns, "nft", "-f", "-"), script);
       System.out.printf("first apply (empty namespace): %.1f ms%n", (System.nanoTime() - start) / 1e6);
