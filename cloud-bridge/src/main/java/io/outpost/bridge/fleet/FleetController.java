@@ -58,7 +58,8 @@ public final class FleetController implements AutoCloseable {
         new StatusWriter(client, metrics, clock),
         new FleetEvents(client, metrics, clock), metrics);
     queue = new WorkQueue("outpost-bridge-fleet", reconciler,
-        key -> metrics.increment("outpost_bridge_fleet_reconcile_errors_total"), 10, 100, Duration.ofMillis(500),
+        (key, failure) -> metrics.increment("outpost_bridge_fleet_reconciles_total", "outcome",
+            failure == null ? "done" : "error"), 10, 100, Duration.ofMillis(500),
         Duration.ofMinutes(5));
     workloads.addEventHandler(handler(workload -> queue.add(Cache.metaNamespaceKeyFunc(workload)), true));
     deployments.addEventHandler(handler(this::queueOwner, false));

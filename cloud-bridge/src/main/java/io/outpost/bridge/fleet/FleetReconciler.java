@@ -76,7 +76,6 @@ final class FleetReconciler implements WorkQueue.Work {
     if (!active.getAsBoolean()) {
       return; // a standby: the active replica reconciles; this one catches up when it becomes active
     }
-    metrics.increment("outpost_bridge_fleet_reconciles_total");
     GenericKubernetesResource owner = workload.apply(key);
     List<HasMetadata> copies = new ArrayList<>(copiesOf.apply(key));
     String uid = owner == null ? null : owner.getMetadata().getUid();

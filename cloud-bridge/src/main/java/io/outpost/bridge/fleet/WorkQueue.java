@@ -10,7 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +29,7 @@ final class WorkQueue implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkQueue.class);
 
   private final Work work;
-  private final Consumer<String> failed;
+  private final BiConsumer<String, Exception> done;
   private final TokenBucket bucket;
   private final double perSecond;
   private final Duration base;
@@ -38,11 +38,11 @@ final class WorkQueue implements AutoCloseable {
   private final Set<String> queued = ConcurrentHashMap.newKeySet();
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
-  /** {@code failed} hears of each failed key (after it was logged), e.g. to count it. */
-  WorkQueue(String name, Work work, Consumer<String> failed, double perSecond, int burst, Duration base,
+  /** {@code done} hears of each key worked on, with the failure (logged already) or null, e.g. to count them. */
+  WorkQueue(String name, Work work, BiConsumer<String, Exception> done, double perSecond, int burst, Duration base,
       Duration max) {
     this.work = work;
-    this.failed = failed;
+    this.done = done;
     this.bucket = new TokenBucket(perSecond, burst, System::nanoTime);
     this.perSecond = perSecond;
     this.base = base;
@@ -84,12 +84,13 @@ final class WorkQueue implements AutoCloseable {
     try {
       work.run(key);
       failures.remove(key);
+      done.accept(key, null);
     } catch (Exception e) { // one key's failure must not stop the queue for the others
       int attempt = failures.merge(key, 1, Integer::sum);
       long delay = jitter(backoff(attempt));
       LOG.warn("Reconciling {} failed (attempt {}, again in {} ms): {}", key, attempt,
           TimeUnit.NANOSECONDS.toMillis(delay), e.toString());
-      failed.accept(key);
+      done.accept(key, e);
       schedule(() -> add(key), delay);
     }
   }
