@@ -18,7 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -92,11 +94,12 @@ public final class FleetController implements AutoCloseable {
   /**
    * Starts the controller if {@code enabled} and the API server serves SiteWorkloads (the CRD of
    * {@code deploy/kubernetes/06-fleet-crds.yaml} is installed), waiting for its caches; else returns null, having
-   * said why once. {@code nodes}: the bridge's edge Node informer (started); {@code active}: whether this replica is
+   * said why once — also when its informers cannot start (RBAC not applied): the bridge runs on without it.
+   * {@code nodes}: the bridge's edge Node informer (started); {@code active}: whether this replica is
    * the active one.
    */
   public static FleetController start(KubernetesClient client, boolean enabled, SharedIndexInformer<Node> nodes,
-      Placement placement, Metrics metrics, BooleanSupplier active) throws Exception {
+      Placement placement, Metrics metrics, BooleanSupplier active) throws InterruptedException {
     if (!enabled) {
       LOG.info("Multi-site workloads off (OUTPOST_FLEET_WORKLOADS=false)");
       return null;
@@ -120,9 +123,12 @@ public final class FleetController implements AutoCloseable {
       for (SharedIndexInformer<?> informer : controller.informers()) {
         informer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
       }
-    } catch (Exception e) {
+    } catch (ExecutionException | TimeoutException e) {
       controller.close();
-      throw e;
+      LOG.warn("Multi-site workloads idle: cannot watch SiteWorkloads, Deployments and DaemonSets ({}); apply"
+          + " deploy/kubernetes/10-rbac.yaml, or set OUTPOST_FLEET_WORKLOADS=false", e.getCause() == null
+          ? e.toString() : e.getCause().getMessage());
+      return null;
     }
     controller.queueAll(); // if this replica is active already (else activate() does it)
     LOG.info("Multi-site workloads on: {} SiteWorkloads, {} copies", controller.workloads.getStore().list().size(),

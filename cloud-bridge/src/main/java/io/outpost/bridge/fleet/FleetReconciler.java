@@ -152,7 +152,10 @@ final class FleetReconciler implements WorkQueue.Work {
       HasMetadata there = resource(stamp.object()).get();
       if (there != null && SiteWorkloads.controller(there).map(r -> r.getUid().equals(owner.getMetadata()
           .getUid())).orElse(false)) {
-        return there; // created by an earlier pass: the informer brings it, and the next pass updates it if needed
+        // Ours, but not in the cache: just created by an earlier pass, or its owner label was removed (which takes
+        // it out of the informer's selection): the label comes back with the update.
+        return CopyStamper.upToDate(there, stamp) ? there
+            : write("update", stamp, resource(stamper.updated(there, stamp))::update);
       }
       LOG.warn("SiteWorkload {}/{}: site {} has no copy: a {} {} exists that it does not control",
           owner.getMetadata().getNamespace(), owner.getMetadata().getName(), stamp.site(), stamp.kind(),

@@ -323,6 +323,10 @@ class FleetControllerTest {
     assertThat(deployment("web-lyon").getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
         .isEqualTo("registry.example/web:1.1-lyon");
     assertThat(deployment("web-paris").getMetadata().getResourceVersion()).isNotEqualTo(parisBefore);
+    long generation = workload("web").getMetadata().getGeneration();
+    await("the status has seen the new generation").atMost(TIMEOUT).until(() -> Long.valueOf(generation).equals(
+        ((Number) status("web").getOrDefault("observedGeneration", 0)).longValue()));
+    assertThat(generation).as("the spec changed once").isEqualTo(2);
     assertThat(deployment("web-paris").getMetadata().getAnnotations())
         .as("what others wrote on the copy stays").containsEntry("deployment.kubernetes.io/revision", "1");
 
@@ -445,9 +449,14 @@ class FleetControllerTest {
         + metric("outpost_bridge_fleet_copy_writes_total", "verb", "delete");
     long statusWrites = metric("outpost_bridge_kube_writes_total", "resource", "siteworkloads/status");
     long events = client.v1().events().inNamespace(NS).list().getItems().size();
+    int requests = rbac.requests().size();
 
     reconcileAgain();
     reconcileAgain();
+
+    assertThat(rbac.requests().subList(requests, rbac.requests().size()))
+        .as("no request but reads and watches: the passes ran from the caches and found nothing to change")
+        .allMatch(r -> List.of("get", "list", "watch").contains(r.verb()));
 
     assertThat(workload("web").getMetadata().getResourceVersion()).isEqualTo(workload);
     assertThat(deployment("web-paris").getMetadata().getResourceVersion()).isEqualTo(paris);
@@ -483,5 +492,21 @@ class FleetControllerTest {
     }
     assertThat(FleetController.start(client, false, nodes, PLACEMENT, new Metrics(), () -> true))
         .as("switched off").isNull();
+  }
+
+  @Test
+  void withTheCrdButWithoutTheRbacForCopiesTheControllerStaysIdle() throws Exception {
+    List<HasMetadata> manifests = ShippedRbac.manifests(client);
+    for (HasMetadata object : manifests) {
+      if (object instanceof io.fabric8.kubernetes.api.model.rbac.ClusterRole role) {
+        role.getRules().removeIf(rule -> rule.getApiGroups().contains("apps")); // an older 10-rbac.yaml
+      }
+    }
+    try (RbacEnforcement api = new RbacEnforcement(ShippedRbac.of(manifests, ShippedRbac.BRIDGE_NAMESPACE,
+        ShippedRbac.BRIDGE_ACCOUNT))) {
+      assertThat(FleetController.start(api.client(client), true, nodes, PLACEMENT, new Metrics(), () -> true))
+          .as("not started, and no exception: the bridge runs on").isNull();
+      assertThat(api.denials()).isNotEmpty().allMatch(d -> d.contains("/apis/apps/v1/"));
+    }
   }
 }
