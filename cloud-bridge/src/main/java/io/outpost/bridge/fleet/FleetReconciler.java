@@ -182,16 +182,19 @@ final class FleetReconciler implements WorkQueue.Work {
         copy.getMetadata().getName(), why);
   }
 
-  /** The copies of an invalid spec: reported as they are, by the site on their label. */
+  /**
+   * The copies of an invalid spec: reported as they are, by the site on their label, one per site (the status lists
+   * sites as a map; two copies of one site exist only for a moment, while the kind changes).
+   */
   private List<SiteState> existing(List<HasMetadata> copies) {
-    List<SiteState> states = new ArrayList<>();
+    Map<String, SiteState> states = new java.util.TreeMap<>();
     for (HasMetadata copy : copies) {
       String site = copy.getMetadata().getLabels() == null ? null
           : copy.getMetadata().getLabels().get(selection.siteLabel());
-      states.add(new SiteState(site == null ? "" : site, copy.getMetadata().getName(), copy, null));
+      String key = site == null ? "" : site;
+      states.putIfAbsent(key, new SiteState(key, copy.getMetadata().getName(), copy, null));
     }
-    states.sort(java.util.Comparator.comparing(SiteState::site));
-    return states;
+    return List.copyOf(states.values());
   }
 
   @SuppressWarnings("unchecked")

@@ -425,6 +425,42 @@ class FleetControllerTest {
     await().atMost(TIMEOUT).until(() -> "True".equals(condition("kind", "SpecValid").get("status")));
   }
 
+  @Test
+  void aSpecMadeInvalidLeavesTheRunningCopiesAsTheyWere() {
+    node("edge-p1", "paris");
+    node("edge-l1", "lyon");
+    apply(WEB);
+    await().atMost(TIMEOUT).until(() -> deploymentNames().size() == 2
+        && "True".equals(condition("web", "SpecValid").get("status")));
+    String paris = deployment("web-paris").getMetadata().getResourceVersion();
+    apply(WEB.replace("names: [paris, lyon]", "names: [paris, \"lyon!\"]")
+        .replace("registry.example/web:1.0", "registry.example/web:2.0"));
+    await().atMost(TIMEOUT).until(() -> "InvalidSiteName".equals(condition("web", "SpecValid").get("reason")));
+    assertThat(deploymentNames()).as("a typo never deletes a site's workload").containsExactly("web-lyon",
+        "web-paris");
+    assertThat(deployment("web-paris").getMetadata().getResourceVersion()).isEqualTo(paris);
+    assertThat(siteStatus("web", "lyon")).containsEntry("copy", "web-lyon");
+    assertThat(siteStatus("web", "paris")).containsEntry("copy", "web-paris");
+  }
+
+  @Test
+  void anObjectOfTheCopysNameThatIsNotOursIsNeverOverwritten() {
+    node("edge-p1", "paris");
+    node("edge-l1", "lyon");
+    Deployment mine = client.apps().deployments().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.apps
+        .DeploymentBuilder().withNewMetadata().withName("web-paris").withNamespace(NS).endMetadata().withNewSpec()
+        .withNewSelector().addToMatchLabels("app", "mine").endSelector().withNewTemplate().withNewMetadata()
+        .addToLabels("app", "mine").endMetadata().withNewSpec().addNewContainer().withName("c").withImage("mine:1")
+        .endContainer().endSpec().endTemplate().endSpec().build()).create();
+    apply(WEB);
+    await().atMost(TIMEOUT).until(() -> "Conflict".equals(siteStatus("web", "paris").get("state")));
+    assertThat(condition("web", "RolledOut")).containsEntry("reason", "Conflict");
+    assertThat(deployment("web-paris").getMetadata().getResourceVersion()).isEqualTo(
+        mine.getMetadata().getResourceVersion());
+    assertThat(deploymentNames()).contains("web-lyon");
+    assertThat(metric("outpost_bridge_fleet_conflicts_total")).isPositive();
+  }
+
   private static boolean isWarning(Event event, String name, String reason) {
     return "Warning".equals(event.getType()) && reason.equals(event.getReason())
         && name.equals(event.getInvolvedObject().getName())
