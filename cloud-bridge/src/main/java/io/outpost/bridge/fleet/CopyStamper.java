@@ -91,6 +91,26 @@ final class CopyStamper {
         && SiteWorkloads.controller(existing).filter(r -> owner.getUid().equals(r.getUid())).isPresent();
   }
 
+  /** Whether the copy selects its pods as the stamp does (a Deployment's or DaemonSet's selector is immutable). */
+  static boolean sameSelector(HasMetadata existing, Stamp stamp) {
+    LabelSelector there = selector(existing);
+    LabelSelector wanted = selector(stamp.object());
+    return there != null && orEmpty(there.getMatchLabels()).equals(orEmpty(wanted.getMatchLabels()))
+        && (there.getMatchExpressions() == null || there.getMatchExpressions().isEmpty());
+  }
+
+  private static Map<String, String> orEmpty(Map<String, String> labels) {
+    return labels == null ? Map.of() : labels;
+  }
+
+  private static LabelSelector selector(HasMetadata copy) {
+    if (copy instanceof Deployment deployment) {
+      return deployment.getSpec() == null ? null : deployment.getSpec().getSelector();
+    }
+    DaemonSet daemonSet = (DaemonSet) copy;
+    return daemonSet.getSpec() == null ? null : daemonSet.getSpec().getSelector();
+  }
+
   /**
    * The existing copy changed to the stamp: its spec replaced (replicas kept when the stamp leaves them open), the
    * stamp's labels, annotation and owner reference added to what others put there; status and resourceVersion kept.

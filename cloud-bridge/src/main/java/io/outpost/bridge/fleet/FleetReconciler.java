@@ -120,6 +120,12 @@ final class FleetReconciler implements WorkQueue.Work {
           && c.getMetadata().getName().equals(stamp.name())).findFirst();
       wanted.add(stamp.kind() + "/" + stamp.name());
       HasMetadata now;
+      if (existing.isPresent() && !CopyStamper.sameSelector(existing.get(), stamp)) {
+        // A selector cannot be changed (OUTPOST_SITE_LABEL was): the copy is replaced, created on the next pass.
+        delete(existing.get(), "its selector is not the stamp's");
+        states.add(new SiteState(site.getKey(), stamp.name(), null, null));
+        continue;
+      }
       if (existing.isEmpty()) {
         now = create(owner, stamp);
       } else if (!CopyStamper.upToDate(existing.get(), stamp)) {

@@ -340,6 +340,22 @@ class FleetControllerTest {
   }
 
   @Test
+  void aCopyWhoseSelectorIsNotTheStampsIsReplaced() {
+    node("edge-p1", "paris");
+    apply(WEB);
+    await().atMost(TIMEOUT).until(() -> deploymentNames().equals(List.of("web-paris")));
+    String uid = deployment("web-paris").getMetadata().getUid();
+    // As after a change of OUTPOST_SITE_LABEL: a selector the API server would refuse to change.
+    client.apps().deployments().inNamespace(NS).withName("web-paris").edit(d -> {
+      d.getSpec().getSelector().getMatchLabels().put("old-site-label", "paris");
+      return d;
+    });
+    await("replaced").atMost(TIMEOUT).until(() -> deployment("web-paris") != null
+        && !uid.equals(deployment("web-paris").getMetadata().getUid()));
+    assertThat(deployment("web-paris").getSpec().getSelector().getMatchLabels()).doesNotContainKey("old-site-label");
+  }
+
+  @Test
   void aDeletedSiteWorkloadTakesItsCopiesWithIt() {
     node("edge-p1", "paris");
     node("edge-l1", "lyon");
