@@ -207,6 +207,9 @@ public final class Bridge implements AutoCloseable {
     }
     closed = true;
     leadership.resign(); // releases the Lease: a standby takes over within its retry period
+    if (fleet != null) {
+      fleet.close(); // first: no more writes once another replica may lead
+    }
     if (informers != null) {
       informers.stop();
     }
@@ -225,9 +228,6 @@ public final class Bridge implements AutoCloseable {
     leadership.unlabel();
     if (podCidrs != null) {
       podCidrs.close();
-    }
-    if (fleet != null) {
-      fleet.close();
     }
     routing.close();
     tokens.close();
