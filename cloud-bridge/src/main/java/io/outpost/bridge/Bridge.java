@@ -5,6 +5,8 @@ import io.outpost.bridge.admission.AdmissionWebhook;
 import io.outpost.bridge.admission.TolerationBackstop;
 import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.downstream.Routing;
+import io.outpost.bridge.fleet.FleetController;
+import io.outpost.bridge.fleet.Placement;
 import io.outpost.bridge.ha.Leadership;
 import io.outpost.bridge.join.JoinTokens;
 import io.outpost.bridge.kube.Informers;
@@ -60,6 +62,8 @@ public final class Bridge implements AutoCloseable {
   private volatile Informers informers;
   /** Records each edge node's block of its site's pool on its Node (active replica only). */
   private volatile PodCidrAllocator podCidrs;
+  /** Stamps each SiteWorkload's copy per site (active replica only); null if off or the CRD is not installed. */
+  private volatile FleetController fleet;
   private volatile MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
@@ -121,6 +125,10 @@ public final class Bridge implements AutoCloseable {
         () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
     informers.start();
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
+    FleetController fleet = FleetController.start(client, config.fleetWorkloads(), informers.nodes(),
+        new Placement(config.podNetworks().siteLabel(), config.edgeLabelKey(), config.edgeLabelValue()), metrics,
+        leadership::isActive);
+    this.fleet = fleet;
     if (config.kubelet().enabled()) {
       KubeletApi api = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods().getStore()::getByKey,
           edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
@@ -148,6 +156,9 @@ public final class Bridge implements AutoCloseable {
       upstream.renewLeases();
       link.connect();
       tolerations.checkAll(informers, routing::isEdge);
+      if (fleet != null) {
+        fleet.activate();
+      }
     }, () -> {
       close();
       onLeadershipLost.run();
@@ -196,6 +207,9 @@ public final class Bridge implements AutoCloseable {
     }
     closed = true;
     leadership.resign(); // releases the Lease: a standby takes over within its retry period
+    if (fleet != null) {
+      fleet.close(); // first: no more writes once another replica may lead
+    }
     if (informers != null) {
       informers.stop();
     }
