@@ -60,6 +60,8 @@ public final class Bridge implements AutoCloseable {
   private volatile Informers informers;
   /** Records each edge node's block of its site's pool on its Node (active replica only). */
   private volatile PodCidrAllocator podCidrs;
+  /** Nodes labelled with their sites, sites summarised (metrics, Site objects). */
+  private volatile io.outpost.bridge.fleet.sites.FleetSites fleetSites;
   private volatile MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
@@ -103,6 +105,10 @@ public final class Bridge implements AutoCloseable {
         config.kubelet().enabled() && config.kubelet().addressIsIp() ? config.kubelet().address() : null);
     Predicate<String> legacy = node -> routing.kinds().known(node)
         && !routing.kinds().accepts(node, Downstream.KIND_SITE_NETWORK);
+    io.outpost.bridge.fleet.sites.FleetSites siteSummaries = new io.outpost.bridge.fleet.sites.FleetSites(config,
+        client, informers, metrics, leadership::isActive);
+    fleetSites = siteSummaries;
+    upstream.labelNodesWith(siteSummaries.nodeLabels());
     // Informer handlers run in the order added: the upstream path hears of a pod's deletion before the router does.
     upstream.start(codec, informers, edgeNode, routing::isEdge, routing::execute, routing::resync, sites, legacy);
     routing.start(epoch, codec, link, informers, metrics, edgeNode, tokens, sites);
@@ -121,6 +127,7 @@ public final class Bridge implements AutoCloseable {
         () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
     informers.start();
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
+    siteSummaries.start();
     if (config.kubelet().enabled()) {
       KubeletApi api = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods().getStore()::getByKey,
           edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
@@ -214,6 +221,9 @@ public final class Bridge implements AutoCloseable {
     leadership.unlabel();
     if (podCidrs != null) {
       podCidrs.close();
+    }
+    if (fleetSites != null) {
+      fleetSites.close();
     }
     routing.close();
     tokens.close();
