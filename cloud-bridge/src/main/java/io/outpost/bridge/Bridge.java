@@ -108,7 +108,7 @@ public final class Bridge implements AutoCloseable {
     io.outpost.bridge.fleet.sites.FleetSites siteSummaries = new io.outpost.bridge.fleet.sites.FleetSites(config,
         client, informers, metrics, leadership::isActive);
     fleetSites = siteSummaries;
-    upstream.labelNodesWith(siteSummaries.nodeLabels());
+    upstream.labelNodesWith(siteSummaries::keep);
     // Informer handlers run in the order added: the upstream path hears of a pod's deletion before the router does.
     upstream.start(codec, informers, edgeNode, routing::isEdge, routing::execute, routing::resync, sites, legacy);
     routing.start(epoch, codec, link, informers, metrics, edgeNode, tokens, sites);

@@ -41,7 +41,7 @@ public record BridgeConfig(
     PodNetworks podNetworks,
     FairShares fairShares,
     boolean edgeTaint,
-    io.outpost.bridge.fleet.sites.SiteSettings sites) {
+    SiteSettings sites) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -135,7 +135,7 @@ public record BridgeConfig(
         // Off only for a conformance run (docs/conformance.md): the e2e framework picks nodes without NoSchedule taints.
         bool(env, "OUTPOST_EDGE_TAINT", "true"),
         // Sites (docs/operations.md, "Sites"): where join-token sites are recorded, how often Site status is written.
-        io.outpost.bridge.fleet.sites.SiteSettings.from(env));
+        SiteSettings.from(env));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

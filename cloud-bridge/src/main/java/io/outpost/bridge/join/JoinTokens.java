@@ -76,8 +76,8 @@ public final class JoinTokens {
    */
   public Token create(String node, Duration ttl, String site, String region) {
     Topics.requireNodeName(node);
-    site = io.outpost.bridge.fleet.sites.SiteNames.optional(site, "site");
-    region = io.outpost.bridge.fleet.sites.SiteNames.optional(region, "region");
+    site = labelValue(site, "site");
+    region = labelValue(region, "region");
     if (region != null && site == null) {
       throw new IllegalArgumentException("a region is given with a site only");
     }
@@ -159,8 +159,8 @@ public final class JoinTokens {
     }
     String site = text(stored, "site");
     String region = text(stored, "region");
-    if ((site != null && !io.outpost.bridge.fleet.sites.SiteNames.valid(site))
-        || (region != null && !io.outpost.bridge.fleet.sites.SiteNames.valid(region))) {
+    if ((site != null && !LABEL_VALUE.matcher(site).matches())
+        || (region != null && !LABEL_VALUE.matcher(region).matches())) {
       throw new Rejected("corrupt_token", "the token's Secret names a site or region that is no label value (edited"
           + " by hand?)");
     }
@@ -177,6 +177,22 @@ public final class JoinTokens {
       throw e;
     }
     return new Token(matcher.group(1), node, expires, clock.instant().toString(), null, site, region);
+  }
+
+  /** A Kubernetes label value: a site and region are shown as the Node's topology labels. */
+  private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
+  /** {@code value} trimmed, null if blank; refused naming {@code what} if it is no label value. */
+  private static String labelValue(String value, String what) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String trimmed = value.trim();
+    if (!LABEL_VALUE.matcher(trimmed).matches()) {
+      throw new IllegalArgumentException(what + " '" + trimmed + "' is not a valid label value (at most 63"
+          + " characters: letters, digits, '-', '_', '.', starting and ending with a letter or digit)");
+    }
+    return trimmed;
   }
 
   private static String random(int length) {

@@ -5,7 +5,8 @@ import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.kube.ChangeHandler;
 import io.outpost.bridge.kube.Informers;
 import io.outpost.bridge.metrics.Metrics;
-import io.outpost.bridge.upstream.NodeLabels;
+import io.outpost.bridge.config.SiteSettings;
+import io.outpost.protocol.NodeReport;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -35,9 +36,13 @@ public final class FleetSites implements AutoCloseable {
     informers.nodes().addEventHandler(ChangeHandler.onDelete(node -> labels.forget(node.getMetadata().getName())));
   }
 
-  /** What the node writer calls on every heartbeat. */
-  public NodeLabels nodeLabels() {
-    return labels;
+  /**
+   * What the node writer calls on every heartbeat (the upstream path's {@code NodeLabels}): keeps the Node's site
+   * labels and returns it as patched.
+   */
+  public io.fabric8.kubernetes.api.model.Node keep(io.fabric8.kubernetes.api.model.Node node, NodeReport report,
+      boolean factsFresh) {
+    return labels.keep(node, report, factsFresh);
   }
 
   /** Once the informers have synced: the summaries begin. */

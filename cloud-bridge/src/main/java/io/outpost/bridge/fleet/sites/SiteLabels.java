@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.outpost.bridge.join.NodeCertificates;
 import io.outpost.bridge.metrics.Metrics;
 import io.outpost.bridge.metrics.Refusals;
-import io.outpost.bridge.upstream.NodeLabels;
 import io.outpost.protocol.NodeReport;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -30,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * {@code outpost_bridge_rejected_total{reason}} and logged (once a minute per node at most) whenever the node
  * reports its facts. Also notes every heartbeat's time ({@link LastContacts}).
  */
-public final class SiteLabels implements NodeLabels {
+public final class SiteLabels {
   private static final Logger LOG = LoggerFactory.getLogger(SiteLabels.class);
 
   private final KubernetesClient client;
@@ -68,7 +67,11 @@ public final class SiteLabels implements NodeLabels {
     };
   }
 
-  @Override
+  /**
+   * On a heartbeat of {@code node}: notes the contact, weighs the site claim of {@code report} (refusals counted when
+   * {@code factsFresh}: the heartbeat itself carried the node's facts), writes the labels that differ, and returns the
+   * Node as patched (or as given). A failed write is counted and logged, never thrown.
+   */
   public Node keep(Node node, NodeReport report, boolean factsFresh) {
     String name = node.getMetadata().getName();
     contacts.heard(name, clock.instant());

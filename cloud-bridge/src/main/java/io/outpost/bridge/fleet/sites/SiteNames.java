@@ -12,19 +12,4 @@ public final class SiteNames {
   public static boolean valid(String name) {
     return name != null && LABEL_VALUE.matcher(name).matches();
   }
-
-  /**
-   * {@code name} trimmed, or null if it is null or blank; refused (naming {@code what}) if it is no label value.
-   */
-  public static String optional(String name, String what) {
-    if (name == null || name.isBlank()) {
-      return null;
-    }
-    String trimmed = name.trim();
-    if (!valid(trimmed)) {
-      throw new IllegalArgumentException(what + " '" + trimmed + "' is not a valid label value (at most 63"
-          + " characters: letters, digits, '-', '_', '.', starting and ending with a letter or digit)");
-    }
-    return trimmed;
-  }
 }

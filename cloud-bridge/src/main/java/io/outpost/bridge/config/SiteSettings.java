@@ -1,11 +1,11 @@
-package io.outpost.bridge.fleet.sites;
+package io.outpost.bridge.config;
 
-import io.outpost.bridge.config.BridgeConfig;
 import java.time.Duration;
 import java.util.Map;
 
 /**
- * The bridge's settings for sites (docs/operations.md, "Sites"), read with the rest of its configuration:
+ * The bridge's settings for sites (docs/operations.md, "Sites"; {@code io.outpost.bridge.fleet.sites}), read with the
+ * rest of its configuration:
  * <ul>
  *   <li>{@code OUTPOST_NAMESPACE} (default {@code outpost-system}): where the node records live that hold the site a
  *       node's join token named (the same key as the join endpoint's);</li>
