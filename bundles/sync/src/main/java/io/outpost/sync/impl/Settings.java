@@ -123,13 +123,17 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     String clientId = config.mqtt_client_id().isBlank() ? "outpost-edge-" + node : config.mqtt_client_id().trim();
     String identity = config.identity_dir().isBlank()
         ? System.getProperty("karaf.data", "data") + "/outpost/identity" : config.identity_dir().trim();
+    String site = placement(config.site(), "site");
+    String region = placement(config.region(), "region");
+    if (region != null && site == null) {
+      throw new IllegalArgumentException("region '" + region + "' is set without a site: set site too, or neither");
+    }
     return new Settings(node, broker, clientId, Duration.ofSeconds(config.heartbeat_interval_seconds()),
         Duration.ofSeconds(config.reconnect_max_seconds()), config.session_expiry_seconds(),
         config.max_message_bytes(), config.max_pods(), java.nio.file.Path.of(identity), config.join_url().trim(),
         config.join_token().trim(), config.join_ca().trim(), nodeStatus(config), config.insecure_plaintext(),
         Duration.ofSeconds(config.heartbeat_metrics_interval_seconds()),
-        Duration.ofSeconds(config.heartbeat_facts_refresh_seconds()), placement(config.site(), "site"),
-        placement(config.region(), "region"));
+        Duration.ofSeconds(config.heartbeat_facts_refresh_seconds()), site, region);
   }
 
   /** A label value (what {@code topology.kubernetes.io/zone} and {@code /region} may hold). */

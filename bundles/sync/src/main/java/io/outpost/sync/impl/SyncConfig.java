@@ -16,7 +16,7 @@ public @interface SyncConfig {
   String site() default "";
 
   @AttributeDefinition(description = "The region of the node's site, shown on its Node as"
-      + " topology.kubernetes.io/region; empty for none.", required = false)
+      + " topology.kubernetes.io/region; empty for none. Only with a site.", required = false)
   String region() default "";
 
   @AttributeDefinition(description = "MQTT 5 broker URL: ssl://host:8883 (or wss://). A plain tcp:// or ws:// broker"

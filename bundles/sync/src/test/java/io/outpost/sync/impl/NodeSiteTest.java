@@ -52,8 +52,11 @@ class NodeSiteTest {
         "ssl://broker.example.net:8883", "site", "site 17/a"))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("site 'site 17/a'");
     assertThatThrownBy(() -> Settings.from(JoinConfigurationTest.config(Map.of("broker_url",
-        "ssl://broker.example.net:8883", "region", "x".repeat(64)))))
+        "ssl://broker.example.net:8883", "site", "s", "region", "x".repeat(64)))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("region '");
+    assertThatThrownBy(() -> Settings.from(JoinConfigurationTest.config(Map.of("broker_url",
+        "ssl://broker.example.net:8883", "region", "north"))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("without a site");
   }
 
   @Test
