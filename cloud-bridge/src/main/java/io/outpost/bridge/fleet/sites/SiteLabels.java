@@ -41,6 +41,8 @@ public final class SiteLabels {
   private final Clock clock;
   /** Per node, the resourceVersion it was last patched on (the informer may not show the patch yet). */
   private final Map<String, String> patchedAt = new ConcurrentHashMap<>();
+  /** Nodes whose last label patch failed (other than a conflict): logged at WARN once until one works. */
+  private final java.util.Set<String> failing = ConcurrentHashMap.newKeySet();
 
   public SiteLabels(KubernetesClient client, String siteLabel, Function<String, SitePlacement.Place> pins,
       Metrics metrics, LastContacts contacts, Clock clock) {
@@ -109,6 +111,7 @@ public final class SiteLabels {
           client.getKubernetesSerialization().asJson(Map.of("metadata", metadata)));
       patchedAt.put(name, Objects.requireNonNullElse(node.getMetadata().getResourceVersion(), ""));
       metrics.increment("outpost_bridge_kube_writes_total", "resource", "nodes/labels");
+      failing.remove(name);
       String before = node.getMetadata().getLabels() == null ? null : node.getMetadata().getLabels().get(siteLabel);
       if (!decision.site().equals(before) || decision.labels().containsKey(SitePlacement.ZONE)) {
         LOG.info("Node {}: site {} (from its {}), labels {}", name, decision.site(),
@@ -119,9 +122,11 @@ public final class SiteLabels {
       metrics.increment("outpost_bridge_kube_errors_total", "code", Integer.toString(e.getCode()));
       if (e.getCode() == 409) {
         LOG.debug("Node {} changed under its site labels' patch; trying again on its next heartbeat", name);
+      } else if (failing.add(name)) {
+        LOG.warn("Labelling node {} with its site {} failed ({}), trying again on its heartbeats (logged again once"
+            + " it worked): {}", name, decision.site(), e.getCode(), e.getMessage());
       } else {
-        LOG.warn("Labelling node {} with its site {} failed ({}), trying again on its next heartbeat: {}", name,
-            decision.site(), e.getCode(), e.getMessage());
+        LOG.debug("Labelling node {} with its site {} failed again ({})", name, decision.site(), e.getCode());
       }
       return node;
     }
@@ -130,8 +135,10 @@ public final class SiteLabels {
   /** A node that was deleted: its refusal log window and patch mark go. */
   public void forget(String node) {
     patchedAt.remove(node);
+    failing.remove(node);
     refusals.forget(node + " (site_spoof)");
     refusals.forget(node + " (site_invalid)");
+    refusals.forget(node + " (site_record_invalid)");
     contacts.forget(node);
   }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
  *       followed when it changes (as a kubelet may set its own topology labels).</li>
  * </ol>
  * A node whose token named a site and whose configuration claims another (site or region) is refused
- * ({@code site_spoof}); a claim that is no label value is refused ({@code site_invalid}). The bridge writes the site
+ * ({@code site_spoof}); a claim that is no label value is refused ({@code site_invalid}), and so is a recorded token
+ * site that is none (a record edited by hand: {@code site_record_invalid}). The bridge writes the site
  * label, {@code topology.kubernetes.io/zone} (= site) and {@code topology.kubernetes.io/region} (if a region is
  * named); each only while it is absent or still holds what the bridge wrote (remembered in the annotation
  * {@link #SOURCE}), so a value an operator set is left alone. It never removes a label.
@@ -63,6 +64,12 @@ public final class SitePlacement {
     labels = labels == null ? Map.of() : labels;
     String refusal = null;
     String message = null;
+    if (pin != null && (!SiteNames.valid(pin.site()) || (pin.region() != null && !SiteNames.valid(pin.region())))) {
+      refusal = "site_record_invalid";
+      message = "its record names site '" + pin.site() + "'" + (pin.region() == null ? "" : " in region '"
+          + pin.region() + "'") + ", which is no label value (edited by hand?); ignored";
+      pin = null;
+    }
     if (claim != null && (!SiteNames.valid(claim.site()) || (claim.region() != null
         && !SiteNames.valid(claim.region())))) {
       refusal = "site_invalid";

@@ -101,6 +101,14 @@ class SitePlacementTest {
   }
 
   @Test
+  void aRecordedTokenSiteThatIsNoLabelValueIsIgnoredAndReported() {
+    Decision decision = decide(Map.of(), null, new Place("site 17", null), new Place("site-18", null));
+    assertThat(decision.refusal()).isEqualTo("site_record_invalid");
+    assertThat(decision.source()).as("as if the token had named none").isEqualTo(Source.CONFIG);
+    assertThat(decision.site()).isEqualTo("site-18");
+  }
+
+  @Test
   void theSiteLabelMayBeTheZoneLabelItself() {
     Decision decision = SitePlacement.decide(ZONE, Map.of(), null, null, new Place("site-18", null));
     assertThat(decision.labels()).containsExactly(Map.entry(ZONE, "site-18"));
