@@ -5,6 +5,8 @@ import io.outpost.bridge.admission.AdmissionWebhook;
 import io.outpost.bridge.admission.TolerationBackstop;
 import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.downstream.Routing;
+import io.outpost.bridge.fleet.FleetController;
+import io.outpost.bridge.fleet.Placement;
 import io.outpost.bridge.ha.Leadership;
 import io.outpost.bridge.join.JoinTokens;
 import io.outpost.bridge.kube.Informers;
@@ -62,6 +64,8 @@ public final class Bridge implements AutoCloseable {
   private volatile PodCidrAllocator podCidrs;
   /** Nodes labelled with their sites, sites summarised (metrics, Site objects). */
   private volatile io.outpost.bridge.fleet.sites.FleetSites fleetSites;
+  /** Stamps each SiteWorkload's copy per site (active replica only); null if off or the CRD is not installed. */
+  private volatile FleetController fleet;
   private volatile MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
@@ -128,6 +132,10 @@ public final class Bridge implements AutoCloseable {
     informers.start();
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
     siteSummaries.start();
+    FleetController fleet = FleetController.start(client, config.fleetWorkloads(), informers.nodes(),
+        new Placement(config.podNetworks().siteLabel(), config.edgeLabelKey(), config.edgeLabelValue()), metrics,
+        leadership::isActive);
+    this.fleet = fleet;
     if (config.kubelet().enabled()) {
       KubeletApi api = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods().getStore()::getByKey,
           edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
@@ -155,6 +163,9 @@ public final class Bridge implements AutoCloseable {
       upstream.renewLeases();
       link.connect();
       tolerations.checkAll(informers, routing::isEdge);
+      if (fleet != null) {
+        fleet.activate();
+      }
     }, () -> {
       close();
       onLeadershipLost.run();
@@ -203,6 +214,9 @@ public final class Bridge implements AutoCloseable {
     }
     closed = true;
     leadership.resign(); // releases the Lease: a standby takes over within its retry period
+    if (fleet != null) {
+      fleet.close(); // first: no more writes once another replica may lead
+    }
     if (informers != null) {
       informers.stop();
     }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class BridgePackagesTest {
   private static final String[] PACKAGES = {"io.outpost.bridge", "io.outpost.bridge.admission",
       "io.outpost.bridge.config", "io.outpost.bridge.downstream", "io.outpost.bridge.downstream.contract",
-      "io.outpost.bridge.flow", "io.outpost.bridge.ha",
+      "io.outpost.bridge.fleet", "io.outpost.bridge.flow", "io.outpost.bridge.ha",
       "io.outpost.bridge.join", "io.outpost.bridge.kube", "io.outpost.bridge.kubelet", "io.outpost.bridge.metrics",
       "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.site", "io.outpost.bridge.upstream",
       "io.outpost.bridge.fleet.sites"};
@@ -61,6 +61,7 @@ class BridgePackagesTest {
         .layer("kubelet").definedBy("io.outpost.bridge.kubelet")
         .layer("admission").definedBy("io.outpost.bridge.admission")
         .layer("ha").definedBy("io.outpost.bridge.ha")
+        .layer("fleet").definedBy("io.outpost.bridge.fleet")
         .layer("join").definedBy("io.outpost.bridge.join")
         .layer("kube").definedBy("io.outpost.bridge.kube")
         .layer("mqtt").definedBy("io.outpost.bridge.mqtt")
@@ -77,15 +78,17 @@ class BridgePackagesTest {
         .whereLayer("kubelet").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("admission").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("ha").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("fleet").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("join").mayOnlyBeAccessedByLayers("wiring", "sites")
         .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "site",
-            "sites")
+            "fleet", "sites")
         .whereLayer("mqtt").mayOnlyBeAccessedByLayers("wiring", "downstream", "kubelet")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "join", "mqtt", "site", "sites")
+            "join", "mqtt", "site", "fleet", "sites")
         .whereLayer("config").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
             "ha", "join", "kube", "mqtt", "site", "sites")
-        .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join")
+        .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join",
+            "fleet")
         .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
             "join", "metrics", "config", "site")
         .whereLayer("site").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream")

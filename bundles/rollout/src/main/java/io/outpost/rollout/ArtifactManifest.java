@@ -1,0 +1,82 @@
+package io.outpost.rollout;
+
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+
+/**
+ * What a rollout delivers to a node: an artifact ({@code type} {@value #BUNDLE}: an OSGi bundle jar, or
+ * {@value #FEATURE}: a Karaf features repository XML) named {@code name} at {@code version}, {@code size} bytes whose
+ * SHA-256 is {@code sha256} (64 lower-case hex digits), signed by the key {@code keyId} ({@code signature}: Ed25519
+ * over {@link #signedBytes()}, base64). Everything the node decides on is inside the signature: a changed name,
+ * version, type, size or digest makes the signature fail.
+ */
+public record ArtifactManifest(String type, String name, String version, long size, String sha256, String keyId,
+    String signature) {
+
+  public static final String BUNDLE = "bundle";
+  public static final String FEATURE = "feature";
+  /** The largest artifact a node accepts (a bundle or features XML; the biggest Outpost bundle is a few MB). */
+  public static final long MAX_SIZE = 64L * 1024 * 1024;
+  /** Versions of the signed text: a node refuses a manifest signed in a format it does not know. */
+  static final String FORMAT = "outpost-artifact-v1";
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  private static final Pattern VERSION = Pattern.compile("[0-9A-Za-z][0-9A-Za-z._+-]{0,63}");
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  private static final Pattern KEY_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+  private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/]{1,1024}={0,2}");
+
+  /** The manifest without its signature, as the operator's signing tool starts from it. */
+  public static ArtifactManifest unsigned(String type, String name, String version, long size, String sha256,
+      String keyId) {
+    return new ArtifactManifest(type, name, version, size, sha256, keyId, null);
+  }
+
+  /** The same manifest carrying {@code signature}. */
+  public ArtifactManifest withSignature(String signature) {
+    return new ArtifactManifest(type, name, version, size, sha256, keyId, signature);
+  }
+
+  /**
+   * The exact bytes the signature covers: the format, then each field on its own line. Fields are checked first
+   * ({@link #validate()}), so none can contain a line break and shift another.
+   */
+  public byte[] signedBytes() {
+    validateFields();
+    return String.join("\n", FORMAT, type, name, version, Long.toString(size), sha256, keyId)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Checks every field's syntax and bounds, the signature's included; throws with the first thing wrong. */
+  public void validate() {
+    validateFields();
+    if (signature == null || !BASE64.matcher(signature).matches()) {
+      throw new IllegalArgumentException("artifact " + name + ": signature missing or not base64");
+    }
+  }
+
+  private void validateFields() {
+    if (!BUNDLE.equals(type) && !FEATURE.equals(type)) {
+      throw new IllegalArgumentException("artifact type must be " + BUNDLE + " or " + FEATURE + ", not " + type);
+    }
+    require(name, NAME, "name");
+    require(version, VERSION, "version");
+    require(sha256, SHA256, "sha256 (64 lower-case hex digits)");
+    require(keyId, KEY_ID, "keyId");
+    if (size <= 0 || size > MAX_SIZE) {
+      throw new IllegalArgumentException("artifact " + name + ": size " + size + " not in 1.." + MAX_SIZE);
+    }
+  }
+
+  /** Whether {@code id} is a well-formed key id (lower-case letters, digits and dashes, at most 63). */
+  public static boolean isKeyId(String id) {
+    return id != null && KEY_ID.matcher(id).matches();
+  }
+
+  private static void require(String value, Pattern pattern, String what) {
+    if (value == null || !pattern.matcher(value).matches()) {
+      throw new IllegalArgumentException("artifact " + what + " invalid: " + (value == null ? "missing"
+          : value.length() > 80 ? value.substring(0, 80) + "…" : value));
+    }
+  }
+}
