@@ -62,6 +62,8 @@ public final class Bridge implements AutoCloseable {
   private volatile Informers informers;
   /** Records each edge node's block of its site's pool on its Node (active replica only). */
   private volatile PodCidrAllocator podCidrs;
+  /** Nodes labelled with their sites, sites summarised (metrics, Site objects). */
+  private volatile io.outpost.bridge.fleet.sites.FleetSites fleetSites;
   /** Stamps each SiteWorkload's copy per site (active replica only); null if off or the CRD is not installed. */
   private volatile FleetController fleet;
   private volatile MqttBridgeLink link;
@@ -107,6 +109,10 @@ public final class Bridge implements AutoCloseable {
         config.kubelet().enabled() && config.kubelet().addressIsIp() ? config.kubelet().address() : null);
     Predicate<String> legacy = node -> routing.kinds().known(node)
         && !routing.kinds().accepts(node, Downstream.KIND_SITE_NETWORK);
+    io.outpost.bridge.fleet.sites.FleetSites siteSummaries = new io.outpost.bridge.fleet.sites.FleetSites(config,
+        client, informers, metrics, leadership::isActive);
+    fleetSites = siteSummaries;
+    upstream.labelNodesWith(siteSummaries::keep);
     // Informer handlers run in the order added: the upstream path hears of a pod's deletion before the router does.
     upstream.start(codec, informers, edgeNode, routing::isEdge, routing::execute, routing::resync, sites, legacy);
     routing.start(epoch, codec, link, informers, metrics, edgeNode, tokens, sites);
@@ -125,6 +131,7 @@ public final class Bridge implements AutoCloseable {
         () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
     informers.start();
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
+    siteSummaries.start();
     FleetController fleet = FleetController.start(client, config.fleetWorkloads(), informers.nodes(),
         new Placement(config.podNetworks().siteLabel(), config.edgeLabelKey(), config.edgeLabelValue()), metrics,
         leadership::isActive);
@@ -228,6 +235,9 @@ public final class Bridge implements AutoCloseable {
     leadership.unlabel();
     if (podCidrs != null) {
       podCidrs.close();
+    }
+    if (fleetSites != null) {
+      fleetSites.close();
     }
     routing.close();
     tokens.close();

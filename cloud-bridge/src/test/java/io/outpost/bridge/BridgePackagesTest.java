@@ -24,7 +24,8 @@ class BridgePackagesTest {
       "io.outpost.bridge.config", "io.outpost.bridge.downstream", "io.outpost.bridge.downstream.contract",
       "io.outpost.bridge.fleet", "io.outpost.bridge.flow", "io.outpost.bridge.ha",
       "io.outpost.bridge.join", "io.outpost.bridge.kube", "io.outpost.bridge.kubelet", "io.outpost.bridge.metrics",
-      "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.site", "io.outpost.bridge.upstream"};
+      "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.site", "io.outpost.bridge.upstream",
+      "io.outpost.bridge.fleet.sites"};
 
   private static JavaClasses bridge;
 
@@ -69,6 +70,7 @@ class BridgePackagesTest {
         .layer("flow").definedBy("io.outpost.bridge.flow")
         .layer("net").definedBy("io.outpost.bridge.net")
         .layer("site").definedBy("io.outpost.bridge.site")
+        .layer("sites").definedBy("io.outpost.bridge.fleet.sites")
         .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
         .whereLayer("downstream").mayOnlyBeAccessedByLayers("wiring", "admission")
         .whereLayer("contract").mayOnlyBeAccessedByLayers("downstream")
@@ -77,19 +79,20 @@ class BridgePackagesTest {
         .whereLayer("admission").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("ha").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("fleet").mayOnlyBeAccessedByLayers("wiring")
-        .whereLayer("join").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("join").mayOnlyBeAccessedByLayers("wiring", "sites")
         .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "site",
-            "fleet")
+            "fleet", "sites")
         .whereLayer("mqtt").mayOnlyBeAccessedByLayers("wiring", "downstream", "kubelet")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "join", "mqtt", "site", "fleet")
+            "join", "mqtt", "site", "fleet", "sites")
         .whereLayer("config").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "ha", "join", "kube", "mqtt", "site")
+            "ha", "join", "kube", "mqtt", "site", "sites")
         .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join",
             "fleet")
         .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
             "join", "metrics", "config", "site")
         .whereLayer("site").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream")
+        .whereLayer("sites").mayOnlyBeAccessedByLayers("wiring")
         .because("each part of the bridge can be read, tested and changed without the parts beside it; only the"
             + " wiring (Bridge, BridgeMain) knows them all")
         .check(bridge);
