@@ -35,13 +35,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Installs a verified artifact of type {@value ArtifactManifest#BUNDLE} as a new revision of the Outpost bundle of
- * the same symbolic name, as an operator's {@code bundle:update -r} does — update, refresh of its dependants,
- * start — so that no container is touched (the engine runs them; the bundles only manage them). Before the update, the running
+ * Installs a verified artifact of type {@value ArtifactManifest#BUNDLE} as a new revision of the Outpost bundle of the
+ * same symbolic name, as an operator's {@code bundle:update -r} does — update, refresh of its dependants, start — so
+ * that no container is touched (the engine runs them; the bundles only manage them). Before the update, the running
  * revision is saved as a jar of its own entries; afterwards the health gate must hold within the timeout: the bundle
  * runs the manifest's version and every Outpost bundle that was active is active again. If it does not (the new
- * revision does not resolve, fails to start, or stops another bundle), the saved revision is put back the same way
- * and the outcome says why.
+ * revision does not resolve, fails to start, or stops another bundle), the saved revision is put back the same way and
+ * the outcome says why.
  *
  * <p>Only bundles whose symbolic name starts with {@code io.outpost.}, already installed, and not the installer's own
  * bundle, are updated: a rollout changes Outpost, not the platform under it, and never adds code the node did not
