@@ -32,6 +32,61 @@ public record ArtifactManifest(String type, String name, String version, long si
     return new ArtifactManifest(type, name, version, size, sha256, keyId, null);
   }
 
+  /**
+   * Reads a manifest as the signing tool prints it: an {@code artifact:} line, then {@code key: value} lines (values
+   * optionally in double quotes) for type, name, version, size, sha256, keyId and signature. Unknown or repeated keys
+   * and missing ones are errors; the fields are validated.
+   */
+  public static ArtifactManifest parse(String text) {
+    java.util.Map<String, String> fields = new java.util.HashMap<>();
+    java.util.Set<String> known = java.util.Set.of("type", "name", "version", "size", "sha256", "keyId", "signature");
+    boolean header = false;
+    for (String raw : text.split("\n", 64)) {
+      String line = raw.strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      if (!header) {
+        if (!line.equals("artifact:")) {
+          throw new IllegalArgumentException("a manifest starts with 'artifact:', not " + abbreviate(line));
+        }
+        header = true;
+        continue;
+      }
+      int colon = line.indexOf(": ");
+      String key = colon < 0 ? line : line.substring(0, colon);
+      if (colon < 0 || !known.contains(key)) {
+        throw new IllegalArgumentException("manifest line not understood: " + abbreviate(line));
+      }
+      String value = line.substring(colon + 2).strip();
+      if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+        value = value.substring(1, value.length() - 1);
+      }
+      if (fields.put(key, value) != null) {
+        throw new IllegalArgumentException("manifest key " + key + " given twice");
+      }
+    }
+    for (String key : known) {
+      if (!fields.containsKey(key)) {
+        throw new IllegalArgumentException("manifest has no " + key);
+      }
+    }
+    long size;
+    try {
+      size = Long.parseLong(fields.get("size"));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("manifest size is not a number: " + abbreviate(fields.get("size")));
+    }
+    ArtifactManifest manifest = new ArtifactManifest(fields.get("type"), fields.get("name"), fields.get("version"),
+        size, fields.get("sha256"), fields.get("keyId"), fields.get("signature"));
+    manifest.validate();
+    return manifest;
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() > 80 ? text.substring(0, 80) + "…" : text;
+  }
+
   /** The same manifest carrying {@code signature}. */
   public ArtifactManifest withSignature(String signature) {
     return new ArtifactManifest(type, name, version, size, sha256, keyId, signature);

@@ -1,6 +1,7 @@
 package io.outpost.rollout.impl;
 
 import io.outpost.rollout.ArtifactManifest;
+import io.outpost.rollout.InstallOutcome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,13 +52,6 @@ public final class GatewayInstaller {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayInstaller.class);
   static final String PREFIX = "io.outpost.";
 
-  /** What an installation did: {@code result} installed, unchanged, rolled_back, refused or failed. */
-  public record Outcome(String result, String bundle, String previousVersion, String reason) {
-    public boolean installed() {
-      return "installed".equals(result) || "unchanged".equals(result);
-    }
-  }
-
   private final BundleContext context;
   private final Path rollbackDir;
 
@@ -68,19 +62,19 @@ public final class GatewayInstaller {
   }
 
   /** Installs {@code artifact} (its signature and digest checked by the caller against {@code manifest}). */
-  public Outcome install(ArtifactManifest manifest, Path artifact, Duration healthTimeout)
+  public InstallOutcome install(ArtifactManifest manifest, Path artifact, Duration healthTimeout)
       throws IOException, InterruptedException {
     String name = manifest.name();
     if (!ArtifactManifest.BUNDLE.equals(manifest.type())) {
-      return new Outcome("refused", name, null, "artifact type " + manifest.type() + " is not installed by this"
+      return new InstallOutcome("refused", name, null, "artifact type " + manifest.type() + " is not installed by this"
           + " node release (bundles only)");
     }
     String why = checkJar(manifest, artifact);
     if (why != null) {
-      return new Outcome("refused", name, null, why);
+      return new InstallOutcome("refused", name, null, why);
     }
     if (!name.startsWith(PREFIX) || name.equals(context.getBundle().getSymbolicName())) {
-      return new Outcome("refused", name, null, "only installed Outpost bundles (" + PREFIX + "*) other than the"
+      return new InstallOutcome("refused", name, null, "only installed Outpost bundles (" + PREFIX + "*) other than the"
           + " installer itself are updated by a rollout, not " + name);
     }
     Bundle target = null;
@@ -90,11 +84,11 @@ public final class GatewayInstaller {
       }
     }
     if (target == null) {
-      return new Outcome("refused", name, null, "bundle " + name + " is not installed on this node");
+      return new InstallOutcome("refused", name, null, "bundle " + name + " is not installed on this node");
     }
     String previous = target.getVersion().toString();
     if (target.getVersion().equals(Version.parseVersion(manifest.version())) && target.getState() == Bundle.ACTIVE) {
-      return new Outcome("unchanged", name, previous, "version " + previous + " already active");
+      return new InstallOutcome("unchanged", name, previous, "version " + previous + " already active");
     }
     Map<String, Boolean> activeBefore = outpostBundles();
     Path saved = save(target);
@@ -106,7 +100,7 @@ public final class GatewayInstaller {
     }
     if (failure == null) {
       LOG.info("Bundle {} {} installed; every Outpost bundle that was active is active", name, manifest.version());
-      return new Outcome("installed", name, previous, null);
+      return new InstallOutcome("installed", name, previous, null);
     }
     LOG.warn("Bundle {} {} failed its health gate ({}); rolling back to {}", name, manifest.version(), failure,
         previous);
@@ -116,9 +110,9 @@ public final class GatewayInstaller {
     }
     if (rollback != null) {
       LOG.error("Rollback of {} to {} failed too: {}", name, previous, rollback);
-      return new Outcome("failed", name, previous, failure + "; the rollback failed too: " + rollback);
+      return new InstallOutcome("failed", name, previous, failure + "; the rollback failed too: " + rollback);
     }
-    return new Outcome("rolled_back", name, previous, failure);
+    return new InstallOutcome("rolled_back", name, previous, failure);
   }
 
   /** Why the jar is not the artifact the manifest names, or null. */

@@ -101,7 +101,7 @@ class GatewayInstallerTest {
     Path next = jar("demo-1.1.0.jar", "io.outpost.demo", "1.1.0",
         Map.of("Export-Package", "io.outpost.demo.api;version=1.1.0"), true);
 
-    GatewayInstaller.Outcome outcome = installer.install(manifest("io.outpost.demo", "1.1.0", next), next, GATE);
+    io.outpost.rollout.InstallOutcome outcome = installer.install(manifest("io.outpost.demo", "1.1.0", next), next, GATE);
 
     assertThat(outcome.result()).as(outcome.reason()).isEqualTo("installed");
     assertThat(outcome.previousVersion()).isEqualTo("1.0.0");
@@ -111,7 +111,7 @@ class GatewayInstallerTest {
     assertThat(resource("io.outpost.demo")).isEqualTo("1.1.0");
     assertThat(dir.resolve("rollback/io.outpost.demo.jar")).as("the replaced revision, kept").exists();
 
-    GatewayInstaller.Outcome again = installer.install(manifest("io.outpost.demo", "1.1.0", next), next, GATE);
+    io.outpost.rollout.InstallOutcome again = installer.install(manifest("io.outpost.demo", "1.1.0", next), next, GATE);
     assertThat(again.result()).as("delivered twice (a reconnect)").isEqualTo("unchanged");
   }
 
@@ -121,7 +121,7 @@ class GatewayInstallerTest {
     Path breaking = jar("demo-2.0.0.jar", "io.outpost.demo", "2.0.0",
         Map.of("Export-Package", "io.outpost.demo.api;version=2.0.0"), true);
 
-    GatewayInstaller.Outcome outcome = installer.install(manifest("io.outpost.demo", "2.0.0", breaking), breaking,
+    io.outpost.rollout.InstallOutcome outcome = installer.install(manifest("io.outpost.demo", "2.0.0", breaking), breaking,
         GATE);
 
     assertThat(outcome.result()).isEqualTo("rolled_back");
@@ -137,7 +137,7 @@ class GatewayInstallerTest {
     Path unresolvable = jar("demo-1.2.0.jar", "io.outpost.demo", "1.2.0",
         Map.of("Export-Package", "io.outpost.demo.api;version=1.2.0", "Import-Package", "io.outpost.nowhere"), true);
 
-    GatewayInstaller.Outcome outcome = installer.install(manifest("io.outpost.demo", "1.2.0", unresolvable),
+    io.outpost.rollout.InstallOutcome outcome = installer.install(manifest("io.outpost.demo", "1.2.0", unresolvable),
         unresolvable, GATE);
 
     assertThat(outcome.result()).isEqualTo("rolled_back");

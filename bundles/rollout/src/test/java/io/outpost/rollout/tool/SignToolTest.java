@@ -10,9 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,15 +39,19 @@ class SignToolTest {
     Path jar = Files.write(dir.resolve("sync.jar"), "not really a jar".getBytes(StandardCharsets.UTF_8));
     assertThat(run("sign", "--key", key.toString(), "--key-id", "ops-2026", "--type", "bundle", "--name",
         "io.outpost.sync", "--version", "0.2.0", jar.toString())).isZero();
-    Map<String, String> fields = new HashMap<>();
-    out.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("  ")).forEach(l -> {
-      String[] kv = l.trim().split(": ", 2);
-      fields.put(kv[0], kv[1].replace("\"", ""));
-    });
-    ArtifactManifest manifest = new ArtifactManifest(fields.get("type"), fields.get("name"), fields.get("version"),
-        Long.parseLong(fields.get("size")), fields.get("sha256"), fields.get("keyId"), fields.get("signature"));
+    ArtifactManifest manifest = ArtifactManifest.parse(out.toString(StandardCharsets.UTF_8));
     assertThat(manifest.size()).isEqualTo(16);
     ArtifactSignatures.trusting(trusted).verify(manifest);
+  }
+
+  @Test
+  void aManifestThatIsNotTheToolsIsAClearError() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ArtifactManifest.parse("name: x"))
+        .hasMessageContaining("artifact:");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ArtifactManifest.parse("artifact:\n  type: bundle\n"))
+        .hasMessageContaining("manifest has no");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ArtifactManifest.parse("artifact:\n  script: rm\n"))
+        .hasMessageContaining("not understood");
   }
 
   @Test
