@@ -40,7 +40,7 @@ class EdgeArchitectureTest {
   private static final Set<String> BUNDLES = Set.of("io.outpost.protocol", "io.outpost.metrics",
       "io.outpost.identity", "io.outpost.store", "io.outpost.sync", "io.outpost.containers", "io.outpost.console",
       "io.outpost.devices", "io.outpost.devices.modbus", "io.outpost.devices.mqtt",
-      "io.outpost.devices.kura.telemetry", "io.outpost.network");
+      "io.outpost.devices.kura.telemetry", "io.outpost.network", "io.outpost.rollout");
 
   private static JavaClasses edge;
   private static final EdgeBundles bundles = new EdgeBundles();

@@ -79,7 +79,8 @@ public final class PodStartBench {
         }
         millis.sort(Double::compare);
         System.out.printf("pod created → Running in Kubernetes, %d pods one after another: p50 %.0f ms, p99 %.0f ms,"
-            + " max %.0f ms%n", pods, percentile(millis, 50), percentile(millis, 99), millis.get(millis.size() - 1));
+            + " max %.0f ms%n", pods, Percentiles.of(millis, 50), Percentiles.of(millis, 99),
+            millis.get(millis.size() - 1));
       }
 
       settle();
@@ -104,8 +105,4 @@ public final class PodStartBench {
     await().pollDelay(SETTLE).atMost(SETTLE.plusSeconds(5)).until(() -> true);
   }
 
-  private static double percentile(List<Double> sorted, int p) {
-    int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
-  }
 }

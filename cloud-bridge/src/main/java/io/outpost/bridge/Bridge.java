@@ -5,6 +5,8 @@ import io.outpost.bridge.admission.AdmissionWebhook;
 import io.outpost.bridge.admission.TolerationBackstop;
 import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.downstream.Routing;
+import io.outpost.bridge.fleet.FleetController;
+import io.outpost.bridge.fleet.Placement;
 import io.outpost.bridge.ha.Leadership;
 import io.outpost.bridge.join.JoinTokens;
 import io.outpost.bridge.kube.Informers;
@@ -60,6 +62,10 @@ public final class Bridge implements AutoCloseable {
   private volatile Informers informers;
   /** Records each edge node's block of its site's pool on its Node (active replica only). */
   private volatile PodCidrAllocator podCidrs;
+  /** Nodes labelled with their sites, sites summarised (metrics, Site objects). */
+  private volatile io.outpost.bridge.fleet.sites.FleetSites fleetSites;
+  /** Stamps each SiteWorkload's copy per site (active replica only); null if off or the CRD is not installed. */
+  private volatile FleetController fleet;
   private volatile MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
@@ -103,6 +109,10 @@ public final class Bridge implements AutoCloseable {
         config.kubelet().enabled() && config.kubelet().addressIsIp() ? config.kubelet().address() : null);
     Predicate<String> legacy = node -> routing.kinds().known(node)
         && !routing.kinds().accepts(node, Downstream.KIND_SITE_NETWORK);
+    io.outpost.bridge.fleet.sites.FleetSites siteSummaries = new io.outpost.bridge.fleet.sites.FleetSites(config,
+        client, informers, metrics, leadership::isActive);
+    fleetSites = siteSummaries;
+    upstream.labelNodesWith(siteSummaries::keep);
     // Informer handlers run in the order added: the upstream path hears of a pod's deletion before the router does.
     upstream.start(codec, informers, edgeNode, routing::isEdge, routing::execute, routing::resync, sites, legacy);
     routing.start(epoch, codec, link, informers, metrics, edgeNode, tokens, sites);
@@ -121,6 +131,11 @@ public final class Bridge implements AutoCloseable {
         () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
     informers.start();
     LOG.info("Informers synced ({}); epoch {}", informers.counts(), epoch);
+    siteSummaries.start();
+    FleetController fleet = FleetController.start(client, config.fleetWorkloads(), informers.nodes(),
+        new Placement(config.podNetworks().siteLabel(), config.edgeLabelKey(), config.edgeLabelValue()), metrics,
+        leadership::isActive);
+    this.fleet = fleet;
     if (config.kubelet().enabled()) {
       KubeletApi api = new KubeletApi(config.kubelet(), codec, link, metrics, scheduler,
           informers.pods().getStore()::getByKey, edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
@@ -150,6 +165,9 @@ public final class Bridge implements AutoCloseable {
       upstream.renewLeases();
       link.connect();
       tolerations.checkAll(informers, routing::isEdge);
+      if (fleet != null) {
+        fleet.activate();
+      }
     }, () -> {
       close();
       onLeadershipLost.run();
@@ -198,6 +216,9 @@ public final class Bridge implements AutoCloseable {
     }
     closed = true;
     leadership.resign(); // releases the Lease: a standby takes over within its retry period
+    if (fleet != null) {
+      fleet.close(); // first: no more writes once another replica may lead
+    }
     if (informers != null) {
       informers.stop();
     }
@@ -216,6 +237,9 @@ public final class Bridge implements AutoCloseable {
     leadership.unlabel();
     if (podCidrs != null) {
       podCidrs.close();
+    }
+    if (fleetSites != null) {
+      fleetSites.close();
     }
     routing.close();
     tokens.close();

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 class BridgePackagesTest {
   private static final String[] PACKAGES = {"io.outpost.bridge", "io.outpost.bridge.admission",
       "io.outpost.bridge.config", "io.outpost.bridge.downstream", "io.outpost.bridge.downstream.contract",
-      "io.outpost.bridge.flow", "io.outpost.bridge.ha",
+      "io.outpost.bridge.fleet", "io.outpost.bridge.flow", "io.outpost.bridge.ha",
       "io.outpost.bridge.join", "io.outpost.bridge.kube", "io.outpost.bridge.kubelet", "io.outpost.bridge.metrics",
-      "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.site", "io.outpost.bridge.upstream"};
+      "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.site", "io.outpost.bridge.upstream",
+      "io.outpost.bridge.fleet.sites"};
 
   private static JavaClasses bridge;
 
@@ -60,6 +61,7 @@ class BridgePackagesTest {
         .layer("kubelet").definedBy("io.outpost.bridge.kubelet")
         .layer("admission").definedBy("io.outpost.bridge.admission")
         .layer("ha").definedBy("io.outpost.bridge.ha")
+        .layer("fleet").definedBy("io.outpost.bridge.fleet")
         .layer("join").definedBy("io.outpost.bridge.join")
         .layer("kube").definedBy("io.outpost.bridge.kube")
         .layer("mqtt").definedBy("io.outpost.bridge.mqtt")
@@ -68,6 +70,7 @@ class BridgePackagesTest {
         .layer("flow").definedBy("io.outpost.bridge.flow")
         .layer("net").definedBy("io.outpost.bridge.net")
         .layer("site").definedBy("io.outpost.bridge.site")
+        .layer("sites").definedBy("io.outpost.bridge.fleet.sites")
         .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
         .whereLayer("downstream").mayOnlyBeAccessedByLayers("wiring", "admission")
         .whereLayer("contract").mayOnlyBeAccessedByLayers("downstream")
@@ -75,17 +78,21 @@ class BridgePackagesTest {
         .whereLayer("kubelet").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("admission").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("ha").mayOnlyBeAccessedByLayers("wiring")
-        .whereLayer("join").mayOnlyBeAccessedByLayers("wiring")
-        .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "site")
+        .whereLayer("fleet").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("join").mayOnlyBeAccessedByLayers("wiring", "sites")
+        .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "site",
+            "fleet", "sites")
         .whereLayer("mqtt").mayOnlyBeAccessedByLayers("wiring", "downstream", "kubelet")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "join", "mqtt", "site")
+            "join", "mqtt", "site", "fleet", "sites")
         .whereLayer("config").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "ha", "join", "kube", "mqtt", "site")
-        .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join")
+            "ha", "join", "kube", "mqtt", "site", "sites")
+        .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join",
+            "fleet")
         .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
             "join", "metrics", "config", "site")
         .whereLayer("site").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream")
+        .whereLayer("sites").mayOnlyBeAccessedByLayers("wiring")
         .because("each part of the bridge can be read, tested and changed without the parts beside it; only the"
             + " wiring (Bridge, BridgeMain) knows them all")
         .check(bridge);

@@ -79,23 +79,21 @@ final class StaleRuns {
     // not the engine's conmon monitors: the containers' removal needs them. Then the containers, then the rest.
     List<Long> monitors = new ArrayList<>();
     for (String ns : namespaces) {
-      attempt("processes in " + ns, () -> NetNamespaces.pids(ns).forEach(pid -> {
-        if (isConmon(pid)) {
-          monitors.add(pid);
-        } else {
-          kill(pid);
-        }
-      }));
+      attempt("processes in " + ns, () -> {
+        List<Long> others = new ArrayList<>();
+        NetNamespaces.pids(ns).forEach(pid -> (isConmon(pid) ? monitors : others).add(pid));
+        kill(others);
+      });
     }
     for (Path node : nodeDirs(dir)) {
       attempt("containers of " + node.getFileName(), () -> SiteNode.removeContainers(node));
     }
     // The monitors end with their containers; any still there (or still exiting) are ended and waited for.
-    monitors.forEach(StaleRuns::kill);
+    attempt("engine monitors of run " + run, () -> kill(monitors));
     for (String ns : namespaces) {
-      attempt("processes in " + ns, () -> NetNamespaces.pids(ns).forEach(StaleRuns::kill));
+      attempt("processes in " + ns, () -> kill(NetNamespaces.pids(ns)));
     }
-    attempt("adopted processes of run " + run, () -> adopted(dir).forEach(StaleRuns::kill));
+    attempt("adopted processes of run " + run, () -> kill(adopted(dir)));
     for (String ns : namespaces) {
       attempt("namespace " + ns, () -> NetNamespaces.delete(ns));
     }
@@ -145,20 +143,32 @@ final class StaleRuns {
     return ProcessHandle.of(pid).flatMap(h -> h.info().command()).map(c -> c.endsWith("/conmon")).orElse(false);
   }
 
-  private static void kill(long pid) {
-    ProcessHandle.of(pid).ifPresent(handle -> {
-      if (handle.isAlive()) {
-        System.err.println("site LAN: killing left-over pid " + pid + " " + handle.info().commandLine().orElse(""));
-        handle.destroyForcibly();
-      }
+  /**
+   * SIGKILL to every one of {@code pids} first, then waits for them all within one 30 s deadline (a run's many
+   * engine exec monitors used to cost up to 30 s each, one after another).
+   */
+  private static void kill(List<Long> pids) {
+    List<ProcessHandle> killed = new ArrayList<>();
+    for (long pid : pids) {
+      ProcessHandle.of(pid).ifPresent(handle -> {
+        if (handle.isAlive()) {
+          System.err.println("site LAN: killing left-over pid " + pid + " " + handle.info().commandLine().orElse(""));
+          handle.destroyForcibly();
+        }
+        killed.add(handle);
+      });
+    }
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    for (ProcessHandle handle : killed) {
       try {
-        handle.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        handle.onExit().get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        System.err.println("site LAN: pid " + pid + " has not exited 30 s after SIGKILL");
+        System.err.println("site LAN: pid " + handle.pid() + " has not exited 30 s after SIGKILL");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        return;
       }
-    });
+    }
   }
 
   private static void attempt(String what, Step step) {

@@ -24,6 +24,16 @@ public final class RulesetBenchPlan {
 
   /** The nft script for the site; {@code generation} changes one endpoint of the first Service (a Service change). */
   public static String render(int services, int endpoints, int generation) {
+    return ruleset(services, endpoints, generation).script();
+  }
+
+  /** The changes from generation {@code from} to {@code to}, as the node's Service proxy applies them. */
+  public static String delta(int services, int endpoints, int from, int to) {
+    return NftDelta.between(ruleset(services, endpoints, from), ruleset(services, endpoints, to))
+        .orElseThrow(() -> new IllegalStateException("no delta between generations " + from + " and " + to));
+  }
+
+  private static NftRuleset ruleset(int services, int endpoints, int generation) {
     List<StoredSpec<ServiceV1>> specs = new ArrayList<>(services);
     List<StoredSpec<EndpointSliceV1>> slices = new ArrayList<>(services);
     for (int s = 0; s < services; s++) {
@@ -48,6 +58,6 @@ public final class RulesetBenchPlan {
     if (!plan.refused().isEmpty()) {
       throw new IllegalStateException("the benchmark's Services were refused: " + plan.refused());
     }
-    return NftScript.render(plan, SITE, "edge-0");
+    return NftScript.ruleset(plan, SITE, "edge-0");
   }
 }

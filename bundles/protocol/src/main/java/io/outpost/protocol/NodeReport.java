@@ -73,6 +73,12 @@ public record NodeReport(
 
   public record Address(String type, String address) {}
 
+  /**
+   * What the node is. {@code site} and {@code region} (optional, null when not configured, and absent from the
+   * JSON then) are the site and region the node's configuration names ({@code site}, {@code region} in
+   * {@code io.outpost.node.cfg}): a claim the bridge weighs against what the operator decided (the Node's labels,
+   * the site its join token named) before it labels the Node; a bridge of an older release ignores them.
+   */
   public record NodeInfo(
       String machineId,
       String bootId,
@@ -81,7 +87,17 @@ public record NodeReport(
       String operatingSystem,
       String architecture,
       String containerRuntimeVersion,
-      String agentVersion) {}
+      String agentVersion,
+      String site,
+      String region) {
+
+    /** A node's facts without a site or region, as nodes before sites sent them. */
+    public NodeInfo(String machineId, String bootId, String kernelVersion, String osImage, String operatingSystem,
+        String architecture, String containerRuntimeVersion, String agentVersion) {
+      this(machineId, bootId, kernelVersion, osImage, operatingSystem, architecture, containerRuntimeVersion,
+          agentVersion, null, null);
+    }
+  }
 
   /**
    * A node condition as the kubelet sets it ({@code MemoryPressure}, {@code DiskPressure}, {@code PIDPressure}):

@@ -40,7 +40,9 @@ public record BridgeConfig(
     BindAddress webhookBind,
     PodNetworks podNetworks,
     FairShares fairShares,
-    boolean edgeTaint) {
+    boolean edgeTaint,
+    boolean fleetWorkloads,
+    SiteSettings sites) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -132,7 +134,11 @@ public record BridgeConfig(
         PodNetworks.from(env),
         FairShares.from(env),
         // Off only for a conformance run (docs/conformance.md): the e2e framework picks nodes without NoSchedule taints.
-        bool(env, "OUTPOST_EDGE_TAINT", "true"));
+        bool(env, "OUTPOST_EDGE_TAINT", "true"),
+        // Multi-site workloads (SiteWorkload): on wherever deploy/kubernetes/06-fleet-crds.yaml is installed.
+        bool(env, "OUTPOST_FLEET_WORKLOADS", "true"),
+        // Sites (docs/operations.md, "Sites"): where join-token sites are recorded, how often Site status is written.
+        SiteSettings.from(env));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

@@ -16,7 +16,8 @@ import java.util.Map;
  * The bridge's operator commands ({@code java -jar outpost-cloud-bridge-*-all.jar <command>}), with the same
  * {@code OUTPOST_*} settings as the bridge (at least {@code OUTPOST_CA_DIR}) and the same Kubernetes access:
  * <pre>
- * token create &lt;node&gt; [--ttl 1h] [--bridge https://host:9443]   a one-time join token for one node
+ * token create &lt;node&gt; [--ttl 1h] [--bridge https://host:9443] [--site &lt;site&gt; [--region &lt;region&gt;]]
+ *                                                             a one-time join token for one node (of that site)
  * token list | token revoke &lt;id&gt;
  * node revoke &lt;node&gt;                                          no renewal, no rejoin, serials into the CRL
  * ca fingerprint                                              what nodes pin (sha256:…)
@@ -53,15 +54,20 @@ public final class JoinCli {
         case "token create" -> {
           String node = argument(args, 2, "node name");
           Duration ttl = Duration.parse("PT" + option(args, "--ttl", "1h").toUpperCase(java.util.Locale.ROOT));
-          JoinTokens.Token token = onboarding.tokens().create(node, ttl);
+          JoinTokens.Token token = onboarding.tokens().create(node, ttl, option(args, "--site", null),
+              option(args, "--region", null));
           String bridge = option(args, "--bridge", "https://<bridge-address>:9443");
           out.println("token: " + token.value());
           out.println("expires: " + token.expires());
+          if (token.site() != null) {
+            out.println("site: " + token.site() + (token.region() == null ? "" : " (region " + token.region() + ")"));
+          }
           out.println("on the node (Karaf console): outpost:join " + bridge + " " + token.value() + " "
               + onboarding.ca().fingerprint());
         }
-        case "token list" -> onboarding.tokens().list().forEach(t -> out.printf("%s  %-30s expires %s  %s%n",
-            t.id(), t.node(), t.expires(), t.usedAt() == null ? "unused" : "used " + t.usedAt()));
+        case "token list" -> onboarding.tokens().list().forEach(t -> out.printf("%s  %-30s expires %s  %s%s%n",
+            t.id(), t.node(), t.expires(), t.usedAt() == null ? "unused" : "used " + t.usedAt(),
+            t.site() == null ? "" : "  site " + t.site() + (t.region() == null ? "" : "/" + t.region())));
         case "token revoke" -> {
           if (!onboarding.tokens().revoke(argument(args, 2, "token id"))) {
             err.println("no such token");
@@ -90,7 +96,7 @@ public final class JoinCli {
             CertificateAuthority.writeAtomically(dir.resolve("ca.crt"), Pki.pem(onboarding.ca().certificate()));
             out.println("wrote server.key, server.crt and ca.crt to " + dir);
           } else {
-            err.println("usage: token create <node> [--ttl 1h] [--bridge URL] | token list | token revoke <id>"
+            err.println("usage: token create <node> [--ttl 1h] [--bridge URL] [--site S [--region R]] | token list | token revoke <id>"
                 + " | node revoke <node> | ca fingerprint | crl <file> | issue-server <dir> <names>");
             return 2;
           }

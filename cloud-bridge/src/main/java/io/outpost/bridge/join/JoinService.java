@@ -156,6 +156,7 @@ public final class JoinService implements AutoCloseable {
         reject(exchange, 400, "invalid_csr", e.getMessage());
         return;
       }
+      JoinTokens.Token redeemed = null;
       if (renewal) {
         X509Certificate presented = peer(exchange);
         if (presented == null) {
@@ -178,7 +179,7 @@ public final class JoinService implements AutoCloseable {
           return;
         }
         try {
-          tokens.redeem(request.token(), request.node());
+          redeemed = tokens.redeem(request.token(), request.node());
         } catch (JoinTokens.Rejected e) {
           reject(exchange, 403, e.reason(), e.getMessage());
           return;
@@ -186,14 +187,16 @@ public final class JoinService implements AutoCloseable {
       }
       X509Certificate certificate = ca.signNode(parsed.csr(), request.node(), validity);
       try {
-        certificates.record(request.node(), certificate);
+        certificates.record(request.node(), certificate, redeemed);
       } catch (IllegalStateException e) {
         reject(exchange, 403, "revoked", e.getMessage());
         return;
       }
       metrics.increment("outpost_bridge_join_total", "kind", renewal ? "renew" : "join");
-      LOG.info("{} node {}: certificate {} valid until {}", renewal ? "Renewed" : "Joined", request.node(),
-          certificate.getSerialNumber().toString(16), certificate.getNotAfter().toInstant());
+      LOG.info("{} node {}: certificate {} valid until {}{}", renewal ? "Renewed" : "Joined", request.node(),
+          certificate.getSerialNumber().toString(16), certificate.getNotAfter().toInstant(),
+          redeemed == null || redeemed.site() == null ? "" : " (site " + redeemed.site()
+              + (redeemed.region() == null ? "" : ", region " + redeemed.region()) + ", from its token)");
       answer(exchange, 200, JoinMessages.Response.ok(Pki.pem(certificate), Pki.pem(ca.certificate())));
     } catch (RuntimeException e) {
       // The Kubernetes API unreachable, say: the node is told to retry, the failure counted and logged.

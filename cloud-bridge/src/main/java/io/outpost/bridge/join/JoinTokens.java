@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * namespace, label {@code outpost.io/join-token}) so that every bridge replica sees the same tokens and an operator
  * can list or delete them with kubectl. A token is {@code <id>.<secret>}; only the SHA-256 of the secret part is
  * stored. Redeeming marks the token used with an update that carries the resourceVersion read, so two concurrent
- * redemptions cannot both succeed.
+ * redemptions cannot both succeed. A token may name the node's site and region (docs/operations.md, "Sites"): the
+ * join records them as the node's, and the node cannot claim another site after it.
  */
 public final class JoinTokens {
   public static final String LABEL = "outpost.io/join-token";
@@ -42,8 +43,12 @@ public final class JoinTokens {
     this.clock = clock;
   }
 
-  /** A token, as created (the only time its secret part is known), or as listed (secret null). */
-  public record Token(String id, String node, Instant expires, String usedAt, String value) {}
+  /**
+   * A token, as created (the only time its secret part is known), or as listed or redeemed (secret null); with the
+   * site and region it names (null: none).
+   */
+  public record Token(String id, String node, Instant expires, String usedAt, String value, String site,
+      String region) {}
 
   /** Why a token was refused; the reason is what the join endpoint answers and counts. */
   public static final class Rejected extends Exception {
@@ -60,9 +65,22 @@ public final class JoinTokens {
     }
   }
 
-  /** A new token that lets {@code node} join once within {@code ttl}. */
+  /** A new token that lets {@code node} join once within {@code ttl}, naming no site. */
   public Token create(String node, Duration ttl) {
+    return create(node, ttl, null, null);
+  }
+
+  /**
+   * A new token that lets {@code node} join once within {@code ttl}, as a node of {@code site} in {@code region}
+   * (either null for none; a region only with a site). Both must be label values.
+   */
+  public Token create(String node, Duration ttl, String site, String region) {
     Topics.requireNodeName(node);
+    site = labelValue(site, "site");
+    region = labelValue(region, "region");
+    if (region != null && site == null) {
+      throw new IllegalArgumentException("a region is given with a site only");
+    }
     if (io.outpost.identity.CertificateAuthority.RESERVED_NAMES.contains(node)) {
       throw new IllegalArgumentException("'" + node + "' is reserved and cannot be a node's name");
     }
@@ -72,19 +90,27 @@ public final class JoinTokens {
     String id = random(8);
     String secret = random(32);
     Instant expires = clock.instant().plus(ttl);
-    client.secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata()
+    SecretBuilder token = new SecretBuilder().withNewMetadata()
         .withName("outpost-join-" + id).withNamespace(namespace).addToLabels(LABEL, "true")
         .addToLabels("outpost.io/node", node).endMetadata().withType("outpost.io/join-token")
         .addToData("node", b64(node)).addToData("secret-sha256", b64(sha256(secret)))
-        .addToData("expires", b64(expires.toString())).build()).create();
-    return new Token(id, node, expires, null, id + "." + secret);
+        .addToData("expires", b64(expires.toString()));
+    if (site != null) {
+      token.addToData("site", b64(site));
+    }
+    if (region != null) {
+      token.addToData("region", b64(region));
+    }
+    client.secrets().inNamespace(namespace).resource(token.build()).create();
+    return new Token(id, node, expires, null, id + "." + secret, site, region);
   }
 
   /** Every token, without secrets. */
   public List<Token> list() {
     return client.secrets().inNamespace(namespace).withLabel(LABEL, "true").list().getItems().stream()
         .map(s -> new Token(s.getMetadata().getName().substring("outpost-join-".length()), text(s, "node"),
-            Instant.parse(text(s, "expires")), text(s, "used-at"), null)).toList();
+            Instant.parse(text(s, "expires")), text(s, "used-at"), null, text(s, "site"), text(s, "region")))
+        .toList();
   }
 
   /** Deletes the token {@code id}; false if there was none. */
@@ -92,8 +118,11 @@ public final class JoinTokens {
     return !client.secrets().inNamespace(namespace).withName("outpost-join-" + id).delete().isEmpty();
   }
 
-  /** Uses up {@code token} for {@code node}, or says why it cannot be used. */
-  public void redeem(String token, String node) throws Rejected {
+  /**
+   * Uses up {@code token} for {@code node} and returns what it names (its site and region), or says why it cannot be
+   * used.
+   */
+  public Token redeem(String token, String node) throws Rejected {
     var matcher = TOKEN.matcher(token == null ? "" : token);
     if (!matcher.matches()) {
       throw new Rejected("malformed_token", "the token is not of the form <8 characters>.<32 characters>");
@@ -128,6 +157,13 @@ public final class JoinTokens {
       throw new Rejected("wrong_node", "the token was issued for node '" + text(stored, "node") + "', not '"
           + node + "'");
     }
+    String site = text(stored, "site");
+    String region = text(stored, "region");
+    if ((site != null && !LABEL_VALUE.matcher(site).matches())
+        || (region != null && !LABEL_VALUE.matcher(region).matches())) {
+      throw new Rejected("corrupt_token", "the token's Secret names a site or region that is no label value (edited"
+          + " by hand?)");
+    }
     Map<String, String> data = new java.util.HashMap<>(stored.getData());
     data.put("used-at", b64(clock.instant().toString()));
     stored.setData(data);
@@ -140,6 +176,23 @@ public final class JoinTokens {
       }
       throw e;
     }
+    return new Token(matcher.group(1), node, expires, clock.instant().toString(), null, site, region);
+  }
+
+  /** A Kubernetes label value: a site and region are shown as the Node's topology labels. */
+  private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
+  /** {@code value} trimmed, null if blank; refused naming {@code what} if it is no label value. */
+  private static String labelValue(String value, String what) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String trimmed = value.trim();
+    if (!LABEL_VALUE.matcher(trimmed).matches()) {
+      throw new IllegalArgumentException(what + " '" + trimmed + "' is not a valid label value (at most 63"
+          + " characters: letters, digits, '-', '_', '.', starting and ending with a letter or digit)");
+    }
+    return trimmed;
   }
 
   private static String random(int length) {

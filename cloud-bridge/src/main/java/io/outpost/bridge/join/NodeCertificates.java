@@ -18,11 +18,17 @@ import java.util.stream.Collectors;
  * once revoked, {@code revoked-at}; and one ConfigMap {@code outpost-revoked-serials} with every revoked serial. A
  * revoked node can neither renew nor join again under its name until an operator deletes its ConfigMap; its serials
  * stay revoked even then (the CRL and the brokers refuse them), and only a serial recorded for the node can renew.
+ * A node's record also holds the site and region ({@link #SITE}, {@link #REGION}) its last join token named: the
+ * bridge labels the node with them and refuses the node's own claim of another (docs/operations.md, "Sites").
  */
 public final class NodeCertificates {
   public static final String LABEL = "outpost.io/node-identity";
   static final String REVOKED_SERIALS = "outpost-revoked-serials";
   private static final String SERIAL = "serial.";
+  /** The record's entry with the site the node's last join token named (none: the token named no site). */
+  public static final String SITE = "site";
+  /** The record's entry with the region the node's last join token named. */
+  public static final String REGION = "region";
 
   private final KubernetesClient client;
   private final String namespace;
@@ -32,6 +38,11 @@ public final class NodeCertificates {
     this.client = client;
     this.namespace = namespace;
     this.clock = clock;
+  }
+
+  /** The name of the node's record (a ConfigMap in the bridge's namespace). */
+  public static String recordName(String node) {
+    return name(node);
   }
 
   private static String name(String node) {
@@ -95,8 +106,16 @@ public final class NodeCertificates {
     write(REVOKED_SERIALS, null, data -> issued.forEach(data::putIfAbsent));
   }
 
-  /** Records a certificate issued to {@code node}; its expired entries are dropped on the way. */
+  /** Records a certificate issued to {@code node} (a renewal); its expired entries are dropped on the way. */
   void record(String node, X509Certificate certificate) {
+    record(node, certificate, null);
+  }
+
+  /**
+   * Records a certificate issued to {@code node}; for a join ({@code token} set) also the site and region the token
+   * named, replacing any earlier (a token naming none clears them: the latest join is the operator's latest word).
+   */
+  void record(String node, X509Certificate certificate, JoinTokens.Token token) {
     Instant now = clock.instant();
     write(name(node), node, data -> {
       if (data.containsKey("revoked-at")) { // revoked while this certificate was being made: not handed out
@@ -105,7 +124,19 @@ public final class NodeCertificates {
       data.entrySet().removeIf(e -> e.getKey().startsWith(SERIAL) && !Instant.parse(e.getValue()).isAfter(now));
       data.put(SERIAL + certificate.getSerialNumber().toString(16), certificate.getNotAfter().toInstant()
           .toString());
+      if (token != null) {
+        placement(data, SITE, token.site());
+        placement(data, REGION, token.region());
+      }
     });
+  }
+
+  private static void placement(Map<String, String> data, String key, String value) {
+    if (value == null) {
+      data.remove(key);
+    } else {
+      data.put(key, value);
+    }
   }
 
   /** Changes one ConfigMap's data (created if missing; labelled as a node record if {@code node} is set). */

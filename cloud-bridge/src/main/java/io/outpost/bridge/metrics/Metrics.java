@@ -56,6 +56,16 @@ public final class Metrics {
     gauges.put(name, value);
   }
 
+  /** A gauge series with labels, e.g. {@code gauge("outpost_bridge_site_pods", supplier, "site", "site-17")}. */
+  public void gauge(String name, LongSupplier value, String... labels) {
+    gauges.put(series(name, labels), value);
+  }
+
+  /** Takes a labelled gauge series off {@code /metrics} (a site that is gone). */
+  public void removeGauge(String name, String... labels) {
+    gauges.remove(series(name, labels));
+  }
+
   /** The current value of one series, e.g. {@code get("outpost_bridge_rejected_total", "reason", "malformed")}. */
   public long get(String name, String... labels) {
     String key = series(name, labels);

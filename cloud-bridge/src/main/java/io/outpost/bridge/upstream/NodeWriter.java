@@ -58,8 +58,12 @@ final class NodeWriter {
    */
   private final Map<String, NodeReport> facts = new ConcurrentHashMap<>();
 
+  /** Further labels kept on each Node from its heartbeats (its site's). */
+  private final NodeLabels labels;
+
   NodeWriter(KubernetesClient client, BridgeConfig config, Metrics metrics, Function<String, Node> nodeCache,
-      Clock clock, LeaseRenewer leases) {
+      Clock clock, LeaseRenewer leases, NodeLabels labels) {
+    this.labels = labels;
     this.leases = leases;
     this.figures = new NodeFigures(metrics);
     this.client = client;
@@ -99,6 +103,7 @@ final class NodeWriter {
     }
     registered.add(report.node());
     node = keepTaint(node);
+    node = labels.keep(node, report, delta.info() != null);
     writeStatus(node, report);
     if (leases.heartbeat(report.node(), node.getMetadata().getUid())) {
       leases.renewNow(report.node()); // first sight: Ready at once; later renewals are paced

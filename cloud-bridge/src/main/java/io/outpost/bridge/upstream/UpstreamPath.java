@@ -49,6 +49,7 @@ public final class UpstreamPath implements AutoCloseable {
   private PodStatusWriter statuses;
   private Predicate<String> edgeNode;
   private BiConsumer<String, Runnable> resyncLane;
+  private NodeLabels nodeLabels = NodeLabels.NONE;
 
   public UpstreamPath(BridgeConfig config, KubernetesClient client, Metrics metrics) {
     this.client = client;
@@ -88,7 +89,7 @@ public final class UpstreamPath implements AutoCloseable {
     this.resyncLane = resyncLane;
     leases = new LeaseRenewer(client, metrics, Clock.systemUTC(), config.leaseDurationSeconds(),
         config.leaseRenewInterval(), config.kubeWritesPerSecond());
-    nodes = new NodeWriter(client, config, metrics, informers::node, Clock.systemUTC(), leases);
+    nodes = new NodeWriter(client, config, metrics, informers::node, Clock.systemUTC(), leases, nodeLabels);
     statuses = new PodStatusWriter(client, metrics, new StatusClaims(sites == null
         ? new PodAddressRanges(config.podNetworks(), informers::node)
         : new PodAddressRanges(sites, informers::node, legacy)));
@@ -105,6 +106,11 @@ public final class UpstreamPath implements AutoCloseable {
     metrics.gauge("outpost_bridge_upstream_queue", lanes::depth);
     metrics.gauge("outpost_bridge_upstream_queue_deepest_node", lanes::deepestNode);
     metrics.gauge("outpost_bridge_heartbeats_waiting", lanes::heartbeatsWaiting);
+  }
+
+  /** Further labels to keep on each edge Node from its heartbeats (its site's); before {@link #start}. */
+  public void labelNodesWith(NodeLabels labels) {
+    this.nodeLabels = labels;
   }
 
   /** Where stream frames go (the kubelet API); until set they are dropped. */

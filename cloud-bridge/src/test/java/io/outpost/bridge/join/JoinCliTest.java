@@ -51,6 +51,23 @@ class JoinCliTest {
   }
 
   @Test
+  void aTokenMayNameTheNodesSiteAndRegion() throws Exception {
+    Run created = run("token", "create", "edge-8", "--site", "site-17", "--region", "north");
+    assertThat(created.code()).isZero();
+    assertThat(created.out()).contains("site: site-17 (region north)");
+    assertThat(run("token", "list").out()).contains("edge-8").contains("site site-17/north");
+    var secret = client.secrets().inNamespace("cli-" + dir.getFileName()).withLabel(JoinTokens.LABEL, "true").list()
+        .getItems().stream().filter(s -> s.getMetadata().getLabels().get("outpost.io/node").equals("edge-8"))
+        .findFirst().orElseThrow();
+    assertThat(new String(java.util.Base64.getDecoder().decode(secret.getData().get("site")),
+        StandardCharsets.UTF_8)).isEqualTo("site-17");
+
+    assertThat(run("token", "create", "edge-9", "--site", "site 17").err()).contains("site 'site 17'")
+        .contains("label value");
+    assertThat(run("token", "create", "edge-9", "--region", "north").err()).contains("with a site only");
+  }
+
+  @Test
   void writesTheCrlAndABrokerCertificateAndRefusesBadInput() throws Exception {
     assertThat(run("node", "revoke", "edge-6").code()).isZero();
     assertThat(run("crl", dir.resolve("crl.pem").toString()).code()).isZero();

@@ -40,7 +40,7 @@ import org.osgi.util.tracker.ServiceTracker;
 public class DistributionIT {
   private static final List<String> OUTPOST_BUNDLES = List.of(
       "io.outpost.protocol", "io.outpost.metrics", "io.outpost.identity", "io.outpost.store", "io.outpost.sync",
-      "io.outpost.containers", "io.outpost.console", "io.outpost.network");
+      "io.outpost.containers", "io.outpost.console", "io.outpost.network", "io.outpost.rollout");
   private static final List<String> SERVICES = List.of(
       "io.outpost.store.DesiredState", "io.outpost.store.SyncLog", "io.outpost.store.Outbox",
       "io.outpost.sync.SyncService", "io.outpost.containers.ContainerManager");

@@ -180,7 +180,8 @@ class EdgeAutonomyIT extends StackTest {
     stack.client.pods().inAnyNamespace().list().getItems().stream()
         .filter(p -> stack.node.equals(p.getSpec().getNodeName()))
         .forEach(p -> desired.put("Pod/" + p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
-    // Everything the node should hold: its pods, the ConfigMaps and Secrets they use that exist, its Node object.
+    // Everything the node should hold: its pods, the ConfigMaps and Secrets they use that exist, its Node object
+    // and its SiteNetwork.
     Map<String, String> desiredUids = new TreeMap<>();
     desired.forEach((key, pod) -> desiredUids.put(key, pod.getMetadata().getUid()));
     for (Pod pod : desired.values()) {
@@ -196,7 +197,11 @@ class EdgeAutonomyIT extends StackTest {
         }
       });
     }
-    desiredUids.put("Node//" + stack.node, stack.client.nodes().withName(stack.node).get().getMetadata().getUid());
+    String nodeUid = stack.client.nodes().withName(stack.node).get().getMetadata().getUid();
+    desiredUids.put("Node//" + stack.node, nodeUid);
+    // Its site network (issue 22): every node that accepts the kind gets one, named and identified as its Node, even
+    // with no pod range (that tells it to program nothing). The stack creates no Service, so no Service or slice.
+    desiredUids.put("SiteNetwork//" + stack.node, nodeUid);
     assertThat(desiredUids).containsKeys("ConfigMap/default/ld-cfg", "ConfigMap/default/ld-cfg-new",
         "Secret/default/ld-secret").doesNotContainKey("ConfigMap/default/ld-cfg-gone");
     await("edge resynced after the link returned").atMost(PATIENCE)

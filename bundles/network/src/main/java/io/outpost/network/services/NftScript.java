@@ -5,12 +5,12 @@ import io.outpost.network.services.Plan.PortProgram;
 import io.outpost.network.site.Ipv4Range;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
- * The node's whole Service forwarding as one nftables script for its own table {@code ip outpost}, in kube-proxy's
- * nftables-mode layout: {@code add table} + {@code delete table} + the full table in one transaction, so that
- * {@code nft -f -} replaces the previous ruleset atomically or, if anything fails, leaves it as it was.
+ * The node's whole Service forwarding as its own nftables table {@code ip outpost}, in kube-proxy's nftables-mode
+ * layout ({@link NftRuleset}): written whole ({@code add table} + {@code delete table} + the full table in one
+ * transaction) at a start, or as the changes from the table in force ({@link NftDelta}); either way {@code nft -f -}
+ * applies it atomically or, if anything fails, leaves the ruleset as it was.
  *
  * <ul>
  *   <li>{@code services}: ClusterIP (map {@code service-ips}) and NodePort on the node's local addresses, loopback
@@ -33,19 +33,21 @@ final class NftScript {
 
   private NftScript() {}
 
+  /** The whole table as one transaction that replaces the one in force. */
   static String render(Plan plan, List<Ipv4Range> podRanges, String node) {
-    StringBuilder nft = new StringBuilder();
-    nft.append("add table ip ").append(TABLE).append('\n');
-    nft.append("delete table ip ").append(TABLE).append('\n');
-    nft.append("table ip ").append(TABLE).append(" {\n");
-    nft.append("\tcomment \"Outpost Service forwarding of node ").append(node.replaceAll("[^a-z0-9.-]", "_"))
-        .append(", generated: do not edit\"\n");
-    set(nft, "pod-ranges", "ipv4_addr", "interval", null,
-        podRanges.stream().map(Ipv4Range::toString).toList());
+    return ruleset(plan, podRanges, node).script();
+  }
+
+  /** The table for {@code plan}, as data ({@link NftRuleset}: whole, or as changes by {@link NftDelta}). */
+  static NftRuleset ruleset(Plan plan, List<Ipv4Range> podRanges, String node) {
+    List<NftRuleset.Set> sets = new ArrayList<>();
+    sets.add(new NftRuleset.Set("set", "pod-ranges", "ipv4_addr", "interval", null,
+        podRanges.stream().map(Ipv4Range::toString).toList()));
     for (PortProgram port : plan.ports()) {
       if (port.affinitySeconds() != null) {
         for (Endpoint endpoint : port.endpoints()) {
-          set(nft, affinitySet(port, endpoint), "ipv4_addr", "dynamic,timeout", port.affinitySeconds(), List.of());
+          sets.add(new NftRuleset.Set("set", affinitySet(port, endpoint), "ipv4_addr", "dynamic,timeout",
+              port.affinitySeconds(), List.of()));
         }
       }
     }
@@ -74,19 +76,20 @@ final class NftScript {
     }
     String clusterType = "ipv4_addr . inet_proto . inet_service : verdict";
     String nodePortType = "inet_proto . inet_service : verdict";
-    set(nft, "service-ips", clusterType, null, null, serviceIps, "map");
-    set(nft, "service-nodeports", nodePortType, null, null, serviceNodePorts, "map");
-    set(nft, "no-endpoint-services", clusterType, null, null, noEndpointServices, "map");
-    set(nft, "no-endpoint-nodeports", nodePortType, null, null, noEndpointNodePorts, "map");
-    baseChains(nft);
+    sets.add(new NftRuleset.Set("map", "service-ips", clusterType, null, null, serviceIps));
+    sets.add(new NftRuleset.Set("map", "service-nodeports", nodePortType, null, null, serviceNodePorts));
+    sets.add(new NftRuleset.Set("map", "no-endpoint-services", clusterType, null, null, noEndpointServices));
+    sets.add(new NftRuleset.Set("map", "no-endpoint-nodeports", nodePortType, null, null, noEndpointNodePorts));
+    List<NftRuleset.Chain> chains = new ArrayList<>();
+    baseChains(chains);
     for (PortProgram port : plan.ports()) {
-      portChains(nft, port);
+      portChains(chains, port);
     }
-    nft.append("}\n");
-    return nft.toString();
+    return new NftRuleset(TABLE, "Outpost Service forwarding of node " + node.replaceAll("[^a-z0-9.-]", "_")
+        + ", generated: do not edit", sets, chains);
   }
 
-  private static void baseChains(StringBuilder nft) {
+  private static void baseChains(List<NftRuleset.Chain> nft) {
     chain(nft, "filter-input", "type filter hook input priority filter - 10; policy accept;",
         "ct state new fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap "
             + "@no-endpoint-nodeports");
@@ -108,7 +111,7 @@ final class NftScript {
         "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports");
   }
 
-  private static void portChains(StringBuilder nft, PortProgram port) {
+  private static void portChains(List<NftRuleset.Chain> nft, PortProgram port) {
     boolean any = false;
     if (port.clusterIp() != null && !port.clusterEndpoints().isEmpty()) {
       List<String> rules = new ArrayList<>();
@@ -167,35 +170,7 @@ final class NftScript {
     return "aff-" + port.id() + "-" + endpoint.ip() + "-" + endpoint.port();
   }
 
-  private static void chain(StringBuilder nft, String name, String hook, String... rules) {
-    nft.append("\tchain ").append(name).append(" {\n");
-    if (hook != null) {
-      nft.append("\t\t").append(hook).append('\n');
-    }
-    for (String rule : rules) {
-      nft.append("\t\t").append(rule).append('\n');
-    }
-    nft.append("\t}\n");
-  }
-
-  private static void set(StringBuilder nft, String name, String type, String flags, Integer timeoutSeconds,
-      List<String> elements) {
-    set(nft, name, type, flags, timeoutSeconds, elements, "set");
-  }
-
-  private static void set(StringBuilder nft, String name, String type, String flags, Integer timeoutSeconds,
-      List<String> elements, String what) {
-    nft.append('\t').append(what).append(' ').append(name).append(" {\n");
-    nft.append("\t\ttype ").append(type).append('\n');
-    if (flags != null) {
-      nft.append("\t\tflags ").append(flags).append('\n');
-    }
-    if (timeoutSeconds != null) {
-      nft.append("\t\ttimeout ").append(timeoutSeconds).append("s\n");
-    }
-    if (!elements.isEmpty()) {
-      nft.append("\t\telements = { ").append(elements.stream().collect(Collectors.joining(", "))).append(" }\n");
-    }
-    nft.append("\t}\n");
+  private static void chain(List<NftRuleset.Chain> chains, String name, String hook, String... rules) {
+    chains.add(new NftRuleset.Chain(name, hook, List.of(rules)));
   }
 }

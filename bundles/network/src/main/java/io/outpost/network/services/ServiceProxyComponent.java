@@ -3,9 +3,9 @@ package io.outpost.network.services;
 import io.outpost.containers.ContainerManager;
 import io.outpost.containers.PodRuntime;
 import io.outpost.metrics.MetricSource;
+import io.outpost.network.loop.ReconcileLoop;
 import io.outpost.network.site.HostCommands;
 import io.outpost.network.site.HostCommands.CommandException;
-import io.outpost.network.site.Backoff;
 import io.outpost.network.site.Ipv4Range;
 import io.outpost.network.site.PodNetworkComponent;
 import io.outpost.protocol.EventReport;
@@ -26,13 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -54,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * EndpointSlices and SiteNetwork and from the readiness of this node's own pods, on its own thread
  * ({@code outpost-network-services}). Store changes and readiness changes (looked at every
  * {@code readiness.period.millis}) ask for a rendering, coalesced over {@value #DEBOUNCE_MILLIS} ms; a rendering
- * equal to the one in force is not applied again. If {@code nft} refuses the script, the previous ruleset stays in
- * force (one transaction), the failure is logged and counted and the apply retried with back-off and jitter.
+ * equal to the one in force is not applied again. The first rendering writes the table whole; later ones apply only
+ * the changes ({@link NftDelta}), so a change costs what it touches, not the table's size, and ClientIP affinity
+ * entries survive it. If {@code nft} refuses a script, the previous ruleset stays in force (one transaction), the
+ * failure is logged and counted and the apply retried, with back-off and jitter, as a whole table.
  * Refused Services: {@link RefusalReporter}.
  *
  * <p>Deactivation (feature uninstall, bundle stop) deletes the table; when the whole framework stops (a gateway
@@ -84,15 +80,14 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   private final Supplier<List<PodRuntime>> localPods;
   private final Supplier<Set<String>> nodeAddresses;
   private final BooleanSupplier frameworkStopping;
-  private final ScheduledThreadPoolExecutor executor;
-  private final AtomicBoolean queued = new AtomicBoolean();
+  private final ReconcileLoop loop;
   private volatile ProxySettings settings;
 
-  /** Only touched on the executor's thread. */
-  private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(2));
+  /** Only touched on the loop's thread. */
   private RefusalReporter refusals;
-  private ScheduledFuture<?> retry;
   private ScheduledFuture<?> poll;
+  /** The table as this component last applied it, or null when the kernel's may differ (none yet, a failure). */
+  private NftRuleset inForce;
   private Map<String, LocalPod> lastLocal;
   private Set<String> incumbents = Set.of();
   private boolean warnedNoName;
@@ -100,7 +95,9 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   private volatile String applied;
   private volatile long programmed;
   private final AtomicLong applies = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong wholeApplies = new AtomicLong();
+  /** Renderings that failed (not retried: the input is the same until the store changes). */
+  private final AtomicLong renderFailures = new AtomicLong();
   private volatile double lastApplySeconds;
 
   @Activate
@@ -125,20 +122,13 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
     };
     this.nodeAddresses = nodeAddresses;
     this.frameworkStopping = frameworkStopping;
-    this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-      Thread thread = new Thread(runnable, THREAD_NAME);
-      thread.setDaemon(true);
-      return thread;
-    });
-    executor.setRemoveOnCancelPolicy(true);
+    this.loop = new ReconcileLoop(THREAD_NAME, "Applying the Service ruleset (the previous one stays in force)",
+        Duration.ofMillis(DEBOUNCE_MILLIS), this::render);
     // The first rendering before activation returns: after a restart (also offline) Services work before pods start.
-    PodNetworkComponent.awaitFirst(executor.submit(() -> {
-      start(settings);
-      render();
-    }));
+    loop.start(() -> start(settings), PodNetworkComponent.FIRST_PASS);
   }
 
-  /** Starts the readiness watch for {@code with}; on the executor's thread. */
+  /** Starts the readiness watch for {@code with}; on the loop's thread. */
   private void start(ProxySettings with) {
     if (refusals == null || !with.nodeName().equals(settings.nodeName())) {
       refusals = new RefusalReporter(events, with.nodeName(), Clock.systemUTC());
@@ -147,9 +137,8 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
     if (poll != null) {
       poll.cancel(false);
     }
-    long period = with.readinessPeriod().toMillis();
-    poll = executor.scheduleWithFixedDelay(this::watchReadiness, period, period, TimeUnit.MILLISECONDS);
-    request();
+    poll = loop.every(with.readinessPeriod(), this::watchReadiness);
+    loop.request();
   }
 
   @Modified
@@ -162,7 +151,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       return;
     }
     if (!next.equals(settings)) {
-      submit(() -> start(next));
+      loop.execute(() -> start(next));
     }
   }
 
@@ -179,21 +168,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
 
   /** Asks for a rendering in {@value #DEBOUNCE_MILLIS} ms; requests until then are merged into it. */
   void request() {
-    if (queued.compareAndSet(false, true)) {
-      try {
-        executor.schedule(this::render, DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException e) {
-        LOG.debug("Service forwarding stopped; change ignored");
-      }
-    }
-  }
-
-  private void submit(Runnable task) {
-    try {
-      executor.execute(task);
-    } catch (RejectedExecutionException e) {
-      LOG.debug("Service forwarding stopped; change ignored");
-    }
+    loop.request();
   }
 
   private Map<String, LocalPod> local() {
@@ -212,13 +187,11 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
     }
   }
 
-  /** Renders from the store and applies if the ruleset changed. On the executor's thread only. */
-  private void render() {
-    queued.set(false);
-    if (retry != null) {
-      retry.cancel(false);
-      retry = null;
-    }
+  /**
+   * Renders from the store and applies if the ruleset changed; a failed apply is thrown for the loop to retry. On the
+   * loop's thread only.
+   */
+  private void render() throws CommandException {
     ProxySettings with = settings;
     if (with.nodeName().isEmpty()) {
       if (!warnedNoName) {
@@ -232,6 +205,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       withdraw();
       return;
     }
+    NftRuleset next;
     String script;
     Plan plan;
     try {
@@ -239,9 +213,10 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       List<Ipv4Range> podRanges = podRanges(site);
       plan = ServicePlanner.plan(new ProxyInput(desired.services(), desired.endpointSlices(), lastLocal, podRanges,
           nodeAddresses.get(), with, incumbents));
-      script = NftScript.render(plan, podRanges, with.nodeName());
+      next = NftScript.ruleset(plan, podRanges, with.nodeName());
+      script = next.script();
     } catch (RuntimeException e) {
-      failures.incrementAndGet();
+      renderFailures.incrementAndGet();
       LOG.error("Could not render the Service forwarding; the ruleset in force stays", e);
       return;
     }
@@ -249,27 +224,27 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
     if (script.equals(applied)) {
       return;
     }
+    // The changes from the table in force, or the whole table: at the first apply, after a failed one (the kernel's
+    // table may then differ from what this component believes), or where a delta cannot express the change.
+    java.util.Optional<String> delta = inForce == null ? java.util.Optional.empty() : NftDelta.between(inForce, next);
     long start = System.nanoTime();
     try {
-      commands.run(script, List.of("nft", "-f", "-"));
+      commands.run(delta.orElse(script), List.of("nft", "-f", "-"));
     } catch (CommandException e) {
-      failures.incrementAndGet();
-      Duration delay = backoff.next();
-      LOG.warn("Applying the Service ruleset failed (attempt {}); the previous ruleset stays in force, retrying in "
-          + "{} ms: {}", backoff.failures(), delay.toMillis(), e.getMessage());
-      retry = executor.schedule(this::render, delay.toMillis(), TimeUnit.MILLISECONDS);
-      return;
+      inForce = null;
+      throw e;
     }
     lastApplySeconds = (System.nanoTime() - start) / 1e9;
-    if (backoff.failures() > 0) {
-      LOG.info("Service ruleset applied again after {} failed attempts", backoff.failures());
-    }
-    backoff.reset();
+    inForce = next;
     applied = script;
     applies.incrementAndGet();
+    if (delta.isEmpty()) {
+      wholeApplies.incrementAndGet();
+    }
     incumbents = new HashSet<>(plan.ports().stream().map(Plan.PortProgram::serviceKey).toList());
     programmed = incumbents.size();
-    LOG.debug("Service ruleset applied: {} Services, {} ports, {} refused, in {} ms", programmed,
+    LOG.debug("Service ruleset applied ({}): {} Services, {} ports, {} refused, in {} ms",
+        delta.isPresent() ? "changes, " + delta.get().length() + " bytes" : "whole table", programmed,
         plan.ports().size(), plan.refused().size(), Math.round(lastApplySeconds * 1000));
   }
 
@@ -314,7 +289,9 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   public Map<String, Double> metrics() {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("outpost_edge_network_service_rules_applied_total", (double) applies.get());
-    metrics.put("outpost_edge_network_service_apply_failures_total", (double) failures.get());
+    metrics.put("outpost_edge_network_service_whole_table_applies_total", (double) wholeApplies.get());
+    metrics.put("outpost_edge_network_service_apply_failures_total",
+        (double) (loop.failures() + renderFailures.get()));
     metrics.put("outpost_edge_network_service_apply_seconds", lastApplySeconds);
     metrics.put("outpost_edge_network_services_programmed", (double) programmed);
     RefusalReporter reporter = refusals;
@@ -326,7 +303,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   /**
    * The node has no IPv4 pod range (yet, or any more: no site networking on it): it programs no Service, and a table
    * of an earlier rendering (this run, or one a framework stop left) goes. Several nodes without ranges may share one
-   * network namespace (test machines): none of them leaves a table behind for the others. On the executor's thread.
+   * network namespace (test machines): none of them leaves a table behind for the others. On the loop's thread.
    */
   private void withdraw() {
     if (WITHDRAWN.equals(applied)) {
@@ -344,7 +321,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       }
     } catch (CommandException e) {
       if (programmedBefore) {
-        failures.incrementAndGet();
+        renderFailures.incrementAndGet();
         LOG.warn("Could not remove table ip {}: {}", NftScript.TABLE, e.getMessage());
       } else {
         // Without site networking a node may have no nft at all: nothing of ours can be in force then.
@@ -352,6 +329,7 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       }
     }
     applied = WITHDRAWN;
+    inForce = null;
     incumbents = Set.of();
     programmed = 0;
   }
@@ -359,11 +337,11 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
   /** Stops; deletes the table unless the whole framework stops. Idempotent. */
   @Deactivate
   void deactivate() {
-    if (executor.isShutdown()) {
+    if (loop.isStopped()) {
       return;
     }
     boolean keep = frameworkStopping.getAsBoolean();
-    var done = executor.submit(() -> {
+    loop.stop(() -> {
       if (keep) {
         LOG.info("Framework stopping: the Service ruleset (table ip {}) stays until the next start", NftScript.TABLE);
         return;
@@ -375,15 +353,6 @@ public final class ServiceProxyComponent implements StoreListener, MetricSource 
       } catch (CommandException e) {
         LOG.warn("Could not remove table ip {}: {}", NftScript.TABLE, e.getMessage());
       }
-    });
-    try {
-      done.get(60, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      LOG.warn("Service forwarding did not stop cleanly: {}", e.toString());
-    } finally {
-      executor.shutdownNow();
-    }
+    }, Duration.ofSeconds(60));
   }
 }

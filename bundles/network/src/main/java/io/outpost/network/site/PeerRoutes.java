@@ -22,8 +22,11 @@ final class PeerRoutes {
   /** One route: destination range and next hop, of the same family. */
   record Route(String destination, String via) {}
 
-  /** What a reconcile did. */
-  record Outcome(int installed, int removed, int kept, List<String> skipped) {}
+  /**
+   * What a reconcile did: {@code skipped} lists every route left out with its reason, {@code failed} counts those of
+   * them whose installation failed (worth another try, unlike a destination someone else routes).
+   */
+  record Outcome(int installed, int removed, int kept, List<String> skipped, int failed) {}
 
   private final HostCommands commands;
   private final int protocol;
@@ -106,6 +109,7 @@ final class PeerRoutes {
     List<String> skipped = new ArrayList<>();
     int installed = 0;
     int kept = 0;
+    int failed = 0;
     for (Route route : desired) {
       String family = route.destination().contains(":") ? "-6" : "-4";
       if (route.via().equals(existing.remove(route.destination()))) {
@@ -126,6 +130,7 @@ final class PeerRoutes {
         installed++;
       } catch (CommandException e) {
         skipped.add("route to " + route.destination() + " via " + route.via() + " failed: " + e.getMessage());
+        failed++;
       }
     }
     int removed = 0;
@@ -134,7 +139,7 @@ final class PeerRoutes {
       removed++;
     }
     skipped.forEach(reason -> LOG.warn("Site route skipped: {}", reason));
-    return new Outcome(installed, removed, kept, skipped);
+    return new Outcome(installed, removed, kept, skipped, failed);
   }
 
   /** Removes every route this node created. */

@@ -2,6 +2,7 @@ package io.outpost.network.site;
 
 import io.outpost.containers.PodNetwork;
 import io.outpost.metrics.MetricSource;
+import io.outpost.network.loop.ReconcileLoop;
 import io.outpost.network.site.HostCommands.CommandException;
 import io.outpost.protocol.ObjectRef;
 import io.outpost.protocol.SiteNetworkV1;
@@ -17,13 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.osgi.framework.Bundle;
@@ -61,7 +56,7 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
   static final String PID = "io.outpost.network.site";
   static final String THREAD_NAME = "outpost-network-site";
   /** How long activation waits for the first pass. */
-  static final long FIRST_PASS_SECONDS = 30;
+  public static final Duration FIRST_PASS = Duration.ofSeconds(30);
 
   private final DesiredState desired;
   private final HostCommands commands;
@@ -69,20 +64,16 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
   private final Function<PodNetwork, Runnable> offer;
   /** True while the whole framework stops: routes and table then stay for the next start. */
   private final BooleanSupplier frameworkStopping;
-  private final ScheduledThreadPoolExecutor executor;
-  private final AtomicBoolean queued = new AtomicBoolean();
-  private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(2));
+  private final ReconcileLoop loop;
   private volatile SiteSettings settings;
 
-  /** Only touched on the executor's thread. */
+  /** Only touched on the loop's thread. */
   private SitePodNetwork offered;
   private Runnable withdraw;
-  private ScheduledFuture<?> retry;
   private boolean warnedNoName;
 
   private volatile int routes;
   private volatile int skipped;
-  private final AtomicLong failures = new AtomicLong();
 
   @Activate
   public PodNetworkComponent(BundleContext context, @Reference(name = "desiredState") DesiredState desired,
@@ -98,25 +89,10 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
     this.commands = commands;
     this.offer = offer;
     this.frameworkStopping = frameworkStopping;
-    this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-      Thread thread = new Thread(runnable, THREAD_NAME);
-      thread.setDaemon(true);
-      return thread;
-    });
-    executor.setRemoveOnCancelPolicy(true);
+    this.loop = new ReconcileLoop(THREAD_NAME, "Pod network step", Duration.ZERO, this::reconcile);
     // The first pass before activation returns: at a start (also offline) the pod network is offered before the
     // container manager (start level 80) starts pods.
-    awaitFirst(executor.submit(this::reconcile));
-  }
-
-  public static void awaitFirst(java.util.concurrent.Future<?> first) {
-    try {
-      first.get(FIRST_PASS_SECONDS, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      LOG.warn("First pass not done within {} s, it goes on in the background: {}", FIRST_PASS_SECONDS, e.toString());
-    }
+    loop.start(() -> { }, FIRST_PASS);
   }
 
   private static Runnable register(BundleContext context, PodNetwork network) {
@@ -146,7 +122,7 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
     if (next.equals(previous)) {
       return;
     }
-    submit(() -> {
+    loop.execute(() -> {
       if (previous.routeProtocol() != next.routeProtocol()) {
         try {
           new PeerRoutes(commands, previous.routeProtocol()).removeAll();
@@ -155,7 +131,7 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
         }
       }
       settings = next;
-      reconcile();
+      loop.request();
     });
   }
 
@@ -163,34 +139,15 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
   public void objectsChanged(Set<String> keys) {
     String node = settings.nodeName();
     if (keys.contains(ObjectRef.key("SiteNetwork", null, node))) {
-      request();
+      loop.request();
     }
   }
 
-  /** Asks for a reconcile on the component's thread; requests while one waits are merged into it. */
-  void request() {
-    if (queued.compareAndSet(false, true)) {
-      submit(() -> {
-        queued.set(false);
-        reconcile();
-      });
-    }
-  }
-
-  private void submit(Runnable task) {
-    try {
-      executor.execute(task);
-    } catch (RejectedExecutionException e) {
-      LOG.debug("Pod network stopped; change ignored");
-    }
-  }
-
-  /** Brings bridge, offer, routes and masquerading in line with the store. On the executor's thread only. */
-  private void reconcile() {
-    if (retry != null) {
-      retry.cancel(false);
-      retry = null;
-    }
+  /**
+   * Brings bridge, offer, routes and masquerading in line with the store; a failed step is thrown for the loop to
+   * retry. On the loop's thread only.
+   */
+  private void reconcile() throws CommandException {
     SiteSettings with = settings;
     if (with.nodeName().isEmpty()) {
       if (!warnedNoName) {
@@ -202,26 +159,17 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
     Optional<SiteNetworkV1> site = desired.siteNetwork(with.nodeName());
     Optional<Ipv4Range> own = site.flatMap(s -> s.podCIDRs().stream().filter(Ipv4Range::isIpv4Cidr).findFirst())
         .map(Ipv4Range::parse).filter(Ipv4Range::holdsPods);
-    try {
-      if (own.isEmpty()) {
-        if (offered != null || routes > 0) {
-          LOG.info("Node {} has no IPv4 pod range (any more): pod network withdrawn, pods use the engine's default",
-              with.nodeName());
-        }
-        withdrawOffer();
-        routes = 0;
-        new PeerRoutes(commands, with.routeProtocol()).removeAll();
-        new SiteMasquerade(commands).remove();
-      } else {
-        apply(with, site.get(), own.get());
+    if (own.isEmpty()) {
+      if (offered != null || routes > 0) {
+        LOG.info("Node {} has no IPv4 pod range (any more): pod network withdrawn, pods use the engine's default",
+            with.nodeName());
       }
-      backoff.reset();
-    } catch (CommandException e) {
-      failures.incrementAndGet();
-      Duration delay = backoff.next();
-      LOG.warn("Pod network step failed (attempt {}), retrying in {} ms: {}", backoff.failures(), delay.toMillis(),
-          e.getMessage());
-      retry = executor.schedule(this::reconcile, delay.toMillis(), TimeUnit.MILLISECONDS);
+      withdrawOffer();
+      routes = 0;
+      new PeerRoutes(commands, with.routeProtocol()).removeAll();
+      new SiteMasquerade(commands).remove();
+    } else {
+      apply(with, site.get(), own.get());
     }
   }
 
@@ -248,6 +196,12 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
     List<Ipv4Range> siteRanges = wanted.stream().filter(r -> Ipv4Range.isIpv4Cidr(r.destination()))
         .map(r -> Ipv4Range.parse(r.destination())).toList();
     new SiteMasquerade(commands).apply(own, siteRanges);
+    if (outcome.failed() > 0) {
+      // E.g. a peer's LAN address not on a link yet ("Nexthop has invalid gateway"): the rest is in force, and the
+      // whole pass is tried again with back-off until every route is in.
+      throw new CommandException(outcome.failed() + " route(s) to site " + site.site()
+          + "'s pod ranges not installed (see the warnings above)");
+    }
   }
 
   private void withdrawOffer() {
@@ -259,9 +213,9 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
     offered = null;
   }
 
-  /** The pod network offered now, if any (read on the component's thread). */
+  /** The pod network offered now, if any (read on the loop's thread). */
   Optional<PodNetwork> offered() throws InterruptedException, ExecutionException, TimeoutException {
-    return executor.submit(() -> Optional.<PodNetwork>ofNullable(offered)).get(30, TimeUnit.SECONDS);
+    return loop.call(() -> Optional.<PodNetwork>ofNullable(offered), Duration.ofSeconds(30));
   }
 
   @Override
@@ -270,7 +224,7 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
     metrics.put("outpost_edge_network_pod_network_offered", withdraw != null ? 1.0 : 0.0);
     metrics.put("outpost_edge_network_site_routes", (double) routes);
     metrics.put("outpost_edge_network_site_routes_skipped", (double) skipped);
-    metrics.put("outpost_edge_network_site_failures_total", (double) failures.get());
+    metrics.put("outpost_edge_network_site_failures_total", (double) loop.failures());
     return metrics;
   }
 
@@ -280,14 +234,11 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
    */
   @Deactivate
   void deactivate() {
-    if (executor.isShutdown()) {
+    if (loop.isStopped()) {
       return;
     }
     boolean keep = frameworkStopping.getAsBoolean();
-    var done = executor.submit(() -> {
-      if (retry != null) {
-        retry.cancel(false);
-      }
+    loop.stop(() -> {
       withdrawOffer();
       if (keep) {
         LOG.info("Framework stopping: the node's site routes and nftables table stay until the next start");
@@ -301,15 +252,6 @@ public final class PodNetworkComponent implements StoreListener, MetricSource {
       } catch (CommandException e) {
         LOG.warn("Could not remove the node's site routes or table: {}", e.getMessage());
       }
-    });
-    try {
-      done.get(60, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      LOG.warn("Pod network did not stop cleanly: {}", e.toString());
-    } finally {
-      executor.shutdownNow();
-    }
+    }, Duration.ofSeconds(60));
   }
 }

@@ -148,6 +148,27 @@ class SiteNetworkNetnsTest {
   }
 
   @Test
+  void aRouteThatCannotBeInstalledYetIsTriedAgainUntilItIs() throws Exception {
+    // Peer D's LAN address is on no link of node A yet: the kernel refuses the route ("Nexthop has invalid gateway").
+    storeA.put("SiteNetwork", null, "edge-a", new SiteNetworkV1("site-1", List.of("10.244.1.0/24"), "test", List.of(
+        new PeerV1("edge-b", List.of("192.168.50.2"), List.of("10.244.2.0/24")),
+        new PeerV1("edge-d", List.of("192.168.70.2"), List.of("10.244.7.0/24")))));
+    await().atMost(Duration.ofSeconds(20)).until(() ->
+        nodeA.metrics().get("outpost_edge_network_site_failures_total") > 0);
+    assertThat(in(a).run("ip", "route", "show", "proto", Integer.toString(PROTO)))
+        .as("the routes that can be installed are in force meanwhile").contains("10.244.2.0/24 via 192.168.50.2")
+        .doesNotContain("10.244.7.0/24");
+
+    // The LAN gets that subnet (a link coming up late): a retry installs the route without any new SiteNetwork.
+    in(a).run("ip", "addr", "add", "192.168.70.1/24", "dev", lanDevice());
+    await().atMost(Duration.ofSeconds(90)).untilAsserted(() ->
+        assertThat(in(a).run("ip", "route", "show", "proto", Integer.toString(PROTO)))
+            .contains("10.244.7.0/24 via 192.168.70.2", "10.244.2.0/24 via 192.168.50.2"));
+    assertThat(nodeA.metrics()).containsEntry("outpost_edge_network_site_routes", 2.0)
+        .containsEntry("outpost_edge_network_site_routes_skipped", 0.0);
+  }
+
+  @Test
   void aNewRangeIsOfferedAgainAndTheOldGatewayStaysForExistingPods() throws Exception {
     PodNetwork first = offeredA.get();
     storeA.put("SiteNetwork", null, "edge-a", site("10.244.5.0/24", "edge-b", "192.168.50.2", "10.244.2.0/24"));

@@ -84,7 +84,7 @@ final class EdgeSync implements MqttLink.Handler {
     this.executor = executor;
     this.codec = new Codec(settings.maxMessageBytes());
     this.facts = new NodeFacts(settings.node(), agentVersion, settings.maxPods(), settings.nodeStatus(),
-        Clock.systemUTC());
+        Clock.systemUTC(), settings.site(), settings.region());
     this.shaper = new ReportShaper(settings.factsRefresh(), settings.metricsInterval(), Clock.systemUTC());
     this.downstream = new DownstreamHandler(settings.node(), codec, store.log(), resyncs, rejected, outcomes);
     this.credentials = credentials;

@@ -39,11 +39,22 @@ final class NodeFacts {
   }
 
   NodeFacts(String node, String agentVersion, int maxPods, NodeStatusSettings status, java.time.Clock clock) {
+    this(node, agentVersion, maxPods, status, clock, null, null);
+  }
+
+  /** With the site and region the node's configuration names (null for none), reported in its {@code info}. */
+  NodeFacts(String node, String agentVersion, int maxPods, NodeStatusSettings status, java.time.Clock clock,
+      String site, String region) {
     this(node, agentVersion, maxPods, new HostProbe(status.nodefs(), status.imagefs()),
-        new NodePressure(status, clock));
+        new NodePressure(status, clock), site, region);
   }
 
   NodeFacts(String node, String agentVersion, int maxPods, HostProbe probe, NodePressure pressure) {
+    this(node, agentVersion, maxPods, probe, pressure, null, null);
+  }
+
+  NodeFacts(String node, String agentVersion, int maxPods, HostProbe probe, NodePressure pressure, String site,
+      String region) {
     this.node = node;
     this.maxPods = maxPods;
     this.probe = probe;
@@ -57,7 +68,9 @@ final class NodeFacts {
         "linux",
         architecture(),
         "docker-engine-api://1.41",
-        "outpost/" + agentVersion);
+        "outpost/" + agentVersion,
+        site,
+        region);
     this.allocatable = pressure.allocatable(probe.measure(), maxPods);
   }
 

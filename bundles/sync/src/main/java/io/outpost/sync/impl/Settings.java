@@ -7,7 +7,7 @@ import java.time.Duration;
 record Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
     long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
     String joinToken, String joinCa, NodeStatusSettings nodeStatus, boolean insecurePlaintext,
-    Duration metricsInterval, Duration factsRefresh, Duration statsInterval) {
+    Duration metricsInterval, Duration factsRefresh, String site, String region, Duration statsInterval) {
 
   /** The shipped {@code stats.interval.seconds}: metrics-server scrapes every 15 s by default. */
   static final Duration STATS_INTERVAL = Duration.ofSeconds(15);
@@ -16,10 +16,10 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
   Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
       long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
       String joinToken, String joinCa, NodeStatusSettings nodeStatus, boolean insecurePlaintext,
-      Duration metricsInterval, Duration factsRefresh) {
+      Duration metricsInterval, Duration factsRefresh, String site, String region) {
     this(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes, maxPods,
-        identityDir, joinUrl, joinToken, joinCa, nodeStatus, insecurePlaintext, metricsInterval, factsRefresh,
-        STATS_INTERVAL);
+        identityDir, joinUrl, joinToken, joinCa, nodeStatus, insecurePlaintext, metricsInterval, factsRefresh, site,
+        region, STATS_INTERVAL);
   }
 
   /** The shipped {@code heartbeat.metrics.interval.seconds}. */
@@ -33,14 +33,14 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
       String joinToken, String joinCa) {
     this(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes, maxPods,
         identityDir, joinUrl, joinToken, joinCa, NodeStatusSettings.defaults(defaultVolumesDir()), false,
-        METRICS_INTERVAL, FACTS_REFRESH);
+        METRICS_INTERVAL, FACTS_REFRESH, null, null);
   }
 
   /** These settings with {@code insecure.plaintext = true}: a tcp:// or ws:// broker is used (with a warning). */
   Settings allowingPlaintext() {
     return new Settings(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes,
-        maxPods, identityDir, joinUrl, joinToken, joinCa, nodeStatus, true, metricsInterval, factsRefresh,
-        statsInterval);
+        maxPods, identityDir, joinUrl, joinToken, joinCa, nodeStatus, true, metricsInterval, factsRefresh, site,
+        region, statsInterval);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf), as the container manager's. */
@@ -139,13 +139,38 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     String clientId = config.mqtt_client_id().isBlank() ? "outpost-edge-" + node : config.mqtt_client_id().trim();
     String identity = config.identity_dir().isBlank()
         ? System.getProperty("karaf.data", "data") + "/outpost/identity" : config.identity_dir().trim();
+    String site = placement(config.site(), "site");
+    String region = placement(config.region(), "region");
+    if (region != null && site == null) {
+      throw new IllegalArgumentException("region '" + region + "' is set without a site: set site too, or neither");
+    }
     return new Settings(node, broker, clientId, Duration.ofSeconds(config.heartbeat_interval_seconds()),
         Duration.ofSeconds(config.reconnect_max_seconds()), config.session_expiry_seconds(),
         config.max_message_bytes(), config.max_pods(), java.nio.file.Path.of(identity), config.join_url().trim(),
         config.join_token().trim(), config.join_ca().trim(), nodeStatus(config), config.insecure_plaintext(),
         Duration.ofSeconds(config.heartbeat_metrics_interval_seconds()),
-        Duration.ofSeconds(config.heartbeat_facts_refresh_seconds()),
+        Duration.ofSeconds(config.heartbeat_facts_refresh_seconds()), site, region,
         Duration.ofSeconds(config.stats_interval_seconds()));
+  }
+
+  /** A label value (what {@code topology.kubernetes.io/zone} and {@code /region} may hold). */
+  private static final java.util.regex.Pattern LABEL_VALUE =
+      java.util.regex.Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
+  /**
+   * {@code site} or {@code region}: null when empty (not configured), else a Kubernetes label value, since the bridge
+   * shows it as the Node's topology labels.
+   */
+  private static String placement(String value, String key) {
+    String trimmed = value == null ? "" : value.trim();
+    if (trimmed.isEmpty()) {
+      return null;
+    }
+    if (!LABEL_VALUE.matcher(trimmed).matches()) {
+      throw new IllegalArgumentException(key + " '" + trimmed + "' is not a valid label value (at most 63"
+          + " characters: letters, digits, '-', '_', '.', starting and ending with a letter or digit)");
+    }
+    return trimmed;
   }
 
   private static NodeStatusSettings nodeStatus(SyncConfig config) {

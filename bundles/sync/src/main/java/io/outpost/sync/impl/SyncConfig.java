@@ -10,6 +10,15 @@ public @interface SyncConfig {
   @AttributeDefinition(description = "This node's name, as the Kubernetes Node is named (DNS-1123).")
   String node_name();
 
+  @AttributeDefinition(description = "The site (edge data center) this node belongs to, shown on its Node as"
+      + " topology.kubernetes.io/zone and the bridge's site label; empty for none. A site named by the node's join"
+      + " token or an operator's label on the Node wins (docs/operations.md, Sites).", required = false)
+  String site() default "";
+
+  @AttributeDefinition(description = "The region of the node's site, shown on its Node as"
+      + " topology.kubernetes.io/region; empty for none. Only with a site.", required = false)
+  String region() default "";
+
   @AttributeDefinition(description = "MQTT 5 broker URL: ssl://host:8883 (or wss://). A plain tcp:// or ws:// broker"
       + " is refused unless insecure.plaintext is true.")
   String broker_url();

@@ -1,4 +1,4 @@
-package io.outpost.network.site;
+package io.outpost.network.loop;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;

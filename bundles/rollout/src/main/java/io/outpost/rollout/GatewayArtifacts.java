@@ -1,0 +1,12 @@
+package io.outpost.rollout;
+
+import java.nio.file.Path;
+
+/**
+ * The node's one way to install Outpost artifacts: only a manifest whose signature verifies with a trusted key, and
+ * only bytes whose SHA-256 and size are the manifest's, reach the installer; one installation at a time.
+ */
+public interface GatewayArtifacts {
+  /** Verifies and installs {@code artifact} as {@code manifest} describes it. */
+  InstallOutcome install(ArtifactManifest manifest, Path artifact) throws InterruptedException;
+}
