@@ -137,14 +137,16 @@ public final class Bridge implements AutoCloseable {
         leadership::isActive);
     this.fleet = fleet;
     if (config.kubelet().enabled()) {
-      KubeletApi api = new KubeletApi(config.kubelet(), link, metrics, scheduler, informers.pods().getStore()::getByKey,
-          edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
+      KubeletApi api = new KubeletApi(config.kubelet(), codec, link, metrics, scheduler,
+          informers.pods().getStore()::getByKey, edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
       kubelet = api;
       upstream.streamsTo(api::receive);
+      upstream.statsTo(api::receiveStats);
       // Published: what the operator configured (a Service's or load balancer's address and port), else where the
       // bridge listens.
       upstream.publishKubeletEndpoint(config.kubelet().address(), config.kubelet().addressIsIp(),
-          config.kubelet().publishedPort() != 0 ? config.kubelet().publishedPort() : api.port());
+          config.kubelet().publishedPort() != 0 ? config.kubelet().publishedPort() : api.port(),
+          config.kubelet().nodeDomain());
       leadership.labelTheActiveReplica();
     } else {
       LOG.info("Kubelet API off (OUTPOST_KUBELET_CLIENT_CA_FILE not set): no kubectl logs/exec for edge pods");

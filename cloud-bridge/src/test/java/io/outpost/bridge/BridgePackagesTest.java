@@ -87,8 +87,8 @@ class BridgePackagesTest {
             "join", "mqtt", "site", "fleet", "sites")
         .whereLayer("config").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
             "ha", "join", "kube", "mqtt", "site", "sites")
-        .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "join",
-            "fleet")
+        .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
+            "join", "fleet")
         .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
             "join", "metrics", "config", "site")
         .whereLayer("site").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream")

@@ -47,6 +47,11 @@ public final class KubeletPki {
     kubelet = issue("kubelet", "system:node:worker-1", ca, false, false);
   }
 
+  /** A further client certificate from the cluster CA (metrics-server's, say), named {@code commonName}. */
+  public Identity client(String file, String commonName) throws Exception {
+    return issue(file, commonName, ca, false, false);
+  }
+
   /** The bridge's settings for serving the kubelet API on an ephemeral loopback port with these certificates. */
   public java.util.Map<String, String> bridgeEnvironment() {
     return java.util.Map.of("OUTPOST_KUBELET_PORT", "0", "OUTPOST_KUBELET_ADDRESS", "127.0.0.1",

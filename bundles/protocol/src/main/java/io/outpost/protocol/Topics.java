@@ -24,7 +24,9 @@ public final class Topics {
 
   /** Channels an edge node publishes on. */
   public enum Up {
-    NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event"), DEVICE("device"), STREAM("stream");
+    NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event"), DEVICE("device"), STREAM("stream"),
+    /** Resource usage ({@link StatsReport}): disposable telemetry, newest per node only. */
+    STATS("stats");
 
     private final String segment;
 

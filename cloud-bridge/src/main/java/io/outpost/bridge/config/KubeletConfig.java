@@ -23,16 +23,35 @@ import java.util.stream.Collectors;
  * @param publishedPort the port published on every edge Node ({@code daemonEndpoints.kubeletEndpoint}): where the
  *     API server connects, which differs from {@code port} behind a Service or load balancer that maps ports; 0: the
  *     port the bridge listens on
+ * @param metricsUsers common names that may read resource usage only ({@code /stats/summary},
+ *     {@code /metrics/resource}): metrics-server's {@code --kubelet-client-certificate}; none by default
+ * @param nodeDomain if set, every edge Node also publishes {@code <node>.<nodeDomain>} (as {@code ExternalDNS}), a
+ *     name that must lead to the bridge's kubelet API: the one request metrics-server makes per node names the node
+ *     only by the host it connects to, so resource usage is served only to requests for such a host
+ * @param statsStaleAfter resource usage of a node from which no report arrived for this long is served as stale
+ *     ({@code scrape_error 1}, its own old sample times)
  */
 public record KubeletConfig(int port, String address, Path certFile, Path keyFile, Path clientCaFile,
-    Set<String> allowedUsers, BindAddress bind, int publishedPort) {
+    Set<String> allowedUsers, BindAddress bind, int publishedPort, Set<String> metricsUsers, String nodeDomain,
+    java.time.Duration statsStaleAfter) {
+
+  /** Without resource usage for metrics-server (no metrics users, no per-node names), stale after a minute. */
+  public KubeletConfig(int port, String address, Path certFile, Path keyFile, Path clientCaFile,
+      Set<String> allowedUsers, BindAddress bind, int publishedPort) {
+    this(port, address, certFile, keyFile, clientCaFile, allowedUsers, bind, publishedPort, Set.of(), null,
+        DEFAULT_STATS_STALE_AFTER);
+  }
+
+  /** Figures older than this are stale: four of the edge's default 15 s stats intervals. */
+  public static final java.time.Duration DEFAULT_STATS_STALE_AFTER = java.time.Duration.ofSeconds(60);
 
   /** The common name of kubeadm's {@code --kubelet-client-certificate}. */
   static final String DEFAULT_USER = "kube-apiserver-kubelet-client";
   /** In {@code OUTPOST_KUBELET_ALLOWED_USERS}: any certificate the client CA signed. */
   public static final String ANY_USER = "*";
 
-  public static final KubeletConfig OFF = new KubeletConfig(0, null, null, null, null, Set.of(), null, 0);
+  public static final KubeletConfig OFF = new KubeletConfig(0, null, null, null, null, Set.of(), null, 0, Set.of(),
+      null, java.time.Duration.ofSeconds(60));
 
   /** An IP address (v4, or v6 with colons) or a DNS name (RFC 1123 labels). */
   private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile(
@@ -69,10 +88,44 @@ public record KubeletConfig(int port, String address, Path certFile, Path keyFil
     int port = BridgeConfig.integer(env, "OUTPOST_KUBELET_PORT", 10250, 0, 65535);
     int published = BridgeConfig.integer(env, "OUTPOST_KUBELET_PUBLISHED_PORT", 0, 0, 65535);
     String users = blank(env.get("OUTPOST_KUBELET_ALLOWED_USERS"));
-    return new KubeletConfig(port, address, Path.of(cert), Path.of(key), Path.of(ca),
-        Arrays.stream((users == null ? DEFAULT_USER : users).split(",")).map(String::trim)
-            .filter(u -> !u.isEmpty()).collect(Collectors.toSet()), BindAddress.from(env, "OUTPOST_KUBELET_BIND"),
-        published);
+    String metricsUsers = blank(env.get("OUTPOST_KUBELET_METRICS_USERS"));
+    String domain = blank(env.get("OUTPOST_KUBELET_NODE_DOMAIN"));
+    if (domain != null && (domain.length() > 200 || !ADDRESS.matcher(domain).matches() || domain.contains(":")
+        || domain.matches("[0-9.]+"))) {
+      throw new IllegalArgumentException("OUTPOST_KUBELET_NODE_DOMAIN must be a DNS name under which <node>.<domain>"
+          + " leads to the bridge's kubelet API, was '" + domain + "'");
+    }
+    int stale = BridgeConfig.integer(env, "OUTPOST_KUBELET_STATS_STALE_SECONDS",
+        (int) DEFAULT_STATS_STALE_AFTER.toSeconds(), 5, 86400);
+    return new KubeletConfig(port, address, Path.of(cert), Path.of(key), Path.of(ca), names(users == null
+        ? DEFAULT_USER : users), BindAddress.from(env, "OUTPOST_KUBELET_BIND"), published,
+        metricsUsers == null ? Set.of() : names(metricsUsers), domain == null ? null : domain.toLowerCase(
+            java.util.Locale.ROOT), java.time.Duration.ofSeconds(stale));
+  }
+
+  private static Set<String> names(String list) {
+    return Arrays.stream(list.split(",")).map(String::trim).filter(u -> !u.isEmpty()).collect(Collectors.toSet());
+  }
+
+  /**
+   * The edge node a request's {@code Host} header names ({@code <node>.<nodeDomain>}, any port), or null if it names
+   * none (no node domain configured, or another host).
+   */
+  public String nodeOfHost(String host) {
+    if (nodeDomain == null || host == null) {
+      return null;
+    }
+    String name = host.toLowerCase(java.util.Locale.ROOT);
+    int colon = name.lastIndexOf(':');
+    if (colon >= 0 && !name.endsWith("]")) {
+      name = name.substring(0, colon);
+    }
+    if (name.endsWith(".")) {
+      name = name.substring(0, name.length() - 1);
+    }
+    String suffix = "." + nodeDomain;
+    return name.endsWith(suffix) && name.length() > suffix.length()
+        ? name.substring(0, name.length() - suffix.length()) : null;
   }
 
   private static boolean isIpv6(String address) {

@@ -6,6 +6,7 @@ import io.outpost.bridge.config.FairShares;
 import io.outpost.bridge.config.KubeletConfig;
 import io.outpost.bridge.metrics.Metrics;
 import io.outpost.bridge.mqtt.MqttBridgeLink;
+import io.outpost.protocol.Codec;
 import io.outpost.protocol.Topics;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,10 +28,22 @@ public final class KubeletApi implements KubeletHandler.Routes, AutoCloseable {
   private final Function<String, Pod> pods;
   private final Predicate<String> edgeNodes;
   private final Function<String, Node> nodes;
+  private final KubeletConfig config;
+  /** The newest resource usage of every edge node ({@code /stats/summary}, {@code /metrics/resource}). */
+  private final EdgeStats stats;
 
   public KubeletApi(KubeletConfig config, MqttBridgeLink link, Metrics metrics, ScheduledExecutorService ticker,
       Function<String, Pod> pods, Predicate<String> edgeNodes, Function<String, Node> nodes, FairShares shares)
       throws Exception {
+    this(config, new Codec(), link, metrics, ticker, pods, edgeNodes, nodes, shares);
+  }
+
+  /** With the bridge's codec (its message size limit) for the nodes' stats reports. */
+  public KubeletApi(KubeletConfig config, Codec codec, MqttBridgeLink link, Metrics metrics,
+      ScheduledExecutorService ticker, Function<String, Pod> pods, Predicate<String> edgeNodes,
+      Function<String, Node> nodes, FairShares shares) throws Exception {
+    this.config = config;
+    this.stats = new EdgeStats(codec, metrics, edgeNodes, pods, System::nanoTime);
     this.pods = pods;
     this.edgeNodes = edgeNodes;
     this.nodes = nodes;
@@ -40,6 +53,7 @@ public final class KubeletApi implements KubeletHandler.Routes, AutoCloseable {
         link::isConnected, metrics, KEEPALIVE, shares);
     this.server = new KubeletServer(config, this);
     ticker.scheduleWithFixedDelay(relay::tick, KEEPALIVE.toMillis(), KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+    ticker.scheduleWithFixedDelay(stats::purge, 1, 1, TimeUnit.MINUTES);
   }
 
   public int port() {
@@ -49,6 +63,26 @@ public final class KubeletApi implements KubeletHandler.Routes, AutoCloseable {
   /** A frame from a node's {@code up/stream} topic. */
   public void receive(Topics.UpTopic address, byte[] payload) {
     relay.receive(address.node(), payload);
+  }
+
+  /** A report on a node's {@code up/stats} topic (on the MQTT callback thread: parked, decoded elsewhere). */
+  public void receiveStats(Topics.UpTopic address, byte[] payload) {
+    stats.receive(address, payload);
+  }
+
+  @Override
+  public KubeletHandler.NodeUsage usage(String host) throws KubeletHandler.Refused {
+    String node = config.nodeOfHost(host);
+    if (node == null || !edgeNodes.test(node)) {
+      throw new KubeletHandler.Refused(404, "host " + host + " names no edge node: resource usage is served for "
+          + (config.nodeDomain() == null ? "<node>.<OUTPOST_KUBELET_NODE_DOMAIN>, which is not set"
+          : "<node>." + config.nodeDomain()) + " (metrics-server: --kubelet-preferred-address-types=ExternalDNS)");
+    }
+    EdgeStats.Samples samples = stats.of(node);
+    if (samples == null) {
+      throw new KubeletHandler.Refused(503, "edge node " + node + " has sent no resource usage yet");
+    }
+    return new KubeletHandler.NodeUsage(node, samples, stats.stale(samples, config.statsStaleAfter()));
   }
 
   @Override
@@ -80,5 +114,6 @@ public final class KubeletApi implements KubeletHandler.Routes, AutoCloseable {
   public void close() {
     server.close();
     relay.close();
+    stats.close();
   }
 }

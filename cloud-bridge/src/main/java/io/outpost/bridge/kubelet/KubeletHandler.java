@@ -71,16 +71,32 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     Target target(String namespace, String pod) throws Refused;
 
     StreamRelay relay();
+
+    /**
+     * The resource usage of the edge node a request names by its {@code Host} ({@code <node>.<node domain>}); refused
+     * (404) if the host names no edge node, or the node has sent no figures yet.
+     */
+    NodeUsage usage(String host) throws Refused;
   }
+
+  /** An edge node's newest figures; {@code stale}: older than the staleness limit (the node is cut off). */
+  record NodeUsage(String node, EdgeStats.Samples samples, boolean stale) {}
 
   private final Routes routes;
   private final Set<String> allowedUsers;
+  /** Who may read resource usage only ({@code nodes/stats}, {@code nodes/metrics}): metrics-server. */
+  private final Set<String> metricsUsers;
   /** The caller of the request being served on this connection (one handler per connection). */
   private String user = "";
 
   KubeletHandler(Routes routes, Set<String> allowedUsers) {
+    this(routes, allowedUsers, Set.of());
+  }
+
+  KubeletHandler(Routes routes, Set<String> allowedUsers, Set<String> metricsUsers) {
     this.routes = routes;
     this.allowedUsers = allowedUsers;
+    this.metricsUsers = metricsUsers;
   }
 
   @Override
@@ -98,11 +114,27 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     try {
       String user = caller(ctx);
       this.user = user;
-      if (!allowedUsers.contains(KubeletConfig.ANY_USER) && !allowedUsers.contains(user)) {
-        throw new Refused(403, "user " + user + " may not use the kubelet API of edge nodes");
+      boolean allowed = allowedUsers.contains(KubeletConfig.ANY_USER) || allowedUsers.contains(user);
+      boolean readsUsage = "stats".equals(path[0]) || "metrics".equals(path[0]) || "healthz".equals(path[0]);
+      if (!allowed && !(readsUsage && metricsUsers.contains(user))) {
+        throw new Refused(403, "user " + user + " may not use the kubelet API of edge nodes"
+            + (metricsUsers.contains(user) ? " beyond /stats/summary and /metrics/resource" : ""));
       }
       switch (path[0]) {
         case "healthz" -> respond(ctx, 200, "ok");
+        case "stats" -> {
+          // /stats/summary (the Summary API); the kubelet's older /stats/... endpoints are gone from it too
+          requireUsage(request, path, "summary");
+          NodeUsage usage = routes.usage(request.headers().get(HttpHeaderNames.HOST));
+          respond(ctx, request, "application/json", StatsSummary.render(usage.node(), usage.samples()));
+        }
+        case "metrics" -> {
+          // /metrics/resource; the kubelet's own /metrics, /metrics/cadvisor and /metrics/probes are not offered
+          requireUsage(request, path, "resource");
+          NodeUsage usage = routes.usage(request.headers().get(HttpHeaderNames.HOST));
+          respond(ctx, request, ResourceMetrics.CONTENT_TYPE, ResourceMetrics.render(usage.samples(),
+              usage.stale()).getBytes(StandardCharsets.UTF_8));
+        }
         case "containerLogs" -> logs(ctx, path, uri.parameters());
         case "exec", "attach" -> {
           // /{exec|attach}/{ns}/{pod}/{container} or /{exec|attach}/{ns}/{pod}/{uid}/{container}
@@ -147,6 +179,16 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
   private Target target(String namespace, String pod) throws Refused {
     return routes.target(namespace, pod).by(user);
+  }
+
+  private static void requireUsage(FullHttpRequest request, String[] path, String endpoint) throws Refused {
+    if (path.length != 2 || !endpoint.equals(path[1])) {
+      throw new Refused(404, "not found: /" + String.join("/", path) + " (edge nodes serve /stats/summary and"
+          + " /metrics/resource)");
+    }
+    if (!io.netty.handler.codec.http.HttpMethod.GET.equals(request.method())) {
+      throw new Refused(405, request.method() + " is not allowed on /" + String.join("/", path));
+    }
   }
 
   private static void requireLength(String[] path, int min, int max) throws Refused {
@@ -218,6 +260,28 @@ final class KubeletHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     } catch (NumberFormatException e) {
       throw new Refused(400, name + " is not a number: " + value);
     }
+  }
+
+  /**
+   * A 200 answer with {@code body}. The connection stays open if the client asked for keep-alive (metrics-server
+   * scrapes every node every 15 s: a TLS handshake per scrape would cost more than the answer), for the next request
+   * within the idle limit, as before the first one; else it closes.
+   */
+  static void respond(ChannelHandlerContext ctx, FullHttpRequest request, String contentType, byte[] body) {
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+        Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    HttpUtil.setContentLength(response, body.length);
+    if (!HttpUtil.isKeepAlive(request)) {
+      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    HttpUtil.setKeepAlive(response, true);
+    if (ctx.pipeline().get("idle") == null) {
+      ctx.pipeline().addAfter("tls", "idle", new io.netty.handler.timeout.IdleStateHandler(
+          KubeletServer.IDLE_SECONDS, 0, 0));
+    }
+    ctx.writeAndFlush(response);
   }
 
   static void respond(ChannelHandlerContext ctx, int code, String message) {

@@ -39,6 +39,8 @@ final class KubeletServer implements AutoCloseable {
   private static final int MAX_REQUEST = 64 * 1024;
   /** Room for an exec's longest command ({@code StreamRequest}: 8,192 characters), URL-encoded. */
   static final int MAX_REQUEST_LINE = 64 * 1024;
+  /** A connection without a request for this long is closed (before its first request, and between scrapes). */
+  static final int IDLE_SECONDS = 60;
 
   private final EventLoopGroup boss = new NioEventLoopGroup(1);
   private final EventLoopGroup workers = new NioEventLoopGroup(2);
@@ -57,11 +59,11 @@ final class KubeletServer implements AutoCloseable {
             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()))
                 // A connection that sends no request within a minute is dropped; once a request is served its
                 // lifetime is the stream's (a quiet `logs -f` may send nothing for hours).
-                .addLast("idle", new IdleStateHandler(60, 0, 0))
+                .addLast("idle", new IdleStateHandler(IDLE_SECONDS, 0, 0))
                 // An exec's command is in the query: a long `sh -c '<script>'` needs more than Netty's 4 KiB line.
                 .addLast("http", new HttpServerCodec(MAX_REQUEST_LINE, 8192, 8192))
                 .addLast("aggregate", new HttpObjectAggregator(MAX_REQUEST))
-                .addLast("kubelet", new KubeletHandler(routes, config.allowedUsers()));
+                .addLast("kubelet", new KubeletHandler(routes, config.allowedUsers(), config.metricsUsers()));
           }
         });
     Channel bound;

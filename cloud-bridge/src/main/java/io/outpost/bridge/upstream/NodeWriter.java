@@ -199,12 +199,24 @@ final class NodeWriter {
   /** {@code InternalIP} for an IP address, {@code InternalDNS} for a name (a load balancer's, say). */
   private volatile String kubeletAddressType;
   private volatile int kubeletPort;
+  /** Each edge Node's own name under this domain is published as {@code ExternalDNS} (null: none). */
+  private volatile String kubeletNodeDomain;
 
   /**
    * Every edge Node from now on leads the API server to the bridge for logs/exec/port-forward: {@code address} (an IP
    * address if {@code ip}, else a DNS name) and {@code port}, as the operator configured them.
    */
   void kubeletEndpoint(String address, boolean ip, int port) {
+    kubeletEndpoint(address, ip, port, null);
+  }
+
+  /**
+   * As above; with a {@code nodeDomain}, every edge Node also publishes {@code <node>.<nodeDomain>} as
+   * {@code ExternalDNS}: the API server keeps its default preference (the bridge's address comes first), and
+   * metrics-server, told to prefer {@code ExternalDNS}, scrapes each node at a name that says which node it means.
+   */
+  void kubeletEndpoint(String address, boolean ip, int port, String nodeDomain) {
+    this.kubeletNodeDomain = nodeDomain;
     this.kubeletAddressType = ip ? "InternalIP" : "InternalDNS";
     this.kubeletAddress = address;
     this.kubeletPort = port;
@@ -231,6 +243,10 @@ final class NodeWriter {
       // preference): that must be the bridge. The node's own IP addresses stay visible as ExternalIP, the last
       // preference; names it reports (Hostname, DNS) are left out — they would come before the bridge.
       addresses.add(new NodeAddress(bridge, kubeletAddressType));
+      String domain = kubeletNodeDomain;
+      if (domain != null) {
+        addresses.add(new NodeAddress(report.node() + "." + domain, "ExternalDNS"));
+      }
       status.withNewDaemonEndpoints().withNewKubeletEndpoint().withPort(kubeletPort).endKubeletEndpoint()
           .endDaemonEndpoints();
     }

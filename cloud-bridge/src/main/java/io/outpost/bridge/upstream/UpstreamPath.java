@@ -42,6 +42,8 @@ public final class UpstreamPath implements AutoCloseable {
   private final DeletedPods deletedPods = new DeletedPods();
   private volatile Upstream handler;
   private volatile BiConsumer<Topics.UpTopic, byte[]> streams = (address, payload) -> { };
+  /** Where resource usage reports go (the kubelet API); until set (or with the kubelet API off) they are dropped. */
+  private volatile BiConsumer<Topics.UpTopic, byte[]> stats;
   private LeaseRenewer leases;
   private NodeWriter nodes;
   private PodStatusWriter statuses;
@@ -53,6 +55,8 @@ public final class UpstreamPath implements AutoCloseable {
     this.client = client;
     this.config = config;
     this.metrics = metrics;
+    this.stats = (address, payload) -> metrics.increment(UpstreamLanes.DROPPED, "node", address.node(), "channel",
+        "stats", "reason", "not_served");
     this.lanes = new UpstreamLanes(config.fairShares(), metrics, System::nanoTime,
         (topic, payload) -> handler.handle(topic, payload),
         (waiting, newer) -> handler.coalesceHeartbeats(waiting, newer));
@@ -114,11 +118,22 @@ public final class UpstreamPath implements AutoCloseable {
     this.streams = sink;
   }
 
-  /** An upstream message, on the MQTT callback thread: stream frames are relayed at once, the rest takes its lane. */
+  /** Where resource usage reports go (the kubelet API serves them); until set they are dropped and counted. */
+  public void statsTo(BiConsumer<Topics.UpTopic, byte[]> sink) {
+    this.stats = sink;
+  }
+
+  /**
+   * An upstream message, on the MQTT callback thread: stream frames are relayed at once, resource usage reports
+   * go to their own sink (disposable telemetry, never on the lanes that carry statuses), the rest takes its lane.
+   */
   public void receive(String topic, byte[] payload) {
     Optional<Topics.UpTopic> address = Topics.parseUp(topic);
     if (address.isPresent() && address.get().channel() == Topics.Up.STREAM) {
       streams.accept(address.get(), payload);
+    } else if (address.isPresent() && address.get().channel() == Topics.Up.STATS) {
+      metrics.increment("outpost_bridge_messages_in_total", "channel", Topics.Up.STATS.segment());
+      stats.accept(address.get(), payload);
     } else {
       lanes.route(address, topic, payload, edgeNode, resyncLane);
     }
@@ -131,7 +146,12 @@ public final class UpstreamPath implements AutoCloseable {
 
   /** The kubelet endpoint every Node's status publishes. */
   public void publishKubeletEndpoint(String address, boolean addressIsIp, int port) {
-    nodes.kubeletEndpoint(address, addressIsIp, port);
+    publishKubeletEndpoint(address, addressIsIp, port, null);
+  }
+
+  /** As above, and each Node's own name under {@code nodeDomain} (null: none) for metrics-server. */
+  public void publishKubeletEndpoint(String address, boolean addressIsIp, int port, String nodeDomain) {
+    nodes.kubeletEndpoint(address, addressIsIp, port, nodeDomain);
   }
 
   /** Starts renewing the edge nodes' Leases (the active bridge only). */

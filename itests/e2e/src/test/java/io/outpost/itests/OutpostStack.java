@@ -82,6 +82,9 @@ final class OutpostStack implements AutoCloseable {
     });
   }
 
+  /** Edge Nodes are also published as {@code <node>.<this>} for metrics-server (EdgeMetricsIT). */
+  static final String KUBELET_NODE_DOMAIN = "kubelet.e2e.test";
+
   /** The cluster's kubelet certificates: the bridge serves the kubelet API of edge nodes with them. */
   KubeletPki kubeletPki;
 
@@ -98,6 +101,9 @@ final class OutpostStack implements AutoCloseable {
     env.put("OUTPOST_INSECURE_PLAINTEXT", "true"); // the stack's own Mosquitto on loopback: plain MQTT, explicitly
     env.put("OUTPOST_HTTP_PORT", "0");
     env.put("OUTPOST_POD_CIDRS", "10.88.0.0/16"); // Podman's default network: the edge's pod address range
+    // Resource usage for metrics-server: each edge Node also named <node>.<domain>, read by a usage-only identity.
+    env.put("OUTPOST_KUBELET_NODE_DOMAIN", KUBELET_NODE_DOMAIN);
+    env.put("OUTPOST_KUBELET_METRICS_USERS", "metrics-server");
     bridge = new Bridge(BridgeConfig.from(env), client);
     try {
       bridge.start();

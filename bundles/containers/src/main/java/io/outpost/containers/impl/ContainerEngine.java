@@ -86,6 +86,12 @@ interface ContainerEngine extends AutoCloseable {
    *  did not finish in time. */
   Integer exec(String id, List<String> command, java.time.Duration timeout);
 
+  /**
+   * The container's CPU and memory figures now ({@code /containers/{id}/stats}, one shot); empty if the container is
+   * gone or not running.
+   */
+  Optional<EngineStats> stats(String id);
+
   @Override
   void close();
 }

@@ -8,6 +8,7 @@ import io.outpost.containers.PodNetwork;
 import io.outpost.containers.PodRuntime;
 import io.outpost.containers.NodeAllocatable;
 import io.outpost.containers.PodStreams;
+import io.outpost.containers.ResourceUsage;
 import io.outpost.protocol.stream.StreamRequest;
 import io.outpost.protocol.EventReport;
 import io.outpost.protocol.PodStatusReport;
@@ -50,10 +51,12 @@ import org.slf4j.LoggerFactory;
  * reconciler start again with the new settings on its thread, under the same services (containers keep running, the
  * sync's link is not touched); a change of another component's key does nothing here.
  */
-@Component(service = {ContainerManager.class, StoreListener.class, PodStreams.class}, immediate = true,
+@Component(service = {ContainerManager.class, StoreListener.class, PodStreams.class, ResourceUsage.class},
+    immediate = true,
     configurationPid = {ContainerManagerComponent.PID, "io.outpost.node"},
     configurationPolicy = ConfigurationPolicy.REQUIRE)
-public final class ContainerManagerComponent implements ContainerManager, StoreListener, PodStreams {
+public final class ContainerManagerComponent implements ContainerManager, StoreListener, PodStreams,
+    ResourceUsage {
   private static final Logger LOG = LoggerFactory.getLogger(ContainerManagerComponent.class);
   static final String THREAD_NAME = "outpost-containers";
   /** The manager's own configuration PID; the node-wide {@code io.outpost.node} is read after it and wins. */
@@ -345,6 +348,14 @@ public final class ContainerManagerComponent implements ContainerManager, StoreL
   @Override
   public EngineStatus engine() {
     return reconciler.engine();
+  }
+
+  /** The node's and its pods' resource usage now (on the caller's thread: one engine request per container). */
+  @Override
+  public Snapshot sample() {
+    Settings with = settings;
+    return new UsageSampler(engine, with.nodeName(), new NodeUsageProbe(java.nio.file.Path.of("/proc"),
+        with.volumesDir()), Clock.systemUTC()).sample();
   }
 
   @Override

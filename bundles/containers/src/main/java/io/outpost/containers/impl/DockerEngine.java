@@ -90,9 +90,51 @@ final class DockerEngine implements ContainerEngine {
     }
     if (all) {
       inspected.keySet().retainAll(listed);
+      pids.keySet().retainAll(listed);
     }
     result.sort(EphemeralContainers.removalOrder()); // stable: removing in list order frees PID namespaces first
     return result;
+  }
+
+  /** Where processes and cgroups are seen: the engine runs on this host (its socket is local). */
+  private static final java.nio.file.Path PROC = java.nio.file.Path.of("/proc");
+  private static final java.nio.file.Path CGROUPS = java.nio.file.Path.of("/sys/fs/cgroup");
+  /** Per container, the process whose cgroup holds its memory breakdown (engines that do not report it). */
+  private final Map<String, Long> pids = new ConcurrentHashMap<>();
+
+  @Override
+  public Optional<EngineStats> stats(String id) {
+    JsonNode response;
+    try {
+      response = http.call("stats " + id, "GET", "/containers/" + id + "/stats?stream=false&one-shot=true", null);
+    } catch (EngineException e) {
+      if (EngineHttp.notFound(e)) {
+        pids.remove(id);
+        return Optional.empty();
+      }
+      throw e;
+    }
+    Optional<EngineStats> stats = response == null ? Optional.empty()
+        : EngineStats.parse(response, java.time.Instant.now());
+    if (stats.isEmpty() || stats.get().inactiveFile() != null) {
+      return stats;
+    }
+    long pid = pids.computeIfAbsent(id, this::pid);
+    EngineStats withCgroup = stats.get().withCgroupOf(pid, PROC, CGROUPS);
+    if (withCgroup.inactiveFile() == null) {
+      pids.remove(id); // restarted (another process) or not readable: looked up again next time
+    }
+    return Optional.of(withCgroup);
+  }
+
+  /** The container's main process as the engine reports it; 0 if unknown. */
+  private long pid(String id) {
+    try {
+      JsonNode response = http.call("inspect " + id, "GET", "/containers/" + id + "/json", null);
+      return response == null ? 0 : response.path("State").path("Pid").asLong(0);
+    } catch (EngineException e) {
+      return 0;
+    }
   }
 
   @Override

@@ -111,6 +111,11 @@ final class CountingEngine implements ContainerEngine {
   }
 
   @Override
+  public java.util.Optional<EngineStats> stats(String id) {
+    return delegate.stats(id);
+  }
+
+  @Override
   public String logs(String id, int tail, int maxBytes) {
     return delegate.logs(id, tail, maxBytes);
   }

@@ -70,6 +70,14 @@ final class EdgeSync implements MqttLink.Handler {
   EdgeSync(Settings settings, SyncStore store, ScheduledExecutorService executor, String agentVersion,
       java.util.function.Supplier<java.util.Map<String, Double>> health,
       java.util.function.Supplier<io.outpost.containers.PodStreams> podStreams, NodeCredentials credentials) {
+    this(settings, store, executor, agentVersion, health, podStreams, credentials, () -> null);
+  }
+
+  /** With the container manager's resource usage (while it runs), sent on its own cadence ({@link StatsPublisher}). */
+  EdgeSync(Settings settings, SyncStore store, ScheduledExecutorService executor, String agentVersion,
+      java.util.function.Supplier<java.util.Map<String, Double>> health,
+      java.util.function.Supplier<io.outpost.containers.PodStreams> podStreams, NodeCredentials credentials,
+      java.util.function.Supplier<io.outpost.containers.ResourceUsage> usage) {
     this.health = health;
     this.settings = settings;
     this.store = store;
@@ -101,6 +109,21 @@ final class EdgeSync implements MqttLink.Handler {
         }
       });
     }, podStreams, link::isConnected, rejected, STREAM_KEEPALIVE);
+    this.stats = new StatsPublisher(settings.node(), settings.statsInterval(), codec, usage,
+        link::isConnected, executor, (topic, payload) -> bridgeListening // read on the sync thread, as set
+            && link.publishDisposable(topic, payload));
+  }
+
+  /** The node's resource usage for the bridge's kubelet stats endpoints, on its own thread and cadence. */
+  private final StatsPublisher stats;
+
+  /** Resource usage reports sent and skipped since the start. */
+  long statsSent() {
+    return stats.sent();
+  }
+
+  long statsSkipped() {
+    return stats.skipped();
   }
 
   /** How often an idle stream session shows it is alive; a peer silent for three times this is gone. */
@@ -133,6 +156,7 @@ final class EdgeSync implements MqttLink.Handler {
         settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
     streamTicker = executor.scheduleWithFixedDelay(streams::tick, STREAM_KEEPALIVE.toMillis(),
         STREAM_KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+    stats.start();
   }
 
   @Override
@@ -153,6 +177,7 @@ final class EdgeSync implements MqttLink.Handler {
       streamTicker.cancel(false);
     }
     streams.close();
+    stats.close();
     renewals.shutdownNow();
     link.close();
   }

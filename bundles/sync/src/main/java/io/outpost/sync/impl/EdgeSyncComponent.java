@@ -5,6 +5,7 @@ import java.time.Clock;
 import io.outpost.metrics.MetricSource;
 import io.outpost.containers.NodeAllocatable;
 import io.outpost.containers.PodStreams;
+import io.outpost.containers.ResourceUsage;
 import io.outpost.metrics.MetricSources;
 import io.outpost.protocol.DeviceStatusReport;
 import io.outpost.protocol.EventReport;
@@ -69,6 +70,10 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
   @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
   volatile PodStreams podStreams;
 
+  /** The container manager's resource usage, while it runs: sent every {@code stats.interval.seconds}. */
+  @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+  volatile ResourceUsage resourceUsage;
+
   @Activate
   public EdgeSyncComponent(SyncConfig config, @Reference(name = "syncLog") SyncLog log,
       @Reference(name = "podStatuses", target = "(" + Outbox.NAME + "=" + Outbox.POD_STATUS + ")")
@@ -94,7 +99,8 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
 
   private EdgeSync newSync(Settings with) {
     return new EdgeSync(with, store, executor, agentVersion, () -> MetricSources.summary(withOwn(sources)),
-        () -> podStreams, credentials != null ? credentials : NodeCredentials.of(with.enrollment(), Clock.systemUTC()));
+        () -> podStreams, credentials != null ? credentials : NodeCredentials.of(with.enrollment(), Clock.systemUTC()),
+        () -> resourceUsage);
   }
 
   /**
@@ -153,6 +159,8 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
     metrics.put(MetricSeries.of("outpost_edge_outbox_depth", "kind", "event"), (double) state.eventDepth());
     metrics.put("outpost_edge_events_dropped_total", (double) state.eventsDropped());
     metrics.put("outpost_edge_stream_sessions", (double) sync.openStreams());
+    metrics.put("outpost_edge_stats_sent_total", (double) sync.statsSent());
+    metrics.put("outpost_edge_stats_skipped_total", (double) sync.statsSkipped());
     state.rejected().forEach((reason, count) ->
         metrics.put(MetricSeries.of("outpost_edge_rejected_total", "reason", reason), (double) count));
     if (state.lastResyncAt() != null) {

@@ -294,6 +294,25 @@ final class MqttLink {
     }
   }
 
+  /**
+   * Publishes QoS 0, for disposable telemetry (resource usage): nothing is retried, no broker queues it for a bridge
+   * that is away, and it takes none of the in-flight window that statuses and events need (the broker's Receive
+   * Maximum bounds QoS 1 only). Runs on the executor. False if it was not handed to the connection.
+   */
+  boolean publishDisposable(String topic, byte[] payload) {
+    try {
+      MqttAsyncClient connection = client;
+      if (connection == null || !connection.isConnected()) {
+        return false;
+      }
+      connection.publish(topic, payload, 0, false);
+      return true;
+    } catch (MqttException e) {
+      LOG.debug("Publish to {} failed: {}", topic, EdgeSync.describe(e));
+      return false;
+    }
+  }
+
   /** A message that arrived on {@code connection}; runs on Paho's callback thread. */
   void messageArrived(MqttAsyncClient connection, String topic, MqttMessage message) {
     byte[] payload = message.getPayload();

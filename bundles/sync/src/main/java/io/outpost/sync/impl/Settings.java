@@ -7,7 +7,20 @@ import java.time.Duration;
 record Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
     long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
     String joinToken, String joinCa, NodeStatusSettings nodeStatus, boolean insecurePlaintext,
-    Duration metricsInterval, Duration factsRefresh, String site, String region) {
+    Duration metricsInterval, Duration factsRefresh, String site, String region, Duration statsInterval) {
+
+  /** The shipped {@code stats.interval.seconds}: metrics-server scrapes every 15 s by default. */
+  static final Duration STATS_INTERVAL = Duration.ofSeconds(15);
+
+  /** Settings with the shipped resource usage interval. */
+  Settings(String node, String brokerUrl, String clientId, Duration heartbeat, Duration reconnectMax,
+      long sessionExpirySeconds, int maxMessageBytes, int maxPods, java.nio.file.Path identityDir, String joinUrl,
+      String joinToken, String joinCa, NodeStatusSettings nodeStatus, boolean insecurePlaintext,
+      Duration metricsInterval, Duration factsRefresh, String site, String region) {
+    this(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes, maxPods,
+        identityDir, joinUrl, joinToken, joinCa, nodeStatus, insecurePlaintext, metricsInterval, factsRefresh, site,
+        region, STATS_INTERVAL);
+  }
 
   /** The shipped {@code heartbeat.metrics.interval.seconds}. */
   static final Duration METRICS_INTERVAL = Duration.ofSeconds(60);
@@ -27,7 +40,7 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
   Settings allowingPlaintext() {
     return new Settings(node, brokerUrl, clientId, heartbeat, reconnectMax, sessionExpirySeconds, maxMessageBytes,
         maxPods, identityDir, joinUrl, joinToken, joinCa, nodeStatus, true, metricsInterval, factsRefresh, site,
-        region);
+        region, statsInterval);
   }
 
   /** {@code ${karaf.data}/outpost/volumes} (the temporary directory outside Karaf), as the container manager's. */
@@ -117,6 +130,9 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
     if (config.heartbeat_facts_refresh_seconds() < 1) {
       throw new IllegalArgumentException("heartbeat.facts.refresh.seconds must be >= 1");
     }
+    if (config.stats_interval_seconds() < 0) {
+      throw new IllegalArgumentException("stats.interval.seconds must be >= 0 (0: no resource usage is sent)");
+    }
     if (config.reconnect_max_seconds() < 1) {
       throw new IllegalArgumentException("reconnect.max.seconds must be >= 1");
     }
@@ -133,7 +149,8 @@ record Settings(String node, String brokerUrl, String clientId, Duration heartbe
         config.max_message_bytes(), config.max_pods(), java.nio.file.Path.of(identity), config.join_url().trim(),
         config.join_token().trim(), config.join_ca().trim(), nodeStatus(config), config.insecure_plaintext(),
         Duration.ofSeconds(config.heartbeat_metrics_interval_seconds()),
-        Duration.ofSeconds(config.heartbeat_facts_refresh_seconds()), site, region);
+        Duration.ofSeconds(config.heartbeat_facts_refresh_seconds()), site, region,
+        Duration.ofSeconds(config.stats_interval_seconds()));
   }
 
   /** A label value (what {@code topology.kubernetes.io/zone} and {@code /region} may hold). */

@@ -42,6 +42,11 @@ public @interface SyncConfig {
       + " allocatable, addresses, conditions) again even if none changed; they go on every connect and change too.")
   int heartbeat_facts_refresh_seconds() default 600;
 
+  @AttributeDefinition(description = "Seconds between samples of the node's resource usage (CPU, memory per pod and"
+      + " container) sent for kubectl top and HPAs (metrics-server reads it from the bridge's kubelet API); 0: none."
+      + " Sent at QoS 0 and never queued: disposable telemetry.")
+  int stats_interval_seconds() default 15;
+
   @AttributeDefinition(description = "Upper bound, in seconds, of the reconnect back-off.")
   int reconnect_max_seconds() default 60;
 
