@@ -131,5 +131,15 @@ class GatewayArtifactIT extends StackTest {
         .hasMessageContaining("refused").hasMessageContaining("does not trust");
 
     assertThat(consoleVersion()).containsPattern("Active.*0\\.1\\.0\\.e2e1");
+    assertThat(edgeMetrics()).as("the node counts what it did")
+        .contains("outpost_edge_rollout_installs_total{result=\"installed\"} 1",
+            "outpost_edge_rollout_installs_total{result=\"rolled_back\"} 1",
+            "outpost_edge_rollout_installs_total{result=\"refused\"} 2", "outpost_edge_rollout_trusted_keys 1");
+  }
+
+  private String edgeMetrics() throws Exception {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        "http://127.0.0.1:" + stack.edge.metricsPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
   }
 }

@@ -1,5 +1,7 @@
 package io.outpost.rollout.impl;
 
+import io.outpost.metrics.MetricSource;
+import io.outpost.protocol.MetricSeries;
 import io.outpost.rollout.ArtifactManifest;
 import io.outpost.rollout.ArtifactSignatures;
 import io.outpost.rollout.GatewayArtifacts;
@@ -9,6 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -23,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * ({@code <sha256>.jar}) and hands them to the {@link GatewayInstaller}; the replaced revisions are kept in
  * {@code data/outpost/artifacts/rollback}. Every refusal and outcome is logged with its reason.
  */
-@Component(service = GatewayArtifacts.class, configurationPid = GatewayArtifactsComponent.PID)
+@Component(service = {GatewayArtifacts.class, MetricSource.class}, immediate = true,
+    configurationPid = GatewayArtifactsComponent.PID)
 @Designate(ocd = RolloutConfig.class)
-public final class GatewayArtifactsComponent implements GatewayArtifacts {
+public final class GatewayArtifactsComponent implements GatewayArtifacts, MetricSource {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayArtifactsComponent.class);
   static final String PID = "io.outpost.rollout";
 
@@ -33,6 +40,8 @@ public final class GatewayArtifactsComponent implements GatewayArtifacts {
   private final GatewayInstaller installer;
   private volatile ArtifactSignatures trusted;
   private volatile Duration healthTimeout;
+  /** Installations by result (installed, unchanged, rolled_back, refused, failed). */
+  private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
 
   @Activate
   public GatewayArtifactsComponent(BundleContext context, RolloutConfig config) {
@@ -77,11 +86,21 @@ public final class GatewayArtifactsComponent implements GatewayArtifacts {
     } catch (IOException e) {
       outcome = new InstallOutcome("refused", manifest.name(), null, "cannot read the artifact: " + e.getMessage());
     }
+    outcomes.computeIfAbsent(outcome.result(), r -> new AtomicLong()).incrementAndGet();
     if (outcome.installed()) {
       LOG.info("Artifact {} {}: {}", manifest.name(), manifest.version(), outcome.result());
     } else {
       LOG.warn("Artifact {} {}: {} — {}", manifest.name(), manifest.version(), outcome.result(), outcome.reason());
     }
     return outcome;
+  }
+
+  @Override
+  public Map<String, Double> metrics() {
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("outpost_edge_rollout_trusted_keys", (double) trusted.keyIds().size());
+    outcomes.forEach((result, count) -> metrics.put(
+        MetricSeries.of("outpost_edge_rollout_installs_total", "result", result), (double) count.get()));
+    return metrics;
   }
 }

@@ -102,7 +102,8 @@ final class Applier {
       StoredObject previous = decodeObject(key, stored);
       ObjectRef held = previous == null ? null : previous.ref();
       if (held != null && held.uid().equals(put.ref().uid())
-          && !ResourceVersions.isNewer(put.ref().resourceVersion(), held.resourceVersion())) {
+          && !ResourceVersions.isNewer(put.ref().resourceVersion(), held.resourceVersion())
+          && !newContentAtSameVersion(put.ref(), held)) {
         return new Applied(new ApplyResult(Outcome.STALE, setPosition(txn, put.at()),
             "resourceVersion " + put.ref().resourceVersion() + " is not newer than " + held.resourceVersion()));
       }
@@ -110,6 +111,18 @@ final class Applier {
     pendingDeletes.delete(txn, StringBinding.stringToEntry(key));
     objects.put(txn, StringBinding.stringToEntry(key), new ArrayByteIterable(encodeObject(put.ref(), put.spec())));
     return new Applied(new ApplyResult(Outcome.APPLIED, setPosition(txn, put.at()), null), key);
+  }
+
+  /**
+   * Whether {@code incoming} carries other content than {@code held} under the same resourceVersion: what the bridge
+   * derives for this node from more than one object changes without the object's own version moving — a SiteNetwork
+   * (named and versioned as the node's Node) when a peer's range or address changes, an EndpointSlice filtered to the
+   * site when a node joins or leaves the site. The downstream stream is sequenced, so the later message is the newer
+   * content; an older version (a smaller number) is still refused.
+   */
+  private static boolean newContentAtSameVersion(ObjectRef incoming, ObjectRef held) {
+    return incoming.resourceVersion().equals(held.resourceVersion()) && incoming.hash() != null
+        && !incoming.hash().equals(held.hash());
   }
 
   /** An object as stored: in the store's encoding, sealed if it is a Secret or a pod's ServiceAccount tokens. */

@@ -86,6 +86,26 @@ class XodusEdgeStoreTest {
     assertThat(store.held()).extracting(ObjectRef::uid).containsExactly("u9");
   }
 
+  @Test
+  void newContentUnderTheSameVersionIsAppliedTheSameContentIsNot() {
+    // A SiteNetwork is versioned as its node's Node: a peer's new range changes it, not the version.
+    begin(1);
+    store.applyTracked(hashed(upsert(EPOCH, 2, "a", "u1", "50"), "0".repeat(32)));
+    assertThat(store.applyTracked(hashed(upsert(EPOCH, 3, "a", "u1", "50"), "1".repeat(32))).result().outcome())
+        .isEqualTo(Outcome.APPLIED);
+    assertThat(store.held()).extracting(ObjectRef::hash).containsExactly("1".repeat(32));
+    assertThat(store.applyTracked(hashed(upsert(EPOCH, 4, "a", "u1", "50"), "1".repeat(32))).result().outcome())
+        .as("the same content again").isEqualTo(Outcome.STALE);
+    assertThat(store.applyTracked(hashed(upsert(EPOCH, 5, "a", "u1", "49"), "2".repeat(32))).result().outcome())
+        .as("an older version, whatever its content").isEqualTo(Outcome.STALE);
+    assertThat(store.held()).extracting(ObjectRef::hash).containsExactly("1".repeat(32));
+  }
+
+  private static Change hashed(Change change, String hash) {
+    Change.Put put = (Change.Put) change;
+    return Changes.put(put.at().epoch(), put.at().seq(), put.ref().withHash(hash), put.spec());
+  }
+
   private XodusEdgeStore.Applied end(long seq) {
     XodusEdgeStore.Applied applied = store.applyTracked(Changes.end(EPOCH, seq));
     assertThat(applied.result().outcome()).isEqualTo(Outcome.SYNC_ENDED);
