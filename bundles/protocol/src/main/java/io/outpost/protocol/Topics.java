@@ -6,7 +6,7 @@ import java.util.regex.Pattern;
 /**
  * Topic names of protocol v1. Every node owns one subtree, {@code outpost/v1/<node>/}, so a broker ACL can confine
  * a node to it: {@code .../down} carries bridge-to-edge messages, {@code .../stream} bridge-to-edge stream frames,
- * {@code .../up/<channel>} edge-to-bridge ones.
+ * {@code .../artifact} bridge-to-edge artifact chunks, {@code .../up/<channel>} edge-to-bridge ones.
  */
 public final class Topics {
   public static final String ROOT = "outpost/v1/";
@@ -26,7 +26,11 @@ public final class Topics {
   public enum Up {
     NODE("node"), STATUS("status"), RESYNC("resync"), EVENT("event"), DEVICE("device"), STREAM("stream"),
     /** Resource usage ({@link StatsReport}): disposable telemetry, newest per node only. */
-    STATS("stats");
+    STATS("stats"),
+    /** Chunk requests of a gateway rollout's artifact ({@link ArtifactRequest}). */
+    ARTIFACT("artifact"),
+    /** The node's progress with its gateway target ({@link RolloutReport}): newest per node only. */
+    ROLLOUT("rollout");
 
     private final String segment;
 
@@ -66,6 +70,11 @@ public final class Topics {
   /** Bridge-to-edge stream frames (kubectl logs/exec/port-forward), outside the sequenced {@code down} channel. */
   public static String stream(String node) {
     return ROOT + requireNodeName(node) + "/stream";
+  }
+
+  /** Bridge-to-edge chunks of a gateway rollout's artifact ({@link ArtifactChunk}), outside the sequence. */
+  public static String artifact(String node) {
+    return ROOT + requireNodeName(node) + "/artifact";
   }
 
   public static String up(String node, Up channel) {
