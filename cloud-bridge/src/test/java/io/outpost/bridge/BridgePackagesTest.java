@@ -25,7 +25,7 @@ class BridgePackagesTest {
       "io.outpost.bridge.fleet", "io.outpost.bridge.flow", "io.outpost.bridge.ha",
       "io.outpost.bridge.join", "io.outpost.bridge.kube", "io.outpost.bridge.kubelet", "io.outpost.bridge.metrics",
       "io.outpost.bridge.mqtt", "io.outpost.bridge.net", "io.outpost.bridge.site", "io.outpost.bridge.upstream",
-      "io.outpost.bridge.fleet.sites"};
+      "io.outpost.bridge.fleet.sites", "io.outpost.bridge.artifacts", "io.outpost.bridge.rollout"};
 
   private static JavaClasses bridge;
 
@@ -71,6 +71,8 @@ class BridgePackagesTest {
         .layer("net").definedBy("io.outpost.bridge.net")
         .layer("site").definedBy("io.outpost.bridge.site")
         .layer("sites").definedBy("io.outpost.bridge.fleet.sites")
+        .layer("artifacts").definedBy("io.outpost.bridge.artifacts")
+        .layer("rollout").definedBy("io.outpost.bridge.rollout")
         .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
         .whereLayer("downstream").mayOnlyBeAccessedByLayers("wiring", "admission")
         .whereLayer("contract").mayOnlyBeAccessedByLayers("downstream")
@@ -81,18 +83,20 @@ class BridgePackagesTest {
         .whereLayer("fleet").mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("join").mayOnlyBeAccessedByLayers("wiring", "sites")
         .whereLayer("kube").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "admission", "site",
-            "fleet", "sites")
-        .whereLayer("mqtt").mayOnlyBeAccessedByLayers("wiring", "downstream", "kubelet")
+            "fleet", "sites", "artifacts", "rollout")
+        .whereLayer("mqtt").mayOnlyBeAccessedByLayers("wiring", "downstream", "kubelet", "artifacts")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "join", "mqtt", "site", "fleet", "sites")
+            "join", "mqtt", "site", "fleet", "sites", "artifacts", "rollout")
         .whereLayer("config").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "ha", "join", "kube", "mqtt", "site", "sites")
+            "ha", "join", "kube", "mqtt", "site", "sites", "artifacts", "rollout")
         .whereLayer("flow").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
-            "join", "fleet")
+            "join", "fleet", "artifacts", "rollout")
         .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream", "kubelet", "admission",
             "join", "metrics", "config", "site")
         .whereLayer("site").mayOnlyBeAccessedByLayers("wiring", "downstream", "upstream")
         .whereLayer("sites").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("artifacts").mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("rollout").mayOnlyBeAccessedByLayers("wiring")
         .because("each part of the bridge can be read, tested and changed without the parts beside it; only the"
             + " wiring (Bridge, BridgeMain) knows them all")
         .check(bridge);

@@ -28,7 +28,8 @@ public record GatewayTargetV1(String rollout, String type, String name, String v
   private static final Pattern KEY_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
   private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/]{1,1024}={0,2}");
 
-  void validate() throws ProtocolException {
+  /** Checks every field; throws with the first one wrong. */
+  public void validate() throws ProtocolException {
     check(rollout, ROLLOUT, "gatewayTarget.rollout");
     if (!"bundle".equals(type) && !"feature".equals(type)) {
       throw new ProtocolException(ProtocolException.Reason.INVALID, "gatewayTarget.type must be bundle or feature,"

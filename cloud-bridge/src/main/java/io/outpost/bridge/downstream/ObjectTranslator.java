@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.outpost.bridge.kube.GatewayAnnotations;
 import io.outpost.protocol.ConfigMapV1;
 import io.outpost.protocol.ContentHash;
 import io.outpost.protocol.Downstream;
@@ -16,9 +17,13 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Translates ConfigMaps, Secrets and Nodes into what an edge node holds of them (Devices: {@link DeviceTranslator}). */
 final class ObjectTranslator {
+  private static final Logger LOG = LoggerFactory.getLogger(ObjectTranslator.class);
+
   private ObjectTranslator() {}
 
   static ObjectRef ref(String kind, HasMetadata object) {
@@ -61,7 +66,17 @@ final class ObjectTranslator {
             .toList();
     boolean unschedulable = node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable());
     return new NodeV1(emptyToNull(node.getMetadata().getLabels()), taints == null || taints.isEmpty() ? null : taints,
-        unschedulable);
+        unschedulable, gatewayTarget(node));
+  }
+
+  /** The gateway rollout's target for the node, if its annotation holds a well-formed one (else none, logged). */
+  private static io.outpost.protocol.GatewayTargetV1 gatewayTarget(Node node) {
+    try {
+      return GatewayAnnotations.target(node).map(GatewayAnnotations.Target::toEdge).orElse(null);
+    } catch (IllegalArgumentException e) {
+      LOG.warn("Gateway target not sent: {}", e.getMessage());
+      return null;
+    }
   }
 
   static Downstream upsert(long epoch, long seq, ObjectRef ref, Object body) {
