@@ -66,6 +66,8 @@ public final class Bridge implements AutoCloseable {
   private volatile io.outpost.bridge.fleet.sites.FleetSites fleetSites;
   /** Stamps each SiteWorkload's copy per site (active replica only); null if off or the CRD is not installed. */
   private volatile FleetController fleet;
+  /** Assigns GatewayRollouts' artifacts to edge nodes (active replica only); null if off or the CRD is not installed. */
+  private volatile io.outpost.bridge.rollout.GatewayRolloutController rollouts;
   private volatile MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
@@ -136,6 +138,10 @@ public final class Bridge implements AutoCloseable {
         new Placement(config.podNetworks().siteLabel(), config.edgeLabelKey(), config.edgeLabelValue()), metrics,
         leadership::isActive);
     this.fleet = fleet;
+    io.outpost.bridge.rollout.GatewayRolloutController rollouts = io.outpost.bridge.rollout.GatewayRolloutController
+        .start(client, config.rollouts().enabled(), informers.nodes(), informers::podsOn,
+            config.podNetworks().siteLabel(), config.rollouts().onlineWindow(), metrics, leadership::isActive);
+    this.rollouts = rollouts;
     if (config.kubelet().enabled()) {
       KubeletApi api = new KubeletApi(config.kubelet(), codec, link, metrics, scheduler,
           informers.pods().getStore()::getByKey, edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
@@ -167,6 +173,9 @@ public final class Bridge implements AutoCloseable {
       tolerations.checkAll(informers, routing::isEdge);
       if (fleet != null) {
         fleet.activate();
+      }
+      if (rollouts != null) {
+        rollouts.activate();
       }
     }, () -> {
       close();
@@ -218,6 +227,9 @@ public final class Bridge implements AutoCloseable {
     leadership.resign(); // releases the Lease: a standby takes over within its retry period
     if (fleet != null) {
       fleet.close(); // first: no more writes once another replica may lead
+    }
+    if (rollouts != null) {
+      rollouts.close();
     }
     if (informers != null) {
       informers.stop();

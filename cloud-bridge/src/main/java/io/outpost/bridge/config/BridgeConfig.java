@@ -42,7 +42,8 @@ public record BridgeConfig(
     FairShares fairShares,
     boolean edgeTaint,
     boolean fleetWorkloads,
-    SiteSettings sites) {
+    SiteSettings sites,
+    RolloutSettings rollouts) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -138,7 +139,10 @@ public record BridgeConfig(
         // Multi-site workloads (SiteWorkload): on wherever deploy/kubernetes/06-fleet-crds.yaml is installed.
         bool(env, "OUTPOST_FLEET_WORKLOADS", "true"),
         // Sites (docs/operations.md, "Sites"): where join-token sites are recorded, how often Site status is written.
-        SiteSettings.from(env));
+        SiteSettings.from(env),
+        // Gateway rollouts (docs/operations.md, "Gateway rollouts"): on wherever 08-rollout-crds.yaml is installed.
+        RolloutSettings.from(env, Duration.ofSeconds(integer(env, "OUTPOST_NODE_STATUS_REFRESH_SECONDS", 60, 1,
+            3600))));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

@@ -32,7 +32,7 @@ class BridgeConfigTest {
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
         config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF,
         new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), PodNetworks.NONE,
-        FairShares.DEFAULTS, true, true, SiteSettings.DEFAULTS));
+        FairShares.DEFAULTS, true, true, SiteSettings.DEFAULTS, new RolloutSettings(true, Duration.ofSeconds(180))));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -118,7 +118,7 @@ class BridgeConfigTest {
         new PodNetworks(Map.of("edge-1", List.of(Cidr.parse("10.42.1.0/24"), Cidr.parse("fd00:42:1::/64")),
             "edge-2", List.of(Cidr.parse("10.42.2.0/24"))), Map.of("site-17", List.of(Cidr.parse("10.17.0.0/16"))),
             "example.com/site", List.of(Cidr.parse("10.88.0.0/16"))),
-        FairShares.DEFAULTS, false, false, SiteSettings.DEFAULTS));
+        FairShares.DEFAULTS, false, false, SiteSettings.DEFAULTS, new RolloutSettings(true, Duration.ofSeconds(10))));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }
