@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * updated (failed first, then in progress — with the pods' fingerprint taken when it was assigned — conflicts,
  * waiting, pending; at most {@value #MAX_NODES}) with the time it entered its state, and the conditions
  * {@code Progressing}, {@code Complete} and {@code Failed} (lastTransitionTime kept while a condition's status stays).
- * Written through the status subresource (a JSON merge patch of the whole status) only when it differs from what the
+ * Written through the status subresource (a JSON patch setting the whole status) only when it differs from what the
  * cache shows and from what this replica wrote last; what was written last is also what the next plan starts from
  * (the cache may not show it yet).
  */
@@ -154,8 +154,10 @@ final class RolloutStatus {
       return false;
     }
     String name = owner.getMetadata().getName();
+    // A JSON patch that sets the whole status ("add" replaces a member that exists): lists are replaced, never merged.
     client.genericKubernetesResources(GatewayRollouts.CONTEXT).withName(name).subresource("status").patch(
-        PatchContext.of(PatchType.JSON_MERGE), client.getKubernetesSerialization().asJson(Map.of("status", status)));
+        PatchContext.of(PatchType.JSON), client.getKubernetesSerialization().asJson(List.of(Map.of("op", "add",
+            "path", "/status", "value", status))));
     lastWritten.put(name, new Written(owner.getMetadata().getUid(), status));
     metrics.increment("outpost_bridge_kube_writes_total", "resource", "gatewayrollouts/status");
     return true;
