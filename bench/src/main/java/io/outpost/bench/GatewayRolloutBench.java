@@ -106,11 +106,14 @@ public final class GatewayRolloutBench {
               String name = node.getMetadata().getName();
               GatewayAnnotations.targetOrEmpty(node).filter(t -> t.sha256().equals(SHA)).ifPresent(target -> {
                 if (assignedAt.putIfAbsent(name, System.nanoTime()) == null) {
-                  installs.execute(() -> report(admin, name, target.rollout(), "transferring"));
-                  installs.schedule(() -> {
-                    report(admin, name, target.rollout(), "installed");
-                    installedAt.put(name, System.nanoTime());
-                  }, installMillis, TimeUnit.MILLISECONDS);
+                  installs.execute(() -> {
+                    report(admin, name, target.rollout(), "transferring");
+                    // In order: the install ends (installed) only after the transfer began.
+                    installs.schedule(() -> {
+                      report(admin, name, target.rollout(), "installed");
+                      installedAt.put(name, System.nanoTime());
+                    }, installMillis, TimeUnit.MILLISECONDS);
+                  });
                 }
               });
             }
