@@ -131,6 +131,9 @@ final class RolloutReconciler implements RolloutQueue.Work {
           ready != null && "True".equals(ready.getStatus()), target(node),
           GatewayAnnotations.status(node).orElse(null), PodFingerprint.of(podsOn.apply(name))));
     }
+    if (assigned.size() > facts.size()) {
+      assigned.keySet().retainAll(facts.stream().map(NodeFacts::name).toList()); // Nodes deleted since
+    }
     return facts;
   }
 
