@@ -17,7 +17,8 @@ import java.util.Set;
  * and none of its pods' containers restarted since it was assigned; <b>Failed</b> when it reports the digest rolled
  * back, refused or failed for this rollout (or its pods restarted); <b>Conflict</b> when another rollout that still
  * exists has it assigned (one rollout at a time per node; a finished rollout's node, with the same digest, may be taken
- * over); <b>InProgress</b> when it is assigned the artifact and has not finished; <b>Waiting</b> when it is neither and
+ * over); <b>InProgress</b> when it is assigned the artifact and has not finished (or still works on an
+ * artifact this rollout assigned before its spec changed); <b>Waiting</b> when it is neither and
  * offline or not Ready; else <b>Pending</b>.
  *
  * <p>The rollout: canaries first (the first {@code canary} targets by name, online ones preferred; once assigned a
@@ -173,6 +174,12 @@ public final class RolloutPlan {
         return new NodeState(node.name(), CONFLICT, version, "assigned by GatewayRollout " + target.rollout()
             + ", which is not finished: one rollout at a time per node", Map.of());
       }
+    }
+    if (target != null && rollout.equals(target.rollout()) && !ours && !(report != null
+        && target.sha256().equals(report.sha256()) && report.isFinal())) {
+      // The spec's artifact changed while the node worked on the previous one: it holds its slot until it is done.
+      return new NodeState(node.name(), IN_PROGRESS, version, "finishing this rollout's previous artifact ("
+          + target.name() + " " + target.version() + ")" + (node.online() ? "" : "; offline"), kept);
     }
     if (ours) {
       String progress;

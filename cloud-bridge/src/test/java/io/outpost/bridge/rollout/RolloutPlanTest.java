@@ -269,6 +269,20 @@ class RolloutPlanTest {
   }
 
   @Test
+  void aNewArtifactWaitsForNodesStillOnThePreviousOne() {
+    Fleet fleet = new Fleet().online("edge-a", "edge-b");
+    fleet.with("edge-a", f -> withTarget(f, target(ROLLOUT, OLD_SHA)))
+        .with("edge-a", f -> withReport(f, report("edge-a", ROLLOUT, OLD_SHA, "installing")));
+    Result busy = plan(spec(0, 1), fleet);
+    assertThat(state(busy, "edge-a")).isEqualTo(RolloutPlan.IN_PROGRESS);
+    assertThat(busy.assign()).as("edge-a holds the only slot").isEmpty();
+
+    fleet.with("edge-a", f -> withReport(f, report("edge-a", ROLLOUT, OLD_SHA, "installed")));
+    Result done = plan(spec(0, 1), fleet, previous(busy));
+    assertThat(done.assign()).as("then the new artifact, in name order").containsExactly("edge-a");
+  }
+
+  @Test
   void pausedAssignsNobodyAndInProgressNodesGoOn() {
     Fleet fleet = new Fleet().online("edge-a", "edge-b");
     Result first = plan(spec(0, 1), fleet);
