@@ -42,7 +42,8 @@ public record BridgeConfig(
     FairShares fairShares,
     boolean edgeTaint,
     boolean fleetWorkloads,
-    SiteSettings sites) {
+    SiteSettings sites,
+    Path artifactDir) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -138,7 +139,9 @@ public record BridgeConfig(
         // Multi-site workloads (SiteWorkload): on wherever deploy/kubernetes/06-fleet-crds.yaml is installed.
         bool(env, "OUTPOST_FLEET_WORKLOADS", "true"),
         // Sites (docs/operations.md, "Sites"): where join-token sites are recorded, how often Site status is written.
-        SiteSettings.from(env));
+        SiteSettings.from(env),
+        // Gateway rollouts: where fetched artifacts are kept (null: a temporary directory for this process).
+        blankToNull(env.get("OUTPOST_ARTIFACT_DIR")) == null ? null : Path.of(env.get("OUTPOST_ARTIFACT_DIR").trim()));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {
