@@ -96,10 +96,10 @@ class HpaMetricsConsumerTest {
 
       EngineFigures.Sample busy1 = EngineFigures.sample(spinner);
       EngineFigures.Sample idle1 = EngineFigures.sample(sleeper);
-      StatsReport.NodeUsage node1 = EngineFigures.host(busy1.time());
-      send(edge, new StatsReport(1, "edge-h1", busy1.time().toString(), node1, List.of(
+      StatsReport.NodeUsage node1 = EngineFigures.host(Instant.now().truncatedTo(ChronoUnit.MILLIS));
+      send(edge, new StatsReport(1, "edge-h1", node1.time(), node1, List.of(
           pod(busy, spinnerStart, busy1), pod(idle, sleeperStart, idle1))));
-      awaitServed("edge-h1", busy1.time());
+      awaitServed("edge-h1", Instant.parse(node1.time()));
       assertThat(metricsServer.scrape()).isEmpty();
       metricsServer.publish();
       assertThat(client.top().pods().inNamespace("default").metrics().getItems())
@@ -111,23 +111,24 @@ class HpaMetricsConsumerTest {
           .pollInterval(Duration.ofMillis(500)).until(() -> EngineFigures.sample(spinner),
               s -> s.cpuNanos() > busy1.cpuNanos() + 2_500_000_000L);
       EngineFigures.Sample idle2 = EngineFigures.sample(sleeper);
-      StatsReport.NodeUsage node2 = EngineFigures.host(busy2.time());
-      send(edge, new StatsReport(1, "edge-h1", busy2.time().toString(), node2, List.of(
+      StatsReport.NodeUsage node2 = EngineFigures.host(Instant.now().truncatedTo(ChronoUnit.MILLIS));
+      send(edge, new StatsReport(1, "edge-h1", node2.time(), node2, List.of(
           pod(busy, spinnerStart, busy2), pod(idle, sleeperStart, idle2))));
-      awaitServed("edge-h1", busy2.time());
+      awaitServed("edge-h1", Instant.parse(node2.time()));
       assertThat(metricsServer.scrape()).isEmpty();
       metricsServer.publish();
       assertThat(metricsServer.ready()).isTrue();
 
       // kubectl top nodes: the rate between the node's two cumulative counters, the newest working set.
       NodeMetrics nodeMetrics = client.top().nodes().metrics("edge-h1");
-      double seconds = Duration.between(busy1.time(), busy2.time()).toNanos() / 1e9;
+      Duration window = Duration.between(Instant.parse(node1.time()), Instant.parse(node2.time()));
+      double seconds = window.toNanos() / 1e9;
       assertThat(nanoCores(nodeMetrics.getUsage().get("cpu")))
           .isCloseTo((long) ((node2.cpuCoreNanos() - node1.cpuCoreNanos()) / seconds), within(2L));
       assertThat(nodeMetrics.getUsage().get("memory").getNumericalAmount().longValueExact())
           .isEqualTo(node2.memoryWorkingSetBytes());
-      assertThat(Instant.parse(nodeMetrics.getTimestamp())).isEqualTo(busy2.time());
-      assertThat(nodeMetrics.getWindow().getDuration()).isEqualTo(Duration.between(busy1.time(), busy2.time()));
+      assertThat(Instant.parse(nodeMetrics.getTimestamp())).isEqualTo(Instant.parse(node2.time()));
+      assertThat(nodeMetrics.getWindow().getDuration()).isEqualTo(window);
 
       // kubectl top pods: the spinner at about one core (as podman stats shows it), the sleeper at next to nothing.
       Map<String, PodMetrics> pods = client.top().pods().inNamespace("default").metrics().getItems().stream()
