@@ -5,8 +5,7 @@ import static org.awaitility.Awaitility.await;
 import io.outpost.bridge.kube.GatewayAnnotations;
 import io.outpost.rollout.ArtifactManifest;
 import io.outpost.rollout.ArtifactSignatures;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.outpost.testing.BundleRevision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -14,10 +13,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
-import java.util.jar.JarEntry;
-import java.util.jar.JarInputStream;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 
 /**
  * Bytes on one edge node's MQTT connection for a gateway rollout of a {@code size}-byte bundle (default 1,000,000 bytes
@@ -83,28 +78,10 @@ public final class RolloutBytes {
   }
 
   /** The distribution's console bundle as a new revision carrying {@code padding} random bytes. */
-  private static Path revision(BenchStack stack, Path dir, int padding) throws Exception {
-    Files.createDirectories(dir);
-    Path original = stack.edge.home().resolve(
-        "system/io/outpost/outpost-console/0.1.0-SNAPSHOT/outpost-console-0.1.0-SNAPSHOT.jar");
-    Path target = dir.resolve("outpost-console-bench.jar");
+  private static Path revision(BenchStack stack, Path dir, int padding) {
     byte[] random = new byte[padding];
     new Random(1).nextBytes(random);
-    try (InputStream in = Files.newInputStream(original); JarInputStream jar = new JarInputStream(in)) {
-      Manifest manifest = jar.getManifest();
-      manifest.getMainAttributes().putValue("Bundle-Version", "0.1.0.bench");
-      try (OutputStream out = Files.newOutputStream(target);
-          JarOutputStream copy = new JarOutputStream(out, manifest)) {
-        for (JarEntry entry = jar.getNextJarEntry(); entry != null; entry = jar.getNextJarEntry()) {
-          copy.putNextEntry(new JarEntry(entry.getName()));
-          jar.transferTo(copy);
-          copy.closeEntry();
-        }
-        copy.putNextEntry(new JarEntry("bench/padding.bin"));
-        copy.write(random);
-        copy.closeEntry();
-      }
-    }
-    return target;
+    return BundleRevision.write(BundleRevision.console(stack.edge.home()), dir.resolve("outpost-console-bench.jar"),
+        "0.1.0.bench", null, random);
   }
 }

@@ -1,6 +1,5 @@
 package io.outpost.bridge;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,8 +12,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Real usage figures for a test that plays an edge node: containers on the real Podman (labelled with this run's own
@@ -25,10 +22,6 @@ import java.util.regex.Pattern;
 final class EngineFigures implements AutoCloseable {
   static final String LABEL = "io.outpost.test.hpa";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern DURATION = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m(?!s))?(?:([\\d.]+)s)?"
-      + "(?:([\\d.]+)ms)?(?:([\\d.]+)µs)?");
-  private static final Pattern SIZE = Pattern.compile("([\\d.]+)([kMG]?B)");
-
   private final String run = UUID.randomUUID().toString();
 
   /** Starts a container of the test image running {@code command}; returns its id. */
@@ -60,24 +53,10 @@ final class EngineFigures implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Matcher cpu = DURATION.matcher(stats.get("cpu_time").asText());
-    assertThat(cpu.matches()).as("cpu_time %s", stats.get("cpu_time")).isTrue();
-    double seconds = (cpu.group(1) == null ? 0 : Long.parseLong(cpu.group(1)) * 3600)
-        + (cpu.group(2) == null ? 0 : Long.parseLong(cpu.group(2)) * 60)
-        + (cpu.group(3) == null ? 0 : Double.parseDouble(cpu.group(3)))
-        + (cpu.group(4) == null ? 0 : Double.parseDouble(cpu.group(4)) / 1e3)
-        + (cpu.group(5) == null ? 0 : Double.parseDouble(cpu.group(5)) / 1e6);
-    Matcher memory = SIZE.matcher(stats.get("mem_usage").asText().split("/")[0].trim());
-    assertThat(memory.matches()).as("mem_usage %s", stats.get("mem_usage")).isTrue();
-    double factor = switch (memory.group(2)) {
-      case "kB" -> 1e3;
-      case "MB" -> 1e6;
-      case "GB" -> 1e9;
-      default -> 1;
-    };
     Instant time = before.plusNanos(java.time.Duration.between(before, after).toNanos() / 2)
         .truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-    return new Sample(time, (long) (seconds * 1e9), (long) (Double.parseDouble(memory.group(1)) * factor));
+    return new Sample(time, io.outpost.testing.PodmanStats.cpuNanos(stats.get("cpu_time").asText()),
+        (long) io.outpost.testing.PodmanStats.memoryBytes(stats.get("mem_usage").asText()));
   }
 
   /** The host as a node: CPU time of all cores since boot (ns), boot time, memory in use minus inactive files. */

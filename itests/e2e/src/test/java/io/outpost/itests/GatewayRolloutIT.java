@@ -10,9 +10,9 @@ import io.outpost.bridge.kube.GatewayAnnotations;
 import io.outpost.protocol.RolloutReport;
 import io.outpost.rollout.ArtifactManifest;
 import io.outpost.rollout.ArtifactSignatures;
+import io.outpost.testing.BundleRevision;
 import io.outpost.testing.SiteNode;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -23,10 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.jar.JarEntry;
-import java.util.jar.JarInputStream;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -240,28 +236,9 @@ class GatewayRolloutIT {
   }
 
   /** The distribution's console bundle as revision {@code version} (with {@code extraImport} if not null). */
-  private Path revision(String version, String extraImport) throws Exception {
-    Path original = stack.nodes.get(0).edge().home().resolve(
-        "system/io/outpost/outpost-console/0.1.0-SNAPSHOT/outpost-console-0.1.0-SNAPSHOT.jar");
-    Path target = artifactDir.resolve("sources").resolve("outpost-console-" + version + ".jar");
-    Files.createDirectories(target.getParent());
-    try (InputStream in = Files.newInputStream(original); JarInputStream jar = new JarInputStream(in)) {
-      Manifest manifest = jar.getManifest();
-      manifest.getMainAttributes().putValue("Bundle-Version", version);
-      if (extraImport != null) {
-        manifest.getMainAttributes().putValue("Import-Package",
-            manifest.getMainAttributes().getValue("Import-Package") + "," + extraImport);
-      }
-      try (OutputStream out = Files.newOutputStream(target);
-          JarOutputStream copy = new JarOutputStream(out, manifest)) {
-        for (JarEntry entry = jar.getNextJarEntry(); entry != null; entry = jar.getNextJarEntry()) {
-          copy.putNextEntry(new JarEntry(entry.getName()));
-          jar.transferTo(copy);
-          copy.closeEntry();
-        }
-      }
-    }
-    return target;
+  private Path revision(String version, String extraImport) {
+    return BundleRevision.write(BundleRevision.console(stack.nodes.get(0).edge().home()),
+        artifactDir.resolve("sources").resolve("outpost-console-" + version + ".jar"), version, extraImport, null);
   }
 
   private static ArtifactManifest sign(Path jar, String version, String keyId, String privateKey) throws Exception {
