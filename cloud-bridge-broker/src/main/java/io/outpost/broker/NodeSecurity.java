@@ -133,6 +133,7 @@ final class NodeSecurity implements ExtensionMain {
     } else {
       permissions.add(allow(Topics.down(identity), TopicPermission.MqttActivity.SUBSCRIBE));
       permissions.add(allow(Topics.stream(identity), TopicPermission.MqttActivity.SUBSCRIBE));
+      permissions.add(allow(Topics.artifact(identity), TopicPermission.MqttActivity.SUBSCRIBE));
       permissions.add(allow(Topics.BRIDGE_ONLINE, TopicPermission.MqttActivity.SUBSCRIBE));
       permissions.add(allow(Topics.ROOT + identity + "/up/#", TopicPermission.MqttActivity.PUBLISH));
     }

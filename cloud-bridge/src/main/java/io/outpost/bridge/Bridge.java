@@ -2,6 +2,9 @@ package io.outpost.bridge;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.outpost.bridge.admission.AdmissionWebhook;
+import io.outpost.bridge.artifacts.ArtifactServer;
+import io.outpost.bridge.artifacts.ArtifactStore;
+import io.outpost.bridge.artifacts.RolloutReports;
 import io.outpost.bridge.admission.TolerationBackstop;
 import io.outpost.bridge.config.BridgeConfig;
 import io.outpost.bridge.downstream.Routing;
@@ -66,6 +69,9 @@ public final class Bridge implements AutoCloseable {
   private volatile io.outpost.bridge.fleet.sites.FleetSites fleetSites;
   /** Stamps each SiteWorkload's copy per site (active replica only); null if off or the CRD is not installed. */
   private volatile FleetController fleet;
+  private volatile ArtifactStore artifactStore;
+  private volatile ArtifactServer artifactServer;
+  private volatile RolloutReports rolloutReports;
   /** Assigns GatewayRollouts' artifacts to edge nodes (active replica only); null if off or the CRD is not installed. */
   private volatile io.outpost.bridge.rollout.GatewayRolloutController rollouts;
   private volatile MqttBridgeLink link;
@@ -138,6 +144,17 @@ public final class Bridge implements AutoCloseable {
         new Placement(config.podNetworks().siteLabel(), config.edgeLabelKey(), config.edgeLabelValue()), metrics,
         leadership::isActive);
     this.fleet = fleet;
+    // Gateway rollouts: nodes pull their assigned artifact in chunks and report progress into their Node.
+    artifactStore = new ArtifactStore(config.artifactDir(), Executors.newSingleThreadExecutor(
+        runnable -> {
+          Thread thread = new Thread(runnable, "outpost-artifact-fetch");
+          thread.setDaemon(true);
+          return thread;
+        }), metrics, Clock.systemUTC());
+    artifactServer = new ArtifactServer(codec, artifactStore, informers.nodes().getStore()::getByKey, link::publish,
+        metrics);
+    rolloutReports = new RolloutReports(codec, client, informers.nodes().getStore()::getByKey, metrics);
+    upstream.rolloutsTo(artifactServer::receive, rolloutReports::receive);
     io.outpost.bridge.rollout.GatewayRolloutController rollouts = io.outpost.bridge.rollout.GatewayRolloutController
         .start(client, config.rollouts().enabled(), informers.nodes(), informers::podsOn,
             config.podNetworks().siteLabel(), config.rollouts().onlineWindow(), metrics, leadership::isActive);
@@ -231,14 +248,23 @@ public final class Bridge implements AutoCloseable {
     if (rollouts != null) {
       rollouts.close();
     }
+    if (rolloutReports != null) {
+      rolloutReports.close();
+    }
     if (informers != null) {
       informers.stop();
     }
     if (kubelet != null) {
       kubelet.close(); // before the MQTT link: its sessions' ENDs still reach the nodes
     }
+    if (artifactServer != null) {
+      artifactServer.close();
+    }
     if (link != null) {
       link.close();
+    }
+    if (artifactStore != null) {
+      artifactStore.close();
     }
     if (http != null) {
       http.close();

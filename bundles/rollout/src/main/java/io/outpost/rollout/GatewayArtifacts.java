@@ -9,4 +9,10 @@ import java.nio.file.Path;
 public interface GatewayArtifacts {
   /** Verifies and installs {@code artifact} as {@code manifest} describes it. */
   InstallOutcome install(ArtifactManifest manifest, Path artifact) throws InterruptedException;
+
+  /**
+   * Why {@code manifest} would be refused before a byte of its artifact is fetched — not signed by a key this node
+   * trusts, or a signature that does not verify; empty if it would be accepted so far.
+   */
+  java.util.Optional<String> refusal(ArtifactManifest manifest);
 }

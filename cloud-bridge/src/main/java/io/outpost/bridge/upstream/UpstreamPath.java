@@ -44,6 +44,9 @@ public final class UpstreamPath implements AutoCloseable {
   private volatile BiConsumer<Topics.UpTopic, byte[]> streams = (address, payload) -> { };
   /** Where resource usage reports go (the kubelet API); until set (or with the kubelet API off) they are dropped. */
   private volatile BiConsumer<Topics.UpTopic, byte[]> stats;
+  /** Where gateway rollout traffic goes (chunk requests, progress reports); until set it is dropped. */
+  private volatile BiConsumer<Topics.UpTopic, byte[]> artifacts;
+  private volatile BiConsumer<Topics.UpTopic, byte[]> rollouts;
   private LeaseRenewer leases;
   private NodeWriter nodes;
   private PodStatusWriter statuses;
@@ -57,6 +60,10 @@ public final class UpstreamPath implements AutoCloseable {
     this.metrics = metrics;
     this.stats = (address, payload) -> metrics.increment(UpstreamLanes.DROPPED, "node", address.node(), "channel",
         "stats", "reason", "not_served");
+    this.artifacts = (address, payload) -> metrics.increment(UpstreamLanes.DROPPED, "node", address.node(),
+        "channel", "artifact", "reason", "not_served");
+    this.rollouts = (address, payload) -> metrics.increment(UpstreamLanes.DROPPED, "node", address.node(),
+        "channel", "rollout", "reason", "not_served");
     this.lanes = new UpstreamLanes(config.fairShares(), metrics, System::nanoTime,
         (topic, payload) -> handler.handle(topic, payload),
         (waiting, newer) -> handler.coalesceHeartbeats(waiting, newer));
@@ -124,6 +131,16 @@ public final class UpstreamPath implements AutoCloseable {
   }
 
   /**
+   * Where a gateway rollout's chunk requests ({@code up/artifact}) and progress reports ({@code up/rollout}) go: each
+   * to its own thread, never on the lanes that carry statuses.
+   */
+  public void rolloutsTo(BiConsumer<Topics.UpTopic, byte[]> artifactRequests,
+      BiConsumer<Topics.UpTopic, byte[]> reports) {
+    this.artifacts = artifactRequests;
+    this.rollouts = reports;
+  }
+
+  /**
    * An upstream message, on the MQTT callback thread: stream frames are relayed at once, resource usage reports
    * go to their own sink (disposable telemetry, never on the lanes that carry statuses), the rest takes its lane.
    */
@@ -134,6 +151,10 @@ public final class UpstreamPath implements AutoCloseable {
     } else if (address.isPresent() && address.get().channel() == Topics.Up.STATS) {
       metrics.increment("outpost_bridge_messages_in_total", "channel", Topics.Up.STATS.segment());
       stats.accept(address.get(), payload);
+    } else if (address.isPresent() && address.get().channel() == Topics.Up.ARTIFACT) {
+      artifacts.accept(address.get(), payload);
+    } else if (address.isPresent() && address.get().channel() == Topics.Up.ROLLOUT) {
+      rollouts.accept(address.get(), payload);
     } else {
       lanes.route(address, topic, payload, edgeNode, resyncLane);
     }

@@ -32,7 +32,8 @@ class BridgeConfigTest {
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
         config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF,
         new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), PodNetworks.NONE,
-        FairShares.DEFAULTS, true, true, SiteSettings.DEFAULTS, new RolloutSettings(true, Duration.ofSeconds(180))));
+        FairShares.DEFAULTS, true, true, SiteSettings.DEFAULTS, null,
+        new RolloutSettings(true, Duration.ofSeconds(180))));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -109,7 +110,8 @@ class BridgeConfigTest {
         "OUTPOST_SITE_POD_CIDRS", "site-17=10.17.0.0/16",
         "OUTPOST_SITE_LABEL", "example.com/site",
         "OUTPOST_EDGE_TAINT", "false",
-        "OUTPOST_FLEET_WORKLOADS", "false"));
+        "OUTPOST_FLEET_WORKLOADS", "false",
+        "OUTPOST_ARTIFACT_DIR", "/var/lib/outpost-bridge/artifacts"));
     assertThat(config).isEqualTo(new BridgeConfig("ssl://mqtt.example.com:8883", "bridge-2", 9090, "example.com/site",
         "store", 1024, 3600, Duration.ofSeconds(1), Duration.ofSeconds(600), 50, 4, 9443,
         java.nio.file.Path.of("/etc/outpost/tls.crt"), java.nio.file.Path.of("/etc/outpost/tls.key"),
@@ -118,7 +120,8 @@ class BridgeConfigTest {
         new PodNetworks(Map.of("edge-1", List.of(Cidr.parse("10.42.1.0/24"), Cidr.parse("fd00:42:1::/64")),
             "edge-2", List.of(Cidr.parse("10.42.2.0/24"))), Map.of("site-17", List.of(Cidr.parse("10.17.0.0/16"))),
             "example.com/site", List.of(Cidr.parse("10.88.0.0/16"))),
-        FairShares.DEFAULTS, false, false, SiteSettings.DEFAULTS, new RolloutSettings(true, Duration.ofSeconds(10))));
+        FairShares.DEFAULTS, false, false, SiteSettings.DEFAULTS,
+        java.nio.file.Path.of("/var/lib/outpost-bridge/artifacts"), new RolloutSettings(true, Duration.ofSeconds(10))));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }

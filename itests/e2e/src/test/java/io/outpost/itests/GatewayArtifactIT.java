@@ -7,17 +7,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.outpost.rollout.ArtifactManifest;
 import io.outpost.rollout.ArtifactSignatures;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.outpost.testing.BundleRevision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.jar.JarEntry;
-import java.util.jar.JarInputStream;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -36,27 +31,9 @@ class GatewayArtifactIT extends StackTest {
   private final String[] key = ArtifactSignatures.newKeyPair();
 
   /** The distribution's console bundle as a new revision {@code version}, with {@code extraImport} if not null. */
-  private Path revision(String version, String extraImport) throws Exception {
-    Path original = stack.edge.home().resolve(
-        "system/io/outpost/outpost-console/0.1.0-SNAPSHOT/outpost-console-0.1.0-SNAPSHOT.jar");
-    Path target = stack.dir.resolve("outpost-console-" + version + ".jar");
-    try (InputStream in = Files.newInputStream(original); JarInputStream jar = new JarInputStream(in)) {
-      Manifest manifest = jar.getManifest();
-      manifest.getMainAttributes().putValue("Bundle-Version", version);
-      if (extraImport != null) {
-        manifest.getMainAttributes().putValue("Import-Package",
-            manifest.getMainAttributes().getValue("Import-Package") + "," + extraImport);
-      }
-      try (OutputStream out = Files.newOutputStream(target);
-          JarOutputStream copy = new JarOutputStream(out, manifest)) {
-        for (JarEntry entry = jar.getNextJarEntry(); entry != null; entry = jar.getNextJarEntry()) {
-          copy.putNextEntry(new JarEntry(entry.getName()));
-          jar.transferTo(copy);
-          copy.closeEntry();
-        }
-      }
-    }
-    return target;
+  private Path revision(String version, String extraImport) {
+    return BundleRevision.write(BundleRevision.console(stack.edge.home()),
+        stack.dir.resolve("outpost-console-" + version + ".jar"), version, extraImport, null);
   }
 
   private Path manifestFile(Path jar, String version, String keyId, String privateKey) throws Exception {

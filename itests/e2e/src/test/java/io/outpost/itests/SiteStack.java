@@ -65,6 +65,16 @@ final class SiteStack implements AutoCloseable {
   /** As above; {@code beforeStart} may change each node's installation (its etc/ files) before its Karaf starts. */
   SiteStack(LinkedHashMap<String, String> sites, Map<String, String> bridgeEnvironment,
       java.util.function.Consumer<SiteNode> beforeStart) throws Exception {
+    this(sites, bridgeEnvironment, beforeStart, api -> { });
+  }
+
+  /**
+   * As above; {@code beforeBridge} prepares the API server before the bridge starts (e.g. applies the CRDs whose
+   * controllers the bridge starts only if the API serves them).
+   */
+  SiteStack(LinkedHashMap<String, String> sites, Map<String, String> bridgeEnvironment,
+      java.util.function.Consumer<SiteNode> beforeStart, java.util.function.Consumer<KubernetesClient> beforeBridge)
+      throws Exception {
     this.bridgeEnvironment = Map.copyOf(bridgeEnvironment);
     lan = SiteLan.create(List.copyOf(sites.keySet()));
     namespace = "site" + lan.run();
@@ -90,6 +100,7 @@ final class SiteStack implements AutoCloseable {
     kubernetes = startedApi;
     client = startedClient;
     try {
+      beforeBridge.accept(client);
       startBridge();
       for (int i = 0; i < lan.size(); i++) {
         nodes.add(SiteNode.install(lan, i, broker.url(lan.cloudAddress())));

@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -116,15 +118,36 @@ final class GrpcHealthCheck {
     }
   }
 
-  /** Waits before the next connection attempt; false when that attempt could not start before the deadline. */
+  /**
+   * Schedules the next connection attempt after gRPC's back-off and waits for its turn: the JDK's delayed executor
+   * completes the turn, the probing thread waits for that completion (interruptibly; nothing sleeps). False, at once,
+   * when that attempt could not start before the deadline.
+   */
   private boolean backOff(int attempt) throws InterruptedException {
-    double base = TimeUnit.SECONDS.toNanos(1) * Math.pow(1.6, Math.min(attempt, 10));
-    long delay = (long) (base * (1 + 0.2 * (ThreadLocalRandom.current().nextDouble() * 2 - 1)));
+    long delay = backOffNanos(attempt, ThreadLocalRandom.current().nextDouble());
     if (System.nanoTime() + delay >= deadline) {
       return false;
     }
-    TimeUnit.NANOSECONDS.sleep(delay);
+    CompletableFuture<Void> turn = CompletableFuture.runAsync(() -> { },
+        CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS, Runnable::run));
+    try {
+      turn.get();
+    } catch (InterruptedException e) {
+      turn.cancel(false);
+      throw e;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the back-off's empty task failed", e.getCause()); // it cannot
+    }
     return true;
+  }
+
+  /**
+   * gRPC's connection back-off before attempt {@code attempt + 1}: 1 s × 1.6^attempt (the exponent capped at 10), with
+   * ±20 % jitter from {@code random} in [0, 1).
+   */
+  static long backOffNanos(int attempt, double random) {
+    double base = TimeUnit.SECONDS.toNanos(1) * Math.pow(1.6, Math.min(attempt, 10));
+    return (long) (base * (1 + 0.2 * (random * 2 - 1)));
   }
 
   /** Left time in ms for the next blocking step, at least 1; a SocketTimeoutException once it is used up. */

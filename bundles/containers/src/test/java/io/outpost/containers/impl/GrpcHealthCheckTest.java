@@ -124,6 +124,68 @@ class GrpcHealthCheckTest {
   }
 
   @Test
+  void aConnectionThatDoesNotComeUpIsRetriedAfterGrpcsBackOffWithinTheTimeout() throws Exception {
+    byte[] serving = {0, 0, 0, 0, 2, 0x08, 0x01};
+    byte[] answer = concat(headers(0, ":status", "200", "content-type", "application/grpc"), data(0, serving),
+        headers(Http2Frames.FLAG_END_STREAM, "grpc-status", "0"));
+    java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    try (RawH2Server flaky = new RawH2Server((in, out) -> {
+      if (connections.incrementAndGet() == 1) {
+        return; // the first connection is closed before the server's SETTINGS: it never becomes ready
+      }
+      RawH2Server.readPreface(in);
+      RawH2Server.settings(out);
+      RawH2Server.readRequest(in);
+      out.write(answer);
+      out.flush();
+      in.transferTo(OutputStream.nullOutputStream());
+    })) {
+      long start = System.nanoTime();
+      assertThat(GrpcHealthCheck.check(LOOPBACK, flaky.port(), "", Duration.ofSeconds(3))).isNull();
+      assertThat(flaky.accepted.get()).isEqualTo(2);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("one back-off: 1 s ± 20 %%")
+          .isBetween(Duration.ofMillis(800), Duration.ofMillis(2_500));
+    }
+  }
+
+  @Test
+  void theBackOffIsGrpcsOneSecondTimesOnePointSixWithTwentyPercentJitter() {
+    assertThat(GrpcHealthCheck.backOffNanos(0, 0.5)).isEqualTo(1_000_000_000L);
+    assertThat(GrpcHealthCheck.backOffNanos(0, 0.0)).isEqualTo(800_000_000L);
+    assertThat(GrpcHealthCheck.backOffNanos(0, Math.nextDown(1.0))).isBetween(1_199_999_999L, 1_200_000_000L);
+    assertThat(GrpcHealthCheck.backOffNanos(1, 0.5)).isEqualTo(1_600_000_000L);
+    assertThat(GrpcHealthCheck.backOffNanos(2, 0.5)).isEqualTo(2_560_000_000L);
+    assertThat(GrpcHealthCheck.backOffNanos(25, 0.5)).as("the exponent stops at 10")
+        .isEqualTo(GrpcHealthCheck.backOffNanos(10, 0.5)).isEqualTo((long) (1e9 * Math.pow(1.6, 10)));
+  }
+
+  @Test
+  void anInterruptedProbeStopsWaitingForItsNextAttempt() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    java.util.concurrent.CompletableFuture<String> verdict = new java.util.concurrent.CompletableFuture<>();
+    Thread probing = new Thread(() -> verdict.complete(GrpcHealthCheck.check(LOOPBACK, port, "",
+        Duration.ofSeconds(10))), "grpc-probe-test");
+    long start = System.nanoTime();
+    probing.start();
+    probing.interrupt();
+    assertThat(verdict.get(5, TimeUnit.SECONDS)).isEqualTo("error: health rpc probe failed: interrupted");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not the 10 s timeout")
+        .isLessThan(Duration.ofSeconds(2));
+    probing.join(5_000);
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      all.writeBytes(part);
+    }
+    return all.toByteArray();
+  }
+
+  @Test
   void aServerThatNeverAnswersTimesOutInTheHandshakeOrInTheCall() throws Exception {
     try (RawH2Server silent = new RawH2Server((in, out) -> in.transferTo(OutputStream.nullOutputStream()));
         RawH2Server settingsOnly = new RawH2Server((in, out) -> {

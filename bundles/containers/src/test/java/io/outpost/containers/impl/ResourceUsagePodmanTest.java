@@ -13,8 +13,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -98,10 +96,6 @@ class ResourceUsagePodmanTest extends PodmanFixture {
 
   record PodmanStats(long cpuNanos, double memoryBytes) {}
 
-  private static final Pattern DURATION = Pattern.compile("(?:(\\d+)h)?(?:(\\d+)m(?!s))?(?:([\\d.]+)s)?"
-      + "(?:([\\d.]+)ms)?(?:([\\d.]+)µs)?");
-  private static final Pattern SIZE = Pattern.compile("([\\d.]+)([kMG]?B)");
-
   /** {@code podman stats --no-stream --format json}: cpu_time a Go duration, mem_usage "1.085MB / 25.28GB" (SI). */
   private static PodmanStats podmanStats(String id) {
     JsonNode stats;
@@ -110,21 +104,7 @@ class ResourceUsagePodmanTest extends PodmanFixture {
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
-    Matcher cpu = DURATION.matcher(stats.get("cpu_time").asText());
-    assertThat(cpu.matches()).as("cpu_time %s", stats.get("cpu_time")).isTrue();
-    double seconds = (cpu.group(1) == null ? 0 : Long.parseLong(cpu.group(1)) * 3600)
-        + (cpu.group(2) == null ? 0 : Long.parseLong(cpu.group(2)) * 60)
-        + (cpu.group(3) == null ? 0 : Double.parseDouble(cpu.group(3)))
-        + (cpu.group(4) == null ? 0 : Double.parseDouble(cpu.group(4)) / 1e3)
-        + (cpu.group(5) == null ? 0 : Double.parseDouble(cpu.group(5)) / 1e6);
-    Matcher memory = SIZE.matcher(stats.get("mem_usage").asText().split("/")[0].trim());
-    assertThat(memory.matches()).as("mem_usage %s", stats.get("mem_usage")).isTrue();
-    double factor = switch (memory.group(2)) {
-      case "kB" -> 1e3;
-      case "MB" -> 1e6;
-      case "GB" -> 1e9;
-      default -> 1;
-    };
-    return new PodmanStats((long) (seconds * 1e9), Double.parseDouble(memory.group(1)) * factor);
+    return new PodmanStats(io.outpost.testing.PodmanStats.cpuNanos(stats.get("cpu_time").asText()),
+        io.outpost.testing.PodmanStats.memoryBytes(stats.get("mem_usage").asText()));
   }
 }

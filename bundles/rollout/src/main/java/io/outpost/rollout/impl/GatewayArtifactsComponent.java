@@ -96,6 +96,16 @@ public final class GatewayArtifactsComponent implements GatewayArtifacts, Metric
   }
 
   @Override
+  public java.util.Optional<String> refusal(ArtifactManifest manifest) {
+    try {
+      trusted.verify(manifest);
+      return java.util.Optional.empty();
+    } catch (ArtifactSignatures.Refused | IllegalArgumentException e) {
+      return java.util.Optional.of(e.getMessage());
+    }
+  }
+
+  @Override
   public Map<String, Double> metrics() {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("outpost_edge_rollout_trusted_keys", (double) trusted.keyIds().size());

@@ -86,6 +86,12 @@ public final class GatewayInstaller {
     if (target == null) {
       return new InstallOutcome("refused", name, null, "bundle " + name + " is not installed on this node");
     }
+    if (installerDependsOn(target)) {
+      // Updating it would refresh the installer's own bundle in the middle of the installation (and of its health
+      // gate and rollback): such bundles are upgraded with the distribution (docs/operations.md, "Upgrading").
+      return new InstallOutcome("refused", name, null, "the rollout installer itself is wired to " + name
+          + ": updating it would restart the installer mid-installation; upgrade it with the distribution");
+    }
     String previous = target.getVersion().toString();
     if (target.getVersion().equals(Version.parseVersion(manifest.version())) && target.getState() == Bundle.ACTIVE) {
       return new InstallOutcome("unchanged", name, previous, "version " + previous + " already active");
@@ -113,6 +119,33 @@ public final class GatewayInstaller {
       return new InstallOutcome("failed", name, previous, failure + "; the rollback failed too: " + rollback);
     }
     return new InstallOutcome("rolled_back", name, previous, failure);
+  }
+
+  /** Whether the installer's own bundle imports from {@code bundle} (directly or through what it imports). */
+  private boolean installerDependsOn(Bundle bundle) {
+    java.util.Set<Bundle> seen = new java.util.HashSet<>();
+    java.util.Deque<Bundle> todo = new java.util.ArrayDeque<>(List.of(context.getBundle()));
+    while (!todo.isEmpty()) {
+      Bundle next = todo.pop();
+      if (!seen.add(next)) {
+        continue;
+      }
+      org.osgi.framework.wiring.BundleWiring wiring = next.adapt(org.osgi.framework.wiring.BundleWiring.class);
+      if (wiring == null) {
+        continue;
+      }
+      for (org.osgi.framework.wiring.BundleWire wire : wiring.getRequiredWires(null)) {
+        Bundle provider = wire.getProvider().getBundle();
+        if (provider.equals(bundle)) {
+          return true;
+        }
+        if (provider.getBundleId() != 0 && provider.getSymbolicName() != null
+            && provider.getSymbolicName().startsWith(PREFIX)) {
+          todo.push(provider);
+        }
+      }
+    }
+    return false;
   }
 
   /** Why the jar is not the artifact the manifest names, or null. */

@@ -78,6 +78,16 @@ final class EdgeSync implements MqttLink.Handler {
       java.util.function.Supplier<java.util.Map<String, Double>> health,
       java.util.function.Supplier<io.outpost.containers.PodStreams> podStreams, NodeCredentials credentials,
       java.util.function.Supplier<io.outpost.containers.ResourceUsage> usage) {
+    this(settings, store, executor, agentVersion, health, podStreams, credentials, usage,
+        new EdgeArtifacts(Clock.systemUTC()));
+  }
+
+  /** With the gateway rollout channel the component keeps across link restarts ({@link EdgeArtifacts}). */
+  EdgeSync(Settings settings, SyncStore store, ScheduledExecutorService executor, String agentVersion,
+      java.util.function.Supplier<java.util.Map<String, Double>> health,
+      java.util.function.Supplier<io.outpost.containers.PodStreams> podStreams, NodeCredentials credentials,
+      java.util.function.Supplier<io.outpost.containers.ResourceUsage> usage, EdgeArtifacts artifacts) {
+    this.artifacts = artifacts;
     this.health = health;
     this.settings = settings;
     this.store = store;
@@ -112,7 +122,29 @@ final class EdgeSync implements MqttLink.Handler {
     this.stats = new StatsPublisher(settings.node(), settings.statsInterval(), codec, usage,
         link::isConnected, executor, (topic, payload) -> bridgeListening // read on the sync thread, as set
             && link.publishDisposable(topic, payload));
+    artifacts.attach(new EdgeArtifacts.Port() {
+      @Override
+      public String node() {
+        return settings.node();
+      }
+
+      @Override
+      public boolean publish(Topics.Up channel, byte[] payload) {
+        if (!link.isConnected()) {
+          return false;
+        }
+        executor.execute(() -> {
+          if (link.isConnected() && bridgeListening) {
+            link.publish(Topics.up(settings.node(), channel), payload, null);
+          }
+        });
+        return true;
+      }
+    });
   }
+
+  /** Gateway rollouts: chunk requests and progress reports out, chunks in. */
+  private final EdgeArtifacts artifacts;
 
   /** The node's resource usage for the bridge's kubelet stats endpoints, on its own thread and cadence. */
   private final StatsPublisher stats;
@@ -162,6 +194,11 @@ final class EdgeSync implements MqttLink.Handler {
   @Override
   public void stream(byte[] payload) {
     streams.receive(payload);
+  }
+
+  @Override
+  public void artifact(byte[] payload) {
+    artifacts.arrived(payload);
   }
 
   /** Open kubectl logs/exec/port-forward sessions. */
@@ -243,6 +280,9 @@ final class EdgeSync implements MqttLink.Handler {
       sendResync(firstOnThisConnection ? "connect" : "bridge_online");
     }
     drainOutbox();
+    if (firstOnThisConnection || newSession) {
+      artifacts.bridgeUp();
+    }
   }
 
   void requestResync(String reason) {

@@ -13,6 +13,7 @@ import io.outpost.protocol.PodStatusReport;
 import io.outpost.store.Outbox;
 import io.outpost.store.SyncLog;
 import io.outpost.store.StoreListener;
+import io.outpost.sync.ArtifactChannel;
 import io.outpost.sync.SyncService;
 import io.outpost.sync.SyncState;
 import io.outpost.protocol.MetricSeries;
@@ -40,10 +41,12 @@ import org.slf4j.LoggerFactory;
  * changes a setting of the sync, the old connection closes and a new one opens with the new settings; a change of
  * any other component's key (the container manager's, the store's) leaves the link alone.
  */
-@Component(service = {SyncService.class, StoreListener.class, MetricSource.class, NodeAllocatable.class},
+@Component(service = {SyncService.class, StoreListener.class, MetricSource.class, NodeAllocatable.class,
+    ArtifactChannel.class},
     immediate = true,
     configurationPid = {EdgeSyncComponent.PID, "io.outpost.node"}, configurationPolicy = ConfigurationPolicy.REQUIRE)
-public final class EdgeSyncComponent implements SyncService, StoreListener, MetricSource, NodeAllocatable {
+public final class EdgeSyncComponent implements SyncService, StoreListener, MetricSource, NodeAllocatable,
+    ArtifactChannel {
   /** The sync's own configuration PID; the node-wide {@code io.outpost.node} is read after it and wins. */
   static final String PID = "io.outpost.sync";
   private static final Logger LOG = LoggerFactory.getLogger(EdgeSyncComponent.class);
@@ -53,6 +56,8 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
   /** This node's credentials (the identity bundle's service): enrollment and renewal. */
   private final NodeCredentials credentials;
   private final String agentVersion;
+  /** Kept across link restarts: a rollout agent's listener outlives a reconfiguration. */
+  private final EdgeArtifacts artifacts = new EdgeArtifacts(Clock.systemUTC());
   /** The link and everything on it, for the current settings; replaced (under this lock) when they change. */
   private volatile EdgeSync sync;
   private Settings settings;
@@ -100,7 +105,22 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
   private EdgeSync newSync(Settings with) {
     return new EdgeSync(with, store, executor, agentVersion, () -> MetricSources.summary(withOwn(sources)),
         () -> podStreams, credentials != null ? credentials : NodeCredentials.of(with.enrollment(), Clock.systemUTC()),
-        () -> resourceUsage);
+        () -> resourceUsage, artifacts);
+  }
+
+  @Override
+  public boolean request(String sha256, int chunkSize, java.util.List<Integer> indices) {
+    return artifacts.request(sha256, chunkSize, indices);
+  }
+
+  @Override
+  public void report(Progress progress) {
+    artifacts.report(progress);
+  }
+
+  @Override
+  public AutoCloseable listen(Listener listener) {
+    return artifacts.listen(listener);
   }
 
   /**
@@ -161,6 +181,7 @@ public final class EdgeSyncComponent implements SyncService, StoreListener, Metr
     metrics.put("outpost_edge_stream_sessions", (double) sync.openStreams());
     metrics.put("outpost_edge_stats_sent_total", (double) sync.statsSent());
     metrics.put("outpost_edge_stats_skipped_total", (double) sync.statsSkipped());
+    metrics.put("outpost_edge_artifact_chunks_refused_total", (double) artifacts.refused());
     state.rejected().forEach((reason, count) ->
         metrics.put(MetricSeries.of("outpost_edge_rejected_total", "reason", reason), (double) count));
     if (state.lastResyncAt() != null) {

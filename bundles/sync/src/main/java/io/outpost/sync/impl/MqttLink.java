@@ -45,6 +45,9 @@ final class MqttLink {
 
     /** A stream frame (kubectl logs/exec/port-forward); runs on the MQTT callback thread and must not block. */
     void stream(byte[] payload);
+
+    /** An artifact chunk of a gateway rollout; runs on the MQTT callback thread and must not block. */
+    default void artifact(byte[] payload) {}
   }
 
   private final Settings settings;
@@ -60,6 +63,7 @@ final class MqttLink {
 
   private final NodeCredentials credentials;
   private final String streamTopic;
+  private final String artifactTopic;
   /** Room for the MQTT fixed header, topic and properties around the largest payload. */
   static final int PACKET_OVERHEAD = 4096;
   /**
@@ -82,6 +86,7 @@ final class MqttLink {
     this.handler = handler;
     this.backoff = new Backoff(java.time.Duration.ofMillis(500), settings.reconnectMax());
     this.streamTopic = Topics.stream(settings.node());
+    this.artifactTopic = Topics.artifact(settings.node());
   }
 
   boolean isConnected() {
@@ -200,18 +205,27 @@ final class MqttLink {
       return;
     }
     try {
-      String[] topics = {Topics.down(settings.node()), Topics.BRIDGE_ONLINE, Topics.stream(settings.node())};
-      connection.subscribe(topics, new int[] {1, 1, 1}, null, new MqttActionListener() {
+      String[] topics = {Topics.down(settings.node()), Topics.BRIDGE_ONLINE, Topics.stream(settings.node()),
+          artifactTopic};
+      connection.subscribe(topics, new int[] {1, 1, 1, 1}, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
           int[] codes = token.getReasonCodes();
-          if (codes != null && codes.length == 3 && codes[2] >= 0x80) {
+          if (codes != null && codes.length >= 4 && codes[3] >= 0x80) {
+            // Rollouts are an addition: a broker ACL from before them refuses the topic, and the node syncs
+            // without receiving gateway artifacts.
+            LOG.warn("The broker refused the artifact topic {} (reason code {}): gateway rollouts cannot reach this"
+                + " node until its ACL allows it (docs/security.md)", artifactTopic, codes[3]);
+          }
+          if (codes != null && codes.length >= 3 && codes[2] >= 0x80) {
             // Streams are an addition: a broker ACL from before them refuses the topic, and the node syncs
             // without kubectl logs/exec/port-forward.
             LOG.warn("The broker refused the stream topic {} (reason code {}): kubectl logs/exec/port-forward"
                 + " are unavailable for this node until its ACL allows it (docs/security.md)",
                 Topics.stream(settings.node()), codes[2]);
-            codes = java.util.Arrays.copyOf(codes, 2);
+          }
+          if (codes != null && codes.length > 2) {
+            codes = java.util.Arrays.copyOf(codes, 2); // the optional topics are checked above
           }
           int[] required = codes;
           if (required != null && java.util.Arrays.stream(required).anyMatch(code -> code >= 0x80)) {
@@ -322,6 +336,9 @@ final class MqttLink {
       if (connected) {
         handler.stream(payload);
       } // else: queued for this node before the connection was set up — its session is over (the bridge ends it)
+      ack(connection, id, qos);
+    } else if (topic.equals(artifactTopic)) {
+      handler.artifact(payload); // a chunk lost with a connection is asked for again (node-pull)
       ack(connection, id, qos);
     } else if (Topics.BRIDGE_ONLINE.equals(topic)) {
       executor.execute(() -> whenSubscribed(connection,

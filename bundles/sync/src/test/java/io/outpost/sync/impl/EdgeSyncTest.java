@@ -13,20 +13,16 @@ import io.outpost.protocol.ResyncRequest;
 import io.outpost.protocol.Topics;
 import io.outpost.store.SyncPosition;
 import io.outpost.store.impl.XodusEdgeStore;
-import io.outpost.testing.Mosquitto;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,51 +34,36 @@ class EdgeSyncTest {
   private static final long EPOCH = 1_700_000_000_000L;
   private final Codec codec = new Codec();
   @TempDir Path dir;
-  private Mosquitto broker;
+  private SyncHarness h;
   private XodusEdgeStore store;
-  private ScheduledExecutorService executor;
-  private EdgeSync sync;
   private MqttClient bridge;
   private final BlockingQueue<ResyncRequest> resyncs = new LinkedBlockingQueue<>();
   private final BlockingQueue<PodStatusReport> statuses = new LinkedBlockingQueue<>();
 
   @BeforeEach
   void start() throws Exception {
-    broker = Mosquitto.start(dir.resolve("broker"));
-    store = new XodusEdgeStore(dir.resolve("store"));
-    bridge = new MqttClient(broker.url(), "test-bridge", new MemoryPersistence());
-    bridge.connect();
-    // MqttClient.subscribe(String, int, listener) recurses forever in Paho 1.2.5: use the array form.
-    bridge.subscribe(new MqttSubscription[] {
-        new MqttSubscription(Topics.up(NODE, Topics.Up.RESYNC), 1),
-        new MqttSubscription(Topics.up(NODE, Topics.Up.STATUS), 1)}, new IMqttMessageListener[] {
-        (t, m) -> resyncs.add(codec.decode(m.getPayload(), ResyncRequest.class)),
-        (t, m) -> statuses.add(codec.decode(m.getPayload(), PodStatusReport.class))});
     // As a running bridge leaves it: its retained announcement, which the node waits for before it resyncs.
-    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, EPOCH, "session-0", "now")), 1, true);
-    executor = Executors.newSingleThreadScheduledExecutor();
-    Settings settings = new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
-        Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(); // the test's own broker
-    sync = new EdgeSync(settings, TestStores.sync(store), executor, "test");
-    sync.start();
+    h = SyncHarness.start(dir, codec, EPOCH,
+        SyncHarness.on(Topics.up(NODE, Topics.Up.RESYNC),
+            (t, m) -> resyncs.add(codec.decode(m.getPayload(), ResyncRequest.class))),
+        SyncHarness.on(Topics.up(NODE, Topics.Up.STATUS),
+            (t, m) -> statuses.add(codec.decode(m.getPayload(), PodStatusReport.class))));
+    store = h.store;
+    bridge = h.bridge;
+    h.run(() -> new EdgeSync(new Settings(NODE, h.broker.url(), "edge-test-client", Duration.ofSeconds(1),
+        Duration.ofSeconds(2), 3600, Codec.DEFAULT_MAX_BYTES, 110).allowingPlaintext(), // the test's own broker
+        TestStores.sync(store), h.executor, "test"));
   }
 
   @AfterEach
   void stop() throws Exception {
-    try (Mosquitto b = broker; XodusEdgeStore s = store) {
-      if (sync != null) {
-        sync.close();
-      }
-      if (executor != null) {
-        executor.shutdownNow();
-      }
-      if (bridge != null && bridge.isConnected()) {
-        bridge.disconnect();
-      }
-      if (bridge != null) {
-        bridge.close();
-      }
+    if (h != null) {
+      h.close();
     }
+  }
+
+  private EdgeSync sync() {
+    return h.sync();
   }
 
   private void send(Downstream message) throws Exception {
@@ -134,10 +115,10 @@ class EdgeSyncTest {
     send(Downstream.marker(EPOCH, 5, Downstream.Op.SYNC_BEGIN, first.correlationId()));
     send(pod(6, "web", NODE));
     send(Downstream.marker(EPOCH, 7, Downstream.Op.SYNC_END, first.correlationId()));
-    await().atMost(Duration.ofSeconds(20)).until(() -> sync.state().lastResyncAt() != null);
+    await().atMost(Duration.ofSeconds(20)).until(() -> sync().state().lastResyncAt() != null);
     assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 7));
     assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
-    assertThat(sync.state().lastResyncObjects()).isEqualTo(1);
+    assertThat(sync().state().lastResyncObjects()).isEqualTo(1);
 
     sendRaw("{not json");
     sendRaw("{\"v\":2}");
@@ -145,9 +126,9 @@ class EdgeSyncTest {
     send(pod(7, "duplicate", NODE));
     send(Downstream.marker(EPOCH, 1, Downstream.Op.SYNC_BEGIN, "not-requested"));
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-      assertThat(sync.state().rejected()).containsEntry("malformed", 1L).containsEntry("unsupported_version", 1L)
+      assertThat(sync().state().rejected()).containsEntry("malformed", 1L).containsEntry("unsupported_version", 1L)
           .containsEntry("wrong_node", 1L);
-      assertThat(sync.state().outcomes()).containsEntry("duplicate", 1L).containsEntry("unsolicited_sync", 1L);
+      assertThat(sync().state().outcomes()).containsEntry("duplicate", 1L).containsEntry("unsolicited_sync", 1L);
     });
     assertThat(store.pods()).extracting(p -> p.ref().name()).containsExactly("web");
     assertThat(store.position()).isEqualTo(new SyncPosition(EPOCH, 7));
@@ -187,7 +168,7 @@ class EdgeSyncTest {
     send(pod(6, "web", NODE));
     send(tokens(7, "uid-web", "uid-web", jwt));
     send(Downstream.marker(EPOCH, 8, Downstream.Op.SYNC_END, first.correlationId()));
-    await().atMost(Duration.ofSeconds(20)).until(() -> sync.state().lastResyncAt() != null);
+    await().atMost(Duration.ofSeconds(20)).until(() -> sync().state().lastResyncAt() != null);
     assertThat(store.serviceAccountTokens("default", "web")).get().satisfies(t ->
         assertThat(t.token("kube-api-access-1", "token").token()).isEqualTo(jwt));
 
@@ -198,7 +179,7 @@ class EdgeSyncTest {
         .replace("\"b\"", "\"" + "b".repeat(16_385) + "\""));
     sendRaw(new String(codec.encode(tokens(10, "uid-web", "uid-web", "c")), StandardCharsets.UTF_8)
         .replace(",\"expiresAt\":1900000000", ""));
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(sync.state().rejected())
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(sync().state().rejected())
         .containsEntry("invalid", 2L).containsEntry("malformed", 1L));
     assertThat(store.serviceAccountTokens("default", "web")).get().satisfies(t ->
         assertThat(t.token("kube-api-access-1", "token").token()).isEqualTo("a".repeat(100)));
@@ -210,7 +191,7 @@ class EdgeSyncTest {
     PodStatusReport report = new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "web", "u1", "1"),
         "Running", null, null, "10.88.0.2", null, null, List.of(), false);
     store.podStatuses().record(report);
-    sync.outboxChanged(); // drained: the bridge's announcement came with the subscription
+    sync().outboxChanged(); // drained: the bridge's announcement came with the subscription
     PodStatusReport received = statuses.poll(30, TimeUnit.SECONDS);
     assertThat(received).isEqualTo(report);
     await().atMost(Duration.ofSeconds(20)).until(() -> store.podStatuses().depth() == 0);
@@ -229,10 +210,10 @@ class EdgeSyncTest {
       store.podStatuses().record(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "web-" + i, "u" + i, "1"),
           "Running", null, null, "10.88.0.2", null, null, List.of(), false));
     }
-    sync.outboxChanged();
+    sync().outboxChanged();
     await().atMost(Duration.ofSeconds(60)).until(() -> store.podStatuses().depth() == 0);
     assertThat(statuses.stream().map(r -> r.ref().name()).distinct().count()).isEqualTo(pods);
-    assertThat(sync.refusedPublishes()).as("publishes beyond the broker's Receive Maximum are refused by the"
+    assertThat(sync().refusedPublishes()).as("publishes beyond the broker's Receive Maximum are refused by the"
         + " client; the outbox must leave room for them and for stream frames").isZero();
   }
 
@@ -240,20 +221,18 @@ class EdgeSyncTest {
   void aStatusTooLargeToSendIsDroppedAndTheOutboxGoesOn() throws Exception {
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
     // The store keeps what its own limit allows; the node was configured to send less (max.message.bytes).
-    sync.close();
-    sync = new EdgeSync(new Settings(NODE, broker.url(), "edge-test-client", Duration.ofSeconds(1),
-        Duration.ofSeconds(2), 3600, 4096, 110).allowingPlaintext(), TestStores.sync(store), executor, "test");
-    sync.start();
+    h.run(() -> new EdgeSync(new Settings(NODE, h.broker.url(), "edge-test-client", Duration.ofSeconds(1),
+        Duration.ofSeconds(2), 3600, 4096, 110).allowingPlaintext(), TestStores.sync(store), h.executor, "test"));
     assertThat(resyncs.poll(30, TimeUnit.SECONDS)).isNotNull();
     store.podStatuses().record(new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "huge", "u-huge", "1"),
         "Failed", "Error", "x".repeat(8192), null, null, null, List.of(), false));
     PodStatusReport fine = new PodStatusReport(1, NODE, new ObjectRef("Pod", "default", "fine", "u-fine", "1"),
         "Running", null, null, "10.88.0.3", null, null, List.of(), false);
     store.podStatuses().record(fine);
-    sync.outboxChanged();
+    sync().outboxChanged();
     assertThat(statuses.poll(30, TimeUnit.SECONDS)).isEqualTo(fine);
     await().atMost(Duration.ofSeconds(20)).until(() -> store.podStatuses().depth() == 0);
-    assertThat(sync.state().rejected()).containsEntry("oversized", 1L);
+    assertThat(sync().state().rejected()).containsEntry("oversized", 1L);
   }
 
   @Test

@@ -5,27 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.outpost.containers.ResourceUsage;
-import io.outpost.protocol.BridgeOnline;
 import io.outpost.protocol.Codec;
 import io.outpost.protocol.StatsReport;
 import io.outpost.protocol.Topics;
-import io.outpost.store.impl.XodusEdgeStore;
-import io.outpost.testing.Mosquitto;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,11 +31,7 @@ class StatsPublisherTest {
   private static final String NODE = "edge-stats-test";
   private final Codec codec = new Codec();
   @TempDir Path dir;
-  private Mosquitto broker;
-  private XodusEdgeStore store;
-  private ScheduledExecutorService executor;
-  private EdgeSync sync;
-  private MqttClient bridge;
+  private SyncHarness h;
   private final BlockingQueue<StatsReport> reports = new LinkedBlockingQueue<>();
   private final AtomicLong qos = new AtomicLong(-1);
   /** What the container manager offers now (null: not running); its CPU counter grows with every sample. */
@@ -53,42 +40,27 @@ class StatsPublisherTest {
 
   @BeforeEach
   void start() throws Exception {
-    broker = Mosquitto.start(dir.resolve("broker"));
-    store = new XodusEdgeStore(dir.resolve("store"));
-    bridge = new MqttClient(broker.url(), "test-bridge", new MemoryPersistence());
-    bridge.connect();
-    bridge.subscribe(new MqttSubscription[] {new MqttSubscription(Topics.up(NODE, Topics.Up.STATS), 1)},
-        new IMqttMessageListener[] {(t, m) -> {
-          qos.set(m.getQos());
-          reports.add(codec.decode(m.getPayload(), StatsReport.class));
-        }});
-    bridge.publish(Topics.BRIDGE_ONLINE, codec.encode(new BridgeOnline(1, 1L, "session-0", "now")), 1, true);
-    executor = Executors.newSingleThreadScheduledExecutor();
+    h = SyncHarness.start(dir, codec, 1L, SyncHarness.on(Topics.up(NODE, Topics.Up.STATS), (t, m) -> {
+      qos.set(m.getQos());
+      reports.add(codec.decode(m.getPayload(), StatsReport.class));
+    }));
     Settings settings = Settings.from(JoinConfigurationTest.config(Map.of("node_name", NODE, "broker_url",
-        broker.url(), "insecure_plaintext", true, "stats_interval_seconds", 1, "heartbeat_interval_seconds", 1,
+        h.broker.url(), "insecure_plaintext", true, "stats_interval_seconds", 1, "heartbeat_interval_seconds", 1,
         "identity_dir", dir.resolve("identity").toString())));
     assertThat(settings.statsInterval()).isEqualTo(Duration.ofSeconds(1));
-    sync = new EdgeSync(settings, TestStores.sync(store), executor, "test", Map::of, () -> null,
-        io.outpost.identity.NodeCredentials.of(settings.enrollment(), java.time.Clock.systemUTC()), manager::get);
-    sync.start();
+    h.run(() -> new EdgeSync(settings, TestStores.sync(h.store), h.executor, "test", Map::of, () -> null,
+        io.outpost.identity.NodeCredentials.of(settings.enrollment(), java.time.Clock.systemUTC()), manager::get));
   }
 
   @AfterEach
   void stop() throws Exception {
-    try (Mosquitto b = broker; XodusEdgeStore s = store) {
-      if (sync != null) {
-        sync.close();
-      }
-      if (executor != null) {
-        executor.shutdownNow();
-      }
-      if (bridge != null && bridge.isConnected()) {
-        bridge.disconnect();
-      }
-      if (bridge != null) {
-        bridge.close();
-      }
+    if (h != null) {
+      h.close();
     }
+  }
+
+  private EdgeSync sync() {
+    return h.sync();
   }
 
   private ResourceUsage.Snapshot snapshot() {
@@ -106,9 +78,9 @@ class StatsPublisherTest {
   @Test
   void usageGoesOutAtQosZeroOnItsOwnCadenceOnlyWhileTheContainerManagerRuns() throws Exception {
     // No container manager yet: nothing is sent (the heartbeats go on).
-    await().atMost(Duration.ofSeconds(20)).until(() -> sync.state().connected());
+    await().atMost(Duration.ofSeconds(20)).until(() -> sync().state().connected());
     assertThat(reports.poll(2500, java.util.concurrent.TimeUnit.MILLISECONDS)).isNull();
-    assertThat(sync.statsSent()).isZero();
+    assertThat(sync().statsSent()).isZero();
 
     manager.set(this::snapshot);
     StatsReport first = await().atMost(Duration.ofSeconds(20)).until(() -> reports.poll(), r -> r != null);
@@ -127,7 +99,7 @@ class StatsPublisherTest {
         assertThat(c.startTime()).isNotNull();
       });
     });
-    assertThat(sync.statsSent()).isGreaterThanOrEqualTo(2);
+    assertThat(sync().statsSent()).isGreaterThanOrEqualTo(2);
   }
 
   @Test
@@ -141,7 +113,7 @@ class StatsPublisherTest {
     });
     StatsReport report = await().atMost(Duration.ofSeconds(20)).until(() -> reports.poll(), r -> r != null);
     assertThat(report.usage().cpuCoreNanos()).isEqualTo(1_000_000_000L);
-    assertThat(sync.statsSkipped()).isEqualTo(2);
+    assertThat(sync().statsSkipped()).isEqualTo(2);
   }
 
   @Test

@@ -119,6 +119,11 @@ class TlsBrokerIsolationTest {
     bridge.publish(Topics.stream("edge-a"), new MqttMessage("stream-for-a".getBytes()));
     assertThat(seenByA.poll(10, java.util.concurrent.TimeUnit.SECONDS))
         .isEqualTo(Topics.stream("edge-a") + "=stream-for-a");
+    // Artifact chunks of a gateway rollout likewise: a node cannot read another node's artifact.
+    bridge.publish(Topics.artifact("edge-b"), new MqttMessage("chunk-for-b".getBytes()));
+    bridge.publish(Topics.artifact("edge-a"), new MqttMessage("chunk-for-a".getBytes()));
+    assertThat(seenByA.poll(10, java.util.concurrent.TimeUnit.SECONDS))
+        .isEqualTo(Topics.artifact("edge-a") + "=chunk-for-a");
     assertThat(seenByA).as("edge-b's messages never reached edge-a").isEmpty();
 
     IMqttToken spoofed = a.getTopic(Topics.up("edge-b", Topics.Up.STATUS)).publish(

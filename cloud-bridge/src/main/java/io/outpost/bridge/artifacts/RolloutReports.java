@@ -1,0 +1,137 @@
+package io.outpost.bridge.artifacts;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.outpost.bridge.kube.GatewayAnnotations;
+import io.outpost.bridge.metrics.Metrics;
+import io.outpost.bridge.metrics.Refusals;
+import io.outpost.protocol.Codec;
+import io.outpost.protocol.ProtocolException;
+import io.outpost.protocol.RolloutReport;
+import io.outpost.protocol.Topics;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records each node's newest {@link RolloutReport} (from {@code up/rollout}) in its Node's
+ * {@value GatewayAnnotations#STATUS} annotation, where the rollout controller and operators read it. Reports are
+ * coalesced per node (only the newest matters) and written on this class's own thread, only when they say something
+ * new (the time a report was sent alone is not news, so a node re-reporting after each reconnect costs no write).
+ * Malformed or spoofed reports are refused, logged and counted.
+ */
+public final class RolloutReports implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RolloutReports.class);
+
+  private final Codec codec;
+  private final KubernetesClient client;
+  private final Function<String, Node> nodes;
+  private final Metrics metrics;
+  private final Refusals refusals;
+  private final Map<String, RolloutReport> pending = new LinkedHashMap<>();
+  private final Thread writer;
+  private volatile boolean closed;
+
+  public RolloutReports(Codec codec, KubernetesClient client, Function<String, Node> nodes, Metrics metrics) {
+    this.codec = codec;
+    this.client = client;
+    this.nodes = nodes;
+    this.metrics = metrics;
+    this.refusals = new Refusals(metrics, LOG, System::nanoTime);
+    this.writer = new Thread(this::drain, "outpost-rollout-reports");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  /** A report from {@code up/rollout} (MQTT callback thread): checked and queued, newest per node. */
+  public void receive(Topics.UpTopic address, byte[] payload) {
+    metrics.increment("outpost_bridge_messages_in_total", "channel", Topics.Up.ROLLOUT.segment());
+    RolloutReport report;
+    try {
+      report = codec.decode(payload, RolloutReport.class);
+    } catch (ProtocolException e) {
+      refuse(address.node(), e.reason().label(), e.getMessage());
+      return;
+    }
+    if (!report.node().equals(address.node())) {
+      refuse(address.node(), "wrong_node", "report names node " + report.node());
+      return;
+    }
+    synchronized (pending) {
+      pending.put(address.node(), report);
+      pending.notifyAll();
+    }
+  }
+
+  private void drain() {
+    while (!closed) {
+      Map.Entry<String, RolloutReport> next;
+      synchronized (pending) {
+        while (pending.isEmpty() && !closed) {
+          try {
+            pending.wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) {
+          return;
+        }
+        var iterator = pending.entrySet().iterator();
+        next = iterator.next();
+        iterator.remove();
+      }
+      write(next.getKey(), next.getValue());
+    }
+  }
+
+  void write(String name, RolloutReport report) {
+    Node node = nodes.apply(name);
+    if (node == null) {
+      refuse(name, "not_edge_node", name + " is not a registered edge node");
+      return;
+    }
+    RolloutReport recorded = GatewayAnnotations.status(node).orElse(null);
+    if (recorded != null && sameNews(recorded, report)) {
+      return;
+    }
+    String value = GatewayAnnotations.format(report);
+    try {
+      client.nodes().withName(name).patch(PatchContext.of(PatchType.JSON_MERGE), client.getKubernetesSerialization()
+          .asJson(Map.of("metadata", Map.of("annotations", Map.of(GatewayAnnotations.STATUS, value)))));
+      metrics.increment("outpost_bridge_rollout_reports_total", "state", report.state());
+      LOG.info("Node {} gateway rollout {}: {} {} {}{}", name, report.rollout(), report.name(), report.version(),
+          report.state(), report.reason() == null ? "" : " — " + report.reason());
+    } catch (KubernetesClientException e) {
+      metrics.increment("outpost_bridge_kube_errors_total", "code", Integer.toString(e.getCode()));
+      LOG.warn("Could not record the rollout report of {}: {} {}", name, e.getCode(), e.getMessage());
+    }
+  }
+
+  /** Whether two reports say the same apart from when they were sent. */
+  static boolean sameNews(RolloutReport a, RolloutReport b) {
+    return Objects.equals(a.rollout(), b.rollout()) && Objects.equals(a.sha256(), b.sha256())
+        && Objects.equals(a.state(), b.state()) && Objects.equals(a.reason(), b.reason())
+        && Objects.equals(a.version(), b.version()) && a.received() == b.received() && a.chunks() == b.chunks();
+  }
+
+  private void refuse(String node, String reason, String message) {
+    refusals.refuse(node + " (" + reason + ")", "Rejected rollout report of " + node + ": " + message,
+        "outpost_bridge_rejected_total", "reason", reason);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    synchronized (pending) {
+      pending.notifyAll();
+    }
+    writer.interrupt();
+  }
+}
