@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * {@code outpost.io/gateway-status} annotations, its pods' fingerprint), asks {@link RolloutPlan} what to do, writes
  * the target annotation on the nodes to assign (a JSON merge patch of only that annotation), the status when it
  * changed, and an Event per transition. An invalid spec is reported (status, Warning Event, metric) and nothing is
- * assigned. A deleted rollout leaves its nodes as they are (removing a target would abort an install). Only the
- * active replica writes anything.
+ * assigned. A rollout that succeeded for its spec generation is done, like a Job: it is not planned again (another
+ * rollout may take its nodes over). A deleted rollout leaves its nodes as they are (removing a target would abort
+ * an install). Only the active replica writes anything.
  */
 final class RolloutReconciler implements RolloutQueue.Work {
   private static final Logger LOG = LoggerFactory.getLogger(RolloutReconciler.class);
@@ -106,6 +107,13 @@ final class RolloutReconciler implements RolloutQueue.Work {
       return;
     }
     events.valid(owner);
+    if (GatewayRollouts.SUCCEEDED.equals(before.get("phase")) && sameGeneration(owner, before)) {
+      // Done, like a Job: what happens to its nodes later (another rollout) is no longer its business.
+      if (!counts.containsKey(name) && before.get("updated") instanceof Number updated) {
+        count(name, Map.of(RolloutPlan.UPDATED, updated.intValue())); // as the status says (a restarted bridge)
+      }
+      return;
+    }
     Result plan = RolloutPlan.plan(name, spec, facts(), others(name), RolloutStatus.previous(owner, before));
     for (String node : plan.assign()) {
       assign(owner, spec, node, plan.canaries().contains(node));
@@ -233,6 +241,13 @@ final class RolloutReconciler implements RolloutQueue.Work {
     if (counts.remove(name) != null) {
       STATES.forEach(state -> metrics.removeGauge("outpost_bridge_rollout_nodes", "rollout", name, "state", state));
     }
+  }
+
+  /** Whether {@code status} was written for the rollout's current spec generation. */
+  private static boolean sameGeneration(GenericKubernetesResource owner, Map<String, Object> status) {
+    Long generation = owner.getMetadata().getGeneration();
+    return generation != null && status.get("observedGeneration") instanceof Number observed
+        && observed.longValue() == generation;
   }
 
   /** A resourceVersion as a number (the API server's are), 0 if it is not one. */

@@ -96,8 +96,12 @@ class GatewayRolloutControllerTest {
 
   /** The node's report, as the bridge writes it into the Node. */
   static void reports(String node, String rollout, String state) {
+    reports(node, rollout, SHA, state);
+  }
+
+  static void reports(String node, String rollout, String sha, String state) {
     String report = GatewayAnnotations.format(new RolloutReport(1, node, Instant.now().toString(), rollout,
-        "io.outpost.sync", "0.1.1", SHA, state, state.equals("rolled_back") ? "bundle did not resolve" : null, 0,
+        "io.outpost.sync", "0.1.1", sha, state, state.equals("rolled_back") ? "bundle did not resolve" : null, 0,
         0));
     client.nodes().withName(node).edit(n -> new NodeBuilder(n).editMetadata()
         .addToAnnotations(GatewayAnnotations.STATUS, report).endMetadata().build());
@@ -113,6 +117,10 @@ class GatewayRolloutControllerTest {
   }
 
   static GenericKubernetesResource apply(String name, String more) {
+    return apply(name, SHA, more);
+  }
+
+  static GenericKubernetesResource apply(String name, String sha, String more) {
     String yaml = """
         apiVersion: outpost.io/v1alpha1
         kind: GatewayRollout
@@ -127,7 +135,7 @@ class GatewayRolloutControllerTest {
             keyId: ops-2026
             signature: c2lnbmF0dXJl
             source: https://repo.example.com/outpost-sync-0.1.1.jar
-        """.formatted(name, SHA) + more;
+        """.formatted(name, sha) + more;
     return client.genericKubernetesResources(GatewayRollouts.CONTEXT).resource(client.getKubernetesSerialization()
         .unmarshal(yaml, GenericKubernetesResource.class)).createOr(existing -> existing.update());
   }
@@ -310,6 +318,24 @@ class GatewayRolloutControllerTest {
     active.set(true);
     controller.activate();
     await("assigned once active").atMost(TIMEOUT).until(() -> assigned("sync-011").equals(List.of("edge-1")));
+  }
+
+  @Test
+  void aSucceededRolloutIsDoneAndLeavesItsNodesToTheNextOne() {
+    node("edge-1", "north", Instant.now());
+    apply("r1", "");
+    await("r1 assigned").atMost(TIMEOUT).until(() -> assigned("r1").equals(List.of("edge-1")));
+    reports("edge-1", "r1", "installed");
+    await("r1 Succeeded").atMost(TIMEOUT).until(() -> "Succeeded".equals(status("r1").get("phase")));
+
+    String next = "b".repeat(64);
+    apply("r2", next, "");
+    await("r2 takes edge-1 over").atMost(TIMEOUT).until(() -> assigned("r2").equals(List.of("edge-1")));
+    reports("edge-1", "r2", next, "rolled_back");
+    await("r2 Failed").atMost(TIMEOUT).until(() -> "Failed".equals(status("r2").get("phase")));
+    reconcileAgain();
+    assertThat(status("r1")).as("r1 stays done").containsEntry("phase", "Succeeded").containsEntry("updated", 1);
+    assertThat(target("edge-1").orElseThrow().rollout()).as("r1 does not take its node back").isEqualTo("r2");
   }
 
   @Test
