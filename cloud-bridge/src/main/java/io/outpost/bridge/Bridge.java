@@ -72,6 +72,8 @@ public final class Bridge implements AutoCloseable {
   private volatile ArtifactStore artifactStore;
   private volatile ArtifactServer artifactServer;
   private volatile RolloutReports rolloutReports;
+  /** Assigns GatewayRollouts' artifacts to edge nodes (active replica only); null if off or the CRD is not installed. */
+  private volatile io.outpost.bridge.rollout.GatewayRolloutController rollouts;
   private volatile MqttBridgeLink link;
   /** kubectl logs/exec/port-forward for edge pods, when configured. */
   private volatile KubeletApi kubelet;
@@ -153,6 +155,10 @@ public final class Bridge implements AutoCloseable {
         metrics);
     rolloutReports = new RolloutReports(codec, client, informers.nodes().getStore()::getByKey, metrics);
     upstream.rolloutsTo(artifactServer::receive, rolloutReports::receive);
+    io.outpost.bridge.rollout.GatewayRolloutController rollouts = io.outpost.bridge.rollout.GatewayRolloutController
+        .start(client, config.rollouts().enabled(), informers.nodes(), informers::podsOn,
+            config.podNetworks().siteLabel(), config.rollouts().onlineWindow(), metrics, leadership::isActive);
+    this.rollouts = rollouts;
     if (config.kubelet().enabled()) {
       KubeletApi api = new KubeletApi(config.kubelet(), codec, link, metrics, scheduler,
           informers.pods().getStore()::getByKey, edgeNode, informers.nodes().getStore()::getByKey, config.fairShares());
@@ -184,6 +190,9 @@ public final class Bridge implements AutoCloseable {
       tolerations.checkAll(informers, routing::isEdge);
       if (fleet != null) {
         fleet.activate();
+      }
+      if (rollouts != null) {
+        rollouts.activate();
       }
     }, () -> {
       close();
@@ -235,6 +244,9 @@ public final class Bridge implements AutoCloseable {
     leadership.resign(); // releases the Lease: a standby takes over within its retry period
     if (fleet != null) {
       fleet.close(); // first: no more writes once another replica may lead
+    }
+    if (rollouts != null) {
+      rollouts.close();
     }
     if (rolloutReports != null) {
       rolloutReports.close();

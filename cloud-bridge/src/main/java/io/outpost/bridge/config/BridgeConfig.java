@@ -43,7 +43,8 @@ public record BridgeConfig(
     boolean edgeTaint,
     boolean fleetWorkloads,
     SiteSettings sites,
-    Path artifactDir) {
+    Path artifactDir,
+    RolloutSettings rollouts) {
 
   /** True if this bridge is one of several, active/standby, chosen by a Lease in {@link #leaderElectionNamespace}. */
   public boolean leaderElection() {
@@ -141,7 +142,10 @@ public record BridgeConfig(
         // Sites (docs/operations.md, "Sites"): where join-token sites are recorded, how often Site status is written.
         SiteSettings.from(env),
         // Gateway rollouts: where fetched artifacts are kept (null: a temporary directory for this process).
-        blankToNull(env.get("OUTPOST_ARTIFACT_DIR")) == null ? null : Path.of(env.get("OUTPOST_ARTIFACT_DIR").trim()));
+        blankToNull(env.get("OUTPOST_ARTIFACT_DIR")) == null ? null : Path.of(env.get("OUTPOST_ARTIFACT_DIR").trim()),
+        // Gateway rollouts (docs/operations.md, "Gateway rollouts"): on wherever 08-rollout-crds.yaml is installed.
+        RolloutSettings.from(env, Duration.ofSeconds(integer(env, "OUTPOST_NODE_STATUS_REFRESH_SECONDS", 60, 1,
+            3600))));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

@@ -32,7 +32,8 @@ class BridgeConfigTest {
         262_144, 40, Duration.ofSeconds(60), Duration.ofSeconds(10), 200, 2, 8443, null, null, null,
         config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF,
         new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), PodNetworks.NONE,
-        FairShares.DEFAULTS, true, true, SiteSettings.DEFAULTS, null));
+        FairShares.DEFAULTS, true, true, SiteSettings.DEFAULTS, null,
+        new RolloutSettings(true, Duration.ofSeconds(180))));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -120,7 +121,7 @@ class BridgeConfigTest {
             "edge-2", List.of(Cidr.parse("10.42.2.0/24"))), Map.of("site-17", List.of(Cidr.parse("10.17.0.0/16"))),
             "example.com/site", List.of(Cidr.parse("10.88.0.0/16"))),
         FairShares.DEFAULTS, false, false, SiteSettings.DEFAULTS,
-        java.nio.file.Path.of("/var/lib/outpost-bridge/artifacts")));
+        java.nio.file.Path.of("/var/lib/outpost-bridge/artifacts"), new RolloutSettings(true, Duration.ofSeconds(10))));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }
