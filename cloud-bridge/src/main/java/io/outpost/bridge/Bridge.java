@@ -157,7 +157,8 @@ public final class Bridge implements AutoCloseable {
     upstream.rolloutsTo(artifactServer::receive, rolloutReports::receive);
     io.outpost.bridge.rollout.GatewayRolloutController rollouts = io.outpost.bridge.rollout.GatewayRolloutController
         .start(client, config.rollouts().enabled(), informers.nodes(), informers::podsOn,
-            config.podNetworks().siteLabel(), config.rollouts().onlineWindow(), metrics, leadership::isActive);
+            config.podNetworks().siteLabel(), config.rollouts().onlineWindow(), siteSummaries::lastContact, metrics,
+            leadership::isActive);
     this.rollouts = rollouts;
     if (config.kubelet().enabled()) {
       KubeletApi api = new KubeletApi(config.kubelet(), codec, link, metrics, scheduler,

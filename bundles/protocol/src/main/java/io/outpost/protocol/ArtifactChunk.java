@@ -20,7 +20,10 @@ public record ArtifactChunk(String sha256, int chunkSize, int index, Status stat
   public enum Status {
     /** The chunk's bytes follow. */
     OK,
-    /** The artifact is not (any more) this node's gateway target: the node stops asking for it. */
+    /**
+     * The artifact is not (any more) this node's gateway target as the bridge sees it (its Node may be about to
+     * change): the node asks again later, and stops once its target changes.
+     */
     NOT_ASSIGNED,
     /** The bridge cannot read the artifact now (fetching it, or its source failed): the node asks again later. */
     UNAVAILABLE

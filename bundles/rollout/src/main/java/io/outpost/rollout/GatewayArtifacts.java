@@ -15,4 +15,11 @@ public interface GatewayArtifacts {
    * trusts, or a signature that does not verify; empty if it would be accepted so far.
    */
   java.util.Optional<String> refusal(ArtifactManifest manifest);
+
+  /**
+   * Finishes an installation of {@code manifest} that a restart interrupted, without saving the running revision
+   * again (the saved one is the revision before the update): the health gate on what runs, and a rollback if it does
+   * not hold. Empty if the update had not taken effect: the artifact is then installed as usual.
+   */
+  java.util.Optional<InstallOutcome> resume(ArtifactManifest manifest) throws InterruptedException;
 }

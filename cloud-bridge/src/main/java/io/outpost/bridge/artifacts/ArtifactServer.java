@@ -32,6 +32,11 @@ import org.slf4j.LoggerFactory;
 public final class ArtifactServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ArtifactServer.class);
   private static final int QUEUE = 1024;
+  /**
+   * The most bytes one request may ask for (the reference node asks for 16 × 64 KiB = 1 MiB): a node cannot fill the
+   * bridge's publish window, which every node's downstream traffic shares, with one request.
+   */
+  static final long MAX_REQUEST_BYTES = 4L * 1024 * 1024;
 
   private final Codec codec;
   private final ArtifactStore store;
@@ -78,6 +83,11 @@ public final class ArtifactServer implements AutoCloseable {
     if (!request.node().equals(address.node())) {
       refuse(address.node(), "wrong_node", "request names node " + request.node() + " on the topic of "
           + address.node());
+      return;
+    }
+    if ((long) request.chunkSize() * request.indices().size() > MAX_REQUEST_BYTES) {
+      refuse(address.node(), "invalid", "request for " + request.indices().size() + " chunks of "
+          + request.chunkSize() + " bytes: more than " + MAX_REQUEST_BYTES + " bytes at once");
       return;
     }
     Node node = nodes.apply(address.node());

@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,8 @@ public final class ArtifactStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ArtifactStore.class);
   private static final Duration FIRST_RETRY = Duration.ofSeconds(10);
   private static final Duration LAST_RETRY = Duration.ofMinutes(5);
+  /** The longest one fetch may take (64 MiB at 120 KB/s): longer, and its source is closed and it failed. */
+  static final Duration FETCH_DEADLINE = Duration.ofMinutes(10);
 
   private final Path dir;
   private final boolean temporary;
@@ -126,7 +129,12 @@ public final class ArtifactStore implements AutoCloseable {
   private void fetch(GatewayAnnotations.Target target, int failures) {
     Path partial = dir.resolve(target.sha256() + ".fetching");
     try {
-      try (InputStream in = open(target.source()); OutputStream out = Files.newOutputStream(partial)) {
+      InputStream source = open(target.source());
+      // A source that stalls in the middle of its body would hold the fetch thread, and every other artifact, for
+      // ever: the stream is closed at the deadline, which fails the read.
+      java.util.concurrent.CompletableFuture.delayedExecutor(FETCH_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+          .execute(() -> closeQuietly(source));
+      try (InputStream in = source; OutputStream out = Files.newOutputStream(partial)) {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         byte[] buffer = new byte[64 * 1024];
         long total = 0;
@@ -147,7 +155,9 @@ public final class ArtifactStore implements AutoCloseable {
       try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE)) {
         channel.force(true);
       }
-      Files.move(partial, dir.resolve(target.sha256()), StandardCopyOption.ATOMIC_MOVE);
+      // Another fetch of the same artifact may have finished first: the same verified bytes, replaced.
+      Files.move(partial, dir.resolve(target.sha256()), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
       fetches.remove(target.sha256());
       metrics.increment("outpost_bridge_artifact_fetches_total", "result", "ok");
       LOG.info("Artifact {} {} ({} bytes, SHA-256 {}) fetched from {}", target.name(), target.version(),
@@ -194,6 +204,14 @@ public final class ArtifactStore implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while fetching " + source);
+    }
+  }
+
+  private static void closeQuietly(InputStream stream) {
+    try {
+      stream.close();
+    } catch (IOException e) {
+      LOG.debug("Closing a source stream: {}", e.getMessage());
     }
   }
 

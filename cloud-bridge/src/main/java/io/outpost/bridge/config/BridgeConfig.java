@@ -144,8 +144,7 @@ public record BridgeConfig(
         // Gateway rollouts: where fetched artifacts are kept (null: a temporary directory for this process).
         blankToNull(env.get("OUTPOST_ARTIFACT_DIR")) == null ? null : Path.of(env.get("OUTPOST_ARTIFACT_DIR").trim()),
         // Gateway rollouts (docs/operations.md, "Gateway rollouts"): on wherever 08-rollout-crds.yaml is installed.
-        RolloutSettings.from(env, Duration.ofSeconds(integer(env, "OUTPOST_NODE_STATUS_REFRESH_SECONDS", 60, 1,
-            3600))));
+        RolloutSettings.from(env, Duration.ofSeconds(leaseDuration)));
   }
 
   private static boolean bool(Map<String, String> env, String key, String fallback) {

@@ -44,13 +44,14 @@ public final class GatewayRolloutController implements AutoCloseable {
   private final Clock clock;
 
   private GatewayRolloutController(KubernetesClient client, SharedIndexInformer<Node> nodes,
-      Function<String, List<Pod>> podsOn, String siteLabel, Duration onlineWindow, Metrics metrics,
-      BooleanSupplier active) {
+      Function<String, List<Pod>> podsOn, String siteLabel, Duration onlineWindow,
+      Function<Node, java.time.Instant> lastContact, Metrics metrics, BooleanSupplier active) {
     this.onlineWindow = onlineWindow;
     this.clock = Clock.systemUTC();
     rollouts = client.genericKubernetesResources(GatewayRollouts.CONTEXT).runnableInformer(RESYNC.toMillis());
     RolloutReconciler reconciler = new RolloutReconciler(client, rollouts.getStore()::getByKey,
-        () -> rollouts.getStore().list(), () -> nodes.getStore().list(), podsOn, siteLabel, onlineWindow, clock,
+        () -> rollouts.getStore().list(), () -> nodes.getStore().list(), podsOn, siteLabel, onlineWindow, lastContact,
+        clock,
         () -> active.getAsBoolean() && rollouts.hasSynced() && nodes.hasSynced(), metrics);
     queue = new RolloutQueue("outpost-bridge-rollouts", reconciler,
         (name, failure) -> metrics.increment("outpost_bridge_rollout_reconciles_total", "outcome",
@@ -104,6 +105,18 @@ public final class GatewayRolloutController implements AutoCloseable {
   public static GatewayRolloutController start(KubernetesClient client, boolean enabled,
       SharedIndexInformer<Node> nodes, Function<String, List<Pod>> podsOn, String siteLabel, Duration onlineWindow,
       Metrics metrics, BooleanSupplier active) throws InterruptedException {
+    return start(client, enabled, nodes, podsOn, siteLabel, onlineWindow, RolloutReconciler::readyHeartbeat, metrics,
+        active);
+  }
+
+  /**
+   * As above; {@code lastContact}: when a node was last heard from (the bridge's own heartbeat times, falling back
+   * to the Node's Ready heartbeat), which decides whether it is online.
+   */
+  public static GatewayRolloutController start(KubernetesClient client, boolean enabled,
+      SharedIndexInformer<Node> nodes, Function<String, List<Pod>> podsOn, String siteLabel, Duration onlineWindow,
+      Function<Node, java.time.Instant> lastContact, Metrics metrics, BooleanSupplier active)
+      throws InterruptedException {
     if (!enabled) {
       LOG.info("Gateway rollouts off (OUTPOST_GATEWAY_ROLLOUTS=false)");
       return null;
@@ -122,7 +135,7 @@ public final class GatewayRolloutController implements AutoCloseable {
       return null;
     }
     GatewayRolloutController controller = new GatewayRolloutController(client, nodes, podsOn, siteLabel,
-        onlineWindow, metrics, active);
+        onlineWindow, lastContact, metrics, active);
     try {
       controller.rollouts.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
     } catch (ExecutionException | TimeoutException e) {

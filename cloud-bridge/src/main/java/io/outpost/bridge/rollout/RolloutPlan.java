@@ -164,7 +164,9 @@ public final class RolloutPlan {
       }
       return new NodeState(node.name(), UPDATED, version, report.state(), Map.of());
     }
-    if (reportsOurs && report.isFinal() && (ours || rollout.equals(report.rollout()))) {
+    // A failure counts only as this rollout's (the same artifact may have failed under another one, whose cause the
+    // operator may have fixed: the node tries again for this rollout).
+    if (reportsOurs && report.isFinal() && rollout.equals(report.rollout())) {
       return new NodeState(node.name(), FAILED, version, report.state() + (report.reason() == null ? ""
           : " — " + report.reason()), kept);
     }

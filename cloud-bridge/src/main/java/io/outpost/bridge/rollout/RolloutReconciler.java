@@ -56,6 +56,7 @@ final class RolloutReconciler implements RolloutQueue.Work {
   private final Function<String, List<Pod>> podsOn;
   private final String siteLabel;
   private final Duration onlineWindow;
+  private final Function<Node, Instant> lastContact;
   private final Clock clock;
   private final BooleanSupplier active;
   private final RolloutStatus status;
@@ -69,6 +70,16 @@ final class RolloutReconciler implements RolloutQueue.Work {
       Supplier<? extends Collection<GenericKubernetesResource>> rollouts, Supplier<? extends Collection<Node>> nodes,
       Function<String, List<Pod>> podsOn, String siteLabel, Duration onlineWindow, Clock clock,
       BooleanSupplier active, Metrics metrics) {
+    this(client, rollout, rollouts, nodes, podsOn, siteLabel, onlineWindow, RolloutReconciler::readyHeartbeat, clock,
+        active, metrics);
+  }
+
+  /** As above; {@code lastContact}: when a node was last heard from (null: never), for whether it is online. */
+  RolloutReconciler(KubernetesClient client, Function<String, GenericKubernetesResource> rollout,
+      Supplier<? extends Collection<GenericKubernetesResource>> rollouts, Supplier<? extends Collection<Node>> nodes,
+      Function<String, List<Pod>> podsOn, String siteLabel, Duration onlineWindow,
+      Function<Node, Instant> lastContact, Clock clock, BooleanSupplier active, Metrics metrics) {
+    this.lastContact = lastContact;
     this.client = client;
     this.rollout = rollout;
     this.rollouts = rollouts;
@@ -125,6 +136,13 @@ final class RolloutReconciler implements RolloutQueue.Work {
     count(name, byState);
   }
 
+  /** When the Node's Ready condition was last refreshed (null: never): what a replica knows without heartbeats. */
+  static Instant readyHeartbeat(Node node) {
+    NodeCondition ready = node.getStatus() == null || node.getStatus().getConditions() == null ? null
+        : node.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType())).findFirst().orElse(null);
+    return ready == null ? null : instant(ready.getLastHeartbeatTime());
+  }
+
   private List<NodeFacts> facts() {
     Instant since = clock.instant().minus(onlineWindow);
     List<NodeFacts> facts = new ArrayList<>();
@@ -133,7 +151,7 @@ final class RolloutReconciler implements RolloutQueue.Work {
       NodeCondition ready = node.getStatus() == null || node.getStatus().getConditions() == null ? null
           : node.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType())).findFirst()
               .orElse(null);
-      Instant heartbeat = ready == null ? null : instant(ready.getLastHeartbeatTime());
+      Instant heartbeat = lastContact.apply(node);
       String site = node.getMetadata().getLabels() == null ? null : node.getMetadata().getLabels().get(siteLabel);
       facts.add(new NodeFacts(name, site, heartbeat != null && heartbeat.isAfter(since),
           ready != null && "True".equals(ready.getStatus()), target(node),

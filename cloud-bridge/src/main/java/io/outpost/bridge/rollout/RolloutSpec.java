@@ -27,7 +27,8 @@ public record RolloutSpec(Target artifact, List<String> sites, List<String> node
 
   private static final Pattern PERCENT = Pattern.compile("([0-9]{1,3})%");
   private static final Pattern COUNT = Pattern.compile("[0-9]{1,9}");
-  private static final Pattern FILE = Pattern.compile("file:[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*");
+  /** One file in the {@code sources} folder of the bridge's artifact directory (the store reads nothing else). */
+  private static final Pattern FILE = Pattern.compile("file:[A-Za-z0-9_][A-Za-z0-9._-]*");
   private static final Set<String> ARTIFACT_FIELDS = Set.of("type", "name", "version", "size", "sha256", "keyId",
       "signature", "source");
 
@@ -136,7 +137,7 @@ public record RolloutSpec(Target artifact, List<String> sites, List<String> node
     }
     if (!validSource(source)) {
       throw new Invalid("invalid_source", "spec.artifact.source must be an https:// or http:// URL, or file:<name>"
-          + " in the bridge's artifact directory (no '..'), was " + clip(source));
+          + " in the sources folder of the bridge's artifact directory (no '/'), was " + clip(source));
     }
     Target target = new Target(rollout, text(fields.get("type")), text(fields.get("name")),
         text(fields.get("version")), number.longValue(), text(fields.get("sha256")), text(fields.get("keyId")),
@@ -147,12 +148,16 @@ public record RolloutSpec(Target artifact, List<String> sites, List<String> node
       throw new Invalid("invalid_artifact", "spec.artifact: " + e.getMessage().replace("gatewayTarget.rollout",
           "the GatewayRollout's name").replace("gatewayTarget.", ""));
     }
+    if (!"bundle".equals(text(fields.get("type")))) {
+      throw new Invalid("unsupported_type", "spec.artifact.type " + clip(fields.get("type")) + " is not installed by"
+          + " this release: nodes install bundle artifacts only");
+    }
     return target;
   }
 
   private static boolean validSource(String source) {
     if (source.startsWith("file:")) {
-      return FILE.matcher(source).matches() && !source.contains("/../") && !source.endsWith("/..");
+      return FILE.matcher(source).matches();
     }
     try {
       java.net.URI uri = new java.net.URI(source);

@@ -33,7 +33,7 @@ class BridgeConfigTest {
         config.leaderIdentity(), Duration.ofSeconds(15), false, true, KubeletConfig.OFF,
         new BindAddress(null, "OUTPOST_HTTP_BIND"), new BindAddress(null, "OUTPOST_WEBHOOK_BIND"), PodNetworks.NONE,
         FairShares.DEFAULTS, true, true, SiteSettings.DEFAULTS, null,
-        new RolloutSettings(true, Duration.ofSeconds(180))));
+        new RolloutSettings(true, Duration.ofSeconds(40))));
     assertThat(config.leaderElection()).isFalse();
     assertThat(config.leaderIdentity()).as("unique per process").isNotEqualTo(
         BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).leaderIdentity());
@@ -121,7 +121,7 @@ class BridgeConfigTest {
             "edge-2", List.of(Cidr.parse("10.42.2.0/24"))), Map.of("site-17", List.of(Cidr.parse("10.17.0.0/16"))),
             "example.com/site", List.of(Cidr.parse("10.88.0.0/16"))),
         FairShares.DEFAULTS, false, false, SiteSettings.DEFAULTS,
-        java.nio.file.Path.of("/var/lib/outpost-bridge/artifacts"), new RolloutSettings(true, Duration.ofSeconds(10))));
+        java.nio.file.Path.of("/var/lib/outpost-bridge/artifacts"), new RolloutSettings(true, Duration.ofSeconds(3600))));
     assertThat(config.leaderElection()).isTrue();
     assertThat(config.webhookEnabled()).isTrue();
   }

@@ -11,11 +11,11 @@ class RolloutSettingsTest {
   private static final String BROKER = "ssl://mqtt.example.com:8883";
 
   @Test
-  void onByDefaultWithAnOnlineWindowOfThreeStatusRefreshes() {
+  void onByDefaultWithAnOnlineWindowOfTheLeaseDuration() {
     assertThat(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER)).rollouts())
-        .isEqualTo(new RolloutSettings(true, Duration.ofSeconds(180)));
-    assertThat(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER, "OUTPOST_NODE_STATUS_REFRESH_SECONDS", "20"))
-        .rollouts().onlineWindow()).isEqualTo(Duration.ofSeconds(60));
+        .isEqualTo(new RolloutSettings(true, Duration.ofSeconds(40)));
+    assertThat(BridgeConfig.from(Map.of("OUTPOST_BROKER_URL", BROKER, "OUTPOST_LEASE_DURATION_SECONDS", "20"))
+        .rollouts().onlineWindow()).as("the Lease's duration").isEqualTo(Duration.ofSeconds(20));
   }
 
   @Test

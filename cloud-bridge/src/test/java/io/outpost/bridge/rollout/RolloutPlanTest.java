@@ -244,6 +244,12 @@ class RolloutPlanTest {
     Result plan = plan(spec(1, 1), fleet);
     assertThat(plan.phase()).as("another artifact's rollback").isEqualTo(GatewayRollouts.CANARY);
     assertThat(plan.assign()).containsExactly("edge-a");
+    Fleet again = new Fleet().online("edge-a");
+    again.with("edge-a", f -> withReport(f, report("edge-a", "an-earlier-rollout", SHA, "rolled_back")));
+    Result retry = plan(spec(1, 1), again);
+    assertThat(retry.phase()).as("the same artifact rolled back under another rollout: tried again")
+        .isEqualTo(GatewayRollouts.CANARY);
+    assertThat(retry.assign()).containsExactly("edge-a");
   }
 
   @Test

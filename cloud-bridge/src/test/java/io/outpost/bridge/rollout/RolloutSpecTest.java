@@ -70,7 +70,7 @@ class RolloutSpecTest {
     assertThat(spec.paused()).isTrue();
     assertThat(parse(artifact("a".repeat(64), "http://10.0.0.5:8081/x.jar") + "strategy: {maxUnavailable: 4}\n")
         .slots(100)).isEqualTo(4);
-    assertThat(parse(artifact("a".repeat(64), "file:builds/x.jar") + "strategy: {maxUnavailable: \"2\"}\n")
+    assertThat(parse(artifact("a".repeat(64), "file:x.jar") + "strategy: {maxUnavailable: \"2\"}\n")
         .slots(100)).isEqualTo(2);
   }
 
@@ -90,6 +90,10 @@ class RolloutSpecTest {
         good + "strategy: {maxUnavailable: 0}\n", "spec.strategy.maxUnavailable");
     bad.forEach((yaml, message) -> assertThatThrownBy(() -> parse(yaml.isEmpty() ? "paused: false\n" : yaml))
         .as(yaml).isInstanceOf(RolloutSpec.Invalid.class).hasMessageContaining(message));
+    assertThatThrownBy(() -> parse(artifact("a".repeat(64), "file:builds/x.jar")))
+        .as("the artifact store reads only files directly in its sources folder").hasMessageContaining("no '/'");
+    assertThatThrownBy(() -> parse(good.replace("type: bundle", "type: feature")))
+        .as("refused here, not after every node fetched it").hasMessageContaining("bundle artifacts only");
     for (String more : List.of("strategy: {maxUnavailable: 150%}\n", "strategy: {maxUnavailable: ten}\n",
         "target: {sites: north}\n", "paused: yes-please\n")) {
       assertThatThrownBy(() -> parse(good + more)).as(more).isInstanceOf(RolloutSpec.Invalid.class);

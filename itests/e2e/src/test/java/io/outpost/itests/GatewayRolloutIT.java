@@ -110,6 +110,9 @@ class GatewayRolloutIT {
     assertThat(target(n2)).as("n2 waits for the canary").isEmpty();
     await("the canary installed the revision").atMost(PATIENCE).untilAsserted(() ->
         assertThat(report(n1)).hasValueSatisfying(r -> assertThat(r.state()).isEqualTo("installed")));
+    await("n2 is assigned next").atMost(PATIENCE).until(() -> target(n2).isPresent());
+    assertThat(report(n2).map(RolloutReport::rollout)).as("n2 had not started before the canary finished")
+        .isNotEqualTo(Optional.of("console-r1"));
     await("then the rest of the site").atMost(PATIENCE).untilAsserted(() ->
         assertThat(report(n2)).hasValueSatisfying(r -> assertThat(r.state()).isEqualTo("installed")));
     assertThat(consoleVersion(n1)).containsPattern("Active.*0\\.1\\.0\\.r1");
@@ -168,14 +171,19 @@ class GatewayRolloutIT {
     bytes[bytes.length / 2] ^= 1;
     Files.write(other, bytes); // the source now holds bytes that are not the signed ones
     long before = stack.bridge.metrics().get("outpost_bridge_artifact_fetches_total", "result", "failed");
+    long chunksBefore = stack.bridge.metrics().get("outpost_bridge_artifact_chunks_total", "outcome", "sent");
+    long unavailableBefore = stack.bridge.metrics().get("outpost_bridge_artifact_requests_total", "outcome",
+        "unavailable");
     rollout("console-r4", signed, "file:" + other.getFileName());
     await("the bridge refuses the tampered source").atMost(PATIENCE).until(() ->
         stack.bridge.metrics().get("outpost_bridge_artifact_fetches_total", "result", "failed") > before);
     for (SiteNode node : stack.nodes) {
       assertThat(consoleVersion(node)).as(node.name()).containsPattern("Active.*0\\.1\\.0\\.r1");
     }
+    await("the canary is told the artifact is unavailable").atMost(PATIENCE).until(() -> stack.bridge.metrics()
+        .get("outpost_bridge_artifact_requests_total", "outcome", "unavailable") > unavailableBefore);
     assertThat(stack.bridge.metrics().get("outpost_bridge_artifact_chunks_total", "outcome", "sent"))
-        .as("chunks of r1 only").isPositive();
+        .as("not one chunk of the tampered source was sent").isEqualTo(chunksBefore);
     assertPodsUntouched();
   }
 

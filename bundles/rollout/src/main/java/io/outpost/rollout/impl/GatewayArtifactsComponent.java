@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * ({@code <sha256>.jar}) and hands them to the {@link GatewayInstaller}; the replaced revisions are kept in
  * {@code data/outpost/artifacts/rollback}. Every refusal and outcome is logged with its reason.
  */
+// REQUIRE: activated with etc/io.outpost.rollout.cfg's keys, never first with none (which would refuse a target).
 @Component(service = {GatewayArtifacts.class, MetricSource.class}, immediate = true,
-    configurationPid = GatewayArtifactsComponent.PID)
+    configurationPid = GatewayArtifactsComponent.PID,
+    configurationPolicy = org.osgi.service.component.annotations.ConfigurationPolicy.REQUIRE)
 @Designate(ocd = RolloutConfig.class)
 public final class GatewayArtifactsComponent implements GatewayArtifacts, MetricSource {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayArtifactsComponent.class);
@@ -79,7 +81,11 @@ public final class GatewayArtifactsComponent implements GatewayArtifacts, Metric
         Files.createDirectories(dir);
         Path kept = dir.resolve(manifest.sha256() + ".jar");
         Files.copy(artifact, kept, StandardCopyOption.REPLACE_EXISTING);
-        outcome = installer.install(manifest, kept, healthTimeout);
+        try {
+          outcome = installer.install(manifest, kept, healthTimeout);
+        } finally {
+          Files.deleteIfExists(kept); // installed from it, or refused: the framework and the rollback keep their own
+        }
       }
     } catch (ArtifactSignatures.Refused e) {
       outcome = new InstallOutcome("refused", manifest.name(), null, e.getMessage());
@@ -96,7 +102,29 @@ public final class GatewayArtifactsComponent implements GatewayArtifacts, Metric
   }
 
   @Override
+  public synchronized java.util.Optional<InstallOutcome> resume(ArtifactManifest manifest)
+      throws InterruptedException {
+    java.util.Optional<InstallOutcome> outcome;
+    try {
+      outcome = installer.resume(manifest, healthTimeout);
+    } catch (IOException e) {
+      outcome = java.util.Optional.of(new InstallOutcome("failed", manifest.name(), null, "cannot resume the"
+          + " interrupted installation: " + e.getMessage()));
+    }
+    outcome.ifPresent(o -> {
+      outcomes.computeIfAbsent(o.result(), r -> new AtomicLong()).incrementAndGet();
+      LOG.info("Artifact {} {} (installation interrupted by a restart): {}{}", manifest.name(), manifest.version(),
+          o.result(), o.reason() == null ? "" : " — " + o.reason());
+    });
+    return outcome;
+  }
+
+  @Override
   public java.util.Optional<String> refusal(ArtifactManifest manifest) {
+    if (!ArtifactManifest.BUNDLE.equals(manifest.type())) {
+      return java.util.Optional.of("artifact type " + manifest.type() + " is not installed by this node release"
+          + " (bundles only)");
+    }
     try {
       trusted.verify(manifest);
       return java.util.Optional.empty();

@@ -194,24 +194,112 @@ public final class GatewayInstaller {
       target.start();
       // A dependant that could not resolve during the refresh stays installed: started again here, so that a
       // rollback brings it back too, and its reason is part of the outcome.
-      Map<String, String> errors = startWhatWasActive(activeBefore);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      String unhealthy;
-      while ((unhealthy = unhealthy(target, expected, activeBefore, errors)) != null) {
-        long left = deadline - System.nanoTime();
-        if (!errors.isEmpty()) {
-          return unhealthy; // a bundle that would not start does not start by waiting
-        }
-        if (left <= 0) {
-          return unhealthy + " after " + timeout.toSeconds() + " s";
-        }
-        events.poll(left, TimeUnit.NANOSECONDS); // re-checked on every bundle event, and at the deadline
-      }
-      return null;
+      return awaitHealthy(target, expected, activeBefore, startWhatWasActive(activeBefore), events, timeout);
     } catch (BundleException | IllegalStateException e) {
       return "bundle " + target.getSymbolicName() + ": " + e.getMessage();
     } finally {
       context.removeBundleListener(listener);
+    }
+  }
+
+  /**
+   * Waits until the health gate holds — {@code target} runs {@code expected} and every Outpost bundle that was active
+   * is active — re-checking on every bundle event; returns why it does not hold at the deadline, or null.
+   */
+  private String awaitHealthy(Bundle target, Version expected, Map<String, Boolean> activeBefore,
+      Map<String, String> errors, LinkedBlockingQueue<Object> events, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String unhealthy;
+    while ((unhealthy = unhealthy(target, expected, activeBefore, errors)) != null) {
+      long left = deadline - System.nanoTime();
+      if (!errors.isEmpty()) {
+        return unhealthy; // a bundle that would not start does not start by waiting
+      }
+      if (left <= 0) {
+        return unhealthy + " after " + timeout.toSeconds() + " s";
+      }
+      events.poll(left, TimeUnit.NANOSECONDS); // re-checked on every bundle event, and at the deadline
+    }
+    return null;
+  }
+
+  /**
+   * Finishes an installation of {@code manifest} that a restart interrupted (the node recorded "installing" and then
+   * stopped): the saved revision stays as it was saved, before the update. If the bundle already runs the manifest's
+   * version, the health gate is checked on what runs now (every Outpost bundle active) and, if it does not hold, the
+   * saved revision is put back; if it does not, the update never took effect and nothing is decided here (empty:
+   * install as usual).
+   */
+  public java.util.Optional<InstallOutcome> resume(ArtifactManifest manifest, Duration healthTimeout)
+      throws IOException, InterruptedException {
+    String name = manifest.name();
+    Bundle target = null;
+    for (Bundle bundle : context.getBundles()) {
+      if (name.equals(bundle.getSymbolicName())) {
+        target = bundle;
+      }
+    }
+    Version expected = Version.parseVersion(manifest.version());
+    if (target == null || !target.getVersion().equals(expected)) {
+      return java.util.Optional.empty();
+    }
+    Map<String, Boolean> everyOutpostBundle = new LinkedHashMap<>();
+    for (Bundle bundle : context.getBundles()) {
+      String bsn = bundle.getSymbolicName();
+      if (bsn != null && bsn.startsWith(PREFIX) && bundle.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+        everyOutpostBundle.put(bsn, true);
+      }
+    }
+    Path saved = rollbackDir.resolve(name + ".jar");
+    String previous = savedVersion(saved);
+    LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    BundleListener listener = events::add;
+    context.addBundleListener(listener);
+    String failure;
+    try {
+      if (target.getState() != Bundle.ACTIVE) {
+        try {
+          target.start();
+        } catch (BundleException | IllegalStateException e) {
+          LOG.warn("Bundle {} {} does not start after the restart: {}", name, expected, e.getMessage());
+        }
+      }
+      failure = awaitHealthy(target, expected, everyOutpostBundle, startWhatWasActive(everyOutpostBundle), events,
+          healthTimeout);
+    } finally {
+      context.removeBundleListener(listener);
+    }
+    if (failure == null) {
+      LOG.info("Bundle {} {} runs healthy after the restart that interrupted its installation", name, expected);
+      return java.util.Optional.of(new InstallOutcome("installed", name, previous, null));
+    }
+    failure = "after a restart during the installation: " + failure;
+    if (previous == null) {
+      return java.util.Optional.of(new InstallOutcome("failed", name, null, failure + "; no saved revision to roll"
+          + " back to"));
+    }
+    LOG.warn("Bundle {} {} failed its health gate ({}); rolling back to {}", name, expected, failure, previous);
+    String rollback;
+    try (InputStream in = Files.newInputStream(saved)) {
+      rollback = apply(target, in, Version.parseVersion(previous), everyOutpostBundle, healthTimeout);
+    }
+    if (rollback != null) {
+      return java.util.Optional.of(new InstallOutcome("failed", name, previous, failure + "; the rollback failed too: "
+          + rollback));
+    }
+    return java.util.Optional.of(new InstallOutcome("rolled_back", name, previous, failure));
+  }
+
+  /** The Bundle-Version of a saved revision, or null if there is none. */
+  private static String savedVersion(Path saved) {
+    if (!Files.isRegularFile(saved)) {
+      return null;
+    }
+    try (JarFile jar = new JarFile(saved.toFile())) {
+      Manifest mf = jar.getManifest();
+      return mf == null ? null : mf.getMainAttributes().getValue("Bundle-Version");
+    } catch (IOException e) {
+      return null;
     }
   }
 

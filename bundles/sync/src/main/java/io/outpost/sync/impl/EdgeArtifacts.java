@@ -40,6 +40,33 @@ final class EdgeArtifacts implements ArtifactChannel {
     this.clock = clock;
   }
 
+  /**
+   * A port publishing on {@code link} from {@code syncThread}, only while the link is connected and
+   * {@code bridgeListening} (read on the sync thread) holds.
+   */
+  static Port over(String node, MqttLink link, java.util.concurrent.Executor syncThread,
+      java.util.function.BooleanSupplier bridgeListening) {
+    return new Port() {
+      @Override
+      public String node() {
+        return node;
+      }
+
+      @Override
+      public boolean publish(Topics.Up channel, byte[] payload) {
+        if (!link.isConnected()) {
+          return false;
+        }
+        syncThread.execute(() -> {
+          if (link.isConnected() && bridgeListening.getAsBoolean()) {
+            link.publish(Topics.up(node, channel), payload, null);
+          }
+        });
+        return true;
+      }
+    };
+  }
+
   void attach(Port current) {
     this.port = current;
   }

@@ -122,25 +122,7 @@ final class EdgeSync implements MqttLink.Handler {
     this.stats = new StatsPublisher(settings.node(), settings.statsInterval(), codec, usage,
         link::isConnected, executor, (topic, payload) -> bridgeListening // read on the sync thread, as set
             && link.publishDisposable(topic, payload));
-    artifacts.attach(new EdgeArtifacts.Port() {
-      @Override
-      public String node() {
-        return settings.node();
-      }
-
-      @Override
-      public boolean publish(Topics.Up channel, byte[] payload) {
-        if (!link.isConnected()) {
-          return false;
-        }
-        executor.execute(() -> {
-          if (link.isConnected() && bridgeListening) {
-            link.publish(Topics.up(settings.node(), channel), payload, null);
-          }
-        });
-        return true;
-      }
-    });
+    artifacts.attach(EdgeArtifacts.over(settings.node(), link, executor, () -> bridgeListening));
   }
 
   /** Gateway rollouts: chunk requests and progress reports out, chunks in. */

@@ -205,33 +205,16 @@ final class MqttLink {
       return;
     }
     try {
-      String[] topics = {Topics.down(settings.node()), Topics.BRIDGE_ONLINE, Topics.stream(settings.node()),
-          artifactTopic};
-      connection.subscribe(topics, new int[] {1, 1, 1, 1}, null, new MqttActionListener() {
+      List<Subscriptions.Topic> topics = Subscriptions.of(settings.node());
+      int[] qos = new int[topics.size()];
+      java.util.Arrays.fill(qos, 1);
+      connection.subscribe(Subscriptions.names(topics), qos, null, new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
-          int[] codes = token.getReasonCodes();
-          if (codes != null && codes.length >= 4 && codes[3] >= 0x80) {
-            // Rollouts are an addition: a broker ACL from before them refuses the topic, and the node syncs
-            // without receiving gateway artifacts.
-            LOG.warn("The broker refused the artifact topic {} (reason code {}): gateway rollouts cannot reach this"
-                + " node until its ACL allows it (docs/security.md)", artifactTopic, codes[3]);
-          }
-          if (codes != null && codes.length >= 3 && codes[2] >= 0x80) {
-            // Streams are an addition: a broker ACL from before them refuses the topic, and the node syncs
-            // without kubectl logs/exec/port-forward.
-            LOG.warn("The broker refused the stream topic {} (reason code {}): kubectl logs/exec/port-forward"
-                + " are unavailable for this node until its ACL allows it (docs/security.md)",
-                Topics.stream(settings.node()), codes[2]);
-          }
-          if (codes != null && codes.length > 2) {
-            codes = java.util.Arrays.copyOf(codes, 2); // the optional topics are checked above
-          }
-          int[] required = codes;
-          if (required != null && java.util.Arrays.stream(required).anyMatch(code -> code >= 0x80)) {
-            // MQTT 5 grants per topic: a broker ACL that refuses one answers 0x87 (not authorized).
+          int[] refused = Subscriptions.refusedRequired(topics, token.getReasonCodes());
+          if (refused != null) {
             executor.execute(() -> lost(connection, "subscription refused by the broker (reason codes "
-                + java.util.Arrays.toString(required) + "): check the broker's ACL for node " + settings.node()));
+                + java.util.Arrays.toString(refused) + "): check the broker's ACL for node " + settings.node()));
             return;
           }
           executor.execute(() -> {

@@ -20,11 +20,13 @@ public final class FleetSites implements AutoCloseable {
   private final SiteLabels labels;
   private final SiteStatus status;
   private final Duration interval;
+  private final LastContacts contacts;
 
   /** Before the informers start: listens to Node deletions. */
   public FleetSites(BridgeConfig config, KubernetesClient client, Informers informers, Metrics metrics,
       BooleanSupplier active) {
     LastContacts contacts = new LastContacts();
+    this.contacts = contacts;
     String siteLabel = config.podNetworks().siteLabel();
     SiteSettings settings = config.sites();
     this.labels = new SiteLabels(client, siteLabel, SiteLabels.pins(informers::configMap, settings.namespace()),
@@ -43,6 +45,11 @@ public final class FleetSites implements AutoCloseable {
   public io.fabric8.kubernetes.api.model.Node keep(io.fabric8.kubernetes.api.model.Node node, NodeReport report,
       boolean factsFresh) {
     return labels.keep(node, report, factsFresh);
+  }
+
+  /** When the node was last heard from: its last heartbeat at this bridge, else its Node's Ready heartbeat. */
+  public java.time.Instant lastContact(io.fabric8.kubernetes.api.model.Node node) {
+    return contacts.of(node);
   }
 
   /** Once the informers have synced: the summaries begin. */
