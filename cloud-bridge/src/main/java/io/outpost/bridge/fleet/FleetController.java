@@ -1,5 +1,6 @@
 package io.outpost.bridge.fleet;
 
+import io.outpost.bridge.flow.WorkQueue;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;

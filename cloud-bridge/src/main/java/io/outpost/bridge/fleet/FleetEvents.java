@@ -1,18 +1,12 @@
 package io.outpost.bridge.fleet;
 
-import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.EventSource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.outpost.bridge.kube.ControllerEvents;
 import io.outpost.bridge.metrics.Metrics;
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,16 +20,15 @@ final class FleetEvents {
   static final String COMPONENT = "outpost-fleet-controller";
   private static final Logger LOG = LoggerFactory.getLogger(FleetEvents.class);
 
-  private final KubernetesClient client;
+  private final ControllerEvents events;
   private final Metrics metrics;
-  private final Clock clock;
   /** Per SiteWorkload (namespace/name): the uid, generation and reason last warned about. */
   private final Map<String, String> warned = new ConcurrentHashMap<>();
 
   FleetEvents(KubernetesClient client, Metrics metrics, Clock clock) {
-    this.client = client;
+    this.events = new ControllerEvents(client, COMPONENT, SiteWorkloads.GROUP + "/" + SiteWorkloads.VERSION,
+        SiteWorkloads.KIND, clock);
     this.metrics = metrics;
-    this.clock = clock;
   }
 
   /** The spec cannot be stamped: logged, counted and reported once per generation and reason. */
@@ -64,27 +57,8 @@ final class FleetEvents {
   }
 
   private void write(HasMetadata owner, String type, String reason, String message) {
-    String namespace = owner.getMetadata().getNamespace();
-    String name = owner.getMetadata().getName();
-    String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
-    byte[] id = new byte[8];
-    ThreadLocalRandom.current().nextBytes(id);
-    try {
-      client.v1().events().inNamespace(namespace).resource(new EventBuilder()
-          .withNewMetadata().withName((name.length() > 236 ? name.substring(0, 236) : name) + "."
-              + HexFormat.of().formatHex(id)).withNamespace(namespace).endMetadata()
-          .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion(SiteWorkloads.GROUP + "/"
-              + SiteWorkloads.VERSION).withKind(SiteWorkloads.KIND).withNamespace(namespace).withName(name)
-              .withUid(owner.getMetadata().getUid()).withResourceVersion(owner.getMetadata().getResourceVersion())
-              .build())
-          .withType(type).withReason(reason).withMessage(message.length() > 1024 ? message.substring(0, 1024)
-              : message)
-          .withCount(1).withFirstTimestamp(now).withLastTimestamp(now)
-          .withSource(new EventSource(COMPONENT, null)).withReportingComponent(COMPONENT)
-          .build()).create();
+    if (events.write(owner, type, reason, message)) {
       metrics.increment("outpost_bridge_kube_writes_total", "resource", "events");
-    } catch (KubernetesClientException e) {
-      LOG.warn("Event {} on SiteWorkload {}/{} not written: {}", reason, namespace, name, e.getMessage());
     }
   }
 }

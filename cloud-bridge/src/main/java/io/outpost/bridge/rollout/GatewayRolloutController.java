@@ -1,5 +1,6 @@
 package io.outpost.bridge.rollout;
 
+import io.outpost.bridge.flow.WorkQueue;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Node;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * Outpost artifact to edge nodes, canaries first, a few at a time ({@link RolloutReconciler}, {@link RolloutPlan}).
  * This class wires it: an informer on GatewayRollouts (resynced every {@link #RESYNC}, so that a node going quiet is
  * noticed without events) and — handed in, the bridge's own — the edge Node informer; their handlers only queue
- * names ({@link RolloutQueue}): any GatewayRollout change queues every rollout (one finishing frees the nodes of
+ * names ({@link WorkQueue}): any GatewayRollout change queues every rollout (one finishing frees the nodes of
  * another), and so does a Node added, deleted, relabelled, with a changed gateway annotation, Ready status or
  * online-ness. Every replica keeps the cache; only the active one reconciles ({@link #activate} queues everything
  * when it becomes active). If the CRD is not installed (or not readable) the controller says so once and stays idle.
@@ -39,7 +40,7 @@ public final class GatewayRolloutController implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayRolloutController.class);
 
   private final SharedIndexInformer<GenericKubernetesResource> rollouts;
-  private final RolloutQueue queue;
+  private final WorkQueue queue;
   private final Duration onlineWindow;
   private final Clock clock;
 
@@ -53,9 +54,9 @@ public final class GatewayRolloutController implements AutoCloseable {
         () -> rollouts.getStore().list(), () -> nodes.getStore().list(), podsOn, siteLabel, onlineWindow, lastContact,
         clock,
         () -> active.getAsBoolean() && rollouts.hasSynced() && nodes.hasSynced(), metrics);
-    queue = new RolloutQueue("outpost-bridge-rollouts", reconciler,
+    queue = new WorkQueue("outpost-bridge-rollouts", reconciler,
         (name, failure) -> metrics.increment("outpost_bridge_rollout_reconciles_total", "outcome",
-            failure == null ? "done" : "error"), Duration.ofMillis(500), Duration.ofMinutes(5));
+            failure == null ? "done" : "error"), 10, 100, Duration.ofMillis(500), Duration.ofMinutes(5));
     rollouts.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(GenericKubernetesResource rollout) {

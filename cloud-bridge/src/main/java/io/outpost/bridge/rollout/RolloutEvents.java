@@ -1,18 +1,12 @@
 package io.outpost.bridge.rollout;
 
-import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.EventSource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.outpost.bridge.kube.ControllerEvents;
 import io.outpost.bridge.metrics.Metrics;
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,16 +22,15 @@ final class RolloutEvents {
   static final String NAMESPACE = "default";
   private static final Logger LOG = LoggerFactory.getLogger(RolloutEvents.class);
 
-  private final KubernetesClient client;
+  private final ControllerEvents events;
   private final Metrics metrics;
-  private final Clock clock;
   /** Per GatewayRollout: the uid, generation and reason last warned about. */
   private final Map<String, String> warned = new ConcurrentHashMap<>();
 
   RolloutEvents(KubernetesClient client, Metrics metrics, Clock clock) {
-    this.client = client;
+    this.events = new ControllerEvents(client, COMPONENT, GatewayRollouts.GROUP + "/" + GatewayRollouts.VERSION,
+        GatewayRollouts.KIND, clock);
     this.metrics = metrics;
-    this.clock = clock;
   }
 
   /** The spec cannot be acted on: logged, counted and reported once per generation and reason. */
@@ -70,26 +63,8 @@ final class RolloutEvents {
   }
 
   private void write(HasMetadata owner, String type, String reason, String message) {
-    String name = owner.getMetadata().getName();
-    String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
-    byte[] id = new byte[8];
-    ThreadLocalRandom.current().nextBytes(id);
-    try {
-      client.v1().events().inNamespace(NAMESPACE).resource(new EventBuilder()
-          .withNewMetadata().withName((name.length() > 236 ? name.substring(0, 236) : name) + "."
-              + HexFormat.of().formatHex(id)).withNamespace(NAMESPACE).endMetadata()
-          .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion(GatewayRollouts.GROUP + "/"
-              + GatewayRollouts.VERSION).withKind(GatewayRollouts.KIND).withName(name)
-              .withUid(owner.getMetadata().getUid()).withResourceVersion(owner.getMetadata().getResourceVersion())
-              .build())
-          .withType(type).withReason(reason).withMessage(message.length() > 1024 ? message.substring(0, 1024)
-              : message)
-          .withCount(1).withFirstTimestamp(now).withLastTimestamp(now)
-          .withSource(new EventSource(COMPONENT, null)).withReportingComponent(COMPONENT)
-          .build()).create();
+    if (events.write(owner, type, reason, message)) {
       metrics.increment("outpost_bridge_kube_writes_total", "resource", "events");
-    } catch (KubernetesClientException e) {
-      LOG.warn("Event {} on GatewayRollout {} not written: {}", reason, name, e.getMessage());
     }
   }
 }

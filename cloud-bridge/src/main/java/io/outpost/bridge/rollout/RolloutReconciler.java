@@ -1,5 +1,6 @@
 package io.outpost.bridge.rollout;
 
+import io.outpost.bridge.flow.WorkQueue;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeCondition;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * rollout may take its nodes over). A deleted rollout leaves its nodes as they are (removing a target would abort
  * an install). Only the active replica writes anything.
  */
-final class RolloutReconciler implements RolloutQueue.Work {
+final class RolloutReconciler implements WorkQueue.Work {
   private static final Logger LOG = LoggerFactory.getLogger(RolloutReconciler.class);
   private static final List<String> STATES = List.of(RolloutPlan.UPDATED, RolloutPlan.IN_PROGRESS,
       RolloutPlan.FAILED, RolloutPlan.CONFLICT, RolloutPlan.WAITING, RolloutPlan.PENDING);

@@ -1,6 +1,5 @@
-package io.outpost.bridge.fleet;
+package io.outpost.bridge.flow;
 
-import io.outpost.bridge.flow.TokenBucket;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -15,14 +14,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The controller's work queue, as client-go's rate-limited queue: keys, not events (a key queued twice is worked
+ * A controller's work queue (the SiteWorkload and GatewayRollout controllers'), as client-go's rate-limited queue: keys, not events (a key queued twice is worked
  * once; a key added while it is worked on is worked again after); one named thread, so one key is never worked on
  * twice at once; all keys together limited by a token bucket; a key whose work failed is added again after an
  * exponential backoff with jitter (from {@code base}, doubling, at most {@code max}), forgotten on its next success.
  */
-final class WorkQueue implements AutoCloseable {
+public final class WorkQueue implements AutoCloseable {
   /** The work for one key; throwing means: try again later. */
-  interface Work {
+  public interface Work {
     void run(String key) throws Exception;
   }
 
@@ -39,7 +38,7 @@ final class WorkQueue implements AutoCloseable {
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
   /** {@code done} hears of each key worked on, with the failure (logged already) or null, e.g. to count them. */
-  WorkQueue(String name, Work work, BiConsumer<String, Exception> done, double perSecond, int burst, Duration base,
+  public WorkQueue(String name, Work work, BiConsumer<String, Exception> done, double perSecond, int burst, Duration base,
       Duration max) {
     this.work = work;
     this.done = done;
@@ -55,7 +54,7 @@ final class WorkQueue implements AutoCloseable {
   }
 
   /** Queues the key unless it is queued already. Any thread; never blocks. */
-  void add(String key) {
+  public void add(String key) {
     if (queued.add(key)) {
       try {
         thread.execute(() -> run(key));
@@ -66,12 +65,12 @@ final class WorkQueue implements AutoCloseable {
   }
 
   /** The keys queued and not yet worked on. */
-  int depth() {
+  public int depth() {
     return queued.size();
   }
 
   /** Keys whose last work failed and that wait for their backoff. */
-  int retrying() {
+  public int retrying() {
     return failures.size();
   }
 
