@@ -1,14 +1,13 @@
 package io.outpost.bridge.fleet;
 
+import io.outpost.bridge.kube.CustomResources;
 import io.outpost.bridge.flow.WorkQueue;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -105,18 +104,8 @@ public final class FleetController implements AutoCloseable {
       LOG.info("Multi-site workloads off (OUTPOST_FLEET_WORKLOADS=false)");
       return null;
     }
-    try {
-      client.genericKubernetesResources(SiteWorkloads.CONTEXT).inAnyNamespace()
-          .list(new ListOptionsBuilder().withLimit(1L).build());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 404) {
-        LOG.info("Multi-site workloads idle: the API server does not serve {}/{} SiteWorkloads (apply"
-            + " deploy/kubernetes/06-fleet-crds.yaml and restart the bridge to use them)", SiteWorkloads.GROUP,
-            SiteWorkloads.VERSION);
-      } else {
-        LOG.warn("Multi-site workloads idle: cannot list SiteWorkloads ({} {}); apply deploy/kubernetes/"
-            + "10-rbac.yaml, or set OUTPOST_FLEET_WORKLOADS=false", e.getCode(), e.getMessage());
-      }
+    if (!CustomResources.listable(client, SiteWorkloads.CONTEXT, "Multi-site workloads", "06-fleet-crds.yaml",
+        "OUTPOST_FLEET_WORKLOADS", LOG)) {
       return null;
     }
     FleetController controller = new FleetController(client, nodes, placement, metrics, active);

@@ -1,12 +1,11 @@
 package io.outpost.bridge.rollout;
 
+import io.outpost.bridge.kube.CustomResources;
 import io.outpost.bridge.flow.WorkQueue;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.outpost.bridge.kube.GatewayAnnotations;
@@ -122,17 +121,8 @@ public final class GatewayRolloutController implements AutoCloseable {
       LOG.info("Gateway rollouts off (OUTPOST_GATEWAY_ROLLOUTS=false)");
       return null;
     }
-    try {
-      client.genericKubernetesResources(GatewayRollouts.CONTEXT).list(new ListOptionsBuilder().withLimit(1L).build());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 404) {
-        LOG.info("Gateway rollouts idle: the API server does not serve {}/{} GatewayRollouts (apply"
-            + " deploy/kubernetes/08-rollout-crds.yaml and restart the bridge to use them)", GatewayRollouts.GROUP,
-            GatewayRollouts.VERSION);
-      } else {
-        LOG.warn("Gateway rollouts idle: cannot list GatewayRollouts ({} {}); apply deploy/kubernetes/10-rbac.yaml,"
-            + " or set OUTPOST_GATEWAY_ROLLOUTS=false", e.getCode(), e.getMessage());
-      }
+    if (!CustomResources.listable(client, GatewayRollouts.CONTEXT, "Gateway rollouts", "08-rollout-crds.yaml",
+        "OUTPOST_GATEWAY_ROLLOUTS", LOG)) {
       return null;
     }
     GatewayRolloutController controller = new GatewayRolloutController(client, nodes, podsOn, siteLabel,
