@@ -142,6 +142,15 @@ public final class ChunkAssembler {
       return missing;
     }
 
+    /** How many chunks are stored. */
+    public int storedCount() {
+      int stored = 0;
+      for (byte mark : received) {
+        stored += mark;
+      }
+      return stored;
+    }
+
     public boolean complete() {
       return missing(1).isEmpty();
     }

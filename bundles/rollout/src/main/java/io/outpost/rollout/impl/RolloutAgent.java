@@ -182,8 +182,7 @@ public final class RolloutAgent implements StoreListener, MetricSource {
       discardTransfer();
       return;
     }
-    ArtifactManifest manifest = new ArtifactManifest(target.type(), target.name(), target.version(), target.size(),
-        target.sha256(), target.keyId(), target.signature());
+    ArtifactManifest manifest = manifest(target);
     Optional<Progress> last = journal.last().filter(p -> p.sha256().equals(target.sha256()));
     if (last.isPresent() && target.rollout().equals(last.get().rollout())
         && io.outpost.protocol.RolloutReport.FINAL.contains(last.get().state())) {
@@ -230,7 +229,7 @@ public final class RolloutAgent implements StoreListener, MetricSource {
       transferSha = target.sha256();
       LOG.info("Gateway target {} {} (rollout {}): fetching {} bytes in {} chunks ({} stored already)",
           target.name(), target.version(), target.rollout(), target.size(), transfer.chunkCount(),
-          transfer.chunkCount() - transfer.missing(Integer.MAX_VALUE).size());
+          transfer.storedCount());
     }
     if (transfer.complete()) {
       Path file;
@@ -263,7 +262,7 @@ public final class RolloutAgent implements StoreListener, MetricSource {
 
   private void ask(GatewayTargetV1 target) {
     List<Integer> missing = transfer.missing(WINDOW);
-    int received = transfer.chunkCount() - transfer.missing(Integer.MAX_VALUE).size();
+    int received = transfer.storedCount();
     int tenth = received * 10 / transfer.chunkCount();
     if (tenth != reportedTenth) {
       reportedTenth = tenth;
@@ -332,8 +331,7 @@ public final class RolloutAgent implements StoreListener, MetricSource {
     discardTransfer();
     // The received copy is not needed any more: the framework keeps the installed revision, the installer the one
     // before it.
-    Optional<Path> received = assembler.stored(new ArtifactManifest(target.type(), target.name(), target.version(),
-        target.size(), target.sha256(), target.keyId(), target.signature()));
+    Optional<Path> received = assembler.stored(manifest(target));
     if (received.isPresent()) {
       java.nio.file.Files.deleteIfExists(received.get());
     }
@@ -341,6 +339,12 @@ public final class RolloutAgent implements StoreListener, MetricSource {
 
   private void count(String reason) {
     chunksRefused.computeIfAbsent(reason, r -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** The signed manifest the target carries. */
+  private static ArtifactManifest manifest(GatewayTargetV1 target) {
+    return new ArtifactManifest(target.type(), target.name(), target.version(), target.size(), target.sha256(),
+        target.keyId(), target.signature());
   }
 
   private static Progress progress(GatewayTargetV1 target, String state, String reason, int received, int chunks) {
